@@ -1,0 +1,72 @@
+# utsuwa — plain GNU Make. See README.md.
+#   make          build/utsuwa.elf (Multiboot v1 for QEMU -kernel, Multiboot2 for GRUB)
+#   make iso      build/utsuwa.iso (GRUB, for Bochs and real machines)
+#   make run      boot the default VMs in QEMU, console attached
+#   make test     host unit tests, then the guest test matrix
+#   make bench    the exit benchmark under QEMU icount
+
+BUILD := build
+CC := gcc
+SETUP := $(BUILD)/.deps-ok
+
+# ---- the hypervisor (freestanding) ----
+HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
+	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-omit-frame-pointer \
+	-fno-asynchronous-unwind-tables -fno-strict-aliasing \
+	-Iinclude -Iarch/x86/include -I.
+HV_ASFLAGS := -Iinclude -Iarch/x86/include -I. -D__ASSEMBLY__
+HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
+	-Wl,--build-id=none -Wl,--no-warn-rwx-segments -T arch/x86/boot/linker.ld
+
+# Every .c/.S under these directories is part of the image.
+HV_DIRS := arch/x86/boot arch/x86 arch/x86/emul arch/x86/svm core devices drivers loaders lib
+HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
+HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
+
+.PHONY: all iso run test unit guests bench clean setup
+all: $(BUILD)/utsuwa.elf
+
+setup: $(SETUP)
+$(SETUP): scripts/setup-deps.sh
+	@mkdir -p $(BUILD)
+	sh scripts/setup-deps.sh
+	@touch $@
+
+$(BUILD)/hv/%.c.o: %.c | $(SETUP)
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/hv/%.S.o: %.S | $(SETUP)
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/utsuwa.elf: $(HV_OBJS) arch/x86/boot/linker.ld
+	$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+
+-include $(HV_OBJS:.o=.d)
+
+# ---- host unit tests (ASan + UBSan, same sources) ----
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DHOST_TEST -Iinclude -Iarch/x86/include -I. -Itests/unit
+UNIT_TESTS :=
+# Each tests/unit/<name>.mk adds <name> to UNIT_TESTS and sets <name>_SRCS.
+include $(wildcard tests/unit/*.mk)
+
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
+define unit_rule
+$(BUILD)/unit/$(1): $$($(1)_SRCS) $$(wildcard include/hv/*.h) tests/unit/unit.h | $(SETUP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(UNIT_CFLAGS) -o $$@ $$($(1)_SRCS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_BINS)
+	@sh tests/unit/run-all.sh $(UNIT_BINS)
+
+clean:
+	rm -rf $(BUILD)
+
+include tests/guests/guests.mk
+include mk/run.mk

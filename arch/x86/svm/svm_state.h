@@ -1,0 +1,20 @@
+/* AMD-V state kept inside the generic vCPU and VM (the vendor union). */
+#ifndef SVM_STATE_H
+#define SVM_STATE_H
+
+#include "hv/types.h"
+
+struct vmcb;
+
+struct svm_vcpu {
+	struct vmcb *vmcb;  /* one 4 KiB page; identity-mapped, so also its physical address */
+	u32 asid;
+	int last_cpu;       /* the physical CPU it last ran on: a move needs a TLB flush */
+	bool virq_inflight; /* V_IRQ set and not yet taken by the guest */
+};
+
+struct svm_vm {
+	u64 npt_root; /* physical address of the nested PML4 */
+};
+
+#endif

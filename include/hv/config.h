@@ -1,0 +1,64 @@
+/*
+ * The configuration: which VMs to start and how. Syntax in docs/config.md;
+ * the same text comes from the boot command line or from a boot module whose
+ * name ends in ".cfg".
+ */
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
+
+#include "hv/types.h"
+
+#define VM_NAME_MAX 16
+#define VM_IMAGE_MAX 64
+#define CONFIG_MAX_VMS 16
+#define VM_MAX_VCPUS 16
+#define MAX_CPUS 64
+
+enum start_mode {
+	START_REAL16, /* mode=real: 16-bit real mode */
+	START_PROT32, /* mode=prot: 32-bit protected mode, paging off, flat segments */
+	START_LONG64, /* mode=long: 64-bit long mode, first 4 GiB identity-mapped */
+};
+
+struct vm_config {
+	char name[VM_NAME_MAX];
+	char image[VM_IMAGE_MAX]; /* boot module name */
+	enum start_mode mode;
+	u64 mem;       /* bytes, a multiple of 2 MiB */
+	u32 cpus;      /* vCPU count */
+	u64 pin;       /* physical CPUs this VM owns alone; 0: shares the unpinned CPUs */
+	u64 load;      /* guest-physical load address and entry; 0: the mode's default */
+	bool expect_set;
+	bool expect_stop; /* test harness: this VM is expected to be stopped by the hypervisor */
+	int expect_code;  /* test harness: expected HC_EXIT code */
+};
+
+enum on_done {
+	DONE_HALT,       /* when every VM has ended, say so and halt */
+	DONE_QEMU_EXIT,  /* ... then leave QEMU through isa-debug-exit at port 0xf4 */
+	DONE_BOCHS_EXIT, /* ... then leave Bochs through its shutdown port 0x8900 */
+};
+
+struct hv_config {
+	struct vm_config vms[CONFIG_MAX_VMS];
+	unsigned nr_vms;
+	enum on_done on_done;
+	u32 slice_ms; /* scheduler time slice */
+};
+
+typedef void (*config_report_fn)(void *ctx, const char *msg);
+
+/* Sets the defaults (no VMs, halt when done, 10 ms slices). */
+void config_init(struct hv_config *cfg);
+
+/*
+ * Parses whitespace-separated words (a command line, or a config module where
+ * '#' starts a comment to the end of its line). Unknown words that are not
+ * "key=value" for a known key are reported. A VM entry with a bad field is
+ * reported (naming the VM and the field) and dropped; the others are kept.
+ * Returns the number of problems reported.
+ */
+int config_parse(struct hv_config *cfg, const char *text, size_t len, config_report_fn report,
+		 void *ctx);
+
+#endif

@@ -1,0 +1,17 @@
+/* The hypervisor's log on its serial console. Lines from different CPUs never interleave. */
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+
+#include <stdarg.h>
+#include "hv/types.h"
+
+void console_init(void);
+void kprintf(const char *fmt, ...) __printf(1, 2);
+void kvprintf(const char *fmt, va_list ap);
+/* Writes raw bytes, under the console lock. */
+void console_write(const char *s, size_t n);
+
+/* A broken invariant of the hypervisor itself: log, dump this CPU, stop the machine. */
+__noreturn void panic(const char *fmt, ...) __printf(1, 2);
+
+#endif

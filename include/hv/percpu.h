@@ -1,0 +1,31 @@
+/* Per physical CPU data, reached through GS (arch/x86/include/asm/percpu.h). */
+#ifndef HV_PERCPU_H
+#define HV_PERCPU_H
+
+#include "hv/config.h"
+#include "hv/types.h"
+
+struct vcpu;
+
+struct percpu {
+	struct percpu *self;  /* offset 0: this_cpu() reads %gs:0 */
+	u32 id;               /* 0 .. nr_cpus-1, the boot CPU is 0 */
+	u32 apic_id;
+	bool online;
+	u64 stack_top;
+
+	struct vcpu *current;      /* the vCPU running here, or NULL */
+	struct vcpu *fpu_owner;    /* whose x87/SSE state is in the registers */
+	volatile bool need_resched; /* set by the tick or a kick IPI */
+	u64 slice_end;             /* TSC when the current vCPU's slice ends */
+	u64 ticks;
+
+	/* Vendor per-CPU areas (host save area, host VMCB / VMXON region). */
+	u64 vendor_area[2];
+	void *gdt, *tss;
+};
+
+extern struct percpu percpu_area[MAX_CPUS];
+extern unsigned nr_cpus;
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * The seam between core/ and a virtualization back end (AMD-V in
+ * arch/x86/svm/, VT-x in arch/x86/vmx/). Coarse on purpose: core/ never
+ * touches a VMCB or VMCS field.
+ */
+#ifndef HV_VENDOR_H
+#define HV_VENDOR_H
+
+#include "hv/types.h"
+#include "hv/guest_ctx.h"
+#include "hv/vmexit.h"
+
+struct vm;
+struct vcpu;
+
+struct vendor_ops {
+	const char *name; /* "svm" or "vmx", as benchmarks print it */
+
+	/* On this physical CPU: check support, turn virtualization on. Prints
+	 * why and returns a negative errno when it cannot. */
+	int (*cpu_enable)(void);
+
+	/* Nested page tables for the VM, mapping its memory regions. */
+	int (*vm_init)(struct vm *vm);
+
+	/* The VMCB/VMCS of a vCPU, from the architectural state ctx and the
+	 * general registers already in v->regs. */
+	int (*vcpu_init)(struct vcpu *v, const struct guest_ctx *ctx);
+
+	/* The vCPU is about to run on this physical CPU (after running elsewhere,
+	 * or another vCPU): switch the hardware's notion of the current guest. */
+	void (*vcpu_load)(struct vcpu *v);
+
+	/* Enter the guest with v->regs, return at the next exit, decoded. */
+	void (*run)(struct vcpu *v, struct vmexit *exit);
+
+	/* Architectural state beyond the general registers (slow path). */
+	void (*get_ctx)(struct vcpu *v, struct guest_ctx *ctx);
+
+	/* A fault for the guest on its next entry (#GP, #UD, #PF ...). */
+	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+
+	/* Hand an external interrupt to the hardware, to be delivered when the
+	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an
+	 * earlier one is still waiting: try again after the next exit. */
+	bool (*offer_irq)(struct vcpu *v, u8 vector);
+
+	/* Drop the vCPU's guest TLB entries on this CPU (after a mapping change). */
+	void (*flush_guest_tlb)(struct vcpu *v);
+};
+
+/* The back end chosen at boot (arch/x86/vendor_select.c). */
+extern const struct vendor_ops *vendor;
+
+#endif

@@ -1,0 +1,64 @@
+/* A virtual machine: its memory, vCPUs, buses and devices. */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include "hv/types.h"
+#include "hv/bus.h"
+#include "hv/config.h"
+#include "hv/spinlock.h"
+#include "arch/x86/svm/svm_state.h"
+
+struct vcpu;
+struct uart8250;
+struct cpuid_policy;
+
+/* A contiguous piece of guest RAM backed by contiguous host memory. */
+struct vm_mem_region {
+	u64 gpa, size, hpa;
+};
+
+#define VM_MAX_MEM_REGIONS 4
+
+enum vm_state {
+	VM_RUNNING,
+	VM_ENDED,   /* HC_EXIT, poweroff */
+	VM_STOPPED, /* stopped by the hypervisor: a fault, a bad exit, a report */
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	u32 id;
+	struct vm_config cfg;
+
+	struct vm_mem_region mem[VM_MAX_MEM_REGIONS];
+	unsigned nr_mem;
+
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	unsigned nr_vcpus;
+
+	struct bus pio, mmio;
+	struct uart8250 *uart;
+	const struct cpuid_policy *cpuid;
+	u64 created_tsc;
+
+	spinlock_t lock;        /* guards state, exit_code */
+	enum vm_state state;
+	int exit_code;
+	unsigned vcpus_parked;  /* vCPUs that have seen the end and left the CPUs */
+
+	union {
+		struct svm_vm svm;
+	} arch;
+};
+
+/*
+ * Translates guest-physical [gpa, gpa+len) to a host pointer; NULL when any
+ * part lies outside guest RAM or crosses from one region into another.
+ */
+void *vm_gpa_to_hva(const struct vm *vm, u64 gpa, u64 len);
+
+/* Ends the VM: VM_ENDED with a code (the guest asked), or VM_STOPPED (a report
+ * has been printed). Its vCPUs leave the CPUs; other VMs carry on. */
+void vm_end(struct vm *vm, enum vm_state how, int code);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * A VM exit in vendor-neutral form. The back end decodes its hardware exit
+ * (VMCB EXITCODE/EXITINFO, VMCS exit reason/qualification) into this; core/
+ * dispatches it through one table (core/exit.c).
+ */
+#ifndef HV_VMEXIT_H
+#define HV_VMEXIT_H
+
+#include "hv/types.h"
+
+enum vmexit_reason {
+	VMEXIT_NONE,        /* entered and left without a reason to act (e.g. a kick) */
+	VMEXIT_CPUID,
+	VMEXIT_MSR_READ,
+	VMEXIT_MSR_WRITE,
+	VMEXIT_IO,
+	VMEXIT_HLT,
+	VMEXIT_HYPERCALL,   /* VMMCALL or VMCALL */
+	VMEXIT_MEM,         /* nested page fault / EPT violation */
+	VMEXIT_SHUTDOWN,    /* shutdown / triple fault */
+	VMEXIT_INTR,        /* a host interrupt arrived in guest mode */
+	VMEXIT_IRQ_WINDOW,  /* the guest can now take an interrupt */
+	VMEXIT_ENTRY_FAIL,  /* VMRUN / VM entry refused the state */
+	VMEXIT_UNHANDLED,   /* an exit the back end does not translate */
+	NR_VMEXIT_REASONS
+};
+
+struct vmexit {
+	enum vmexit_reason reason;
+	/* Length of the trapped instruction when the CPU told us (NRIP, VM-exit
+	 * instruction length); 0 means the dispatcher decodes it from guest memory. */
+	u8 insn_len;
+	/* The raw hardware code and information, for reports. */
+	u64 hw_code;
+	u64 hw_info1, hw_info2;
+	union {
+		struct {
+			u16 port;
+			u8 size;     /* 1, 2 or 4 */
+			bool in;
+			bool string; /* INS/OUTS */
+			bool rep;
+		} io;
+		struct {
+			u64 gpa;
+			bool write;
+			bool fetch;
+			bool present; /* a mapping existed (a permission fault) */
+		} mem;
+	};
+};
+
+/* What a handler asks the dispatcher to do. Only the dispatcher moves RIP. */
+enum exit_action {
+	ACT_RESUME,   /* re-enter at the same RIP (e.g. an event was injected) */
+	ACT_SKIP,     /* move RIP past the trapped instruction, then re-enter */
+	ACT_HALT,     /* skip, then block the vCPU until an event */
+	ACT_YIELD,    /* skip, then let another vCPU run */
+	ACT_VM_STOP,  /* stop this VM; the handler has said why */
+};
+
+#endif
