@@ -1,0 +1,45 @@
+/* What the boot loader told us, in one form for Multiboot v1 and Multiboot2. */
+#ifndef HV_BOOTINFO_H
+#define HV_BOOTINFO_H
+
+#include "hv/types.h"
+
+#define BOOT_MAX_MMAP 128
+#define BOOT_MAX_MODULES 16
+#define BOOT_CMDLINE_MAX 2048
+#define BOOT_MODNAME_MAX 128
+
+#define MEM_USABLE 1 /* Multiboot memory type 1: available RAM */
+
+struct mem_range {
+	u64 base, len;
+	u32 type; /* Multiboot/E820 type; MEM_USABLE is free RAM */
+};
+
+struct boot_module {
+	u64 start, end;             /* physical, end exclusive */
+	char cmdline[BOOT_MODNAME_MAX]; /* the loader's string for the module */
+};
+
+struct boot_info {
+	char cmdline[BOOT_CMDLINE_MAX];
+	struct mem_range mmap[BOOT_MAX_MMAP];
+	unsigned nr_mmap;
+	struct boot_module mods[BOOT_MAX_MODULES];
+	unsigned nr_mods;
+	u8 rsdp[36];   /* a copy of the ACPI RSDP when the loader gave one (Multiboot2 tags 14/15) */
+	bool has_rsdp;
+	u64 info_start, info_end; /* the loader's info block, physical */
+};
+
+/*
+ * Fills bi from the loader's magic and info block (physical address, reached
+ * through the identity map). Returns 0, or -EINVAL for an unknown magic.
+ */
+int bootinfo_parse(u32 magic, const void *info, struct boot_info *bi);
+
+/* The module whose name (the first word of its string, without directories)
+ * equals name, or NULL. */
+const struct boot_module *bootinfo_find_module(const struct boot_info *bi, const char *name);
+
+#endif

@@ -1,0 +1,13 @@
+/* The hypervisor proper, once the machine is set up (core/hv.c). */
+#ifndef HV_HV_H
+#define HV_HV_H
+
+#include "hv/bootinfo.h"
+#include "hv/percpu.h"
+
+/* On the boot CPU, with every CPU online: create the VMs and run. */
+__noreturn void hv_main(const struct boot_info *bi);
+/* On every other CPU, once its own setup is done: wait for work and run vCPUs. */
+__noreturn void hv_ap_main(struct percpu *cpu);
+
+#endif

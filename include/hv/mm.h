@@ -1,0 +1,22 @@
+/* Physical pages and the heap. Memory is identity-mapped: a physical address is a pointer. */
+#ifndef HV_MM_H
+#define HV_MM_H
+
+#include "hv/bootinfo.h"
+#include "hv/types.h"
+
+/* Frees the usable RAM of the memory map above 1 MiB, minus the hypervisor
+ * image, the boot modules and the loader's info block. */
+void mm_init(const struct boot_info *bi);
+
+/* npages contiguous zeroed pages aligned to align bytes (a power of two,
+ * >= 4096); returns the physical address, or 0 when none. */
+u64 page_alloc(u64 npages, u64 align);
+void page_free(u64 pa, u64 npages);
+u64 mm_free_pages(void);
+
+void *kmalloc(size_t size);  /* 16-byte aligned; NULL when out of memory */
+void *kzalloc(size_t size);
+void kfree(void *p);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * What arch/x86 provides to the rest of the hypervisor: machine setup, the
+ * local APIC, time. Implemented in arch/x86/*.c.
+ */
+#ifndef HV_PLATFORM_H
+#define HV_PLATFORM_H
+
+#include "hv/bootinfo.h"
+#include "hv/percpu.h"
+#include "hv/types.h"
+
+/* Interrupt vectors of the hypervisor. */
+#define VECTOR_TIMER 0x20   /* this CPU's local APIC timer tick */
+#define VECTOR_KICK 0xf0    /* IPI: look at need_resched / pending work */
+#define VECTOR_SPURIOUS 0xff
+
+/*
+ * On the boot CPU: parse the boot info into bi, set up memory (page
+ * allocator, heap), this CPU's GDT/TSS/IDT and per-CPU block, ACPI (MADT),
+ * the local APIC, calibrate the TSC and APIC timer, then start every other
+ * CPU. Each other CPU does its own GDT/TSS/IDT/GS/local APIC setup and calls
+ * hv_ap_main(). Returns on the boot CPU with nr_cpus CPUs online. A machine
+ * it cannot run on gets a message and a halt, never a silent hang.
+ */
+void arch_setup(u32 magic, u64 info, struct boot_info *bi);
+
+/* Runs fn for a host interrupt vector (32..255), with the local APIC EOI sent
+ * after fn returns. */
+void irq_register(u8 vector, void (*fn)(void));
+
+/* Starts this CPU's local APIC timer, periodic at hz, on VECTOR_TIMER. */
+void timer_start_periodic(u32 hz);
+
+void lapic_eoi(void);
+/* A fixed-delivery IPI to one CPU (by percpu id). */
+void ipi_send(u32 cpu, u8 vector);
+
+/* TSC frequency measured at boot. */
+extern u64 tsc_khz;
+u64 tsc_to_ns(u64 ticks);
+u64 ns_to_tsc(u64 ns);
+
+/* Print this CPU's frame-pointer backtrace starting at rbp. */
+void backtrace_print(u64 rbp);
+
+#endif
