@@ -33,16 +33,22 @@ $(SETUP): scripts/setup-deps.sh
 	sh scripts/setup-deps.sh
 	@touch $@
 
+# V=1 shows the commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/hv/%.c.o: %.c | $(SETUP)
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/hv/%.S.o: %.S | $(SETUP)
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  AS      $<")
+	$(Q)$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/utsuwa.elf: $(HV_OBJS) arch/x86/boot/linker.ld
-	$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
 
 -include $(HV_OBJS:.o=.d)
 
@@ -58,7 +64,8 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/%,$(UNIT_TESTS))
 define unit_rule
 $(BUILD)/unit/$(1): $$($(1)_SRCS) $$(wildcard include/hv/*.h) tests/unit/unit.h | $(SETUP)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(UNIT_CFLAGS) -o $$@ $$($(1)_SRCS)
+	@$$(if $$(Q),echo "  HOSTCC  $$@")
+	$$(Q)$$(CC) $$(UNIT_CFLAGS) -o $$@ $$($(1)_SRCS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

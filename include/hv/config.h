@@ -28,6 +28,8 @@ struct vm_config {
 	u32 cpus;      /* vCPU count */
 	u64 pin;       /* physical CPUs this VM owns alone; 0: shares the unpinned CPUs */
 	u64 load;      /* guest-physical load address and entry; 0: the mode's default */
+	u32 arg;       /* passed to the guest at start (arg=); 0 when not given */
+	bool arg_set;  /* arg= was given */
 	bool expect_set;
 	bool expect_stop; /* test harness: this VM is expected to be stopped by the hypervisor */
 	int expect_code;  /* test harness: expected HC_EXIT code */

@@ -1,11 +1,12 @@
 /*
  * What arch/x86 provides to the rest of the hypervisor: machine setup, the
- * local APIC, time. Implemented in arch/x86/*.c.
+ * local APIC, time. Implemented in the files of arch/x86.
  */
 #ifndef HV_PLATFORM_H
 #define HV_PLATFORM_H
 
 #include "hv/bootinfo.h"
+#include "hv/config.h"
 #include "hv/percpu.h"
 #include "hv/types.h"
 
@@ -39,6 +40,10 @@ void ipi_send(u32 cpu, u8 vector);
 extern u64 tsc_khz;
 u64 tsc_to_ns(u64 ticks);
 u64 ns_to_tsc(u64 ns);
+
+/* Every VM has ended: halt the machine, or leave the emulator with status
+ * (QEMU's isa-debug-exit at port 0xf4, Bochs's shutdown port 0x8900). */
+__noreturn void platform_done(enum on_done how, int status);
 
 /* Print this CPU's frame-pointer backtrace starting at rbp. */
 void backtrace_print(u64 rbp);

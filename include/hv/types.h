@@ -16,17 +16,17 @@ typedef int32_t s32;
 typedef int64_t s64;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define BIT(n) (1ULL << (n))
+#define BIT(n) (1UL << (n))
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((u64)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
 #define IS_ALIGNED(x, a) (((x) & ((u64)(a) - 1)) == 0)
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-#define PAGE_SIZE 4096ULL
+#define PAGE_SIZE 4096UL
 #define PAGE_SHIFT 12
-#define SZ_2M (2ULL << 20)
-#define SZ_1G (1ULL << 30)
+#define SZ_2M (2UL << 20)
+#define SZ_1G (1UL << 30)
 
 #define __packed __attribute__((packed))
 #define __aligned(n) __attribute__((aligned(n)))

@@ -31,6 +31,14 @@ struct fpu_state {
 	u8 fxsave[512];
 } __aligned(16);
 
+/* MSR values the hypervisor keeps for the guest (arch/x86/emul/msr.c). */
+struct vcpu_msrs {
+	u64 mtrr_def_type;
+	u64 mtrr_var[16]; /* base/mask pairs 0x200-0x20f */
+	u64 mtrr_fixed[11];
+	u64 tsc_aux;
+};
+
 struct vm;
 
 struct vcpu {
@@ -51,6 +59,8 @@ struct vcpu {
 	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
 	u8 timer_vector;
 
+	struct vcpu_msrs msrs;
+	int fpu_cpu;    /* the CPU whose registers last held its x87/SSE state */
 	struct fpu_state fpu;
 	u64 exit_count[NR_VMEXIT_REASONS];
 

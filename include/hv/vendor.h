@@ -36,6 +36,9 @@ struct vendor_ops {
 
 	/* Architectural state beyond the general registers (slow path). */
 	void (*get_ctx)(struct vcpu *v, struct guest_ctx *ctx);
+	/* Just what finding the trapped instruction needs: cs, cpl, cr0, cr3,
+	 * cr4, efer (the hot path of every exit without a known length). */
+	void (*get_paging_ctx)(struct vcpu *v, struct guest_ctx *ctx);
 
 	/* A fault for the guest on its next entry (#GP, #UD, #PF ...). */
 	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
@@ -44,6 +47,10 @@ struct vendor_ops {
 	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an
 	 * earlier one is still waiting: try again after the next exit. */
 	bool (*offer_irq)(struct vcpu *v, u8 vector);
+
+	/* MSRs whose guest value lives in the VMCB/VMCS (EFER, PAT). -ENOENT for
+	 * any other MSR, -EINVAL for a value the guest may not write. */
+	int (*msr_state)(struct vcpu *v, u32 msr, bool write, u64 *val);
 
 	/* Drop the vCPU's guest TLB entries on this CPU (after a mapping change). */
 	void (*flush_guest_tlb)(struct vcpu *v);

@@ -41,6 +41,10 @@ struct vm {
 	const struct cpuid_policy *cpuid;
 	u64 created_tsc;
 
+	spinlock_t console_lock; /* guards the console line */
+	char console_line[160];
+	unsigned console_len;
+
 	spinlock_t lock;        /* guards state, exit_code */
 	enum vm_state state;
 	int exit_code;
@@ -56,6 +60,21 @@ struct vm {
  * part lies outside guest RAM or crosses from one region into another.
  */
 void *vm_gpa_to_hva(const struct vm *vm, u64 gpa, u64 len);
+
+struct boot_info;
+
+/* Every VM created, for the timer scan and the end-of-run summary. */
+extern struct vm *vms[CONFIG_MAX_VMS];
+extern unsigned nr_vms;
+
+/* Builds a VM from its configuration (memory, image, devices, vCPUs allowed
+ * on the CPUs in affinity). NULL, with a message naming the VM, on failure. */
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity);
+/* Puts its vCPUs on the run queue. */
+void vm_start(struct vm *vm);
+/* What happens when the last VM has ended; and the case of no VM at all. */
+void vms_set_on_done(enum on_done how);
+void vms_none(void);
 
 /* Ends the VM: VM_ENDED with a code (the guest asked), or VM_STOPPED (a report
  * has been printed). Its vCPUs leave the CPUs; other VMs carry on. */

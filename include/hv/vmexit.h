@@ -20,6 +20,11 @@ enum vmexit_reason {
 	VMEXIT_SHUTDOWN,    /* shutdown / triple fault */
 	VMEXIT_INTR,        /* a host interrupt arrived in guest mode */
 	VMEXIT_IRQ_WINDOW,  /* the guest can now take an interrupt */
+	VMEXIT_XSETBV,
+	VMEXIT_INVD,
+	VMEXIT_UD,          /* an instruction the guest must see as undefined
+			       (SVM/VMX instructions, MONITOR/MWAIT, RDTSCP, RDPRU) */
+	VMEXIT_MACHINE_CHECK,
 	VMEXIT_ENTRY_FAIL,  /* VMRUN / VM entry refused the state */
 	VMEXIT_UNHANDLED,   /* an exit the back end does not translate */
 	NR_VMEXIT_REASONS

@@ -1,0 +1,55 @@
+/*
+ * A VM's CPUID policy: what its guests see. Built once per VM from the host
+ * CPU, with the features the hypervisor does not virtualize hidden and the
+ * hypervisor leaves 0x40000000+ added; looked up on every CPUID exit.
+ */
+#ifndef EMUL_CPUID_H
+#define EMUL_CPUID_H
+
+#include "hv/types.h"
+
+struct cpuid_leaf {
+	u32 eax, ebx, ecx, edx;
+};
+
+#define CPUID_DIRECT 0x20      /* leaves 0..0x1f, 0x80000000..0x8000001f indexed directly */
+#define CPUID_HV_BASE 0x40000000
+#define CPUID_HV_LEAVES 0x11    /* 0x40000000..0x40000010 */
+#define CPUID_MAX_SUBLEAVES 64
+
+struct cpuid_subleaf {
+	u32 leaf, subleaf;
+	struct cpuid_leaf r;
+};
+
+struct cpuid_policy {
+	u32 max_basic, max_ext;
+	struct cpuid_leaf basic[CPUID_DIRECT];
+	struct cpuid_leaf ext[CPUID_DIRECT];
+	struct cpuid_leaf hv[CPUID_HV_LEAVES];
+	/* Leaves whose answer depends on ECX (4, 7, 0xb, 0xd, ...). */
+	struct cpuid_subleaf sub[CPUID_MAX_SUBLEAVES];
+	unsigned nr_sub;
+};
+
+/* The host CPU, as a function so host tests can feed a made-up one. */
+typedef struct cpuid_leaf (*cpuid_source_fn)(u32 leaf, u32 subleaf);
+
+void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcpus, u32 tsc_khz);
+
+/* What the guest's vCPU vcpu_id reads for (leaf, subleaf). */
+struct cpuid_leaf cpuid_policy_lookup(const struct cpuid_policy *p, u32 vcpu_id, u32 leaf,
+				      u32 subleaf);
+
+/* Bits hidden from guests (named as in the SDM/APM CPUID tables). */
+#define CPUID_1_ECX_MONITOR BIT(3)
+#define CPUID_1_ECX_VMX BIT(5)
+#define CPUID_1_ECX_HYPERVISOR BIT(31)
+#define CPUID_8000_0001_ECX_SVM BIT(2)
+
+/* The signature in leaf 0x40000000 EBX, ECX, EDX: "utsuwa" padded with NULs. */
+#define UTSUWA_SIG_EBX 0x75737475 /* "utsu" */
+#define UTSUWA_SIG_ECX 0x00006177 /* "wa\0\0" */
+#define UTSUWA_SIG_EDX 0x00000000
+
+#endif

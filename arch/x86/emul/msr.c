@@ -1,0 +1,147 @@
+#include "arch/x86/emul/msr.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+#include "asm/cpu.h"
+#include "lib/string.h"
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_PLATFORM_ID 0x17
+#define MSR_IA32_BIOS_SIGN_ID 0x8b
+#define MSR_IA32_MTRRCAP 0xfe
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MCG_CAP 0x179
+#define MSR_IA32_MCG_STATUS 0x17a
+#define MSR_MTRR_PHYS_FIRST 0x200
+#define MSR_MTRR_PHYS_LAST 0x20f
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_AMD_HWCR 0xc0010015
+
+#define APIC_BASE_DEFAULT 0xfee00000ULL
+#define APIC_BASE_BSP BIT(8)
+#define APIC_BASE_ENABLE BIT(11)
+
+/* MTRRcap: 8 variable ranges, fixed ranges, write-combining (SDM vol. 3, 12.11.1). */
+#define MTRRCAP_VALUE (8 | BIT(8) | BIT(10))
+
+/*
+ * Guest values of these live in the VMCB save area and are switched by
+ * VMRUN/VMLOAD/VMSAVE (APM vol. 2, 15.5.1, 15.5.2), or in the VMCS guest
+ * state on VT-x: the guest may use them at full speed.
+ */
+const u32 msr_passthrough[] = {
+	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+};
+const unsigned nr_msr_passthrough = ARRAY_SIZE(msr_passthrough);
+
+/* The fixed-range MTRRs: 0x250, 0x258, 0x259, 0x268-0x26f (SDM vol. 3, 12.11.2.2). */
+static int mtrr_fixed_index(u32 msr)
+{
+	if (msr == 0x250)
+		return 0;
+	if (msr == 0x258 || msr == 0x259)
+		return (int)(msr - 0x258) + 1;
+	if (msr >= 0x268 && msr <= 0x26f)
+		return (int)(msr - 0x268) + 3;
+	return -1;
+}
+
+void msr_vcpu_reset(struct vcpu *v)
+{
+	memset(&v->msrs, 0, sizeof(v->msrs));
+}
+
+int msr_read(struct vcpu *v, u32 msr, u64 *val)
+{
+	int fixed;
+
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		*val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+		return 0;
+	case MSR_IA32_TSC:
+		*val = rdtsc() - v->vm->created_tsc; /* the VM's TSC offset */
+		return 0;
+	case MSR_IA32_PLATFORM_ID:
+	case MSR_IA32_BIOS_SIGN_ID: /* no microcode revision to report */
+	case MSR_IA32_MCG_CAP:      /* no machine-check banks */
+	case MSR_IA32_MCG_STATUS:
+	case MSR_AMD_HWCR:
+		*val = 0;
+		return 0;
+	case MSR_IA32_MISC_ENABLE:
+		*val = BIT(0); /* fast strings */
+		return 0;
+	case MSR_IA32_MTRRCAP:
+		*val = MTRRCAP_VALUE;
+		return 0;
+	case MSR_MTRR_DEF_TYPE:
+		*val = v->msrs.mtrr_def_type;
+		return 0;
+	case MSR_TSC_AUX:
+		*val = v->msrs.tsc_aux;
+		return 0;
+	}
+	if (msr >= MSR_MTRR_PHYS_FIRST && msr <= MSR_MTRR_PHYS_LAST) {
+		*val = v->msrs.mtrr_var[msr - MSR_MTRR_PHYS_FIRST];
+		return 0;
+	}
+	fixed = mtrr_fixed_index(msr);
+	if (fixed >= 0) {
+		*val = v->msrs.mtrr_fixed[fixed];
+		return 0;
+	}
+	return vendor->msr_state(v, msr, false, val) == 0 ? 0 : -EPERM;
+}
+
+/* Memory types valid in an MTRR: UC 0, WC 1, WT 4, WP 5, WB 6. */
+static bool mtrr_type_ok(u8 type)
+{
+	return type <= 1 || (type >= 4 && type <= 6);
+}
+
+int msr_write(struct vcpu *v, u32 msr, u64 val)
+{
+	int fixed;
+
+	switch (msr) {
+	case MSR_IA32_APIC_BASE:
+		/* The local APIC is not virtualized yet: accept only what reads back. */
+		return (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_ENABLE) ? 0 : -EPERM;
+	case MSR_IA32_TSC:
+		return 0; /* the VM keeps one TSC offset for all its vCPUs */
+	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_IA32_MISC_ENABLE:
+	case MSR_IA32_MCG_STATUS:
+		return 0;
+	case MSR_MTRR_DEF_TYPE:
+		if (val & ~0xcffULL || !mtrr_type_ok((u8)val))
+			return -EPERM;
+		v->msrs.mtrr_def_type = val;
+		return 0;
+	case MSR_TSC_AUX:
+		if (val >> 32)
+			return -EPERM;
+		v->msrs.tsc_aux = val;
+		return 0;
+	}
+	if (msr >= MSR_MTRR_PHYS_FIRST && msr <= MSR_MTRR_PHYS_LAST) {
+		if (!(msr & 1) && !mtrr_type_ok((u8)val))
+			return -EPERM;
+		v->msrs.mtrr_var[msr - MSR_MTRR_PHYS_FIRST] = val;
+		return 0;
+	}
+	fixed = mtrr_fixed_index(msr);
+	if (fixed >= 0) {
+		for (int i = 0; i < 8; i++)
+			if (!mtrr_type_ok((u8)(val >> (8 * i))))
+				return -EPERM;
+		v->msrs.mtrr_fixed[fixed] = val;
+		return 0;
+	}
+	return vendor->msr_state(v, msr, true, &val) == 0 ? 0 : -EPERM;
+}

@@ -1,0 +1,102 @@
+#include "arch/x86/nested_pt.h"
+
+#define PTE_P BIT(0)
+#define PTE_RW BIT(1)
+#define PTE_US BIT(2)
+#define PTE_PS BIT(7)
+
+const struct pt_format pt_format_npt = {
+	.table = PTE_P | PTE_RW | PTE_US,
+	.leaf = PTE_P | PTE_RW | PTE_US,
+	.large = PTE_P | PTE_RW | PTE_US | PTE_PS,
+	.present = PTE_P,
+};
+
+/* Tables are identity-mapped: a physical address is a pointer (on the host
+ * tests, alloc_table hands out real pointers). */
+static u64 *table_at(u64 pa)
+{
+	return (u64 *)(uintptr_t)pa;
+}
+
+static unsigned index_at(u64 gpa, int level)
+{
+	return (gpa >> (12 + 9 * level)) & 511;
+}
+
+int nested_pt_init(struct nested_pt *pt, const struct pt_format *fmt, u64 (*alloc_table)(void))
+{
+	pt->fmt = fmt;
+	pt->alloc_table = alloc_table;
+	pt->root = alloc_table();
+	return pt->root ? 0 : -ENOMEM;
+}
+
+/* The entry for gpa at level (0 = 4 KiB leaf, 1 = 2 MiB), creating tables above it. */
+static u64 *walk_create(struct nested_pt *pt, u64 gpa, int level)
+{
+	u64 *table = table_at(pt->root);
+
+	for (int l = 3; l > level; l--) {
+		u64 *e = &table[index_at(gpa, l)];
+
+		if (!(*e & pt->fmt->present)) {
+			u64 next = pt->alloc_table();
+
+			if (!next)
+				return NULL;
+			*e = next | pt->fmt->table;
+		} else if (l <= 2 && (*e & pt->fmt->large & ~pt->fmt->leaf)) {
+			return (u64 *)-1; /* a large page already covers this */
+		}
+		table = table_at(*e & PT_ADDR_MASK);
+	}
+	return &table[index_at(gpa, level)];
+}
+
+int nested_pt_map(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size)
+{
+	if (!IS_ALIGNED(gpa | hpa | size, PAGE_SIZE) || gpa + size > (1ULL << 48) ||
+	    hpa + size > (1ULL << 52) || gpa + size < gpa)
+		return -EINVAL;
+
+	while (size) {
+		bool big = IS_ALIGNED(gpa | hpa, SZ_2M) && size >= SZ_2M;
+		int level = big ? 1 : 0;
+		u64 *e = walk_create(pt, gpa, level);
+
+		if (!e)
+			return -ENOMEM;
+		if (e == (u64 *)-1 || (*e & pt->fmt->present))
+			return -EEXIST;
+		*e = hpa | (big ? pt->fmt->large : pt->fmt->leaf);
+		u64 step = big ? SZ_2M : PAGE_SIZE;
+
+		gpa += step;
+		hpa += step;
+		size -= step;
+	}
+	return 0;
+}
+
+u64 nested_pt_lookup(const struct nested_pt *pt, u64 gpa, u64 *page_size)
+{
+	const u64 *table = table_at(pt->root);
+	u64 large_only = pt->fmt->large & ~pt->fmt->leaf;
+
+	for (int l = 3; l >= 0; l--) {
+		u64 e = table[index_at(gpa, l)];
+
+		if (!(e & pt->fmt->present))
+			return ~0ULL;
+		if (l == 0 || (l == 1 && (e & large_only))) {
+			u64 sz = l ? SZ_2M : PAGE_SIZE;
+
+			if (page_size)
+				*page_size = sz;
+			return (e & PT_ADDR_MASK & ~(sz - 1)) | (gpa & (sz - 1));
+		}
+		table = table_at(e & PT_ADDR_MASK);
+	}
+	return ~0ULL;
+}

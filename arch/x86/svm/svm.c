@@ -1,0 +1,327 @@
+/*
+ * AMD-V back end: turning SVM on, building a vCPU's VMCB, the vendor ops.
+ * The exit decoder is in svm_exit.c, the world switch in svm_run.S.
+ */
+#include "arch/x86/svm/svm.h"
+#include "arch/x86/svm/vmcb.h"
+#include "arch/x86/nested_pt.h"
+#include "hv/console.h"
+#include "hv/mm.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "hv/spinlock.h"
+#include "asm/cpu.h"
+#include "asm/percpu.h"
+#include "lib/string.h"
+
+#define VM_CR_LOCK BIT(3)
+#define VM_CR_SVMDIS BIT(4)
+
+/* CPUID 8000_000Ah EDX (APM vol. 3, E.4.9) */
+#define SVM_FEATURE_NP BIT(0)
+#define SVM_FEATURE_NRIPS BIT(3)
+#define SVM_FEATURE_FLUSH_BY_ASID BIT(6)
+
+/* Reset value of the guest PAT (APM vol. 2, 7.8.1): WB, WT, UC-, UC twice. */
+#define PAT_POWER_ON 0x0007040600070406ULL
+
+static u32 svm_features;
+static u32 svm_nr_asids;
+static u32 next_asid = 1; /* ASID 0 is the host's */
+static spinlock_t asid_lock = SPINLOCK_INIT;
+
+bool svm_supported(void)
+{
+	if (cpuid(0x80000000).eax < 0x8000000a)
+		return false;
+	return cpuid(0x80000001).ecx & BIT(2);
+}
+
+static int svm_cpu_enable(void)
+{
+	struct percpu *cpu = this_cpu();
+	struct cpuid_regs r;
+	u64 hsave, host_vmcb;
+
+	if (!svm_supported()) {
+		kprintf("svm: CPU %u has no AMD-V (CPUID 8000_0001h ECX.SVM = 0)\n", cpu->id);
+		return -ENODEV;
+	}
+	if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+		kprintf("svm: CPU %u: AMD-V is disabled by the firmware (VM_CR.SVMDIS%s); "
+			"enable SVM in the firmware setup\n",
+			cpu->id, rdmsr(MSR_VM_CR) & VM_CR_LOCK ? ", locked" : "");
+		return -EPERM;
+	}
+	r = cpuid(0x8000000a);
+	if (!(r.edx & SVM_FEATURE_NP)) {
+		kprintf("svm: CPU %u has no nested paging (CPUID 8000_000Ah EDX.NP = 0)\n", cpu->id);
+		return -ENODEV;
+	}
+	if (cpu->id == 0) {
+		svm_features = r.edx;
+		svm_nr_asids = r.ebx;
+		kprintf("svm: %u ASIDs, NRIP save %s, flush by ASID %s\n", svm_nr_asids,
+			svm_features & SVM_FEATURE_NRIPS ? "yes" : "no (decoding instead)",
+			svm_features & SVM_FEATURE_FLUSH_BY_ASID ? "yes" : "no (full flushes)");
+	}
+
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+	hsave = page_alloc(1, PAGE_SIZE);
+	host_vmcb = page_alloc(1, PAGE_SIZE);
+	if (!hsave || !host_vmcb)
+		return -ENOMEM;
+	wrmsr(MSR_VM_HSAVE_PA, hsave);
+	/* Capture this CPU's FS/GS/TR/LDTR/syscall state once; after every exit
+	 * svm_vmrun reloads it from here. */
+	__asm__ volatile("vmsave %0" ::"a"(host_vmcb) : "memory");
+	cpu->vendor_area[0] = hsave;
+	cpu->vendor_area[1] = host_vmcb;
+	return cpu->id == 0 ? svm_maps_init() : 0;
+}
+
+static u64 alloc_table(void)
+{
+	return page_alloc(1, PAGE_SIZE);
+}
+
+static int svm_vm_init(struct vm *vm)
+{
+	struct nested_pt pt;
+	int err = nested_pt_init(&pt, &pt_format_npt, alloc_table);
+
+	for (unsigned i = 0; !err && i < vm->nr_mem; i++)
+		err = nested_pt_map(&pt, vm->mem[i].gpa, vm->mem[i].hpa, vm->mem[i].size);
+	if (err)
+		return err;
+	vm->arch.svm.npt_root = pt.root;
+	return 0;
+}
+
+static void seg_to_vmcb(struct vmcb_seg *d, const struct seg *s)
+{
+	d->sel = s->sel;
+	d->attr = s->attr;
+	d->limit = s->limit;
+	d->base = s->base;
+}
+
+static void seg_from_vmcb(struct seg *d, const struct vmcb_seg *s)
+{
+	d->sel = s->sel;
+	d->attr = s->attr;
+	d->limit = s->limit;
+	d->base = s->base;
+}
+
+static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
+{
+	struct svm_vcpu *s = &v->arch.svm;
+	struct vmcb *vmcb;
+	u64 pa = page_alloc(1, PAGE_SIZE);
+
+	if (!pa)
+		return -ENOMEM;
+	spin_lock(&asid_lock);
+	s->asid = next_asid < svm_nr_asids ? next_asid++ : 0;
+	spin_unlock(&asid_lock);
+	if (!s->asid) {
+		page_free(pa, 1);
+		kprintf("svm: out of ASIDs (%u)\n", svm_nr_asids);
+		return -ENOSPC;
+	}
+	vmcb = (struct vmcb *)(uintptr_t)pa;
+	s->vmcb = vmcb;
+	s->last_cpu = -1;
+
+	vmcb->control.intercept_exceptions = BIT(18); /* #MC belongs to the host */
+	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
+					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
+					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
+					INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+	/* VMRUN must be intercepted (APM vol. 2, 15.5.1); the other SVM
+	 * instructions too, since the guest is told it has no SVM. */
+	vmcb->control.intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
+					INTERCEPT_VMSAVE | INTERCEPT_STGI | INTERCEPT_CLGI |
+					INTERCEPT_SKINIT | INTERCEPT_RDTSCP | INTERCEPT_MONITOR |
+					INTERCEPT_MWAIT | INTERCEPT_MWAIT_COND | INTERCEPT_XSETBV |
+					INTERCEPT_RDPRU;
+	vmcb->control.iopm_base_pa = svm_iopm_pa;
+	vmcb->control.msrpm_base_pa = svm_msrpm_pa;
+	vmcb->control.tsc_offset = (u64)0 - v->vm->created_tsc;
+	vmcb->control.guest_asid = s->asid;
+	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
+	vmcb->control.int_ctl = V_INTR_MASKING;
+	vmcb->control.np_ctl = NP_ENABLE;
+	vmcb->control.n_cr3 = v->vm->arch.svm.npt_root;
+
+	seg_to_vmcb(&vmcb->save.es, &c->es);
+	seg_to_vmcb(&vmcb->save.cs, &c->cs);
+	seg_to_vmcb(&vmcb->save.ss, &c->ss);
+	seg_to_vmcb(&vmcb->save.ds, &c->ds);
+	seg_to_vmcb(&vmcb->save.fs, &c->fs);
+	seg_to_vmcb(&vmcb->save.gs, &c->gs);
+	seg_to_vmcb(&vmcb->save.tr, &c->tr);
+	seg_to_vmcb(&vmcb->save.ldtr, &c->ldtr);
+	vmcb->save.gdtr.base = c->gdtr.base;
+	vmcb->save.gdtr.limit = c->gdtr.limit;
+	vmcb->save.idtr.base = c->idtr.base;
+	vmcb->save.idtr.limit = c->idtr.limit;
+	vmcb->save.cpl = c->cpl;
+	/* EFER.SVME must stay set in guest mode (APM vol. 2, 15.5.1); the
+	 * guest reads it as clear (msr_state). */
+	vmcb->save.efer = c->efer | EFER_SVME;
+	vmcb->save.cr0 = c->cr0;
+	vmcb->save.cr2 = c->cr2;
+	vmcb->save.cr3 = c->cr3;
+	vmcb->save.cr4 = c->cr4;
+	vmcb->save.dr6 = 0xffff0ff0;
+	vmcb->save.dr7 = 0x400;
+	vmcb->save.g_pat = PAT_POWER_ON;
+	vmcb->save.rflags = v->regs.rflags;
+	vmcb->save.rip = v->regs.rip;
+	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
+	vmcb->save.rax = v->regs.gpr[GPR_RAX];
+	return 0;
+}
+
+static void svm_vcpu_load(struct vcpu *v)
+{
+	struct svm_vcpu *s = &v->arch.svm;
+	int cpu = (int)this_cpu()->id;
+
+	/*
+	 * The guest's own INVLPG and CR3 writes only flushed the TLB of the CPU
+	 * it ran on; entries tagged with its ASID may be stale here.
+	 */
+	if (s->last_cpu != cpu) {
+		s->vmcb->control.tlb_control = (svm_features & SVM_FEATURE_FLUSH_BY_ASID)
+						       ? TLB_CONTROL_FLUSH_ASID
+						       : TLB_CONTROL_FLUSH_ALL;
+		s->last_cpu = cpu;
+	}
+}
+
+static void svm_flush_guest_tlb(struct vcpu *v)
+{
+	v->arch.svm.vmcb->control.tlb_control = (svm_features & SVM_FEATURE_FLUSH_BY_ASID)
+							? TLB_CONTROL_FLUSH_ASID
+							: TLB_CONTROL_FLUSH_ALL;
+}
+
+static void svm_get_ctx(struct vcpu *v, struct guest_ctx *c)
+{
+	const struct vmcb_save *s = &v->arch.svm.vmcb->save;
+
+	seg_from_vmcb(&c->es, &s->es);
+	seg_from_vmcb(&c->cs, &s->cs);
+	seg_from_vmcb(&c->ss, &s->ss);
+	seg_from_vmcb(&c->ds, &s->ds);
+	seg_from_vmcb(&c->fs, &s->fs);
+	seg_from_vmcb(&c->gs, &s->gs);
+	seg_from_vmcb(&c->tr, &s->tr);
+	seg_from_vmcb(&c->ldtr, &s->ldtr);
+	c->gdtr.base = s->gdtr.base;
+	c->gdtr.limit = s->gdtr.limit;
+	c->idtr.base = s->idtr.base;
+	c->idtr.limit = s->idtr.limit;
+	c->cr0 = s->cr0;
+	c->cr2 = s->cr2;
+	c->cr3 = s->cr3;
+	c->cr4 = s->cr4;
+	c->efer = s->efer & ~EFER_SVME;
+	c->cpl = s->cpl;
+}
+
+static void svm_get_paging_ctx(struct vcpu *v, struct guest_ctx *c)
+{
+	const struct vmcb_save *s = &v->arch.svm.vmcb->save;
+
+	seg_from_vmcb(&c->cs, &s->cs);
+	c->cr0 = s->cr0;
+	c->cr3 = s->cr3;
+	c->cr4 = s->cr4;
+	c->efer = s->efer;
+	c->cpl = s->cpl;
+}
+
+static void svm_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	u64 ev = vector | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID;
+
+	if (has_error)
+		ev |= EVENTINJ_EV | ((u64)error << 32);
+	v->arch.svm.vmcb->control.eventinj = ev;
+}
+
+/*
+ * External interrupts go through the virtual interrupt (V_IRQ): the CPU
+ * delivers it itself once the guest has RFLAGS.IF set and no interrupt
+ * shadow, and clears V_IRQ when it does (APM vol. 2, 15.21.4).
+ */
+static bool svm_offer_irq(struct vcpu *v, u8 vector)
+{
+	struct vmcb_control *c = &v->arch.svm.vmcb->control;
+
+	if (c->int_ctl & V_IRQ)
+		return false;
+	c->int_ctl = (c->int_ctl & ~(0xffULL << V_INTR_VECTOR_SHIFT) & ~(0xfULL << V_INTR_PRIO_SHIFT)) |
+		     V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT) |
+		     ((u64)vector << V_INTR_VECTOR_SHIFT);
+	return true;
+}
+
+static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
+{
+	struct vmcb_save *s = &v->arch.svm.vmcb->save;
+
+	switch (msr) {
+	case MSR_EFER:
+		if (!write) {
+			*val = s->efer & ~EFER_SVME;
+			return 0;
+		}
+		/* Reserved bits, and SVME which the guest must not see, fault;
+		 * LMA is the CPU's to set (APM vol. 2, 3.1.7). */
+		if (*val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+			return -EINVAL;
+		s->efer = (*val & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+		return 0;
+	case MSR_IA32_PAT:
+		if (!write) {
+			*val = s->g_pat;
+			return 0;
+		}
+		for (int i = 0; i < 8; i++) {
+			u8 type = (u8)(*val >> (i * 8));
+
+			if (type == 2 || type == 3 || type > 7)
+				return -EINVAL;
+		}
+		s->g_pat = *val;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+void svm_run(struct vcpu *v, struct vmexit *exit);
+
+const struct vendor_ops svm_ops = {
+	.name = "svm",
+	.cpu_enable = svm_cpu_enable,
+	.vm_init = svm_vm_init,
+	.vcpu_init = svm_vcpu_init,
+	.vcpu_load = svm_vcpu_load,
+	.run = svm_run,
+	.get_ctx = svm_get_ctx,
+	.get_paging_ctx = svm_get_paging_ctx,
+	.inject_exception = svm_inject_exception,
+	.offer_irq = svm_offer_irq,
+	.msr_state = svm_msr_state,
+	.flush_guest_tlb = svm_flush_guest_tlb,
+};
+
+bool svm_has_nrip(void)
+{
+	return svm_features & SVM_FEATURE_NRIPS;
+}

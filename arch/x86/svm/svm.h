@@ -1,0 +1,19 @@
+/* The AMD-V back end (vendor ops in svm.c). */
+#ifndef SVM_SVM_H
+#define SVM_SVM_H
+
+#include "hv/vendor.h"
+
+extern const struct vendor_ops svm_ops;
+
+/* True when this CPU reports AMD-V (CPUID 8000_0001h ECX bit 2). */
+bool svm_supported(void);
+
+/* The world switch (svm_run.S). */
+void svm_vmrun(void *regs, u64 guest_vmcb_pa, u64 host_vmcb_pa);
+
+/* Permission maps shared by all guests (svm_maps.c): physical addresses. */
+int svm_maps_init(void);
+extern u64 svm_iopm_pa, svm_msrpm_pa;
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * Entering the guest and turning the VMCB's exit code into a struct vmexit.
+ * This is the hot path of every exit: keep it short.
+ */
+#include "arch/x86/svm/svm.h"
+#include "arch/x86/svm/vmcb.h"
+#include "hv/vcpu.h"
+#include "asm/percpu.h"
+
+bool svm_has_nrip(void);
+void svm_run(struct vcpu *v, struct vmexit *e);
+
+#define EXITINTINFO_VALID BIT(31)
+
+/* Exits 0x60-0x8f, by code - 0x60. Unlisted codes are VMEXIT_UNHANDLED (0 here). */
+static const u8 exit_reason[0x30] = {
+	[SVM_EXIT_INTR - 0x60] = VMEXIT_INTR,
+	[SVM_EXIT_NMI - 0x60] = VMEXIT_INTR,
+	[SVM_EXIT_SMI - 0x60] = VMEXIT_INTR,
+	[SVM_EXIT_INIT - 0x60] = VMEXIT_INTR,
+	[SVM_EXIT_VINTR - 0x60] = VMEXIT_IRQ_WINDOW,
+	[SVM_EXIT_CPUID - 0x60] = VMEXIT_CPUID,
+	[SVM_EXIT_INVD - 0x60] = VMEXIT_INVD,
+	[SVM_EXIT_HLT - 0x60] = VMEXIT_HLT,
+	[SVM_EXIT_INVLPGA - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_IOIO - 0x60] = VMEXIT_IO,
+	[SVM_EXIT_MSR - 0x60] = VMEXIT_MSR_READ, /* EXITINFO1 = 1: a write */
+	[SVM_EXIT_SHUTDOWN - 0x60] = VMEXIT_SHUTDOWN,
+	[SVM_EXIT_VMRUN - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_VMMCALL - 0x60] = VMEXIT_HYPERCALL,
+	[SVM_EXIT_VMLOAD - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_VMSAVE - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_STGI - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_CLGI - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_SKINIT - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_RDTSCP - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_MONITOR - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_MWAIT - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_MWAIT_COND - 0x60] = VMEXIT_UD,
+	[SVM_EXIT_XSETBV - 0x60] = VMEXIT_XSETBV,
+	[SVM_EXIT_RDPRU - 0x60] = VMEXIT_UD,
+};
+_Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < 256, "exit_reason[] holds u8 reasons");
+
+static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
+{
+	u64 code = c->exitcode;
+
+	if (code - 0x60 < ARRAY_SIZE(exit_reason)) {
+		u8 r = exit_reason[code - 0x60];
+
+		if (r == VMEXIT_MSR_READ && c->exitinfo1 == 1)
+			return VMEXIT_MSR_WRITE;
+		return r ? (enum vmexit_reason)r : VMEXIT_UNHANDLED;
+	}
+	if (code == SVM_EXIT_NPF) {
+		e->mem.gpa = c->exitinfo2;
+		e->mem.present = c->exitinfo1 & NPF_P;
+		e->mem.write = c->exitinfo1 & NPF_RW;
+		e->mem.fetch = c->exitinfo1 & NPF_ID;
+		return VMEXIT_MEM;
+	}
+	if (code == SVM_EXIT_EXCP_BASE + 18)
+		return VMEXIT_MACHINE_CHECK;
+	if (code == SVM_EXIT_INVALID)
+		return VMEXIT_ENTRY_FAIL;
+	return VMEXIT_UNHANDLED;
+}
+
+void svm_run(struct vcpu *v, struct vmexit *e)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+	struct vmcb_control *c = &vmcb->control;
+
+	vmcb->save.rax = v->regs.gpr[GPR_RAX];
+	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
+	vmcb->save.rip = v->regs.rip;
+	vmcb->save.rflags = v->regs.rflags;
+
+	svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
+
+	v->regs.gpr[GPR_RAX] = vmcb->save.rax;
+	v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
+	v->regs.rip = vmcb->save.rip;
+	v->regs.rflags = vmcb->save.rflags;
+	c->tlb_control = TLB_CONTROL_NONE;
+	/* An event whose delivery the exit interrupted is delivered again. */
+	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
+
+	e->hw_code = c->exitcode;
+	e->hw_info1 = c->exitinfo1;
+	e->hw_info2 = c->exitinfo2;
+	e->insn_len = 0;
+	e->reason = decode(c, e);
+	if (e->reason == VMEXIT_IO) {
+		u64 info = c->exitinfo1;
+
+		e->io.port = (u16)(info >> IOIO_PORT_SHIFT);
+		e->io.size = (info & IOIO_SZ8) ? 1 : (info & IOIO_SZ16) ? 2 : 4;
+		e->io.in = info & IOIO_TYPE_IN;
+		e->io.string = info & IOIO_STR;
+		e->io.rep = info & IOIO_REP;
+		/* EXITINFO2 holds the next RIP on every CPU (APM vol. 2, 15.10.2). */
+		e->insn_len = (u8)(c->exitinfo2 - v->regs.rip);
+	} else if (e->reason != VMEXIT_MEM && c->nrip && svm_has_nrip()) {
+		/* NRIP save: the CPU tells where the trapped instruction ends. */
+		e->insn_len = (u8)(c->nrip - v->regs.rip);
+	}
+}

@@ -1,0 +1,27 @@
+/* The exit handlers core/exit.c dispatches to, one file per kind. */
+#ifndef CORE_EXIT_HANDLERS_H
+#define CORE_EXIT_HANDLERS_H
+
+#include "hv/vmexit.h"
+
+struct vcpu;
+
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, struct vmexit *e);
+
+enum exit_action handle_nothing(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e);       /* exit_cpuid.c */
+enum exit_action handle_msr_read(struct vcpu *v, struct vmexit *e);    /* exit_msr.c */
+enum exit_action handle_msr_write(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_io(struct vcpu *v, struct vmexit *e);          /* exit_io.c */
+enum exit_action handle_hlt(struct vcpu *v, struct vmexit *e);         /* exit_misc.c */
+enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e);   /* hypercall.c */
+enum exit_action handle_mem(struct vcpu *v, struct vmexit *e);         /* exit_mem.c */
+enum exit_action handle_shutdown(struct vcpu *v, struct vmexit *e);    /* exit_misc.c */
+enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_invd(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_ud(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_machine_check(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_entry_fail(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_unexpected(struct vcpu *v, struct vmexit *e);
+
+#endif

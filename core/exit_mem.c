@@ -1,0 +1,34 @@
+/* Nested page faults: device memory (the VM's MMIO bus), else the VM is stopped. */
+#include "core/exit_handlers.h"
+#include "arch/x86/emul/fetch.h"
+#include "arch/x86/emul/mmio.h"
+#include "hv/exit.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+
+enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
+{
+	struct vm *vm = v->vm;
+	struct guest_ctx ctx;
+	struct insn insn;
+	u32 pf;
+	int err;
+
+	if (!bus_find(&vm->mmio, e->mem.gpa, 1))
+		return vm_stop_report(v, "%s of guest-physical %lx, outside its memory and devices",
+				      e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
+				      e->mem.gpa);
+	vendor->get_paging_ctx(v, &ctx);
+	err = insn_fetch_decode(vm, &ctx, v->regs.rip, v->regs.rflags, &insn, &pf);
+	if (err)
+		return vm_stop_report(v, "MMIO at %lx: cannot fetch or decode the instruction (%d)",
+				      e->mem.gpa, err);
+	err = emul_mmio(&v->regs, &insn, e->mem.gpa, &vm->mmio, guest_ctx_mode(&ctx, v->regs.rflags));
+	if (err == -ENOTSUP)
+		return vm_stop_report(v, "MMIO at %lx: instruction not emulated", e->mem.gpa);
+	if (err)
+		return vm_stop_report(v, "MMIO at %lx failed (%d)", e->mem.gpa, err);
+	e->insn_len = insn.len;
+	return ACT_SKIP;
+}

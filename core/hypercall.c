@@ -1,0 +1,90 @@
+/* VMMCALL/VMCALL: the hypercall ABI of include/hv/hypercall.h (docs/hypercalls.md). */
+#include "core/exit_handlers.h"
+#include "arch/x86/emul/gwalk.h"
+#include "hv/exit.h"
+#include "hv/hypercall.h"
+#include "hv/platform.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+#include "hv/vm_console.h"
+#include "asm/cpu.h"
+#include "asm/percpu.h"
+
+#define HC_CONSOLE_MAX 4096
+
+/* Copies the guest's buffer, page by page, into the VM's console. */
+static s64 console_write_guest(struct vcpu *v, u64 linear, u64 len)
+{
+	struct guest_ctx ctx;
+	u64 done = 0;
+
+	if (len > HC_CONSOLE_MAX)
+		return HC_EINVAL;
+	vendor->get_paging_ctx(v, &ctx);
+	while (done < len) {
+		u64 chunk = MIN(len - done, PAGE_SIZE - ((linear + done) & (PAGE_SIZE - 1)));
+		u64 gpa;
+		u32 pf;
+		const char *p;
+
+		if (gwalk(v->vm, &ctx, linear + done, ctx.cpl == 3 ? GW_USER : 0, &gpa, &pf) ||
+		    !(p = vm_gpa_to_hva(v->vm, gpa, chunk)))
+			return HC_EFAULT;
+		vm_console_write(v->vm, p, chunk);
+		done += chunk;
+	}
+	return (s64)len;
+}
+
+static s64 set_timer(struct vcpu *v, u64 usec, u64 vector)
+{
+	if (!usec) {
+		__atomic_store_n(&v->timer_deadline, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
+	if (vector < 16 || vector > 255 || usec > 3600ULL * 1000000)
+		return HC_EINVAL;
+	v->timer_vector = (u8)vector;
+	__atomic_store_n(&v->timer_deadline, rdtsc() + ns_to_tsc(usec * 1000), __ATOMIC_RELEASE);
+	return 0;
+}
+
+enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
+{
+	u64 *r = v->regs.gpr;
+	enum exit_action act = ACT_SKIP;
+	s64 ret;
+
+	switch (r[GPR_RAX]) {
+	case HC_NOP:
+		ret = 0;
+		break;
+	case HC_CONSOLE_WRITE:
+		ret = console_write_guest(v, r[GPR_RBX], r[GPR_RCX]);
+		break;
+	case HC_YIELD:
+		ret = 0;
+		act = ACT_YIELD;
+		break;
+	case HC_TIME_NS:
+		ret = (s64)tsc_to_ns(rdtsc() - v->vm->created_tsc);
+		break;
+	case HC_EXIT:
+		vm_end(v->vm, VM_ENDED, (int)r[GPR_RBX]);
+		return ACT_VM_STOP;
+	case HC_TIMER:
+		ret = set_timer(v, r[GPR_RBX], r[GPR_RCX]);
+		break;
+	case HC_VCPU_INFO:
+		ret = v->id;
+		r[GPR_RBX] = this_cpu()->id;
+		r[GPR_RCX] = v->vm->nr_vcpus;
+		break;
+	default:
+		ret = HC_ENOSYS;
+	}
+	r[GPR_RAX] = (u64)ret;
+	r[GPR_RDX] = (u64)ret >> 32;
+	return act;
+}

@@ -1,0 +1,157 @@
+/* Run queue, blocking and waking (policy in include/hv/sched.h). */
+#include "hv/sched.h"
+#include "hv/platform.h"
+#include "hv/spinlock.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "asm/percpu.h"
+
+u64 sched_slice_tsc;
+
+static spinlock_t sched_lock = SPINLOCK_INIT; /* guards the queue and every vcpu->state */
+static struct vcpu *rq_head, *rq_tail;
+static volatile u64 idle_cpus; /* CPUs halted in the idle loop, to kick on a wake-up */
+
+void sched_init(u32 slice_ms)
+{
+	sched_slice_tsc = ns_to_tsc((u64)slice_ms * 1000000);
+}
+
+static void kick_idle(u64 affinity)
+{
+	u64 mask = idle_cpus & affinity;
+
+	for (u32 cpu = 0; mask; cpu++, mask >>= 1)
+		if (mask & 1) {
+			ipi_send(cpu, VECTOR_KICK);
+			return; /* one CPU is enough for one vCPU */
+		}
+}
+
+static void enqueue_locked(struct vcpu *v)
+{
+	v->state = VCPU_RUNNABLE;
+	v->rq_next = NULL;
+	if (rq_tail)
+		rq_tail->rq_next = v;
+	else
+		rq_head = v;
+	rq_tail = v;
+}
+
+void sched_enqueue(struct vcpu *v)
+{
+	u64 f = irq_save();
+
+	spin_lock(&sched_lock);
+	enqueue_locked(v);
+	spin_unlock(&sched_lock);
+	irq_restore(f);
+	kick_idle(v->affinity);
+}
+
+struct vcpu *sched_pick(struct percpu *cpu)
+{
+	struct vcpu *v, *prev = NULL;
+	u64 bit = BIT(cpu->id);
+
+	spin_lock(&sched_lock);
+	for (v = rq_head; v; prev = v, v = v->rq_next)
+		if (v->affinity & bit)
+			break;
+	if (v) {
+		if (prev)
+			prev->rq_next = v->rq_next;
+		else
+			rq_head = v->rq_next;
+		if (rq_tail == v)
+			rq_tail = prev;
+		v->rq_next = NULL;
+		v->state = VCPU_RUNNING;
+		v->cpu = (int)cpu->id;
+		__atomic_and_fetch(&idle_cpus, ~bit, __ATOMIC_RELAXED);
+	} else {
+		__atomic_or_fetch(&idle_cpus, bit, __ATOMIC_RELAXED);
+	}
+	spin_unlock(&sched_lock);
+	return v;
+}
+
+bool sched_others_waiting(struct percpu *cpu)
+{
+	u64 bit = BIT(cpu->id);
+
+	/* Unlocked peek: a stale answer only delays a switch by one tick. */
+	for (struct vcpu *v = __atomic_load_n(&rq_head, __ATOMIC_ACQUIRE); v; v = v->rq_next)
+		if (v->affinity & bit)
+			return true;
+	return false;
+}
+
+void sched_block(struct vcpu *v)
+{
+	spin_lock(&sched_lock);
+	/* An interrupt raised since the vCPU decided to halt keeps it running. */
+	if (v->vm->state != VM_RUNNING)
+		v->state = VCPU_STOPPED;
+	else if ((v->irq_pending[0] | v->irq_pending[1] | v->irq_pending[2] | v->irq_pending[3]) &&
+		 !v->halted_if0)
+		enqueue_locked(v);
+	else
+		v->state = VCPU_BLOCKED;
+	spin_unlock(&sched_lock);
+}
+
+void sched_wake(struct vcpu *v)
+{
+	u64 f = irq_save();
+	bool queued = false, running = false;
+
+	spin_lock(&sched_lock);
+	if (v->state == VCPU_BLOCKED && !v->halted_if0) {
+		enqueue_locked(v);
+		queued = true;
+	} else if (v->state == VCPU_RUNNING) {
+		running = true;
+	}
+	spin_unlock(&sched_lock);
+	irq_restore(f);
+	if (queued)
+		kick_idle(v->affinity);
+	else if (running && v->cpu >= 0 && (u32)v->cpu != this_cpu()->id)
+		ipi_send((u32)v->cpu, VECTOR_KICK);
+}
+
+void sched_vm_ended(struct vm *vm)
+{
+	u64 f = irq_save();
+	u64 kick = 0;
+
+	spin_lock(&sched_lock);
+	for (struct vcpu **pp = &rq_head, *prev = NULL; *pp;) {
+		struct vcpu *v = *pp;
+
+		if (v->vm == vm) {
+			*pp = v->rq_next;
+			if (rq_tail == v)
+				rq_tail = prev;
+			v->state = VCPU_STOPPED;
+		} else {
+			prev = v;
+			pp = &v->rq_next;
+		}
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v->state == VCPU_BLOCKED)
+			v->state = VCPU_STOPPED;
+		else if (v->state == VCPU_RUNNING && v->cpu >= 0 && (u32)v->cpu != this_cpu()->id)
+			kick |= BIT(v->cpu);
+	}
+	spin_unlock(&sched_lock);
+	irq_restore(f);
+	for (u32 cpu = 0; kick; cpu++, kick >>= 1)
+		if (kick & 1)
+			ipi_send(cpu, VECTOR_KICK);
+}

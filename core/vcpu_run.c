@@ -1,0 +1,147 @@
+/* Every CPU's loop: run vCPUs in slices, deliver their interrupts, handle their exits. */
+#include "hv/sched.h"
+#include "hv/console.h"
+#include "hv/exit.h"
+#include "hv/platform.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+#include "asm/percpu.h"
+
+static bool irq_pending_any(const struct vcpu *v)
+{
+	return v->irq_pending[0] | v->irq_pending[1] | v->irq_pending[2] | v->irq_pending[3];
+}
+
+void vcpu_raise_irq(struct vcpu *v, u8 vector)
+{
+	__atomic_or_fetch(&v->irq_pending[vector / 64], BIT(vector % 64), __ATOMIC_RELEASE);
+	sched_wake(v);
+}
+
+/* Hands the highest pending vector to the hardware when it has room. */
+static void deliver_irqs(struct vcpu *v)
+{
+	for (int w = 3; w >= 0; w--) {
+		u64 bits = __atomic_load_n(&v->irq_pending[w], __ATOMIC_ACQUIRE);
+
+		if (!bits)
+			continue;
+		u8 vector = (u8)(w * 64 + 63 - __builtin_clzll(bits));
+
+		if (vendor->offer_irq(v, vector))
+			__atomic_and_fetch(&v->irq_pending[w], ~BIT(vector % 64), __ATOMIC_RELEASE);
+		return;
+	}
+}
+
+/* HC_TIMER deadlines. Checked on every tick of CPU 0 for all vCPUs, and on
+ * each entry for the vCPU itself. */
+static void fire_timer(struct vcpu *v, u64 now)
+{
+	u64 d = __atomic_load_n(&v->timer_deadline, __ATOMIC_ACQUIRE);
+
+	if (d && now >= d && __atomic_compare_exchange_n(&v->timer_deadline, &d, 0, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		vcpu_raise_irq(v, v->timer_vector);
+}
+
+void vm_timers_tick(u64 now);
+void vm_timers_tick(u64 now)
+{
+	for (unsigned i = 0; i < nr_vms; i++)
+		for (unsigned j = 0; j < vms[i]->nr_vcpus; j++)
+			fire_timer(vms[i]->vcpus[j], now);
+}
+
+static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
+{
+	/* The registers still hold v's state only if v last ran here and no
+	 * other vCPU has run here since. */
+	if (cpu->fpu_owner != v || v->fpu_cpu != (int)cpu->id)
+		fxrstor(v->fpu.fxsave);
+	cpu->fpu_owner = v;
+	v->fpu_cpu = (int)cpu->id;
+}
+
+/* Runs v until its slice ends, it blocks or yields, or its VM ends. */
+static void run_slice(struct percpu *cpu, struct vcpu *v)
+{
+	struct vmexit exit;
+	struct vm *vm = v->vm;
+
+	fpu_switch_in(cpu, v);
+	cpu->current = v;
+	vendor->vcpu_load(v);
+	cpu->slice_end = rdtsc() + sched_slice_tsc;
+	cpu->need_resched = false;
+
+	for (;;) {
+		if (vm->state != VM_RUNNING) {
+			v->state = VCPU_STOPPED;
+			break;
+		}
+		fire_timer(v, rdtsc());
+		if (irq_pending_any(v))
+			deliver_irqs(v);
+
+		vendor->run(v, &exit);
+		v->exit_count[exit.reason]++;
+
+		enum exit_action act = exit_dispatch(v, &exit);
+
+		if (act == ACT_VM_STOP) {
+			v->state = VCPU_STOPPED;
+			break;
+		}
+		if (act == ACT_HALT) {
+			sched_block(v);
+			break;
+		}
+		if (act == ACT_YIELD) {
+			sched_enqueue(v);
+			break;
+		}
+		if (cpu->need_resched) {
+			cpu->need_resched = false;
+			if (sched_others_waiting(cpu)) {
+				sched_enqueue(v);
+				break;
+			}
+			cpu->slice_end = rdtsc() + sched_slice_tsc;
+		}
+	}
+	fxsave(v->fpu.fxsave);
+	cpu->current = NULL;
+}
+
+__noreturn void sched_cpu_loop(void)
+{
+	struct percpu *cpu = this_cpu();
+
+	for (;;) {
+		irq_disable();
+		struct vcpu *v = sched_pick(cpu);
+
+		if (!v) {
+			safe_halt(); /* woken by the tick or a kick */
+			continue;
+		}
+		run_slice(cpu, v);
+		irq_enable();
+	}
+}
+
+/* The local APIC timer: slice accounting on every CPU, guest timers on CPU 0. */
+void sched_tick(void);
+void sched_tick(void)
+{
+	struct percpu *cpu = this_cpu();
+	u64 now = rdtsc();
+
+	cpu->ticks++;
+	if (cpu->current && now >= cpu->slice_end)
+		cpu->need_resched = true;
+	if (cpu->id == 0)
+		vm_timers_tick(now);
+}

@@ -1,0 +1,56 @@
+/* A stopped VM's report: why, and the registers of the vCPU that hit it. */
+#include "hv/exit.h"
+#include "hv/console.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+#include "lib/format.h"
+
+static void dump_seg(const char *name, const struct seg *s)
+{
+	kprintf("  %-4s sel=%04x base=%016lx limit=%08x attr=%03x\n", name, s->sel, s->base, s->limit,
+		s->attr);
+}
+
+static void vcpu_dump(struct vcpu *v)
+{
+	static const char *const names[NR_GPRS] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+						    "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+						    "r12", "r13", "r14", "r15" };
+	const u64 *r = v->regs.gpr;
+	struct guest_ctx c;
+
+	vendor->get_ctx(v, &c);
+	kprintf("  vcpu %u: rip=%016lx rflags=%016lx cpl=%u\n", v->id, v->regs.rip, v->regs.rflags,
+		c.cpl);
+	for (int i = 0; i < NR_GPRS; i += 4)
+		kprintf("  %-3s=%016lx %-3s=%016lx %-3s=%016lx %-3s=%016lx\n", names[i], r[i],
+			names[i + 1], r[i + 1], names[i + 2], r[i + 2], names[i + 3], r[i + 3]);
+	kprintf("  cr0=%016lx cr2=%016lx cr3=%016lx cr4=%016lx efer=%016lx\n", c.cr0, c.cr2, c.cr3,
+		c.cr4, c.efer);
+	dump_seg("cs", &c.cs);
+	dump_seg("ss", &c.ss);
+	dump_seg("ds", &c.ds);
+	dump_seg("es", &c.es);
+	dump_seg("fs", &c.fs);
+	dump_seg("gs", &c.gs);
+	dump_seg("tr", &c.tr);
+	kprintf("  gdtr base=%016lx limit=%04x  idtr base=%016lx limit=%04x\n", c.gdtr.base,
+		c.gdtr.limit, c.idtr.base, c.idtr.limit);
+}
+
+enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (v->vm->state == VM_RUNNING) {
+		kprintf("utsuwa: vm %s: stopped: %s\n", v->vm->name, why);
+		vcpu_dump(v);
+	}
+	vm_end(v->vm, VM_STOPPED, 0);
+	return ACT_VM_STOP;
+}

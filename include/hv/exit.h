@@ -1,0 +1,26 @@
+/* The one exit path (core/exit.c): every back end's exits end up here. */
+#ifndef HV_EXIT_H
+#define HV_EXIT_H
+
+#include "hv/types.h"
+#include "hv/vmexit.h"
+
+struct vcpu;
+struct vm;
+
+/* Runs the handler for e->reason and, if it asks, moves RIP past the
+ * trapped instruction (decoding it when the CPU gave no length). */
+enum exit_action exit_dispatch(struct vcpu *v, struct vmexit *e);
+
+/* Prints why the VM is stopped and a register dump of v, then ends the VM.
+ * Returns ACT_VM_STOP for the handler to return. */
+enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
+
+/* Injects a fault into the guest: returns ACT_RESUME. */
+enum exit_action vcpu_fault(struct vcpu *v, u8 vector, bool has_error, u32 error);
+
+#define EXC_UD 6
+#define EXC_GP 13
+#define EXC_PF 14
+
+#endif

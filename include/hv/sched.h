@@ -1,0 +1,42 @@
+/*
+ * The scheduler: one run queue shared by all physical CPUs, round robin,
+ * each vCPU restricted to its affinity mask. A VM pinned to CPUs owns them
+ * alone: its vCPUs may run only there, and no other VM's may. A halted vCPU
+ * is off the queue and costs nothing until an interrupt wakes it.
+ */
+#ifndef HV_SCHED_H
+#define HV_SCHED_H
+
+#include "hv/percpu.h"
+#include "hv/types.h"
+
+struct vcpu;
+struct vm;
+
+/* Tick rate of every CPU's local APIC timer; the slice is a whole number of ticks. */
+#define SCHED_TICK_HZ 1000
+
+void sched_init(u32 slice_ms);
+/* Queues a new or preempted vCPU (state RUNNABLE). */
+void sched_enqueue(struct vcpu *v);
+/* Takes the first queued vCPU that may run on this CPU, or NULL. */
+struct vcpu *sched_pick(struct percpu *cpu);
+/* Is another vCPU waiting that could run on this CPU instead? */
+bool sched_others_waiting(struct percpu *cpu);
+/* HLT: off the queue until sched_wake(). */
+void sched_block(struct vcpu *v);
+/* An event for v: a blocked vCPU goes back on the queue; a running one is
+ * kicked out of guest mode so it sees the event. */
+void sched_wake(struct vcpu *v);
+/* The VM has ended: take its vCPUs off the queue, kick the running ones. */
+void sched_vm_ended(struct vm *vm);
+
+/* The local APIC timer tick (VECTOR_TIMER). */
+void sched_tick(void);
+
+/* Every CPU's loop: pick a vCPU, run it for a slice, repeat; halt when idle. */
+__noreturn void sched_cpu_loop(void);
+
+extern u64 sched_slice_tsc;
+
+#endif

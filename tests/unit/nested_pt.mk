@@ -1,0 +1,2 @@
+UNIT_TESTS += test_nested_pt
+test_nested_pt_SRCS := tests/unit/test_nested_pt.c arch/x86/nested_pt.c

@@ -1,0 +1,76 @@
+/* The CPUID policy against a made-up host CPU that sets every feature bit. */
+#include "unit.h"
+#include "arch/x86/emul/cpuid.h"
+
+static struct cpuid_leaf all_ones_host(u32 leaf, u32 subleaf)
+{
+	if (leaf == 0)
+		return (struct cpuid_leaf){ 0xd, 0x68747541, 0x444d4163, 0x69746e65 };
+	if (leaf == 0x80000000)
+		return (struct cpuid_leaf){ 0x8000001f, 0, 0, 0 };
+	if (leaf == 4)
+		return (struct cpuid_leaf){ subleaf < 3 ? 0xffffff01 : 0, subleaf, 0, 0 };
+	return (struct cpuid_leaf){ ~0u, ~0u, ~0u, ~0u };
+}
+
+TEST(hides_virtualization_and_unvirtualized_features)
+{
+	static struct cpuid_policy p;
+	struct cpuid_leaf r;
+
+	cpuid_policy_build(&p, all_ones_host, 2, 2000000);
+	r = cpuid_policy_lookup(&p, 1, 1, 0);
+	CHECK_EQ(r.ecx & CPUID_1_ECX_VMX, 0);
+	CHECK_EQ(r.ecx & CPUID_1_ECX_MONITOR, 0);
+	CHECK_EQ(r.ecx & BIT(21), 0);          /* x2APIC */
+	CHECK_EQ(r.ecx & BIT(26), 0);          /* XSAVE */
+	CHECK(r.ecx & CPUID_1_ECX_HYPERVISOR);
+	CHECK(r.ecx & BIT(0));                 /* SSE3 kept */
+	CHECK_EQ(r.ebx >> 24, 1);              /* this vCPU's APIC ID */
+	CHECK_EQ((r.ebx >> 16) & 0xff, 2);     /* two logical CPUs */
+	r = cpuid_policy_lookup(&p, 0, 0x80000001, 0);
+	CHECK_EQ(r.ecx & CPUID_8000_0001_ECX_SVM, 0);
+	CHECK_EQ(r.edx & BIT(27), 0);          /* RDTSCP */
+	CHECK(r.edx & BIT(29));                /* long mode kept */
+	r = cpuid_policy_lookup(&p, 0, 0x8000000a, 0); /* SVM features: gone */
+	CHECK_EQ(r.eax | r.ebx | r.ecx | r.edx, 0);
+	r = cpuid_policy_lookup(&p, 0, 0xa, 0);        /* perf monitoring: gone */
+	CHECK_EQ(r.eax | r.ebx | r.ecx | r.edx, 0);
+	r = cpuid_policy_lookup(&p, 0, 7, 0);
+	CHECK_EQ(r.ebx & BIT(5), 0);           /* AVX2 */
+	CHECK_EQ(r.edx, 0);
+	CHECK(r.ebx & BIT(0));                 /* FSGSBASE kept */
+	r = cpuid_policy_lookup(&p, 0, 7, 1);
+	CHECK_EQ(r.eax | r.ebx, 0);
+}
+
+TEST(hypervisor_leaves_and_limits)
+{
+	static struct cpuid_policy p;
+	struct cpuid_leaf r;
+
+	cpuid_policy_build(&p, all_ones_host, 1, 2000000);
+	r = cpuid_policy_lookup(&p, 0, 0x40000000, 0);
+	CHECK_EQ(r.eax, 0x40000010);
+	CHECK_EQ(r.ebx, UTSUWA_SIG_EBX);
+	CHECK_EQ(r.ecx, UTSUWA_SIG_ECX);
+	CHECK_EQ(r.edx, UTSUWA_SIG_EDX);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0x40000010, 0).eax, 2000000);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0, 0).eax, 0xd);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0x80000000, 0).eax, 0x80000008);
+	r = cpuid_policy_lookup(&p, 0, 0x8000001f, 0); /* SEV: beyond the max */
+	CHECK_EQ(r.eax | r.ebx | r.ecx | r.edx, 0);
+	r = cpuid_policy_lookup(&p, 0, 0x12345678, 0);
+	CHECK_EQ(r.eax | r.ebx | r.ecx | r.edx, 0);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 4, 2).eax & 0x1f, 1);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 4, 3).eax, 0);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 4, 0).eax >> 26, 0); /* one core */
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 1, 0).edx & BIT(28), 0); /* no HTT */
+}
+
+int main(void)
+{
+	RUN(hides_virtualization_and_unvirtualized_features);
+	RUN(hypervisor_leaves_and_limits);
+	return unit_done();
+}
