@@ -34,10 +34,28 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && !strncmp(s + n - m, suffix, m);
 }
 
+/* Loaders put the kernel's own path first on its command line (QEMU's
+ * -kernel, GRUB): a first word without '=' is that, not configuration. */
+static const char *skip_kernel_path(const char *cmdline)
+{
+	const char *p = cmdline;
+
+	while (*p == ' ')
+		p++;
+	for (const char *q = p; *q && *q != ' '; q++)
+		if (*q == '=')
+			return p;
+	while (*p && *p != ' ')
+		p++;
+	return p;
+}
+
 static void read_config(const struct boot_info *bi)
 {
+	const char *cmdline = skip_kernel_path(bi->cmdline);
+
 	config_init(&config);
-	config_parse(&config, bi->cmdline, strlen(bi->cmdline), report, NULL);
+	config_parse(&config, cmdline, strlen(cmdline), report, NULL);
 	for (unsigned i = 0; i < bi->nr_mods; i++)
 		if (has_suffix(bi->mods[i].cmdline, ".cfg"))
 			config_parse(&config, (const char *)(uintptr_t)bi->mods[i].start,

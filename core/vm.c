@@ -30,9 +30,11 @@ static struct cpuid_leaf host_cpuid(u32 leaf, u32 subleaf)
 	return (struct cpuid_leaf){ r.eax, r.ebx, r.ecx, r.edx };
 }
 
+/* The UART hands over whole lines, without their newline. */
 static void uart_out(void *ctx, const char *s, size_t n)
 {
 	vm_console_write(ctx, s, n);
+	vm_console_write(ctx, "\n", 1);
 }
 
 /* x87 and SSE state at reset (SDM vol. 1, 10.5.1 and vol. 3, table 10-1). */

@@ -1,0 +1,561 @@
+/*
+ * The configuration parser (syntax: docs/config.md). Its input comes from
+ * whoever wrote the boot command line or the ".cfg" module, so nothing in it
+ * is trusted: every value is checked, a VM with a bad field is reported and
+ * left out while the others are kept, and the text is only ever read through
+ * (pointer, length) slices, so no input can run past a buffer.
+ */
+#include "hv/config.h"
+
+#include <stdarg.h>
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define SLICE_MS_DEFAULT 10
+#define SLICE_MS_MAX 1000
+#define MEM_DEFAULT (16ULL << 20)
+#define MEM_MAX (1ULL << 40)      /* a sanity bound: 1024G */
+#define LOAD_REAL_DEFAULT 0x1000ULL
+#define LOAD_DEFAULT 0x100000ULL  /* 1 MiB, above the legacy holes */
+#define LOAD_REAL_LIMIT 0x10000ULL /* real mode starts at CS=0: entry within the first 64 KiB */
+
+#define REPORTS_MAX 64            /* messages shown per config_parse; all are counted */
+#define QUOTE_MAX 40              /* characters of an input word shown in a message */
+#define QUOTE_BUF (QUOTE_MAX + 4) /* ... plus "..." and the NUL */
+#define WHY_BUF 128
+
+/* A piece of the input text; never NUL-terminated. */
+struct str {
+	const char *s;
+	size_t n;
+};
+
+struct parser {
+	struct hv_config *cfg;
+	config_report_fn report;
+	void *ctx;
+	int problems;
+};
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || !c;
+}
+
+static bool str_eq(struct str a, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return a.n == n && !memcmp(a.s, lit, n);
+}
+
+/* The index of the first c in s, or s.n. */
+static size_t str_find(struct str s, char c)
+{
+	size_t i = 0;
+
+	while (i < s.n && s.s[i] != c)
+		i++;
+	return i;
+}
+
+/* Takes the text up to the next sep (or the end) off the front of *rest. */
+static struct str str_take(struct str *rest, char sep)
+{
+	struct str f = { rest->s, str_find(*rest, sep) };
+	size_t used = f.n < rest->n ? f.n + 1 : f.n;
+
+	rest->s += used;
+	rest->n -= used;
+	return f;
+}
+
+/* Splits s at its first sep; false (and all of s in *before) when there is none. */
+static bool str_split(struct str s, char sep, struct str *before, struct str *after)
+{
+	size_t i = str_find(s, sep);
+
+	*before = (struct str){ s.s, i };
+	*after = i < s.n ? (struct str){ s.s + i + 1, s.n - i - 1 } : (struct str){ s.s + s.n, 0 };
+	return i < s.n;
+}
+
+/* Input text for a message: at most QUOTE_MAX characters, unprintable bytes as
+ * '?', and "..." when cut. */
+static const char *quote(char buf[QUOTE_BUF], struct str s)
+{
+	size_t n = MIN(s.n, (size_t)QUOTE_MAX), i;
+
+	for (i = 0; i < n; i++)
+		buf[i] = s.s[i] >= 0x20 && s.s[i] < 0x7f ? s.s[i] : '?';
+	if (n < s.n) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = 0;
+	return buf;
+}
+
+static void problem(struct parser *p, const char *fmt, ...) __printf(2, 3);
+
+static void problem(struct parser *p, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	p->problems++;
+	if (!p->report || p->problems > REPORTS_MAX + 1)
+		return;
+	if (p->problems == REPORTS_MAX + 1) {
+		p->report(p->ctx, "config: too many problems; the rest are not shown");
+		return;
+	}
+	n = fmt_snprintf(msg, sizeof(msg), "config: ");
+	va_start(ap, fmt);
+	fmt_vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	p->report(p->ctx, msg);
+}
+
+/* ---- values ---- */
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A decimal number, or a hexadecimal one after "0x"; false on anything else
+ * or on overflow. */
+static bool parse_u64(struct str v, u64 *out)
+{
+	unsigned base = 10;
+	size_t i = 0;
+	u64 x = 0;
+
+	if (v.n > 2 && v.s[0] == '0' && (v.s[1] == 'x' || v.s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == v.n)
+		return false;
+	for (; i < v.n; i++) {
+		int d = digit_value(v.s[i]);
+
+		if (d < 0 || (unsigned)d >= base || x > (UINT64_MAX - (unsigned)d) / base)
+			return false;
+		x = x * base + (unsigned)d;
+	}
+	*out = x;
+	return true;
+}
+
+/* A number of bytes with an optional K, M or G (binary) suffix. */
+static bool parse_size(struct str v, u64 *out)
+{
+	u64 mult = 1, x;
+
+	if (v.n) {
+		switch (v.s[v.n - 1]) {
+		case 'K': case 'k': mult = 1ULL << 10; break;
+		case 'M': case 'm': mult = 1ULL << 20; break;
+		case 'G': case 'g': mult = 1ULL << 30; break;
+		}
+	}
+	if (mult != 1)
+		v.n--;
+	if (!parse_u64(v, &x) || x > UINT64_MAX / mult)
+		return false;
+	*out = x * mult;
+	return true;
+}
+
+/*
+ * A list of physical CPUs: items joined by '+', each a number or a range
+ * "a-b", e.g. "2", "1-3", "0+4-5". The empty list is the empty set.
+ */
+static int cpu_list_parse(struct str v, u64 *mask, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	struct str rest = v;
+
+	*mask = 0;
+	if (!v.n)
+		return 0;
+	if (v.s[v.n - 1] == '+')
+		goto bad;
+	while (rest.n) {
+		struct str lo_s, hi_s;
+		bool range = str_split(str_take(&rest, '+'), '-', &lo_s, &hi_s);
+		u64 lo, hi;
+
+		if (!parse_u64(lo_s, &lo) || (range && !parse_u64(hi_s, &hi)))
+			goto bad;
+		if (!range)
+			hi = lo;
+		if (hi >= MAX_CPUS) {
+			fmt_snprintf(why, len, "CPU %lu is not below %d", hi, MAX_CPUS);
+			return -EINVAL;
+		}
+		if (lo > hi) {
+			fmt_snprintf(why, len, "'%s' is a range from high to low", quote(q, v));
+			return -EINVAL;
+		}
+		for (u64 c = lo; c <= hi; c++)
+			*mask |= BIT(c);
+	}
+	return 0;
+bad:
+	fmt_snprintf(why, len, "'%s' is not a CPU list (like 2, 1-3 or 1+3)", quote(q, v));
+	return -EINVAL;
+}
+
+/* ---- the fields of vm= ---- */
+
+/* Each sets one field from its value, or writes why not and returns -EINVAL. */
+typedef int (*field_fn)(struct vm_config *vm, struct str v, char *why, size_t len);
+
+static int set_image(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (!v.n) {
+		fmt_snprintf(why, len, "empty");
+		return -EINVAL;
+	}
+	if (v.n >= VM_IMAGE_MAX) {
+		fmt_snprintf(why, len, "'%s' is longer than %d characters", quote(q, v),
+			     VM_IMAGE_MAX - 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.s[i] < 0x21 || v.s[i] > 0x7e) {
+			fmt_snprintf(why, len, "'%s' has a character that is not printable",
+				     quote(q, v));
+			return -EINVAL;
+		}
+	}
+	memcpy(vm->image, v.s, v.n);
+	vm->image[v.n] = 0;
+	return 0;
+}
+
+static int set_mode(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (str_eq(v, "real"))
+		vm->mode = START_REAL16;
+	else if (str_eq(v, "prot"))
+		vm->mode = START_PROT32;
+	else if (str_eq(v, "long"))
+		vm->mode = START_LONG64;
+	else {
+		fmt_snprintf(why, len, "'%s' is not real, prot or long", quote(q, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_mem(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	u64 mem;
+
+	if (!parse_size(v, &mem))
+		fmt_snprintf(why, len, "'%s' is not a size (a number, then K, M or G)",
+			     quote(q, v));
+	else if (mem < SZ_2M)
+		fmt_snprintf(why, len, "'%s' is less than 2M", quote(q, v));
+	else if (!IS_ALIGNED(mem, SZ_2M))
+		fmt_snprintf(why, len, "'%s' is not a multiple of 2M", quote(q, v));
+	else if (mem > MEM_MAX)
+		fmt_snprintf(why, len, "'%s' is more than %luG", quote(q, v),
+			     (unsigned long)(MEM_MAX >> 30));
+	else {
+		vm->mem = mem;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int set_cpus(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	u64 n;
+
+	if (!parse_u64(v, &n) || n < 1 || n > VM_MAX_VCPUS) {
+		fmt_snprintf(why, len, "'%s' is not a vCPU count from 1 to %d", quote(q, v),
+			     VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	vm->cpus = (u32)n;
+	return 0;
+}
+
+static int set_pin(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	return cpu_list_parse(v, &vm->pin, why, len);
+}
+
+static int set_load(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (!parse_u64(v, &vm->load)) {
+		fmt_snprintf(why, len, "'%s' is not an address (0x... or decimal)", quote(q, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_arg(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	u64 x;
+
+	if (!parse_u64(v, &x) || x > UINT32_MAX) {
+		fmt_snprintf(why, len, "'%s' is not a 32-bit number", quote(q, v));
+		return -EINVAL;
+	}
+	vm->arg = (u32)x;
+	vm->arg_set = true;
+	return 0;
+}
+
+static int set_expect(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	struct str digits = v;
+	bool neg = false;
+	u64 x;
+
+	if (str_eq(v, "stop")) {
+		vm->expect_set = vm->expect_stop = true;
+		return 0;
+	}
+	if (digits.n && (digits.s[0] == '-' || digits.s[0] == '+')) {
+		neg = digits.s[0] == '-';
+		digits.s++;
+		digits.n--;
+	}
+	if (!parse_u64(digits, &x) || x > (neg ? 0x80000000ULL : 0x7fffffffULL)) {
+		fmt_snprintf(why, len, "'%s' is neither an exit code nor 'stop'", quote(q, v));
+		return -EINVAL;
+	}
+	vm->expect_set = true;
+	vm->expect_code = neg ? (int)(0 - (s64)x) : (int)x;
+	return 0;
+}
+
+enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, NR_FIELDS };
+
+static const struct {
+	const char *key;
+	field_fn set;
+} vm_fields[NR_FIELDS] = {
+	[F_IMAGE] = { "image", set_image },
+	[F_MODE] = { "mode", set_mode },
+	[F_MEM] = { "mem", set_mem },
+	[F_CPUS] = { "cpus", set_cpus },
+	[F_PIN] = { "pin", set_pin },
+	[F_LOAD] = { "load", set_load },
+	[F_ARG] = { "arg", set_arg },
+	[F_EXPECT] = { "expect", set_expect },
+};
+
+static bool valid_name(struct str n)
+{
+	if (!n.n || n.n >= VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n.n; i++) {
+		char c = n.s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* The checks between fields, once all are known; fills in the default load address. */
+static int check_load(struct vm_config *vm, char *why, size_t len)
+{
+	if (!vm->load)
+		vm->load = vm->mode == START_REAL16 ? LOAD_REAL_DEFAULT : LOAD_DEFAULT;
+	if (vm->mode == START_REAL16 && vm->load >= LOAD_REAL_LIMIT) {
+		fmt_snprintf(why, len, "0x%lx is not below 0x%lx, as mode=real requires",
+			     (unsigned long)vm->load, (unsigned long)LOAD_REAL_LIMIT);
+		return -EINVAL;
+	}
+	if (vm->load >= vm->mem) {
+		fmt_snprintf(why, len, "0x%lx is outside the VM's %luM of memory",
+			     (unsigned long)vm->load, (unsigned long)(vm->mem >> 20));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Checks the new VM against those already accepted, then adds it. */
+static void add_vm(struct parser *p, const struct vm_config *vm)
+{
+	struct hv_config *cfg = p->cfg;
+
+	for (unsigned i = 0; i < cfg->nr_vms && i < CONFIG_MAX_VMS; i++) {
+		const struct vm_config *o = &cfg->vms[i];
+
+		if (!strcmp(o->name, vm->name)) {
+			problem(p, "vm '%s': the name is already taken; this one is not started",
+				vm->name);
+			return;
+		}
+		if (o->pin & vm->pin) {
+			problem(p, "vm '%s': field 'pin': CPU %d is already pinned to vm '%s'; "
+				   "vm not started",
+				vm->name, __builtin_ctzll(o->pin & vm->pin), o->name);
+			return;
+		}
+	}
+	if (cfg->nr_vms >= CONFIG_MAX_VMS) {
+		problem(p, "vm '%s': more than %d VMs; vm not started", vm->name, CONFIG_MAX_VMS);
+		return;
+	}
+	cfg->vms[cfg->nr_vms++] = *vm;
+}
+
+/* "vm=<name>,<key>=<value>,..." with spec the text after "vm=". */
+static void parse_vm(struct parser *p, struct str spec)
+{
+	struct vm_config vm;
+	struct str name = str_take(&spec, ',');
+	char qn[QUOTE_BUF], qf[QUOTE_BUF], why[WHY_BUF];
+	unsigned seen = 0;
+	int bad = 0;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.mode = START_LONG64;
+	vm.mem = MEM_DEFAULT;
+	vm.cpus = 1;
+
+	quote(qn, name);
+	if (valid_name(name)) {
+		memcpy(vm.name, name.s, name.n);
+		vm.name[name.n] = 0;
+	} else {
+		problem(p, "vm '%s': a name is 1-%d characters of A-Z a-z 0-9 _ -; vm not started",
+			qn, VM_NAME_MAX - 1);
+		bad++;
+	}
+
+	while (spec.n) {
+		struct str field = str_take(&spec, ','), key, val;
+		bool has_value = str_split(field, '=', &key, &val);
+		const char *key_name;
+		unsigned f;
+
+		if (!field.n)
+			continue; /* an empty field, as in "a,,b" or a trailing comma */
+		for (f = 0; f < NR_FIELDS; f++)
+			if (str_eq(key, vm_fields[f].key))
+				break;
+		if (f == NR_FIELDS) {
+			problem(p, "vm '%s': unknown field '%s'; vm not started", qn,
+				quote(qf, key));
+			bad++;
+			continue;
+		}
+		key_name = vm_fields[f].key;
+		if (!has_value) {
+			problem(p, "vm '%s': field '%s': no value (%s=...); vm not started", qn,
+				key_name, key_name);
+			bad++;
+		} else if (seen & BIT(f)) {
+			problem(p, "vm '%s': field '%s' is given twice; vm not started", qn,
+				key_name);
+			bad++;
+		} else if (vm_fields[f].set(&vm, val, why, sizeof(why))) {
+			problem(p, "vm '%s': field '%s': %s; vm not started", qn, key_name, why);
+			bad++;
+		}
+		seen |= BIT(f);
+	}
+	if (!(seen & BIT(F_IMAGE))) {
+		problem(p, "vm '%s': field 'image': missing; vm not started", qn);
+		bad++;
+	}
+	if (!bad && check_load(&vm, why, sizeof(why))) {
+		problem(p, "vm '%s': field 'load': %s; vm not started", qn, why);
+		bad++;
+	}
+	if (!bad)
+		add_vm(p, &vm);
+}
+
+static void parse_word(struct parser *p, struct str word)
+{
+	char q[QUOTE_BUF];
+	struct str key, val;
+	bool has_value = str_split(word, '=', &key, &val);
+	u64 n;
+
+	if (has_value && str_eq(key, "vm")) {
+		parse_vm(p, val);
+	} else if (has_value && str_eq(key, "exit")) {
+		if (str_eq(val, "halt"))
+			p->cfg->on_done = DONE_HALT;
+		else if (str_eq(val, "qemu"))
+			p->cfg->on_done = DONE_QEMU_EXIT;
+		else if (str_eq(val, "bochs"))
+			p->cfg->on_done = DONE_BOCHS_EXIT;
+		else
+			problem(p, "option 'exit': '%s' is not halt, qemu or bochs", quote(q, val));
+	} else if (has_value && str_eq(key, "slice")) {
+		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
+			p->cfg->slice_ms = (u32)n;
+		else
+			problem(p, "option 'slice': '%s' is not a number of milliseconds "
+				   "from 1 to %d",
+				quote(q, val), SLICE_MS_MAX);
+	} else {
+		problem(p, "unknown word '%s'", quote(q, word));
+	}
+}
+
+void config_init(struct hv_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->on_done = DONE_HALT;
+	cfg->slice_ms = SLICE_MS_DEFAULT;
+}
+
+int config_parse(struct hv_config *cfg, const char *text, size_t len, config_report_fn report,
+		 void *ctx)
+{
+	struct parser p = { .cfg = cfg, .report = report, .ctx = ctx };
+	size_t i = 0;
+
+	if (!text)
+		len = 0;
+	while (i < len) {
+		size_t start;
+
+		if (is_space(text[i])) {
+			i++;
+		} else if (text[i] == '#') {
+			while (i < len && text[i] != '\n')
+				i++;
+		} else {
+			start = i;
+			while (i < len && !is_space(text[i]) && text[i] != '#')
+				i++;
+			parse_word(&p, (struct str){ text + start, i - start });
+		}
+	}
+	return p.problems;
+}

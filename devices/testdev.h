@@ -1,0 +1,46 @@
+/*
+ * The test device: a page of MMIO registers every VM has, so guest tests can
+ * check the MMIO exit path (decode, bus dispatch, access sizes, write-back)
+ * against known values.
+ *
+ *   0x00  32-bit scratch, read/write
+ *   0x08  64-bit scratch, read/write
+ *   0x10  32-bit ID, TESTDEV_ID ("UTSW" in memory order); writes ignored
+ *   0x18  32-bit count of the write accesses the device has seen (any
+ *         offset, any size); read-only
+ *   else  reads 0, writes ignored
+ *
+ * Registers are little-endian byte arrays: an access of any size (1, 2, 4 or
+ * 8 bytes), aligned or not, reads or writes exactly the bytes it covers.
+ */
+#ifndef DEVICES_TESTDEV_H
+#define DEVICES_TESTDEV_H
+
+#include "hv/bus.h"
+#include "hv/spinlock.h"
+#include "hv/types.h"
+
+#define TESTDEV_MMIO_BASE 0xfeb00000ULL
+#define TESTDEV_MMIO_SIZE 0x1000ULL
+
+#define TESTDEV_SCRATCH32 0x00
+#define TESTDEV_SCRATCH64 0x08
+#define TESTDEV_ID_REG 0x10
+#define TESTDEV_WRITES 0x18
+
+#define TESTDEV_ID 0x57535455u /* bytes 'U' 'T' 'S' 'W' */
+
+struct testdev {
+	spinlock_t lock; /* guards the fields below */
+	u32 scratch32;
+	u64 scratch64;
+	u32 writes;
+};
+
+extern const struct io_ops testdev_ops;
+
+/* NULL when out of memory. */
+struct testdev *testdev_create(void);
+void testdev_destroy(struct testdev *dev);
+
+#endif
