@@ -77,3 +77,24 @@ clean:
 
 include tests/guests/guests.mk
 include mk/run.mk
+
+# ---- GRUB ISO (Bochs, real machines) ----
+# The ISO boots utsuwa through Multiboot2 with the test guests as modules;
+# ISO_CONFIG is the command line (docs/config.md).
+ISO_CONFIG ?= vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=1 \
+	vm=prot,image=basic-prot.bin,mode=prot,mem=16M,cpus=1 \
+	vm=real,image=basic-real.bin,mode=real,mem=16M,cpus=1
+ISO_IMAGES ?= basic-real basic-prot basic-long
+
+iso: $(BUILD)/utsuwa.iso
+$(BUILD)/utsuwa.iso: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) | $(SETUP)
+	rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(BUILD)/utsuwa.elf $(BUILD)/iso/boot/
+	cp $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) $(BUILD)/iso/boot/
+	{ echo 'set timeout=0'; echo 'set default=0'; \
+	  echo 'serial --unit=0 --speed=115200'; echo 'terminal_output serial console'; \
+	  echo 'menuentry "utsuwa" {'; \
+	  echo '  multiboot2 /boot/utsuwa.elf $(strip $(ISO_CONFIG))'; \
+	  $(foreach i,$(ISO_IMAGES),echo '  module2 /boot/$(i).bin $(i).bin';) \
+	  echo '}'; } > $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2>/dev/null
