@@ -1,1 +1,54 @@
+# The commands that boot utsuwa in QEMU: run, test, bench (README.md).
+# Included by the Makefile after tests/guests/guests.mk (GUEST_BINS, GUEST_OUT).
+#
+#   make run     utsuwa on 4 emulated CPUs with test-guest VMs, console attached
+#                (Ctrl-A X quits QEMU). RUN_CONFIG / RUN_IMAGES override the VMs.
+#   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg);
+#                ends with "N passed, N failed", non-zero on any failure.
+#                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
+#   make bench   the exit benchmark under QEMU -icount (bench/README.md).
+#
+# Everything runs under QEMU TCG with AMD-V emulated, never KVM.
 
+QEMU ?= qemu-system-x86_64
+QEMU_SVM := -accel tcg -cpu EPYC,+svm,+npt -m 1G -no-reboot
+
+RUN_CONFIG ?= exit=halt \
+	vm=real,image=basic-real.bin,mode=real,mem=16M,cpus=1,expect=0 \
+	vm=prot,image=basic-prot.bin,mode=prot,mem=16M,cpus=1,expect=0 \
+	vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=2,arg=2,expect=0 \
+	vm=spin,image=spin.bin,mode=long,mem=16M,cpus=1,arg=0,expect=0
+RUN_IMAGES ?= basic-real basic-prot basic-long spin
+
+comma := ,
+empty :=
+space := $(empty) $(empty)
+
+.PHONY: run test bench
+run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%.bin,$(RUN_IMAGES)) | $(SETUP)
+	@echo "run: QEMU with 4 CPUs; Ctrl-A X quits"
+	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/utsuwa.elf \
+		-append "$(strip $(RUN_CONFIG))" \
+		-initrd "$(subst $(space),$(comma),$(patsubst %,$(GUEST_OUT)/%.bin,$(RUN_IMAGES)))"
+
+# Both parts always run; the last line sums them (unit programs + matrix cases).
+test: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
+	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
+		| tee $(BUILD)/test/unit.out; \
+	bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs $(MATRIX_CASES) 2>&1 | tee $(BUILD)/test/guests.out; \
+	up=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/unit.out | tail -n 1); \
+	uf=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/unit.out | tail -n 1); \
+	if [ -z "$$up" ]; then up=0; uf=1; echo "unit: no result (did the unit tests build?): 1 failure"; \
+	elif [ "$$(cat $(BUILD)/test/unit.rc)" != 0 ] && [ "$$uf" = 0 ]; then uf=1; fi; \
+	gp=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/guests.out | tail -n 1); \
+	gf=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/guests.out | tail -n 1); \
+	if [ -z "$$gp" ]; then gp=0; gf=1; echo "guests: the matrix did not run: 1 failure"; fi; \
+	echo "test: $$(($$(date +%s) - start))s"; \
+	echo "$$((up + gp)) passed, $$((uf + gf)) failed"; \
+	[ $$((uf + gf)) -eq 0 ]
+
+bench: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
+	@sh bench/run.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin

@@ -1,1 +1,86 @@
+# The test guests: flat binaries build/guests/<name>.bin, one per program and
+# start mode, loaded by the hypervisor as boot modules (tests/guests/README.md).
+#
+#   make guests        all of them
+#
+# A program is C sources plus the runtime (tests/guests/lib), compiled with
+# gcc -m16 (mode real), -m32 (prot) or -m64 (long), linked at the mode's load
+# address with tests/guests/lib/guest.ld and copied out with objcopy.
+# Neither libc nor libgcc: no multilib packages are needed.
 
+GUEST_DIR := tests/guests
+GUEST_OUT := $(BUILD)/guests
+GUEST_LD ?= ld
+GUEST_OBJCOPY ?= objcopy
+
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+	-fno-delete-null-pointer-checks -fno-strict-aliasing -mgeneral-regs-only \
+	-Iinclude -I$(GUEST_DIR)/lib
+GUEST_ASFLAGS := -D__ASSEMBLY__
+GUEST_LDFLAGS := -nostdlib -static --build-id=none -z noexecstack --no-warn-rwx-segments \
+	-T $(GUEST_DIR)/lib/guest.ld
+
+# Per start mode: compiler flags, linker emulation, load address (docs/config.md).
+GUEST_real_FLAGS := -m16 -march=i686 -DGUEST_MODE_REAL
+GUEST_real_EMUL := elf_i386
+GUEST_real_LOAD := 0x1000
+GUEST_prot_FLAGS := -m32 -march=i686 -DGUEST_MODE_PROT
+GUEST_prot_EMUL := elf_i386
+GUEST_prot_LOAD := 0x100000
+GUEST_long_FLAGS := -m64 -mno-red-zone -mcmodel=small -DGUEST_MODE_LONG
+GUEST_long_EMUL := elf_x86_64
+GUEST_long_LOAD := 0x100000
+
+GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
+
+# The programs: <name>_MODE and <name>_SRCS.
+GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation bench
+basic-real_MODE := real
+basic-real_SRCS := $(GUEST_DIR)/basic.c
+basic-prot_MODE := prot
+basic-prot_SRCS := $(GUEST_DIR)/basic.c
+basic-long_MODE := long
+basic-long_SRCS := $(GUEST_DIR)/basic.c
+spin_MODE := long
+spin_SRCS := $(GUEST_DIR)/spin.c
+pinned_MODE := long
+pinned_SRCS := $(GUEST_DIR)/pinned.c
+isolation_MODE := long
+isolation_SRCS := $(GUEST_DIR)/isolation.c
+bench_MODE := long
+bench_SRCS := bench/bench.c
+
+GUEST_BINS := $(patsubst %,$(GUEST_OUT)/%.bin,$(GUEST_PROGS))
+
+.PHONY: guests
+guests: $(GUEST_BINS)
+
+# Objects per mode: build/guests/obj/<mode>/<source>.o
+define guest_mode_rules
+$(GUEST_OUT)/obj/$(1)/%.c.o: %.c | $(SETUP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(GUEST_CFLAGS) $$(GUEST_$(1)_FLAGS) -MMD -MP -c $$< -o $$@
+
+$(GUEST_OUT)/obj/$(1)/%.S.o: %.S | $(SETUP)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(GUEST_CFLAGS) $$(GUEST_$(1)_FLAGS) $$(GUEST_ASFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(foreach m,real prot long,$(eval $(call guest_mode_rules,$(m))))
+
+define guest_prog_rules
+$(1)_OBJS := $$(patsubst %,$(GUEST_OUT)/obj/$$($(1)_MODE)/%.o, \
+	$(GUEST_DIR)/lib/start-$$($(1)_MODE).S $$(GUEST_LIB_SRCS) $$($(1)_SRCS))
+GUEST_OBJS += $$($(1)_OBJS)
+
+$(GUEST_OUT)/$(1).elf: $$($(1)_OBJS) $(GUEST_DIR)/lib/guest.ld
+	$$(GUEST_LD) -m $$(GUEST_$$($(1)_MODE)_EMUL) $$(GUEST_LDFLAGS) \
+		--defsym=LOAD_ADDR=$$(GUEST_$$($(1)_MODE)_LOAD) -o $$@ $$($(1)_OBJS)
+
+$(GUEST_OUT)/$(1).bin: $(GUEST_OUT)/$(1).elf
+	$$(GUEST_OBJCOPY) -O binary $$< $$@
+endef
+$(foreach p,$(GUEST_PROGS),$(eval $(call guest_prog_rules,$(p))))
+
+-include $(GUEST_OBJS:.o=.d)

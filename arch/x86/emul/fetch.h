@@ -1,0 +1,55 @@
+/*
+ * Fetching the trapped instruction from guest memory: its linear address
+ * from CS and RIP, translated by the guest's paging (gwalk), up to 15 bytes
+ * across at most one page boundary; and fetch + decode in one call, which is
+ * what the exit dispatcher needs when the CPU gave no instruction length.
+ */
+#ifndef EMUL_FETCH_H
+#define EMUL_FETCH_H
+
+#include "hv/types.h"
+#include "hv/guest_ctx.h"
+#include "arch/x86/emul/decode.h"
+#include "arch/x86/emul/gwalk.h"
+
+struct vm;
+
+/* The linear address of rip: CS.base + RIP outside 64-bit mode (32 bits, the
+ * base as the CPU holds it, also in real mode), RIP itself in 64-bit mode
+ * where the CS base is ignored (SDM vol. 3, 3.4.4). */
+static inline u64 insn_linear_rip(const struct guest_ctx *ctx, u64 rip)
+{
+	if ((ctx->efer & EFER_LMA) && (ctx->cs.attr & SEG_ATTR_L))
+		return rip;
+	return (u32)(ctx->cs.base + rip);
+}
+
+/* The gwalk access flags of an instruction fetch at the guest's CPL. */
+static inline unsigned insn_fetch_access(const struct guest_ctx *ctx)
+{
+	return GW_FETCH | (ctx->cpl == 3 ? GW_USER : 0);
+}
+
+/*
+ * Copies up to 15 bytes of the instruction at rip into buf. *got is 15, or
+ * fewer when the bytes run into a page that does not translate to guest RAM
+ * (the decoder then says whether the instruction needed them). Returns 0, or
+ * the gwalk error for the first byte (-EFAULT: a #PF at the linear address
+ * of rip; -ENOENT: its page tables or the page itself lie outside RAM;
+ * -EINVAL: non-canonical). Segment limits are not checked: the CPU fetched
+ * the instruction before it trapped.
+ */
+int insn_fetch(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u8 *buf, size_t *got);
+
+/*
+ * Fetches and decodes the instruction at rip in the mode of ctx and rflags.
+ * Returns 0; the insn_decode errors; or the fetch errors above, for the page
+ * of the first byte or, when the instruction runs into the next page, of
+ * that one. On -EFAULT *pf_error holds the #PF error code and out->len the
+ * offset of the faulting page from rip (0, or where the second page starts),
+ * so CR2 = insn_linear_rip(ctx, rip) + out->len (32 bits outside long mode).
+ */
+int insn_fetch_decode(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
+		      struct insn *out, u32 *pf_error);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * The IDT (one, shared by every CPU) and the dispatch of what arrives
+ * through it: exceptions 0-31 to the fault path, vectors 32-255 to the
+ * handlers registered with irq_register(), followed by the local APIC EOI.
+ */
+#include "hv/platform.h"
+#include "hv/console.h"
+#include "arch/x86/cpu_tables.h"
+#include "arch/x86/fault.h"
+#include "asm/desc.h"
+#include "asm/irq_frame.h"
+
+#define NR_VECTORS 256
+#define FIRST_IRQ_VECTOR 32
+#define ISR_STUB_SIZE 16
+
+extern const u8 isr_stubs[], isr_stubs_end[];
+
+static struct idt_gate idt[NR_VECTORS] __aligned(16);
+static void (*irq_handlers[NR_VECTORS])(void);
+static u64 irq_unhandled_seen[NR_VECTORS / 64]; /* reported once each */
+static u64 spurious_count;
+
+static u8 ist_for(unsigned vector)
+{
+	switch (vector) {
+	case 2: return IST_NMI;
+	case 8: return IST_DF;
+	case 18: return IST_MC;
+	default: return 0;
+	}
+}
+
+void idt_init(void)
+{
+	if (isr_stubs_end - isr_stubs != NR_VECTORS * ISR_STUB_SIZE)
+		panic("vectors.S: the stubs are not %u bytes each", ISR_STUB_SIZE);
+	for (unsigned v = 0; v < NR_VECTORS; v++)
+		idt[v] = idt_make_gate((u64)(uintptr_t)(isr_stubs + v * ISR_STUB_SIZE), ist_for(v));
+}
+
+void idt_load(void)
+{
+	struct desc_ptr idtr = { .limit = sizeof(idt) - 1, .base = (u64)(uintptr_t)idt };
+
+	lidt(&idtr);
+}
+
+void irq_register(u8 vector, void (*fn)(void))
+{
+	if (vector < FIRST_IRQ_VECTOR || vector == VECTOR_SPURIOUS)
+		panic("irq_register: vector %u is not an interrupt vector", vector);
+	__atomic_store_n(&irq_handlers[vector], fn, __ATOMIC_RELEASE);
+}
+
+static void irq_unhandled(unsigned vector)
+{
+	u64 bit = BIT(vector % 64);
+
+	if (!(__atomic_fetch_or(&irq_unhandled_seen[vector / 64], bit, __ATOMIC_RELAXED) & bit))
+		kprintf("irq: vector %u has no handler (reported once)\n", vector);
+}
+
+void irq_dispatch(struct irq_frame *f)
+{
+	unsigned vector = f->vector & 0xff;
+	void (*fn)(void);
+
+	if (vector < FIRST_IRQ_VECTOR) {
+		fault_handle(f); /* returns only for an NMI it did not expect */
+		return;
+	}
+	/* The APIC's spurious vector sets no in-service bit: no EOI for it
+	 * (SDM vol. 3A, "Spurious Interrupt"). */
+	if (vector == VECTOR_SPURIOUS) {
+		__atomic_fetch_add(&spurious_count, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	fn = __atomic_load_n(&irq_handlers[vector], __ATOMIC_ACQUIRE);
+	if (fn)
+		fn();
+	else
+		irq_unhandled(vector);
+	lapic_eoi();
+}

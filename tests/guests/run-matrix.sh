@@ -1,0 +1,179 @@
+#!/bin/bash
+# Runs the guest test matrix (tests/guests/matrix.cfg) under QEMU TCG with
+# AMD-V emulated (-cpu EPYC,+svm,+npt; never KVM), each case with a timeout.
+#
+#   run-matrix.sh [-j JOBS] [-f MATRIX] [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR] [CASE...]
+#
+# CASE arguments pick cases by name (shell patterns); default all.
+# Prints "PASS <case>" or "FAIL <case>: <why>" followed by the case's serial
+# log, then "guests: N passed, N failed". Exit status 0 only if all passed.
+# Cases run JOBS at a time (default 2); results print in matrix order.
+# Environment: QEMU (default qemu-system-x86_64), GUEST_JOBS (for -j).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+matrix=$here/matrix.cfg
+kernel=$root/build/utsuwa.elf
+guest_dir=$root/build/guests
+log_dir=$root/build/guests/logs
+jobs=${GUEST_JOBS:-2}
+qemu=${QEMU:-qemu-system-x86_64}
+
+usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+while getopts j:f:k:g:o:h opt; do
+	case $opt in
+	j) jobs=$OPTARG ;;
+	f) matrix=$OPTARG ;;
+	k) kernel=$OPTARG ;;
+	g) guest_dir=$OPTARG ;;
+	o) log_dir=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+case $jobs in '' | *[!0-9]* | 0) echo "run-matrix: bad job count '$jobs'" >&2; exit 2 ;; esac
+[ -f "$matrix" ] || { echo "run-matrix: no matrix $matrix" >&2; exit 2; }
+[ -f "$kernel" ] || { echo "run-matrix: no hypervisor image $kernel (make first)" >&2; exit 2; }
+mkdir -p "$log_dir" || exit 2
+
+# ---- read the matrix: case names, -smp, timeouts, configurations ----
+names=() smps=() timeouts=() configs=()
+selected() {
+	[ $# -eq 1 ] && return 0
+	local name=$1 p
+	shift
+	for p; do
+		# shellcheck disable=SC2053
+		[[ $name == $p ]] && return 0
+	done
+	return 1
+}
+add_case() {
+	local line=$1 name smp timeout cfg
+	read -r name smp timeout cfg <<<"$line"
+	[ -n "$name" ] || return 0
+	case $smp$timeout in '' | *[!0-9]*)
+		echo "run-matrix: $matrix: bad case line: $line" >&2; exit 2 ;;
+	esac
+	[ -n "$cfg" ] || { echo "run-matrix: $matrix: case $name has no configuration" >&2; exit 2; }
+	selected "$name" "${filters[@]}" || return 0
+	names+=("$name") smps+=("$smp") timeouts+=("$timeout") configs+=("$cfg")
+}
+filters=("$@")
+pending=""
+while IFS= read -r raw || [ -n "$raw" ]; do
+	raw=${raw%%#*}
+	if [[ $raw =~ \\[[:space:]]*$ ]]; then
+		pending+="${raw%\\*} "
+		continue
+	fi
+	add_case "$pending$raw"
+	pending=""
+done <"$matrix"
+[ -n "$pending" ] && add_case "$pending"
+if [ ${#names[@]} -eq 0 ]; then
+	echo "run-matrix: no case matches: $*" >&2
+	echo "guests: 0 passed, 1 failed"
+	exit 1
+fi
+
+# ---- one case ----
+# Writes $log_dir/<case>.result: "PASS <case> (<s>s)" or "FAIL <case>: <why> (<s>s)".
+run_case() {
+	local name=$1 smp=$2 timeout=$3 cfg=$4
+	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
+	local word field img mods="" nvms=0 missing="" start rc summary why=""
+
+	rm -f "$log" "$out" "$res"
+	for word in $cfg; do
+		[[ $word == vm=* ]] || continue
+		nvms=$((nvms + 1))
+		img=""
+		IFS=, read -ra fields <<<"$word"
+		for field in "${fields[@]}"; do
+			[[ $field == image=* ]] && img=${field#image=}
+		done
+		[ -n "$img" ] || continue
+		[ -f "$guest_dir/$img" ] || missing+=" $img"
+		# One module per image, however many VMs run it.
+		case ",$mods," in *",$guest_dir/$img,"*) ;; *) mods+="${mods:+,}$guest_dir/$img" ;; esac
+	done
+	if [ -n "$missing" ]; then
+		echo "FAIL $name: missing guest image(s):$missing (make guests)" >"$res"
+		return
+	fi
+	start=$(date +%s)
+	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp "$smp" \
+		-display none -monitor none -serial "file:$log" -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
+		</dev/null >"$out" 2>&1
+	rc=$?
+	summary=$(tr -d '\r' <"$log" 2>/dev/null | grep -a 'utsuwa: all VMs ended:' | tail -n 1)
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="timed out after ${timeout}s"
+	elif [ "$rc" -ne 1 ]; then
+		case $rc in
+		3) why="QEMU exit status 3: a VM not as expected" ;;
+		0) why="QEMU exit status 0: the machine reset or shut down (triple fault?)" ;;
+		*) why="QEMU exit status $rc" ;;
+		esac
+	elif [ -z "$summary" ]; then
+		why="no 'all VMs ended' line in the log"
+	elif ! [[ $summary =~ all\ VMs\ ended:\ ([0-9]+)\ as\ expected,\ ([0-9]+)\ not ]]; then
+		why="cannot read: $summary"
+	elif [ "${BASH_REMATCH[2]}" -ne 0 ] || [ "${BASH_REMATCH[1]}" -ne "$nvms" ]; then
+		why="${summary#*utsuwa: } ($nvms VMs configured)"
+	fi
+	if [ -z "$why" ]; then
+		echo "PASS $name ($(($(date +%s) - start))s)" >"$res"
+	else
+		echo "FAIL $name: $why ($(($(date +%s) - start))s)" >"$res"
+	fi
+}
+
+# Prints a finished case's result; a failure with its QEMU output and serial log.
+passed=0 failed=0
+report() {
+	local name=$1 res=$log_dir/$1.result
+	if [ ! -s "$res" ]; then
+		echo "FAIL $name: the runner lost its result" >"$res"
+	fi
+	cat "$res"
+	if grep -q '^PASS ' "$res"; then
+		passed=$((passed + 1))
+		return
+	fi
+	failed=$((failed + 1))
+	if [ -s "$log_dir/$name.qemu" ]; then
+		echo "---- $name: QEMU output ($log_dir/$name.qemu)"
+		sed 's/^/  | /' "$log_dir/$name.qemu"
+	fi
+	if [ -f "$log_dir/$name.log" ]; then
+		echo "---- $name: serial log ($log_dir/$name.log, last 300 lines)"
+		tr -d '\r' <"$log_dir/$name.log" | tail -n 300 | sed 's/^/  | /'
+	fi
+	echo "---- end of $name"
+}
+
+# ---- run JOBS cases at a time, report in matrix order ----
+pids=()
+next_report=0
+for i in "${!names[@]}"; do
+	run_case "${names[$i]}" "${smps[$i]}" "${timeouts[$i]}" "${configs[$i]}" &
+	pids[i]=$!
+	if [ $((i + 1 - next_report)) -ge "$jobs" ]; then
+		wait "${pids[$next_report]}"
+		report "${names[$next_report]}"
+		next_report=$((next_report + 1))
+	fi
+done
+while [ "$next_report" -lt ${#names[@]} ]; do
+	wait "${pids[$next_report]}"
+	report "${names[$next_report]}"
+	next_report=$((next_report + 1))
+done
+
+echo "guests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
