@@ -106,6 +106,15 @@ static u64 vm_affinity(const struct vm_config *c, u64 *owned, u64 pinned_by_all)
 	return c->pin;
 }
 
+static unsigned count_bits(u64 mask)
+{
+	unsigned n = 0;
+
+	for (; mask; mask &= mask - 1)
+		n++;
+	return n;
+}
+
 static void create_vms(const struct boot_info *bi)
 {
 	u64 owned = 0, pinned_by_all = 0;
@@ -150,7 +159,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	for (unsigned i = 0; i < nr_vms; i++)
 		vm_start(vms[i]);
 	kprintf("utsuwa: %u VM%s on %u CPUs (%s), slice %u ms\n", nr_vms, nr_vms == 1 ? "" : "s",
-		__builtin_popcountll(cpus_ready), vendor->name, config.slice_ms);
+		count_bits(cpus_ready), vendor->name, config.slice_ms);
 	hv_phase = 2;
 	timer_start_periodic(SCHED_TICK_HZ);
 	sched_cpu_loop();

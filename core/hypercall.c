@@ -37,14 +37,20 @@ static s64 console_write_guest(struct vcpu *v, u64 linear, u64 len)
 	return (s64)len;
 }
 
+/* Arming or cancelling also takes back a timer interrupt that has fired but
+ * not reached the guest yet: after the call, only the new timer can. */
 static s64 set_timer(struct vcpu *v, u64 usec, u64 vector)
 {
-	if (!usec) {
-		__atomic_store_n(&v->timer_deadline, 0, __ATOMIC_RELEASE);
-		return 0;
-	}
-	if (vector < 16 || vector > 255 || usec > 3600ULL * 1000000)
+	if (usec && (vector < 16 || vector > 255 || usec > 3600ULL * 1000000))
 		return HC_EINVAL;
+	__atomic_store_n(&v->timer_deadline, 0, __ATOMIC_RELEASE);
+	if (v->timer_vector) {
+		__atomic_and_fetch(&v->irq_pending[v->timer_vector / 64], ~BIT(v->timer_vector % 64),
+				   __ATOMIC_ACQ_REL);
+		vendor->withdraw_irq(v, v->timer_vector);
+	}
+	if (!usec)
+		return 0;
 	v->timer_vector = (u8)vector;
 	__atomic_store_n(&v->timer_deadline, rdtsc() + ns_to_tsc(usec * 1000), __ATOMIC_RELEASE);
 	return 0;

@@ -18,6 +18,7 @@
 #include "asm/cpu.h"
 #include "asm/idmap.h"
 #include "asm/percpu.h"
+#include "lib/string.h"
 
 #define CPUID_80000007_EDX_INVARIANT_TSC BIT(8)
 
@@ -127,7 +128,6 @@ static void start_other_cpus(u64 trampoline)
 		kprintf("smp: no free page below 1 MiB for the start-up code; running on one CPU\n");
 		failed = others;
 	} else if (others) {
-		boot_acpi.apic_ids[1] = 7; /* TEMP */
 		failed = smp_start_aps(boot_acpi.apic_ids, boot_acpi.nr_cpus, trampoline);
 	}
 	kprintf("smp: %u of %u CPU%s online%s\n", nr_cpus, nr_cpus + failed,

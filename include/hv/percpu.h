@@ -20,6 +20,11 @@ struct percpu {
 	u64 slice_end;             /* TSC when the current vCPU's slice ends */
 	u64 ticks;
 
+	/* TLB tags (ASIDs, VPIDs) are handed out per CPU; when they run out
+	 * the generation moves on and the whole guest TLB is flushed once. */
+	u32 tlb_tag_next;
+	u64 tlb_tag_gen;
+
 	/* Vendor per-CPU areas (host save area, host VMCB / VMXON region). */
 	u64 vendor_area[2];
 	void *gdt, *tss;

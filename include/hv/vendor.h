@@ -47,6 +47,8 @@ struct vendor_ops {
 	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an
 	 * earlier one is still waiting: try again after the next exit. */
 	bool (*offer_irq)(struct vcpu *v, u8 vector);
+	/* Take back an offered interrupt the guest has not taken yet. */
+	void (*withdraw_irq)(struct vcpu *v, u8 vector);
 
 	/* MSRs whose guest value lives in the VMCB/VMCS (EFER, PAT). -ENOENT for
 	 * any other MSR, -EINVAL for a value the guest may not write. */

@@ -46,6 +46,8 @@ enum imm_type {
 #define A_MODREG BIT(20) /* ModRM.mod ignored: always registers (MOV CR/DR) */
 #define A_VEX BIT(21)   /* C4/C5/62: VEX/EVEX in 64-bit mode, or with mod 3 */
 #define A_LOCK BIT(22)  /* LOCK may be valid (with a memory operand) */
+#define A_ESC BIT(23)   /* 0F 38, 0F 3A: a three-byte opcode follows */
+#define A_IMM_MASK (0xfu << A_IMM_SHIFT)
 
 #define IMM(t) ((u32)(t) << A_IMM_SHIFT)
 #define A_IMM(a) (((a) >> A_IMM_SHIFT) & 0xf)
@@ -155,7 +157,8 @@ static const u32 map0f[256] = {
 	[0x24 ... 0x27] = A_INV,                                  /* MOV TR (386/486) */
 	[0x28 ... 0x2f] = M,
 	[0x30] = INSN_WRMSR, [0x32] = INSN_RDMSR,                 /* 31 RDTSC .. 37 GETSEC */
-	[0x36] = A_INV, [0x39] = A_INV, [0x3b ... 0x3f] = A_INV,  /* 38, 3A: escapes */
+	[0x36] = A_INV, [0x38] = A_ESC, [0x39] = A_INV, [0x3a] = A_ESC,
+	[0x3b ... 0x3f] = A_INV,
 	[0x40 ... 0x6f] = M,                                      /* CMOVcc, SSE, MMX */
 	[0x70 ... 0x73] = M | Ib, [0x74 ... 0x76] = M,            /* 77 EMMS */
 	[0x78] = M | IMM(IMM_SSE4A), [0x79] = M,                  /* VMREAD/EXTRQ, VMWRITE */
@@ -547,7 +550,46 @@ static __noinline int decode_imm(struct insn *in, const u8 *bytes, size_t i, siz
 	return i + isz;
 }
 
-int insn_decode(struct insn *out, const u8 *bytes, size_t avail, enum cpu_mode mode)
+/* Effective address size (SDM vol. 1, 3.6; vol. 2, 2.2.1.2). */
+static inline void set_addr_size(struct insn *in, unsigned pfx, enum cpu_mode mode)
+{
+	if (mode == MODE_LONG64)
+		in->addr_size = pfx & INSN_PFX_ADSIZE ? 4 : 8;
+	else
+		in->addr_size = (mode == MODE_PROT32) != !!(pfx & INSN_PFX_ADSIZE) ? 4 : 2;
+}
+
+/* Effective operand size: REX.W, then 66, then the 64-bit defaults (d64, f64). */
+static inline void set_op_size(struct insn *in, u32 a, unsigned pfx, unsigned rex,
+			       enum cpu_mode mode)
+{
+	if (mode == MODE_LONG64) {
+		if ((rex & REX_W) || (a & A_F64))
+			in->op_size = 8;
+		else if (pfx & INSN_PFX_OPSIZE)
+			in->op_size = 2;
+		else
+			in->op_size = a & A_D64 ? 8 : 4;
+	} else {
+		in->op_size = (mode == MODE_PROT32) != !!(pfx & INSN_PFX_OPSIZE) ? 4 : 2;
+	}
+}
+
+/* The fields every decode ends with. */
+static inline void finish(struct insn *in, u32 a, unsigned kind, unsigned rex, size_t len)
+{
+	in->data_size = a & A_BYTE ? 1 : in->op_size;
+	if (unlikely(BIT(kind) & IO_KINDS) && in->data_size == 8)
+		in->data_size = 4; /* port I/O ignores REX.W */
+	else if (unlikely(kind == INSN_MOVZX || kind == INSN_MOVSX) && !(a & A_BYTE))
+		in->data_size = 2;
+	in->kind = kind;
+	in->rex = rex;
+	in->len = len;
+}
+
+static __noinline int decode_full(struct insn *out, const u8 *bytes, size_t avail,
+				enum cpu_mode mode)
 {
 	const size_t lim = avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN;
 	const bool long64 = mode == MODE_LONG64;
@@ -573,11 +615,7 @@ int insn_decode(struct insn *out, const u8 *bytes, size_t avail, enum cpu_mode m
 	}
 	i++;
 
-	/* Effective address size (SDM vol. 1, 3.6; vol. 2, 2.2.1.2): ModRM needs it. */
-	if (long64)
-		out->addr_size = pfx & INSN_PFX_ADSIZE ? 4 : 8;
-	else
-		out->addr_size = (mode == MODE_PROT32) != !!(pfx & INSN_PFX_ADSIZE) ? 4 : 2;
+	set_addr_size(out, pfx, mode); /* ModRM needs it */
 
 	/* The opcode: one byte, 0F xx, 0F 38 xx, 0F 3A xx, or after VEX/EVEX. */
 	if (b == 0x0f) {
@@ -619,17 +657,7 @@ int insn_decode(struct insn *out, const u8 *bytes, size_t avail, enum cpu_mode m
 	if (unlikely(a & (A_INV | (long64 ? A_I64 : 0))))
 		return -EINVAL;
 
-	/* Effective operand size: REX.W, then 66, then the 64-bit defaults. */
-	if (long64) {
-		if ((rex & REX_W) || (a & A_F64))
-			out->op_size = 8;
-		else if (pfx & INSN_PFX_OPSIZE)
-			out->op_size = 2;
-		else
-			out->op_size = a & A_D64 ? 8 : 4;
-	} else {
-		out->op_size = (mode == MODE_PROT32) != !!(pfx & INSN_PFX_OPSIZE) ? 4 : 2;
-	}
+	set_op_size(out, a, pfx, rex, mode);
 
 	if (a & A_MODRM) {
 		if (unlikely(!decode_modrm(out, bytes, &i, lim, rex, a & A_MODREG, long64)))
@@ -662,13 +690,38 @@ int insn_decode(struct insn *out, const u8 *bytes, size_t avail, enum cpu_mode m
 		i = r;
 	}
 
-	out->data_size = a & A_BYTE ? 1 : out->op_size;
-	if (unlikely(BIT(k) & IO_KINDS) && out->data_size == 8)
-		out->data_size = 4; /* port I/O ignores REX.W */
-	else if (unlikely(k == INSN_MOVZX || k == INSN_MOVSX) && !(a & A_BYTE))
-		out->data_size = 2;
-	out->kind = k;
-	out->rex = out->vex ? 0 : rex;
-	out->len = i;
+	finish(out, a, k, out->vex ? 0 : rex, i);
 	return 0;
+}
+
+int insn_decode(struct insn *out, const u8 *bytes, size_t avail, enum cpu_mode mode)
+{
+	/*
+	 * The fast path, for what traps on every exit without NRIP: no prefix,
+	 * ModRM or immediate (CPUID, RDMSR, WRMSR, HLT, IN/OUT with DX...).
+	 * The rules are decode_full()'s, minus the parts these lack.
+	 */
+	if (likely(avail >= 2)) {
+		const u32 skip = A_PFX | A_REX | A_MODRM | A_IMM_MASK | A_INV | A_VEX | A_ESC |
+				 (mode == MODE_LONG64 ? A_I64 : 0);
+		unsigned map = INSN_MAP_1B;
+		u8 b = bytes[0];
+		u32 a = map1[b];
+
+		if (b == 0x0f) {
+			map = INSN_MAP_0F;
+			b = bytes[1];
+			a = map0f[b];
+		}
+		if (likely(!(a & skip))) {
+			insn_clear(out);
+			out->map = map;
+			out->opcode = b;
+			set_addr_size(out, 0, mode);
+			set_op_size(out, a, 0, 0, mode);
+			finish(out, a, a & A_KIND_MASK, 0, map + 1);
+			return 0;
+		}
+	}
+	return decode_full(out, bytes, avail, mode);
 }

@@ -27,8 +27,6 @@
 
 static u32 svm_features;
 static u32 svm_nr_asids;
-static u32 next_asid = 1; /* ASID 0 is the host's */
-static spinlock_t asid_lock = SPINLOCK_INIT;
 
 bool svm_supported(void)
 {
@@ -122,17 +120,9 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 
 	if (!pa)
 		return -ENOMEM;
-	spin_lock(&asid_lock);
-	s->asid = next_asid < svm_nr_asids ? next_asid++ : 0;
-	spin_unlock(&asid_lock);
-	if (!s->asid) {
-		page_free(pa, 1);
-		kprintf("svm: out of ASIDs (%u)\n", svm_nr_asids);
-		return -ENOSPC;
-	}
 	vmcb = (struct vmcb *)(uintptr_t)pa;
 	s->vmcb = vmcb;
-	s->last_cpu = -1;
+	s->asid_cpu = -1; /* an ASID is assigned when it first runs */
 
 	vmcb->control.intercept_exceptions = BIT(18); /* #MC belongs to the host */
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
@@ -149,7 +139,6 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.iopm_base_pa = svm_iopm_pa;
 	vmcb->control.msrpm_base_pa = svm_msrpm_pa;
 	vmcb->control.tsc_offset = (u64)0 - v->vm->created_tsc;
-	vmcb->control.guest_asid = s->asid;
 	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vmcb->control.int_ctl = V_INTR_MASKING;
 	vmcb->control.np_ctl = NP_ENABLE;
@@ -185,21 +174,30 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	return 0;
 }
 
+/*
+ * ASIDs are per CPU and handed out on first use there (QEMU offers only 16).
+ * A vCPU keeps its ASID while it stays on one CPU, so a world switch
+ * flushes nothing. Moving to another CPU gives it a fresh ASID there, one
+ * no stale translation can carry: the guest's INVLPGs only ever reached
+ * the TLB of the CPU it ran on. When a CPU runs out, it starts a new
+ * generation with one full flush (APM vol. 2, 15.16 "TLB Control").
+ */
 static void svm_vcpu_load(struct vcpu *v)
 {
 	struct svm_vcpu *s = &v->arch.svm;
-	int cpu = (int)this_cpu()->id;
+	struct percpu *cpu = this_cpu();
 
-	/*
-	 * The guest's own INVLPG and CR3 writes only flushed the TLB of the CPU
-	 * it ran on; entries tagged with its ASID may be stale here.
-	 */
-	if (s->last_cpu != cpu) {
-		s->vmcb->control.tlb_control = (svm_features & SVM_FEATURE_FLUSH_BY_ASID)
-						       ? TLB_CONTROL_FLUSH_ASID
-						       : TLB_CONTROL_FLUSH_ALL;
-		s->last_cpu = cpu;
+	if (s->asid_cpu == (int)cpu->id && s->asid_gen == cpu->tlb_tag_gen)
+		return;
+	if (!cpu->tlb_tag_gen || cpu->tlb_tag_next >= svm_nr_asids) {
+		cpu->tlb_tag_gen++;
+		cpu->tlb_tag_next = 1; /* ASID 0 is the host's */
+		s->vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	}
+	s->asid = cpu->tlb_tag_next++;
+	s->asid_cpu = (int)cpu->id;
+	s->asid_gen = cpu->tlb_tag_gen;
+	s->vmcb->control.guest_asid = s->asid;
 }
 
 static void svm_flush_guest_tlb(struct vcpu *v)
@@ -271,6 +269,14 @@ static bool svm_offer_irq(struct vcpu *v, u8 vector)
 	return true;
 }
 
+static void svm_withdraw_irq(struct vcpu *v, u8 vector)
+{
+	struct vmcb_control *c = &v->arch.svm.vmcb->control;
+
+	if ((c->int_ctl & V_IRQ) && (u8)(c->int_ctl >> V_INTR_VECTOR_SHIFT) == vector)
+		c->int_ctl &= ~V_IRQ;
+}
+
 static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	struct vmcb_save *s = &v->arch.svm.vmcb->save;
@@ -317,6 +323,7 @@ const struct vendor_ops svm_ops = {
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,
 	.offer_irq = svm_offer_irq,
+	.withdraw_irq = svm_withdraw_irq,
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 };

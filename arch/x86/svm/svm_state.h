@@ -8,8 +8,9 @@ struct vmcb;
 
 struct svm_vcpu {
 	struct vmcb *vmcb;  /* one 4 KiB page; identity-mapped, so also its physical address */
-	u32 asid;
-	int last_cpu;       /* the physical CPU it last ran on: a move needs a TLB flush */
+	u32 asid;           /* valid on asid_cpu while that CPU is at asid_gen */
+	int asid_cpu;
+	u64 asid_gen;
 	bool virq_inflight; /* V_IRQ set and not yet taken by the guest */
 };
 
