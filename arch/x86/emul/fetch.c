@@ -62,25 +62,18 @@ int insn_fetch(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u8 *bu
 	return fetch_bytes(vm, ctx, insn_linear_rip(ctx, rip), buf, got, &pf_error, &err2, &pf2);
 }
 
-int insn_fetch_decode(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
-		      struct insn *out, u32 *pf_error)
+/* insn_fetch_decode() when the 15 bytes may cross into the next page. */
+static __attribute__((noinline)) int fetch_decode_across(const struct vm *vm,
+							 const struct guest_ctx *ctx, u64 la,
+							 enum cpu_mode mode, struct insn *out,
+							 u32 *pf_error)
 {
-	const enum cpu_mode mode = guest_ctx_mode(ctx, rflags);
-	const u64 la = insn_linear_rip(ctx, rip);
 	u8 buf[INSN_MAX_LEN];
-	const u8 *p;
 	size_t got;
 	int err, err2;
 	u32 pf2 = 0;
 
 	out->len = 0;
-	/* The common case: all 15 bytes in one page, decoded in place (the
-	 * decoder reads nothing past them). */
-	if (likely((la & (PAGE_SIZE - 1)) <= PAGE_SIZE - INSN_MAX_LEN)) {
-		p = map_code(vm, ctx, la, INSN_MAX_LEN, pf_error, &err);
-		return p ? insn_decode(out, p, INSN_MAX_LEN, mode) : err;
-	}
-
 	err = fetch_bytes(vm, ctx, la, buf, &got, pf_error, &err2, &pf2);
 	if (err)
 		return err;
@@ -93,4 +86,104 @@ int insn_fetch_decode(const struct vm *vm, const struct guest_ctx *ctx, u64 rip,
 		err = err2;
 	}
 	return err;
+}
+
+int insn_fetch_decode(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
+		      struct insn *out, u32 *pf_error)
+{
+	enum cpu_mode mode;
+	const u8 *p;
+	u64 la, gpa;
+	int err;
+
+	if (likely((ctx->efer & EFER_LMA) && (ctx->cs.attr & SEG_ATTR_L))) {
+		mode = MODE_LONG64; /* as guest_ctx_mode() would say */
+		la = rip;
+	} else {
+		mode = guest_ctx_mode(ctx, rflags);
+		la = insn_linear_rip(ctx, rip);
+	}
+	if (unlikely((la & (PAGE_SIZE - 1)) > PAGE_SIZE - INSN_MAX_LEN))
+		return fetch_decode_across(vm, ctx, la, mode, out, pf_error);
+
+	/* The common case: all 15 bytes in one page, decoded in place (the
+	 * decoder reads nothing past them). */
+	err = gwalk(vm, ctx, la, insn_fetch_access(ctx), &gpa, pf_error);
+	if (unlikely(err)) {
+		out->len = 0;
+		return err;
+	}
+	p = emul_gpa_ptr(vm, gpa, INSN_MAX_LEN);
+	if (unlikely(!p)) {
+		out->len = 0;
+		return -ENOENT; /* executing from outside RAM */
+	}
+	return insn_decode(out, p, INSN_MAX_LEN, mode);
+}
+
+/* Whether the cached translation still holds; the four entries unrolled
+ * (a slot the walk did not use points at its own value). */
+static inline bool cache_holds(const struct insn_fetch_cache *c, const struct guest_ctx *ctx)
+{
+	const struct gwalk_trace *t = &c->trace;
+	u64 diff = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(t->entry); i++)
+		diff |= __atomic_load_n(t->entry[i], __ATOMIC_RELAXED) ^ t->value[i];
+	return !diff && c->cr3 == ctx->cr3 && c->cr0 == ctx->cr0 && c->cr4 == ctx->cr4 &&
+	       c->efer == ctx->efer && c->cpl == ctx->cpl;
+}
+
+/* A cache miss in 64-bit mode, the 15 bytes within the page at rip: walk,
+ * and keep the translation if the page is RAM. */
+static __attribute__((noinline)) int fetch_decode_miss(const struct vm *vm,
+						       const struct guest_ctx *ctx, u64 rip,
+						       struct insn_fetch_cache *cache,
+						       struct insn *out, u32 *pf_error)
+{
+	const u64 off = rip & (PAGE_SIZE - 1);
+	struct gwalk_trace *t = &cache->trace;
+	const u8 *p;
+	u64 gpa;
+	int err;
+
+	cache->hva = NULL;
+	err = gwalk_traced(vm, ctx, rip, insn_fetch_access(ctx), &gpa, pf_error, t);
+	if (unlikely(err)) {
+		out->len = 0;
+		return err;
+	}
+	p = emul_gpa_ptr(vm, gpa - off, PAGE_SIZE);
+	if (likely(p)) {
+		for (unsigned i = t->n; i < ARRAY_SIZE(t->entry); i++)
+			t->entry[i] = &t->value[i];
+		cache->hva = p;
+		cache->page = rip >> PAGE_SHIFT;
+		cache->cr3 = ctx->cr3;
+		cache->cr0 = ctx->cr0;
+		cache->cr4 = ctx->cr4;
+		cache->efer = ctx->efer;
+		cache->cpl = ctx->cpl;
+		return insn_decode(out, p + off, INSN_MAX_LEN, MODE_LONG64);
+	}
+	/* Not a whole page of RAM: do without the cache. */
+	p = emul_gpa_ptr(vm, gpa, INSN_MAX_LEN);
+	if (!p) {
+		out->len = 0;
+		return -ENOENT; /* executing from outside RAM */
+	}
+	return insn_decode(out, p, INSN_MAX_LEN, MODE_LONG64);
+}
+
+int insn_fetch_decode_cached(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
+			     struct insn_fetch_cache *cache, struct insn *out, u32 *pf_error)
+{
+	const u64 off = rip & (PAGE_SIZE - 1);
+
+	if (unlikely(!(ctx->efer & EFER_LMA) || !(ctx->cs.attr & SEG_ATTR_L) ||
+		     off > PAGE_SIZE - INSN_MAX_LEN))
+		return insn_fetch_decode(vm, ctx, rip, rflags, out, pf_error);
+	if (likely(cache->hva && cache->page == rip >> PAGE_SHIFT && cache_holds(cache, ctx)))
+		return insn_decode(out, cache->hva + off, INSN_MAX_LEN, MODE_LONG64);
+	return fetch_decode_miss(vm, ctx, rip, cache, out, pf_error);
 }

@@ -52,4 +52,27 @@ int insn_fetch(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u8 *bu
 int insn_fetch_decode(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
 		      struct insn *out, u32 *pf_error);
 
+/*
+ * A vCPU's memo of its last instruction-fetch translation in 64-bit mode, so
+ * that the exit path need not walk four levels of page tables each time. It
+ * keeps the entries the walk read with their values; a hit re-reads them and
+ * compares, and requires the same CR3, CR0, CR4, EFER and CPL, so it is
+ * exact: a guest that changed its page tables (it may, without an exit,
+ * under nested paging) misses and walks again. One per vCPU, zeroed (empty)
+ * at start, used only by the CPU running the vCPU, never copied (unused
+ * trace slots point into it); valid while the VM's RAM stays where it is.
+ */
+struct insn_fetch_cache {
+	const u8 *hva;      /* the code page in the host; NULL: empty */
+	u64 page;           /* its linear page number */
+	u64 cr3, cr0, cr4, efer;
+	u8 cpl;
+	struct gwalk_trace trace;
+};
+
+/* insn_fetch_decode() through cache (outside 64-bit mode, or across a page,
+ * the same as insn_fetch_decode()). */
+int insn_fetch_decode_cached(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
+			     struct insn_fetch_cache *cache, struct insn *out, u32 *pf_error);
+
 #endif

@@ -38,10 +38,11 @@ struct walk {
 	u64 nx;     /* OR of the XD bits */
 	u64 ram_gpa, ram_lim; /* an entry at ram_gpa + off with off < ram_lim ... */
 	uintptr_t ram_hpa;    /* ... is at ram_hpa + off */
+	struct gwalk_trace *trace; /* NULL, or where to record the entries read */
 };
 
 static inline void walk_init(struct walk *w, const struct vm *vm, const struct guest_ctx *ctx,
-			     u64 la)
+			     u64 la, struct gwalk_trace *trace)
 {
 	const struct vm_mem_region *r = &vm->mem[0];
 
@@ -53,16 +54,7 @@ static inline void walk_init(struct walk *w, const struct vm *vm, const struct g
 	w->ram_gpa = r->gpa;
 	w->ram_lim = vm->nr_mem && r->size >= 8 ? r->size - 7 : 0;
 	w->ram_hpa = r->hpa;
-}
-
-/* The host address of the paging-structure entry at gpa, or NULL outside RAM. */
-static inline const void *walk_entry_ptr(const struct walk *w, u64 gpa, unsigned size)
-{
-	u64 off = gpa - w->ram_gpa;
-
-	if (likely(off < w->ram_lim))
-		return (const void *)(w->ram_hpa + off);
-	return vm_gpa_to_hva(w->vm, gpa, size);
+	w->trace = trace;
 }
 
 /*
@@ -73,11 +65,21 @@ static inline const void *walk_entry_ptr(const struct walk *w, u64 gpa, unsigned
 static inline __attribute__((always_inline)) int walk_read(struct walk *w, u64 table,
 							   unsigned shift, u64 rsvd, u64 *e)
 {
-	const u64 *p = walk_entry_ptr(w, table + ((w->la >> shift) & 511) * 8, 8);
+	u64 gpa = table + ((w->la >> shift) & 511) * 8, off = gpa - w->ram_gpa;
+	const u64 *p;
 
-	if (unlikely(!p))
-		return -ENOENT;
+	if (likely(off < w->ram_lim)) {
+		p = (const u64 *)(w->ram_hpa + off);
+	} else {
+		p = vm_gpa_to_hva(w->vm, gpa, 8);
+		if (!p)
+			return -ENOENT;
+	}
 	*e = __atomic_load_n(p, __ATOMIC_RELAXED);
+	if (w->trace) {
+		w->trace->entry[w->trace->n] = p;
+		w->trace->value[w->trace->n++] = *e;
+	}
 	if (unlikely((*e & (PTE_P | rsvd)) != PTE_P))
 		return 1;
 	w->rw_us &= *e;
@@ -160,7 +162,8 @@ static inline __attribute__((always_inline)) int walk_pd(struct walk *w,
 static inline __attribute__((always_inline)) int walk_long(const struct vm *vm,
 							   const struct guest_ctx *ctx, u64 la,
 							   unsigned access, u64 *gpa,
-							   u32 *pf_error)
+							   u32 *pf_error,
+							   struct gwalk_trace *trace)
 {
 	struct walk w;
 	u64 e;
@@ -170,7 +173,7 @@ static inline __attribute__((always_inline)) int walk_long(const struct vm *vm,
 		return -ENOTSUP;
 	if (unlikely((u64)((s64)(la << 16) >> 16) != la))
 		return -EINVAL; /* non-canonical: #GP, not #PF */
-	walk_init(&w, vm, ctx, la);
+	walk_init(&w, vm, ctx, la, trace);
 	/* PS is reserved in a PML4E. */
 	r = walk_read(&w, ctx->cr3 & PTE_ADDR, 39, w.rsvd | PTE_PS, &e);
 	if (unlikely(r))
@@ -189,14 +192,15 @@ static inline __attribute__((always_inline)) int walk_long(const struct vm *vm,
 
 /* PAE paging (4.4): four PDPTEs at CR3[31:5], read from memory on each walk;
  * they carry no access rights. */
-static int walk_pae(const struct vm *vm, const struct guest_ctx *ctx, u32 la, unsigned access,
-		    u64 *gpa, u32 *pf_error)
+static __attribute__((noinline)) int walk_pae(const struct vm *vm, const struct guest_ctx *ctx,
+					       u32 la, unsigned access, u64 *gpa, u32 *pf_error,
+					       struct gwalk_trace *trace)
 {
 	struct walk w;
 	u64 e;
 	int r;
 
-	walk_init(&w, vm, ctx, la);
+	walk_init(&w, vm, ctx, la, trace);
 	r = walk_read(&w, ctx->cr3 & 0xffffffe0, 30, PDPTE_RSVD, &e);
 	if (unlikely(r))
 		return r < 0 ? r : entry_fault(ctx, access, e, pf_error);
@@ -216,8 +220,8 @@ static bool read_pte32(const struct vm *vm, u64 gpa, u32 *e)
 }
 
 /* 32-bit paging (4.3): 4-byte entries; 4 MiB pages with CR4.PSE (PSE-36). */
-static int walk32(const struct vm *vm, const struct guest_ctx *ctx, u32 la, unsigned access,
-		  u64 *gpa, u32 *pf_error)
+static __attribute__((noinline)) int walk32(const struct vm *vm, const struct guest_ctx *ctx,
+					     u32 la, unsigned access, u64 *gpa, u32 *pf_error)
 {
 	u32 pde, pte;
 
@@ -240,17 +244,33 @@ static int walk32(const struct vm *vm, const struct guest_ctx *ctx, u32 la, unsi
 	return check_access(ctx, access, pde & pte, 0, pf_error);
 }
 
-int gwalk(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned access, u64 *gpa,
-	  u32 *pf_error)
+/* The walk for the paging mode of ctx; walk_long() inlined, for the fast path. */
+static inline __attribute__((always_inline)) int walk(const struct vm *vm,
+						      const struct guest_ctx *ctx, u64 linear,
+						      unsigned access, u64 *gpa, u32 *pf_error,
+						      struct gwalk_trace *trace)
 {
 	if (likely((ctx->efer & EFER_LMA) && (ctx->cr0 & CR0_PG)))
-		return walk_long(vm, ctx, linear, access, gpa, pf_error);
+		return walk_long(vm, ctx, linear, access, gpa, pf_error, trace);
 	if (!(ctx->cr0 & CR0_PG)) {
 		/* Linear is physical; outside long mode addresses are 32 bits. */
 		*gpa = (u32)linear;
 		return 0;
 	}
 	if (ctx->cr4 & CR4_PAE)
-		return walk_pae(vm, ctx, linear, access, gpa, pf_error);
+		return walk_pae(vm, ctx, linear, access, gpa, pf_error, trace);
 	return walk32(vm, ctx, linear, access, gpa, pf_error);
+}
+
+int gwalk(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned access, u64 *gpa,
+	  u32 *pf_error)
+{
+	return walk(vm, ctx, linear, access, gpa, pf_error, NULL);
+}
+
+int gwalk_traced(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned access,
+		 u64 *gpa, u32 *pf_error, struct gwalk_trace *trace)
+{
+	trace->n = 0;
+	return walk(vm, ctx, linear, access, gpa, pf_error, trace);
 }

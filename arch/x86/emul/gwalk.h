@@ -42,4 +42,31 @@ struct vm;
 int gwalk(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned access, u64 *gpa,
 	  u32 *pf_error);
 
+/*
+ * The paging-structure entries one walk read, top level first: where they
+ * lie in the host and what they held. A caller that memoizes a translation
+ * re-reads them to know it still holds (fetch.c). Recorded for 4-level and
+ * PAE paging; n is 0 for 32-bit paging and with paging off.
+ */
+struct gwalk_trace {
+	const u64 *entry[4];
+	u64 value[4];
+	unsigned n;
+};
+
+/* Whether every entry of the trace still holds its value: then a walk of
+ * the same address, with the same CR3, controls and access, would give the
+ * same result. */
+static inline bool gwalk_trace_holds(const struct gwalk_trace *t)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (__atomic_load_n(t->entry[i], __ATOMIC_RELAXED) != t->value[i])
+			return false;
+	return true;
+}
+
+/* gwalk(), recording the entries read in *trace (also when it faults). */
+int gwalk_traced(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned access,
+		 u64 *gpa, u32 *pf_error, struct gwalk_trace *trace);
+
 #endif
