@@ -1,3 +1,3 @@
 UNIT_TESTS += test_gwalk
 test_gwalk_SRCS := tests/unit/test_gwalk.c arch/x86/emul/gwalk.c core/vm_mem.c
-$(BUILD)/unit/test_gwalk: arch/x86/emul/gwalk.h
+$(BUILD)/unit/test_gwalk: arch/x86/emul/gwalk.h arch/x86/emul/gmem.h

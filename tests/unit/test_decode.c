@@ -813,6 +813,53 @@ TEST(length_limit_and_truncation)
 	CHECK_EQ(insn_decode(&in, b, 0, MODE_LONG64), -EFAULT);
 }
 
+/*
+ * The fast path (no prefix, ModRM or immediate) against the full decoder:
+ * each opcode alone, and after a DS prefix (which changes nothing here but
+ * forces the full path), must decode alike.
+ */
+TEST(fast_path_matches_full_decoder)
+{
+	enum cpu_mode m;
+
+	FOR_EACH_MODE(m) {
+		for (unsigned esc = 0; esc < 2; esc++) {
+			for (unsigned op = 0; op < 256; op++) {
+				u8 b[16], p[17];
+				struct insn fast, full;
+				int rf, rp;
+
+				memset(b, 0, sizeof(b));
+				b[0] = esc ? 0x0f : op;
+				b[1] = esc ? op : 0;
+				p[0] = 0x3e;
+				memcpy(p + 1, b, sizeof(b));
+				rf = insn_decode(&fast, b, INSN_MAX_LEN, m);
+				rp = insn_decode(&full, p, INSN_MAX_LEN, m);
+				if (!esc && (memchr("\x26\x2e\x36\x3e\x64\x65\x66\x67\xf0\xf2\xf3", op, 11) ||
+					     (m == MODE_LONG64 && (op & 0xf0) == 0x40)))
+					continue; /* a prefix: not an opcode of its own */
+				CHECK_EQ(rf, rp);
+				if (rf || rp)
+					continue;
+				CHECK_EQ(fast.len + 1, full.len);
+				CHECK_EQ(fast.kind, full.kind);
+				CHECK_EQ(fast.map, full.map);
+				CHECK_EQ(fast.opcode, full.opcode);
+				CHECK_EQ(fast.op_size, full.op_size);
+				CHECK_EQ(fast.addr_size, full.addr_size);
+				CHECK_EQ(fast.data_size, full.data_size);
+				CHECK_EQ(fast.imm, full.imm);
+				CHECK_EQ(fast.imm_size, full.imm_size);
+				CHECK_EQ(fast.mod, full.mod);
+				CHECK_EQ(fast.reg, full.reg);
+				CHECK_EQ(fast.rex, full.rex);
+				CHECK_EQ(full.seg, INSN_SEG_DS);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(system_instructions_in_every_mode);
@@ -830,5 +877,6 @@ int main(void)
 	RUN(vex_and_evex);
 	RUN(invalid_encodings);
 	RUN(length_limit_and_truncation);
+	RUN(fast_path_matches_full_decoder);
 	return unit_done();
 }

@@ -210,6 +210,107 @@ TEST(segments_and_modes)
 	CHECK_EQ(in.len, 1); /* dec eax */
 }
 
+static struct insn_fetch_cache cache;
+
+static int fetch_cached(const struct guest_ctx *c, u64 rip)
+{
+	return insn_fetch_decode_cached(&vm, c, rip, RFLAGS_FIXED, &cache, &in, &pf);
+}
+
+TEST(cache_hits_and_stays_exact)
+{
+	struct guest_ctx c = setup_long();
+
+	memset(&cache, 0, sizeof(cache));
+	PUT(0x10100, 0x0f, 0xa2);
+	PUT(0x10200, 0xf4);
+	CHECK_EQ(fetch_cached(&c, 0x400100), 0);
+	CHECK_EQ(in.kind, INSN_CPUID);
+	CHECK(cache.hva != NULL);
+	CHECK_EQ(cache.trace.n, 4);
+	/* A hit does not walk: with the RAM gone a walk would fail. */
+	vm.nr_mem = 0;
+	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
+	CHECK_EQ(in.kind, INSN_HLT);
+	vm.nr_mem = 1;
+	/* A changed PTE: a miss, and the new page. */
+	PUT(0x30200, 0x0f, 0x32);
+	set64(0x4000, 0x30000 | P | RW | US);
+	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
+	CHECK_EQ(in.kind, INSN_RDMSR);
+	/* A changed upper level (here only its accessed bit): a miss, same result. */
+	set64(0x1000, 0x2000 | P | RW | US | BIT(5));
+	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
+	CHECK_EQ(in.kind, INSN_RDMSR);
+	CHECK_EQ(cache.trace.value[0], 0x2000 | P | RW | US | BIT(5));
+	/* Another CPL: user code may not run there once the PTE is supervisor. */
+	set64(0x4000, 0x30000 | P | RW);
+	c.cpl = 3;
+	CHECK_EQ(fetch_cached(&c, 0x400200), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_U | PF_ERR_ID);
+	CHECK_EQ(in.len, 0);
+	CHECK(cache.hva == NULL); /* faults are not kept */
+	c.cpl = 0;
+	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
+	/* CR0.WP, CR4 and EFER are part of the key: SMEP now forbids a user page. */
+	set64(0x4000, 0x30000 | P | RW | US);
+	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
+	c.cr4 |= CR4_SMEP;
+	CHECK_EQ(fetch_cached(&c, 0x400200), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_ID);
+	c.cr4 &= ~CR4_SMEP;
+	/* Another CR3 with other tables: a miss. */
+	memcpy(ram + 0x8000, ram + 0x1000, PAGE_SIZE);
+	set64(0x8000, 0x9000 | P | RW | US);
+	memcpy(ram + 0x9000, ram + 0x2000, PAGE_SIZE);
+	set64(0x9000, 0xa000 | P | RW | US);
+	memcpy(ram + 0xa000, ram + 0x3000, PAGE_SIZE);
+	set64(0xa000 + 2 * 8, 0xb000 | P | RW | US);
+	memset(ram + 0xb000, 0, PAGE_SIZE);
+	set64(0xb000, 0x10000 | P | RW | US);
+	c.cr3 = 0x8000;
+	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
+	CHECK_EQ(in.kind, INSN_HLT);
+	CHECK_EQ(cache.cr3, 0x8000);
+	/* Another page: a miss. */
+	CHECK_EQ(fetch_cached(&c, 0x401000), -EFAULT); /* PTE 1 of the new table: none */
+	CHECK_EQ(pf, PF_ERR_ID);
+}
+
+TEST(cache_large_pages_and_other_paths)
+{
+	struct guest_ctx c = setup_long();
+
+	memset(&cache, 0, sizeof(cache));
+	/* A 2 MiB page: three entries, the fourth slot unused. */
+	set64(0x3000 + 3 * 8, 0x200000 | P | RW | US | BIT(7));
+	PUT(0x200123, 0x0f, 0x01, 0xd9);
+	CHECK_EQ(fetch_cached(&c, 0x600123), 0);
+	CHECK_EQ(in.kind, INSN_VMMCALL);
+	CHECK_EQ(cache.trace.n, 3);
+	vm.nr_mem = 0;
+	CHECK_EQ(fetch_cached(&c, 0x600123), 0); /* a hit */
+	vm.nr_mem = 1;
+	set64(0x3000 + 3 * 8, 0x400000 | P | RW | US | BIT(7));
+	PUT(0x400123, 0xf4);
+	CHECK_EQ(fetch_cached(&c, 0x600123), 0);
+	CHECK_EQ(in.kind, INSN_HLT);
+	/* Across a page, and outside 64-bit mode: the uncached path. */
+	PUT(0x10ffc, 0x48, 0xc7, 0x00, 0x78);
+	PUT(0x30000, 0x56, 0x34, 0x12);
+	CHECK_EQ(fetch_cached(&c, 0x400ffc), 0);
+	CHECK_EQ(in.len, 7);
+	c.cs.attr = SEG_ATTR_DB;
+	c.cs.base = 0x300000;
+	PUT(0x10100, 0x48, 0x89, 0x08);
+	CHECK_EQ(fetch_cached(&c, 0x100100), 0);
+	CHECK_EQ(in.len, 1); /* dec eax, in compatibility mode */
+	/* Code outside RAM is not cached, and says so. */
+	c = setup_long();
+	CHECK_EQ(fetch_cached(&c, 0x403000), -ENOENT);
+	CHECK(cache.hva == NULL);
+}
+
 int main(void)
 {
 	RUN(same_page);
@@ -217,6 +318,8 @@ int main(void)
 	RUN(next_page_unmapped);
 	RUN(first_page_faults);
 	RUN(segments_and_modes);
+	RUN(cache_hits_and_stays_exact);
+	RUN(cache_large_pages_and_other_paths);
 	free(ram);
 	return unit_done();
 }

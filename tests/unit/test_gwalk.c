@@ -367,6 +367,69 @@ TEST(paging_pae)
 	CHECK_EQ(walk(&c, 0xc0000000, 0), -ENOENT);
 }
 
+TEST(traced_walks)
+{
+	struct guest_ctx c = long_ctx();
+	struct gwalk_trace t;
+
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x400123, 0, &gpa, &pf, &t), 0);
+	CHECK_EQ(gpa, 0x10123);
+	CHECK_EQ(t.n, 4);
+	CHECK(t.entry[0] == (const u64 *)(ram + 0x1000));
+	CHECK(t.entry[3] == (const u64 *)(ram + 0x4000));
+	CHECK_EQ(t.value[2], 0x4000 | P | RW | US);
+	CHECK(gwalk_trace_holds(&t));
+	set64(0x4000, 0x10000 | P | RW | US | A);
+	CHECK(!gwalk_trace_holds(&t));
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x600000, 0, &gpa, &pf, &t), 0); /* 2 MiB */
+	CHECK_EQ(t.n, 3);
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x40000000, 0, &gpa, &pf, &t), 0); /* 1 GiB */
+	CHECK_EQ(t.n, 2);
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x403000, 0, &gpa, &pf, &t), -EFAULT);
+	CHECK_EQ(t.n, 4); /* the not-present entry too */
+	CHECK_EQ(t.value[3], 0);
+	c = pae_ctx();
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x400123, 0, &gpa, &pf, &t), 0);
+	CHECK_EQ(t.n, 3);
+	CHECK(t.complete);
+	c = paging32_ctx();
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x400abc, 0, &gpa, &pf, &t), 0);
+	CHECK_EQ(t.n, 0);
+	CHECK(!t.complete);
+	CHECK(!gwalk_trace_holds(&t));
+	c.cr0 = CR0_PE;
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x1234, 0, &gpa, &pf, &t), 0);
+	CHECK_EQ(t.n, 0);
+	CHECK(t.complete);
+	CHECK(gwalk_trace_holds(&t));
+}
+
+/* Tables in a second RAM region, and a first region that does not start at 0. */
+TEST(tables_in_other_regions)
+{
+	struct guest_ctx c = long_ctx();
+	u8 *hi = aligned_alloc(PAGE_SIZE, 0x10000);
+	u64 hi_gpa = 0x100000000ULL;
+
+	memset(hi, 0, 0x10000);
+	vm.mem[1] = (struct vm_mem_region){ .gpa = hi_gpa, .size = 0x10000,
+					    .hpa = (u64)(uintptr_t)hi };
+	vm.nr_mem = 2;
+	/* PD[5] -> a page table in the high region -> a page in the low one. */
+	set64(0x3000 + 5 * 8, (hi_gpa + 0x1000) | P | RW | US);
+	memcpy(hi + 0x1000, &(u64){ 0x13000 | P | RW | US }, 8);
+	CHECK_EQ(walk(&c, 0xa00123, 0), 0);
+	CHECK_EQ(gpa, 0x13123);
+	/* An entry that points just past the high region. */
+	set64(0x3000 + 6 * 8, (hi_gpa + 0x10000) | P | RW | US);
+	CHECK_EQ(walk(&c, 0xc00000, 0), -ENOENT);
+	/* The low region moved up: gpa 0 is no longer RAM, 1 MiB is. */
+	vm.mem[0].gpa = 0x100000;
+	c.cr3 = 0x101000; /* its tables now say 0x1000 for 0x101000: only the PML4 is found */
+	CHECK_EQ(walk(&c, 0x400000, 0), -ENOENT);
+	free(hi);
+}
+
 int main(void)
 {
 	RUN(paging_off);
@@ -378,6 +441,8 @@ int main(void)
 	RUN(long_mode_tables_outside_ram_and_limits);
 	RUN(paging32);
 	RUN(paging_pae);
+	RUN(traced_walks);
+	RUN(tables_in_other_regions);
 	free(ram);
 	return unit_done();
 }

@@ -14,6 +14,10 @@
  * - 0F 0F is 3DNow! (ModRM, then an imm8 suffix opcode).
  * - XOP (8F with ModRM.reg != 0, AMD family 15h only) is -EINVAL.
  * VEX and EVEX instructions are decoded for their length (INSN_OTHER).
+ *
+ * insn_decode() takes a fast path for what traps on every exit without NRIP
+ * (no prefix, ModRM or immediate: CPUID, RDMSR, HLT...), about 50
+ * instructions; everything else goes through decode_full().
  */
 #include "arch/x86/emul/decode.h"
 
@@ -200,7 +204,9 @@ static const u8 base16[8] = { R_BX, R_BX, R_BP, R_BP, R_SI, R_DI, R_BP, R_BX };
 static const u8 index16[8] = { R_SI, R_DI, R_SI, R_DI, INSN_NO_REG, INSN_NO_REG, INSN_NO_REG,
 			       INSN_NO_REG };
 
-#define __noinline __attribute__((noinline))
+#ifndef __noinline
+#define __noinline __attribute__((noinline)) /* the rare parts, off the fast path */
+#endif
 
 /* When the bytes end early: a truncated fetch, or a too-long instruction. */
 static inline int trunc_err(size_t avail)
@@ -238,6 +244,8 @@ static inline void insn_clear(struct insn *in)
 	in->has_modrm = in->has_sib = in->rip_rel = false;
 }
 _Static_assert(sizeof(struct insn) == 48, "insn_clear() must clear every field");
+_Static_assert(MODE_REAL == 0 && MODE_PROT16 == 1 && MODE_PROT32 == 2 && MODE_LONG64 == 3,
+	       "cpu_mode indexes the size tables");
 
 /*
  * Legacy prefixes in any order, and a REX that counts only right before the
@@ -312,7 +320,7 @@ static __noinline int decode_prefixes(struct insn *in, const u8 *bytes, size_t l
  * for REX and RIP-relative addressing). Returns false when the bytes end.
  */
 static __noinline bool decode_modrm(struct insn *in, const u8 *bytes, size_t *pi, size_t lim,
-			 unsigned rex, bool modreg, bool long64)
+				    unsigned rex, bool modreg, bool long64)
 {
 	size_t i = *pi;
 	unsigned mod, rm, dsz = 0;
@@ -433,18 +441,18 @@ static __noinline int resolve_group(struct insn *in, unsigned grp, bool long64)
 	return -EINVAL;
 }
 
+_Static_assert(INSN_MAP_0F == 1 && INSN_MAP_0F38 == 2 && INSN_MAP_0F3A == 3,
+	       "VEX/EVEX map numbers are the insn_map values");
+
 /*
  * The VEX (C4, C5) or EVEX (62) prefix after which the opcode follows (SDM
- * vol. 2, 2.3.5 and 2.7.1). i points past the C4/C5/62 byte. Returns the
+ * vol. 2, 2.3.5 and 2.7.1). *pi points past the C4/C5/62 byte. Returns the
  * attribute word for the opcode (ModRM and immediate only) and sets *rex to
  * the REX bits the prefix carries; on failure sets *err to -EINVAL, or to 1
  * when the bytes ran out.
  */
-_Static_assert(INSN_MAP_0F == 1 && INSN_MAP_0F38 == 2 && INSN_MAP_0F3A == 3,
-	       "VEX/EVEX map numbers are the insn_map values");
-
-static __noinline u32 decode_vex(struct insn *in, const u8 *bytes, size_t *pi, size_t lim, u8 esc,
-		      unsigned *rex, int *err)
+static __noinline u32 decode_vex(struct insn *in, const u8 *bytes, size_t *pi, size_t lim,
+				 u8 esc, unsigned *rex, int *err)
 {
 	size_t i = *pi, n = esc == 0xc5 ? 1 : esc == 0xc4 ? 2 : 3;
 	unsigned map;
@@ -588,8 +596,10 @@ static inline void finish(struct insn *in, u32 a, unsigned kind, unsigned rex, s
 	in->len = len;
 }
 
+/* The whole decoder: prefixes, the three opcode maps, VEX/EVEX, ModRM, SIB,
+ * displacement, immediate, groups. */
 static __noinline int decode_full(struct insn *out, const u8 *bytes, size_t avail,
-				enum cpu_mode mode)
+				  enum cpu_mode mode)
 {
 	const size_t lim = avail < INSN_MAX_LEN ? avail : INSN_MAX_LEN;
 	const bool long64 = mode == MODE_LONG64;
@@ -714,12 +724,17 @@ int insn_decode(struct insn *out, const u8 *bytes, size_t avail, enum cpu_mode m
 			a = map0f[b];
 		}
 		if (likely(!(a & skip))) {
+			/* Default sizes by mode; no REX.W, so nothing for finish() to fix. */
+			static const u8 op_size[] = { 2, 2, 4, 4 }, addr_size[] = { 2, 2, 4, 8 };
+
 			insn_clear(out);
 			out->map = map;
 			out->opcode = b;
-			set_addr_size(out, 0, mode);
-			set_op_size(out, a, 0, 0, mode);
-			finish(out, a, a & A_KIND_MASK, 0, map + 1);
+			out->addr_size = addr_size[mode];
+			out->op_size = mode == MODE_LONG64 && (a & (A_D64 | A_F64)) ? 8 : op_size[mode];
+			out->data_size = a & A_BYTE ? 1 : out->op_size;
+			out->kind = a & A_KIND_MASK;
+			out->len = map + 1;
 			return 0;
 		}
 	}

@@ -128,6 +128,7 @@ static inline bool cache_holds(const struct insn_fetch_cache *c, const struct gu
 	const struct gwalk_trace *t = &c->trace;
 	u64 diff = 0;
 
+#pragma GCC unroll 4
 	for (unsigned i = 0; i < ARRAY_SIZE(t->entry); i++)
 		diff |= __atomic_load_n(t->entry[i], __ATOMIC_RELAXED) ^ t->value[i];
 	return !diff && c->cr3 == ctx->cr3 && c->cr0 == ctx->cr0 && c->cr4 == ctx->cr4 &&
@@ -154,7 +155,7 @@ static __attribute__((noinline)) int fetch_decode_miss(const struct vm *vm,
 		return err;
 	}
 	p = emul_gpa_ptr(vm, gpa - off, PAGE_SIZE);
-	if (likely(p)) {
+	if (likely(p && t->complete)) {
 		for (unsigned i = t->n; i < ARRAY_SIZE(t->entry); i++)
 			t->entry[i] = &t->value[i];
 		cache->hva = p;
@@ -166,7 +167,7 @@ static __attribute__((noinline)) int fetch_decode_miss(const struct vm *vm,
 		cache->cpl = ctx->cpl;
 		return insn_decode(out, p + off, INSN_MAX_LEN, MODE_LONG64);
 	}
-	/* Not a whole page of RAM: do without the cache. */
+	/* Not a whole page of RAM (or an odd walk): do without the cache. */
 	p = emul_gpa_ptr(vm, gpa, INSN_MAX_LEN);
 	if (!p) {
 		out->len = 0;

@@ -259,6 +259,8 @@ static inline __attribute__((always_inline)) int walk(const struct vm *vm,
 	}
 	if (ctx->cr4 & CR4_PAE)
 		return walk_pae(vm, ctx, linear, access, gpa, pf_error, trace);
+	if (trace)
+		trace->complete = false; /* 4-byte entries: not recorded */
 	return walk32(vm, ctx, linear, access, gpa, pf_error);
 }
 
@@ -272,5 +274,6 @@ int gwalk_traced(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, u
 		 u64 *gpa, u32 *pf_error, struct gwalk_trace *trace)
 {
 	trace->n = 0;
+	trace->complete = true;
 	return walk(vm, ctx, linear, access, gpa, pf_error, trace);
 }

@@ -45,20 +45,24 @@ int gwalk(const struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned
 /*
  * The paging-structure entries one walk read, top level first: where they
  * lie in the host and what they held. A caller that memoizes a translation
- * re-reads them to know it still holds (fetch.c). Recorded for 4-level and
- * PAE paging; n is 0 for 32-bit paging and with paging off.
+ * re-reads them to know it still holds (fetch.c). Complete for 4-level and
+ * PAE paging and with paging off (no entries); not for 32-bit paging, whose
+ * 4-byte entries are not recorded.
  */
 struct gwalk_trace {
 	const u64 *entry[4];
 	u64 value[4];
 	unsigned n;
+	bool complete;
 };
 
-/* Whether every entry of the trace still holds its value: then a walk of
- * the same address, with the same CR3, controls and access, would give the
- * same result. */
+/* Whether every entry of a complete trace still holds its value: then a
+ * walk of the same address, with the same CR3, controls and access, would
+ * give the same result. */
 static inline bool gwalk_trace_holds(const struct gwalk_trace *t)
 {
+	if (!t->complete)
+		return false;
 	for (unsigned i = 0; i < t->n; i++)
 		if (__atomic_load_n(t->entry[i], __ATOMIC_RELAXED) != t->value[i])
 			return false;
