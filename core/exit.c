@@ -9,6 +9,7 @@
 #include "hv/vendor.h"
 #include "hv/vm.h"
 #include "arch/x86/emul/fetch.h"
+#include "lib/string.h"
 
 static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_NONE] = handle_nothing,
@@ -30,22 +31,57 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_UNHANDLED] = handle_unexpected,
 };
 
+/*
+ * The instruction an exit implies, when it has a single encoding without
+ * prefixes: if the bytes at RIP are exactly these, that is the instruction
+ * (a prefix would come first), and its length needs no decoding. Bytes are
+ * little-endian in a u32, compared under mask.
+ */
+static const struct {
+	u32 bytes, mask;
+	u8 len;
+} implied_insn[NR_VMEXIT_REASONS] = {
+	[VMEXIT_CPUID] = { 0xa20f, 0xffff, 2 },
+	[VMEXIT_MSR_READ] = { 0x320f, 0xffff, 2 },
+	[VMEXIT_MSR_WRITE] = { 0x300f, 0xffff, 2 },
+	[VMEXIT_HLT] = { 0xf4, 0xff, 1 },
+	[VMEXIT_HYPERCALL] = { 0xd9010f, 0xffffff, 3 }, /* VMMCALL; VT-x's VMCALL is C1 */
+	[VMEXIT_XSETBV] = { 0xd1010f, 0xffffff, 3 },
+	[VMEXIT_INVD] = { 0x080f, 0xffff, 2 },
+};
+
 /* Without a length from the CPU, find the trapped instruction in guest
  * memory and decode it (seed 001, "trap and emulate"). */
-static int insn_length(struct vcpu *v, const struct vmexit *e)
+static __attribute__((noinline)) int insn_length_decode(struct vcpu *v, const struct guest_ctx *ctx)
 {
-	struct guest_ctx ctx;
 	struct insn insn;
 	u32 pf_error;
 	int err;
 
+	err = insn_fetch_decode_cached(v->vm, ctx, v->regs.rip, v->regs.rflags, &v->fetch_cache, &insn,
+				       &pf_error);
+	return err ? err : insn.len;
+}
+
+/* The common case inline: the CPU said, or the cached code page holds the
+ * one instruction the exit implies. */
+static inline __attribute__((always_inline)) int insn_length(struct vcpu *v, const struct vmexit *e)
+{
+	struct guest_ctx ctx;
+	const u8 *p;
+
 	if (e->insn_len)
 		return e->insn_len;
 	vendor->get_paging_ctx(v, &ctx);
-	err = insn_fetch_decode(v->vm, &ctx, v->regs.rip, v->regs.rflags, &insn, &pf_error);
-	if (err)
-		return err;
-	return insn.len;
+	p = insn_fetch_peek_cached(&v->fetch_cache, &ctx, v->regs.rip);
+	if (p && implied_insn[e->reason].len) {
+		u32 bytes;
+
+		__builtin_memcpy(&bytes, p, sizeof(bytes));
+		if ((bytes & implied_insn[e->reason].mask) == implied_insn[e->reason].bytes)
+			return implied_insn[e->reason].len;
+	}
+	return insn_length_decode(v, &ctx);
 }
 
 static void advance_rip(struct vcpu *v, unsigned len)

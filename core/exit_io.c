@@ -38,7 +38,7 @@ static enum exit_action string_io(struct vcpu *v, struct vmexit *e)
 	int err;
 
 	vendor->get_ctx(v, &ctx);
-	err = insn_fetch_decode(v->vm, &ctx, v->regs.rip, v->regs.rflags, &insn, &pf);
+	err = insn_fetch_decode_cached(v->vm, &ctx, v->regs.rip, v->regs.rflags, &v->fetch_cache, &insn, &pf);
 	if (err || (insn.kind != INSN_INS && insn.kind != INSN_OUTS))
 		return vm_stop_report(v, "string I/O at rip %lx: cannot decode it (%d)", v->regs.rip,
 				      err);

@@ -20,7 +20,7 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 				      e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
 				      e->mem.gpa);
 	vendor->get_paging_ctx(v, &ctx);
-	err = insn_fetch_decode(vm, &ctx, v->regs.rip, v->regs.rflags, &insn, &pf);
+	err = insn_fetch_decode_cached(vm, &ctx, v->regs.rip, v->regs.rflags, &v->fetch_cache, &insn, &pf);
 	if (err)
 		return vm_stop_report(v, "MMIO at %lx: cannot fetch or decode the instruction (%d)",
 				      e->mem.gpa, err);

@@ -81,7 +81,8 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			v->state = VCPU_STOPPED;
 			break;
 		}
-		fire_timer(v, rdtsc());
+		if (v->timer_deadline)
+			fire_timer(v, rdtsc());
 		if (irq_pending_any(v))
 			deliver_irqs(v);
 

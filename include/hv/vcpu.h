@@ -5,6 +5,7 @@
 #include "hv/types.h"
 #include "hv/vmexit.h"
 #include "arch/x86/svm/svm_state.h"
+#include "arch/x86/emul/fetch.h"
 
 /* Register numbers as x86 encodes them in ModRM/REX, so the decoder indexes directly. */
 enum gpr {
@@ -58,6 +59,10 @@ struct vcpu {
 	u64 irq_pending[4];  /* bitmap of external interrupt vectors to deliver */
 	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
 	u8 timer_vector;
+
+	/* The code page of the last trapped instruction: only the CPU running
+	 * this vCPU touches it (arch/x86/emul/fetch.h). */
+	struct insn_fetch_cache fetch_cache;
 
 	struct vcpu_msrs msrs;
 	int fpu_cpu;    /* the CPU whose registers last held its x87/SSE state */

@@ -36,8 +36,9 @@ struct vendor_ops {
 
 	/* Architectural state beyond the general registers (slow path). */
 	void (*get_ctx)(struct vcpu *v, struct guest_ctx *ctx);
-	/* Just what finding the trapped instruction needs: cs, cpl, cr0, cr3,
-	 * cr4, efer (the hot path of every exit without a known length). */
+	/* Just what finding the trapped instruction needs: cs.attr, cs.base,
+	 * cpl, cr0, cr3, cr4, efer (the hot path of every exit without a
+	 * known length); the other fields are left as they were. */
 	void (*get_paging_ctx)(struct vcpu *v, struct guest_ctx *ctx);
 
 	/* A fault for the guest on its next entry (#GP, #UD, #PF ...). */

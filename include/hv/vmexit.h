@@ -35,7 +35,8 @@ struct vmexit {
 	/* Length of the trapped instruction when the CPU told us (NRIP, VM-exit
 	 * instruction length); 0 means the dispatcher decodes it from guest memory. */
 	u8 insn_len;
-	/* The raw hardware code and information, for reports. */
+	/* The raw hardware code; its information only for the exits that end
+	 * in a report (VMEXIT_MACHINE_CHECK and after). */
 	u64 hw_code;
 	u64 hw_info1, hw_info2;
 	union {

@@ -57,8 +57,9 @@ static void per_vcpu_checks(const struct vcpu_info *vi, u32 want_cpus)
 	      "index %u reported to another vCPU too", vi->index);
 	cpuid(1, 0, r);
 	check_eq(tname(n, "cpuid_initial_apic_id", vi->index), r[1] >> 24, vi->index);
-	check(rdmsr_safe(MSR_IA32_APIC_BASE, &apic_base) < 0, tname(n, "msr_apic_base_read", vi->index),
-	      "#%d on RDMSR 0x1b", fault_vector);
+	int vec = rdmsr_safe(MSR_IA32_APIC_BASE, &apic_base);
+
+	check(vec < 0, tname(n, "msr_apic_base_read", vi->index), "#%d on RDMSR 0x1b", vec);
 	check_eq(tname(n, "msr_apic_base", vi->index), apic_base,
 		 0xfee00000u | APIC_BASE_EN | (vi->index == 0 ? APIC_BASE_BSP : 0));
 }
@@ -200,6 +201,24 @@ static void test_timer_hlt(void)
 	      timer_count - before, dt, wakeups, us * 1000);
 }
 
+/*
+ * The timer expires while IF=0 (and the hypervisor sees it, at the exits of
+ * the delay); "sti; hlt" must then take it at once, as an idle loop expects.
+ * If the hypervisor loses it, this vCPU sleeps for ever: say so first.
+ */
+static void test_timer_hlt_pending(void)
+{
+	u32 before = timer_count;
+
+	printf("timer_hlt_pending: HLT with the timer interrupt already pending "
+	       "(a hang here means it was lost)\n");
+	hc_timer(1, TIMER_VECTOR);
+	delay_ns(2000000);
+	sti_hlt_cli();
+	check(timer_count == before + 1, "timer_hlt_pending",
+	      "%u interrupt(s), expected 1", timer_count - before);
+}
+
 /* The timer interrupts a busy loop that causes no exits of its own. */
 static void test_timer_busy(void)
 {
@@ -309,6 +328,7 @@ int main(ulong arg)
 	test_pio();
 	test_hypercalls();
 	test_timer_hlt();
+	test_timer_hlt_pending();
 	test_timer_busy();
 	test_timer_cancel();
 #if !defined(GUEST_MODE_REAL)

@@ -118,25 +118,10 @@ void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcp
 	p->hv[0x10].eax = tsc_khz;
 }
 
-struct cpuid_leaf cpuid_policy_lookup(const struct cpuid_policy *p, u32 vcpu_id, u32 leaf,
-				      u32 subleaf)
+struct cpuid_leaf cpuid_policy_lookup_sub(const struct cpuid_policy *p, u32 leaf, u32 subleaf)
 {
-	struct cpuid_leaf r = { 0, 0, 0, 0 };
-
-	if (leaf <= p->max_basic) {
-		if (leaf == 4 || leaf == 7) {
-			for (unsigned i = 0; i < p->nr_sub; i++)
-				if (p->sub[i].leaf == leaf && p->sub[i].subleaf == subleaf)
-					return p->sub[i].r;
-			return r;
-		}
-		r = p->basic[leaf];
-		if (leaf == 1)
-			r.ebx = (r.ebx & 0x00ffffff) | (vcpu_id << 24);
-	} else if (leaf - 0x80000000u <= p->max_ext - 0x80000000u) {
-		r = p->ext[leaf - 0x80000000u];
-	} else if (leaf - CPUID_HV_BASE < CPUID_HV_LEAVES) {
-		r = p->hv[leaf - CPUID_HV_BASE];
-	}
-	return r;
+	for (unsigned i = 0; i < p->nr_sub; i++)
+		if (p->sub[i].leaf == leaf && p->sub[i].subleaf == subleaf)
+			return p->sub[i].r;
+	return (struct cpuid_leaf){ 0, 0, 0, 0 };
 }

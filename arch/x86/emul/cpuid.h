@@ -37,9 +37,29 @@ typedef struct cpuid_leaf (*cpuid_source_fn)(u32 leaf, u32 subleaf);
 
 void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcpus, u32 tsc_khz);
 
-/* What the guest's vCPU vcpu_id reads for (leaf, subleaf). */
-struct cpuid_leaf cpuid_policy_lookup(const struct cpuid_policy *p, u32 vcpu_id, u32 leaf,
-				      u32 subleaf);
+/* The leaves that depend on ECX (4 and 7). */
+struct cpuid_leaf cpuid_policy_lookup_sub(const struct cpuid_policy *p, u32 leaf, u32 subleaf);
+
+/* What the guest's vCPU vcpu_id reads for (leaf, subleaf). Inline: it runs
+ * on every CPUID exit. Leaves beyond the maxima read as zeros (as on AMD). */
+static inline struct cpuid_leaf cpuid_policy_lookup(const struct cpuid_policy *p, u32 vcpu_id,
+						    u32 leaf, u32 subleaf)
+{
+	struct cpuid_leaf r = { 0, 0, 0, 0 };
+
+	if (leaf <= p->max_basic) {
+		if (leaf == 4 || leaf == 7)
+			return cpuid_policy_lookup_sub(p, leaf, subleaf);
+		r = p->basic[leaf];
+		if (leaf == 1)
+			r.ebx = (r.ebx & 0x00ffffff) | (vcpu_id << 24);
+	} else if (leaf - 0x80000000u <= p->max_ext - 0x80000000u) {
+		r = p->ext[leaf - 0x80000000u];
+	} else if (leaf - CPUID_HV_BASE < CPUID_HV_LEAVES) {
+		r = p->hv[leaf - CPUID_HV_BASE];
+	}
+	return r;
+}
 
 /* Bits hidden from guests (named as in the SDM/APM CPUID tables). */
 #define CPUID_1_ECX_MONITOR BIT(3)

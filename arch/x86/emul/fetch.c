@@ -123,17 +123,6 @@ int insn_fetch_decode(const struct vm *vm, const struct guest_ctx *ctx, u64 rip,
 
 /* Whether the cached translation still holds; the four entries unrolled
  * (a slot the walk did not use points at its own value). */
-static inline bool cache_holds(const struct insn_fetch_cache *c, const struct guest_ctx *ctx)
-{
-	const struct gwalk_trace *t = &c->trace;
-	u64 diff = 0;
-
-#pragma GCC unroll 4
-	for (unsigned i = 0; i < ARRAY_SIZE(t->entry); i++)
-		diff |= __atomic_load_n(t->entry[i], __ATOMIC_RELAXED) ^ t->value[i];
-	return !diff && c->cr3 == ctx->cr3 && c->cr0 == ctx->cr0 && c->cr4 == ctx->cr4 &&
-	       c->efer == ctx->efer && c->cpl == ctx->cpl;
-}
 
 /* A cache miss in 64-bit mode, the 15 bytes within the page at rip: walk,
  * and keep the translation if the page is RAM. */
@@ -176,6 +165,7 @@ static __attribute__((noinline)) int fetch_decode_miss(const struct vm *vm,
 	return insn_decode(out, p, INSN_MAX_LEN, MODE_LONG64);
 }
 
+
 int insn_fetch_decode_cached(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,
 			     struct insn_fetch_cache *cache, struct insn *out, u32 *pf_error)
 {
@@ -184,7 +174,7 @@ int insn_fetch_decode_cached(const struct vm *vm, const struct guest_ctx *ctx, u
 	if (unlikely(!(ctx->efer & EFER_LMA) || !(ctx->cs.attr & SEG_ATTR_L) ||
 		     off > PAGE_SIZE - INSN_MAX_LEN))
 		return insn_fetch_decode(vm, ctx, rip, rflags, out, pf_error);
-	if (likely(cache->hva && cache->page == rip >> PAGE_SHIFT && cache_holds(cache, ctx)))
+	if (likely(cache->hva && cache->page == rip >> PAGE_SHIFT && insn_fetch_cache_holds(cache, ctx)))
 		return insn_decode(out, cache->hva + off, INSN_MAX_LEN, MODE_LONG64);
 	return fetch_decode_miss(vm, ctx, rip, cache, out, pf_error);
 }

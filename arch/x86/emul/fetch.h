@@ -70,6 +70,36 @@ struct insn_fetch_cache {
 	struct gwalk_trace trace;
 };
 
+/* Whether the cached translation still holds: the same paging controls and
+ * every paging-structure entry of its walk unchanged. */
+static inline bool insn_fetch_cache_holds(const struct insn_fetch_cache *c, const struct guest_ctx *ctx)
+{
+	const struct gwalk_trace *t = &c->trace;
+	u64 diff = 0;
+
+#pragma GCC unroll 4
+	for (unsigned i = 0; i < ARRAY_SIZE(t->entry); i++)
+		diff |= __atomic_load_n(t->entry[i], __ATOMIC_RELAXED) ^ t->value[i];
+	return !diff && c->cr3 == ctx->cr3 && c->cr0 == ctx->cr0 && c->cr4 == ctx->cr4 &&
+	       c->efer == ctx->efer && c->cpl == ctx->cpl;
+}
+
+/* The bytes at rip (at least 15 readable) from the cached code page, when
+ * the cache holds for ctx in 64-bit mode; NULL otherwise. The dispatcher
+ * checks them against the one instruction an exit implies before decoding.
+ * Inline: this is the hot path of every exit without NRIP save. */
+static inline const u8 *insn_fetch_peek_cached(const struct insn_fetch_cache *cache,
+					       const struct guest_ctx *ctx, u64 rip)
+{
+	const u64 off = rip & (PAGE_SIZE - 1);
+
+	if (likely((ctx->efer & EFER_LMA) && (ctx->cs.attr & SEG_ATTR_L) &&
+		   off <= PAGE_SIZE - INSN_MAX_LEN && cache->hva &&
+		   cache->page == rip >> PAGE_SHIFT && insn_fetch_cache_holds(cache, ctx)))
+		return cache->hva + off;
+	return NULL;
+}
+
 /* insn_fetch_decode() through cache (outside 64-bit mode, or across a page,
  * the same as insn_fetch_decode()). */
 int insn_fetch_decode_cached(const struct vm *vm, const struct guest_ctx *ctx, u64 rip, u64 rflags,

@@ -26,6 +26,7 @@
 #define PAT_POWER_ON 0x0007040600070406ULL
 
 static u32 svm_features;
+bool svm_nrip;
 static u32 svm_nr_asids;
 
 bool svm_supported(void)
@@ -58,6 +59,7 @@ static int svm_cpu_enable(void)
 	}
 	if (cpu->id == 0) {
 		svm_features = r.edx;
+		svm_nrip = r.edx & SVM_FEATURE_NRIPS;
 		svm_nr_asids = r.ebx;
 		kprintf("svm: %u ASIDs, NRIP save %s, flush by ASID %s\n", svm_nr_asids,
 			svm_features & SVM_FEATURE_NRIPS ? "yes" : "no (decoding instead)",
@@ -235,7 +237,8 @@ static void svm_get_paging_ctx(struct vcpu *v, struct guest_ctx *c)
 {
 	const struct vmcb_save *s = &v->arch.svm.vmcb->save;
 
-	seg_from_vmcb(&c->cs, &s->cs);
+	c->cs.attr = s->cs.attr;
+	c->cs.base = s->cs.base;
 	c->cr0 = s->cr0;
 	c->cr3 = s->cr3;
 	c->cr4 = s->cr4;
@@ -327,8 +330,3 @@ const struct vendor_ops svm_ops = {
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 };
-
-bool svm_has_nrip(void)
-{
-	return svm_features & SVM_FEATURE_NRIPS;
-}

@@ -9,6 +9,9 @@ extern const struct vendor_ops svm_ops;
 /* True when this CPU reports AMD-V (CPUID 8000_0001h ECX bit 2). */
 bool svm_supported(void);
 
+/* The CPU saves the next RIP on instruction intercepts (CPUID 8000_000Ah EDX bit 3). */
+extern bool svm_nrip;
+
 /* The world switch (svm_run.S). */
 void svm_vmrun(void *regs, u64 guest_vmcb_pa, u64 host_vmcb_pa);
 

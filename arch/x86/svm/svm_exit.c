@@ -7,7 +7,6 @@
 #include "hv/vcpu.h"
 #include "asm/percpu.h"
 
-bool svm_has_nrip(void);
 void svm_run(struct vcpu *v, struct vmexit *e);
 
 #define EXITINTINFO_VALID BIT(31)
@@ -88,10 +87,12 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
 
 	e->hw_code = c->exitcode;
-	e->hw_info1 = c->exitinfo1;
-	e->hw_info2 = c->exitinfo2;
 	e->insn_len = 0;
 	e->reason = decode(c, e);
+	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
+		e->hw_info1 = c->exitinfo1;
+		e->hw_info2 = c->exitinfo2;
+	}
 	if (e->reason == VMEXIT_IO) {
 		u64 info = c->exitinfo1;
 
@@ -102,7 +103,7 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 		e->io.rep = info & IOIO_REP;
 		/* EXITINFO2 holds the next RIP on every CPU (APM vol. 2, 15.10.2). */
 		e->insn_len = (u8)(c->exitinfo2 - v->regs.rip);
-	} else if (e->reason != VMEXIT_MEM && c->nrip && svm_has_nrip()) {
+	} else if (e->reason != VMEXIT_MEM && c->nrip && svm_nrip) {
 		/* NRIP save: the CPU tells where the trapped instruction ends. */
 		e->insn_len = (u8)(c->nrip - v->regs.rip);
 	}

@@ -61,13 +61,13 @@ int main(ulong arg);
 /* ---- start code and exception handling (start-<mode>.S, runtime.c) ---- */
 extern bool hc_intel;               /* VMCALL (Intel) rather than VMMCALL (AMD) */
 extern volatile u32 timer_count;    /* incremented by the TIMER_VECTOR handler */
-extern volatile int fault_vector;   /* vector of the last fixed-up exception */
-extern volatile ulong fault_error;  /* its error code (0 when it has none) */
 
 /*
  * An instruction that may fault: its address and where to resume are put in
- * the .extable section; the exception handler looks the faulting IP up there,
- * records the vector in fault_vector and resumes at the fixup.
+ * the .extable section. The exception handler looks the faulting IP up there
+ * and resumes at the fixup with the vector in ESI/RSI and the error code in
+ * EDI/RDI (registers, not memory: vCPUs fault at the same time). The asm lists
+ * them as "+S" (set to -1 before) and "+D".
  */
 #define EXTABLE(insn, fixup) \
 	".pushsection .extable, \"a\"\n\t.long " #insn ", " #fixup "\n\t.popsection\n\t"
@@ -131,23 +131,26 @@ static inline u64 rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
-/* Returns -1 when it did not fault, else the exception vector. */
+/* Return -1 when the instruction did not fault, else the exception vector. */
 static inline int rdmsr_safe(u32 msr, u64 *val)
 {
 	u32 lo = 0, hi = 0;
-	fault_vector = -1;
+	ulong vector = (ulong)-1, error = 0;
+
 	__asm__ volatile("1: rdmsr\n2:\n\t" EXTABLE(1b, 2b)
-			 : "+a"(lo), "+d"(hi) : "c"(msr) : "memory");
+			 : "+a"(lo), "+d"(hi), "+S"(vector), "+D"(error) : "c"(msr) : "memory");
 	*val = ((u64)hi << 32) | lo;
-	return fault_vector;
+	return (int)vector;
 }
 
 static inline int wrmsr_safe(u32 msr, u64 val)
 {
-	fault_vector = -1;
+	ulong vector = (ulong)-1, error = 0;
+
 	__asm__ volatile("1: wrmsr\n2:\n\t" EXTABLE(1b, 2b)
-			 : : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
-	return fault_vector;
+			 : "+S"(vector), "+D"(error)
+			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
+	return (int)vector;
 }
 
 static inline u8 inb(u16 port)

@@ -7,8 +7,6 @@
 
 bool hc_intel;
 volatile u32 timer_count;
-volatile int fault_vector = -1;
-volatile ulong fault_error;
 volatile u32 failures __shared; /* every vCPU of the VM adds to it */
 
 /* ---- exception and interrupt entry (start-<mode>.S) ---- */

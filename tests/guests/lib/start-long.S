@@ -52,8 +52,9 @@ exc_stubs:
 	.endr
 
 /*
- * Looks the faulting RIP up in .extable: found, record the vector and error
- * code and resume at the fixup; not found, report and end the VM.
+ * Looks the faulting RIP up in .extable: found, resume at the fixup with the
+ * vector in RSI and the error code in RDI (guest.h, EXTABLE); not found,
+ * report and end the VM.
  */
 exc_common:
 	push	%rax
@@ -74,9 +75,9 @@ exc_common:
 2:	mov	4(%rsi), %ecx
 	mov	%rcx, 48(%rsp)
 	mov	32(%rsp), %rax
-	mov	%eax, fault_vector(%rip)
+	mov	%rax, 8(%rsp)		/* RSI = the vector */
 	mov	40(%rsp), %rax
-	mov	%rax, fault_error(%rip)
+	mov	%rax, (%rsp)		/* RDI = the error code */
 	pop	%rdi
 	pop	%rsi
 	pop	%rcx

@@ -53,8 +53,9 @@ exc_stubs:
 	.endr
 
 /*
- * Looks the faulting EIP up in .extable: found, record the vector and error
- * code and resume at the fixup; not found, report and end the VM.
+ * Looks the faulting EIP up in .extable: found, resume at the fixup with the
+ * vector in ESI and the error code in EDI (guest.h, EXTABLE); not found,
+ * report and end the VM.
  */
 exc_common:
 	push	%eax
@@ -74,9 +75,9 @@ exc_common:
 2:	mov	4(%esi), %ecx
 	mov	%ecx, 24(%esp)
 	mov	16(%esp), %eax
-	mov	%eax, fault_vector
+	mov	%eax, 4(%esp)		/* ESI = the vector */
 	mov	20(%esp), %eax
-	mov	%eax, fault_error
+	mov	%eax, (%esp)		/* EDI = the error code */
 	pop	%edi
 	pop	%esi
 	pop	%ecx

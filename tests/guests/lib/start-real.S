@@ -56,8 +56,8 @@ exc_stubs:
 	.endr
 
 /*
- * Looks the faulting IP up in .extable: found, record the vector and resume
- * at the fixup; not found, report and end the VM.
+ * Looks the faulting IP up in .extable: found, resume at the fixup with the
+ * vector in ESI (guest.h, EXTABLE); not found, report and end the VM.
  */
 exc_common:
 	pushl	%eax
@@ -78,8 +78,8 @@ exc_common:
 2:	movl	4(%esi), %ecx
 	movw	%cx, 18(%esp)
 	movzwl	16(%esp), %eax
-	movl	%eax, fault_vector
-	movl	$0, fault_error
+	movl	%eax, 4(%esp)		/* ESI = the vector */
+	movl	$0, (%esp)		/* EDI = no error code */
 	popl	%edi
 	popl	%esi
 	popl	%ecx
