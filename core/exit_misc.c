@@ -4,6 +4,7 @@
 #include "hv/guest_ctx.h"
 #include "hv/spinlock.h"
 #include "hv/vcpu.h"
+#include "hv/vendor.h"
 #include "hv/vm.h"
 
 enum exit_action handle_nothing(struct vcpu *v, struct vmexit *e)
@@ -18,7 +19,9 @@ enum exit_action handle_hlt(struct vcpu *v, struct vmexit *e)
 
 	if (v->regs.rflags & RFLAGS_IF) {
 		v->halted_if0 = false;
-		return ACT_HALT;
+		/* An interrupt already handed to the hardware is taken at once:
+		 * the HLT completes without sleeping. */
+		return vendor->irq_offered(v) ? ACT_SKIP : ACT_HALT;
 	}
 	/* With interrupts off only NMI, SMI or INIT would wake it, and the
 	 * hypervisor sends none yet: once every vCPU is so, the VM is dead. */

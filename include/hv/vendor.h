@@ -48,6 +48,8 @@ struct vendor_ops {
 	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an
 	 * earlier one is still waiting: try again after the next exit. */
 	bool (*offer_irq)(struct vcpu *v, u8 vector);
+	/* Is an offered interrupt still waiting for the guest to take it? */
+	bool (*irq_offered)(struct vcpu *v);
 	/* Take back an offered interrupt the guest has not taken yet. */
 	void (*withdraw_irq)(struct vcpu *v, u8 vector);
 

@@ -272,6 +272,11 @@ static bool svm_offer_irq(struct vcpu *v, u8 vector)
 	return true;
 }
 
+static bool svm_irq_offered(struct vcpu *v)
+{
+	return v->arch.svm.vmcb->control.int_ctl & V_IRQ;
+}
+
 static void svm_withdraw_irq(struct vcpu *v, u8 vector)
 {
 	struct vmcb_control *c = &v->arch.svm.vmcb->control;
@@ -326,6 +331,7 @@ const struct vendor_ops svm_ops = {
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,
 	.offer_irq = svm_offer_irq,
+	.irq_offered = svm_irq_offered,
 	.withdraw_irq = svm_withdraw_irq,
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
