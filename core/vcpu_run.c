@@ -112,6 +112,8 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			cpu->slice_end = rdtsc() + sched_slice_tsc;
 		}
 	}
+	if (vendor->vcpu_put)
+		vendor->vcpu_put(v);
 	fxsave(v->fpu.fxsave);
 	cpu->current = NULL;
 }

@@ -31,6 +31,11 @@ struct vendor_ops {
 	 * or another vCPU): switch the hardware's notion of the current guest. */
 	void (*vcpu_load)(struct vcpu *v);
 
+	/* The vCPU leaves this physical CPU (end of its slice, halt, stop); it
+	 * may run elsewhere next. May be NULL (AMD-V needs nothing; VT-x must
+	 * VMCLEAR the VMCS here). */
+	void (*vcpu_put)(struct vcpu *v);
+
 	/* Enter the guest with v->regs, return at the next exit, decoded. */
 	void (*run)(struct vcpu *v, struct vmexit *exit);
 
