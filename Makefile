@@ -14,7 +14,7 @@ HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
 	-mno-red-zone -mgeneral-regs-only -mcmodel=small -fno-omit-frame-pointer \
 	-fno-asynchronous-unwind-tables -fno-strict-aliasing \
-	-Iinclude -Iarch/x86/include -I.
+	-Iinclude -Iarch/x86/include -I. -flto=auto
 HV_ASFLAGS := -Iinclude -Iarch/x86/include -I. -D__ASSEMBLY__
 HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 	-Wl,--build-id=none -Wl,--no-warn-rwx-segments -T arch/x86/boot/linker.ld

@@ -264,7 +264,8 @@ static bool svm_offer_irq(struct vcpu *v, u8 vector)
 {
 	struct vmcb_control *c = &v->arch.svm.vmcb->control;
 
-	if (c->int_ctl & V_IRQ)
+	/* Not while the guest is in an interrupt shadow (svm_exit.c, shadow_fixup). */
+	if ((c->int_ctl & V_IRQ) || (c->int_state & 1))
 		return false;
 	c->int_ctl = (c->int_ctl & ~(0xffULL << V_INTR_VECTOR_SHIFT) & ~(0xfULL << V_INTR_PRIO_SHIFT)) |
 		     V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT) |
