@@ -89,9 +89,21 @@ fi
 run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg=$4
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
-	local word field img mods="" nvms=0 missing="" start rc summary why=""
+	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
+	local -a must_log=()
+	local want_vms=""
 
 	rm -f "$log" "$out" "$res"
+	# Words for the runner, not the hypervisor: @vms=<n> (how many VMs end;
+	# default: one per vm= word) and @log=<regex> (a line the log must have).
+	for word in $cfg; do
+		case $word in
+		@vms=*) want_vms=${word#@vms=} ;;
+		@log=*) must_log+=("${word#@log=}") ;;
+		*) hvcfg+="${hvcfg:+ }$word" ;;
+		esac
+	done
+	cfg=$hvcfg
 	for word in $cfg; do
 		[[ $word == vm=* ]] || continue
 		nvms=$((nvms + 1))
@@ -101,11 +113,13 @@ run_case() {
 			[[ $field == image=* ]] && img=${field#image=}
 		done
 		[ -n "$img" ] || continue
+		case $img in missing-*) continue ;; esac # deliberately absent
 		# One module per image, however many VMs run it.
 		case ",$mods," in *",$guest_dir/$img,"*) continue ;; esac
 		mods+="${mods:+,}$guest_dir/$img"
 		[ -f "$guest_dir/$img" ] || missing+=" $img"
 	done
+	[ -n "$want_vms" ] && nvms=$want_vms
 	if [ -n "$missing" ]; then
 		echo "FAIL $name: missing guest image(s):$missing (make guests)" >"$res"
 		return
@@ -132,6 +146,11 @@ run_case() {
 		why="cannot read: $summary"
 	elif [ "${BASH_REMATCH[2]}" -ne 0 ] || [ "${BASH_REMATCH[1]}" -ne "$nvms" ]; then
 		why="${summary#*utsuwa: } ($nvms VMs configured)"
+	fi
+	if [ -z "$why" ]; then
+		for word in "${must_log[@]}"; do
+			tr -d '\r' <"$log" | grep -aqE -- "$word" || { why="no log line matches '$word'"; break; }
+		done
 	fi
 	if [ -z "$why" ]; then
 		echo "PASS $name ($(($(date +%s) - start))s)" >"$res"
