@@ -91,7 +91,7 @@ run_case() {
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
 	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
 	local -a must_log=()
-	local want_vms=""
+	local want_vms="" extra_mods=""
 
 	rm -f "$log" "$out" "$res"
 	# Words for the runner, not the hypervisor: @vms=<n> (how many VMs end;
@@ -100,6 +100,7 @@ run_case() {
 		case $word in
 		@vms=*) want_vms=${word#@vms=} ;;
 		@log=*) must_log+=("${word#@log=}") ;;
+		@mod=*) extra_mods+="${extra_mods:+,}$root/${word#@mod=}" ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
@@ -120,6 +121,7 @@ run_case() {
 		[ -f "$guest_dir/$img" ] || missing+=" $img"
 	done
 	[ -n "$want_vms" ] && nvms=$want_vms
+	[ -n "$extra_mods" ] && mods+="${mods:+,}$extra_mods"
 	if [ -n "$missing" ]; then
 		echo "FAIL $name: missing guest image(s):$missing (make guests)" >"$res"
 		return
