@@ -20,7 +20,7 @@ HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 	-Wl,--build-id=none -Wl,--no-warn-rwx-segments -T arch/x86/boot/linker.ld
 
 # Every .c/.S under these directories is part of the image.
-HV_DIRS := arch/x86/boot arch/x86 arch/x86/emul arch/x86/svm core devices drivers loaders lib
+HV_DIRS := arch/x86/boot arch/x86 arch/x86/emul arch/x86/svm arch/x86/vmx core devices drivers loaders lib
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
 
@@ -77,6 +77,7 @@ clean:
 
 include tests/guests/guests.mk
 include mk/run.mk
+include mk/peer.mk
 
 # ---- GRUB ISO (Bochs, real machines) ----
 # The ISO boots utsuwa through Multiboot2 with the test guests as modules;

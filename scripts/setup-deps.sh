@@ -5,7 +5,7 @@ set -e
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
 for p in gcc make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
-         grub-pc-bin grub-common xorriso mtools; do
+         grub-pc-bin grub-common xorriso mtools cpio kmod; do
     have "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0

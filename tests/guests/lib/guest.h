@@ -60,6 +60,14 @@ int main(ulong arg);
 
 /* ---- start code and exception handling (start-<mode>.S, runtime.c) ---- */
 extern bool hc_intel;               /* VMCALL (Intel) rather than VMMCALL (AMD) */
+/*
+ * Running on KVM with tools/kvm-runner rather than on utsuwa (CPUID leaf
+ * 0x40000000 says "KVMKVMKVM"), for bench-peer (bench/README.md). KVM keeps
+ * VMMCALL to itself, so there printf() writes to the UART and hc_exit() is an
+ * OUT to PEER_EXIT_PORT, which ends the runner (like QEMU's isa-debug-exit).
+ */
+extern bool on_kvm;
+#define PEER_EXIT_PORT 0xf4
 extern volatile u32 timer_count;    /* incremented by the TIMER_VECTOR handler */
 
 /*
@@ -91,7 +99,7 @@ s64 hc_timer(u32 us, u32 vector);
 int hc_vcpu_info(struct vcpu_info *vi);
 __noreturn void hc_exit(u32 code);
 
-/* ---- console (runtime.c): one HC_CONSOLE_WRITE per call ---- */
+/* ---- console (runtime.c): one HC_CONSOLE_WRITE per call (the UART on KVM) ---- */
 int printf(const char *fmt, ...) __printf(1, 2);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
 int vsnprintf(char *buf, size_t size, const char *fmt, __builtin_va_list ap);

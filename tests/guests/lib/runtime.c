@@ -6,6 +6,7 @@
 #include "guest.h"
 
 bool hc_intel;
+bool on_kvm;
 volatile u32 timer_count;
 volatile u32 failures __shared; /* every vCPU of the VM adds to it */
 
@@ -99,6 +100,13 @@ __noreturn void guest_entry(ulong arg)
 	/* "GenuineIntel" is EBX "Genu", EDX "ineI", ECX "ntel"; anything else gets VMMCALL. */
 	cpuid(0, 0, r);
 	hc_intel = r[1] == 0x756e6547 && r[3] == 0x49656e69 && r[2] == 0x6c65746e;
+	/* A hypervisor is present (leaf 1 ECX bit 31) and its leaf 0x40000000
+	   says "KVMKVMKVM\0\0\0" in EBX, ECX, EDX. */
+	cpuid(1, 0, r);
+	if (r[2] & (1u << 31)) {
+		cpuid(0x40000000, 0, r);
+		on_kvm = r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x4d;
+	}
 	idt_install();
 	hc_exit((u32)main(arg));
 }
@@ -168,6 +176,8 @@ int hc_vcpu_info(struct vcpu_info *vi)
 
 __noreturn void hc_exit(u32 code)
 {
+	if (on_kvm)
+		outl(PEER_EXIT_PORT, code);
 	hypercall(HC_EXIT, code, 0, 0, 0, NULL);
 	/* HC_EXIT does not return; if it did, halting with IF=0 gets us stopped. */
 	cli_hlt_forever();
@@ -414,7 +424,10 @@ int printf(const char *fmt, ...)
 	__builtin_va_end(ap);
 	if (n >= (int)sizeof(buf))
 		n = sizeof(buf) - 1;
-	hc_console_write(buf, (ulong)n);
+	if (on_kvm)
+		uart_puts(buf);
+	else
+		hc_console_write(buf, (ulong)n);
 	return n;
 }
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# The exit benchmark under KVM (bench/README.md, "Side by side with KVM"):
+# boots the L1 Linux of bench/peer/build-l1.sh in QEMU TCG with AMD-V emulated
+# (-cpu EPYC,+svm,+npt), one CPU, -icount shift=0,sleep=off, as bench/run.sh
+# boots utsuwa; its /init runs the bench guest under KVM with kvm-runner.
+# Prints the guest's lines,   exit <kind> kvm min=<N> median=<N>
+# and the L1's own ("peer-l1: ..."). The whole serial log: build/peer/l1.log.
+#
+#   bench/peer/run.sh [OUTDIR]     (default build/peer: vmlinuz, initramfs.cpio.gz)
+# Environment: QEMU (default qemu-system-x86_64), PEER_TIMEOUT (s, default 900),
+# PEER_APPEND (more kernel parameters, e.g. mitigations=off),
+# PEER_RUNNER_OPTS (kvm-runner options).
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-$root/build/peer}
+qemu=${QEMU:-qemu-system-x86_64}
+log=$out/l1.log
+for f in "$out/vmlinuz" "$out/initramfs.cpio.gz"; do
+	[ -f "$f" ] || { echo "bench-peer: missing $f (bench/peer/build-l1.sh first)" >&2; exit 2; }
+done
+rm -f "$log"
+# Never -accel kvm: KVM runs inside this emulated machine, not on the build machine.
+timeout -k 10 "${PEER_TIMEOUT:-900}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp 1 \
+	-icount shift=0,sleep=off -display none -monitor none -serial "file:$log" -no-reboot \
+	-kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 quiet panic=-1 ${PEER_APPEND:-} peer.runner=\"${PEER_RUNNER_OPTS:-}\"" \
+	</dev/null 2>"$out/l1.qemu-stderr"
+rc=$?
+tr -d '\r' <"$log" 2>/dev/null | grep -E '^(exit [a-z]+ kvm |bench: kvm|peer-l1: )'
+st=$(tr -d '\r' <"$log" 2>/dev/null | sed -n 's/^peer-l1: kvm-runner exit status \([0-9]*\).*/\1/p')
+if [ "$rc" -ne 0 ] || [ "$st" != 0 ]; then
+	echo "bench-peer: the L1 run failed (QEMU exit status $rc, kvm-runner ${st:-did not finish}); the log, $log:" >&2
+	tr -d '\r' <"$log" 2>/dev/null | tail -n 60 >&2
+	exit 1
+fi
