@@ -1,0 +1,132 @@
+#!/bin/sh
+# Builds the Linux guest image (docs/linux-guest.md):
+#   build/linux/vmlinuz    Debian 12's stock kernel, from linux-image-amd64
+#   build/linux/initrd.gz  a gzip'd newc cpio: busybox-static, /init, /bin/utsuwa-check
+# Both are taken from Debian's archive with apt-get download and unpacked with
+# dpkg-deb -x; nothing is installed and nothing else is downloaded. Each output
+# is rebuilt only when it is missing (delete it, or build/linux, to rebuild).
+#
+#   sh scripts/build-linux-guest.sh [OUTDIR]     (default build/linux)
+set -eu
+
+cd "$(dirname "$0")/.."
+out=${1:-build/linux}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+# cpio packs the initramfs; setup-deps installs it with the other build tools.
+command -v cpio >/dev/null 2>&1 || sh scripts/setup-deps.sh
+
+work=$(mktemp -d "$out/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+chmod 755 "$work" # apt's _apt user downloads into it
+
+# apt-get download needs the package lists; fetch them once if apt knows nothing.
+if ! apt-cache show linux-image-amd64 >/dev/null 2>&1 ||
+   ! apt-cache show busybox-static >/dev/null 2>&1; then
+	echo "build-linux-guest: apt-get update"
+	$SUDO apt-get update -qq
+fi
+
+fetch() { # fetch PACKAGE: downloads its .deb into $work/deb, prints the file's path
+	(cd "$work/deb" && apt-get download -qq "$1" >/dev/null 2>&1) || {
+		echo "build-linux-guest: apt-get download $1 failed" >&2
+		exit 1
+	}
+	ls "$work/deb/$1"_*.deb
+}
+mkdir -p "$work/deb"
+
+# ---- the kernel ----
+if [ ! -s "$out/vmlinuz" ]; then
+	meta=$(fetch linux-image-amd64)
+	# The metapackage depends on the versioned image, e.g. linux-image-6.1.0-28-amd64.
+	pkg=$(dpkg-deb -f "$meta" Depends | tr ',|' '\n\n' | sed 's/(.*//; s/ //g' |
+		grep -E '^linux-image-[0-9].*-amd64$' | head -n 1)
+	[ -n "$pkg" ] || { echo "build-linux-guest: no kernel in the Depends of $meta" >&2; exit 1; }
+	echo "build-linux-guest: kernel $pkg"
+	deb=$(fetch "$pkg")
+	dpkg-deb -x "$deb" "$work/kernel"
+	vmlinuz=$(ls "$work"/kernel/boot/vmlinuz-* | head -n 1)
+	cp "$vmlinuz" "$out/vmlinuz.tmp"
+	echo "${vmlinuz##*/vmlinuz-} ($(dpkg-deb -f "$deb" Version))" >"$out/kernel-version"
+	mv "$out/vmlinuz.tmp" "$out/vmlinuz"
+fi
+
+# ---- the initramfs ----
+if [ ! -s "$out/initrd.gz" ]; then
+	deb=$(fetch busybox-static)
+	echo "build-linux-guest: busybox-static $(dpkg-deb -f "$deb" Version)"
+	dpkg-deb -x "$deb" "$work/bb"
+	root=$work/root
+	mkdir -p "$root"
+	(cd "$root" && mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp root run)
+	cp "$work/bb/bin/busybox" "$root/bin/busybox"
+	chmod 755 "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	# The kernel opens /dev/console before /init runs, so it must exist in the
+	# archive: devtmpfs is mounted only later.
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null ||
+		echo "build-linux-guest: warning: not root, no /dev/console in the initramfs" >&2
+
+	cat >"$root/init" <<'EOF'
+#!/bin/sh
+# utsuwa Linux guest: mount the kernel's file systems, say hello, hand over
+# to busybox init, which keeps a shell on the console (/etc/inittab).
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+hostname utsuwa-guest
+echo
+echo "utsuwa-guest: Linux $(uname -r), $(nproc) CPU(s), $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
+echo "utsuwa-guest: busybox shell on the console; utsuwa-check prints the test facts"
+exec /sbin/init
+EOF
+	chmod 755 "$root/init"
+
+	# busybox init: a shell on the console, respawned when it exits;
+	# poweroff and reboot go through init (SIGUSR2/SIGTERM) and end the VM.
+	cat >"$root/etc/inittab" <<'EOF'
+::respawn:/bin/cttyhack /bin/sh -l
+::ctrlaltdel:/sbin/reboot
+::shutdown:/bin/umount -a -r
+EOF
+	cat >"$root/etc/profile" <<'EOF'
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export PS1='utsuwa-guest:\w# '
+EOF
+	echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+	echo "root:x:0:" >"$root/etc/group"
+
+	# Facts the guest tests read (issue 4, tests): one "utsuwa-check: key=value" a line.
+	cat >"$root/bin/utsuwa-check" <<'EOF'
+#!/bin/sh
+# Prints what the utsuwa Linux guest tests check, one "utsuwa-check: key=value" a line.
+echo "utsuwa-check: nproc=$(nproc)"
+echo "utsuwa-check: memtotal_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+t1=$(date +%s)
+sleep 1
+t2=$(date +%s)
+echo "utsuwa-check: date=$t1 $t2"
+hits=$(dmesg | grep -E 'calibration|BUG|WARNING|Call Trace')
+echo "utsuwa-check: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
+[ -n "$hits" ] && printf '%s\n' "$hits" | sed 's/^/utsuwa-check: dmesg: /'
+echo "utsuwa-check: done"
+EOF
+	chmod 755 "$root/bin/utsuwa-check"
+
+	# Same inputs, same bytes: fixed times, numeric owners, sorted names.
+	find "$root" -exec touch -h -d @0 {} +
+	(cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio --quiet -o -H newc --owner=0:0 --reproducible) |
+		gzip -9 -n >"$out/initrd.gz.tmp"
+	mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+fi
+
+echo "build-linux-guest: $out/vmlinuz ($(cat "$out/kernel-version" 2>/dev/null || echo '?')), $out/initrd.gz"
