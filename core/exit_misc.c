@@ -19,9 +19,13 @@ enum exit_action handle_hlt(struct vcpu *v, struct vmexit *e)
 
 	if (v->regs.rflags & RFLAGS_IF) {
 		v->halted_if0 = false;
-		/* An interrupt already handed to the hardware is taken at once:
-		 * the HLT completes without sleeping. */
-		return vendor->irq_offered(v) ? ACT_SKIP : ACT_HALT;
+		/* An interrupt already waiting is taken at once: the HLT
+		 * completes without sleeping. */
+		if (vcpu_irq_deliverable(v)) {
+			v->irq_work = true;
+			return ACT_SKIP;
+		}
+		return ACT_HALT;
 	}
 	/* With interrupts off only NMI, SMI or INIT would wake it, and the
 	 * hypervisor sends none yet: once every vCPU is so, the VM is dead. */

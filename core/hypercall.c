@@ -44,11 +44,8 @@ static s64 set_timer(struct vcpu *v, u64 usec, u64 vector)
 	if (usec && (vector < 16 || vector > 255 || usec > 3600ULL * 1000000))
 		return HC_EINVAL;
 	__atomic_store_n(&v->timer_deadline, 0, __ATOMIC_RELEASE);
-	if (v->timer_vector) {
-		__atomic_and_fetch(&v->irq_pending[v->timer_vector / 64], ~BIT(v->timer_vector % 64),
-				   __ATOMIC_ACQ_REL);
-		vendor->withdraw_irq(v, v->timer_vector);
-	}
+	if (v->timer_vector)
+		vcpu_cancel_irq(v, v->timer_vector);
 	if (!usec)
 		return 0;
 	v->timer_vector = (u8)vector;

@@ -94,8 +94,7 @@ void sched_block(struct vcpu *v)
 	/* An interrupt raised since the vCPU decided to halt keeps it running. */
 	if (v->vm->state != VM_RUNNING)
 		v->state = VCPU_STOPPED;
-	else if ((v->irq_pending[0] | v->irq_pending[1] | v->irq_pending[2] | v->irq_pending[3]) &&
-		 !v->halted_if0)
+	else if (!v->halted_if0 && vcpu_irq_deliverable(v))
 		enqueue_locked(v);
 	else
 		v->state = VCPU_BLOCKED;

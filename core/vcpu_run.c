@@ -6,34 +6,8 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "devices/vlapic.h"
 #include "asm/percpu.h"
-
-static bool irq_pending_any(const struct vcpu *v)
-{
-	return v->irq_pending[0] | v->irq_pending[1] | v->irq_pending[2] | v->irq_pending[3];
-}
-
-void vcpu_raise_irq(struct vcpu *v, u8 vector)
-{
-	__atomic_or_fetch(&v->irq_pending[vector / 64], BIT(vector % 64), __ATOMIC_RELEASE);
-	sched_wake(v);
-}
-
-/* Hands the highest pending vector to the hardware when it has room. */
-static void deliver_irqs(struct vcpu *v)
-{
-	for (int w = 3; w >= 0; w--) {
-		u64 bits = __atomic_load_n(&v->irq_pending[w], __ATOMIC_ACQUIRE);
-
-		if (!bits)
-			continue;
-		u8 vector = (u8)(w * 64 + 63 - __builtin_clzll(bits));
-
-		if (vendor->offer_irq(v, vector))
-			__atomic_and_fetch(&v->irq_pending[w], ~BIT(vector % 64), __ATOMIC_RELEASE);
-		return;
-	}
-}
 
 /* HC_TIMER deadlines. Checked on every tick of CPU 0 for all vCPUs, and on
  * each entry for the vCPU itself. */
@@ -49,9 +23,17 @@ static void fire_timer(struct vcpu *v, u64 now)
 void vm_timers_tick(u64 now);
 void vm_timers_tick(u64 now)
 {
-	for (unsigned i = 0; i < nr_vms; i++)
-		for (unsigned j = 0; j < vms[i]->nr_vcpus; j++)
-			fire_timer(vms[i]->vcpus[j], now);
+	for (unsigned i = 0; i < nr_vms; i++) {
+		struct vm *vm = vms[i];
+
+		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
+			fire_timer(vm->vcpus[j], now);
+			/* The local APIC timer, in the guest's TSC; an expiry wakes
+			 * the vCPU through its wake callback. */
+			if (vm->vcpus[j]->lapic)
+				vlapic_timer_check(vm->vcpus[j]->lapic, now - vm->created_tsc);
+		}
+	}
 }
 
 static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
@@ -83,10 +65,10 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		}
 		if (v->timer_deadline)
 			fire_timer(v, rdtsc());
-		if (irq_pending_any(v))
-			deliver_irqs(v);
+		vcpu_irq_prepare(v);
 
 		vendor->run(v, &exit);
+		vcpu_irq_after_exit(v);
 		v->exit_count[exit.reason]++;
 
 		enum exit_action act = exit_dispatch(v, &exit);

@@ -72,6 +72,7 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 		v->id = i;
 		v->cpu = -1;
 		v->fpu_cpu = -1;
+		v->offered = -1;
 		v->affinity = affinity;
 		fpu_reset(&v->fpu);
 		msr_vcpu_reset(v);

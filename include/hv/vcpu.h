@@ -5,6 +5,7 @@
 #include "hv/types.h"
 #include "hv/vmexit.h"
 #include "arch/x86/svm/svm_state.h"
+#include "arch/x86/vmx/vmx_state.h"
 #include "arch/x86/emul/fetch.h"
 
 /* Register numbers as x86 encodes them in ModRM/REX, so the decoder indexes directly. */
@@ -56,7 +57,11 @@ struct vcpu {
 	bool halted_if0; /* blocked by HLT with RFLAGS.IF clear: only the VM's end wakes it */
 
 	/* Events, set from any CPU. */
-	u64 irq_pending[4];  /* bitmap of external interrupt vectors to deliver */
+	struct vlapic *lapic;  /* its local APIC (devices/vlapic.h) */
+	volatile bool irq_work; /* something may have changed what to deliver: look before entry */
+	int offered;           /* the vector handed to the hardware, -1: none (core/vcpu_irq.c) */
+	bool offered_lapic;    /* ... from the local APIC (else from irq_pending) */
+	u64 irq_pending[4];  /* vectors outside the local APIC (HC_TIMER), no EOI needed */
 	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
 	u8 timer_vector;
 
@@ -71,10 +76,27 @@ struct vcpu {
 
 	union {
 		struct svm_vcpu svm;
+		struct vmx_vcpu vmx;
 	} arch;
 };
 
-/* Marks an external interrupt pending and wakes the vCPU if it is halted. */
+/* Interrupt delivery (core/vcpu_irq.c). */
+/* Marks a vector pending outside the local APIC and wakes the vCPU. */
 void vcpu_raise_irq(struct vcpu *v, u8 vector);
+/* Takes back a vector raised with vcpu_raise_irq that the guest has not taken. */
+void vcpu_cancel_irq(struct vcpu *v, u8 vector);
+/* Before entry: hand the hardware the best interrupt to deliver. */
+void vcpu_irq_prepare(struct vcpu *v);
+/* After an exit: did the guest take what was offered? */
+static inline void vcpu_irq_after_exit(struct vcpu *v);
+/* Could an interrupt be taken now if the guest had RFLAGS.IF set? */
+bool vcpu_irq_deliverable(struct vcpu *v);
+
+void vcpu_irq_taken(struct vcpu *v);
+static inline void vcpu_irq_after_exit(struct vcpu *v)
+{
+	if (unlikely(v->offered >= 0))
+		vcpu_irq_taken(v);
+}
 
 #endif

@@ -53,6 +53,9 @@ struct vendor_ops {
 	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an
 	 * earlier one is still waiting: try again after the next exit. */
 	bool (*offer_irq)(struct vcpu *v, u8 vector);
+	/* Is the guest in an interrupt shadow (after STI or MOV SS)? Nothing is
+	 * offered then. */
+	bool (*irq_shadow)(struct vcpu *v);
 	/* Is an offered interrupt still waiting for the guest to take it? */
 	bool (*irq_offered)(struct vcpu *v);
 	/* Take back an offered interrupt the guest has not taken yet. */

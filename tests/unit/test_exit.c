@@ -59,6 +59,9 @@ void kprintf(const char *fmt, ...) { (void)fmt; }
 /* Handlers this test does not exercise. */
 enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e) { return ACT_SKIP; }
 enum exit_action handle_mem(struct vcpu *v, struct vmexit *e) { return ACT_SKIP; }
+void sched_wake(struct vcpu *v) { (void)v; }
+void *kzalloc(size_t n) { return calloc(1, n); }
+void kfree(void *p) { free(p); }
 
 /* ---- a VM in long mode, code at 0x100000 ---- */
 static struct vm vm;
@@ -93,6 +96,7 @@ static void setup(const u8 *code, size_t n)
 	CHECK_EQ(start_state_build(&vm, START_LONG64, &fake_ctx), 0);
 	vcpu.regs.rip = 0x100000;
 	vcpu.regs.rflags = RFLAGS_FIXED;
+	vcpu.offered = -1;
 	memcpy(ram + 0x100000, code, n);
 	injected_vector = -1;
 	vm_end_calls = 0;
@@ -180,9 +184,11 @@ TEST(hlt_sleeps_wakes_or_stops)
 	vcpu.regs.rflags = RFLAGS_FIXED | RFLAGS_IF;
 	CHECK_EQ(run_exit(VMEXIT_HLT), ACT_HALT);
 	CHECK_EQ(vcpu.regs.rip, 0x100001);
-	irq_in_hw = true; /* an interrupt is already waiting: no sleep */
+	irq_in_hw = true; /* an interrupt is already waiting in the hardware: no sleep */
+	vcpu.offered = 0x40;
 	vcpu.regs.rip = 0x100000;
 	CHECK_EQ(run_exit(VMEXIT_HLT), ACT_SKIP);
+	vcpu.offered = -1;
 	vcpu.regs.rflags = RFLAGS_FIXED; /* IF clear, the only vCPU: the VM is dead */
 	vcpu.regs.rip = 0x100000;
 	CHECK_EQ(run_exit(VMEXIT_HLT), ACT_VM_STOP);

@@ -264,13 +264,21 @@ static bool svm_offer_irq(struct vcpu *v, u8 vector)
 {
 	struct vmcb_control *c = &v->arch.svm.vmcb->control;
 
-	/* Not while the guest is in an interrupt shadow (svm_exit.c, shadow_fixup). */
-	if ((c->int_ctl & V_IRQ) || (c->int_state & 1))
+	if (c->int_ctl & V_IRQ)
 		return false;
 	c->int_ctl = (c->int_ctl & ~(0xffULL << V_INTR_VECTOR_SHIFT) & ~(0xfULL << V_INTR_PRIO_SHIFT)) |
 		     V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT) |
 		     ((u64)vector << V_INTR_VECTOR_SHIFT);
 	return true;
+}
+
+/* The shadow ends with the instruction it covers: once the dispatcher has
+ * moved RIP past it, it no longer counts (svm_run clears the bit). */
+static bool svm_irq_shadow(struct vcpu *v)
+{
+	const struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	return (vmcb->control.int_state & 1) && vmcb->save.rip == v->regs.rip;
 }
 
 static bool svm_irq_offered(struct vcpu *v)
@@ -332,6 +340,7 @@ const struct vendor_ops svm_ops = {
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,
 	.offer_irq = svm_offer_irq,
+	.irq_shadow = svm_irq_shadow,
 	.irq_offered = svm_irq_offered,
 	.withdraw_irq = svm_withdraw_irq,
 	.msr_state = svm_msr_state,

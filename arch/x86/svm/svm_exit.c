@@ -69,24 +69,17 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 /*
  * The guest stopped in an interrupt shadow (after STI or MOV SS). If the
  * dispatcher moved RIP, the shadowed instruction is done and so is the
- * shadow. If not, hold back any virtual interrupt until it has run: QEMU 7.2's
- * VMRUN does not restore the shadow from the VMCB (fixed upstream in 9.1,
- * "target/i386: fix INHIBIT_IRQ/TF/RF handling for VMRUN"), so it would
- * deliver V_IRQ between STI and HLT and the HLT would then sleep for good.
- * Holding back costs nothing on a CPU that honours the shadow.
+ * shadow. If not, the core holds back interrupts until it has run
+ * (vcpu_irq_prepare asks irq_shadow): QEMU 7.2's VMRUN does not restore the
+ * shadow from the VMCB (fixed upstream in 9.1, "target/i386: fix
+ * INHIBIT_IRQ/TF/RF handling for VMRUN"), so it would deliver V_IRQ between
+ * STI and HLT and the HLT would then sleep for good. Holding back costs
+ * nothing on a CPU that honours the shadow.
  */
 static __attribute__((noinline)) void shadow_fixup(struct vcpu *v, struct vmcb *vmcb)
 {
-	struct vmcb_control *c = &vmcb->control;
-
-	if (vmcb->save.rip != v->regs.rip) {
-		c->int_state &= ~1ULL;
-	} else if (c->int_ctl & V_IRQ) {
-		u8 vector = (u8)(c->int_ctl >> V_INTR_VECTOR_SHIFT);
-
-		c->int_ctl &= ~V_IRQ;
-		__atomic_or_fetch(&v->irq_pending[vector / 64], BIT(vector % 64), __ATOMIC_RELEASE);
-	}
+	if (vmcb->save.rip != v->regs.rip)
+		vmcb->control.int_state &= ~1ULL;
 }
 
 void svm_run(struct vcpu *v, struct vmexit *e)

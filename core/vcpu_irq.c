@@ -1,0 +1,93 @@
+/*
+ * What interrupt a vCPU gets next. Two sources: its local APIC
+ * (devices/vlapic.c: IRR, ISR, TPR, EOI) and irq_pending, vectors raised
+ * outside it (HC_TIMER, which needs no EOI). One vector at a time is handed
+ * to the hardware (vendor offer_irq); after each exit, if the hardware no
+ * longer holds it, the guest took it, and the local APIC moves it from IRR
+ * to ISR. docs/interrupts.md has the model.
+ *
+ * The hot path pays only for two flag tests: irq_work says something may
+ * have changed (a new interrupt, an APIC register access, an ack), offered
+ * says a vector is in the hardware.
+ */
+#include "hv/vcpu.h"
+#include "hv/sched.h"
+#include "hv/vendor.h"
+#include "devices/vlapic.h"
+
+static int highest_pending(const struct vcpu *v)
+{
+	for (int w = 3; w >= 0; w--) {
+		u64 bits = __atomic_load_n(&v->irq_pending[w], __ATOMIC_ACQUIRE);
+
+		if (bits)
+			return w * 64 + 63 - __builtin_clzll(bits);
+	}
+	return -1;
+}
+
+void vcpu_raise_irq(struct vcpu *v, u8 vector)
+{
+	__atomic_or_fetch(&v->irq_pending[vector / 64], BIT(vector % 64), __ATOMIC_RELEASE);
+	v->irq_work = true;
+	sched_wake(v);
+}
+
+/* Takes the offered vector back from the hardware. It stays where it came
+ * from (IRR, irq_pending) until the guest takes it. */
+static void withdraw(struct vcpu *v)
+{
+	vendor->withdraw_irq(v, (u8)v->offered);
+	v->offered = -1;
+}
+
+/* Runs on the vCPU's own CPU (HC_TIMER handler). */
+void vcpu_cancel_irq(struct vcpu *v, u8 vector)
+{
+	if (v->offered == vector && !v->offered_lapic)
+		withdraw(v);
+	__atomic_and_fetch(&v->irq_pending[vector / 64], ~BIT(vector % 64), __ATOMIC_ACQ_REL);
+}
+
+void vcpu_irq_prepare(struct vcpu *v)
+{
+	if (likely(!v->irq_work))
+		return;
+	v->irq_work = false; /* before looking: a later raise sets it again */
+
+	int from_apic = v->lapic ? vlapic_pending(v->lapic) : -1;
+	int from_pending = highest_pending(v);
+	bool lapic = from_apic >= from_pending;
+	int want = lapic ? from_apic : from_pending;
+	bool shadow = want >= 0 && vendor->irq_shadow(v);
+
+	if (v->offered >= 0 && (shadow || v->offered != want || v->offered_lapic != lapic))
+		withdraw(v);
+	if (want >= 0 && !shadow && v->offered < 0 && vendor->offer_irq(v, (u8)want)) {
+		v->offered = want;
+		v->offered_lapic = lapic;
+	}
+	/* Look again next time while a vector waits in the hardware (a higher
+	 * one may come) or is held back by the shadow. */
+	if (v->offered >= 0 || shadow)
+		v->irq_work = true;
+}
+
+void vcpu_irq_taken(struct vcpu *v)
+{
+	if (vendor->irq_offered(v))
+		return;
+	if (v->offered_lapic)
+		vlapic_ack(v->lapic, (u8)v->offered);
+	else
+		__atomic_and_fetch(&v->irq_pending[v->offered / 64], ~BIT(v->offered % 64),
+				   __ATOMIC_ACQ_REL);
+	v->offered = -1;
+	v->irq_work = true; /* the next one may be waiting */
+}
+
+bool vcpu_irq_deliverable(struct vcpu *v)
+{
+	return v->offered >= 0 || highest_pending(v) >= 0 ||
+	       (v->lapic && (vlapic_pending(v->lapic) >= 0 || vlapic_nmi_pending(v->lapic)));
+}
