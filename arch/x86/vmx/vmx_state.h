@@ -1,0 +1,36 @@
+/* VT-x state kept inside the generic vCPU and VM (the vendor union). */
+#ifndef VMX_STATE_H
+#define VMX_STATE_H
+
+#include "hv/types.h"
+
+/* The guest's syscall MSRs that no VMCS field switches: the back end swaps
+ * them when the vCPU comes to and leaves a CPU (vcpu_load/vcpu_put). */
+struct vmx_guest_msrs {
+	u64 star, lstar, cstar, sfmask, kernel_gs_base;
+};
+
+struct vmx_vcpu {
+	u64 vmcs;           /* physical address of its VMCS (identity-mapped) */
+	u64 virtual_apic;   /* its virtual-APIC page: the guest's CR8 (TPR shadow) */
+	bool launched;      /* VMLAUNCHed since the last VMCLEAR: VMRESUME next */
+	int host_cpu;       /* the CPU whose host state the VMCS holds; -1: none */
+	u16 vpid;           /* valid on vpid_cpu while that CPU is at vpid_gen */
+	int vpid_cpu;
+	u64 vpid_gen;
+	u32 proc_ctls;      /* primary processor-based controls as in the VMCS */
+	u32 entry_intr;     /* the event the next entry injects (VMCS copy); 0: none */
+	u8 window_vector;   /* an interrupt waiting for the interrupt window */
+	bool window_pending;
+	u8 intr_shadow;     /* STI/MOV-SS blocking at the last exit */
+	u64 exit_rip;       /* guest RIP at the last exit */
+	u64 timer_slice_end; /* the slice end the preemption timer counts to */
+	struct vmx_guest_msrs msrs;
+	u64 cr2;            /* the guest's CR2 while it is off the CPU */
+};
+
+struct vmx_vm {
+	u64 eptp; /* EPT pointer: the PML4's address, WB, 4-level walk */
+};
+
+#endif
