@@ -59,7 +59,7 @@ void vcpu_irq_prepare(struct vcpu *v)
 	int from_pending = highest_pending(v);
 	bool lapic = from_apic >= from_pending;
 	int want = lapic ? from_apic : from_pending;
-	bool shadow = want >= 0 && vendor->irq_shadow(v);
+	bool shadow = want >= 0 && vendor->irq_shadow && vendor->irq_shadow(v);
 
 	if (v->offered >= 0 && (shadow || v->offered != want || v->offered_lapic != lapic))
 		withdraw(v);

@@ -12,6 +12,20 @@ const struct pt_format pt_format_npt = {
 	.present = PTE_P,
 };
 
+#define EPT_R BIT(0)
+#define EPT_W BIT(1)
+#define EPT_X BIT(2)
+#define EPT_MEMTYPE_WB (6ULL << 3)
+#define EPT_LARGE BIT(7)
+
+const struct pt_format pt_format_ept = {
+	.table = EPT_R | EPT_W | EPT_X,
+	.leaf = EPT_R | EPT_W | EPT_X | EPT_MEMTYPE_WB,
+	.large = EPT_R | EPT_W | EPT_X | EPT_MEMTYPE_WB | EPT_LARGE,
+	/* An entry with none of R, W, X is not present (29.3.2). */
+	.present = EPT_R | EPT_W | EPT_X,
+};
+
 /* Tables are identity-mapped: a physical address is a pointer (on the host
  * tests, alloc_table hands out real pointers). */
 static u64 *table_at(u64 pa)

@@ -18,6 +18,9 @@ struct pt_format {
 /* AMD NPT: ordinary long-mode entries; nested walks are user accesses, so
  * every level needs U/S (APM vol. 2, 15.25.5). */
 extern const struct pt_format pt_format_npt;
+/* Intel EPT (SDM vol. 3, 29.3.2, Tables 29-1 to 29-6): read, write and
+ * execute in every entry, write-back leaves, bit 7 for 2 MiB leaves. */
+extern const struct pt_format pt_format_ept;
 
 struct nested_pt {
 	u64 root;                         /* physical address of the PML4 */

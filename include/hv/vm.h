@@ -7,6 +7,7 @@
 #include "hv/config.h"
 #include "hv/spinlock.h"
 #include "arch/x86/svm/svm_state.h"
+#include "arch/x86/vmx/vmx_state.h"
 
 struct vcpu;
 struct uart8250;
@@ -52,6 +53,7 @@ struct vm {
 
 	union {
 		struct svm_vm svm;
+		struct vmx_vm vmx;
 	} arch;
 };
 
