@@ -1,0 +1,66 @@
+/* The VT-x back end (vendor ops in vmx.c, exits in vmx_exit.c). */
+#ifndef VMX_VMX_H
+#define VMX_VMX_H
+
+#include "hv/vendor.h"
+
+struct vcpu;
+
+extern const struct vendor_ops vmx_ops;
+
+/* True when this CPU reports VT-x (CPUID.1:ECX.VMX[bit 5]). */
+bool vmx_supported(void);
+
+/* What cpu_enable found on the boot CPU, for the whole machine. */
+struct vmx_caps {
+	u32 pin, proc, proc2, exit, entry; /* the control words every VMCS gets */
+	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	u64 cr0_mask, cr4_mask;            /* bits hidden behind the read shadows */
+	u64 ept_vpid;                      /* IA32_VMX_EPT_VPID_CAP */
+	u32 revision;                      /* VMCS revision identifier */
+	u8 timer_rate;                     /* preemption timer: TSC >> timer_rate */
+	bool vpid, preemption_timer, timer_saved;
+};
+extern struct vmx_caps vmx_caps;
+
+/* The world switch (vmx_run.S): loads the guest's general registers but
+ * RSP (in the VMCS), enters with VMLAUNCH (launched = 0) or VMRESUME, and
+ * stores them back at the exit. 0 after a VM exit (or an entry that failed
+ * as an exit), 1 when the instruction failed (VMfailInvalid/VMfailValid). */
+int vmx_enter(void *regs, u64 launched);
+/* The host RIP of every VMCS: where VM exits land in vmx_run.S. */
+extern const char vmx_exit_entry[];
+
+struct percpu;
+struct guest_ctx;
+
+/* The VMCS of a vCPU (vmx_vmcs.c): built from its start state; the host
+ * state of the CPU it is loaded on; the architectural state read back. */
+int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c);
+void vmx_write_host_state(struct percpu *cpu);
+void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c);
+void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);
+
+/* Entering the guest and decoding the exit (vmx_exit.c), and the events
+ * the next entry delivers (vmx_event.c). */
+void vmx_run(struct vcpu *v, struct vmexit *e);
+void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
+bool vmx_offer_irq(struct vcpu *v, u8 vector);
+bool vmx_irq_offered(struct vcpu *v);
+void vmx_withdraw_irq(struct vcpu *v, u8 vector);
+/* After an exit: an event whose delivery the exit interrupted goes again;
+ * an interrupt waiting for the window goes now that it is open. */
+void vmx_reinject(struct vcpu *v, u32 idt_vectoring);
+void vmx_window_open(struct vcpu *v);
+
+/* Reset value of the guest PAT (SDM vol. 3, 12.12.4): WB, WT, UC-, UC twice. */
+#define PAT_POWER_ON 0x0007040600070406ULL
+
+/* Bitmaps shared by all guests (vmx_maps.c): physical addresses. */
+int vmx_maps_init(void);
+extern u64 vmx_io_bitmap_pa, vmx_msr_bitmap_pa;
+
+/* The VM-instruction error number's meaning (31.4), for reports. */
+const char *vmx_insn_error_str(u32 err);
+
+#endif

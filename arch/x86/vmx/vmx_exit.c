@@ -1,0 +1,314 @@
+/*
+ * Entering the guest and turning the VM exit into a struct vmexit (SDM
+ * vol. 3, 28.2 "Recording VM-Exit Information", Appendix C). This is the
+ * hot path of every exit: a VMREAD or VMWRITE is an instruction each, so
+ * only what every exit needs is read, and only what may have changed is
+ * written back.
+ */
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_conv.h"
+#include "hv/console.h"
+#include "hv/guest_ctx.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "asm/cpu.h"
+#include "asm/percpu.h"
+#include "asm/vmx.h"
+
+/* The exit reports the trapped instruction's length (28.2.4). */
+#define HAS_LEN 0x80
+
+/* Basic exit reasons with a direct translation; the others are decoded
+ * below, or VMEXIT_UNHANDLED (0 here). */
+static const u8 exit_reason[NR_VMX_EXIT_REASONS] = {
+	[EXIT_EXTERNAL_INTERRUPT] = VMEXIT_INTR,
+	[EXIT_TRIPLE_FAULT] = VMEXIT_SHUTDOWN,
+	[EXIT_INIT] = VMEXIT_INTR,
+	[EXIT_SIPI] = VMEXIT_INTR,
+	[EXIT_IO_SMI] = VMEXIT_INTR,
+	[EXIT_OTHER_SMI] = VMEXIT_INTR,
+	[EXIT_INTERRUPT_WINDOW] = VMEXIT_IRQ_WINDOW,
+	[EXIT_CPUID] = VMEXIT_CPUID | HAS_LEN,
+	[EXIT_GETSEC] = VMEXIT_UD,
+	[EXIT_HLT] = VMEXIT_HLT | HAS_LEN,
+	[EXIT_INVD] = VMEXIT_INVD | HAS_LEN,
+	[EXIT_RSM] = VMEXIT_UD,
+	[EXIT_VMCALL] = VMEXIT_HYPERCALL | HAS_LEN,
+	/* The guest is told it has no VMX (CPUID): its VMX instructions are #UD. */
+	[EXIT_VMCLEAR] = VMEXIT_UD,
+	[EXIT_VMLAUNCH] = VMEXIT_UD,
+	[EXIT_VMPTRLD] = VMEXIT_UD,
+	[EXIT_VMPTRST] = VMEXIT_UD,
+	[EXIT_VMREAD] = VMEXIT_UD,
+	[EXIT_VMRESUME] = VMEXIT_UD,
+	[EXIT_VMWRITE] = VMEXIT_UD,
+	[EXIT_VMXOFF] = VMEXIT_UD,
+	[EXIT_VMXON] = VMEXIT_UD,
+	[EXIT_IO_INSTRUCTION] = VMEXIT_IO | HAS_LEN,
+	[EXIT_RDMSR] = VMEXIT_MSR_READ | HAS_LEN,
+	[EXIT_WRMSR] = VMEXIT_MSR_WRITE | HAS_LEN,
+	[EXIT_INVALID_GUEST_STATE] = VMEXIT_ENTRY_FAIL,
+	[EXIT_MSR_LOADING] = VMEXIT_ENTRY_FAIL,
+	[EXIT_MWAIT] = VMEXIT_UD,
+	[EXIT_MONITOR] = VMEXIT_UD,
+	[EXIT_MACHINE_CHECK] = VMEXIT_MACHINE_CHECK,
+	[EXIT_EPT_VIOLATION] = VMEXIT_MEM,
+	[EXIT_INVEPT] = VMEXIT_UD,
+	[EXIT_RDTSCP] = VMEXIT_UD,
+	[EXIT_INVVPID] = VMEXIT_UD,
+	[EXIT_XSETBV] = VMEXIT_XSETBV | HAS_LEN,
+	[EXIT_VMFUNC] = VMEXIT_UD,
+	[EXIT_ENCLS] = VMEXIT_UD,
+};
+_Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < HAS_LEN, "exit_reason[] packs u8 reasons");
+
+/* The next RIP after an instruction the back end completed itself. */
+static void skip_insn(struct vcpu *v, bool long64)
+{
+	u64 rip = v->regs.rip + vmread(VMCS_EXIT_INSN_LEN);
+
+	v->regs.rip = long64 ? rip : (u32)rip;
+}
+
+/* PAE paging without long mode: the PDPTEs come from the VMCS on entry
+ * (27.3.2.4), so a CR0 write we complete loads them as the CPU would. */
+static bool load_pdptes(struct vcpu *v)
+{
+	const u64 *p = vm_gpa_to_hva(v->vm, vmread(VMCS_GUEST_CR3) & 0xffffffe0u, 32);
+
+	if (!p)
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, p[i]);
+	return true;
+}
+
+/*
+ * MOV to CR0 that changes a bit VMX operation forces (CR0.NE, typically):
+ * the guest/host mask made it exit (25.6.6). Do what the CPU would (SDM
+ * vol. 3, 2.5 and 10.8.5): check the value, enter or leave long mode,
+ * keep the guest's bits in the read shadow and the forced ones in CR0.
+ * false: the guest gets #GP.
+ */
+static bool cr0_write(struct vcpu *v, u64 val, bool long64)
+{
+	u64 old = (vmread(VMCS_GUEST_CR0) & ~vmx_caps.cr0_mask) |
+		  (vmread(VMCS_CR0_READ_SHADOW) & vmx_caps.cr0_mask);
+	u64 efer = vmread(VMCS_GUEST_IA32_EFER), cr4 = vmread(VMCS_GUEST_CR4);
+	u64 entry = vmread(VMCS_ENTRY_CTLS);
+
+	if (!long64)
+		val = (u32)val;
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+	    ((val & CR0_NW) && !(val & CR0_CD)))
+		return false;
+	if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+		if (!(cr4 & CR4_PAE))
+			return false;
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+		if (long64)
+			return false;
+		efer &= ~EFER_LMA;
+		entry &= ~ENTRY_IA32E_MODE_GUEST;
+	}
+	if ((val & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) && !load_pdptes(v))
+		return false;
+	vmwrite(VMCS_GUEST_IA32_EFER, efer);
+	vmwrite(VMCS_ENTRY_CTLS, entry);
+	vmwrite(VMCS_CR0_READ_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR0, vmx_cr_fixed(val, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
+					     CR0_PE | CR0_PG));
+	/* As the CPU's own MOV to CR0 would, when paging changes (29.4.3.1). */
+	if (((old ^ val) & (CR0_PG | CR0_WP | CR0_PE)) && vmx_caps.vpid) {
+		if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
+			invvpid(INVVPID_SINGLE_CONTEXT, v->arch.vmx.vpid);
+		else
+			invvpid(INVVPID_ALL_CONTEXT, 0);
+	}
+	return true;
+}
+
+/*
+ * A control-register exit. Only writes that change a masked bit exit: CR0
+ * is completed here, like an instruction the CPU ran (RIP moved past it);
+ * CR4's masked bits are VMXE and those the CPU lacks, which the guest may
+ * not set: #GP.
+ */
+static enum vmexit_reason cr_access(struct vcpu *v, struct vmexit *e)
+{
+	u64 q = vmread(VMCS_EXIT_QUALIFICATION);
+	bool long64 = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
+		      (vmread(VMCS_GUEST_CS_AR) & BIT(13)); /* CS.L */
+
+	e->hw_info1 = q;
+	if (CR_QUAL_TYPE(q) != CR_QUAL_TYPE_MOV_TO_CR)
+		return VMEXIT_UNHANDLED;
+	if (CR_QUAL_CR(q) == 0 && cr0_write(v, v->regs.gpr[CR_QUAL_GPR(q)], long64)) {
+		skip_insn(v, long64);
+		return VMEXIT_NONE;
+	}
+	if (CR_QUAL_CR(q) == 0 || CR_QUAL_CR(q) == 4) {
+		vmx_inject_exception(v, 13, true, 0);
+		return VMEXIT_NONE;
+	}
+	return VMEXIT_UNHANDLED;
+}
+
+/* Exception or NMI (exit reason 0): only NMIs and #MC exit (NMI exiting,
+ * the exception bitmap). */
+static enum vmexit_reason exception_nmi(struct vmexit *e)
+{
+	u32 info = (u32)vmread(VMCS_EXIT_INTR_INFO);
+
+	e->hw_info1 = info;
+	if (INTR_INFO_TYPE(info) == INTR_TYPE_NMI) {
+		vmx_take_host_nmi();
+		return VMEXIT_INTR;
+	}
+	if (INTR_INFO_VECTOR(info) == 18)
+		return VMEXIT_MACHINE_CHECK;
+	return VMEXIT_UNHANDLED;
+}
+
+static void entry_failed(struct vcpu *v, struct vmexit *e)
+{
+	/* CF: no current VMCS, so no error number to read (31.2). */
+	u32 err = vmptrst() == v->arch.vmx.vmcs ? (u32)vmread(VMCS_VM_INSN_ERROR) : 0;
+
+	kprintf("vmx: vm %s: vCPU %u: %s failed: VM-instruction error %u (%s)\n", v->vm->name,
+		v->id, v->arch.vmx.launched ? "VMRESUME" : "VMLAUNCH", err, vmx_insn_error_str(err));
+	e->reason = VMEXIT_ENTRY_FAIL;
+	e->insn_len = 0;
+	e->hw_code = ~0ULL; /* no exit reason: the instruction itself failed */
+	e->hw_info1 = err;
+	e->hw_info2 = 0;
+}
+
+/* The rarer exits: not a plain instruction intercept. */
+static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit *e, u32 reason)
+{
+	u16 basic = EXIT_REASON_BASIC(reason);
+	u64 q;
+
+	e->hw_info1 = e->hw_info2 = 0;
+	switch (basic) {
+	case EXIT_EXTERNAL_INTERRUPT:
+		vmx_take_host_irq(); /* the host's IDT handler runs here */
+		return;
+	case EXIT_INTERRUPT_WINDOW:
+		vmx_window_open(v);
+		return;
+	case EXIT_PREEMPTION_TIMER:
+		this_cpu()->need_resched = true; /* the slice is over */
+		e->reason = VMEXIT_NONE;
+		return;
+	case EXIT_EPT_VIOLATION:
+		q = vmread(VMCS_EXIT_QUALIFICATION);
+		e->mem.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+		e->mem.write = q & EPT_QUAL_WRITE;
+		e->mem.fetch = q & EPT_QUAL_FETCH;
+		e->mem.present = q & EPT_QUAL_PRESENT;
+		return;
+	case EXIT_EXCEPTION_NMI:
+		e->reason = exception_nmi(e);
+		return;
+	case EXIT_CR_ACCESS:
+		e->reason = cr_access(v, e);
+		v->arch.vmx.intr_shadow = (u8)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+					  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		return;
+	case EXIT_EPT_MISCONFIG:
+		/* Our own EPT is wrong: a bug to report, the VM stops. */
+		e->hw_info1 = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+		kprintf("vmx: vm %s: EPT misconfiguration at guest-physical %lx\n", v->vm->name,
+			e->hw_info1);
+		return;
+	}
+	if (e->reason == VMEXIT_ENTRY_FAIL)
+		kprintf("vmx: vm %s: vCPU %u: VM entry failed: %s (exit reason %x, "
+			"qualification %lx)\n", v->vm->name, v->id,
+			basic == EXIT_INVALID_GUEST_STATE ? "invalid guest state" : "MSR loading",
+			reason, vmread(VMCS_EXIT_QUALIFICATION));
+	if (e->reason >= VMEXIT_MACHINE_CHECK) {
+		e->hw_info1 = vmread(VMCS_EXIT_QUALIFICATION);
+		e->hw_info2 = vmread(VMCS_EXIT_INTR_INFO);
+	}
+}
+
+/* The preemption timer counts down the rest of the slice in guest mode
+ * (26.5.1): TSC >> rate ticks. With "save VMX-preemption timer value" it
+ * keeps counting from exit to exit; set it when the slice changes. */
+static inline void arm_preemption_timer(struct vmx_vcpu *s)
+{
+	u64 end = this_cpu()->slice_end, now, left;
+
+	if (end == s->timer_slice_end && vmx_caps.timer_saved)
+		return;
+	s->timer_slice_end = end;
+	now = rdtsc();
+	left = end > now ? (end - now) >> vmx_caps.timer_rate : 0;
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, MIN(left, 0xffffffffULL));
+}
+
+void vmx_run(struct vcpu *v, struct vmexit *e)
+{
+	struct vmx_vcpu *s = &v->arch.vmx;
+	u32 reason, idt;
+	u8 r;
+
+	vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+	vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+	vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+	/* The exit came from an instruction in an STI or MOV-SS shadow, and
+	 * the dispatcher has moved past it: the shadow ended with it. */
+	if (unlikely(s->intr_shadow) && v->regs.rip != s->exit_rip) {
+		s->intr_shadow = 0;
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+				~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	}
+	if (vmx_caps.preemption_timer)
+		arm_preemption_timer(s);
+
+	if (unlikely(vmx_enter(&v->regs, s->launched))) {
+		entry_failed(v, e);
+		return;
+	}
+	s->launched = true;
+
+	v->regs.rip = s->exit_rip = vmread(VMCS_GUEST_RIP);
+	v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+	reason = (u32)vmread(VMCS_EXIT_REASON);
+	e->hw_code = reason;
+	e->insn_len = 0;
+	/* Every exit clears the injection's valid bit (25.8.3); an event it
+	 * interrupted on the way in is delivered again. */
+	s->entry_intr = 0;
+	idt = (u32)vmread(VMCS_IDT_VECTORING_INFO);
+	if (unlikely(idt & INTR_INFO_VALID))
+		vmx_reinject(v, idt);
+
+	r = EXIT_REASON_BASIC(reason) < NR_VMX_EXIT_REASONS
+		    ? exit_reason[EXIT_REASON_BASIC(reason)] : 0;
+	if (likely(r & HAS_LEN)) {
+		e->reason = (enum vmexit_reason)(r & ~HAS_LEN);
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+		s->intr_shadow = (u8)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+				 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		if (e->reason == VMEXIT_IO) {
+			u64 q = vmread(VMCS_EXIT_QUALIFICATION);
+
+			e->io.port = IO_QUAL_PORT(q);
+			e->io.size = (u8)IO_QUAL_SIZE(q);
+			e->io.in = q & IO_QUAL_IN;
+			e->io.string = q & IO_QUAL_STRING;
+			e->io.rep = q & IO_QUAL_REP;
+		}
+		return;
+	}
+	e->reason = r ? (enum vmexit_reason)r : VMEXIT_UNHANDLED;
+	decode_other(v, e, reason);
+}

@@ -1,0 +1,238 @@
+/*
+ * Building a vCPU's VMCS (SDM vol. 3, 25.4-25.8) from the start state the
+ * loaders give, the host state of the CPU it runs on (25.5), and reading
+ * the guest's architectural state back.
+ */
+#include "arch/x86/vmx/vmx.h"
+#include "arch/x86/vmx/vmcs.h"
+#include "arch/x86/vmx/vmx_conv.h"
+#include "hv/console.h"
+#include "hv/guest_ctx.h"
+#include "hv/mm.h"
+#include "hv/percpu.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "asm/cpu.h"
+#include "asm/desc.h"
+#include "asm/vmx.h"
+
+/* The first field a setup VMWRITE failed on; 0 while none has. VMs (and
+ * their VMCSs) are built on the boot CPU only (core/vm.c). */
+static u64 failed_field;
+
+static void put(u64 field, u64 value)
+{
+	if (!vmwrite_checked(field, value) && !failed_field)
+		failed_field = field | BIT(63); /* field 0 (VPID) is a valid encoding */
+}
+
+static const struct seg *ctx_seg(const struct guest_ctx *c, enum vmcs_seg s)
+{
+	switch (s) {
+	case VMCS_SEG_ES: return &c->es;
+	case VMCS_SEG_CS: return &c->cs;
+	case VMCS_SEG_SS: return &c->ss;
+	case VMCS_SEG_DS: return &c->ds;
+	case VMCS_SEG_FS: return &c->fs;
+	case VMCS_SEG_GS: return &c->gs;
+	case VMCS_SEG_LDTR: return &c->ldtr;
+	default: return &c->tr;
+	}
+}
+
+static void put_guest_state(struct vcpu *v, const struct guest_ctx *c)
+{
+	for (enum vmcs_seg s = VMCS_SEG_ES; s <= VMCS_SEG_TR; s++) {
+		const struct seg *seg = ctx_seg(c, s);
+
+		put(VMCS_GUEST_SEL(s), seg->sel);
+		put(VMCS_GUEST_LIMIT(s), seg->limit);
+		put(VMCS_GUEST_AR(s), vmx_ar_from_attr(seg->attr));
+		put(VMCS_GUEST_BASE(s), seg->base);
+	}
+	put(VMCS_GUEST_GDTR_BASE, c->gdtr.base);
+	put(VMCS_GUEST_GDTR_LIMIT, c->gdtr.limit);
+	put(VMCS_GUEST_IDTR_BASE, c->idtr.base);
+	put(VMCS_GUEST_IDTR_LIMIT, c->idtr.limit);
+
+	/* CR0/CR4 as VMX operation needs them; the guest reads its own values
+	 * from the shadows (25.6.6). PE and PG are the guest's own: unrestricted
+	 * guest (25.6.2). */
+	put(VMCS_GUEST_CR0, vmx_cr_fixed(c->cr0, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
+					 CR0_PE | CR0_PG));
+	put(VMCS_CR0_READ_SHADOW, c->cr0);
+	put(VMCS_CR0_GUEST_HOST_MASK, vmx_caps.cr0_mask);
+	put(VMCS_GUEST_CR4, vmx_cr_fixed(c->cr4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1, 0));
+	put(VMCS_CR4_READ_SHADOW, c->cr4);
+	put(VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_mask);
+	put(VMCS_GUEST_CR3, c->cr3);
+	put(VMCS_GUEST_IA32_EFER, c->efer);
+	put(VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
+	put(VMCS_GUEST_DR7, 0x400);
+	put(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	put(VMCS_GUEST_IA32_SYSENTER_CS, 0);
+	put(VMCS_GUEST_IA32_SYSENTER_ESP, 0);
+	put(VMCS_GUEST_IA32_SYSENTER_EIP, 0);
+	for (unsigned i = 0; i < 4; i++)
+		put(VMCS_GUEST_PDPTE0 + 2 * i, 0);
+	put(VMCS_GUEST_RIP, v->regs.rip);
+	put(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+	put(VMCS_GUEST_RFLAGS, v->regs.rflags);
+	put(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	put(VMCS_GUEST_ACTIVITY_STATE, 0); /* active */
+	put(VMCS_GUEST_PENDING_DBG, 0);
+	put(VMCS_LINK_POINTER, ~0ULL); /* no shadow VMCS (27.3.1.5) */
+	v->arch.vmx.cr2 = c->cr2;
+}
+
+static void put_controls(struct vcpu *v, const struct guest_ctx *c)
+{
+	struct vmx_vcpu *s = &v->arch.vmx;
+
+	s->proc_ctls = vmx_caps.proc;
+	put(VMCS_PIN_BASED_CTLS, vmx_caps.pin);
+	put(VMCS_PROC_BASED_CTLS, s->proc_ctls);
+	put(VMCS_PROC_BASED_CTLS2, vmx_caps.proc2);
+	put(VMCS_EXIT_CTLS, vmx_caps.exit);
+	/* "IA-32e mode guest" follows EFER.LMA; every exit saves it (28.2). */
+	put(VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
+	put(VMCS_EXCEPTION_BITMAP, BIT(18)); /* #MC belongs to the host */
+	put(VMCS_PF_ERROR_MASK, 0);
+	put(VMCS_PF_ERROR_MATCH, 0);
+	put(VMCS_CR3_TARGET_COUNT, 0);
+	put(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	put(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	put(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	put(VMCS_ENTRY_INTR_INFO, 0);
+	put(VMCS_IO_BITMAP_A, vmx_io_bitmap_pa);
+	put(VMCS_IO_BITMAP_B, vmx_io_bitmap_pa + PAGE_SIZE);
+	put(VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
+	put(VMCS_TSC_OFFSET, (u64)0 - v->vm->created_tsc);
+	put(VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
+	/* CR8 reads and writes go to the TPR byte of this page; with a
+	 * threshold of 0 they never exit (30.3). */
+	put(VMCS_VIRTUAL_APIC_PAGE, s->virtual_apic);
+	put(VMCS_TPR_THRESHOLD, 0);
+	if (vmx_caps.vpid)
+		put(VMCS_VPID, 0); /* assigned when it first runs (vcpu_load) */
+	if (vmx_caps.preemption_timer)
+		put(VMCS_PREEMPTION_TIMER_VALUE, 0); /* armed before each entry */
+}
+
+/* What every CPU has alike: selectors, where exits land. */
+static void put_host_constants(void)
+{
+	put(VMCS_HOST_CS_SEL, SEL_CODE64);
+	put(VMCS_HOST_SS_SEL, SEL_DATA);
+	put(VMCS_HOST_DS_SEL, SEL_DATA);
+	put(VMCS_HOST_ES_SEL, SEL_DATA);
+	put(VMCS_HOST_FS_SEL, 0);
+	put(VMCS_HOST_GS_SEL, 0);
+	put(VMCS_HOST_TR_SEL, SEL_TSS);
+	put(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_entry);
+	put(VMCS_HOST_IA32_SYSENTER_CS, 0);
+	put(VMCS_HOST_IA32_SYSENTER_ESP, 0);
+	put(VMCS_HOST_IA32_SYSENTER_EIP, 0);
+}
+
+int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
+{
+	struct vmx_vcpu *s = &v->arch.vmx;
+	u64 pa = page_alloc(1, PAGE_SIZE), current;
+
+	s->virtual_apic = page_alloc(1, PAGE_SIZE);
+	if (!pa || !s->virtual_apic)
+		return -ENOMEM;
+	*(u32 *)(uintptr_t)pa = vmx_caps.revision;
+	s->vmcs = pa;
+	s->host_cpu = -1;
+	s->vpid_cpu = -1;
+
+	/* Build it as the current VMCS of this CPU, then clear it so any CPU
+	 * can load it; whatever VMCS was current here stays so. */
+	current = vmptrst();
+	if (!vmclear(pa) || !vmptrld(pa)) {
+		kprintf("vmx: vm %s: cannot load a new VMCS\n", v->vm->name);
+		return -EIO;
+	}
+	failed_field = 0;
+	put_controls(v, c);
+	put_guest_state(v, c);
+	put_host_constants();
+	vmclear(pa);
+	if (current != ~0ULL)
+		vmptrld(current);
+	if (failed_field) {
+		kprintf("vmx: vm %s: VMWRITE of field %lx failed\n", v->vm->name,
+			failed_field & ~BIT(63));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* The host state that differs between CPUs (25.5), written when the
+ * VMCS comes to a CPU other than the one it last ran on. */
+void vmx_write_host_state(struct percpu *cpu)
+{
+	struct desc_ptr idtr;
+
+	sidt(&idtr);
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_FS_BASE, rdmsr(MSR_FS_BASE));
+	vmwrite(VMCS_HOST_GS_BASE, (u64)(uintptr_t)cpu); /* this_cpu() reads %gs:0 */
+	vmwrite(VMCS_HOST_TR_BASE, (u64)(uintptr_t)cpu->tss);
+	vmwrite(VMCS_HOST_GDTR_BASE, (u64)(uintptr_t)cpu->gdt);
+	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+}
+
+static void seg_from_vmcs(struct seg *d, enum vmcs_seg s)
+{
+	d->sel = (u16)vmread(VMCS_GUEST_SEL(s));
+	d->limit = (u32)vmread(VMCS_GUEST_LIMIT(s));
+	d->attr = vmx_attr_from_ar((u32)vmread(VMCS_GUEST_AR(s)));
+	d->base = vmread(VMCS_GUEST_BASE(s));
+}
+
+/* CR0/CR4 as the guest sees them: its own bits, the shadow's where masked. */
+static u64 guest_cr(u64 cr_field, u64 shadow_field, u64 mask)
+{
+	return (vmread(cr_field) & ~mask) | (vmread(shadow_field) & mask);
+}
+
+void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c)
+{
+	seg_from_vmcs(&c->es, VMCS_SEG_ES);
+	seg_from_vmcs(&c->cs, VMCS_SEG_CS);
+	seg_from_vmcs(&c->ss, VMCS_SEG_SS);
+	seg_from_vmcs(&c->ds, VMCS_SEG_DS);
+	seg_from_vmcs(&c->fs, VMCS_SEG_FS);
+	seg_from_vmcs(&c->gs, VMCS_SEG_GS);
+	seg_from_vmcs(&c->ldtr, VMCS_SEG_LDTR);
+	seg_from_vmcs(&c->tr, VMCS_SEG_TR);
+	c->gdtr.base = vmread(VMCS_GUEST_GDTR_BASE);
+	c->gdtr.limit = (u32)vmread(VMCS_GUEST_GDTR_LIMIT);
+	c->idtr.base = vmread(VMCS_GUEST_IDTR_BASE);
+	c->idtr.limit = (u32)vmread(VMCS_GUEST_IDTR_LIMIT);
+	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, vmx_caps.cr0_mask);
+	c->cr2 = read_cr2(); /* the guest's while its VMCS is loaded here */
+	c->cr3 = vmread(VMCS_GUEST_CR3);
+	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, vmx_caps.cr4_mask);
+	c->efer = vmread(VMCS_GUEST_IA32_EFER);
+	/* The CPL is SS.DPL (25.4.1). */
+	c->cpl = (u8)SEG_ATTR_DPL(c->ss.attr);
+}
+
+void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c)
+{
+	c->cs.attr = vmx_attr_from_ar((u32)vmread(VMCS_GUEST_CS_AR));
+	c->cs.base = vmread(VMCS_GUEST_CS_BASE);
+	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, vmx_caps.cr0_mask);
+	c->cr3 = vmread(VMCS_GUEST_CR3);
+	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, vmx_caps.cr4_mask);
+	c->efer = vmread(VMCS_GUEST_IA32_EFER);
+	c->cpl = (u8)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3);
+}
