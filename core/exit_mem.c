@@ -6,6 +6,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "devices/vlapic.h"
 
 enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 {
@@ -15,7 +16,16 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	u32 pf;
 	int err;
 
-	if (!bus_find(&vm->mmio, e->mem.gpa, 1))
+	/* The local APIC page is the vCPU's own, so it has a bus of its own. */
+	struct bus lapic_bus = { .nr = 0 };
+	const struct bus *bus = &vm->mmio;
+
+	if (v->lapic && vlapic_mmio_claims(v->lapic, e->mem.gpa)) {
+		bus_register(&lapic_bus, vlapic_mmio_base(v->lapic), APIC_MMIO_SIZE, "lapic",
+			     &vlapic_mmio_ops, v->lapic);
+		bus = &lapic_bus;
+		v->irq_work = true; /* TPR, EOI, ICR ... change what is deliverable */
+	} else if (!bus_find(&vm->mmio, e->mem.gpa, 1))
 		return vm_stop_report(v, "%s of guest-physical %lx, outside its memory and devices",
 				      e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
 				      e->mem.gpa);
@@ -24,7 +34,7 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	if (err)
 		return vm_stop_report(v, "MMIO at %lx: cannot fetch or decode the instruction (%d)",
 				      e->mem.gpa, err);
-	err = emul_mmio(&v->regs, &insn, e->mem.gpa, &vm->mmio, guest_ctx_mode(&ctx, v->regs.rflags));
+	err = emul_mmio(&v->regs, &insn, e->mem.gpa, bus, guest_ctx_mode(&ctx, v->regs.rflags));
 	if (err == -ENOTSUP)
 		return vm_stop_report(v, "MMIO at %lx: instruction not emulated", e->mem.gpa);
 	if (err)

@@ -7,6 +7,7 @@
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
+#include "hv/vm_apic.h"
 #include "hv/vm_console.h"
 #include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/msr.h"
@@ -77,7 +78,9 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 		fpu_reset(&v->fpu);
 		msr_vcpu_reset(v);
 		start_regs(&vm->cfg, i, &v->regs);
-		err = vendor->vcpu_init(v, ctx);
+		err = vm_apic_add_vcpu(vm, v);
+		if (!err)
+			err = vendor->vcpu_init(v, ctx);
 		if (err)
 			return err;
 		vm->vcpus[vm->nr_vcpus++] = v;
@@ -131,6 +134,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	err = start_state_build(vm, cfg->mode, &ctx);
 	if (!err)
 		err = add_devices(vm);
+	if (!err)
+		err = vm_apic_init(vm);
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)

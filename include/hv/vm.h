@@ -11,6 +11,8 @@
 
 struct vcpu;
 struct uart8250;
+struct apic_bus;
+struct vioapic;
 struct cpuid_policy;
 
 /* A contiguous piece of guest RAM backed by contiguous host memory. */
@@ -39,6 +41,8 @@ struct vm {
 
 	struct bus pio, mmio;
 	struct uart8250 *uart;
+	struct apic_bus *apic_bus; /* the vCPUs' local APICs (core/vm_apic.c) */
+	struct vioapic *ioapic;
 	const struct cpuid_policy *cpuid;
 	u64 created_tsc;
 

@@ -4,6 +4,7 @@
 #include "hv/vm.h"
 #include "asm/cpu.h"
 #include "lib/string.h"
+#include "devices/vlapic.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_PLATFORM_ID 0x17
@@ -19,9 +20,7 @@
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_AMD_HWCR 0xc0010015
 
-#define APIC_BASE_DEFAULT 0xfee00000ULL
-#define APIC_BASE_BSP BIT(8)
-#define APIC_BASE_ENABLE BIT(11)
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 
 /* MTRRcap: 8 variable ranges, fixed ranges, write-combining (SDM vol. 3, 12.11.1). */
 #define MTRRCAP_VALUE (8 | BIT(8) | BIT(10))
@@ -61,8 +60,12 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 
 	switch (msr) {
 	case MSR_IA32_APIC_BASE:
-		*val = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
+		if (!v->lapic)
+			return -EPERM;
+		*val = vlapic_apic_base_read(v->lapic);
 		return 0;
+	case MSR_IA32_TSC_DEADLINE:
+		return v->lapic ? vlapic_tsc_deadline_read(v->lapic, val) : -EPERM;
 	case MSR_IA32_TSC:
 		*val = rdtsc() - v->vm->created_tsc; /* the VM's TSC offset */
 		return 0;
@@ -90,6 +93,8 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = v->msrs.mtrr_var[msr - MSR_MTRR_PHYS_FIRST];
 		return 0;
 	}
+	if (vlapic_is_x2apic_msr(msr))
+		return v->lapic ? vlapic_msr_read(v->lapic, msr, val) : -EPERM;
 	fixed = mtrr_fixed_index(msr);
 	if (fixed >= 0) {
 		*val = v->msrs.mtrr_fixed[fixed];
@@ -110,8 +115,10 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 
 	switch (msr) {
 	case MSR_IA32_APIC_BASE:
-		/* The local APIC is not virtualized yet: accept only what reads back. */
-		return (val & ~APIC_BASE_BSP) == (APIC_BASE_DEFAULT | APIC_BASE_ENABLE) ? 0 : -EPERM;
+		v->irq_work = true; /* enabling or disabling changes what is deliverable */
+		return v->lapic ? vlapic_apic_base_write(v->lapic, val) : -EPERM;
+	case MSR_IA32_TSC_DEADLINE:
+		return v->lapic ? vlapic_tsc_deadline_write(v->lapic, val) : -EPERM;
 	case MSR_IA32_TSC:
 		return 0; /* the VM keeps one TSC offset for all its vCPUs */
 	case MSR_IA32_BIOS_SIGN_ID:
@@ -128,6 +135,10 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 			return -EPERM;
 		v->msrs.tsc_aux = val;
 		return 0;
+	}
+	if (vlapic_is_x2apic_msr(msr)) {
+		v->irq_work = true; /* TPR, EOI, ... */
+		return v->lapic ? vlapic_msr_write(v->lapic, msr, val) : -EPERM;
 	}
 	if (msr >= MSR_MTRR_PHYS_FIRST && msr <= MSR_MTRR_PHYS_LAST) {
 		if (!(msr & 1) && !mtrr_type_ok((u8)val))

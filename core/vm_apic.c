@@ -1,0 +1,106 @@
+/*
+ * A VM's interrupt controllers: a local APIC per vCPU on the VM's APIC bus
+ * and one I/O APIC (devices/vlapic.c, vioapic.c, apic_bus.c), and the
+ * callbacks that tie them to the scheduler. docs/interrupts.md has the model.
+ */
+#include "hv/vm_apic.h"
+#include "hv/console.h"
+#include "hv/mm.h"
+#include "hv/platform.h"
+#include "hv/sched.h"
+#include "hv/vcpu.h"
+#include "hv/vm.h"
+#include "devices/apic_bus.h"
+#include "devices/vioapic.h"
+#include "devices/vlapic.h"
+#include "asm/cpu.h"
+
+static u64 vlapic_cb_now(void *ctx)
+{
+	const struct vcpu *v = ctx;
+
+	return rdtsc() - v->vm->created_tsc; /* the guest's TSC */
+}
+
+static void vlapic_cb_send(void *ctx, const struct apic_msg *msg)
+{
+	const struct vcpu *v = ctx;
+
+	apic_bus_deliver(v->vm->apic_bus, msg);
+}
+
+static void vlapic_cb_eoi(void *ctx, u8 vector)
+{
+	const struct vcpu *v = ctx;
+
+	vioapic_eoi(v->vm->ioapic, vector);
+}
+
+static void vlapic_cb_wake(void *ctx)
+{
+	struct vcpu *v = ctx;
+
+	v->irq_work = true;
+	sched_wake(v);
+}
+
+/* INIT and SIPI: every vCPU of these guests starts at the entry already
+ * (docs/config.md); guests that start their own CPUs need the Linux work. */
+static void vlapic_cb_init(void *ctx)
+{
+	const struct vcpu *v = ctx;
+
+	kprintf("utsuwa: vm %s: vCPU %u: INIT ignored (vCPUs start at the entry)\n", v->vm->name,
+		v->id);
+}
+
+static void vlapic_cb_sipi(void *ctx, u8 vector)
+{
+	const struct vcpu *v = ctx;
+
+	kprintf("utsuwa: vm %s: vCPU %u: SIPI %02x ignored (vCPUs start at the entry)\n",
+		v->vm->name, v->id, vector);
+}
+
+static const struct vlapic_ops lapic_ops = {
+	.now_tsc = vlapic_cb_now,
+	.send = vlapic_cb_send,
+	.eoi = vlapic_cb_eoi,
+	.wake = vlapic_cb_wake,
+	.on_init = vlapic_cb_init,
+	.on_sipi = vlapic_cb_sipi,
+};
+
+int vm_apic_init(struct vm *vm)
+{
+	vm->apic_bus = kzalloc(sizeof(*vm->apic_bus));
+	if (!vm->apic_bus)
+		return -ENOMEM;
+	/* The I/O APIC's ID follows the local APICs' (0 .. vCPUs-1). */
+	vm->ioapic = vioapic_create(vm->apic_bus, (u8)vm->cfg.cpus);
+	if (!vm->ioapic)
+		return -ENOMEM;
+	return bus_register(&vm->mmio, VIOAPIC_BASE, VIOAPIC_MMIO_SIZE, "ioapic", &vioapic_mmio_ops,
+			    vm->ioapic);
+}
+
+int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v)
+{
+	struct vlapic_config c = {
+		.id = v->id,
+		.bsp = v->id == 0,
+		.tsc_khz = tsc_khz,
+		/* The timer counts at the TSC rate: every conversion is exact. */
+		.timer_khz = tsc_khz,
+		.x2apic = false,       /* hidden in CPUID until Linux guests need it */
+		.tsc_deadline = false,
+		.phys_addr_bits = (u8)cpuid(0x80000008).eax,
+		.ops = &lapic_ops,
+		.ctx = v,
+	};
+
+	v->lapic = vlapic_create(&c);
+	if (!v->lapic)
+		return -ENOMEM;
+	return apic_bus_attach(vm->apic_bus, v->lapic);
+}

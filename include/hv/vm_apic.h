@@ -1,0 +1,13 @@
+/* Setting up a VM's local APICs and I/O APIC (core/vm_apic.c). */
+#ifndef HV_VM_APIC_H
+#define HV_VM_APIC_H
+
+struct vm;
+struct vcpu;
+
+/* The APIC bus and the I/O APIC at 0xFEC00000 on the VM's MMIO bus. */
+int vm_apic_init(struct vm *vm);
+/* The vCPU's local APIC (xAPIC at 0xFEE00000), attached to the bus. */
+int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v);
+
+#endif
