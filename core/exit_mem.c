@@ -17,10 +17,11 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	int err;
 
 	/* The local APIC page is the vCPU's own, so it has a bus of its own. */
-	struct bus lapic_bus = { .nr = 0 };
+	struct bus lapic_bus; /* not zeroed: 32 ranges, one used */
 	const struct bus *bus = &vm->mmio;
 
 	if (v->lapic && vlapic_mmio_claims(v->lapic, e->mem.gpa)) {
+		lapic_bus.nr = 0;
 		bus_register(&lapic_bus, vlapic_mmio_base(v->lapic), APIC_MMIO_SIZE, "lapic",
 			     &vlapic_mmio_ops, v->lapic);
 		bus = &lapic_bus;
