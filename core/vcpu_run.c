@@ -6,6 +6,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_platform.h"
 #include "devices/vlapic.h"
 #include "asm/percpu.h"
 
@@ -26,6 +27,9 @@ void vm_timers_tick(u64 now)
 	for (unsigned i = 0; i < nr_vms; i++) {
 		struct vm *vm = vms[i];
 
+		if (vm->state != VM_RUNNING)
+			continue;
+		vm_platform_tick(vm);
 		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
 			fire_timer(vm->vcpus[j], now);
 			/* The local APIC timer, in the guest's TSC; an expiry wakes

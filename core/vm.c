@@ -8,6 +8,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm_apic.h"
+#include "hv/vm_platform.h"
 #include "hv/vm_console.h"
 #include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/msr.h"
@@ -136,6 +137,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 		err = add_devices(vm);
 	if (!err)
 		err = vm_apic_init(vm);
+	if (!err)
+		err = vm_platform_init(vm);
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)

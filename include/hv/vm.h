@@ -5,6 +5,7 @@
 #include "hv/types.h"
 #include "hv/bus.h"
 #include "hv/config.h"
+#include "hv/irq.h"
 #include "hv/spinlock.h"
 #include "arch/x86/svm/svm_state.h"
 #include "arch/x86/vmx/vmx_state.h"
@@ -13,6 +14,11 @@ struct vcpu;
 struct uart8250;
 struct apic_bus;
 struct vioapic;
+struct pic8259;
+struct pit8254;
+struct rtc_cmos;
+struct pci_host;
+struct acpi_pm;
 struct cpuid_policy;
 
 /* A contiguous piece of guest RAM backed by contiguous host memory. */
@@ -43,6 +49,12 @@ struct vm {
 	struct uart8250 *uart;
 	struct apic_bus *apic_bus; /* the vCPUs' local APICs (core/vm_apic.c) */
 	struct vioapic *ioapic;
+	struct irq_sink isa_irq;  /* ISA lines: to the PICs and the I/O APIC */
+	struct pic8259 *pic;      /* core/vm_platform.c */
+	struct pit8254 *pit;
+	struct rtc_cmos *rtc;
+	struct pci_host *pci;
+	struct acpi_pm *acpi_pm;
 	const struct cpuid_policy *cpuid;
 	u64 created_tsc;
 

@@ -36,7 +36,7 @@ GUEST_long_LOAD := 0x100000
 GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
-GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic bench
+GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform bench
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -49,6 +49,8 @@ pinned_MODE := long
 pinned_SRCS := $(GUEST_DIR)/pinned.c
 isolation_MODE := long
 isolation_SRCS := $(GUEST_DIR)/isolation.c
+platform_MODE := long
+platform_SRCS := $(GUEST_DIR)/platform.c
 apic_MODE := long
 apic_SRCS := $(GUEST_DIR)/apic.c
 triplefault_MODE := long

@@ -1,0 +1,13 @@
+/* A VM's PC platform devices (core/vm_platform.c). */
+#ifndef HV_VM_PLATFORM_H
+#define HV_VM_PLATFORM_H
+
+struct vm;
+
+/* PIC, PIT, RTC, PCI host bridge and ACPI PM on the VM's port bus; the
+ * UART's interrupt on ISA IRQ 4. Needs the UART and the I/O APIC first. */
+int vm_platform_init(struct vm *vm);
+/* Timers that are due raise their interrupt lines (the scheduler tick). */
+void vm_platform_tick(struct vm *vm);
+
+#endif
