@@ -246,6 +246,40 @@ static int set_image(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+static int set_initrd(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char image[VM_IMAGE_MAX];
+	int err;
+
+	memcpy(image, vm->image, sizeof(image));
+	err = set_image(vm, v, why, len); /* the same rules as a module name */
+	memcpy(vm->initrd, vm->image, sizeof(vm->initrd));
+	memcpy(vm->image, image, sizeof(image));
+	return err;
+}
+
+/* The rest of the vm= word, commas and all; "double quotes" may hold spaces. */
+static int set_cmdline(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	if (v.n >= 2 && v.s[0] == '"' && v.s[v.n - 1] == '"') {
+		v.s++;
+		v.n -= 2;
+	}
+	if (v.n >= VM_CMDLINE_MAX) {
+		fmt_snprintf(why, len, "longer than %d characters", VM_CMDLINE_MAX - 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		if ((v.s[i] < 0x20 || v.s[i] > 0x7e) || v.s[i] == '"') {
+			fmt_snprintf(why, len, "has a control character or a quote inside");
+			return -EINVAL;
+		}
+	}
+	memcpy(vm->cmdline, v.s, v.n);
+	vm->cmdline[v.n] = 0;
+	return 0;
+}
+
 static int set_mode(struct vm_config *vm, struct str v, char *why, size_t len)
 {
 	char q[QUOTE_BUF];
@@ -354,7 +388,8 @@ static int set_expect(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
-enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, NR_FIELDS };
+enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
+		NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -368,6 +403,8 @@ static const struct {
 	[F_LOAD] = { "load", set_load },
 	[F_ARG] = { "arg", set_arg },
 	[F_EXPECT] = { "expect", set_expect },
+	[F_INITRD] = { "initrd", set_initrd },
+	[F_CMDLINE] = { "cmdline", set_cmdline },
 };
 
 static bool valid_name(struct str n)
@@ -454,11 +491,15 @@ static void parse_vm(struct parser *p, struct str spec)
 	}
 
 	while (spec.n) {
-		struct str field = str_take(&spec, ','), key, val;
+		/* cmdline= is last and takes the rest: a kernel command line has commas. */
+		bool rest = spec.n >= 8 && !memcmp(spec.s, "cmdline=", 8);
+		struct str field = rest ? spec : str_take(&spec, ','), key, val;
 		bool has_value = str_split(field, '=', &key, &val);
 		const char *key_name;
 		unsigned f;
 
+		if (rest)
+			spec.n = 0;
 		if (!field.n)
 			continue; /* an empty field, as in "a,,b" or a trailing comma */
 		for (f = 0; f < NR_FIELDS; f++)
@@ -551,9 +592,15 @@ int config_parse(struct hv_config *cfg, const char *text, size_t len, config_rep
 			while (i < len && text[i] != '\n')
 				i++;
 		} else {
+			bool quoted = false;
+
 			start = i;
-			while (i < len && !is_space(text[i]) && text[i] != '#')
+			/* Inside "double quotes" spaces and '#' belong to the word. */
+			while (i < len && (quoted || (!is_space(text[i]) && text[i] != '#'))) {
+				if (text[i] == '"')
+					quoted = !quoted;
 				i++;
+			}
 			parse_word(&p, (struct str){ text + start, i - start });
 		}
 	}

@@ -10,6 +10,7 @@
 
 #define VM_NAME_MAX 16
 #define VM_IMAGE_MAX 64
+#define VM_CMDLINE_MAX 512
 #define CONFIG_MAX_VMS 16
 #define VM_MAX_VCPUS 16
 #define MAX_CPUS 64
@@ -22,7 +23,9 @@ enum start_mode {
 
 struct vm_config {
 	char name[VM_NAME_MAX];
-	char image[VM_IMAGE_MAX]; /* boot module name */
+	char image[VM_IMAGE_MAX]; /* boot module name: raw, Multiboot or a Linux bzImage */
+	char initrd[VM_IMAGE_MAX]; /* Linux: the initramfs module; empty: none */
+	char cmdline[VM_CMDLINE_MAX]; /* Linux and Multiboot guests: their command line */
 	enum start_mode mode;
 	u64 mem;       /* bytes, a multiple of 2 MiB */
 	u32 cpus;      /* vCPU count */

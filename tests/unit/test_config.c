@@ -656,9 +656,34 @@ TEST(fuzz)
 	CHECK(reports > 10000);
 }
 
+TEST(linux_kernel_initrd_and_cmdline)
+{
+	const struct vm_config *v;
+
+	CHECK_EQ(parse("vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,"
+		       "cmdline=\"console=ttyS0,115200 quiet # not a comment\" vm=b,image=x"), 0);
+	v = find("lin");
+	CHECK(v != NULL);
+	if (v) {
+		CHECK(!strcmp(v->image, "vmlinuz"));
+		CHECK(!strcmp(v->initrd, "initrd.gz"));
+		CHECK(!strcmp(v->cmdline, "console=ttyS0,115200 quiet # not a comment"));
+	}
+	CHECK(find("b") != NULL); /* the word after the quoted one still parses */
+	/* Unquoted, cmdline= takes the rest of the word, commas included. */
+	CHECK_EQ(parse("vm=l,image=k,cmdline=console=ttyS0,115200"), 0);
+	v = find("l");
+	CHECK(v && !strcmp(v->cmdline, "console=ttyS0,115200"));
+	/* A bad initrd name is named as such. */
+	CHECK_EQ(parse("vm=l,image=k,initrd="), 1);
+	CHECK(reported("config: vm 'l': field 'initrd': empty; vm not started"));
+	CHECK_EQ(cfg.nr_vms, 0);
+}
+
 int main(void)
 {
 	RUN(init_defaults);
+	RUN(linux_kernel_initrd_and_cmdline);
 	RUN(vm_defaults);
 	RUN(every_key);
 	RUN(modes_and_load_defaults);
