@@ -8,6 +8,8 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm_apic.h"
+#include "hv/vm_linux.h"
+#include "loaders/linux.h"
 #include "hv/vm_platform.h"
 #include "hv/vm_console.h"
 #include "arch/x86/emul/cpuid.h"
@@ -62,7 +64,11 @@ static int add_devices(struct vm *vm)
 	return err;
 }
 
-static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx)
+/* regs0: vCPU 0's registers from a loader that starts only it (Linux): the
+ * others then wait for the guest's INIT-SIPI-SIPI. NULL: raw images, where
+ * every vCPU starts at the entry with its own stack. */
+static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx,
+			const struct vcpu_regs *regs0)
 {
 	for (u32 i = 0; i < vm->cfg.cpus; i++) {
 		struct vcpu *v = kzalloc(sizeof(*v));
@@ -78,7 +84,12 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 		v->affinity = affinity;
 		fpu_reset(&v->fpu);
 		msr_vcpu_reset(v);
-		start_regs(&vm->cfg, i, &v->regs);
+		if (regs0) {
+			v->regs = *regs0;
+			v->wait_sipi = i != 0;
+		} else {
+			start_regs(&vm->cfg, i, &v->regs);
+		}
 		err = vm_apic_add_vcpu(vm, v);
 		if (!err)
 			err = vendor->vcpu_init(v, ctx);
@@ -99,6 +110,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	const struct boot_module *mod = bootinfo_find_module(bi, cfg->image);
 	struct cpuid_policy *policy;
 	struct guest_ctx ctx;
+	struct vcpu_regs regs0;
+	bool is_linux;
 	const char *why = "";
 	struct vm *vm;
 	u64 hpa;
@@ -126,13 +139,19 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 
-	err = load_raw(vm, (const void *)(uintptr_t)mod->start, mod->end - mod->start,
-		       loader_load_address(cfg), &why);
-	if (err) {
-		kprintf("utsuwa: vm '%s': image '%s': %s\n", cfg->name, cfg->image, why);
-		return NULL;
+	is_linux = linux_is_bzimage((const void *)(uintptr_t)mod->start, mod->end - mod->start);
+	if (is_linux) {
+		if (vm_load_linux(vm, bi, mod, &ctx, &regs0))
+			return NULL;
+	} else {
+		err = load_raw(vm, (const void *)(uintptr_t)mod->start, mod->end - mod->start,
+			       loader_load_address(cfg), &why);
+		if (err) {
+			kprintf("utsuwa: vm '%s': image '%s': %s\n", cfg->name, cfg->image, why);
+			return NULL;
+		}
 	}
-	err = start_state_build(vm, cfg->mode, &ctx);
+	err = is_linux ? 0 : start_state_build(vm, cfg->mode, &ctx);
 	if (!err)
 		err = add_devices(vm);
 	if (!err)
@@ -142,7 +161,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)
-		err = create_vcpus(vm, affinity, &ctx);
+		err = create_vcpus(vm, affinity, &ctx, is_linux ? &regs0 : NULL);
 	if (err) {
 		kprintf("utsuwa: vm '%s': cannot be set up (error %d)\n", cfg->name, err);
 		return NULL;
@@ -153,8 +172,12 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 
 void vm_start(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		sched_enqueue(vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i]->wait_sipi)
+			vm->vcpus[i]->state = VCPU_BLOCKED; /* until the guest starts it */
+		else
+			sched_enqueue(vm->vcpus[i]);
+	}
 }
 
 void vms_set_on_done(enum on_done how)

@@ -55,6 +55,7 @@ struct vcpu {
 	u64 affinity;   /* physical CPUs it may run on */
 	int cpu;        /* where it runs or last ran; -1 before its first run */
 	bool halted_if0; /* blocked by HLT with RFLAGS.IF clear: only the VM's end wakes it */
+	bool wait_sipi;  /* an application processor waiting for INIT-SIPI (Linux guests) */
 
 	/* Events, set from any CPU. */
 	struct vlapic *lapic;  /* its local APIC (devices/vlapic.h) */
