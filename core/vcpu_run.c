@@ -6,6 +6,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_console.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
 #include "asm/percpu.h"
@@ -131,6 +132,8 @@ void sched_tick(void)
 	cpu->ticks++;
 	if (cpu->current && now >= cpu->slice_end)
 		cpu->need_resched = true;
-	if (cpu->id == 0)
+	if (cpu->id == 0) {
 		vm_timers_tick(now);
+		vm_console_input_poll();
+	}
 }

@@ -33,7 +33,7 @@ run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%.bin,$(RUN_IMAGES)) | $(SETU
 		-initrd "$(subst $(space),$(comma),$(patsubst %,$(GUEST_OUT)/%.bin,$(RUN_IMAGES)))"
 
 # Both parts always run; the last line sums them (unit programs + matrix cases).
-test: $(BUILD)/utsuwa.elf guests | $(SETUP)
+test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
 		| tee $(BUILD)/test/unit.out; \

@@ -14,6 +14,9 @@ out=${1:-build/linux}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
+# The initramfs is rebuilt when this script changes (it holds /init).
+sum=$(sha256sum "$0" | cut -d' ' -f1)
+[ "$(cat "$out/initrd.sum" 2>/dev/null)" = "$sum" ] || rm -f "$out/initrd.gz"
 [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -86,6 +89,12 @@ hostname utsuwa-guest
 echo
 echo "utsuwa-guest: Linux $(uname -r), $(nproc) CPU(s), $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
 echo "utsuwa-guest: busybox shell on the console; utsuwa-check prints the test facts"
+# The guest tests boot with utsuwa.check on the command line: print the
+# facts, then power off (ACPI S5), which ends the VM.
+if grep -qw utsuwa.check /proc/cmdline; then
+	/bin/utsuwa-check
+	poweroff -f
+fi
 exec /sbin/init
 EOF
 	chmod 755 "$root/init"
@@ -114,6 +123,7 @@ t1=$(date +%s)
 sleep 1
 t2=$(date +%s)
 echo "utsuwa-check: date=$t1 $t2"
+[ "$t2" -gt "$t1" ] && echo "utsuwa-check: clock_advances=yes" || echo "utsuwa-check: clock_advances=no"
 hits=$(dmesg | grep -E 'calibration|BUG|WARNING|Call Trace')
 echo "utsuwa-check: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
 [ -n "$hits" ] && printf '%s\n' "$hits" | sed 's/^/utsuwa-check: dmesg: /'
@@ -127,6 +137,7 @@ EOF
 		cpio --quiet -o -H newc --owner=0:0 --reproducible) |
 		gzip -9 -n >"$out/initrd.gz.tmp"
 	mv "$out/initrd.gz.tmp" "$out/initrd.gz"
+	echo "$sum" >"$out/initrd.sum"
 fi
 
 echo "build-linux-guest: $out/vmlinuz ($(cat "$out/kernel-version" 2>/dev/null || echo '?')), $out/initrd.gz"

@@ -9,5 +9,7 @@ struct vm;
 void vm_console_write(struct vm *vm, const char *s, size_t n);
 /* Prints a partial last line, at the VM's end. */
 void vm_console_flush(struct vm *vm);
+/* Host console input to the first running VM's UART (CPU 0's tick). */
+void vm_console_input_poll(void);
 
 #endif

@@ -90,3 +90,20 @@ endef
 $(foreach p,$(GUEST_PROGS),$(eval $(call guest_prog_rules,$(p))))
 
 -include $(GUEST_OBJS:.o=.d)
+
+# The Linux guest: Debian 12's kernel and a busybox initramfs
+# (scripts/build-linux-guest.sh, docs/linux-guest.md), next to the test guests
+# so the matrix passes them as modules by name.
+LINUX_DIR := $(BUILD)/linux
+.PHONY: linux-guest
+linux-guest: $(GUEST_OUT)/vmlinuz $(GUEST_OUT)/initrd.gz
+$(LINUX_DIR)/.built: scripts/build-linux-guest.sh | $(SETUP)
+	@mkdir -p $(LINUX_DIR)
+	sh scripts/build-linux-guest.sh $(LINUX_DIR)
+	@touch $@
+$(GUEST_OUT)/vmlinuz: $(LINUX_DIR)/.built
+	@mkdir -p $(GUEST_OUT)
+	cp $(LINUX_DIR)/vmlinuz $@
+$(GUEST_OUT)/initrd.gz: $(LINUX_DIR)/.built
+	@mkdir -p $(GUEST_OUT)
+	cp $(LINUX_DIR)/initrd.gz $@

@@ -111,14 +111,16 @@ run_case() {
 		img=""
 		IFS=, read -ra fields <<<"$word"
 		for field in "${fields[@]}"; do
-			[[ $field == image=* ]] && img=${field#image=}
+			case $field in
+			image=* | initrd=*) img=${field#*=} ;;
+			*) continue ;;
+			esac
+			case $img in missing-*) continue ;; esac # deliberately absent
+			# One module per image, however many VMs run it.
+			case ",$mods," in *",$guest_dir/$img,"*) continue ;; esac
+			mods+="${mods:+,}$guest_dir/$img"
+			[ -f "$guest_dir/$img" ] || missing+=" $img"
 		done
-		[ -n "$img" ] || continue
-		case $img in missing-*) continue ;; esac # deliberately absent
-		# One module per image, however many VMs run it.
-		case ",$mods," in *",$guest_dir/$img,"*) continue ;; esac
-		mods+="${mods:+,}$guest_dir/$img"
-		[ -f "$guest_dir/$img" ] || missing+=" $img"
 	done
 	[ -n "$want_vms" ] && nvms=$want_vms
 	[ -n "$extra_mods" ] && mods+="${mods:+,}$extra_mods"

@@ -19,6 +19,8 @@
 #define MSR_MTRR_PHYS_LAST 0x20f
 #define MSR_MTRR_DEF_TYPE 0x2ff
 #define MSR_AMD_HWCR 0xc0010015
+#define MSR_AMD_SYSCFG 0xc0010010 /* APM vol. 2, 3.2.1: memory-type and SME controls */
+#define MSR_AMD_NB_CFG 0xc001001f /* northbridge configuration (BKDG) */
 
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 
@@ -74,6 +76,8 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_IA32_MCG_CAP:      /* no machine-check banks */
 	case MSR_IA32_MCG_STATUS:
 	case MSR_AMD_HWCR:
+	case MSR_AMD_SYSCFG: /* no SME, no fixed-MTRR DRAM modifiers */
+	case MSR_AMD_NB_CFG:
 		*val = 0;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
@@ -124,6 +128,7 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
 	case MSR_IA32_MCG_STATUS:
+	case MSR_AMD_NB_CFG: /* Linux sets "enable CF8 extended config"; nothing to do */
 		return 0;
 	case MSR_MTRR_DEF_TYPE:
 		if (val & ~0xcffULL || !mtrr_type_ok((u8)val))
