@@ -94,7 +94,9 @@ void sched_block(struct vcpu *v)
 	/* An interrupt raised since the vCPU decided to halt keeps it running. */
 	if (v->vm->state != VM_RUNNING)
 		v->state = VCPU_STOPPED;
-	else if (!v->halted_if0 && vcpu_irq_deliverable(v))
+	else if (v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))
+		enqueue_locked(v);
+	else if (!v->halted_if0 && !v->wait_sipi && vcpu_irq_deliverable(v))
 		enqueue_locked(v);
 	else
 		v->state = VCPU_BLOCKED;
@@ -107,7 +109,8 @@ void sched_wake(struct vcpu *v)
 	bool queued = false, running = false;
 
 	spin_lock(&sched_lock);
-	if (v->state == VCPU_BLOCKED && !v->halted_if0) {
+	if (v->state == VCPU_BLOCKED &&
+	    (!v->halted_if0 || v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))) {
 		enqueue_locked(v);
 		queued = true;
 	} else if (v->state == VCPU_RUNNING) {

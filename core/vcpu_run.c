@@ -6,6 +6,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_apic.h"
 #include "hv/vm_console.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
@@ -66,6 +67,10 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	for (;;) {
 		if (vm->state != VM_RUNNING) {
 			v->state = VCPU_STOPPED;
+			break;
+		}
+		if (unlikely(v->init_pending || v->wait_sipi) && !vcpu_startup(v)) {
+			sched_block(v);
 			break;
 		}
 		if (v->timer_deadline)

@@ -81,6 +81,7 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 		v->cpu = -1;
 		v->fpu_cpu = -1;
 		v->offered = -1;
+		v->sipi_vector = -1;
 		v->affinity = affinity;
 		fpu_reset(&v->fpu);
 		msr_vcpu_reset(v);

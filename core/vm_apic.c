@@ -14,6 +14,9 @@
 #include "devices/vioapic.h"
 #include "devices/vlapic.h"
 #include "asm/cpu.h"
+#include "hv/loader.h"
+#include "hv/vendor.h"
+#include "lib/string.h"
 
 static u64 vlapic_cb_now(void *ctx)
 {
@@ -44,22 +47,56 @@ static void vlapic_cb_wake(void *ctx)
 	sched_wake(v);
 }
 
-/* INIT and SIPI: every vCPU of these guests starts at the entry already
- * (docs/config.md); guests that start their own CPUs need the Linux work. */
+/* INIT and SIPI run on the sender's CPU: they only leave word for the
+ * target's own CPU, which acts before its next entry (vcpu_startup). */
 static void vlapic_cb_init(void *ctx)
 {
-	const struct vcpu *v = ctx;
+	struct vcpu *v = ctx;
 
-	kprintf("utsuwa: vm %s: vCPU %u: INIT ignored (vCPUs start at the entry)\n", v->vm->name,
-		v->id);
+	v->init_pending = true;
+	sched_wake(v);
 }
 
 static void vlapic_cb_sipi(void *ctx, u8 vector)
 {
-	const struct vcpu *v = ctx;
+	struct vcpu *v = ctx;
 
-	kprintf("utsuwa: vm %s: vCPU %u: SIPI %02x ignored (vCPUs start at the entry)\n",
-		v->vm->name, v->id, vector);
+	if (v->wait_sipi && !v->init_pending) {
+		v->sipi_vector = vector;
+		sched_wake(v);
+	}
+}
+
+/*
+ * INIT puts a vCPU in wait-for-SIPI; a SIPI then starts it in real mode at
+ * vector * 0x1000 (SDM vol. 3, 9.4.4 "MP Initialization Example"). Returns
+ * whether the vCPU may run now.
+ */
+bool vcpu_startup(struct vcpu *v)
+{
+	struct guest_ctx ctx;
+	int vector;
+
+	if (v->init_pending) {
+		v->init_pending = false;
+		v->wait_sipi = true;
+		v->sipi_vector = -1;
+	}
+	vector = v->sipi_vector;
+	if (!v->wait_sipi)
+		return true;
+	if (vector < 0)
+		return false;
+	start_state_build(v->vm, START_REAL16, &ctx);
+	ctx.cs.sel = (u16)(vector << 8);
+	ctx.cs.base = (u64)vector << 12;
+	memset(&v->regs, 0, sizeof(v->regs));
+	v->regs.rflags = RFLAGS_FIXED;
+	v->wait_sipi = false;
+	v->sipi_vector = -1;
+	v->halted_if0 = false;
+	vendor->set_ctx(v, &ctx);
+	return true;
 }
 
 static const struct vlapic_ops lapic_ops = {

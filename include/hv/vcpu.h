@@ -56,6 +56,8 @@ struct vcpu {
 	int cpu;        /* where it runs or last ran; -1 before its first run */
 	bool halted_if0; /* blocked by HLT with RFLAGS.IF clear: only the VM's end wakes it */
 	bool wait_sipi;  /* an application processor waiting for INIT-SIPI (Linux guests) */
+	volatile bool init_pending; /* INIT arrived: reset into wait-for-SIPI */
+	volatile int sipi_vector;   /* a start-up IPI's vector while waiting, else -1 */
 
 	/* Events, set from any CPU. */
 	struct vlapic *lapic;  /* its local APIC (devices/vlapic.h) */

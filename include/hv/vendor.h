@@ -27,6 +27,10 @@ struct vendor_ops {
 	 * general registers already in v->regs. */
 	int (*vcpu_init)(struct vcpu *v, const struct guest_ctx *ctx);
 
+	/* Replace the architectural state (INIT, SIPI); v->regs as for vcpu_init.
+	 * Runs on the CPU about to run the vCPU, after vcpu_load. */
+	void (*set_ctx)(struct vcpu *v, const struct guest_ctx *ctx);
+
 	/* The vCPU is about to run on this physical CPU (after running elsewhere,
 	 * or another vCPU): switch the hardware's notion of the current guest. */
 	void (*vcpu_load)(struct vcpu *v);

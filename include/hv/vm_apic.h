@@ -2,6 +2,8 @@
 #ifndef HV_VM_APIC_H
 #define HV_VM_APIC_H
 
+#include "hv/types.h"
+
 struct vm;
 struct vcpu;
 
@@ -9,5 +11,7 @@ struct vcpu;
 int vm_apic_init(struct vm *vm);
 /* The vCPU's local APIC (xAPIC at 0xFEE00000), attached to the bus. */
 int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v);
+/* Before running v: act on INIT/SIPI; false while it waits for a SIPI. */
+bool vcpu_startup(struct vcpu *v);
 
 #endif

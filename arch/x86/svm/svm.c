@@ -114,6 +114,43 @@ static void seg_from_vmcb(struct seg *d, const struct vmcb_seg *s)
 	d->base = s->base;
 }
 
+/* The save area from ctx and v->regs (vcpu_init, INIT and SIPI). */
+static void svm_set_ctx(struct vcpu *v, const struct guest_ctx *c)
+{
+	struct vmcb *vmcb = v->arch.svm.vmcb;
+
+	seg_to_vmcb(&vmcb->save.es, &c->es);
+	seg_to_vmcb(&vmcb->save.cs, &c->cs);
+	seg_to_vmcb(&vmcb->save.ss, &c->ss);
+	seg_to_vmcb(&vmcb->save.ds, &c->ds);
+	seg_to_vmcb(&vmcb->save.fs, &c->fs);
+	seg_to_vmcb(&vmcb->save.gs, &c->gs);
+	seg_to_vmcb(&vmcb->save.tr, &c->tr);
+	seg_to_vmcb(&vmcb->save.ldtr, &c->ldtr);
+	vmcb->save.gdtr.base = c->gdtr.base;
+	vmcb->save.gdtr.limit = c->gdtr.limit;
+	vmcb->save.idtr.base = c->idtr.base;
+	vmcb->save.idtr.limit = c->idtr.limit;
+	vmcb->save.cpl = c->cpl;
+	/* EFER.SVME must stay set in guest mode (APM vol. 2, 15.5.1); the
+	 * guest reads it as clear (msr_state). */
+	vmcb->save.efer = c->efer | EFER_SVME;
+	vmcb->save.cr0 = c->cr0;
+	vmcb->save.cr2 = c->cr2;
+	vmcb->save.cr3 = c->cr3;
+	vmcb->save.cr4 = c->cr4;
+	vmcb->save.dr6 = 0xffff0ff0;
+	vmcb->save.dr7 = 0x400;
+	vmcb->save.g_pat = PAT_POWER_ON;
+	vmcb->save.rflags = v->regs.rflags;
+	vmcb->save.rip = v->regs.rip;
+	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
+	vmcb->save.rax = v->regs.gpr[GPR_RAX];
+	vmcb->control.eventinj = 0;
+	vmcb->control.int_state = 0;
+	vmcb->control.int_ctl &= ~V_IRQ;
+}
+
 static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 {
 	struct svm_vcpu *s = &v->arch.svm;
@@ -146,33 +183,7 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.np_ctl = NP_ENABLE;
 	vmcb->control.n_cr3 = v->vm->arch.svm.npt_root;
 
-	seg_to_vmcb(&vmcb->save.es, &c->es);
-	seg_to_vmcb(&vmcb->save.cs, &c->cs);
-	seg_to_vmcb(&vmcb->save.ss, &c->ss);
-	seg_to_vmcb(&vmcb->save.ds, &c->ds);
-	seg_to_vmcb(&vmcb->save.fs, &c->fs);
-	seg_to_vmcb(&vmcb->save.gs, &c->gs);
-	seg_to_vmcb(&vmcb->save.tr, &c->tr);
-	seg_to_vmcb(&vmcb->save.ldtr, &c->ldtr);
-	vmcb->save.gdtr.base = c->gdtr.base;
-	vmcb->save.gdtr.limit = c->gdtr.limit;
-	vmcb->save.idtr.base = c->idtr.base;
-	vmcb->save.idtr.limit = c->idtr.limit;
-	vmcb->save.cpl = c->cpl;
-	/* EFER.SVME must stay set in guest mode (APM vol. 2, 15.5.1); the
-	 * guest reads it as clear (msr_state). */
-	vmcb->save.efer = c->efer | EFER_SVME;
-	vmcb->save.cr0 = c->cr0;
-	vmcb->save.cr2 = c->cr2;
-	vmcb->save.cr3 = c->cr3;
-	vmcb->save.cr4 = c->cr4;
-	vmcb->save.dr6 = 0xffff0ff0;
-	vmcb->save.dr7 = 0x400;
-	vmcb->save.g_pat = PAT_POWER_ON;
-	vmcb->save.rflags = v->regs.rflags;
-	vmcb->save.rip = v->regs.rip;
-	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
-	vmcb->save.rax = v->regs.gpr[GPR_RAX];
+	svm_set_ctx(v, c);
 	return 0;
 }
 
@@ -336,6 +347,7 @@ const struct vendor_ops svm_ops = {
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_load = svm_vcpu_load,
 	.run = svm_run,
+	.set_ctx = svm_set_ctx,
 	.get_ctx = svm_get_ctx,
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,
