@@ -25,14 +25,21 @@ int bus_register(struct bus *bus, u64 base, u64 len, const char *name, const str
 	return 0;
 }
 
+/* Binary search: a VM's port bus holds a dozen ranges and is searched on
+ * every port I/O exit. */
 const struct bus_range *bus_find(const struct bus *bus, u64 addr, u8 size)
 {
-	for (unsigned i = 0; i < bus->nr; i++) {
-		const struct bus_range *r = &bus->ranges[i];
+	unsigned lo = 0, hi = bus->nr;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		const struct bus_range *r = &bus->ranges[mid];
 
 		if (addr < r->base)
-			break;
-		if (addr - r->base < r->len)
+			hi = mid;
+		else if (addr - r->base >= r->len)
+			lo = mid + 1;
+		else
 			return size <= r->len - (addr - r->base) ? r : NULL;
 	}
 	return NULL;

@@ -62,8 +62,29 @@ TEST(rejects_overlap_empty_wrap_and_full)
 	CHECK_EQ(bus_register(&b, 0x9000, 4, "g", &ops, NULL), -ENOSPC);
 }
 
+TEST(finds_every_range_among_many)
+{
+	struct bus b = { 0 };
+
+	/* Registered out of order, with gaps: each address maps to its own range. */
+	for (unsigned i = 0; i < 20; i++)
+		CHECK_EQ(bus_register(&b, 0x1000 + ((i * 7) % 20) * 0x10, 8, "r", &ops,
+				      (void *)(uintptr_t)i), 0);
+	for (unsigned i = 0; i < 20; i++) {
+		u64 base = 0x1000 + ((i * 7) % 20) * 0x10;
+		const struct bus_range *r = bus_find(&b, base + 7, 1);
+
+		CHECK(r && r->base == base && r->dev == (void *)(uintptr_t)i);
+		CHECK(bus_find(&b, base + 8, 1) == NULL); /* the gap after it */
+		CHECK(bus_find(&b, base + 6, 4) == NULL); /* runs into the gap */
+	}
+	CHECK(bus_find(&b, 0xfff, 1) == NULL);
+	CHECK(bus_find(&b, 0x2000, 1) == NULL);
+}
+
 int main(void)
 {
+	RUN(finds_every_range_among_many);
 	RUN(register_and_dispatch_offsets);
 	RUN(unclaimed_and_straddling_accesses);
 	RUN(rejects_overlap_empty_wrap_and_full);
