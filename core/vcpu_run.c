@@ -52,11 +52,14 @@ static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
 	v->fpu_cpu = (int)cpu->id;
 }
 
+enum slice_end { END_STOPPED, END_BLOCK, END_REQUEUE };
+
 /* Runs v until its slice ends, it blocks or yields, or its VM ends. */
 static void run_slice(struct percpu *cpu, struct vcpu *v)
 {
 	struct vmexit exit;
 	struct vm *vm = v->vm;
+	enum slice_end end;
 
 	fpu_switch_in(cpu, v);
 	cpu->current = v;
@@ -66,11 +69,11 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 
 	for (;;) {
 		if (vm->state != VM_RUNNING) {
-			v->state = VCPU_STOPPED;
+			end = END_STOPPED;
 			break;
 		}
 		if (unlikely(v->init_pending || v->wait_sipi) && !vcpu_startup(v)) {
-			sched_block(v);
+			end = END_BLOCK;
 			break;
 		}
 		if (v->timer_deadline)
@@ -84,30 +87,38 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		enum exit_action act = exit_dispatch(v, &exit);
 
 		if (act == ACT_VM_STOP) {
-			v->state = VCPU_STOPPED;
+			end = END_STOPPED;
 			break;
 		}
 		if (act == ACT_HALT) {
-			sched_block(v);
+			end = END_BLOCK;
 			break;
 		}
 		if (act == ACT_YIELD) {
-			sched_enqueue(v);
+			end = END_REQUEUE;
 			break;
 		}
 		if (cpu->need_resched) {
 			cpu->need_resched = false;
 			if (sched_others_waiting(cpu)) {
-				sched_enqueue(v);
+				end = END_REQUEUE;
 				break;
 			}
 			cpu->slice_end = rdtsc() + sched_slice_tsc;
 		}
 	}
+	/* Everything of v's that lives in this CPU goes back to memory before
+	 * another CPU may pick v up. */
 	if (vendor->vcpu_put)
 		vendor->vcpu_put(v);
 	fxsave(v->fpu.fxsave);
 	cpu->current = NULL;
+	if (end == END_BLOCK)
+		sched_block(v);
+	else if (end == END_REQUEUE)
+		sched_enqueue(v);
+	else
+		v->state = VCPU_STOPPED;
 }
 
 __noreturn void sched_cpu_loop(void)

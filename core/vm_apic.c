@@ -87,6 +87,12 @@ bool vcpu_startup(struct vcpu *v)
 		return true;
 	if (vector < 0)
 		return false;
+	if (!vendor->set_ctx) {
+		kprintf("utsuwa: vm %s: vCPU %u: this back end cannot start a vCPU by SIPI yet\n",
+			v->vm->name, v->id);
+		v->sipi_vector = -1;
+		return false;
+	}
 	start_state_build(v->vm, START_REAL16, &ctx);
 	ctx.cs.sel = (u16)(vector << 8);
 	ctx.cs.base = (u64)vector << 12;
