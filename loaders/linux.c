@@ -10,6 +10,7 @@
  * vm_gpa_to_hva(), which refuses ranges outside the VM's RAM.
  */
 #include "loaders/linux.h"
+#include "hv/loader.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "lib/string.h"
@@ -70,9 +71,6 @@ _Static_assert(GUEST_E820_MAX <= LINUX_E820_MAX, "boot_params holds any map");
 #define ATTR_TSS_BUSY 0x08b
 #define ATTR_LDT 0x082
 
-#define PTE_P BIT(0)
-#define PTE_RW BIT(1)
-#define PTE_PS BIT(7)
 
 /* ---- the guest's memory map ---- */
 
@@ -364,25 +362,13 @@ static int build_gdt(struct vm *vm, bool entry64)
 	return 0;
 }
 
-/* PML4 -> PDPT -> four PDs of 2 MiB pages: the first 4 GiB identity-mapped,
- * which holds the kernel, boot_params, the command line and the initrd (all
- * are placed below 4 GiB). */
+/* The first 4 GiB identity-mapped (loaders/start_state.c), which holds the
+ * kernel, boot_params, the command line and the initrd (all placed below 4 GiB). */
 static int build_page_tables(struct vm *vm)
 {
-	u64 *pml4 = vm_gpa_to_hva(vm, LINUX_PML4_GPA, PAGE_SIZE);
-	u64 *pdpt = vm_gpa_to_hva(vm, LINUX_PDPT_GPA, PAGE_SIZE);
-	u64 *pd = vm_gpa_to_hva(vm, LINUX_PD_GPA, 4 * PAGE_SIZE);
-
-	if (!pml4 || !pdpt || !pd)
-		return -EINVAL;
-	memset(pml4, 0, PAGE_SIZE);
-	memset(pdpt, 0, PAGE_SIZE);
-	pml4[0] = LINUX_PDPT_GPA | PTE_P | PTE_RW;
-	for (u64 i = 0; i < 4; i++)
-		pdpt[i] = (LINUX_PD_GPA + i * PAGE_SIZE) | PTE_P | PTE_RW;
-	for (u64 i = 0; i < 4 * 512; i++)
-		pd[i] = (i * SZ_2M) | PTE_P | PTE_RW | PTE_PS;
-	return 0;
+	_Static_assert(LINUX_PML4_GPA == GUEST_PML4_GPA && LINUX_PD_GPA == GUEST_PD_GPA,
+		       "the Linux loader's page tables are the shared identity map");
+	return guest_identity_map_4g(vm) ? -EINVAL : 0;
 }
 
 static struct seg flat(u16 sel, u16 attr)

@@ -44,8 +44,9 @@ static int build_gdt(struct vm *vm)
 	return 0;
 }
 
-/* PML4 -> PDPT -> four PDs of 2 MiB pages covering 0-4 GiB. */
-static int build_identity_map(struct vm *vm)
+/* PML4 -> PDPT -> four PDs of 2 MiB pages covering 0-4 GiB (also the Linux
+ * loader's: loaders/linux.c). */
+int guest_identity_map_4g(struct vm *vm)
 {
 	u64 *pml4 = vm_gpa_to_hva(vm, GUEST_PML4_GPA, PAGE_SIZE);
 	u64 *pdpt = vm_gpa_to_hva(vm, GUEST_PDPT_GPA, PAGE_SIZE);
@@ -93,7 +94,7 @@ int start_state_build(struct vm *vm, enum start_mode mode, struct guest_ctx *c)
 		c->cs = flat(GUEST_SEL_CODE32, ATTR_CODE32);
 		return 0;
 	}
-	err = build_identity_map(vm);
+	err = guest_identity_map_4g(vm);
 	if (err)
 		return err;
 	c->cs = flat(GUEST_SEL_CODE64, ATTR_CODE64);

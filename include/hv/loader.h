@@ -41,4 +41,8 @@ int load_raw(struct vm *vm, const void *image, u64 size, u64 load, const char **
 int start_state_build(struct vm *vm, enum start_mode mode, struct guest_ctx *ctx);
 void start_regs(const struct vm_config *cfg, u32 vcpu_id, struct vcpu_regs *regs);
 
+/* The first 4 GiB identity-mapped in 2 MiB pages, tables at GUEST_PML4_GPA,
+ * GUEST_PDPT_GPA and GUEST_PD_GPA. -E2BIG when they do not fit in RAM. */
+int guest_identity_map_4g(struct vm *vm);
+
 #endif
