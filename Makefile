@@ -78,6 +78,7 @@ clean:
 include tests/guests/guests.mk
 include mk/run.mk
 include mk/peer.mk
+include mk/bochs.mk
 
 # ---- GRUB ISO (Bochs, real machines) ----
 # The ISO boots utsuwa through Multiboot2 with the test guests as modules;

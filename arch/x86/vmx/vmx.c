@@ -11,6 +11,8 @@
 #include "arch/x86/nested_pt.h"
 #include "hv/console.h"
 #include "hv/mm.h"
+#include "hv/platform.h"
+#include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "asm/cpu.h"
@@ -40,7 +42,9 @@ bool vmx_supported(void)
 		       PROC_CR8_STORE_EXITING | PROC_INVLPG_EXITING | PROC_RDTSC_EXITING | \
 		       PROC_RDPMC_EXITING | PROC_MOV_DR_EXITING)
 #define PROC2_REQUIRED (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
-#define PROC2_OPTIONAL PROC2_ENABLE_VPID
+/* Without "enable INVPCID" the instruction is #UD in the guest (26.3),
+ * while CPUID passes PCID and INVPCID through (arch/x86/emul/cpuid.c). */
+#define PROC2_OPTIONAL (PROC2_ENABLE_VPID | PROC2_ENABLE_INVPCID)
 #define EXIT_REQUIRED (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | \
 		       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER)
 #define ENTRY_REQUIRED (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER)
@@ -115,6 +119,7 @@ static int vmx_probe(void)
 
 	c->preemption_timer = c->pin & PIN_PREEMPTION_TIMER;
 	c->timer_rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
+	c->timer_max = (u32)MAX(tsc_khz * 1000 / SCHED_TICK_HZ >> c->timer_rate, 1);
 	c->timer_saved = c->preemption_timer && (c->exit & EXIT_SAVE_PREEMPTION_TIMER);
 	if (!c->timer_saved)
 		c->exit &= ~EXIT_SAVE_PREEMPTION_TIMER;
@@ -352,6 +357,7 @@ const struct vendor_ops vmx_ops = {
 	.cpu_enable = vmx_cpu_enable,
 	.vm_init = vmx_vm_init,
 	.vcpu_init = vmx_vcpu_init,
+	.set_ctx = vmx_set_ctx,
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.run = vmx_run,
@@ -359,6 +365,7 @@ const struct vendor_ops vmx_ops = {
 	.get_paging_ctx = vmx_get_paging_ctx,
 	.inject_exception = vmx_inject_exception,
 	.offer_irq = vmx_offer_irq,
+	.irq_shadow = vmx_irq_shadow,
 	.irq_offered = vmx_irq_offered,
 	.withdraw_irq = vmx_withdraw_irq,
 	.msr_state = vmx_msr_state,

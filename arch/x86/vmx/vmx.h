@@ -19,6 +19,7 @@ struct vmx_caps {
 	u64 ept_vpid;                      /* IA32_VMX_EPT_VPID_CAP */
 	u32 revision;                      /* VMCS revision identifier */
 	u8 timer_rate;                     /* preemption timer: TSC >> timer_rate */
+	u32 timer_max;                     /* at most one scheduler tick, in timer units */
 	bool vpid, preemption_timer, timer_saved;
 };
 extern struct vmx_caps vmx_caps;
@@ -37,6 +38,7 @@ struct guest_ctx;
 /* The VMCS of a vCPU (vmx_vmcs.c): built from its start state; the host
  * state of the CPU it is loaded on; the architectural state read back. */
 int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c);
+void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c);
 void vmx_write_host_state(struct percpu *cpu);
 void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c);
 void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);
@@ -46,6 +48,7 @@ void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);
 void vmx_run(struct vcpu *v, struct vmexit *e);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 bool vmx_offer_irq(struct vcpu *v, u8 vector);
+bool vmx_irq_shadow(struct vcpu *v);
 bool vmx_irq_offered(struct vcpu *v);
 void vmx_withdraw_irq(struct vcpu *v, u8 vector);
 /* After an exit: an event whose delivery the exit interrupted goes again;

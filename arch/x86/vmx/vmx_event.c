@@ -20,13 +20,6 @@ static bool is_ext_intr(u32 info)
 	return (info & INTR_INFO_VALID) && INTR_INFO_TYPE(info) == INTR_TYPE_EXT_INTR;
 }
 
-/* An external interrupt that will not reach the guest now goes back to
- * the core's pending set, to be offered again after the next exit. */
-static void repend(struct vcpu *v, u8 vector)
-{
-	__atomic_or_fetch(&v->irq_pending[vector / 64], BIT(vector % 64), __ATOMIC_RELEASE);
-}
-
 static void set_entry_event(struct vmx_vcpu *s, u32 info)
 {
 	s->entry_intr = info;
@@ -52,8 +45,14 @@ void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 	/* An unrestricted guest in real mode takes no error code (27.2.1.3). */
 	if (!(vmread(VMCS_GUEST_CR0) & CR0_PE))
 		has_error = false;
-	if (is_ext_intr(s->entry_intr))
-		repend(v, INTR_INFO_VECTOR(s->entry_intr));
+	/* An interrupt this entry was to inject stays offered: it waits for
+	 * the window behind the exception (core/vcpu_irq.c counts it as not
+	 * taken while irq_offered says so). */
+	if (is_ext_intr(s->entry_intr)) {
+		s->window_vector = INTR_INFO_VECTOR(s->entry_intr);
+		s->window_pending = true;
+		set_window_exiting(s, true);
+	}
 	if (has_error) {
 		info |= INTR_INFO_ERROR_VALID;
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR, error);
@@ -66,7 +65,8 @@ bool vmx_offer_irq(struct vcpu *v, u8 vector)
 	struct vmx_vcpu *s = &v->arch.vmx;
 	u32 blocking;
 
-	if ((s->entry_intr & INTR_INFO_VALID) || s->window_pending)
+	/* One interrupt at a time is in the hardware's hands. */
+	if (is_ext_intr(s->entry_intr) || s->window_pending)
 		return false;
 	blocking = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	/* The instruction in the shadow has been skipped, so the shadow is
@@ -79,7 +79,9 @@ bool vmx_offer_irq(struct vcpu *v, u8 vector)
 		blocking = 0;
 	}
 	blocking &= INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
-	if ((v->regs.rflags & RFLAGS_IF) && !blocking) {
+	/* An exception the next entry injects goes first: the interrupt then
+	 * waits for the window like one the guest cannot take yet. */
+	if ((v->regs.rflags & RFLAGS_IF) && !blocking && !(s->entry_intr & INTR_INFO_VALID)) {
 		set_entry_event(s, vector | (INTR_TYPE_EXT_INTR << 8) | INTR_INFO_VALID);
 		return true;
 	}
@@ -87,6 +89,15 @@ bool vmx_offer_irq(struct vcpu *v, u8 vector)
 	s->window_pending = true;
 	set_window_exiting(s, true);
 	return true;
+}
+
+/* Blocking by STI or MOV SS, unless the dispatcher has moved past the
+ * instruction in the shadow (vmx_run then drops it). */
+bool vmx_irq_shadow(struct vcpu *v)
+{
+	return v->regs.rip == v->arch.vmx.exit_rip &&
+	       (vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+		(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
 bool vmx_irq_offered(struct vcpu *v)
@@ -130,12 +141,14 @@ void vmx_window_open(struct vcpu *v)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
 
-	set_window_exiting(s, false);
-	if (!s->window_pending)
+	if (!s->window_pending) {
+		set_window_exiting(s, false);
 		return;
-	s->window_pending = false;
+	}
+	/* An event the exit interrupted goes first; the window stays asked for. */
 	if (s->entry_intr & INTR_INFO_VALID)
-		repend(v, s->window_vector);
-	else
-		set_entry_event(s, s->window_vector | (INTR_TYPE_EXT_INTR << 8) | INTR_INFO_VALID);
+		return;
+	set_window_exiting(s, false);
+	s->window_pending = false;
+	set_entry_event(s, s->window_vector | (INTR_TYPE_EXT_INTR << 8) | INTR_INFO_VALID);
 }

@@ -195,14 +195,16 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 
 	e->hw_info1 = e->hw_info2 = 0;
 	switch (basic) {
-	case EXIT_EXTERNAL_INTERRUPT:
-		vmx_take_host_irq(); /* the host's IDT handler runs here */
+	case EXIT_EXTERNAL_INTERRUPT: /* the host's handler has run (vmx_run) */
 		return;
 	case EXIT_INTERRUPT_WINDOW:
 		vmx_window_open(v);
 		return;
 	case EXIT_PREEMPTION_TIMER:
-		this_cpu()->need_resched = true; /* the slice is over */
+		/* A tick of guest time, or the end of the slice. */
+		if (rdtsc() >= this_cpu()->slice_end)
+			this_cpu()->need_resched = true;
+		v->arch.vmx.timer_slice_end = 0; /* rearm */
 		e->reason = VMEXIT_NONE;
 		return;
 	case EXIT_EPT_VIOLATION:
@@ -238,9 +240,16 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 	}
 }
 
-/* The preemption timer counts down the rest of the slice in guest mode
- * (26.5.1): TSC >> rate ticks. With "save VMX-preemption timer value" it
- * keeps counting from exit to exit; set it when the slice changes. */
+/*
+ * The preemption timer counts down in guest mode (26.5.1), TSC >> rate:
+ * the rest of the slice, but at most one scheduler tick, so a guest that
+ * runs without exits still leaves guest mode once per tick even where host
+ * interrupts do not make it exit (Bochs 2.7 with the guest's RFLAGS.IF = 0:
+ * its VM entry evaluates the interrupt mask before it is in guest mode). On
+ * hardware that costs at most one exit per tick. With "save VMX-preemption
+ * timer value" it keeps counting from exit to exit: set it when the slice
+ * changes or after it expired.
+ */
 static inline void arm_preemption_timer(struct vmx_vcpu *s)
 {
 	u64 end = this_cpu()->slice_end, now, left;
@@ -250,7 +259,7 @@ static inline void arm_preemption_timer(struct vmx_vcpu *s)
 	s->timer_slice_end = end;
 	now = rdtsc();
 	left = end > now ? (end - now) >> vmx_caps.timer_rate : 0;
-	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, MIN(left, 0xffffffffULL));
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, MIN(left, vmx_caps.timer_max));
 }
 
 void vmx_run(struct vcpu *v, struct vmexit *e)
@@ -277,6 +286,11 @@ void vmx_run(struct vcpu *v, struct vmexit *e)
 		return;
 	}
 	s->launched = true;
+	/* The host takes its pending interrupts here: after an external-
+	 * interrupt exit the one that caused it (not acknowledged on exit,
+	 * 25.7.1); after any other exit, one that arrived in guest mode without
+	 * making it exit (an emulator's gap, above). The IDT handler runs. */
+	vmx_take_host_irq();
 
 	v->regs.rip = s->exit_rip = vmread(VMCS_GUEST_RIP);
 	v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);

@@ -16,14 +16,12 @@
 #include "asm/desc.h"
 #include "asm/vmx.h"
 
-/* The first field a setup VMWRITE failed on; 0 while none has. VMs (and
- * their VMCSs) are built on the boot CPU only (core/vm.c). */
-static u64 failed_field;
-
-static void put(u64 field, u64 value)
+/* Setup VMWRITEs record the first field that failed in *failed (bit 63
+ * set: field 0, the VPID, is a valid encoding); 0 while none has. */
+static void put(u64 *failed, u64 field, u64 value)
 {
-	if (!vmwrite_checked(field, value) && !failed_field)
-		failed_field = field | BIT(63); /* field 0 (VPID) is a valid encoding */
+	if (!vmwrite_checked(field, value) && !*failed)
+		*failed = field | BIT(63);
 }
 
 static const struct seg *ctx_seg(const struct guest_ctx *c, enum vmcs_seg s)
@@ -40,105 +38,132 @@ static const struct seg *ctx_seg(const struct guest_ctx *c, enum vmcs_seg s)
 	}
 }
 
-static void put_guest_state(struct vcpu *v, const struct guest_ctx *c)
+static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 {
 	for (enum vmcs_seg s = VMCS_SEG_ES; s <= VMCS_SEG_TR; s++) {
 		const struct seg *seg = ctx_seg(c, s);
 
-		put(VMCS_GUEST_SEL(s), seg->sel);
-		put(VMCS_GUEST_LIMIT(s), seg->limit);
-		put(VMCS_GUEST_AR(s), vmx_ar_from_attr(seg->attr));
-		put(VMCS_GUEST_BASE(s), seg->base);
+		put(f, VMCS_GUEST_SEL(s), seg->sel);
+		put(f, VMCS_GUEST_LIMIT(s), seg->limit);
+		put(f, VMCS_GUEST_AR(s), vmx_ar_from_attr(seg->attr));
+		put(f, VMCS_GUEST_BASE(s), seg->base);
 	}
-	put(VMCS_GUEST_GDTR_BASE, c->gdtr.base);
-	put(VMCS_GUEST_GDTR_LIMIT, c->gdtr.limit);
-	put(VMCS_GUEST_IDTR_BASE, c->idtr.base);
-	put(VMCS_GUEST_IDTR_LIMIT, c->idtr.limit);
+	put(f, VMCS_GUEST_GDTR_BASE, c->gdtr.base);
+	put(f, VMCS_GUEST_GDTR_LIMIT, c->gdtr.limit);
+	put(f, VMCS_GUEST_IDTR_BASE, c->idtr.base);
+	put(f, VMCS_GUEST_IDTR_LIMIT, c->idtr.limit);
 
 	/* CR0/CR4 as VMX operation needs them; the guest reads its own values
 	 * from the shadows (25.6.6). PE and PG are the guest's own: unrestricted
 	 * guest (25.6.2). */
-	put(VMCS_GUEST_CR0, vmx_cr_fixed(c->cr0, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
+	put(f, VMCS_GUEST_CR0, vmx_cr_fixed(c->cr0, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
 					 CR0_PE | CR0_PG));
-	put(VMCS_CR0_READ_SHADOW, c->cr0);
-	put(VMCS_CR0_GUEST_HOST_MASK, vmx_caps.cr0_mask);
-	put(VMCS_GUEST_CR4, vmx_cr_fixed(c->cr4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1, 0));
-	put(VMCS_CR4_READ_SHADOW, c->cr4);
-	put(VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_mask);
-	put(VMCS_GUEST_CR3, c->cr3);
-	put(VMCS_GUEST_IA32_EFER, c->efer);
-	put(VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
-	put(VMCS_GUEST_DR7, 0x400);
-	put(VMCS_GUEST_IA32_DEBUGCTL, 0);
-	put(VMCS_GUEST_IA32_SYSENTER_CS, 0);
-	put(VMCS_GUEST_IA32_SYSENTER_ESP, 0);
-	put(VMCS_GUEST_IA32_SYSENTER_EIP, 0);
+	put(f, VMCS_CR0_READ_SHADOW, c->cr0);
+	put(f, VMCS_CR0_GUEST_HOST_MASK, vmx_caps.cr0_mask);
+	put(f, VMCS_GUEST_CR4, vmx_cr_fixed(c->cr4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1, 0));
+	put(f, VMCS_CR4_READ_SHADOW, c->cr4);
+	put(f, VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_mask);
+	put(f, VMCS_GUEST_CR3, c->cr3);
+	put(f, VMCS_GUEST_IA32_EFER, c->efer);
+	put(f, VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
+	put(f, VMCS_GUEST_DR7, 0x400);
+	put(f, VMCS_GUEST_IA32_DEBUGCTL, 0);
+	put(f, VMCS_GUEST_IA32_SYSENTER_CS, 0);
+	put(f, VMCS_GUEST_IA32_SYSENTER_ESP, 0);
+	put(f, VMCS_GUEST_IA32_SYSENTER_EIP, 0);
 	for (unsigned i = 0; i < 4; i++)
-		put(VMCS_GUEST_PDPTE0 + 2 * i, 0);
-	put(VMCS_GUEST_RIP, v->regs.rip);
-	put(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
-	put(VMCS_GUEST_RFLAGS, v->regs.rflags);
-	put(VMCS_GUEST_INTERRUPTIBILITY, 0);
-	put(VMCS_GUEST_ACTIVITY_STATE, 0); /* active */
-	put(VMCS_GUEST_PENDING_DBG, 0);
-	put(VMCS_LINK_POINTER, ~0ULL); /* no shadow VMCS (27.3.1.5) */
+		put(f, VMCS_GUEST_PDPTE0 + 2 * i, 0);
+	put(f, VMCS_GUEST_RIP, v->regs.rip);
+	put(f, VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+	put(f, VMCS_GUEST_RFLAGS, v->regs.rflags);
+	put(f, VMCS_GUEST_INTERRUPTIBILITY, 0);
+	put(f, VMCS_GUEST_ACTIVITY_STATE, 0); /* active */
+	put(f, VMCS_GUEST_PENDING_DBG, 0);
+	put(f, VMCS_LINK_POINTER, ~0ULL); /* no shadow VMCS (27.3.1.5) */
 	v->arch.vmx.cr2 = c->cr2;
 }
 
-static void put_controls(struct vcpu *v, const struct guest_ctx *c)
+static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
 
 	s->proc_ctls = vmx_caps.proc;
-	put(VMCS_PIN_BASED_CTLS, vmx_caps.pin);
-	put(VMCS_PROC_BASED_CTLS, s->proc_ctls);
-	put(VMCS_PROC_BASED_CTLS2, vmx_caps.proc2);
-	put(VMCS_EXIT_CTLS, vmx_caps.exit);
+	put(f, VMCS_PIN_BASED_CTLS, vmx_caps.pin);
+	put(f, VMCS_PROC_BASED_CTLS, s->proc_ctls);
+	put(f, VMCS_PROC_BASED_CTLS2, vmx_caps.proc2);
+	put(f, VMCS_EXIT_CTLS, vmx_caps.exit);
 	/* "IA-32e mode guest" follows EFER.LMA; every exit saves it (28.2). */
-	put(VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
-	put(VMCS_EXCEPTION_BITMAP, BIT(18)); /* #MC belongs to the host */
-	put(VMCS_PF_ERROR_MASK, 0);
-	put(VMCS_PF_ERROR_MATCH, 0);
-	put(VMCS_CR3_TARGET_COUNT, 0);
-	put(VMCS_EXIT_MSR_STORE_COUNT, 0);
-	put(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-	put(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-	put(VMCS_ENTRY_INTR_INFO, 0);
-	put(VMCS_IO_BITMAP_A, vmx_io_bitmap_pa);
-	put(VMCS_IO_BITMAP_B, vmx_io_bitmap_pa + PAGE_SIZE);
-	put(VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
-	put(VMCS_TSC_OFFSET, (u64)0 - v->vm->created_tsc);
-	put(VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
+	put(f, VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
+	put(f, VMCS_EXCEPTION_BITMAP, BIT(18)); /* #MC belongs to the host */
+	put(f, VMCS_PF_ERROR_MASK, 0);
+	put(f, VMCS_PF_ERROR_MATCH, 0);
+	put(f, VMCS_CR3_TARGET_COUNT, 0);
+	put(f, VMCS_EXIT_MSR_STORE_COUNT, 0);
+	put(f, VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	put(f, VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	put(f, VMCS_ENTRY_INTR_INFO, 0);
+	put(f, VMCS_IO_BITMAP_A, vmx_io_bitmap_pa);
+	put(f, VMCS_IO_BITMAP_B, vmx_io_bitmap_pa + PAGE_SIZE);
+	put(f, VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
+	put(f, VMCS_TSC_OFFSET, (u64)0 - v->vm->created_tsc);
+	put(f, VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
 	/* CR8 reads and writes go to the TPR byte of this page; with a
 	 * threshold of 0 they never exit (30.3). */
-	put(VMCS_VIRTUAL_APIC_PAGE, s->virtual_apic);
-	put(VMCS_TPR_THRESHOLD, 0);
+	put(f, VMCS_VIRTUAL_APIC_PAGE, s->virtual_apic);
+	put(f, VMCS_TPR_THRESHOLD, 0);
 	if (vmx_caps.vpid)
-		put(VMCS_VPID, 0); /* assigned when it first runs (vcpu_load) */
+		put(f, VMCS_VPID, 0); /* assigned when it first runs (vcpu_load) */
 	if (vmx_caps.preemption_timer)
-		put(VMCS_PREEMPTION_TIMER_VALUE, 0); /* armed before each entry */
+		put(f, VMCS_PREEMPTION_TIMER_VALUE, 0); /* armed before each entry */
+}
+
+/*
+ * INIT and SIPI (core/vm_apic.c): the VMCS is current on this CPU. What an
+ * earlier entry was to inject, and any interrupt shadow, go with the old
+ * state, and so do the vCPU's cached translations (INIT flushes the TLB).
+ */
+void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c)
+{
+	struct vmx_vcpu *s = &v->arch.vmx;
+	u64 failed = 0, *f = &failed;
+
+	put_guest_state(f, v, c);
+	put(f, VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
+	put(f, VMCS_ENTRY_INTR_INFO, 0);
+	s->entry_intr = 0;
+	s->window_pending = false;
+	s->intr_shadow = 0;
+	s->proc_ctls = vmx_caps.proc;
+	put(f, VMCS_PROC_BASED_CTLS, s->proc_ctls);
+	write_cr2(c->cr2);
+	if (vmx_caps.vpid)
+		invvpid(vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE ? INVVPID_SINGLE_CONTEXT
+								    : INVVPID_ALL_CONTEXT, s->vpid);
+	if (failed)
+		kprintf("vmx: vm %s: vCPU %u: VMWRITE of field %lx failed\n", v->vm->name, v->id,
+			failed & ~BIT(63));
 }
 
 /* What every CPU has alike: selectors, where exits land. */
-static void put_host_constants(void)
+static void put_host_constants(u64 *f)
 {
-	put(VMCS_HOST_CS_SEL, SEL_CODE64);
-	put(VMCS_HOST_SS_SEL, SEL_DATA);
-	put(VMCS_HOST_DS_SEL, SEL_DATA);
-	put(VMCS_HOST_ES_SEL, SEL_DATA);
-	put(VMCS_HOST_FS_SEL, 0);
-	put(VMCS_HOST_GS_SEL, 0);
-	put(VMCS_HOST_TR_SEL, SEL_TSS);
-	put(VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_entry);
-	put(VMCS_HOST_IA32_SYSENTER_CS, 0);
-	put(VMCS_HOST_IA32_SYSENTER_ESP, 0);
-	put(VMCS_HOST_IA32_SYSENTER_EIP, 0);
+	put(f, VMCS_HOST_CS_SEL, SEL_CODE64);
+	put(f, VMCS_HOST_SS_SEL, SEL_DATA);
+	put(f, VMCS_HOST_DS_SEL, SEL_DATA);
+	put(f, VMCS_HOST_ES_SEL, SEL_DATA);
+	put(f, VMCS_HOST_FS_SEL, 0);
+	put(f, VMCS_HOST_GS_SEL, 0);
+	put(f, VMCS_HOST_TR_SEL, SEL_TSS);
+	put(f, VMCS_HOST_RIP, (u64)(uintptr_t)vmx_exit_entry);
+	put(f, VMCS_HOST_IA32_SYSENTER_CS, 0);
+	put(f, VMCS_HOST_IA32_SYSENTER_ESP, 0);
+	put(f, VMCS_HOST_IA32_SYSENTER_EIP, 0);
 }
 
 int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
-	u64 pa = page_alloc(1, PAGE_SIZE), current;
+	u64 pa = page_alloc(1, PAGE_SIZE), current, failed = 0, *f = &failed;
 
 	s->virtual_apic = page_alloc(1, PAGE_SIZE);
 	if (!pa || !s->virtual_apic)
@@ -155,16 +180,15 @@ int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 		kprintf("vmx: vm %s: cannot load a new VMCS\n", v->vm->name);
 		return -EIO;
 	}
-	failed_field = 0;
-	put_controls(v, c);
-	put_guest_state(v, c);
-	put_host_constants();
+	put_controls(f, v, c);
+	put_guest_state(f, v, c);
+	put_host_constants(f);
 	vmclear(pa);
 	if (current != ~0ULL)
 		vmptrld(current);
-	if (failed_field) {
+	if (failed) {
 		kprintf("vmx: vm %s: VMWRITE of field %lx failed\n", v->vm->name,
-			failed_field & ~BIT(63));
+			failed & ~BIT(63));
 		return -EIO;
 	}
 	return 0;

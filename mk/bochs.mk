@@ -1,0 +1,25 @@
+# The guest matrix and the exit benchmark under Bochs, with Intel VT-x
+# emulated (cpu: model=corei7_skylake_x), booted from a GRUB ISO per case.
+# Included by the Makefile after tests/guests/guests.mk (GUEST_OUT).
+#
+#   make test-vmx    every case of tests/guests/matrix.cfg under Bochs;
+#                    ends with "vmx-guests: N passed, N failed", non-zero on
+#                    a failure. VMX_CASES=<names> runs some cases,
+#                    BOCHS_JOBS=<n> sets parallelism (default 2).
+#   make bench-vmx   the exit benchmark under Bochs on one CPU:
+#                    "exit <kind> vmx min=<N> median=<N>" (instructions).
+#
+# VMX_TEST_CASES is what `make test` runs under Bochs: empty means every
+# case (the whole matrix takes about a minute on two cores).
+
+VMX_CASES ?=
+VMX_TEST_CASES ?=
+BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+	-o $(BUILD)/bochs
+
+.PHONY: test-vmx bench-vmx
+test-vmx: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	$(BOCHS_RUN) $(VMX_CASES)
+
+bench-vmx: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
+	@bash tests/bochs/bench-vmx.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
