@@ -53,6 +53,7 @@ static void vlapic_cb_init(void *ctx)
 {
 	struct vcpu *v = ctx;
 
+	v->sipi_vector = -1; /* only a SIPI after this INIT counts */
 	v->init_pending = true;
 	sched_wake(v);
 }
@@ -61,7 +62,9 @@ static void vlapic_cb_sipi(void *ctx, u8 vector)
 {
 	struct vcpu *v = ctx;
 
-	if (v->wait_sipi && !v->init_pending) {
+	/* The target may not have acted on the INIT yet (its CPU is busy): the
+	 * SIPI still counts then, or the guest's AP would never start. */
+	if (v->wait_sipi || v->init_pending) {
 		v->sipi_vector = vector;
 		sched_wake(v);
 	}
@@ -80,7 +83,6 @@ bool vcpu_startup(struct vcpu *v)
 	if (v->init_pending) {
 		v->init_pending = false;
 		v->wait_sipi = true;
-		v->sipi_vector = -1;
 	}
 	vector = v->sipi_vector;
 	if (!v->wait_sipi)

@@ -41,13 +41,16 @@ run-tests:
 	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
 
-# Both parts always run; the last line sums them (unit programs + matrix cases).
+# All three parts always run: unit tests, the matrix under QEMU (AMD-V), a
+# subset of it under Bochs (VT-x, VMX_TEST_CASES in mk/bochs.mk; all of it:
+# make test-vmx). The last line sums them.
 test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
 		| tee $(BUILD)/test/unit.out; \
 	bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs $(MATRIX_CASES) 2>&1 | tee $(BUILD)/test/guests.out; \
+	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	up=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/unit.out | tail -n 1); \
 	uf=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/unit.out | tail -n 1); \
 	if [ -z "$$up" ]; then up=0; uf=1; echo "unit: no result (did the unit tests build?): 1 failure"; \
@@ -55,9 +58,12 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	gp=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/guests.out | tail -n 1); \
 	gf=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/guests.out | tail -n 1); \
 	if [ -z "$$gp" ]; then gp=0; gf=1; echo "guests: the matrix did not run: 1 failure"; fi; \
+	vp=$$(sed -n 's/^vmx-guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/vmx.out | tail -n 1); \
+	vf=$$(sed -n 's/^vmx-guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/vmx.out | tail -n 1); \
+	if [ -z "$$vp" ]; then vp=0; vf=1; echo "vmx-guests: the Bochs matrix did not run: 1 failure"; fi; \
 	echo "test: $$(($$(date +%s) - start))s"; \
-	echo "$$((up + gp)) passed, $$((uf + gf)) failed"; \
-	[ $$((uf + gf)) -eq 0 ]
+	echo "$$((up + gp + vp)) passed, $$((uf + gf + vf)) failed"; \
+	[ $$((uf + gf + vf)) -eq 0 ]
 
 bench: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
 	@sh bench/run.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
