@@ -69,8 +69,8 @@ enum exit_action handle_machine_check(struct vcpu *v, struct vmexit *e)
 
 enum exit_action handle_entry_fail(struct vcpu *v, struct vmexit *e)
 {
-	return vm_stop_report(v, "the CPU refused to enter the guest (exit code %lx): invalid "
-			      "guest state", e->hw_code);
+	return vm_stop_report(v, "the CPU refused to enter the guest (code %lx, information %lx): "
+			      "the back end's line above says why", e->hw_code, e->hw_info1);
 }
 
 enum exit_action handle_unexpected(struct vcpu *v, struct vmexit *e)

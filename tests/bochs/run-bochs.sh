@@ -5,11 +5,13 @@
 # ISO built per case, each case with a timeout.
 #
 #   run-bochs.sh [-j JOBS] [-f MATRIX] [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
-#                [-t SCALE] [CASE...]
+#                [-t SCALE] [-x CASE]... [CASE...]
 #
-# CASE arguments pick cases by name (shell patterns); default all. A case's
+# CASE arguments pick cases by name (shell patterns); default all; -x leaves
+# out the cases a pattern matches (e.g. -x 'linux-[!1]*'). A case's
 # QEMU -smp becomes Bochs's CPU count, its timeout is scaled by SCALE
-# (default 4), exit=qemu becomes exit=bochs, and each image= is a module2 line.
+# (default 4), exit=qemu becomes exit=bochs, each image= and initrd= file a
+# module2 line.
 # Prints "PASS <case>" or "FAIL <case>: <why>" followed by the case's serial
 # log, then "vmx-guests: N passed, N failed". Exit status 0 only if all passed.
 # Cases run JOBS at a time (default 2); results print in matrix order.
@@ -28,8 +30,9 @@ scale=4
 bochs=${BOCHS:-bochs}
 ips=${BOCHS_IPS:-20000000}
 
-usage() { sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2; }
-while getopts j:f:k:g:o:t:h opt; do
+usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+excludes=()
+while getopts j:f:k:g:o:t:x:h opt; do
 	case $opt in
 	j) jobs=$OPTARG ;;
 	f) matrix=$OPTARG ;;
@@ -37,6 +40,7 @@ while getopts j:f:k:g:o:t:h opt; do
 	g) guest_dir=$OPTARG ;;
 	o) log_dir=$OPTARG ;;
 	t) scale=$OPTARG ;;
+	x) excludes+=("$OPTARG") ;;
 	*) usage ;;
 	esac
 done
@@ -90,6 +94,11 @@ add_case() {
 	esac
 	[ -n "$cfg" ] || { echo "run-bochs: $matrix: case $name has no configuration" >&2; exit 2; }
 	selected "$name" "${filters[@]}" || return 0
+	local x
+	for x in "${excludes[@]}"; do
+		# shellcheck disable=SC2053
+		[[ $name == $x ]] && return 0
+	done
 	names+=("$name") smps+=("$smp") timeouts+=("$timeout") configs+=("$cfg")
 }
 filters=("$@")

@@ -13,14 +13,15 @@
 #define HIDE_1_ECX (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(12) | \
 		    BIT(15) | BIT(21) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29))
 #define HIDE_1_EDX (BIT(7) | BIT(14) | BIT(21) | BIT(22) | BIT(29) | BIT(31))
-/* Leaf 7.0 EBX: SGX 2, HLE 4, AVX2 5, RTM 11, RDT-M 12, MPX 14, RDT-A 15,
+/* Leaf 7.0 EBX: TSC_ADJUST 1 (its MSR is not emulated), SGX 2, HLE 4, AVX2 5, RTM 11, RDT-M 12, MPX 14, RDT-A 15,
  * AVX-512 16,17,21,26,27,28,30,31, PT 25. ECX: AVX512_VBMI 1, PKU 3, OSPKE 4,
- * WAITPKG 5, AVX512 6,11,12,14, LA57 16. EDX: everything (speculation
+ * WAITPKG 5, AVX512 6,11,12,14, LA57 16, RDPID 22 (#UD on VT-x without
+ * "enable RDTSCP", which the TSC_AUX MSR emulation does not cover). EDX: everything (speculation
  * controls, AMX, ...). */
-#define HIDE_7_EBX (BIT(2) | BIT(4) | BIT(5) | BIT(11) | BIT(12) | BIT(14) | BIT(15) | BIT(16) | \
+#define HIDE_7_EBX (BIT(1) | BIT(2) | BIT(4) | BIT(5) | BIT(11) | BIT(12) | BIT(14) | BIT(15) | BIT(16) | \
 		    BIT(17) | BIT(21) | BIT(25) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
 #define HIDE_7_ECX (BIT(1) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(11) | BIT(12) | BIT(14) | \
-		    BIT(16))
+		    BIT(16) | BIT(22))
 /* Leaf 8000_0001h (APM vol. 3, E.4.2) ECX: SVM 2, OSVW 9, IBS 10, XOP 11,
  * SKINIT 12, WDT 13, LWP 15, FMA4 16, TBM 21, TopologyExtensions 22,
  * PerfCtrExtCore 23, PerfCtrExtNB 24, DataBreakpoint 26, PerfTsc 27,
