@@ -65,5 +65,7 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	echo "$$((up + gp + vp)) passed, $$((uf + gf + vf)) failed"; \
 	[ $$((uf + gf + vf)) -eq 0 ]
 
+# Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md).
 bench: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
 	@sh bench/run.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
+	@bash tests/bochs/bench-vmx.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
