@@ -45,4 +45,10 @@ int nested_pt_map(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size);
  * (if given) receives 4 KiB or 2 MiB. */
 u64 nested_pt_lookup(const struct nested_pt *pt, u64 gpa, u64 *page_size);
 
+struct vm;
+
+/* Tables mapping every region of vm->mem[] (arch/x86/nested_pt_vm.c); the
+ * PML4's physical address in *root. -ENOMEM, or nested_pt_map's errors. */
+int nested_pt_build_vm(const struct vm *vm, const struct pt_format *fmt, u64 *root);
+
 #endif

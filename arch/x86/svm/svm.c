@@ -80,22 +80,9 @@ static int svm_cpu_enable(void)
 	return cpu->id == 0 ? svm_maps_init() : 0;
 }
 
-static u64 alloc_table(void)
-{
-	return page_alloc(1, PAGE_SIZE);
-}
-
 static int svm_vm_init(struct vm *vm)
 {
-	struct nested_pt pt;
-	int err = nested_pt_init(&pt, &pt_format_npt, alloc_table);
-
-	for (unsigned i = 0; !err && i < vm->nr_mem; i++)
-		err = nested_pt_map(&pt, vm->mem[i].gpa, vm->mem[i].hpa, vm->mem[i].size);
-	if (err)
-		return err;
-	vm->arch.svm.npt_root = pt.root;
-	return 0;
+	return nested_pt_build_vm(vm, &pt_format_npt, &vm->arch.svm.npt_root);
 }
 
 static void seg_to_vmcb(struct vmcb_seg *d, const struct seg *s)

@@ -197,22 +197,14 @@ static int vmx_cpu_enable(void)
 	return cpu->id == 0 ? vmx_maps_init() : 0;
 }
 
-static u64 alloc_table(void)
-{
-	return page_alloc(1, PAGE_SIZE);
-}
-
 static int vmx_vm_init(struct vm *vm)
 {
-	struct nested_pt pt;
-	int err = nested_pt_init(&pt, &pt_format_ept, alloc_table);
+	u64 root;
+	int err = nested_pt_build_vm(vm, &pt_format_ept, &root);
 
-	for (unsigned i = 0; !err && i < vm->nr_mem; i++)
-		err = nested_pt_map(&pt, vm->mem[i].gpa, vm->mem[i].hpa, vm->mem[i].size);
-	if (err)
-		return err;
-	vm->arch.vmx.eptp = pt.root | EPTP_WB | EPTP_WALK_4;
-	return 0;
+	if (!err)
+		vm->arch.vmx.eptp = root | EPTP_WB | EPTP_WALK_4;
+	return err;
 }
 
 /*
