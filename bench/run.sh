@@ -11,13 +11,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 kernel=${1:-$root/build/utsuwa.elf}
 image=${2:-$root/build/guests/bench.bin}
 qemu=${QEMU:-qemu-system-x86_64}
+. "$root/scripts/qemu-svm-cpu.sh"
 log=$root/build/bench.log
 mkdir -p "$root/build"
 for f in "$kernel" "$image"; do
 	[ -f "$f" ] || { echo "bench: missing $f (make first)" >&2; exit 2; }
 done
 rm -f "$log"
-timeout -k 10 "${BENCH_TIMEOUT:-600}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp 1 \
+timeout -k 10 "${BENCH_TIMEOUT:-600}" "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 1 \
 	-icount shift=0,sleep=off -display none -monitor none -serial "file:$log" -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$kernel" \
 	-append "exit=qemu vm=bench,image=$(basename "$image"),mode=long,mem=16M,cpus=1,expect=0" \

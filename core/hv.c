@@ -134,10 +134,13 @@ static void create_vms(const struct boot_info *bi)
 		}
 		vm = vm_create(c, bi, affinity);
 		if (vm)
-			kprintf("utsuwa: vm %s: %u vCPU%s, %lu MiB, %s mode, CPUs %lx\n", vm->name,
-				c->cpus, c->cpus > 1 ? "s" : "", c->mem >> 20,
+			/* The TSC offset goes in the log: the Linux-boot benchmark
+			 * (bench/linux-boot.sh) adds it to the guest's TSC. */
+			kprintf("utsuwa: vm %s: %u vCPU%s, %lu MiB, %s mode, CPUs %lx, TSC 0 at host "
+				"TSC %lu\n",
+				vm->name, c->cpus, c->cpus > 1 ? "s" : "", c->mem >> 20,
 				c->mode == START_REAL16 ? "real" : c->mode == START_PROT32 ? "prot" : "long",
-				affinity);
+				affinity, vm->created_tsc);
 	}
 }
 

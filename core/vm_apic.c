@@ -137,8 +137,8 @@ int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v)
 		.tsc_khz = tsc_khz,
 		/* The timer counts at the TSC rate: every conversion is exact. */
 		.timer_khz = tsc_khz,
-		.x2apic = false,       /* hidden in CPUID until Linux guests need it */
-		.tsc_deadline = false,
+		.x2apic = true,       /* CPUID shows both (arch/x86/emul/cpuid.c) */
+		.tsc_deadline = true,
 		.phys_addr_bits = (u8)cpuid(0x80000008).eax,
 		.ops = &lapic_ops,
 		.ctx = v,

@@ -30,7 +30,7 @@ static u64 vm_now_ns(void *ctx)
 	return tsc_to_ns(rdtsc() - vm->created_tsc);
 }
 
-static u64 host_unix_seconds(void *ctx)
+static u64 host_unix_seconds(void)
 {
 	static u64 boot_unix, boot_tsc;
 
@@ -40,6 +40,14 @@ static u64 host_unix_seconds(void *ctx)
 		boot_tsc = rdtsc();
 	}
 	return boot_unix + tsc_to_ns(rdtsc() - boot_tsc) / 1000000000;
+}
+
+/* The RTC starts from the VM's creation time, as kvmclock's wall clock does. */
+static u64 vm_created_unix(void *ctx)
+{
+	const struct vm *vm = ctx;
+
+	return vm->created_unix;
 }
 
 /* ISA line n: the PICs' IRQ n and the I/O APIC's pin n (pin 2 for IRQ 0). */
@@ -80,12 +88,13 @@ int vm_platform_init(struct vm *vm)
 				      .ctx = vm };
 	int err = 0;
 
+	vm->created_unix = host_unix_seconds();
 	vm->isa_irq = (struct irq_sink){ .set = isa_irq_set, .ctx = vm };
 	/* The PIC's output (ExtINT through LINT0) is not delivered: guests that
 	 * use the I/O APIC, as Linux does, mask the PICs. */
 	vm->pic = pic_create(NULL, NULL);
 	vm->pit = pit_create(vm_now_ns, vm, &vm->isa_irq);
-	vm->rtc = rtc_cmos_create(vm_now_ns, host_unix_seconds, vm, &vm->isa_irq);
+	vm->rtc = rtc_cmos_create(vm_now_ns, vm_created_unix, vm, &vm->isa_irq);
 	vm->pci = pci_host_create();
 	vm->acpi_pm = acpi_pm_create(&pm_ops, &vm->isa_irq);
 	if (!vm->pic || !vm->pit || !vm->rtc || !vm->pci || !vm->acpi_pm)

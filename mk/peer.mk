@@ -7,7 +7,7 @@
 #                     bench/peer/bench-peer.sh; ends with one line per exit kind:
 #                     peer <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>
 #
-# KVM runs inside QEMU's emulated machine (TCG, -cpu EPYC,+svm,+npt), never on
+# KVM runs inside QEMU's emulated machine (TCG, -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh)), never on
 # the build machine's /dev/kvm. Not part of make test.
 
 PEER_OUT := $(BUILD)/peer

@@ -6,12 +6,15 @@
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
-#   make bench   the exit benchmark under QEMU -icount (bench/README.md).
+#   make bench   the exit benchmark under QEMU -icount and Bochs, then the
+#                Linux-boot benchmark (bench/README.md).
+#   make bench-linux  Linux boot to the shell, native and as a utsuwa guest.
 #
 # Everything runs under QEMU TCG with AMD-V emulated, never KVM.
 
 QEMU ?= qemu-system-x86_64
-QEMU_SVM := -accel tcg -cpu EPYC,+svm,+npt -m 1G -no-reboot
+QEMU_SVM_CPU := $(shell . ./scripts/qemu-svm-cpu.sh && echo $$QEMU_SVM_CPU)
+QEMU_SVM := -accel tcg -cpu $(QEMU_SVM_CPU) -m 1G -no-reboot
 
 # The default VM: Debian's kernel with a busybox shell on the console
 # (docs/linux-guest.md); make run-tests shows the test guests instead.
@@ -29,7 +32,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: run run-tests test bench
+.PHONY: run run-tests test bench bench-linux
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) | $(SETUP)
 	@echo "run: QEMU with 4 CPUs; Ctrl-A X quits"
 	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
@@ -65,7 +68,12 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	echo "$$((up + gp + vp)) passed, $$((uf + gf + vf)) failed"; \
 	[ $$((uf + gf + vf)) -eq 0 ]
 
-# Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md).
-bench: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
+# Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
+# then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.
+bench: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin linux-guest | $(SETUP)
 	@sh bench/run.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
 	@bash tests/bochs/bench-vmx.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
+	@bash bench/linux-boot.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)
+
+bench-linux: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
+	@bash bench/linux-boot.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)

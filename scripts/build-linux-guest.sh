@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the Linux guest image (docs/linux-guest.md):
 #   build/linux/vmlinuz    Debian 12's stock kernel, from linux-image-amd64
-#   build/linux/initrd.gz  a gzip'd newc cpio: busybox-static, /init, /bin/utsuwa-check
+#   build/linux/initrd.gz  a gzip'd newc cpio: busybox-static, /init, /bin/utsuwa-check,
+#                          /bin/utsuwa-tsc (tools/guest-tsc/guest-tsc.c, for bench/linux-boot.sh)
 # Both are taken from Debian's archive with apt-get download and unpacked with
 # dpkg-deb -x; nothing is installed and nothing else is downloaded. Each output
 # is rebuilt only when it is missing (delete it, or build/linux, to rebuild).
@@ -14,8 +15,8 @@ out=${1:-build/linux}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# The initramfs is rebuilt when this script changes (it holds /init).
-sum=$(sha256sum "$0" | cut -d' ' -f1)
+# The initramfs is rebuilt when this script (it holds /init) or utsuwa-tsc changes.
+sum=$(cat "$0" tools/guest-tsc/guest-tsc.c | sha256sum | cut -d' ' -f1)
 [ "$(cat "$out/initrd.sum" 2>/dev/null)" = "$sum" ] || rm -f "$out/initrd.gz"
 [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && exit 0
 
@@ -89,6 +90,14 @@ hostname utsuwa-guest
 echo
 echo "utsuwa-guest: Linux $(uname -r), $(nproc) CPU(s), $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
 echo "utsuwa-guest: busybox shell on the console; utsuwa-check prints the test facts"
+# The boot benchmark (bench/linux-boot.sh) boots with utsuwa.bench: the TSC
+# here, where the shell would start, is the boot's length, and the second
+# figure of /proc/uptime the part of it the CPU idled; then power off.
+if grep -qw utsuwa.bench /proc/cmdline; then
+	/bin/utsuwa-tsc "utsuwa-bench: shell-ready"
+	echo "utsuwa-bench: uptime $(cat /proc/uptime)"
+	poweroff -f
+fi
 # The guest tests boot with utsuwa.check on the command line: print the
 # facts, then power off (ACPI S5), which ends the VM.
 if grep -qw utsuwa.check /proc/cmdline; then
@@ -124,12 +133,16 @@ sleep 1
 t2=$(date +%s)
 echo "utsuwa-check: date=$t1 $t2"
 [ "$t2" -gt "$t1" ] && echo "utsuwa-check: clock_advances=yes" || echo "utsuwa-check: clock_advances=no"
-hits=$(dmesg | grep -E 'calibration|BUG|WARNING|Call Trace')
+hits=$(dmesg | grep -E 'calibration|BUG|WARNING|Call Trace|unchecked MSR access')
 echo "utsuwa-check: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
 [ -n "$hits" ] && printf '%s\n' "$hits" | sed 's/^/utsuwa-check: dmesg: /'
 echo "utsuwa-check: done"
 EOF
 	chmod 755 "$root/bin/utsuwa-check"
+
+	# Reads the TSC (no C library: the compiler alone builds it).
+	${CC:-gcc} -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -O2 \
+		-Wall -Werror -o "$root/bin/utsuwa-tsc" tools/guest-tsc/guest-tsc.c
 
 	# Same inputs, same bytes: fixed times, numeric owners, sorted names.
 	find "$root" -exec touch -h -d @0 {} +

@@ -9,13 +9,14 @@
 #   tools/exit-profile.sh            histogram of round-trip lengths, to pick one
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/qemu-svm-cpu.sh"
 tmp=${TMPDIR:-/tmp}/exit-profile
 mkdir -p "$tmp"
 cp "$root/build/utsuwa.elf" "$tmp/hv.elf"
 cp "$root/build/guests/bench.bin" "$tmp/bench.bin"
 if [ ! -s "$tmp/trace.log" ] || [ "$tmp/hv.elf" -nt "$tmp/trace.log" ]; then
 	rm -f "$tmp/trace.log"
-	timeout 600 qemu-system-x86_64 -singlestep -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp 1 \
+	timeout 600 qemu-system-x86_64 -singlestep -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 1 \
 		-icount shift=0,sleep=off -display none -monitor none -serial "file:$tmp/serial.log" \
 		-no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$tmp/hv.elf" \
 		-append "exit=qemu vm=bench,image=bench.bin,mode=long,mem=16M,cpus=1,expect=0" \

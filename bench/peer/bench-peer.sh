@@ -1,7 +1,7 @@
 #!/bin/sh
 # make bench-peer (bench/README.md, "Side by side with KVM"): the exit
 # benchmark under utsuwa (bench/run.sh) and under KVM in an L1 Linux
-# (bench/peer/run.sh), both in QEMU TCG with -cpu EPYC,+svm,+npt, one CPU and
+# (bench/peer/run.sh), both in QEMU TCG with -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh), one CPU and
 # -icount shift=0,sleep=off, run side by side; then per exit kind
 #
 #   peer <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the L1 system for `make bench-peer` (bench/README.md, "Side by side
-# with KVM"): a Linux that QEMU TCG boots with -cpu EPYC,+svm,+npt, in which
+# with KVM"): a Linux that QEMU TCG boots with -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh), in which
 # KVM (kvm_amd on QEMU's emulated AMD-V) runs the exit benchmark guest through
 # tools/kvm-runner.
 #

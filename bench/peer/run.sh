@@ -1,7 +1,7 @@
 #!/bin/sh
 # The exit benchmark under KVM (bench/README.md, "Side by side with KVM"):
 # boots the L1 Linux of bench/peer/build-l1.sh in QEMU TCG with AMD-V emulated
-# (-cpu EPYC,+svm,+npt), one CPU, -icount shift=0,sleep=off, as bench/run.sh
+# (scripts/qemu-svm-cpu.sh), one CPU, -icount shift=0,sleep=off, as bench/run.sh
 # boots utsuwa; its /init runs the bench guest under KVM with kvm-runner.
 # Prints the guest's lines,   exit <kind> kvm min=<N> median=<N>
 # and the L1's own ("peer-l1: ..."). The whole serial log: build/peer/l1.log.
@@ -14,13 +14,14 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/peer}
 qemu=${QEMU:-qemu-system-x86_64}
+. "$root/scripts/qemu-svm-cpu.sh"
 log=$out/l1.log
 for f in "$out/vmlinuz" "$out/initramfs.cpio.gz"; do
 	[ -f "$f" ] || { echo "bench-peer: missing $f (bench/peer/build-l1.sh first)" >&2; exit 2; }
 done
 rm -f "$log"
 # Never -accel kvm: KVM runs inside this emulated machine, not on the build machine.
-timeout -k 10 "${PEER_TIMEOUT:-900}" "$qemu" -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp 1 \
+timeout -k 10 "${PEER_TIMEOUT:-900}" "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 1 \
 	-icount shift=0,sleep=off -display none -monitor none -serial "file:$log" -no-reboot \
 	-kernel "$out/vmlinuz" -initrd "$out/initramfs.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 ${PEER_APPEND:-} peer.runner=\"${PEER_RUNNER_OPTS:-}\"" \

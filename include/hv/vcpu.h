@@ -39,6 +39,8 @@ struct vcpu_msrs {
 	u64 mtrr_var[16]; /* base/mask pairs 0x200-0x20f */
 	u64 mtrr_fixed[11];
 	u64 tsc_aux;
+	u64 kvm_system_time; /* kvmclock MSRs (devices/pvclock.h), as last written */
+	u64 kvm_wall_clock;
 };
 
 struct vm;

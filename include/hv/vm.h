@@ -56,7 +56,8 @@ struct vm {
 	struct pci_host *pci;
 	struct acpi_pm *acpi_pm;
 	const struct cpuid_policy *cpuid;
-	u64 created_tsc;
+	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
+	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
 
 	spinlock_t console_lock; /* guards the console line */
 	char console_line[160];

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Runs the guest test matrix (tests/guests/matrix.cfg) under QEMU TCG with
-# AMD-V emulated (-cpu EPYC,+svm,+npt; never KVM), each case with a timeout.
+# AMD-V emulated (-cpu qemu64,+svm,+npt: scripts/qemu-svm-cpu.sh; never KVM), each case with a timeout.
 #
 #   run-matrix.sh [-j JOBS] [-f MATRIX] [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR] [CASE...]
 #
@@ -19,6 +19,7 @@ guest_dir=$root/build/guests
 log_dir=$root/build/guests/logs
 jobs=${GUEST_JOBS:-2}
 qemu=${QEMU:-qemu-system-x86_64}
+. "$root/scripts/qemu-svm-cpu.sh"
 
 usage() { sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 while getopts j:f:k:g:o:h opt; do
@@ -129,7 +130,7 @@ run_case() {
 		return
 	fi
 	start=$(date +%s)
-	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu EPYC,+svm,+npt -m 1G -smp "$smp" \
+	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp "$smp" \
 		-display none -monitor none -serial "file:$log" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
@@ -176,7 +177,7 @@ report() {
 		return
 	fi
 	failed=$((failed + 1))
-	# QEMU's own messages, less its warnings about EPYC features TCG lacks.
+	# QEMU's own messages, less its warnings about CPU features TCG lacks.
 	if grep -qv "TCG doesn't support requested feature" "$log_dir/$name.qemu" 2>/dev/null; then
 		echo "---- $name: QEMU output ($log_dir/$name.qemu)"
 		grep -v "TCG doesn't support requested feature" "$log_dir/$name.qemu" | sed 's/^/  | /'

@@ -2,6 +2,8 @@
 #include "unit.h"
 #include "arch/x86/emul/cpuid.h"
 
+#include <string.h>
+
 static struct cpuid_leaf all_ones_host(u32 leaf, u32 subleaf)
 {
 	if (leaf == 0)
@@ -22,7 +24,7 @@ TEST(hides_virtualization_and_unvirtualized_features)
 	r = cpuid_policy_lookup(&p, 1, 1, 0);
 	CHECK_EQ(r.ecx & CPUID_1_ECX_VMX, 0);
 	CHECK_EQ(r.ecx & CPUID_1_ECX_MONITOR, 0);
-	CHECK_EQ(r.ecx & BIT(21), 0);          /* x2APIC */
+	CHECK_EQ(r.ecx & BIT(27), 0);          /* OSXSAVE */
 	CHECK_EQ(r.ecx & BIT(26), 0);          /* XSAVE */
 	CHECK(r.ecx & CPUID_1_ECX_HYPERVISOR);
 	CHECK(r.ecx & BIT(0));                 /* SSE3 kept */
@@ -56,6 +58,15 @@ TEST(hypervisor_leaves_and_limits)
 	CHECK_EQ(r.ecx, UTSUWA_SIG_ECX);
 	CHECK_EQ(r.edx, UTSUWA_SIG_EDX);
 	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0x40000010, 0).eax, 2000000);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0x40000010, 0).ebx, 2000000);
+	/* KVM's signature and only the clock among its features. */
+	r = cpuid_policy_lookup(&p, 0, 0x40000100, 0);
+	CHECK_EQ(r.eax, 0x40000101);
+	CHECK(!memcmp((char[]){ 'K', 'V', 'M', 'K', 'V', 'M', 'K', 'V', 'M', 0, 0, 0 },
+		      (u32[]){ r.ebx, r.ecx, r.edx }, 12));
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0x40000101, 0).eax, BIT(3) | BIT(24));
+	r = cpuid_policy_lookup(&p, 0, 0x40000102, 0);
+	CHECK_EQ(r.eax | r.ebx | r.ecx | r.edx, 0);
 	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0, 0).eax, 0xd);
 	CHECK_EQ(cpuid_policy_lookup(&p, 0, 0x80000000, 0).eax, 0x80000008);
 	r = cpuid_policy_lookup(&p, 0, 0x8000001f, 0); /* SEV: beyond the max */
@@ -68,9 +79,32 @@ TEST(hypervisor_leaves_and_limits)
 	CHECK_EQ(cpuid_policy_lookup(&p, 0, 1, 0).edx & BIT(28), 0); /* no HTT */
 }
 
+/* The virtual local APIC's x2APIC and TSC-deadline timer are shown even
+ * when the host has neither. */
+static struct cpuid_leaf bare_host(u32 leaf, u32 subleaf)
+{
+	(void)subleaf;
+	if (leaf == 0)
+		return (struct cpuid_leaf){ 1, 0x68747541, 0x444d4163, 0x69746e65 };
+	return (struct cpuid_leaf){ 0, 0, 0, 0 };
+}
+
+TEST(shows_the_virtual_apic_features)
+{
+	static struct cpuid_policy p;
+	struct cpuid_leaf r;
+
+	cpuid_policy_build(&p, bare_host, 1, 2000000);
+	r = cpuid_policy_lookup(&p, 0, 1, 0);
+	CHECK(r.ecx & CPUID_1_ECX_X2APIC);
+	CHECK(r.ecx & CPUID_1_ECX_TSC_DEADLINE);
+	CHECK(r.ecx & CPUID_1_ECX_HYPERVISOR);
+}
+
 int main(void)
 {
 	RUN(hides_virtualization_and_unvirtualized_features);
 	RUN(hypervisor_leaves_and_limits);
+	RUN(shows_the_virtual_apic_features);
 	return unit_done();
 }

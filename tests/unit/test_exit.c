@@ -13,6 +13,7 @@
 #include "hv/loader.h"
 #include "arch/x86/emul/cpuid.h"
 #include "asm/cpu.h"
+#include "devices/pvclock.h"
 
 /* ---- the fake back end and the rest of the hypervisor ---- */
 static struct guest_ctx fake_ctx;
@@ -61,6 +62,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e) { return ACT
 enum exit_action handle_mem(struct vcpu *v, struct vmexit *e) { return ACT_SKIP; }
 void sched_wake(struct vcpu *v) { (void)v; }
 void *kzalloc(size_t n) { return calloc(1, n); }
+u64 tsc_khz = 2000000;
 void kfree(void *p) { free(p); }
 
 /* ---- a VM in long mode, code at 0x100000 ---- */
@@ -157,6 +159,52 @@ TEST(unknown_msr_injects_gp_and_keeps_rip)
 	CHECK_EQ(vcpu.regs.rip, 0x100002);
 }
 
+/* WRMSR at 0x100000 (setup put it there). */
+static enum exit_action guest_wrmsr(u32 msr, u64 val)
+{
+	vcpu.regs.rip = 0x100000;
+	injected_vector = -1;
+	vcpu.regs.gpr[GPR_RCX] = msr;
+	vcpu.regs.gpr[GPR_RAX] = (u32)val;
+	vcpu.regs.gpr[GPR_RDX] = val >> 32;
+	return run_exit(VMEXIT_MSR_WRITE);
+}
+
+TEST(kvmclock_msrs_fill_guest_memory_or_fault)
+{
+	struct pvclock_vcpu_time_info t;
+	struct pvclock_wall_clock w;
+	static const u8 code[] = { 0x0f, 0x30 };
+
+	setup(code, sizeof(code));
+	/* The per-vCPU structure at 0x300000, enabled: filled for 2 GHz. */
+	CHECK_EQ(guest_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0x300001), ACT_SKIP);
+	memcpy(&t, ram + 0x300000, sizeof(t));
+	CHECK_EQ(t.version, 2);
+	CHECK_EQ(t.flags, PVCLOCK_TSC_STABLE_BIT);
+	CHECK_EQ(pvclock_read_ns(&t, 2000000000ULL), 1000000000ULL);
+	CHECK_EQ(vcpu.msrs.kvm_system_time, 0x300001);
+	/* Wall clock: the VM's creation time. */
+	vm.created_unix = 1795321414ULL;
+	CHECK_EQ(guest_wrmsr(MSR_KVM_WALL_CLOCK_NEW, 0x301000), ACT_SKIP);
+	memcpy(&w, ram + 0x301000, sizeof(w));
+	CHECK_EQ(w.sec, 1795321414u);
+	CHECK_EQ(w.version, 2);
+	/* Disabled: nothing written, the value kept. */
+	memset(ram + 0x300000, 0, sizeof(t));
+	CHECK_EQ(guest_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0x300000), ACT_SKIP);
+	CHECK_EQ(ram[0x300000], 0);
+	CHECK_EQ(vcpu.msrs.kvm_system_time, 0x300000);
+	/* Outside guest RAM, or misaligned: #GP, RIP kept. */
+	CHECK_EQ(guest_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (4 << 20) - 16 + 1), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(vcpu.regs.rip, 0x100000);
+	CHECK_EQ(guest_wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0x300003), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(guest_wrmsr(MSR_KVM_WALL_CLOCK_NEW, 0x40000000), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+}
+
 TEST(port_in_sizes_and_unclaimed_ports)
 {
 	static const u8 code[] = { 0xec };
@@ -218,6 +266,7 @@ int main(void)
 	RUN(cpuid_fills_registers_and_skips_by_decoding);
 	RUN(prefixed_instruction_is_decoded_not_guessed);
 	RUN(unknown_msr_injects_gp_and_keeps_rip);
+	RUN(kvmclock_msrs_fill_guest_memory_or_fault);
 	RUN(port_in_sizes_and_unclaimed_ports);
 	RUN(hlt_sleeps_wakes_or_stops);
 	RUN(bad_exits_stop_the_vm_or_fault_the_guest);

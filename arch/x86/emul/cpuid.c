@@ -1,4 +1,5 @@
 #include "arch/x86/emul/cpuid.h"
+#include "devices/pvclock.h"
 #include "lib/string.h"
 
 /*
@@ -6,12 +7,13 @@
  * does not virtualize it (yet), or because it would leak the host.
  * Leaf 1 (SDM vol. 2A, CPUID, tables 3-10/3-11):
  *   ECX: DTES64 2, MONITOR 3, DS-CPL 4, VMX 5, SMX 6, EST 7, TM2 8, FMA 12,
- *        PDCM 15, x2APIC 21, TSC-deadline 24, XSAVE 26, OSXSAVE 27, AVX 28,
- *        F16C 29 (the last four: no XSAVE state switching yet)
+ *        PDCM 15, XSAVE 26, OSXSAVE 27, AVX 28, F16C 29 (the last four: no
+ *        XSAVE state switching yet). x2APIC 21 and TSC-deadline 24 are the
+ *        virtual local APIC's (devices/vlapic.h): shown whatever the host has.
  *   EDX: MCE 7, MCA 14, DS 21, ACPI 22, TM 29, PBE 31
  */
 #define HIDE_1_ECX (BIT(2) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(8) | BIT(12) | \
-		    BIT(15) | BIT(21) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29))
+		    BIT(15) | BIT(26) | BIT(27) | BIT(28) | BIT(29))
 #define HIDE_1_EDX (BIT(7) | BIT(14) | BIT(21) | BIT(22) | BIT(29) | BIT(31))
 /* Leaf 7.0 EBX: TSC_ADJUST 1 (its MSR is not emulated), SGX 2, HLE 4, AVX2 5, RTM 11, RDT-M 12, MPX 14, RDT-A 15,
  * AVX-512 16,17,21,26,27,28,30,31, PT 25. ECX: AVX512_VBMI 1, PKU 3, OSPKE 4,
@@ -64,7 +66,8 @@ void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcp
 	p->basic[0].eax = p->max_basic;
 
 	r = p->basic[1];
-	r.ecx = (r.ecx & ~(u32)HIDE_1_ECX) | CPUID_1_ECX_HYPERVISOR;
+	r.ecx = (r.ecx & ~(u32)HIDE_1_ECX) | CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
+		CPUID_1_ECX_TSC_DEADLINE;
 	r.edx &= ~(u32)HIDE_1_EDX;
 	/* EBX[23:16]: logical processors in the package; EDX bit 28 (HTT)
 	 * says that field is valid. The APIC ID (EBX[31:24]) is per vCPU. */
@@ -112,11 +115,18 @@ void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcp
 	p->ext[8].ecx = (nr_vcpus - 1) & 0xff;
 	p->ext[8].edx = 0;
 
-	/* The hypervisor leaves: vendor signature, and the TSC frequency in
-	 * kHz in 0x40000010 EAX (the VMware/KVM convention Linux reads). */
+	/* The hypervisor leaves: vendor signature, and the timing leaf
+	 * 0x40000010 of the VMware convention: TSC and APIC timer (bus)
+	 * frequencies in kHz; the vLAPIC timer counts at the TSC rate. */
 	p->hv[0] = (struct cpuid_leaf){ CPUID_HV_BASE + CPUID_HV_LEAVES - 1, UTSUWA_SIG_EBX,
 					UTSUWA_SIG_ECX, UTSUWA_SIG_EDX };
 	p->hv[0x10].eax = tsc_khz;
+	p->hv[0x10].ebx = tsc_khz;
+	/* KVM's leaves, offering kvmclock and nothing else: Linux takes the TSC
+	 * frequency from it on any vendor (devices/pvclock.h). */
+	p->kvm[0] = (struct cpuid_leaf){ CPUID_KVM_BASE + CPUID_KVM_LEAVES - 1, KVM_SIG_EBX,
+					 KVM_SIG_ECX, KVM_SIG_EDX };
+	p->kvm[1].eax = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
 }
 
 struct cpuid_leaf cpuid_policy_lookup_sub(const struct cpuid_policy *p, u32 leaf, u32 subleaf)

@@ -15,6 +15,8 @@ struct cpuid_leaf {
 #define CPUID_DIRECT 0x20      /* leaves 0..0x1f, 0x80000000..0x8000001f indexed directly */
 #define CPUID_HV_BASE 0x40000000
 #define CPUID_HV_LEAVES 0x11    /* 0x40000000..0x40000010 */
+#define CPUID_KVM_BASE 0x40000100 /* KVM's leaves, for kvmclock (devices/pvclock.h) */
+#define CPUID_KVM_LEAVES 2
 #define CPUID_MAX_SUBLEAVES 64
 
 struct cpuid_subleaf {
@@ -27,6 +29,7 @@ struct cpuid_policy {
 	struct cpuid_leaf basic[CPUID_DIRECT];
 	struct cpuid_leaf ext[CPUID_DIRECT];
 	struct cpuid_leaf hv[CPUID_HV_LEAVES];
+	struct cpuid_leaf kvm[CPUID_KVM_LEAVES];
 	/* Leaves whose answer depends on ECX (4, 7, 0xb, 0xd, ...). */
 	struct cpuid_subleaf sub[CPUID_MAX_SUBLEAVES];
 	unsigned nr_sub;
@@ -57,13 +60,17 @@ static inline struct cpuid_leaf cpuid_policy_lookup(const struct cpuid_policy *p
 		r = p->ext[leaf - 0x80000000u];
 	} else if (leaf - CPUID_HV_BASE < CPUID_HV_LEAVES) {
 		r = p->hv[leaf - CPUID_HV_BASE];
+	} else if (leaf - CPUID_KVM_BASE < CPUID_KVM_LEAVES) {
+		r = p->kvm[leaf - CPUID_KVM_BASE];
 	}
 	return r;
 }
 
-/* Bits hidden from guests (named as in the SDM/APM CPUID tables). */
+/* Bits the policy sets or hides (named as in the SDM/APM CPUID tables). */
 #define CPUID_1_ECX_MONITOR BIT(3)
 #define CPUID_1_ECX_VMX BIT(5)
+#define CPUID_1_ECX_X2APIC BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
 #define CPUID_1_ECX_HYPERVISOR BIT(31)
 #define CPUID_8000_0001_ECX_SVM BIT(2)
 

@@ -4,7 +4,9 @@
 #include "hv/vm.h"
 #include "asm/cpu.h"
 #include "lib/string.h"
+#include "devices/pvclock.h"
 #include "devices/vlapic.h"
+#include "hv/platform.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_PLATFORM_ID 0x17
@@ -21,6 +23,9 @@
 #define MSR_AMD_HWCR 0xc0010015
 #define MSR_AMD_SYSCFG 0xc0010010 /* APM vol. 2, 3.2.1: memory-type and SME controls */
 #define MSR_AMD_NB_CFG 0xc001001f /* northbridge configuration (BKDG) */
+/* Interrupt Pending Message (family 0Fh-10h BKDG): Linux reads it on CPUs
+ * with AMD erratum 400 to see whether C1E is on. 0: it is not. */
+#define MSR_AMD_INT_PENDING_MSG 0xc0010055
 
 #define MSR_IA32_TSC_DEADLINE 0x6e0
 
@@ -51,6 +56,35 @@ static int mtrr_fixed_index(u32 msr)
 	return -1;
 }
 
+/*
+ * kvmclock (devices/pvclock.h): the guest names a guest-physical address and
+ * the hypervisor writes the clock's parameters there, once: they hold for the
+ * VM's life. An address whose structure is not wholly in guest RAM is a #GP
+ * (KVM would silently not update it; a fault says what went wrong).
+ */
+static int kvmclock_write(struct vcpu *v, u32 msr, u64 val)
+{
+	if (msr == MSR_KVM_SYSTEM_TIME_NEW) {
+		struct pvclock_vcpu_time_info *t;
+
+		if (val & KVM_SYSTEM_TIME_ENABLE) {
+			t = vm_gpa_to_hva(v->vm, val & ~(u64)KVM_SYSTEM_TIME_ENABLE, sizeof(*t));
+			if (!t || (val & 2))
+				return -EPERM; /* outside RAM, or not 4-byte aligned */
+			pvclock_fill_time(t, tsc_khz);
+		}
+		v->msrs.kvm_system_time = val;
+		return 0;
+	}
+	struct pvclock_wall_clock *w = vm_gpa_to_hva(v->vm, val, sizeof(*w));
+
+	if (!w || (val & 3))
+		return -EPERM;
+	pvclock_fill_wall(w, v->vm->created_unix);
+	v->msrs.kvm_wall_clock = val;
+	return 0;
+}
+
 void msr_vcpu_reset(struct vcpu *v)
 {
 	memset(&v->msrs, 0, sizeof(v->msrs));
@@ -78,6 +112,7 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_AMD_HWCR:
 	case MSR_AMD_SYSCFG: /* no SME, no fixed-MTRR DRAM modifiers */
 	case MSR_AMD_NB_CFG:
+	case MSR_AMD_INT_PENDING_MSG:
 		*val = 0;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
@@ -91,6 +126,12 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 		return 0;
 	case MSR_TSC_AUX:
 		*val = v->msrs.tsc_aux;
+		return 0;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+		*val = v->msrs.kvm_system_time;
+		return 0;
+	case MSR_KVM_WALL_CLOCK_NEW:
+		*val = v->msrs.kvm_wall_clock;
 		return 0;
 	}
 	if (msr >= MSR_MTRR_PHYS_FIRST && msr <= MSR_MTRR_PHYS_LAST) {
@@ -140,6 +181,9 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 			return -EPERM;
 		v->msrs.tsc_aux = val;
 		return 0;
+	case MSR_KVM_SYSTEM_TIME_NEW:
+	case MSR_KVM_WALL_CLOCK_NEW:
+		return kvmclock_write(v, msr, val);
 	}
 	if (vlapic_is_x2apic_msr(msr)) {
 		v->irq_work = true; /* TPR, EOI, ... */
