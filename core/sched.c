@@ -88,12 +88,44 @@ bool sched_others_waiting(struct percpu *cpu)
 	return false;
 }
 
-void sched_block(struct vcpu *v)
+/*
+ * v has just stopped (sched_lock held). Is it the last vCPU of a VM being
+ * reset to do so? Then the reset is this CPU's job, and only this one's:
+ * once every vCPU is stopped, none runs the VM's code or touches its
+ * devices while it is rebuilt.
+ */
+static bool stop_locked(struct vcpu *v)
 {
+	struct vm *vm = v->vm;
+
+	v->state = VCPU_STOPPED;
+	if (vm->state != VM_RESETTING || vm->reset_claimed)
+		return false;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->state != VCPU_STOPPED)
+			return false;
+	vm->reset_claimed = true;
+	return true;
+}
+
+bool sched_stop(struct vcpu *v)
+{
+	bool last;
+
+	spin_lock(&sched_lock);
+	last = stop_locked(v);
+	spin_unlock(&sched_lock);
+	return last;
+}
+
+bool sched_block(struct vcpu *v)
+{
+	bool last = false;
+
 	spin_lock(&sched_lock);
 	/* An interrupt raised since the vCPU decided to halt keeps it running. */
 	if (v->vm->state != VM_RUNNING)
-		v->state = VCPU_STOPPED;
+		last = stop_locked(v);
 	else if (v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))
 		enqueue_locked(v);
 	else if (!v->halted_if0 && !v->wait_sipi && vcpu_irq_deliverable(v))
@@ -101,6 +133,7 @@ void sched_block(struct vcpu *v)
 	else
 		v->state = VCPU_BLOCKED;
 	spin_unlock(&sched_lock);
+	return last;
 }
 
 void sched_wake(struct vcpu *v)

@@ -72,7 +72,8 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			end = END_STOPPED;
 			break;
 		}
-		if (unlikely(v->init_pending || v->wait_sipi) && !vcpu_startup(v)) {
+		if (unlikely(v->init_pending || v->wait_sipi || v->reset_pending) &&
+		    !vcpu_startup(v)) {
 			end = END_BLOCK;
 			break;
 		}
@@ -113,12 +114,10 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		vendor->vcpu_put(v);
 	fxsave(v->fpu.fxsave);
 	cpu->current = NULL;
-	if (end == END_BLOCK)
-		sched_block(v);
-	else if (end == END_REQUEUE)
+	if (end == END_REQUEUE)
 		sched_enqueue(v);
-	else
-		v->state = VCPU_STOPPED;
+	else if (end == END_BLOCK ? sched_block(v) : sched_stop(v))
+		vm_reset(vm); /* the last of a resetting VM's vCPUs to stop */
 }
 
 __noreturn void sched_cpu_loop(void)

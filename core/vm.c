@@ -42,7 +42,7 @@ static void uart_out(void *ctx, const char *s, size_t n)
 }
 
 /* x87 and SSE state at reset (SDM vol. 1, 10.5.1 and vol. 3, table 10-1). */
-static void fpu_reset(struct fpu_state *f)
+void fpu_reset(struct fpu_state *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->fxsave[0] = 0x7f; /* FCW = 0x037f */
@@ -52,15 +52,16 @@ static void fpu_reset(struct fpu_state *f)
 
 static int add_devices(struct vm *vm)
 {
-	struct testdev *td = testdev_create();
 	int err;
 
+	vm->testdev = testdev_create();
 	vm->uart = uart8250_create(uart_out, vm);
-	if (!vm->uart || !td)
+	if (!vm->uart || !vm->testdev)
 		return -ENOMEM;
 	err = bus_register(&vm->pio, 0x3f8, 8, "uart", &uart8250_ops, vm->uart);
 	if (!err)
-		err = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, PAGE_SIZE, "testdev", &testdev_ops, td);
+		err = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, PAGE_SIZE, "testdev", &testdev_ops,
+				   vm->testdev);
 	return err;
 }
 
@@ -102,23 +103,50 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 }
 
 /*
+ * Puts the VM's image in its memory and sets vm->start_ctx (and, for Linux,
+ * vm->start_regs0): at creation and again at every reset. 0, or -EINVAL
+ * with a message naming the VM.
+ */
+int vm_load_image(struct vm *vm)
+{
+	const struct vm_config *cfg = &vm->cfg;
+	const struct boot_module *mod = bootinfo_find_module(vm->bi, cfg->image);
+	const char *why = "";
+
+	if (!mod) {
+		kprintf("utsuwa: vm '%s': image '%s': no boot module of that name\n", cfg->name,
+			cfg->image);
+		return -EINVAL;
+	}
+	vm->linux_boot = linux_is_bzimage((const void *)(uintptr_t)mod->start,
+					  mod->end - mod->start);
+	if (vm->linux_boot)
+		return vm_load_linux(vm, vm->bi, mod, &vm->start_ctx, &vm->start_regs0) ? -EINVAL : 0;
+	if (load_raw(vm, (const void *)(uintptr_t)mod->start, mod->end - mod->start,
+		     loader_load_address(cfg), &why)) {
+		kprintf("utsuwa: vm '%s': image '%s': %s\n", cfg->name, cfg->image, why);
+		return -EINVAL;
+	}
+	if (start_state_build(vm, cfg->mode, &vm->start_ctx)) {
+		kprintf("utsuwa: vm '%s': no room for the start state in its memory\n", cfg->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Builds the VM of cfg and queues its vCPUs. On failure prints a message
  * naming the VM and returns NULL; what was allocated stays allocated (a
  * failed VM is rare and the machine is not short of pages for it).
  */
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity)
 {
-	const struct boot_module *mod = bootinfo_find_module(bi, cfg->image);
 	struct cpuid_policy *policy;
-	struct guest_ctx ctx;
-	struct vcpu_regs regs0;
-	bool is_linux;
-	const char *why = "";
 	struct vm *vm;
 	u64 hpa;
 	int err;
 
-	if (!mod) {
+	if (!bootinfo_find_module(bi, cfg->image)) {
 		kprintf("utsuwa: vm '%s': image '%s': no boot module of that name\n", cfg->name,
 			cfg->image);
 		return NULL;
@@ -133,6 +161,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	}
 	strlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->cfg = *cfg;
+	vm->bi = bi;
 	vm->id = nr_vms;
 	vm->mem[0] = (struct vm_mem_region){ .gpa = 0, .size = cfg->mem, .hpa = hpa };
 	vm->nr_mem = 1;
@@ -140,21 +169,9 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 
-	is_linux = linux_is_bzimage((const void *)(uintptr_t)mod->start, mod->end - mod->start);
-	if (is_linux) {
-		if (vm_load_linux(vm, bi, mod, &ctx, &regs0))
-			return NULL;
-	} else {
-		err = load_raw(vm, (const void *)(uintptr_t)mod->start, mod->end - mod->start,
-			       loader_load_address(cfg), &why);
-		if (err) {
-			kprintf("utsuwa: vm '%s': image '%s': %s\n", cfg->name, cfg->image, why);
-			return NULL;
-		}
-	}
-	err = is_linux ? 0 : start_state_build(vm, cfg->mode, &ctx);
-	if (!err)
-		err = add_devices(vm);
+	if (vm_load_image(vm))
+		return NULL;
+	err = add_devices(vm);
 	if (!err)
 		err = vm_apic_init(vm);
 	if (!err)
@@ -162,7 +179,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)
-		err = create_vcpus(vm, affinity, &ctx, is_linux ? &regs0 : NULL);
+		err = create_vcpus(vm, affinity, &vm->start_ctx,
+				   vm->linux_boot ? &vm->start_regs0 : NULL);
 	if (err) {
 		kprintf("utsuwa: vm '%s': cannot be set up (error %d)\n", cfg->name, err);
 		return NULL;

@@ -80,6 +80,24 @@ bool vcpu_startup(struct vcpu *v)
 	struct guest_ctx ctx;
 	int vector;
 
+	if (v->reset_pending) {
+		/* The VM was reset (core/vm_reset.c): Linux's vCPU 0, or every
+		 * vCPU of a raw image, starts where the loader said; Linux's
+		 * others wait for the guest's SIPI. Here, after vcpu_load, the
+		 * back end may rewrite the vCPU's state and drop its TLB. */
+		v->reset_pending = false;
+		if (v->vm->linux_boot && v->id != 0) {
+			v->wait_sipi = true;
+			return false;
+		}
+		if (v->vm->linux_boot)
+			v->regs = v->vm->start_regs0;
+		else
+			start_regs(&v->vm->cfg, v->id, &v->regs);
+		vendor->set_ctx(v, &v->vm->start_ctx);
+		vendor->flush_guest_tlb(v);
+		return true;
+	}
 	if (v->init_pending) {
 		v->init_pending = false;
 		v->wait_sipi = true;

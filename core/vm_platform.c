@@ -15,6 +15,7 @@
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
+#include "devices/testdev.h"
 #include "devices/uart8250.h"
 #include "devices/vioapic.h"
 #include "drivers/cmos_clock.h"
@@ -72,14 +73,10 @@ static void power_off(void *ctx)
 	vm_end(vm, VM_ENDED, 0);
 }
 
+/* The reset register (ACPI FADT RESET_REG, port 0xCF9): reboot this VM. */
 static void reset(void *ctx)
 {
-	struct vm *vm = ctx;
-
-	/* A reboot would rebuild the VM from its image; not yet. */
-	kprintf("utsuwa: vm %s: reset requested; restarting a VM is not supported yet, it "
-		"ends\n", vm->name);
-	vm_end(vm, VM_ENDED, 0);
+	vm_reset_request(ctx);
 }
 
 int vm_platform_init(struct vm *vm)
@@ -123,6 +120,18 @@ int vm_platform_init(struct vm *vm)
 				   ranges[i].ops, ranges[i].dev);
 	pci_host_set_cf9(vm->pci, &acpi_pm_rcr_ops, vm->acpi_pm);
 	return err;
+}
+
+void vm_platform_reset(struct vm *vm)
+{
+	uart8250_reset(vm->uart);
+	testdev_reset(vm->testdev);
+	pic_reset(vm->pic);
+	pit_reset(vm->pit);
+	rtc_cmos_reset(vm->rtc);
+	pci_host_reset(vm->pci);
+	acpi_pm_reset(vm->acpi_pm);
+	vioapic_reset(vm->ioapic);
 }
 
 /* From the scheduler tick: let the timers that are due raise their lines. */

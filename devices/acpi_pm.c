@@ -180,6 +180,15 @@ const struct io_ops acpi_pm_rcr_ops = {
 	.write = rcr_write,
 };
 
+/* The registers at power-on; SCI_EN is set, as the OS must find the machine
+ * in ACPI mode (there is no SMI_CMD to switch). */
+static void regs_init(struct acpi_pm *pm)
+{
+	pm->sts = pm->en = 0;
+	pm->cnt = ACPI_PM1_SCI_EN;
+	pm->rcr = 0;
+}
+
 struct acpi_pm *acpi_pm_create(const struct acpi_pm_ops *ops, const struct irq_sink *irq)
 {
 	struct acpi_pm *pm;
@@ -193,9 +202,22 @@ struct acpi_pm *acpi_pm_create(const struct acpi_pm_ops *ops, const struct irq_s
 	if (irq)
 		pm->irq = *irq;
 	pm->sci_irq = ACPI_SCI_IRQ;
-	pm->cnt = ACPI_PM1_SCI_EN;
+	regs_init(pm);
 	pm->base_ns = ops->now_ns(ops->ctx);
 	return pm;
+}
+
+void acpi_pm_reset(struct acpi_pm *pm)
+{
+	u64 now;
+
+	spin_lock(&pm->lock);
+	now = pm->ops.now_ns(pm->ops.ctx);
+	/* The timer runs on; a carry before the reset sets no TMR_STS after it. */
+	pm->tmr_checked = MAX(pm->tmr_checked, ticks_at(pm, now));
+	regs_init(pm);
+	set_sci(pm);
+	spin_unlock(&pm->lock);
 }
 
 void acpi_pm_destroy(struct acpi_pm *pm)

@@ -107,6 +107,11 @@ extern const struct io_ops acpi_pm_rcr_ops; /* one byte: port 0xcf9, via pci_hos
 /* NULL when out of memory or without ops->now_ns. ops and irq (may be NULL) are copied. */
 struct acpi_pm *acpi_pm_create(const struct acpi_pm_ops *ops, const struct irq_sink *irq);
 void acpi_pm_destroy(struct acpi_pm *pm);
+/* A reboot: PM1_STS, PM1_EN and the reset register cleared (there are no GPE
+ * blocks), PM1_CNT as created (SCI_EN set: no SMI_CMD to switch modes), the
+ * SCI lowered. The PM timer keeps counting from the same base, as the VM's
+ * clock it follows does not restart; ops and the irq sink are the owner's. */
+void acpi_pm_reset(struct acpi_pm *pm);
 
 /* Presses the power button (sets PWRBTN_STS). */
 void acpi_pm_power_button(struct acpi_pm *pm);

@@ -146,6 +146,20 @@ static int pci_host_read(void *dev, u64 offset, u8 size, u64 *val)
 	return 0;
 }
 
+/* Outside the lock: a reset request may reset (and lock) this host itself. */
+static void cf9_write(struct pci_host *host, u8 val)
+{
+	const struct io_ops *ops;
+	void *dev;
+
+	spin_lock(&host->lock);
+	ops = host->cf9_ops;
+	dev = host->cf9_dev;
+	spin_unlock(&host->lock);
+	if (ops && ops->write)
+		ops->write(dev, 0, 1, val);
+}
+
 static int pci_host_write(void *dev, u64 offset, u8 size, u64 val)
 {
 	struct pci_host *host = dev;
@@ -153,13 +167,14 @@ static int pci_host_write(void *dev, u64 offset, u8 size, u64 val)
 
 	if (offset >= PCI_HOST_NR_PORTS || size > 4)
 		return 0;
+	if (offset == PCI_HOST_CF9 && size == 1) {
+		cf9_write(host, (u8)val);
+		return 0;
+	}
 	spin_lock(&host->lock);
 	if (offset == PCI_HOST_CONFIG_ADDRESS && size == 4) {
 		host->address = (u32)val & PCI_ADDR_MASK;
 		host->address_ext = (val & ~PCI_ADDR_MASK & ~3u) != 0;
-	} else if (offset == PCI_HOST_CF9 && size == 1) {
-		if (host->cf9_ops && host->cf9_ops->write)
-			host->cf9_ops->write(host->cf9_dev, 0, 1, val & 0xff);
 	} else if (offset >= PCI_HOST_CONFIG_DATA) {
 		slot = selected(host);
 		if (slot && slot->ops->write)
@@ -205,6 +220,15 @@ struct pci_host *pci_host_create(void)
 void pci_host_destroy(struct pci_host *host)
 {
 	kfree(host);
+}
+
+void pci_host_reset(struct pci_host *host)
+{
+	spin_lock(&host->lock);
+	host->address = 0;
+	host->address_ext = false;
+	bridge_init(&host->bridge);
+	spin_unlock(&host->lock);
 }
 
 int pci_host_add(struct pci_host *host, u8 devfn, const struct pci_dev_ops *ops, void *dev)

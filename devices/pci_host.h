@@ -13,7 +13,8 @@
  * word accesses to 0xcf8-0xcfb go to the ISA bus. The one ISA register there
  * on a PC is the Reset Control Register at 0xcf9 (PIIX/ICH): byte accesses
  * to it are handed to the io_ops given with pci_host_set_cf9() (acpi_pm's
- * reset register); the other bytes read 0xff and ignore writes.
+ * reset register; writes are made without the host's lock, so a reset they
+ * request may reset the host); the other bytes read 0xff and ignore writes.
  *
  * Not implemented: the enhanced configuration mechanism (MMCONFIG) and AMD's
  * extended register numbers in CONFIG_ADDRESS bits 27-24 (such an address
@@ -145,6 +146,10 @@ extern const struct io_ops pci_host_ops; /* PCI_HOST_BASE, PCI_HOST_NR_PORTS */
 /* NULL when out of memory. The bridge is at devfn 0. */
 struct pci_host *pci_host_create(void);
 void pci_host_destroy(struct pci_host *host);
+/* A reboot (PCI RST#): CONFIG_ADDRESS 0 and the host bridge's configuration
+ * registers as created. The registered devices and the port 0xcf9 hookup are
+ * the owner's wiring and stay; each device resets its own space, if at all. */
+void pci_host_reset(struct pci_host *host);
 
 /* Registers a device at devfn on bus 0: -EEXIST when taken, -ENOSPC when
  * full, -EINVAL without a read op. A multi-function device needs function 0

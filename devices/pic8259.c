@@ -9,6 +9,7 @@
 #include "devices/pic8259.h"
 
 #include "hv/mm.h"
+#include "lib/string.h"
 
 #define MASTER 0
 #define SLAVE 1
@@ -303,6 +304,29 @@ const struct io_ops pic_elcr_ops = {
 	.write = elcr_write,
 };
 
+/* One chip as a PC BIOS leaves it. The input lines are wires the devices
+ * drive, not the chip's state: they are kept, and a level line still high
+ * asks again through the ELCR. */
+static void chip_init(struct pic8259_chip *s, u8 vector_base, u8 elcr_mask, u8 elcr)
+{
+	u8 lines = s->lines;
+
+	memset(s, 0, sizeof(*s));
+	s->lines = lines;
+	s->vector_base = vector_base;
+	s->elcr_mask = elcr_mask;
+	set_elcr(s, elcr);
+}
+
+static void pics_init(struct pic8259 *p)
+{
+	chip_init(&p->chip[MASTER], 0x08, PIC_ELCR_MASK_MASTER, (u8)PIC_ELCR_DEFAULT);
+	chip_init(&p->chip[SLAVE], 0x70, PIC_ELCR_MASK_SLAVE, (u8)(PIC_ELCR_DEFAULT >> 8));
+	/* The cascade line is the slave's output, reset with it: update() sees
+	 * a rise if the slave asks again. */
+	p->chip[MASTER].lines &= (u8)~(1u << PIC_CASCADE_IRQ);
+}
+
 struct pic8259 *pic_create(void (*int_changed)(void *ctx, bool level), void *ctx)
 {
 	struct pic8259 *p = kzalloc(sizeof(*p));
@@ -311,13 +335,16 @@ struct pic8259 *pic_create(void (*int_changed)(void *ctx, bool level), void *ctx
 		return NULL;
 	p->int_changed = int_changed;
 	p->int_ctx = ctx;
-	p->chip[MASTER].vector_base = 0x08;
-	p->chip[SLAVE].vector_base = 0x70;
-	p->chip[MASTER].elcr_mask = PIC_ELCR_MASK_MASTER;
-	p->chip[SLAVE].elcr_mask = PIC_ELCR_MASK_SLAVE;
-	set_elcr(&p->chip[MASTER], (u8)PIC_ELCR_DEFAULT);
-	set_elcr(&p->chip[SLAVE], (u8)(PIC_ELCR_DEFAULT >> 8));
+	pics_init(p);
 	return p;
+}
+
+void pic_reset(struct pic8259 *pics)
+{
+	spin_lock(&pics->lock);
+	pics_init(pics);
+	update(pics); /* a high INT falls, through int_changed */
+	spin_unlock(&pics->lock);
 }
 
 void pic_destroy(struct pic8259 *pics)

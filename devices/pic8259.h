@@ -97,6 +97,11 @@ extern const struct io_ops pic_elcr_ops;   /* PIC_ELCR_BASE, PIC_ELCR_NR_PORTS *
  * them), nothing masked, ELCR PIC_ELCR_DEFAULT. */
 struct pic8259 *pic_create(void (*int_changed)(void *ctx, bool level), void *ctx);
 void pic_destroy(struct pic8259 *pics);
+/* A reboot: both chips back to pic_create's state (the 8259A has no reset
+ * pin; only ICW1 initialises it, so this is what the missing BIOS would
+ * leave), INT lowered through int_changed, which stays with int_ctx. The
+ * input line levels are kept: they belong to the devices driving them. */
+void pic_reset(struct pic8259 *pics);
 
 /* Sets ISA line irq (0-15; 2 is the cascade and is ignored) to level. */
 void pic_set_irq(struct pic8259 *pics, u32 irq, bool level);

@@ -18,6 +18,7 @@
 #include "devices/pit8254.h"
 
 #include "hv/mm.h"
+#include "lib/string.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 #define REFRESH_NS 15085 /* port 0x61 bit 4 period, as the PC's refresh timer */
@@ -463,6 +464,18 @@ const struct io_ops pit_port61_ops = {
 	.write = port61_write,
 };
 
+/* The counters unprogrammed and port 0x61 clear, as there is no BIOS. */
+static void counters_init(struct pit8254 *pit)
+{
+	memset(pit->c, 0, sizeof(pit->c));
+	for (unsigned i = 0; i < 3; i++) {
+		pit->c[i].rw = PIT_RW_WORD;
+		pit->c[i].gate = i != 2; /* counter 2's gate is port 0x61 bit 0, clear at reset */
+	}
+	pit->port61 = 0;
+	pit->irqs = 0;
+}
+
 struct pit8254 *pit_create(u64 (*now_ns)(void *ctx), void *clock_ctx, const struct irq_sink *irq)
 {
 	struct pit8254 *pit;
@@ -477,11 +490,17 @@ struct pit8254 *pit_create(u64 (*now_ns)(void *ctx), void *clock_ctx, const stru
 	if (irq)
 		pit->irq = *irq;
 	pit->irq_line = PIT_IRQ;
-	for (unsigned i = 0; i < 3; i++) {
-		pit->c[i].rw = PIT_RW_WORD;
-		pit->c[i].gate = i != 2; /* counter 2's gate is port 0x61 bit 0, clear at reset */
-	}
+	counters_init(pit);
 	return pit;
+}
+
+void pit_reset(struct pit8254 *pit)
+{
+	spin_lock(&pit->lock);
+	counters_init(pit);
+	if (pit->reprogrammed)
+		pit->reprogrammed(pit->reprogrammed_ctx); /* counter 0's event is gone */
+	spin_unlock(&pit->lock);
 }
 
 void pit_destroy(struct pit8254 *pit)

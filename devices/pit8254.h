@@ -120,6 +120,11 @@ extern const struct io_ops pit_port61_ops; /* PIT_PORT61, one port, same device 
  * guest writes a control word and a count. */
 struct pit8254 *pit_create(u64 (*now_ns)(void *ctx), void *clock_ctx, const struct irq_sink *irq);
 void pit_destroy(struct pit8254 *pit);
+/* A reboot: counters, port 0x61 and the edge count as created (the 8254 has
+ * no reset pin: undefined until programmed). The clock, the line and the
+ * reprogrammed callback (called: the event is gone) are the owner's and stay.
+ * Nothing to lower: an edge is a pulse that ends low. */
+void pit_reset(struct pit8254 *pit);
 void pit_set_reprogrammed(struct pit8254 *pit, void (*fn)(void *ctx), void *ctx);
 
 /* When counter 0's output next rises and an edge is due on the line: an

@@ -459,6 +459,26 @@ void rtc_cmos_destroy(struct rtc_cmos *rtc)
 	kfree(rtc);
 }
 
+/*
+ * The RESET pin (data sheet, "RESET"): PIE, AIE, UIE and SQWE clear in
+ * register B, IRQF, PF, AF and UF in register C, and IRQ goes high-impedance
+ * (the line falls). The clock, the calendar, the rest of B (SET, DM, 24/12)
+ * and the RAM are not affected: the PC's RTC runs on its battery.
+ */
+void rtc_cmos_reset(struct rtc_cmos *rtc)
+{
+	u64 now;
+
+	spin_lock(&rtc->lock);
+	now = now_of(rtc);
+	/* Flags for what happened before the reset are cleared, not set later. */
+	rtc->checked_ns = MAX(rtc->checked_ns, now);
+	rtc->ram[RTC_REG_B] &= (u8)~(RTC_B_PIE | RTC_B_AIE | RTC_B_UIE | RTC_B_SQWE);
+	rtc->flags = 0;
+	set_line(rtc);
+	spin_unlock(&rtc->lock);
+}
+
 void rtc_cmos_set_byte(struct rtc_cmos *rtc, u8 index, u8 val)
 {
 	if (index >= CMOS_SIZE || index <= RTC_REG_D || clock_reg(index))

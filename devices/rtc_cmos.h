@@ -128,6 +128,11 @@ extern const struct io_ops rtc_cmos_ops; /* RTC_BASE, RTC_NR_PORTS */
 struct rtc_cmos *rtc_cmos_create(u64 (*now_ns)(void *ctx), u64 (*unix_seconds)(void *ctx),
 				 void *clock_ctx, const struct irq_sink *irq);
 void rtc_cmos_destroy(struct rtc_cmos *rtc);
+/* A reboot, as the MC146818A's RESET pin: clears PIE, AIE, UIE, SQWE in B
+ * and register C's flags, lowers the line. The time of day runs on and the
+ * CMOS RAM (memory sizes included) is kept, battery-backed on a PC; now_ns,
+ * the irq sink and the index register stay too. */
+void rtc_cmos_reset(struct rtc_cmos *rtc);
 
 /* A CMOS RAM byte as firmware would leave it (index < 128, not a clock register). */
 void rtc_cmos_set_byte(struct rtc_cmos *rtc, u8 index, u8 val);

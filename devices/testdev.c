@@ -80,3 +80,12 @@ void testdev_destroy(struct testdev *dev)
 {
 	kfree(dev);
 }
+
+void testdev_reset(struct testdev *dev)
+{
+	spin_lock(&dev->lock);
+	dev->scratch32 = 0;
+	dev->scratch64 = 0;
+	dev->writes = 0;
+	spin_unlock(&dev->lock);
+}

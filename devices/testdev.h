@@ -42,5 +42,8 @@ extern const struct io_ops testdev_ops;
 /* NULL when out of memory. */
 struct testdev *testdev_create(void);
 void testdev_destroy(struct testdev *dev);
+/* A reboot: the scratch registers and the write count back to 0, as created;
+ * a guest test after a reboot sees a fresh device. */
+void testdev_reset(struct testdev *dev);
 
 #endif

@@ -255,6 +255,19 @@ const struct io_ops uart8250_ops = {
 	.write = uart8250_write,
 };
 
+/* The registers and receive FIFO at power-on (data sheet, "UART Reset
+ * Configuration"; SCR and the divisor, not in it, get fixed values). The
+ * callbacks and the output line are not the chip's. */
+static void regs_init(struct uart8250 *u)
+{
+	u->ier = u->lcr = u->mcr = u->scr = u->fcr = 0;
+	u->dll = 1; /* the chip leaves the divisor undefined; say 115200 baud */
+	u->dlm = 0;
+	u->lsr_errors = u->msr_delta = 0;
+	u->thr_irq = false;
+	rx_clear(u);
+}
+
 struct uart8250 *uart8250_create(uart8250_out_fn out, void *ctx)
 {
 	struct uart8250 *u = kzalloc(sizeof(*u));
@@ -263,8 +276,18 @@ struct uart8250 *uart8250_create(uart8250_out_fn out, void *ctx)
 		return NULL;
 	u->out = out;
 	u->out_ctx = ctx;
-	u->dll = 1; /* the chip leaves the divisor undefined; say 115200 baud */
+	regs_init(u);
 	return u;
+}
+
+void uart8250_reset(struct uart8250 *uart)
+{
+	spin_lock(&uart->lock);
+	if (uart->line_len)
+		emit_line(uart); /* as uart8250_flush: the last words before the reboot */
+	regs_init(uart);
+	update_irq(uart); /* IER is 0: a raised line falls */
+	spin_unlock(&uart->lock);
 }
 
 void uart8250_destroy(struct uart8250 *uart)

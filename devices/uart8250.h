@@ -115,6 +115,11 @@ void uart8250_destroy(struct uart8250 *uart);
 
 /* Hands out a partial last line, if any: at the end of a VM. */
 void uart8250_flush(struct uart8250 *uart);
+/* A reboot: hands out a partial line; registers as created (SCR and divisor
+ * too, which the chip's master reset leaves alone: a fresh VM's), receive
+ * FIFO emptied (input pending is lost, as on the chip), a raised line
+ * lowered. out, raise_irq and their contexts are the owner's and stay. */
+void uart8250_reset(struct uart8250 *uart);
 
 /* Queues a byte for the guest to read. -ENOSPC when the FIFO is full: the
  * byte is dropped and, as on the chip, LSR.OE reports the overrun. */

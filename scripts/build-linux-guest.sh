@@ -98,6 +98,20 @@ if grep -qw utsuwa.bench /proc/cmdline; then
 	echo "utsuwa-bench: uptime $(cat /proc/uptime)"
 	poweroff -f
 fi
+# The reboot test boots with utsuwa.reboot: the first boot marks CMOS RAM
+# byte 0x50 (kept across a reset, as on a PC) through /dev/port (index port
+# 0x70, data port 0x71) and reboots; the boot after it carries on.
+if grep -qw utsuwa.reboot /proc/cmdline; then
+	port() { printf "\\$(printf %o "$2")" | dd of=/dev/port bs=1 seek=$(($1)) count=1 2>/dev/null; }
+	port 0x70 0x50
+	boots=$(dd if=/dev/port bs=1 skip=$((0x71)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	echo "utsuwa-check: boot=$((boots + 1))"
+	if [ "$boots" = 0 ]; then
+		port 0x70 0x50
+		port 0x71 1
+		reboot -f
+	fi
+fi
 # The guest tests boot with utsuwa.check on the command line: print the
 # facts, then power off (ACPI S5), which ends the VM.
 if grep -qw utsuwa.check /proc/cmdline; then

@@ -23,12 +23,18 @@ void sched_enqueue(struct vcpu *v);
 struct vcpu *sched_pick(struct percpu *cpu);
 /* Is another vCPU waiting that could run on this CPU instead? */
 bool sched_others_waiting(struct percpu *cpu);
-/* HLT: off the queue until sched_wake(). */
-void sched_block(struct vcpu *v);
+/* HLT: off the queue until sched_wake(). If the VM has ended or is being
+ * reset, the vCPU stops instead; true when it was the last of a resetting VM
+ * to stop, and the caller must now call vm_reset. */
+bool sched_block(struct vcpu *v);
+/* The vCPU has left the CPU for good (its VM ended or is being reset);
+ * true as for sched_block. */
+bool sched_stop(struct vcpu *v);
 /* An event for v: a blocked vCPU goes back on the queue; a running one is
  * kicked out of guest mode so it sees the event. */
 void sched_wake(struct vcpu *v);
-/* The VM has ended: take its vCPUs off the queue, kick the running ones. */
+/* The VM has ended or is being reset: take its vCPUs off the queue, kick
+ * the running ones. */
 void sched_vm_ended(struct vm *vm);
 
 /* The local APIC timer tick (VECTOR_TIMER). */

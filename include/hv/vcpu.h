@@ -43,6 +43,9 @@ struct vcpu_msrs {
 	u64 kvm_wall_clock;
 };
 
+/* x87 and SSE state at power-on (core/vm.c). */
+void fpu_reset(struct fpu_state *f);
+
 struct vm;
 
 struct vcpu {
@@ -60,6 +63,7 @@ struct vcpu {
 	bool wait_sipi;  /* an application processor waiting for INIT-SIPI (Linux guests) */
 	volatile bool init_pending; /* INIT arrived: reset into wait-for-SIPI */
 	volatile int sipi_vector;   /* a start-up IPI's vector while waiting, else -1 */
+	bool reset_pending;  /* the VM was reset: take the start state before the next entry */
 
 	/* Events, set from any CPU. */
 	struct vlapic *lapic;  /* its local APIC (devices/vlapic.h) */

@@ -5,8 +5,10 @@
 #include "hv/types.h"
 #include "hv/bus.h"
 #include "hv/config.h"
+#include "hv/guest_ctx.h"
 #include "hv/irq.h"
 #include "hv/spinlock.h"
+#include "hv/vcpu.h"
 #include "arch/x86/svm/svm_state.h"
 #include "arch/x86/vmx/vmx_state.h"
 
@@ -19,6 +21,7 @@ struct pit8254;
 struct rtc_cmos;
 struct pci_host;
 struct acpi_pm;
+struct testdev;
 struct cpuid_policy;
 
 /* A contiguous piece of guest RAM backed by contiguous host memory. */
@@ -32,6 +35,7 @@ enum vm_state {
 	VM_RUNNING,
 	VM_ENDED,   /* HC_EXIT, poweroff */
 	VM_STOPPED, /* stopped by the hypervisor: a fault, a bad exit, a report */
+	VM_RESETTING, /* the guest asked for a reset: its vCPUs leave, then it restarts */
 };
 
 struct vm {
@@ -55,6 +59,7 @@ struct vm {
 	struct rtc_cmos *rtc;
 	struct pci_host *pci;
 	struct acpi_pm *acpi_pm;
+	struct testdev *testdev;  /* the test guests' MMIO device (core/vm.c) */
 	const struct cpuid_policy *cpuid;
 	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
 	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
@@ -66,7 +71,14 @@ struct vm {
 	spinlock_t lock;        /* guards state, exit_code */
 	enum vm_state state;
 	int exit_code;
-	unsigned vcpus_parked;  /* vCPUs that have seen the end and left the CPUs */
+	bool reset_claimed;     /* the last vCPU to stop has taken the reset on (core/sched.c) */
+	unsigned resets;        /* how often the guest has reset the VM */
+
+	/* Where the image starts, as the loader left it, for every (re)start. */
+	const struct boot_info *bi;
+	bool linux_boot;             /* a bzImage: vCPU 0 starts, the others wait for SIPI */
+	struct guest_ctx start_ctx;  /* architectural state of a starting vCPU */
+	struct vcpu_regs start_regs0; /* Linux: vCPU 0's registers (boot_params in RSI) */
 
 	union {
 		struct svm_vm svm;
@@ -94,6 +106,16 @@ void vm_start(struct vm *vm);
 /* What happens when the last VM has ended; and the case of no VM at all. */
 void vms_set_on_done(enum on_done how);
 void vms_none(void);
+
+/* Loads the VM's image into its memory and sets the start state (creation
+ * and every reset). 0, or -EINVAL with a message. */
+int vm_load_image(struct vm *vm);
+
+/* The guest asked for a reset (core/vm_reset.c): stop its vCPUs; the last
+ * to stop calls vm_reset, which puts the VM back at power-on and starts it
+ * again. Other VMs carry on. */
+void vm_reset_request(struct vm *vm);
+void vm_reset(struct vm *vm);
 
 /* Ends the VM: VM_ENDED with a code (the guest asked), or VM_STOPPED (a report
  * has been printed). Its vCPUs leave the CPUs; other VMs carry on. */

@@ -11,7 +11,8 @@ struct vcpu;
 int vm_apic_init(struct vm *vm);
 /* The vCPU's local APIC (xAPIC at 0xFEE00000), attached to the bus. */
 int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v);
-/* Before running v: act on INIT/SIPI; false while it waits for a SIPI. */
+/* Before running v: act on a VM reset, INIT, SIPI; false while it waits
+ * for a SIPI. */
 bool vcpu_startup(struct vcpu *v);
 
 #endif

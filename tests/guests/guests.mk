@@ -36,7 +36,8 @@ GUEST_long_LOAD := 0x100000
 GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
-GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform bench
+GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
+	bench
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -53,6 +54,8 @@ platform_MODE := long
 platform_SRCS := $(GUEST_DIR)/platform.c
 apic_MODE := long
 apic_SRCS := $(GUEST_DIR)/apic.c
+reset_MODE := long
+reset_SRCS := $(GUEST_DIR)/reset.c
 triplefault_MODE := long
 triplefault_SRCS := $(GUEST_DIR)/triplefault.c
 bench_MODE := long

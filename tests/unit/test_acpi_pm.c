@@ -38,9 +38,17 @@ static void poweroff(void *ctx)
 	poweroffs++;
 }
 
+static struct acpi_pm *pm;
+static struct pci_host *pci;
+static bool reset_devices; /* the reset callback resets the PM and the PCI host */
+
 static void reset(void *ctx)
 {
 	resets++;
+	if (reset_devices) {
+		pci_host_reset(pci);
+		acpi_pm_reset(pm);
+	}
 }
 
 static void sink_set(void *ctx, u32 gsi, bool level)
@@ -56,8 +64,6 @@ static const struct acpi_pm_ops ops = {
 };
 
 static struct bus pio;
-static struct acpi_pm *pm;
-static struct pci_host *pci;
 static u64 t0;
 
 static void setup(void)
@@ -65,6 +71,7 @@ static void setup(void)
 	memset(&pio, 0, sizeof(pio));
 	fake_now = t0 = 77 * NS;
 	poweroffs = resets = 0;
+	reset_devices = false;
 	sci = false;
 	pm = acpi_pm_create(&ops, &sink);
 	pci = pci_host_create();
@@ -228,6 +235,59 @@ TEST(reserved_bytes)
 	teardown();
 }
 
+/* A reboot: PM1 status, enable and the reset register clear, PM1_CNT as
+ * created, the SCI falls; the PM timer counts on. */
+TEST(reset)
+{
+	setup();
+	out(EN, 2, ACPI_PM1_PWRBTN_EN | ACPI_PM1_TMR_EN);
+	acpi_pm_power_button(pm);
+	CHECK(sci);
+	out(CNT, 2, ACPI_PM1_BM_RLD | 3 << 10); /* SLP_TYP 3, no SLP_EN */
+	out(0xcf9, 1, ACPI_RCR_SYS_RST);
+	/* Past bit 31's first change, not yet looked at. */
+	fake_now = t0 + 700 * NS;
+
+	acpi_pm_reset(pm);
+	CHECK(!sci);
+	CHECK_EQ(in(STS, 2), 0); /* the carry before the reset is not reported */
+	CHECK_EQ(in(EN, 2), 0);
+	CHECK_EQ(in(CNT, 2), ACPI_PM1_SCI_EN);
+	CHECK_EQ(in(0xcf9, 1), 0);
+	CHECK_EQ(in(TMR, 4), 700 * 3579545ULL); /* the timer did not restart */
+	CHECK_EQ(acpi_pm_next_event_ns(pm), ACPI_PM_NO_EVENT);
+	CHECK_EQ(resets, 0);
+	CHECK_EQ(poweroffs, 0);
+
+	/* The same SCI line; the timer's next carry is at the 32-bit wrap. */
+	out(EN, 2, ACPI_PM1_TMR_EN);
+	CHECK(!sci);
+	CHECK_EQ(acpi_pm_next_event_ns(pm), t0 + (4294967296ULL * NS + 3579545 - 1) / 3579545);
+	acpi_pm_power_button(pm);
+	out(EN, 2, ACPI_PM1_PWRBTN_EN);
+	CHECK(sci);
+	teardown();
+}
+
+/* The owner's reset callback may reset the devices at once: a write to 0xcf9
+ * holds no lock of the PCI host's or the PM's while it runs. */
+TEST(reset_from_the_reset_register)
+{
+	setup();
+	reset_devices = true;
+	out(0xcf8, 4, 0x80000000);
+	out(EN, 2, ACPI_PM1_PWRBTN_EN);
+	acpi_pm_power_button(pm);
+	CHECK(sci);
+	out(0xcf9, 1, ACPI_RESET_VALUE);
+	CHECK_EQ(resets, 1);
+	CHECK(!sci);
+	CHECK_EQ(in(0xcf8, 4), 0);
+	CHECK_EQ(in(0xcf9, 1), 0);
+	CHECK_EQ(in(EN, 2), 0);
+	teardown();
+}
+
 int main(void)
 {
 	RUN(pm_timer);
@@ -236,5 +296,7 @@ int main(void)
 	RUN(s5_poweroff);
 	RUN(reset_register_via_cf9);
 	RUN(reserved_bytes);
+	RUN(reset);
+	RUN(reset_from_the_reset_register);
 	return unit_done();
 }

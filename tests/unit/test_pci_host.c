@@ -314,6 +314,68 @@ TEST(cf9_pass_through)
 	pci_host_destroy(host);
 }
 
+/* A reboot: CONFIG_ADDRESS and the bridge's header as created; the devices
+ * registered, their own registers and the 0xcf9 hookup stay. */
+TEST(reset)
+{
+	struct pci_config dev;
+
+	setup();
+	pci_host_set_cf9(host, &cf9_ops, NULL);
+	cf9_writes = 0;
+	pci_config_init(&dev, 0x1af4, 0x1000, 0x020000, 0);
+	CHECK_EQ(pci_config_set_bar(&dev, 0, 0x1000, 0), 0);
+	CHECK_EQ(pci_host_add(host, PCI_DEVFN(3, 0), &pci_config_ops, &dev), 0);
+	cfg_write(0, 3, 0, PCI_BAR0, 4, 0xfebf1000);
+	cfg_write(0, 0, 0, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_SERR);
+	cfg_write(0, 0, 0, PCI_LATENCY_TIMER, 1, 0x40);
+	host->bridge.data[PCI_STATUS + 1] |= 0x20; /* as if it had seen a master abort */
+	out(0xcf8, 4, 0x81001804); /* an extended register number, the enable bit */
+	CHECK(host->address_ext);
+
+	pci_host_reset(host);
+	CHECK_EQ(in(0xcf8, 4), 0);
+	CHECK(!host->address_ext);
+	CHECK_EQ(in(0xcfc, 4), 0xffffffff); /* disabled: nothing selected */
+	CHECK_EQ(cfg_read(0, 0, 0, 0x00, 4), 0x12378086);
+	CHECK_EQ(cfg_read(0, 0, 0, PCI_COMMAND, 4), 0x02800006);
+	CHECK_EQ(cfg_read(0, 0, 0, 0x08, 4), 0x06000002);
+	CHECK_EQ(cfg_read(0, 0, 0, 0x0c, 4), 0);
+	cfg_write(0, 0, 0, PCI_COMMAND, 2, 0xffff); /* the write masks came back too */
+	CHECK_EQ(cfg_read(0, 0, 0, PCI_COMMAND, 2), 0x0147);
+	/* The device is still at 3.0, its BAR as programmed (its own reset, not this). */
+	CHECK_EQ(cfg_read(0, 3, 0, 0x00, 4), 0x10001af4);
+	CHECK_EQ(cfg_read(0, 3, 0, PCI_BAR0, 4), 0xfebf1000);
+	CHECK_EQ(pci_host_add(host, PCI_DEVFN(3, 0), &pci_config_ops, &dev), -EEXIST);
+	out(0xcf9, 1, 0x02);
+	CHECK_EQ(cf9_writes, 1);
+	CHECK_EQ(in(0xcf9, 1), 0x02);
+	pci_host_destroy(host);
+}
+
+/* A write to 0xcf9 may reset the host it went through: no lock is held. */
+static int cf9_write_resets(void *dev, u64 offset, u8 size, u64 val)
+{
+	pci_host_reset(dev);
+	cf9_writes++;
+	return 0;
+}
+
+static const struct io_ops cf9_reset_ops = { .write = cf9_write_resets };
+
+TEST(cf9_write_may_reset_the_host)
+{
+	setup();
+	cf9_writes = 0;
+	pci_host_set_cf9(host, &cf9_reset_ops, host);
+	out(0xcf8, 4, 0x80000000);
+	out(0xcf9, 1, 0x06);
+	CHECK_EQ(cf9_writes, 1);
+	CHECK_EQ(in(0xcf8, 4), 0);
+	CHECK_EQ(in(0xcf9, 1), 0xff); /* no read op */
+	pci_host_destroy(host);
+}
+
 int main(void)
 {
 	RUN(config_address);
@@ -324,5 +386,7 @@ int main(void)
 	RUN(registration_and_bar_sizing);
 	RUN(slots_fill_up);
 	RUN(cf9_pass_through);
+	RUN(reset);
+	RUN(cf9_write_may_reset_the_host);
 	return unit_done();
 }

@@ -375,6 +375,81 @@ TEST(icw1_resets)
 	pic_destroy(pic);
 }
 
+/* A reboot: both chips as created (vectors 0x08/0x70, nothing masked, ELCR
+ * default), INT lowered through int_changed, which stays wired. */
+TEST(reset)
+{
+	setup();
+	linux_init(true);
+	outb(0x21, 0x80);
+	outb(0xa1, 0x40);
+	CHECK_EQ(bus_write(&pio, 0x4d0, 2, 0x0820), 0);
+	outb(0x20, 0xc3); /* a rotated priority */
+	outb(0x20, 0x6b); /* special mask mode, ISR on reads */
+	pulse(3);
+	CHECK(int_now);
+	outb(0xa0, 0x11); /* the slave in the middle of its ICWs */
+
+	pic_reset(pic);
+	CHECK(!int_now);
+	CHECK_EQ(pic_pending_vector(pic), -1);
+	CHECK_EQ(inb(0x21), 0);
+	CHECK_EQ(inb(0xa1), 0);
+	CHECK_EQ(inb(0x20), 0); /* IRR, not ISR, on reads again */
+	CHECK_EQ(read_irr(0x20), 0);
+	CHECK_EQ(read_isr(0x20), 0);
+	CHECK_EQ(read_irr(0xa0), 0);
+	CHECK_EQ(read_isr(0xa0), 0);
+	CHECK_EQ(inb(0x4d0), 0x00);
+	CHECK_EQ(inb(0x4d1), 0x02);
+
+	/* Fully nested, no auto-EOI, the reset vectors; the slave takes data as OCW1. */
+	outb(0xa1, 0x00);
+	CHECK_EQ(inb(0xa1), 0x00);
+	pulse(5);
+	pulse(1);
+	CHECK(int_now);
+	CHECK_EQ(pic_ack(pic), 0x09);
+	CHECK_EQ(pic_ack(pic), 0x0f); /* 5 waits behind 1 in service: spurious */
+	CHECK_EQ(read_isr(0x20), 0x02);
+	outb(0x20, 0x20);
+	CHECK_EQ(pic_ack(pic), 0x0d);
+	outb(0x20, 0x20);
+	pulse(12);
+	CHECK_EQ(pic_ack(pic), 0x74);
+	outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+	CHECK(!int_now);
+	pic_destroy(pic);
+}
+
+/* The input lines are the devices': a level line still high asks again after
+ * a reset (through the cascade too), an edge line held high needs a new rise. */
+TEST(reset_keeps_line_levels)
+{
+	setup();
+	linux_init(false);
+	pic_set_irq(pic, 9, true); /* level (the SCI) */
+	pic_set_irq(pic, 4, true); /* edge */
+	CHECK(int_now);
+
+	pic_reset(pic);
+	CHECK(int_now); /* IRQ 9 is still asserted */
+	CHECK_EQ(read_irr(0x20), 0x04);
+	CHECK_EQ(read_irr(0xa0), 0x02);
+	CHECK_EQ(pic_ack(pic), 0x71);
+	pic_set_irq(pic, 9, false);
+	outb(0xa0, 0x20);
+	outb(0x20, 0x20);
+	CHECK(!int_now);
+	pic_set_irq(pic, 4, true);
+	CHECK(!int_now);
+	pic_set_irq(pic, 4, false);
+	pic_set_irq(pic, 4, true);
+	CHECK_EQ(pic_ack(pic), 0x0c);
+	pic_destroy(pic);
+}
+
 int main(void)
 {
 	RUN(linux_probe_and_init);
@@ -387,5 +462,7 @@ int main(void)
 	RUN(poll_mode);
 	RUN(special_mask_mode);
 	RUN(icw1_resets);
+	RUN(reset);
+	RUN(reset_keeps_line_levels);
 	return unit_done();
 }

@@ -424,6 +424,56 @@ TEST(long_uptime_no_overflow)
 	pit_destroy(pit);
 }
 
+/* A reboot: the counters unprogrammed and port 0x61 clear, as created; the
+ * clock, the line and the reprogrammed callback stay wired. */
+TEST(reset)
+{
+	struct pit8254 *pit = setup();
+	u64 t0 = fake_now;
+
+	outb(0x43, 0x34); /* counter 0: mode 2, 1193 */
+	outb(0x40, 0xa9);
+	outb(0x40, 0x04);
+	outb(0x43, 0x79); /* counter 1: BCD mode 4, a count half written */
+	outb(0x41, 0x12);
+	outb(0x61, PORT61_GATE2 | PORT61_SPKR);
+	outb(0x43, 0x96); /* counter 2: LSB only, mode 3 */
+	outb(0x42, 100);
+	outb(0x43, 0xc0 | 0x20 | 0x02); /* status of counter 0 latched, unread */
+	pit_update(pit, t0 + clk(1193));
+	CHECK_EQ(rises, 1);
+	CHECK(pit->irqs > 0);
+	reprograms = 0;
+
+	fake_now = t0 + clk(1500);
+	pit_reset(pit);
+	CHECK(!level);
+	CHECK_EQ(rises, 1);
+	CHECK_EQ(reprograms, 1); /* the owner learns the event is gone */
+	CHECK_EQ(pit->irqs, 0);
+	CHECK_EQ(pit_next_event_ns(pit), PIT_NO_EVENT);
+	/* Mode 0, LSB then MSB, binary, OUT low, no count: as created. */
+	for (unsigned ch = 0; ch < 3; ch++) {
+		CHECK_EQ(status(ch), 0x30);
+		CHECK_EQ(latch_read(ch), 0);
+	}
+	CHECK_EQ(inb(0x61) & (PORT61_RW_MASK | PORT61_OUT2), 0);
+	fake_now += clk(100000);
+	pit_update(pit, fake_now);
+	CHECK_EQ(rises, 1);
+
+	/* Programmed again, it counts from the same clock into the same line. */
+	outb(0x43, 0x34);
+	outb(0x40, 100);
+	outb(0x40, 0);
+	CHECK_EQ(pit_next_event_ns(pit), fake_now + clk(100));
+	pit_update(pit, fake_now + clk(100));
+	CHECK_EQ(rises, 2);
+	CHECK_EQ(last_gsi, PIT_IRQ);
+	CHECK(!level);
+	pit_destroy(pit);
+}
+
 int main(void)
 {
 	RUN(mode2_periodic_1khz);
@@ -436,5 +486,6 @@ int main(void)
 	RUN(latch_and_readback);
 	RUN(port61);
 	RUN(long_uptime_no_overflow);
+	RUN(reset);
 	return unit_done();
 }

@@ -418,6 +418,52 @@ TEST(cmos_ram)
 	rtc_cmos_destroy(rtc);
 }
 
+/* A reboot, as the RESET pin: the interrupt enables in B and the flags in C
+ * clear and the line falls; the time runs on, the RAM and the rest of A and B
+ * stay. */
+TEST(reset)
+{
+	struct rtc_cmos *rtc = setup();
+	u64 start = fake_now;
+	u8 b = RTC_B_24H | RTC_B_DM_BINARY;
+
+	rtc_cmos_set_memory(rtc, 256ULL << 20, 0);
+	cmos_write(0x40, 0x5a);
+	cmos_write(RTC_REG_A, RTC_A_DV_32K | 0x0f); /* 2 Hz */
+	cmos_write(RTC_SECONDS_ALARM, RTC_ALARM_DONT_CARE);
+	cmos_write(RTC_MINUTES_ALARM, RTC_ALARM_DONT_CARE);
+	cmos_write(RTC_HOURS_ALARM, RTC_ALARM_DONT_CARE);
+	cmos_write(RTC_REG_B, b | RTC_B_PIE | RTC_B_AIE | RTC_B_UIE | RTC_B_SQWE);
+	rtc_update(rtc, start + NS);
+	CHECK(level);
+	CHECK_EQ(rises, 1);
+
+	fake_now = start + 3 * NS + NS / 4; /* more updates, unseen before the reset */
+	rtc_cmos_reset(rtc);
+	CHECK(!level);
+	CHECK_EQ(cmos_read(RTC_REG_B), b);
+	CHECK_EQ(cmos_read(RTC_REG_C), 0);
+	CHECK_EQ(cmos_read(RTC_REG_A) & ~RTC_A_UIP, RTC_A_DV_32K | 0x0f);
+	CHECK_EQ(cmos_read(RTC_SECONDS), T0 % 60 + 3); /* the clock ran on */
+	CHECK_EQ(cmos_read(RTC_MINUTES), T0 / 60 % 60);
+	CHECK_EQ(cmos_read(0x40), 0x5a);
+	CHECK_EQ(cmos_read(0x15) | cmos_read(0x16) << 8, 640);
+	CHECK_EQ(cmos_read(0x17) | cmos_read(0x18) << 8, 0xffff);
+	CHECK_EQ(rtc_next_event_ns(rtc), RTC_NO_EVENT);
+	rtc_update(rtc, start + 10 * NS);
+	CHECK(!level);
+	CHECK_EQ(rises, 1);
+
+	/* The flags go on without the enables; enabling one raises the same line. */
+	CHECK_EQ(cmos_read(RTC_REG_C), RTC_C_UF | RTC_C_AF | RTC_C_PF);
+	cmos_write(RTC_REG_B, b | RTC_B_UIE);
+	CHECK_EQ(rtc_next_event_ns(rtc), start + 11 * NS);
+	rtc_update(rtc, start + 11 * NS);
+	CHECK(level);
+	CHECK_EQ(rises, 2);
+	rtc_cmos_destroy(rtc);
+}
+
 int main(void)
 {
 	RUN(calendar_known_dates);
@@ -430,5 +476,6 @@ int main(void)
 	RUN(alarm_interrupt);
 	RUN(periodic_interrupt);
 	RUN(cmos_ram);
+	RUN(reset);
 	return unit_done();
 }

@@ -189,6 +189,27 @@ TEST(other_offsets)
 	testdev_destroy(t);
 }
 
+/* A reboot: every register back to 0, as created; the ID stays. */
+TEST(reset)
+{
+	struct testdev *t = setup();
+
+	wr(TESTDEV_SCRATCH32, 4, 0x12345678);
+	wr(TESTDEV_SCRATCH64, 8, 0x0123456789abcdefULL);
+	wr(0x100, 2, 0xffff);
+	CHECK_EQ(rd(TESTDEV_WRITES, 4), 3);
+
+	testdev_reset(t);
+	CHECK_EQ(rd(TESTDEV_SCRATCH32, 4), 0);
+	CHECK_EQ(rd(TESTDEV_SCRATCH64, 8), 0);
+	CHECK_EQ(rd(TESTDEV_ID_REG, 4), TESTDEV_ID);
+	CHECK_EQ(rd(TESTDEV_WRITES, 4), 0);
+	wr(TESTDEV_SCRATCH32 + 1, 1, 0xaa);
+	CHECK_EQ(rd(TESTDEV_SCRATCH32, 4), 0xaa00);
+	CHECK_EQ(rd(TESTDEV_WRITES, 4), 1);
+	testdev_destroy(t);
+}
+
 int main(void)
 {
 	RUN(initial_values);
@@ -198,5 +219,6 @@ int main(void)
 	RUN(write_counter);
 	RUN(counter_wraps_at_32_bits);
 	RUN(other_offsets);
+	RUN(reset);
 	return unit_done();
 }

@@ -386,6 +386,60 @@ TEST(no_output_callback)
 	uart8250_destroy(NULL);
 }
 
+/* A reboot: a partial line is handed out, the registers read as at creation,
+ * pending input is gone, the raised line falls; the wiring still works. */
+TEST(reset)
+{
+	struct uart8250 *u = setup();
+
+	u->raise_irq = irq;
+	u->irq_ctx = &irq_calls;
+	outb(UART_LCR, UART_LCR_DLAB);
+	outb(UART_DLL, 0x0c);
+	outb(UART_DLM, 0x01);
+	outb(UART_LCR, 0x1b);
+	outb(UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER);
+	outb(UART_SCR, 0x5a);
+	outb(UART_MCR, UART_MCR_OUT2 | UART_MCR_DTR | UART_MCR_RTS);
+	outb(UART_IER, UART_IER_RDI | UART_IER_MSI);
+	for (int i = 0; i <= UART8250_RX_FIFO; i++)
+		uart8250_rx_push(u, 'i'); /* full, and an overrun */
+	puts_uart("last wor");
+	CHECK(irq_now);
+	CHECK_EQ(nr_lines, 0);
+
+	uart8250_reset(u);
+	CHECK(!irq_now);
+	CHECK_EQ(nr_lines, 1);
+	CHECK(!strcmp(lines[0], "last wor"));
+	CHECK_EQ(in(UART_IER), 0);
+	CHECK_EQ(in(UART_IIR), UART_IIR_NO_INT); /* FIFOs off, nothing pending */
+	CHECK_EQ(in(UART_LCR), 0);
+	CHECK_EQ(in(UART_MCR), 0);
+	CHECK_EQ(in(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT); /* no data, no overrun */
+	CHECK_EQ(in(UART_MSR), 0xb0);                          /* no deltas */
+	CHECK_EQ(in(UART_SCR), 0);
+	CHECK_EQ(in(UART_RBR), 0);
+	outb(UART_LCR, UART_LCR_DLAB);
+	CHECK_EQ(in(UART_DLL), 1);
+	CHECK_EQ(in(UART_DLM), 0);
+	outb(UART_LCR, 0x03);
+	uart8250_flush(u);
+	CHECK_EQ(nr_lines, 1); /* nothing left over */
+
+	/* The same output and interrupt wiring. */
+	puts_uart("again\n");
+	CHECK_EQ(nr_lines, 2);
+	CHECK(!strcmp(lines[1], "again"));
+	outb(UART_MCR, UART_MCR_OUT2);
+	outb(UART_IER, UART_IER_THRI);
+	CHECK(irq_now);
+	uart8250_reset(u);
+	CHECK(!irq_now);
+	CHECK_EQ(nr_lines, 2); /* no partial line: no empty one either */
+	uart8250_destroy(u);
+}
+
 int main(void)
 {
 	RUN(reset_values);
@@ -400,5 +454,6 @@ int main(void)
 	RUN(modem_status_interrupt);
 	RUN(other_sizes_and_offsets);
 	RUN(no_output_callback);
+	RUN(reset);
 	return unit_done();
 }
