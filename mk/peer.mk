@@ -2,10 +2,13 @@
 # (bench/README.md, "Side by side with KVM"). Included by the Makefile after
 # tests/guests/guests.mk and mk/run.mk (BUILD, SETUP, GUEST_OUT, Q).
 #
-#   make bench-peer   builds tools/kvm-runner and the L1 Linux system
-#                     (bench/peer/build-l1.sh, kept in build/peer), runs
-#                     bench/peer/bench-peer.sh; ends with one line per exit kind:
+#   make bench-peer   builds tools/kvm-runner, the Linux guest (linux-guest)
+#                     and the L1 Linux system (bench/peer/build-l1.sh, kept in
+#                     build/peer), runs bench/peer/bench-peer.sh; ends with one
+#                     line per exit kind and the Linux boot's:
 #                     peer <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>
+#                     peer linux-boot native=<N> utsuwa=<N> kvm=<N>
+#                     peer linux-boot overhead utsuwa=<R> kvm=<R>
 #
 # KVM runs inside QEMU's emulated machine (TCG, -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh)), never on
 # the build machine's /dev/kvm. Not part of make test.
@@ -25,12 +28,16 @@ $(PEER_OUT)/kvm-runner: $(PEER_RUNNER_SRCS) $(wildcard include/hv/*.h) \
 	@$(if $(Q),echo "  HOSTCC  $@")
 	$(Q)$(CC) $(PEER_RUNNER_CFLAGS) -o $@ $(PEER_RUNNER_SRCS)
 
-# The L1 system: vmlinuz and the initramfs (with the runner and the bench guest).
-$(PEER_OUT)/initramfs.cpio.gz: $(PEER_OUT)/kvm-runner $(GUEST_OUT)/bench.bin bench/peer/init \
-		bench/peer/build-l1.sh | $(SETUP)
-	@$(if $(Q),echo "  L1      $@")
-	$(Q)sh bench/peer/build-l1.sh $(PEER_OUT)/kvm-runner $(GUEST_OUT)/bench.bin $(PEER_OUT)
+# The L1 system: vmlinuz and the initramfs (the runner, the bench guest, QEMU
+# with its libraries and firmware, the Linux guest). Its inputs include this
+# machine's QEMU and libraries, so the script is run every time and packs
+# again only when a checksum of its inputs changed (a second or two when not).
+.PHONY: peer-l1
+peer-l1: $(PEER_OUT)/kvm-runner $(GUEST_OUT)/bench.bin \
+		$(GUEST_OUT)/vmlinuz $(GUEST_OUT)/initrd.gz | $(SETUP)
+	@$(if $(Q),echo "  L1      $(PEER_OUT)/initramfs.cpio")
+	$(Q)sh bench/peer/build-l1.sh $(PEER_OUT)/kvm-runner $(GUEST_OUT)/bench.bin $(PEER_OUT) $(GUEST_OUT)
 
 .PHONY: bench-peer
-bench-peer: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin $(PEER_OUT)/initramfs.cpio.gz | $(SETUP)
-	@sh bench/peer/bench-peer.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin $(PEER_OUT)
+bench-peer: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin linux-guest peer-l1 | $(SETUP)
+	@sh bench/peer/bench-peer.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin $(PEER_OUT) $(GUEST_OUT)
