@@ -1,5 +1,5 @@
 # The guest matrix and the exit benchmark under Bochs, with Intel VT-x
-# emulated (cpu: model=corei7_skylake_x), booted from a GRUB ISO per case
+# emulated (cpu: model=tigerlake), booted from a GRUB ISO per case
 # (tests/bochs/README.md). Included by the Makefile after
 # tests/guests/guests.mk (GUEST_OUT).
 #
@@ -17,7 +17,7 @@
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
-	apic-smp2 platform badconfig linux-1cpu
+	apic-smp2 platform badconfig reset linux-1cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 
