@@ -72,8 +72,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			end = END_STOPPED;
 			break;
 		}
-		if (unlikely(v->init_pending || v->wait_sipi || v->reset_pending) &&
-		    !vcpu_startup(v)) {
+		if (unlikely(v->init_pending || v->wait_sipi) && !vcpu_startup(v)) {
 			end = END_BLOCK;
 			break;
 		}
@@ -83,7 +82,6 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 
 		vendor->run(v, &exit);
 		vcpu_irq_after_exit(v);
-		v->exit_count[exit.reason]++;
 
 		enum exit_action act = exit_dispatch(v, &exit);
 

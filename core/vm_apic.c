@@ -81,11 +81,13 @@ bool vcpu_startup(struct vcpu *v)
 	int vector;
 
 	if (v->reset_pending) {
-		/* The VM was reset (core/vm_reset.c): Linux's vCPU 0, or every
-		 * vCPU of a raw image, starts where the loader said; Linux's
-		 * others wait for the guest's SIPI. Here, after vcpu_load, the
-		 * back end may rewrite the vCPU's state and drop its TLB. */
+		/* The VM was reset (core/vm_reset.c; init_pending brought the
+		 * vCPU here): Linux's vCPU 0, or every vCPU of a raw image,
+		 * starts where the loader said; Linux's others wait for the
+		 * guest's SIPI. Here, after vcpu_load, the back end may rewrite
+		 * the vCPU's state and drop its TLB. */
 		v->reset_pending = false;
+		v->init_pending = false;
 		if (v->vm->linux_boot && v->id != 0) {
 			v->wait_sipi = true;
 			return false;

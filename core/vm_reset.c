@@ -52,6 +52,7 @@ static void vcpu_reset(struct vcpu *v)
 	v->fetch_cache.hva = NULL; /* empty: the code it cached is reloaded */
 	v->irq_work = true;
 	v->reset_pending = true;
+	v->init_pending = true; /* what sends the vCPU through vcpu_startup */
 }
 
 void vm_reset(struct vm *vm)

@@ -63,7 +63,7 @@ struct vcpu {
 	bool wait_sipi;  /* an application processor waiting for INIT-SIPI (Linux guests) */
 	volatile bool init_pending; /* INIT arrived: reset into wait-for-SIPI */
 	volatile int sipi_vector;   /* a start-up IPI's vector while waiting, else -1 */
-	bool reset_pending;  /* the VM was reset: take the start state before the next entry */
+	bool reset_pending;  /* the VM was reset: take the start state (with init_pending set) */
 
 	/* Events, set from any CPU. */
 	struct vlapic *lapic;  /* its local APIC (devices/vlapic.h) */
@@ -81,7 +81,6 @@ struct vcpu {
 	struct vcpu_msrs msrs;
 	int fpu_cpu;    /* the CPU whose registers last held its x87/SSE state */
 	struct fpu_state fpu;
-	u64 exit_count[NR_VMEXIT_REASONS];
 
 	union {
 		struct svm_vcpu svm;

@@ -104,10 +104,10 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	/* An event whose delivery the exit interrupted is delivered again. */
 	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
 
-	e->hw_code = c->exitcode;
 	e->insn_len = 0;
 	e->reason = decode(c, e);
 	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
+		e->hw_code = c->exitcode;
 		e->hw_info1 = c->exitinfo1;
 		e->hw_info2 = c->exitinfo2;
 	}
