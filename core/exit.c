@@ -26,13 +26,14 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_XSETBV] = handle_xsetbv,
 	[VMEXIT_INVD] = handle_invd,
 	[VMEXIT_UD] = handle_ud,
+	[VMEXIT_CR8_WRITE] = handle_cr8_write,
 	[VMEXIT_MACHINE_CHECK] = handle_machine_check,
 	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
 	[VMEXIT_UNHANDLED] = handle_unexpected,
 };
 /* Every reason has its handler: exit_dispatch calls without a check. A new
  * reason must be added above (and this count with it). */
-_Static_assert(NR_VMEXIT_REASONS == 17, "a vmexit_reason without a handler");
+_Static_assert(NR_VMEXIT_REASONS == 18, "a vmexit_reason without a handler");
 
 /*
  * The instruction an exit implies, when it has a single encoding without

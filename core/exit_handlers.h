@@ -19,6 +19,7 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e);         /* exit_m
 enum exit_action handle_shutdown(struct vcpu *v, struct vmexit *e);    /* exit_misc.c */
 enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_invd(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_cr8_write(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_ud(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_machine_check(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_entry_fail(struct vcpu *v, struct vmexit *e);

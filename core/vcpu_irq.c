@@ -54,6 +54,10 @@ void vcpu_irq_prepare(struct vcpu *v)
 	if (likely(!v->irq_work))
 		return;
 	v->irq_work = false; /* before looking: a later raise sets it again */
+	/* irq_work is also how a TPR write through the APIC page or MSR says
+	 * so: the copy MOV from CR8 reads follows the model. */
+	if (v->lapic)
+		vendor->set_tpr(v, vlapic_cr8_read(v->lapic));
 
 	int from_apic = v->lapic ? vlapic_pending(v->lapic) : -1;
 	int from_pending = highest_pending(v);

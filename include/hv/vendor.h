@@ -31,6 +31,11 @@ struct vendor_ops {
 	 * Runs on the CPU about to run the vCPU, after vcpu_load. */
 	void (*set_ctx)(struct vcpu *v, const struct guest_ctx *ctx);
 
+	/* The local APIC's TPR changed (core/vcpu_irq.c): cr8 is TPR[7:4], for
+	 * the copy the guest's MOV from CR8 reads without an exit. MOV to CR8
+	 * always exits (VMEXIT_CR8_WRITE). */
+	void (*set_tpr)(struct vcpu *v, u8 cr8);
+
 	/* The vCPU is about to run on this physical CPU (after running elsewhere,
 	 * or another vCPU): switch the hardware's notion of the current guest. */
 	void (*vcpu_load)(struct vcpu *v);

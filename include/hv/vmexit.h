@@ -24,6 +24,7 @@ enum vmexit_reason {
 	VMEXIT_INVD,
 	VMEXIT_UD,          /* an instruction the guest must see as undefined
 			       (SVM/VMX instructions, MONITOR/MWAIT, RDTSCP, RDPRU) */
+	VMEXIT_CR8_WRITE,   /* MOV to CR8: the local APIC's TPR (cr8.gpr) */
 	VMEXIT_MACHINE_CHECK,
 	VMEXIT_ENTRY_FAIL,  /* VMRUN / VM entry refused the state */
 	VMEXIT_UNHANDLED,   /* an exit the back end does not translate */
@@ -47,6 +48,9 @@ struct vmexit {
 			bool string; /* INS/OUTS */
 			bool rep;
 		} io;
+		struct {
+			int gpr; /* the source register; -1: the dispatcher decodes it */
+		} cr8;
 		struct {
 			u64 gpa;
 			bool write;

@@ -1,7 +1,8 @@
 /*
  * apic: the local APIC (xAPIC page at 0xFEE00000) and the I/O APIC
  * (0xFEC00000) a VM sees. vCPU 0 checks the registers, a one-shot timer
- * interrupt and its EOI, and sends a fixed IPI to vCPU 1, which must take it.
+ * interrupt and its EOI, CR8 as the TPR (both ways, and holding back an
+ * interrupt), and sends a fixed IPI to vCPU 1, which must take it.
  * Configure with cpus=2, arg=2. Exit: the number of failures.
  */
 #include "guest.h"
@@ -98,6 +99,45 @@ static void test_timer(void)
 	check_eq("lapic_timer_once", timer_count, before + 1);
 }
 
+static u64 read_cr8(void)
+{
+	u64 v;
+
+	__asm__ volatile("mov %%cr8, %0" : "=r"(v));
+	return v;
+}
+
+static void write_cr8(u64 v)
+{
+	__asm__ volatile("mov %0, %%cr8" ::"r"(v) : "memory");
+}
+
+/* CR8 is TPR[7:4] (SDM vol. 3A, "Task Priority in IA-32e Mode"). */
+static void test_cr8(void)
+{
+	u32 before = timer_count;
+
+	write_cr8(5);
+	check_eq("cr8_write_apic_tpr", lapic_read(APIC_TPR), 0x50);
+	check_eq("cr8_read_back", read_cr8(), 5);
+	lapic_write(APIC_TPR, 0x30);
+	check_eq("apic_tpr_read_cr8", read_cr8(), 3);
+	/* A self-IPI held back while CR8 is above its priority class. */
+	write_cr8(15);
+	lapic_write(APIC_ICR_LO, TIMER_VECTOR | (1u << 18)); /* fixed, to self */
+	irq_enable();
+	delay_ns(2000000);
+	irq_disable();
+	check_eq("cr8_holds_back_interrupt", timer_count, before);
+	write_cr8(0);
+	irq_enable();
+	delay_ns(2000000);
+	irq_disable();
+	check_eq("cr8_lowered_interrupt_taken", timer_count, before + 1);
+	lapic_write(APIC_EOI, 0);
+	check_eq("apic_tpr_after_cr8_0", lapic_read(APIC_TPR), 0);
+}
+
 static void test_ipi(void)
 {
 	lapic_write(APIC_ICR_HI, 1u << 24);
@@ -130,6 +170,7 @@ int main(ulong arg)
 		cli_hlt_forever();
 	test_registers();
 	test_timer();
+	test_cr8();
 	test_ipi();
 	test_ioapic();
 	printf("apic: %u failure(s)\n", failures);

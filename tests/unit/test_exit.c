@@ -14,6 +14,7 @@
 #include "arch/x86/emul/cpuid.h"
 #include "asm/cpu.h"
 #include "devices/pvclock.h"
+#include "devices/vlapic.h"
 
 /* ---- the fake back end and the rest of the hypervisor ---- */
 static struct guest_ctx fake_ctx;
@@ -261,6 +262,50 @@ TEST(bad_exits_stop_the_vm_or_fault_the_guest)
 	CHECK_EQ(run_exit(VMEXIT_CPUID), ACT_VM_STOP);
 }
 
+/* MOV to CR8 reaches the local APIC's TPR: from the register the back end
+ * names (VT-x) or, with none named (AMD-V without decode assists), the one
+ * the decoder finds; reserved bits are #GP; another instruction stops the VM. */
+TEST(cr8_write_sets_the_apic_tpr)
+{
+	static const u8 mov_cr8_r9[] = { 0x45, 0x0f, 0x22, 0xc1 }; /* mov %r9, %cr8 */
+	static const u8 not_cr8[] = { 0x0f, 0x22, 0xd8 };           /* mov %rax, %cr3 */
+	struct vlapic_config c = { .id = 0, .bsp = true, .tsc_khz = 1000000,
+				   .timer_khz = 1000000 };
+	struct vmexit e = { .reason = VMEXIT_CR8_WRITE, .cr8.gpr = -1 };
+
+	setup(mov_cr8_r9, sizeof(mov_cr8_r9));
+	vcpu.lapic = vlapic_create(&c);
+	CHECK(vcpu.lapic != NULL);
+	vcpu.regs.gpr[GPR_R9] = 5;
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(vlapic_cr8_read(vcpu.lapic), 5);
+	CHECK_EQ(vcpu.regs.rip, 0x100004);
+	CHECK(vcpu.irq_work);
+	/* The register named by the back end; its length from the CPU. */
+	vcpu.regs.rip = 0x100000;
+	vcpu.regs.gpr[GPR_RBX] = 9;
+	e = (struct vmexit){ .reason = VMEXIT_CR8_WRITE, .insn_len = 4, .cr8.gpr = GPR_RBX };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(vlapic_cr8_read(vcpu.lapic), 9);
+	/* Bits 63:4 are reserved. */
+	vcpu.regs.rip = 0x100000;
+	vcpu.regs.gpr[GPR_R9] = 0x10;
+	e = (struct vmexit){ .reason = VMEXIT_CR8_WRITE, .cr8.gpr = -1 };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(vcpu.regs.rip, 0x100000);
+	CHECK_EQ(vlapic_cr8_read(vcpu.lapic), 9);
+	vlapic_destroy(vcpu.lapic);
+	vcpu.lapic = NULL;
+
+	setup(not_cr8, sizeof(not_cr8));
+	vcpu.lapic = vlapic_create(&c);
+	e = (struct vmexit){ .reason = VMEXIT_CR8_WRITE, .cr8.gpr = -1 };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_VM_STOP);
+	vlapic_destroy(vcpu.lapic);
+	vcpu.lapic = NULL;
+}
+
 int main(void)
 {
 	RUN(cpuid_fills_registers_and_skips_by_decoding);
@@ -270,5 +315,6 @@ int main(void)
 	RUN(port_in_sizes_and_unclaimed_ports);
 	RUN(hlt_sleeps_wakes_or_stops);
 	RUN(bad_exits_stop_the_vm_or_fault_the_guest);
+	RUN(cr8_write_sets_the_apic_tpr);
 	return unit_done();
 }

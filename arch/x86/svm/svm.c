@@ -135,7 +135,14 @@ static void svm_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
 	vmcb->control.eventinj = 0;
 	vmcb->control.int_state = 0;
-	vmcb->control.int_ctl &= ~V_IRQ;
+	vmcb->control.int_ctl &= ~(V_IRQ | V_TPR_MASK); /* the TPR is 0 after INIT and reset */
+}
+
+static void svm_set_tpr(struct vcpu *v, u8 cr8)
+{
+	struct vmcb_control *c = &v->arch.svm.vmcb->control;
+
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | (cr8 & V_TPR_MASK);
 }
 
 static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
@@ -151,6 +158,9 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	s->asid_cpu = -1; /* an ASID is assigned when it first runs */
 
 	vmcb->control.intercept_exceptions = BIT(18); /* #MC belongs to the host */
+	/* CR8 writes go to the local APIC model (core/exit_cr8.c); reads
+	 * are V_TPR, which set_tpr keeps equal to the model's TPR. */
+	vmcb->control.intercept_cr = INTERCEPT_CR8_WRITE;
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
@@ -335,6 +345,7 @@ const struct vendor_ops svm_ops = {
 	.vcpu_load = svm_vcpu_load,
 	.run = svm_run,
 	.set_ctx = svm_set_ctx,
+	.set_tpr = svm_set_tpr,
 	.get_ctx = svm_get_ctx,
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,

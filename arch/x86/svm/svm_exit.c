@@ -52,6 +52,10 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 			return VMEXIT_MSR_WRITE;
 		return r ? (enum vmexit_reason)r : VMEXIT_UNHANDLED;
 	}
+	if (code == SVM_EXIT_CR8_WRITE) {
+		e->cr8.gpr = -1; /* no decode assists under QEMU: the core decodes */
+		return VMEXIT_CR8_WRITE;
+	}
 	if (code == SVM_EXIT_NPF) {
 		e->mem.gpa = c->exitinfo2;
 		e->mem.present = c->exitinfo1 & NPF_P;

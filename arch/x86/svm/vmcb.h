@@ -132,7 +132,12 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_XSETBV BIT(13)
 #define INTERCEPT_RDPRU BIT(14)
 
-/* int_ctl (offset 0x060) */
+/* intercept_cr (offset 0x000): writes of CRn are bit 16 + n. */
+#define INTERCEPT_CR8_WRITE BIT(16 + 8)
+
+/* int_ctl (offset 0x060); V_TPR is the guest's CR8 while V_INTR_MASKING is
+ * set (APM vol. 2, 15.21.1 "Virtual Interrupt Control"). */
+#define V_TPR_MASK 0xfULL
 #define V_IRQ BIT(8)
 #define V_INTR_PRIO_SHIFT 16
 #define V_IGN_TPR BIT(20)
@@ -155,6 +160,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define EVENTINJ_VALID BIT(31)
 
 /* Exit codes (APM vol. 2, Appendix C) */
+#define SVM_EXIT_CR8_WRITE 0x018 /* CRn writes are 0x010 + n */
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061

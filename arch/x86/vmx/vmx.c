@@ -31,14 +31,17 @@ bool vmx_supported(void)
 /* The controls utsuwa needs (required) and uses when present (optional). */
 #define PIN_REQUIRED (PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING)
 #define PIN_OPTIONAL PIN_PREEMPTION_TIMER
-/* The TPR shadow keeps a 64-bit guest's MOV to CR8 off the real APIC's TPR,
- * which would hold back the host's own interrupts (26.3, 30.3). */
+/* The TPR shadow keeps a 64-bit guest's CR8 off the real APIC's TPR, which
+ * would hold back the host's own interrupts (26.3, 30.3): MOV from CR8 reads
+ * the virtual-APIC page, which set_tpr keeps equal to the local APIC
+ * model's TPR, and MOV to CR8 exits ("CR8-load exiting", checked before TPR
+ * virtualization, 26.1.3) to reach the model (core/exit_cr8.c). */
 #define PROC_REQUIRED (PROC_USE_TSC_OFFSETTING | PROC_HLT_EXITING | PROC_MWAIT_EXITING | \
-		       PROC_USE_TPR_SHADOW | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | \
-		       PROC_MONITOR_EXITING | PROC_SECONDARY_CTLS)
+		       PROC_USE_TPR_SHADOW | PROC_CR8_LOAD_EXITING | PROC_USE_IO_BITMAPS | \
+		       PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_SECONDARY_CTLS)
 /* Exits of these would stop the guest: a CPU that forces them on (no TRUE
  * controls, 25.6.2) cannot run our guests. */
-#define PROC_UNWANTED (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | PROC_CR8_LOAD_EXITING | \
+#define PROC_UNWANTED (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | \
 		       PROC_CR8_STORE_EXITING | PROC_INVLPG_EXITING | PROC_RDTSC_EXITING | \
 		       PROC_RDPMC_EXITING | PROC_MOV_DR_EXITING)
 #define PROC2_REQUIRED (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
@@ -350,6 +353,7 @@ const struct vendor_ops vmx_ops = {
 	.vm_init = vmx_vm_init,
 	.vcpu_init = vmx_vcpu_init,
 	.set_ctx = vmx_set_ctx,
+	.set_tpr = vmx_set_tpr,
 	.vcpu_load = vmx_vcpu_load,
 	.vcpu_put = vmx_vcpu_put,
 	.run = vmx_run,

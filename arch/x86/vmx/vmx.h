@@ -39,6 +39,8 @@ struct guest_ctx;
  * state of the CPU it is loaded on; the architectural state read back. */
 int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c);
 void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c);
+/* The copy of the local APIC's TPR that MOV from CR8 reads (vendor set_tpr). */
+void vmx_set_tpr(struct vcpu *v, u8 cr8);
 void vmx_write_host_state(struct percpu *cpu);
 void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c);
 void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);

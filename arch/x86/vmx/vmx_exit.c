@@ -146,6 +146,11 @@ static enum vmexit_reason cr_access(struct vcpu *v, struct vmexit *e)
 	e->hw_info1 = q;
 	if (CR_QUAL_TYPE(q) != CR_QUAL_TYPE_MOV_TO_CR)
 		return VMEXIT_UNHANDLED;
+	if (CR_QUAL_CR(q) == 8) { /* "CR8-load exiting": the local APIC's TPR */
+		e->cr8.gpr = (int)CR_QUAL_GPR(q);
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+		return VMEXIT_CR8_WRITE;
+	}
 	if (CR_QUAL_CR(q) == 0 && cr0_write(v, v->regs.gpr[CR_QUAL_GPR(q)], long64)) {
 		skip_insn(v, long64);
 		return VMEXIT_NONE;

@@ -122,12 +122,21 @@ static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
  * earlier entry was to inject, and any interrupt shadow, go with the old
  * state, and so do the vCPU's cached translations (INIT flushes the TLB).
  */
+/* VTPR, byte 0x80 of the virtual-APIC page (30.1.1): TPR[7:4] is CR8. */
+void vmx_set_tpr(struct vcpu *v, u8 cr8)
+{
+	volatile u8 *page = (volatile u8 *)(uintptr_t)v->arch.vmx.virtual_apic;
+
+	page[0x80] = (u8)((cr8 & 0xf) << 4);
+}
+
 void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
 	u64 failed = 0, *f = &failed;
 
 	put_guest_state(f, v, c);
+	vmx_set_tpr(v, 0); /* the TPR is 0 after INIT and reset */
 	put(f, VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
 	put(f, VMCS_ENTRY_INTR_INFO, 0);
 	s->entry_intr = 0;
