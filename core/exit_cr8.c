@@ -16,8 +16,9 @@
 #include "hv/vm.h"
 
 /* The source register of the trapped MOV to CR8: 0F 22 /r with ModRM.reg
- * (REX.R included) 8, or AMD's LOCK MOV CR0 for CR8 outside 64-bit mode. */
-static int cr8_source(struct vcpu *v)
+ * (REX.R included) 8, or AMD's LOCK MOV CR0 for CR8 outside 64-bit mode.
+ * Its length goes to e, so that the dispatcher does not decode it again. */
+static int cr8_source(struct vcpu *v, struct vmexit *e)
 {
 	struct guest_ctx ctx;
 	struct insn insn;
@@ -31,12 +32,13 @@ static int cr8_source(struct vcpu *v)
 		return -1;
 	if (insn.reg != 8 && !(insn.reg == 0 && (insn.prefixes & INSN_PFX_LOCK)))
 		return -1;
+	e->insn_len = insn.len;
 	return insn.rm;
 }
 
 enum exit_action handle_cr8_write(struct vcpu *v, struct vmexit *e)
 {
-	int gpr = e->cr8.gpr >= 0 ? e->cr8.gpr : cr8_source(v);
+	int gpr = e->cr8.gpr >= 0 ? e->cr8.gpr : cr8_source(v, e);
 	u64 val;
 
 	if (gpr < 0 || gpr > 15 || !v->lapic)

@@ -107,17 +107,26 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
  * vm->start_regs0): at creation and again at every reset. 0, or -EINVAL
  * with a message naming the VM.
  */
+/* The boot module holding cfg's image; NULL, with a message, if none. */
+static const struct boot_module *image_module(const struct vm_config *cfg,
+					      const struct boot_info *bi)
+{
+	const struct boot_module *mod = bootinfo_find_module(bi, cfg->image);
+
+	if (!mod)
+		kprintf("utsuwa: vm '%s': image '%s': no boot module of that name\n", cfg->name,
+			cfg->image);
+	return mod;
+}
+
 int vm_load_image(struct vm *vm)
 {
 	const struct vm_config *cfg = &vm->cfg;
-	const struct boot_module *mod = bootinfo_find_module(vm->bi, cfg->image);
+	const struct boot_module *mod = image_module(cfg, vm->bi);
 	const char *why = "";
 
-	if (!mod) {
-		kprintf("utsuwa: vm '%s': image '%s': no boot module of that name\n", cfg->name,
-			cfg->image);
+	if (!mod)
 		return -EINVAL;
-	}
 	vm->linux_boot = linux_is_bzimage((const void *)(uintptr_t)mod->start,
 					  mod->end - mod->start);
 	if (vm->linux_boot)
@@ -146,11 +155,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	u64 hpa;
 	int err;
 
-	if (!bootinfo_find_module(bi, cfg->image)) {
-		kprintf("utsuwa: vm '%s': image '%s': no boot module of that name\n", cfg->name,
-			cfg->image);
+	if (!image_module(cfg, bi)) /* before any memory is taken for the VM */
 		return NULL;
-	}
 	vm = kzalloc(sizeof(*vm));
 	policy = kzalloc(sizeof(*policy));
 	hpa = page_alloc(cfg->mem / PAGE_SIZE, SZ_2M);

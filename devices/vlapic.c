@@ -785,12 +785,9 @@ int vlapic_tsc_deadline_write(struct vlapic *l, u64 val)
 
 u8 vlapic_cr8_read(struct vlapic *l)
 {
-	u8 v;
-
-	spin_lock(&l->lock);
-	v = (u8)(l->tpr >> 4);
-	spin_unlock(&l->lock);
-	return v;
+	/* One aligned word, written whole under the lock: no lock to read it
+	 * (core/vcpu_irq.c reads it whenever there is interrupt work). */
+	return (u8)(__atomic_load_n(&l->tpr, __ATOMIC_RELAXED) >> 4);
 }
 
 void vlapic_cr8_write(struct vlapic *l, u8 val)
