@@ -9,6 +9,7 @@
 #include "hv/sched.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_verdict.h"
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "lib/string.h"
@@ -16,6 +17,7 @@
 const struct vendor_ops *vendor_select(void);
 
 static struct hv_config config;
+static const struct boot_info *boot_info;
 static volatile int hv_phase;       /* 1: enable virtualization; 2: run */
 static volatile u64 cpus_ready, cpus_failed;
 
@@ -61,6 +63,7 @@ static void read_config(const struct boot_info *bi)
 			config_parse(&config, (const char *)(uintptr_t)bi->mods[i].start,
 				     bi->mods[i].end - bi->mods[i].start, report, NULL);
 	vms_set_on_done(config.on_done);
+	vm_verdict_enable(config.on_done != DONE_HALT); /* the test harness's runs */
 }
 
 static void kick(void)
@@ -144,8 +147,19 @@ static void create_vms(const struct boot_info *bi)
 	}
 }
 
+u64 hv_cpus_ready(void)
+{
+	return cpus_ready;
+}
+
+const struct boot_info *hv_boot_info(void)
+{
+	return boot_info;
+}
+
 __noreturn void hv_main(const struct boot_info *bi)
 {
+	boot_info = bi;
 	read_config(bi);
 	vendor = vendor_select();
 	if (!vendor) {
@@ -159,8 +173,9 @@ __noreturn void hv_main(const struct boot_info *bi)
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();
-	for (unsigned i = 0; i < nr_vms; i++)
-		vm_start(vms[i]);
+	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++)
+		if (vms[i])
+			vm_start(vms[i]);
 	kprintf("utsuwa: %u VM%s on %u CPUs (%s), slice %u ms\n", nr_vms, nr_vms == 1 ? "" : "s",
 		count_bits(cpus_ready), vendor->name, config.slice_ms);
 	hv_phase = 2;

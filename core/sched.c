@@ -30,6 +30,18 @@ static void kick_idle(u64 affinity)
 
 static void enqueue_locked(struct vcpu *v)
 {
+	/* A paused VM's vCPUs wait off the queue until vm_resume; one whose VM
+	 * has ended or is being reset never goes back on. Checked under the
+	 * lock, so a vCPU requeued while its VM is being paused cannot slip
+	 * past sched_vm_leave. */
+	if (v->vm->state == VM_PAUSED) {
+		v->state = VCPU_PARKED;
+		return;
+	}
+	if (v->vm->state != VM_RUNNING && v->vm->state != VM_RESETTING) {
+		v->state = VCPU_STOPPED;
+		return;
+	}
 	v->state = VCPU_RUNNABLE;
 	v->rq_next = NULL;
 	if (rq_tail)
@@ -98,6 +110,10 @@ static bool stop_locked(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 
+	if (vm->state == VM_PAUSED) {
+		v->state = VCPU_PARKED; /* vm_resume puts it back on the queue */
+		return false;
+	}
 	v->state = VCPU_STOPPED;
 	if (vm->state != VM_RESETTING || vm->reset_claimed)
 		return false;
@@ -118,17 +134,25 @@ bool sched_stop(struct vcpu *v)
 	return last;
 }
 
+/* Would a halted vCPU run now: a start-up to act on, or an interrupt it can take? */
+static bool has_work(struct vcpu *v)
+{
+	if (v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))
+		return true;
+	return !v->halted_if0 && !v->wait_sipi && vcpu_irq_deliverable(v);
+}
+
 bool sched_block(struct vcpu *v)
 {
 	bool last = false;
 
 	spin_lock(&sched_lock);
-	/* An interrupt raised since the vCPU decided to halt keeps it running. */
-	if (v->vm->state != VM_RUNNING)
+	/* An interrupt raised since the vCPU decided to halt keeps it running.
+	 * A paused VM's vCPU halts as it would running (enqueue_locked parks it
+	 * if it has something to do): resume finds it where it was. */
+	if (v->vm->state != VM_RUNNING && v->vm->state != VM_PAUSED)
 		last = stop_locked(v);
-	else if (v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))
-		enqueue_locked(v);
-	else if (!v->halted_if0 && !v->wait_sipi && vcpu_irq_deliverable(v))
+	else if (has_work(v))
 		enqueue_locked(v);
 	else
 		v->state = VCPU_BLOCKED;
@@ -142,7 +166,7 @@ void sched_wake(struct vcpu *v)
 	bool queued = false, running = false;
 
 	spin_lock(&sched_lock);
-	if (v->state == VCPU_BLOCKED &&
+	if (v->state == VCPU_BLOCKED && v->vm->state != VM_PAUSED &&
 	    (!v->halted_if0 || v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))) {
 		enqueue_locked(v);
 		queued = true;
@@ -157,10 +181,11 @@ void sched_wake(struct vcpu *v)
 		ipi_send((u32)v->cpu, VECTOR_KICK);
 }
 
-void sched_vm_ended(struct vm *vm)
+void sched_vm_leave(struct vm *vm)
 {
 	u64 f = irq_save();
 	u64 kick = 0;
+	bool paused = vm->state == VM_PAUSED;
 
 	spin_lock(&sched_lock);
 	for (struct vcpu **pp = &rq_head, *prev = NULL; *pp;) {
@@ -170,7 +195,7 @@ void sched_vm_ended(struct vm *vm)
 			*pp = v->rq_next;
 			if (rq_tail == v)
 				rq_tail = prev;
-			v->state = VCPU_STOPPED;
+			v->state = paused ? VCPU_PARKED : VCPU_STOPPED;
 		} else {
 			prev = v;
 			pp = &v->rq_next;
@@ -179,7 +204,7 @@ void sched_vm_ended(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
-		if (v->state == VCPU_BLOCKED)
+		if (v->state == VCPU_BLOCKED && !paused)
 			v->state = VCPU_STOPPED;
 		else if (v->state == VCPU_RUNNING && v->cpu >= 0 && (u32)v->cpu != this_cpu()->id)
 			kick |= BIT(v->cpu);
@@ -188,5 +213,41 @@ void sched_vm_ended(struct vm *vm)
 	irq_restore(f);
 	for (u32 cpu = 0; kick; cpu++, kick >>= 1)
 		if (kick & 1)
+			ipi_send(cpu, VECTOR_KICK);
+}
+
+bool sched_vm_quiet(struct vm *vm)
+{
+	u64 f = irq_save();
+	bool quiet = true;
+
+	spin_lock(&sched_lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i]->state == VCPU_RUNNING || vm->vcpus[i]->state == VCPU_RUNNABLE)
+			quiet = false;
+	spin_unlock(&sched_lock);
+	irq_restore(f);
+	return quiet;
+}
+
+void sched_vm_resume(struct vm *vm)
+{
+	u64 f = irq_save();
+	u64 affinity = 0;
+
+	spin_lock(&sched_lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v->state == VCPU_PARKED || (v->state == VCPU_BLOCKED && has_work(v))) {
+			enqueue_locked(v);
+			affinity |= v->affinity;
+		}
+	}
+	spin_unlock(&sched_lock);
+	irq_restore(f);
+	/* Every idle CPU that may run one of them: several vCPUs come back at once. */
+	for (u32 cpu = 0; affinity; cpu++, affinity >>= 1)
+		if ((affinity & 1) && (__atomic_load_n(&idle_cpus, __ATOMIC_RELAXED) & BIT(cpu)))
 			ipi_send(cpu, VECTOR_KICK);
 }

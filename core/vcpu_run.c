@@ -26,10 +26,10 @@ static void fire_timer(struct vcpu *v, u64 now)
 void vm_timers_tick(u64 now);
 void vm_timers_tick(u64 now)
 {
-	for (unsigned i = 0; i < nr_vms; i++) {
+	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
 		struct vm *vm = vms[i];
 
-		if (vm->state != VM_RUNNING)
+		if (!vm || vm->state != VM_RUNNING)
 			continue;
 		vm_platform_tick(vm);
 		for (unsigned j = 0; j < vm->nr_vcpus; j++) {

@@ -11,6 +11,9 @@
 #include "hv/vm_linux.h"
 #include "loaders/linux.h"
 #include "hv/vm_platform.h"
+#include "hv/vm_lifecycle.h"
+#include "hv/vm_verdict.h"
+#include "devices/vlapic.h"
 #include "hv/vm_console.h"
 #include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/msr.h"
@@ -23,22 +26,17 @@
 
 struct vm *vms[CONFIG_MAX_VMS];
 unsigned nr_vms;
-static unsigned vms_ended, vms_as_expected;
+static unsigned vms_ended; /* of the VMs in vms[], how many have ended */
 static spinlock_t vms_lock = SPINLOCK_INIT;
 static enum on_done on_done;
+
+static void all_ended(void);
 
 static struct cpuid_leaf host_cpuid(u32 leaf, u32 subleaf)
 {
 	struct cpuid_regs r = cpuid_count(leaf, subleaf);
 
 	return (struct cpuid_leaf){ r.eax, r.ebx, r.ecx, r.edx };
-}
-
-/* The UART hands over whole lines, without their newline. */
-static void uart_out(void *ctx, const char *s, size_t n)
-{
-	vm_console_write(ctx, s, n);
-	vm_console_write(ctx, "\n", 1);
 }
 
 /* x87 and SSE state at reset (SDM vol. 1, 10.5.1 and vol. 3, table 10-1). */
@@ -48,21 +46,6 @@ void fpu_reset(struct fpu_state *f)
 	f->fxsave[0] = 0x7f; /* FCW = 0x037f */
 	f->fxsave[1] = 0x03;
 	*(u32 *)&f->fxsave[24] = 0x1f80; /* MXCSR */
-}
-
-static int add_devices(struct vm *vm)
-{
-	int err;
-
-	vm->testdev = testdev_create();
-	vm->uart = uart8250_create(uart_out, vm);
-	if (!vm->uart || !vm->testdev)
-		return -ENOMEM;
-	err = bus_register(&vm->pio, 0x3f8, 8, "uart", &uart8250_ops, vm->uart);
-	if (!err)
-		err = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, PAGE_SIZE, "testdev", &testdev_ops,
-				   vm->testdev);
-	return err;
 }
 
 /* regs0: vCPU 0's registers from a loader that starts only it (Linux): the
@@ -144,40 +127,85 @@ int vm_load_image(struct vm *vm)
 }
 
 /*
- * Builds the VM of cfg and queues its vCPUs. On failure prints a message
- * naming the VM and returns NULL; what was allocated stays allocated (a
- * failed VM is rare and the machine is not short of pages for it).
+ * Everything a VM holds, freed: vCPUs with their back-end state and local
+ * APICs, devices, the APIC bus, guest memory, the CPUID policy. Takes a VM
+ * built only in part (a failed vm_create) as well as a whole one; its
+ * vCPUs must be off every CPU (vm_destroy quiesces first).
+ */
+void vm_free(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+
+		if (v->lapic)
+			vlapic_destroy(v->lapic);
+		/* No CPU's fpu_owner can mistake a later vCPU at this address for
+		 * this one: a new vCPU starts with fpu_cpu = -1 and is restored. */
+		kfree(v);
+	}
+	vm_devices_destroy(vm);
+	kfree(vm->apic_bus);
+	for (unsigned i = 0; i < vm->nr_mem; i++)
+		page_free(vm->mem[i].hpa, vm->mem[i].size / PAGE_SIZE);
+	kfree((void *)vm->cpuid);
+	kfree(vm);
+}
+
+/* A free slot of vms[], or -1. */
+static int free_slot(void)
+{
+	for (int i = 0; i < CONFIG_MAX_VMS; i++)
+		if (!vms[i])
+			return i;
+	return -1;
+}
+
+/*
+ * Builds the VM of cfg; vm_start queues its vCPUs. On failure prints a
+ * message naming the VM, frees what it had taken and returns NULL.
  */
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity)
 {
 	struct cpuid_policy *policy;
 	struct vm *vm;
 	u64 hpa;
-	int err;
+	int err, slot;
 
 	if (!image_module(cfg, bi)) /* before any memory is taken for the VM */
 		return NULL;
+	if (vm_find(cfg->name)) {
+		kprintf("utsuwa: vm '%s': a VM of that name exists already\n", cfg->name);
+		return NULL;
+	}
+	slot = free_slot();
+	if (slot < 0) {
+		kprintf("utsuwa: vm '%s': already %d VMs, the most there can be\n", cfg->name,
+			CONFIG_MAX_VMS);
+		return NULL;
+	}
 	vm = kzalloc(sizeof(*vm));
 	policy = kzalloc(sizeof(*policy));
 	hpa = page_alloc(cfg->mem / PAGE_SIZE, SZ_2M);
 	if (!vm || !policy || !hpa) {
 		kprintf("utsuwa: vm '%s': mem: not enough free memory for %lu MiB (%lu MiB free)\n",
 			cfg->name, cfg->mem >> 20, (mm_free_pages() * PAGE_SIZE) >> 20);
+		kfree(vm);
+		kfree(policy);
+		if (hpa)
+			page_free(hpa, cfg->mem / PAGE_SIZE);
 		return NULL;
 	}
 	strlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->cfg = *cfg;
 	vm->bi = bi;
-	vm->id = nr_vms;
+	vm->id = (u32)slot;
 	vm->mem[0] = (struct vm_mem_region){ .gpa = 0, .size = cfg->mem, .hpa = hpa };
 	vm->nr_mem = 1;
 	vm->created_tsc = rdtsc();
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 
-	if (vm_load_image(vm))
-		return NULL;
-	err = add_devices(vm);
+	err = vm_load_image(vm) ? -EINVAL : 0;
 	if (!err)
 		err = vm_apic_init(vm);
 	if (!err)
@@ -188,10 +216,15 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 		err = create_vcpus(vm, affinity, &vm->start_ctx,
 				   vm->linux_boot ? &vm->start_regs0 : NULL);
 	if (err) {
-		kprintf("utsuwa: vm '%s': cannot be set up (error %d)\n", cfg->name, err);
+		if (err != -EINVAL) /* vm_load_image has said why */
+			kprintf("utsuwa: vm '%s': cannot be set up (error %d)\n", cfg->name, err);
+		vm_free(vm);
 		return NULL;
 	}
-	vms[nr_vms++] = vm;
+	spin_lock(&vms_lock);
+	vms[slot] = vm;
+	nr_vms++;
+	spin_unlock(&vms_lock);
 	return vm;
 }
 
@@ -210,33 +243,22 @@ void vms_set_on_done(enum on_done how)
 	on_done = how;
 }
 
-/* The last VM has ended: say how it went, then do what the config asked. */
-static void all_ended(void)
+void vm_forget(struct vm *vm)
 {
-	unsigned bad = nr_vms - vms_as_expected;
-
-	kprintf("utsuwa: all VMs ended: %u as expected, %u not\n", vms_as_expected, bad);
-	platform_done(on_done, bad ? 1 : 0);
-}
-
-static bool as_expected(const struct vm *vm, char *why, size_t n)
-{
-	const struct vm_config *c = &vm->cfg;
-
-	if (c->expect_set && c->expect_stop) {
-		fmt_snprintf(why, n, "expected to be stopped");
-		return vm->state == VM_STOPPED;
+	spin_lock(&vms_lock);
+	if (vms[vm->id] == vm) {
+		vms[vm->id] = NULL;
+		nr_vms--;
+		if (vm->counted_ended)
+			vms_ended--;
 	}
-	int want = c->expect_set ? c->expect_code : 0;
-
-	fmt_snprintf(why, n, "expected exit code %d", want);
-	return vm->state == VM_ENDED && vm->exit_code == want;
+	spin_unlock(&vms_lock);
+	vm_verdict_forget(vm);
 }
 
 void vm_end(struct vm *vm, enum vm_state how, int code)
 {
-	char why[48];
-	bool ok, last;
+	bool last;
 
 	spin_lock(&vm->lock);
 	if (vm->state != VM_RUNNING) {
@@ -247,28 +269,37 @@ void vm_end(struct vm *vm, enum vm_state how, int code)
 	vm->exit_code = code;
 	spin_unlock(&vm->lock);
 
-	sched_vm_ended(vm);
+	sched_vm_leave(vm);
 	uart8250_flush(vm->uart);
 	vm_console_flush(vm);
 	if (how == VM_ENDED)
 		kprintf("utsuwa: vm %s: exited with code %d\n", vm->name, code);
-	ok = as_expected(vm, why, sizeof(why));
-	if (ok)
-		kprintf("utsuwa: vm %s: as expected\n", vm->name);
-	else
-		kprintf("utsuwa: vm %s: NOT as expected (%s)\n", vm->name, why);
+	vm_verdict(vm);
 
 	spin_lock(&vms_lock);
-	vms_as_expected += ok;
+	vm->counted_ended = true;
 	last = ++vms_ended == nr_vms;
 	spin_unlock(&vms_lock);
 	if (last)
 		all_ended();
 }
 
+/* The last VM has ended. A test run (exit=qemu or exit=bochs) sums up and
+ * leaves the emulator; otherwise the hypervisor stays up with its monitor,
+ * where VMs can be created again. */
+static void all_ended(void)
+{
+	if (on_done == DONE_HALT) {
+		kprintf("utsuwa: all VMs have ended; the monitor can create more\n");
+		return;
+	}
+	platform_done(on_done, vm_verdict_summary() ? 0 : 1);
+}
+
 /* Called when no VM could be created at all. */
 void vms_none(void)
 {
 	kprintf("utsuwa: no VM to run\n");
-	platform_done(on_done, 1);
+	if (on_done != DONE_HALT)
+		platform_done(on_done, 1);
 }

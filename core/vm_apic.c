@@ -139,14 +139,7 @@ static const struct vlapic_ops lapic_ops = {
 int vm_apic_init(struct vm *vm)
 {
 	vm->apic_bus = kzalloc(sizeof(*vm->apic_bus));
-	if (!vm->apic_bus)
-		return -ENOMEM;
-	/* The I/O APIC's ID follows the local APICs' (0 .. vCPUs-1). */
-	vm->ioapic = vioapic_create(vm->apic_bus, (u8)vm->cfg.cpus);
-	if (!vm->ioapic)
-		return -ENOMEM;
-	return bus_register(&vm->mmio, VIOAPIC_BASE, VIOAPIC_MMIO_SIZE, "ioapic", &vioapic_mmio_ops,
-			    vm->ioapic);
+	return vm->apic_bus ? 0 : -ENOMEM;
 }
 
 int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v)

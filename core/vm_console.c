@@ -46,8 +46,8 @@ void vm_console_input_poll(void)
 {
 	struct vm *target = NULL;
 
-	for (unsigned i = 0; i < nr_vms && !target; i++)
-		if (vms[i]->state == VM_RUNNING)
+	for (unsigned i = 0; i < CONFIG_MAX_VMS && !target; i++)
+		if (vms[i] && vms[i]->state == VM_RUNNING)
 			target = vms[i];
 	for (int n = 0; n < 16; n++) {
 		int c = serial_getc();

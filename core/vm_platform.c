@@ -6,6 +6,8 @@
  * the MADT's override says). docs/platform.md describes the devices.
  */
 #include "hv/vm_platform.h"
+#include "hv/device.h"
+#include "hv/vm_console.h"
 #include "hv/console.h"
 #include "hv/irq.h"
 #include "hv/platform.h"
@@ -79,70 +81,227 @@ static void reset(void *ctx)
 	vm_reset_request(ctx);
 }
 
-int vm_platform_init(struct vm *vm)
+/* Each device's part in the VM: create it, register its ranges and lines. */
+
+/* The UART hands over whole lines, without their newline. */
+static void uart_out(void *ctx, const char *s, size_t n)
+{
+	vm_console_write(ctx, s, n);
+	vm_console_write(ctx, "\n", 1);
+}
+
+static void *uart_create(struct vm *vm)
+{
+	struct uart8250 *u = uart8250_create(uart_out, vm);
+
+	if (!u)
+		return NULL;
+	u->irq_ctx = vm;
+	u->raise_irq = uart_irq;
+	if (bus_register(&vm->pio, 0x3f8, 8, "uart", &uart8250_ops, u)) {
+		uart8250_destroy(u);
+		return NULL;
+	}
+	vm->uart = u;
+	return u;
+}
+
+static void *testdev_create_in(struct vm *vm)
+{
+	struct testdev *t = testdev_create();
+
+	if (t && bus_register(&vm->mmio, TESTDEV_MMIO_BASE, PAGE_SIZE, "testdev", &testdev_ops, t)) {
+		testdev_destroy(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void *ioapic_create(struct vm *vm)
+{
+	/* The I/O APIC's ID follows the local APICs' (0 .. vCPUs-1). */
+	struct vioapic *io = vioapic_create(vm->apic_bus, (u8)vm->cfg.cpus);
+
+	if (io && bus_register(&vm->mmio, VIOAPIC_BASE, VIOAPIC_MMIO_SIZE, "ioapic",
+			       &vioapic_mmio_ops, io)) {
+		vioapic_destroy(io);
+		return NULL;
+	}
+	vm->ioapic = io;
+	return io;
+}
+
+/* The PIC's output (ExtINT through LINT0) is not delivered: guests that use
+ * the I/O APIC, as Linux does, mask the PICs. */
+static void *pic_create_in(struct vm *vm)
+{
+	struct pic8259 *p = pic_create(NULL, NULL);
+
+	if (p && (bus_register(&vm->pio, PIC_MASTER_BASE, PIC_NR_PORTS, "pic1", &pic_master_ops, p) ||
+		  bus_register(&vm->pio, PIC_SLAVE_BASE, PIC_NR_PORTS, "pic2", &pic_slave_ops, p) ||
+		  bus_register(&vm->pio, PIC_ELCR_BASE, PIC_ELCR_NR_PORTS, "elcr", &pic_elcr_ops, p))) {
+		pic_destroy(p);
+		return NULL;
+	}
+	vm->pic = p;
+	return p;
+}
+
+static void *pit_create_in(struct vm *vm)
+{
+	struct pit8254 *p = pit_create(vm_now_ns, vm, &vm->isa_irq);
+
+	if (p && (bus_register(&vm->pio, PIT_BASE, PIT_NR_PORTS, "pit", &pit_ops, p) ||
+		  bus_register(&vm->pio, PIT_PORT61, 1, "port61", &pit_port61_ops, p))) {
+		pit_destroy(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void pit_tick(void *dev, u64 now)
+{
+	if (pit_next_event_ns(dev) <= now)
+		pit_update(dev, now);
+}
+
+static void *rtc_create_in(struct vm *vm)
+{
+	struct rtc_cmos *r = rtc_cmos_create(vm_now_ns, vm_created_unix, vm, &vm->isa_irq);
+
+	if (r && bus_register(&vm->pio, RTC_BASE, RTC_NR_PORTS, "rtc", &rtc_cmos_ops, r)) {
+		rtc_cmos_destroy(r);
+		return NULL;
+	}
+	if (r)
+		rtc_cmos_set_memory(r, vm->cfg.mem, 0);
+	return r;
+}
+
+static void rtc_tick(void *dev, u64 now)
+{
+	if (rtc_next_event_ns(dev) <= now)
+		rtc_update(dev, now);
+}
+
+static void *pci_create_in(struct vm *vm)
+{
+	struct pci_host *p = pci_host_create();
+
+	if (p && bus_register(&vm->pio, PCI_HOST_BASE, PCI_HOST_NR_PORTS, "pci", &pci_host_ops, p)) {
+		pci_host_destroy(p);
+		return NULL;
+	}
+	vm->pci = p;
+	return p;
+}
+
+/* After the PCI host: port 0xCF9 resets through the ACPI PM's reset logic. */
+static void *acpi_pm_create_in(struct vm *vm)
 {
 	struct acpi_pm_ops pm_ops = { .now_ns = vm_now_ns, .poweroff = power_off, .reset = reset,
 				      .ctx = vm };
-	int err = 0;
+	struct acpi_pm *pm = acpi_pm_create(&pm_ops, &vm->isa_irq);
 
+	if (pm && bus_register(&vm->pio, ACPI_PM_BASE, ACPI_PM_NR_PORTS, "acpi-pm", &acpi_pm_ops,
+			       pm)) {
+		acpi_pm_destroy(pm);
+		return NULL;
+	}
+	if (pm)
+		pci_host_set_cf9(vm->pci, &acpi_pm_rcr_ops, pm);
+	vm->acpi_pm = pm;
+	return pm;
+}
+
+static void acpi_pm_tick(void *dev, u64 now)
+{
+	if (acpi_pm_next_event_ns(dev) <= now)
+		acpi_pm_update(dev, now);
+}
+
+/* The ops tables take void *: one typed wrapper per device function. */
+#define VOID_FN(fn, type) \
+	static void fn##_v(void *dev) { fn((type *)dev); }
+VOID_FN(uart8250_reset, struct uart8250)
+VOID_FN(uart8250_destroy, struct uart8250)
+VOID_FN(testdev_reset, struct testdev)
+VOID_FN(testdev_destroy, struct testdev)
+VOID_FN(vioapic_reset, struct vioapic)
+VOID_FN(vioapic_destroy, struct vioapic)
+VOID_FN(pic_reset, struct pic8259)
+VOID_FN(pic_destroy, struct pic8259)
+VOID_FN(pit_reset, struct pit8254)
+VOID_FN(pit_destroy, struct pit8254)
+VOID_FN(rtc_cmos_reset, struct rtc_cmos)
+VOID_FN(rtc_cmos_destroy, struct rtc_cmos)
+VOID_FN(pci_host_reset, struct pci_host)
+VOID_FN(pci_host_destroy, struct pci_host)
+VOID_FN(acpi_pm_reset, struct acpi_pm)
+VOID_FN(acpi_pm_destroy, struct acpi_pm)
+
+static const struct device_ops uart_dev = {
+	.name = "uart", .create = uart_create,
+	.reset = uart8250_reset_v,
+	.destroy = uart8250_destroy_v,
+};
+static const struct device_ops testdev_dev = {
+	.name = "testdev", .create = testdev_create_in,
+	.reset = testdev_reset_v,
+	.destroy = testdev_destroy_v,
+};
+static const struct device_ops ioapic_dev = {
+	.name = "ioapic", .create = ioapic_create,
+	.reset = vioapic_reset_v,
+	.destroy = vioapic_destroy_v,
+};
+static const struct device_ops pic_dev = {
+	.name = "pic", .create = pic_create_in,
+	.reset = pic_reset_v,
+	.destroy = pic_destroy_v,
+};
+static const struct device_ops pit_dev = {
+	.name = "pit", .create = pit_create_in, .tick = pit_tick,
+	.reset = pit_reset_v,
+	.destroy = pit_destroy_v,
+};
+static const struct device_ops rtc_dev = {
+	.name = "rtc", .create = rtc_create_in, .tick = rtc_tick,
+	.reset = rtc_cmos_reset_v,
+	.destroy = rtc_cmos_destroy_v,
+};
+static const struct device_ops pci_dev = {
+	.name = "pci", .create = pci_create_in,
+	.reset = pci_host_reset_v,
+	.destroy = pci_host_destroy_v,
+};
+static const struct device_ops acpi_pm_dev = {
+	.name = "acpi-pm", .create = acpi_pm_create_in, .tick = acpi_pm_tick,
+	.reset = acpi_pm_reset_v,
+	.destroy = acpi_pm_destroy_v,
+};
+
+/* Creation order: the UART and I/O APIC before the ISA lines that reach
+ * them are used, the PCI host before the ACPI PM (port 0xCF9). Reset and
+ * save walk the same order; destroy the reverse. */
+static const struct device_ops *const platform_devices[] = {
+	&uart_dev, &testdev_dev, &ioapic_dev, &pic_dev, &pit_dev, &rtc_dev, &pci_dev, &acpi_pm_dev,
+};
+
+int vm_platform_init(struct vm *vm)
+{
 	vm->created_unix = host_unix_seconds();
 	vm->isa_irq = (struct irq_sink){ .set = isa_irq_set, .ctx = vm };
-	/* The PIC's output (ExtINT through LINT0) is not delivered: guests that
-	 * use the I/O APIC, as Linux does, mask the PICs. */
-	vm->pic = pic_create(NULL, NULL);
-	vm->pit = pit_create(vm_now_ns, vm, &vm->isa_irq);
-	vm->rtc = rtc_cmos_create(vm_now_ns, vm_created_unix, vm, &vm->isa_irq);
-	vm->pci = pci_host_create();
-	vm->acpi_pm = acpi_pm_create(&pm_ops, &vm->isa_irq);
-	if (!vm->pic || !vm->pit || !vm->rtc || !vm->pci || !vm->acpi_pm)
-		return -ENOMEM;
-	rtc_cmos_set_memory(vm->rtc, vm->cfg.mem, 0);
-	vm->uart->irq_ctx = vm;
-	vm->uart->raise_irq = uart_irq;
-
-	struct {
-		u64 base, len;
-		const char *name;
-		const struct io_ops *ops;
-		void *dev;
-	} ranges[] = {
-		{ PIC_MASTER_BASE, PIC_NR_PORTS, "pic1", &pic_master_ops, vm->pic },
-		{ PIC_SLAVE_BASE, PIC_NR_PORTS, "pic2", &pic_slave_ops, vm->pic },
-		{ PIC_ELCR_BASE, PIC_ELCR_NR_PORTS, "elcr", &pic_elcr_ops, vm->pic },
-		{ PIT_BASE, PIT_NR_PORTS, "pit", &pit_ops, vm->pit },
-		{ PIT_PORT61, 1, "port61", &pit_port61_ops, vm->pit },
-		{ RTC_BASE, RTC_NR_PORTS, "rtc", &rtc_cmos_ops, vm->rtc },
-		{ PCI_HOST_BASE, PCI_HOST_NR_PORTS, "pci", &pci_host_ops, vm->pci },
-		{ ACPI_PM_BASE, ACPI_PM_NR_PORTS, "acpi-pm", &acpi_pm_ops, vm->acpi_pm },
-	};
-	for (unsigned i = 0; !err && i < ARRAY_SIZE(ranges); i++)
-		err = bus_register(&vm->pio, ranges[i].base, ranges[i].len, ranges[i].name,
-				   ranges[i].ops, ranges[i].dev);
-	pci_host_set_cf9(vm->pci, &acpi_pm_rcr_ops, vm->acpi_pm);
-	return err;
+	return vm_devices_create(vm, platform_devices, ARRAY_SIZE(platform_devices));
 }
 
 void vm_platform_reset(struct vm *vm)
 {
-	uart8250_reset(vm->uart);
-	testdev_reset(vm->testdev);
-	pic_reset(vm->pic);
-	pit_reset(vm->pit);
-	rtc_cmos_reset(vm->rtc);
-	pci_host_reset(vm->pci);
-	acpi_pm_reset(vm->acpi_pm);
-	vioapic_reset(vm->ioapic);
+	vm_devices_reset(vm);
 }
 
 /* From the scheduler tick: let the timers that are due raise their lines. */
 void vm_platform_tick(struct vm *vm)
 {
-	u64 now = vm_now_ns(vm);
-
-	if (pit_next_event_ns(vm->pit) <= now)
-		pit_update(vm->pit, now);
-	if (rtc_next_event_ns(vm->rtc) <= now)
-		rtc_update(vm->rtc, now);
-	if (acpi_pm_next_event_ns(vm->acpi_pm) <= now)
-		acpi_pm_update(vm->acpi_pm, now);
+	vm_devices_tick(vm, vm_now_ns(vm));
 }

@@ -2,7 +2,7 @@
  * A guest's reset (reboot): the ACPI reset register or port 0xCF9 puts
  * that VM, and only it, back at power-on, as a PC's reset line would.
  *
- * The request stops the VM's vCPUs like an end does (sched_vm_ended), with
+ * The request stops the VM's vCPUs like an end does (sched_vm_leave), with
  * the VM in VM_RESETTING; the last vCPU to leave its CPU runs vm_reset on
  * that CPU, so nothing of the VM runs while it is rebuilt in place: devices
  * to their reset state, the image loaded again, every vCPU marked to take
@@ -32,7 +32,7 @@ void vm_reset_request(struct vm *vm)
 	vm->state = VM_RESETTING;
 	vm->reset_claimed = false;
 	spin_unlock(&vm->lock);
-	sched_vm_ended(vm);
+	sched_vm_leave(vm);
 }
 
 /* What a vCPU holds besides its architectural state, back to power-on. */

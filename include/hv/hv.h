@@ -10,4 +10,8 @@ __noreturn void hv_main(const struct boot_info *bi);
 /* On every other CPU, once its own setup is done: wait for work and run vCPUs. */
 __noreturn void hv_ap_main(struct percpu *cpu);
 
+/* The CPUs that run vCPUs; the boot information (modules: VM images). */
+u64 hv_cpus_ready(void);
+const struct boot_info *hv_boot_info(void);
+
 #endif

@@ -33,9 +33,16 @@ bool sched_stop(struct vcpu *v);
 /* An event for v: a blocked vCPU goes back on the queue; a running one is
  * kicked out of guest mode so it sees the event. */
 void sched_wake(struct vcpu *v);
-/* The VM has ended or is being reset: take its vCPUs off the queue, kick
- * the running ones. */
-void sched_vm_ended(struct vm *vm);
+/* The VM has ended, is being reset or paused (vm->state says which, set
+ * first): take its vCPUs off the queue, kick the running ones. A paused VM's
+ * vCPUs are parked (blocked ones stay blocked); the others are stopped. */
+void sched_vm_leave(struct vm *vm);
+/* No vCPU of the VM is on a CPU or in the queue: everything a vCPU holds in
+ * a CPU (registers, VMCS, FPU) is back in memory. Polled after sched_vm_leave. */
+bool sched_vm_quiet(struct vm *vm);
+/* A paused VM runs again: parked vCPUs go back on the queue, blocked ones
+ * with an interrupt to take too. vm->state is VM_RUNNING already. */
+void sched_vm_resume(struct vm *vm);
 
 /* The local APIC timer tick (VECTOR_TIMER). */
 void sched_tick(void);

@@ -51,5 +51,6 @@ typedef int64_t s64;
 #define ERANGE 34
 #define ENOSYS 38
 #define ENOTSUP 95
+#define ETIMEDOUT 110
 
 #endif

@@ -26,6 +26,7 @@ enum vcpu_state {
 	VCPU_RUNNING,  /* on a physical CPU */
 	VCPU_BLOCKED,  /* halted: waits for an interrupt */
 	VCPU_STOPPED,  /* its VM has ended */
+	VCPU_PARKED,   /* its VM is paused: off the queue until vm_resume */
 };
 
 /* FXSAVE area (SDM vol. 1, 10.5.1): the guest's x87/SSE state while it is off the CPU. */

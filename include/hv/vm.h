@@ -5,6 +5,7 @@
 #include "hv/types.h"
 #include "hv/bus.h"
 #include "hv/config.h"
+#include "hv/device.h"
 #include "hv/guest_ctx.h"
 #include "hv/irq.h"
 #include "hv/spinlock.h"
@@ -36,6 +37,7 @@ enum vm_state {
 	VM_ENDED,   /* HC_EXIT, poweroff */
 	VM_STOPPED, /* stopped by the hypervisor: a fault, a bad exit, a report */
 	VM_RESETTING, /* the guest asked for a reset: its vCPUs leave, then it restarts */
+	VM_PAUSED,  /* the monitor paused it: its vCPUs are parked, its clock stands still */
 };
 
 struct vm {
@@ -50,16 +52,15 @@ struct vm {
 	unsigned nr_vcpus;
 
 	struct bus pio, mmio;
+	struct vm_devices devices; /* every device, in creation order (core/device.c) */
+	/* Devices other code reaches directly: wiring, not lifecycle. */
 	struct uart8250 *uart;
 	struct apic_bus *apic_bus; /* the vCPUs' local APICs (core/vm_apic.c) */
 	struct vioapic *ioapic;
 	struct irq_sink isa_irq;  /* ISA lines: to the PICs and the I/O APIC */
 	struct pic8259 *pic;      /* core/vm_platform.c */
-	struct pit8254 *pit;
-	struct rtc_cmos *rtc;
 	struct pci_host *pci;
 	struct acpi_pm *acpi_pm;
-	struct testdev *testdev;  /* the test guests' MMIO device (core/vm.c) */
 	const struct cpuid_policy *cpuid;
 	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
 	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
@@ -71,8 +72,11 @@ struct vm {
 	spinlock_t lock;        /* guards state, exit_code */
 	enum vm_state state;
 	int exit_code;
+	bool counted_ended;     /* counted among the ended VMs (core/vm.c, vms_lock) */
 	bool reset_claimed;     /* the last vCPU to stop has taken the reset on (core/sched.c) */
 	unsigned resets;        /* how often the guest has reset the VM */
+	u64 paused_tsc;         /* host TSC at the last pause (core/vm_lifecycle.c) */
+	u64 paused_total_tsc;   /* host TSC ticks spent paused, all pauses together */
 
 	/* Where the image starts, as the loader left it, for every (re)start. */
 	const struct boot_info *bi;
@@ -94,9 +98,16 @@ void *vm_gpa_to_hva(const struct vm *vm, u64 gpa, u64 len);
 
 struct boot_info;
 
-/* Every VM created, for the timer scan and the end-of-run summary. */
+/* The VMs that exist, by slot (vm->id); NULL: a free slot. Slots change
+ * only on CPU 0 (boot, the monitor), whose tick is the one that walks them
+ * in interrupt context. nr_vms counts the VMs in them. */
 extern struct vm *vms[CONFIG_MAX_VMS];
 extern unsigned nr_vms;
+
+/* Frees everything the VM holds (its vCPUs off every CPU); vm_forget takes
+ * it out of vms[] first. */
+void vm_free(struct vm *vm);
+void vm_forget(struct vm *vm);
 
 /* Builds a VM from its configuration (memory, image, devices, vCPUs allowed
  * on the CPUs in affinity). NULL, with a message naming the VM, on failure. */

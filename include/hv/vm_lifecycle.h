@@ -17,6 +17,9 @@ struct vm;
 /* The VM of that name among those that exist (not destroyed), or NULL. */
 struct vm *vm_find(const char *name);
 
+/* "running", "paused", "ended", "stopped", "resetting". */
+const char *vm_state_name(const struct vm *vm);
+
 /* Stop every vCPU of the VM and keep them stopped; guest time stands still
  * while paused (docs/lifecycle.md). -EINVAL unless the VM is running. */
 int vm_pause(struct vm *vm, char *err, size_t n);

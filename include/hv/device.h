@@ -1,0 +1,58 @@
+/*
+ * A VM's devices as a list of units, each with one ops table: the VM
+ * creates, resets, saves, loads, ticks and destroys them by walking the
+ * list, never by name (in the spirit of kvmtool's device registry and
+ * Jailhouse's units). core/device.c walks the list; the tables live with
+ * the code that wires each device into a VM (core/vm_platform.c).
+ */
+#ifndef HV_DEVICE_H
+#define HV_DEVICE_H
+
+#include "hv/types.h"
+
+struct vm;
+struct snap_writer;
+struct snap_cursor;
+
+struct device_ops {
+	const char *name; /* short and unique in a VM: the snapshot names its section by it */
+	/* Builds the device for vm, registers its port/MMIO ranges and its
+	 * interrupt lines; NULL on failure (nothing left registered). */
+	void *(*create)(struct vm *vm);
+	/* Back to the power-on state (a guest's or the monitor's reset). */
+	void (*reset)(void *dev);
+	/* The device's state into / out of its snapshot section; load refuses
+	 * a state the device could not be in, with -EINVAL, and changes nothing. */
+	int (*save)(const void *dev, struct snap_writer *w);
+	int (*load)(void *dev, struct snap_cursor *c);
+	/* Frees it; its bus ranges go with the VM's buses. */
+	void (*destroy)(void *dev);
+	/* The scheduler tick, on the VM's clock: raise what is due. May be NULL. */
+	void (*tick)(void *dev, u64 now_ns);
+};
+
+struct vm_device {
+	const struct device_ops *ops;
+	void *dev;
+};
+
+#define VM_MAX_DEVICES 16
+
+struct vm_devices {
+	struct vm_device list[VM_MAX_DEVICES]; /* in creation order */
+	unsigned nr;
+};
+
+/* Creates each device of table[0..n) in order and adds it to vm->devices.
+ * On failure destroys what it created and returns -ENOMEM or -ENOSPC. */
+int vm_devices_create(struct vm *vm, const struct device_ops *const *table, unsigned n);
+/* Every device back to power-on, in creation order. */
+void vm_devices_reset(struct vm *vm);
+/* Every device's timer hook. */
+void vm_devices_tick(struct vm *vm, u64 now_ns);
+/* Every device freed, last created first; the list is empty after. */
+void vm_devices_destroy(struct vm *vm);
+/* The device of that name, or NULL. */
+struct vm_device *vm_device_find(struct vm *vm, const char *name);
+
+#endif
