@@ -21,12 +21,12 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	const struct bus *bus = &vm->mmio;
 
 	if (v->lapic && vlapic_mmio_claims(v->lapic, e->mem.gpa)) {
-		lapic_bus.nr = 0;
+		bus_init(&lapic_bus);
 		bus_register(&lapic_bus, vlapic_mmio_base(v->lapic), APIC_MMIO_SIZE, "lapic",
 			     &vlapic_mmio_ops, v->lapic);
 		bus = &lapic_bus;
 		v->irq_work = true; /* TPR, EOI, ICR ... change what is deliverable */
-	} else if (!bus_find(&vm->mmio, e->mem.gpa, 1))
+	} else if (!bus_claims(&vm->mmio, e->mem.gpa, 1))
 		return vm_stop_report(v, "%s of guest-physical %lx, outside its memory and devices",
 				      e->mem.fetch ? "instruction fetch" : e->mem.write ? "write" : "read",
 				      e->mem.gpa);

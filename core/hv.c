@@ -66,7 +66,7 @@ static void read_config(const struct boot_info *bi)
 	vm_verdict_enable(config.on_done != DONE_HALT); /* the test harness's runs */
 }
 
-static void kick(void)
+static void kick(void *ctx)
 {
 	/* Nothing to do: the interrupt itself made the CPU leave guest mode. */
 }
@@ -168,8 +168,8 @@ __noreturn void hv_main(const struct boot_info *bi)
 	}
 	enable_all_cpus();
 	sched_init(config.slice_ms);
-	irq_register(VECTOR_TIMER, sched_tick);
-	irq_register(VECTOR_KICK, kick);
+	irq_register(VECTOR_TIMER, sched_tick, NULL);
+	irq_register(VECTOR_KICK, kick, NULL);
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();

@@ -136,8 +136,7 @@ __noreturn void sched_cpu_loop(void)
 }
 
 /* The local APIC timer: slice accounting on every CPU, guest timers on CPU 0. */
-void sched_tick(void);
-void sched_tick(void)
+void sched_tick(void *ctx)
 {
 	struct percpu *cpu = this_cpu();
 	u64 now = rdtsc();

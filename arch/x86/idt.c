@@ -17,7 +17,11 @@
 extern const u8 isr_stubs[], isr_stubs_end[];
 
 static struct idt_gate idt[NR_VECTORS] __aligned(16);
-static void (*irq_handlers[NR_VECTORS])(void);
+/* fn is published after ctx (release/acquire): a handler never sees a stale context. */
+static struct {
+	void (*fn)(void *ctx);
+	void *ctx;
+} irq_handlers[NR_VECTORS];
 static u64 irq_unhandled_seen[NR_VECTORS / 64]; /* reported once each */
 static u64 spurious_count;
 
@@ -46,11 +50,13 @@ void idt_load(void)
 	lidt(&idtr);
 }
 
-void irq_register(u8 vector, void (*fn)(void))
+void irq_register(u8 vector, void (*fn)(void *ctx), void *ctx)
 {
 	if (vector < FIRST_IRQ_VECTOR || vector == VECTOR_SPURIOUS)
 		panic("irq_register: vector %u is not an interrupt vector", vector);
-	__atomic_store_n(&irq_handlers[vector], fn, __ATOMIC_RELEASE);
+	__atomic_store_n(&irq_handlers[vector].fn, NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(&irq_handlers[vector].ctx, ctx, __ATOMIC_RELAXED);
+	__atomic_store_n(&irq_handlers[vector].fn, fn, __ATOMIC_RELEASE);
 }
 
 static void irq_unhandled(unsigned vector)
@@ -64,7 +70,7 @@ static void irq_unhandled(unsigned vector)
 void irq_dispatch(struct irq_frame *f)
 {
 	unsigned vector = f->vector & 0xff;
-	void (*fn)(void);
+	void (*fn)(void *ctx);
 
 	if (vector < FIRST_IRQ_VECTOR) {
 		fault_handle(f); /* returns only for an NMI it did not expect */
@@ -76,9 +82,9 @@ void irq_dispatch(struct irq_frame *f)
 		__atomic_fetch_add(&spurious_count, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	fn = __atomic_load_n(&irq_handlers[vector], __ATOMIC_ACQUIRE);
+	fn = __atomic_load_n(&irq_handlers[vector].fn, __ATOMIC_ACQUIRE);
 	if (fn)
-		fn();
+		fn(__atomic_load_n(&irq_handlers[vector].ctx, __ATOMIC_RELAXED));
 	else
 		irq_unhandled(vector);
 	lapic_eoi();

@@ -25,9 +25,9 @@
  */
 void arch_setup(u32 magic, u64 info, struct boot_info *bi);
 
-/* Runs fn for a host interrupt vector (32..255), with the local APIC EOI sent
- * after fn returns. */
-void irq_register(u8 vector, void (*fn)(void));
+/* Runs fn(ctx) for a host interrupt vector (32..255), with the local APIC
+ * EOI sent after fn returns. A driver passes its device as ctx. */
+void irq_register(u8 vector, void (*fn)(void *ctx), void *ctx);
 
 /* Starts this CPU's local APIC timer, periodic at hz, on VECTOR_TIMER. */
 void timer_start_periodic(u32 hz);

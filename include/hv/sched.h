@@ -45,7 +45,7 @@ bool sched_vm_quiet(struct vm *vm);
 void sched_vm_resume(struct vm *vm);
 
 /* The local APIC timer tick (VECTOR_TIMER). */
-void sched_tick(void);
+void sched_tick(void *ctx);
 
 /* Every CPU's loop: pick a vCPU, run it for a slice, repeat; halt when idle. */
 __noreturn void sched_cpu_loop(void);

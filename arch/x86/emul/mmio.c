@@ -50,7 +50,7 @@ static void reg_set(struct vcpu_regs *regs, const struct insn *in, unsigned reg,
 
 static int mem_read(const struct bus *bus, u64 gpa, unsigned size, u64 *val)
 {
-	if (!bus_find(bus, gpa, size))
+	if (!bus_claims(bus, gpa, size))
 		return -ENOENT;
 	if (bus_read(bus, gpa, size, val))
 		*val = ~0ULL; /* the device failed it: reads as all ones */
@@ -60,7 +60,7 @@ static int mem_read(const struct bus *bus, u64 gpa, unsigned size, u64 *val)
 
 static int mem_write(const struct bus *bus, u64 gpa, unsigned size, u64 val)
 {
-	if (!bus_find(bus, gpa, size))
+	if (!bus_claims(bus, gpa, size))
 		return -ENOENT;
 	bus_write(bus, gpa, size, val & size_mask(size)); /* a failed write is dropped */
 	return 0;
