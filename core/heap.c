@@ -52,3 +52,8 @@ void kfree(void *p)
 	if (ret)
 		panic("kfree(%p): not a live heap block (freed twice, or never allocated)", p);
 }
+
+u64 kheap_live_blocks(void)
+{
+	return __atomic_load_n(&heap.live_blocks, __ATOMIC_RELAXED);
+}

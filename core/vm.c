@@ -171,6 +171,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	u64 hpa;
 	int err, slot;
 
+	u64 free_before = mm_free_pages();
+
 	if (!image_module(cfg, bi)) /* before any memory is taken for the VM */
 		return NULL;
 	if (vm_find(cfg->name)) {
@@ -221,6 +223,9 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 		vm_free(vm);
 		return NULL;
 	}
+	/* What the VM costs beyond its RAM: page tables, vCPUs, devices (an
+	 * estimate if another CPU allocates at the same time). */
+	vm->overhead_bytes = (free_before - mm_free_pages()) * PAGE_SIZE - cfg->mem;
 	spin_lock(&vms_lock);
 	vms[slot] = vm;
 	nr_vms++;

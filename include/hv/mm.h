@@ -18,5 +18,7 @@ u64 mm_free_pages(void);
 void *kmalloc(size_t size);  /* 16-byte aligned; NULL when out of memory */
 void *kzalloc(size_t size);
 void kfree(void *p);
+/* Heap blocks allocated and not freed: with mm_free_pages, what tells a leak. */
+u64 kheap_live_blocks(void);
 
 #endif
