@@ -112,6 +112,26 @@ if grep -qw utsuwa.reboot /proc/cmdline; then
 		reboot -f
 	fi
 fi
+# The snapshot test boots with utsuwa.loop: a loop appends a line to a file
+# in the initramfs each second and says how far it is, whether the file
+# holds every line so far, and whether uptime or the clock went backwards;
+# the test snapshots, destroys and restores the VM meanwhile. After 20
+# rounds it prints the facts and powers off.
+if grep -qw utsuwa.loop /proc/cmdline; then
+	i=0 up0=0 date0=0
+	while [ $i -lt 20 ]; do
+		i=$((i + 1))
+		echo "$i" >>/root/loop.txt
+		up=$(cut -d. -f1 /proc/uptime) date=$(date +%s)
+		back=no
+		{ [ "$up" -lt "$up0" ] || [ "$date" -lt "$date0" ]; } && back=yes
+		up0=$up date0=$date
+		echo "utsuwa-loop: n=$i lines=$(wc -l </root/loop.txt) uptime=$up date=$date backwards=$back"
+		sleep 1
+	done
+	/bin/utsuwa-check
+	poweroff -f
+fi
 # The guest tests boot with utsuwa.check on the command line: print the
 # facts, then power off (ACPI S5), which ends the VM.
 if grep -qw utsuwa.check /proc/cmdline; then
