@@ -1,0 +1,65 @@
+/* A VM's configuration back as a word (include/hv/config_format.h). */
+#include "hv/config_format.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+struct out {
+	char *buf;
+	size_t n, len;
+	bool full;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = fmt_vsnprintf(o->buf + o->len, o->n - o->len, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= o->n - o->len)
+		o->full = true;
+	else
+		o->len += (size_t)k;
+}
+
+/* The pin list as config.c reads it: CPU numbers joined by '+'. */
+static void put_pin(struct out *o, u64 pin)
+{
+	bool first = true;
+
+	put(o, ",pin=");
+	for (unsigned cpu = 0; cpu < 64; cpu++)
+		if (pin & BIT(cpu)) {
+			put(o, first ? "%u" : "+%u", cpu);
+			first = false;
+		}
+}
+
+int config_format_vm(const struct vm_config *c, const char *name, char *buf, size_t n)
+{
+	static const char *const modes[] = { [START_REAL16] = "real", [START_PROT32] = "prot",
+					     [START_LONG64] = "long" };
+	struct out o = { buf, n, 0, n == 0 };
+
+	if (n)
+		buf[0] = 0;
+	put(&o, "vm=%s,image=%s,mode=%s,mem=%luM,cpus=%u", name ? name : c->name, c->image,
+	    modes[c->mode], c->mem >> 20, c->cpus);
+	if (c->initrd[0])
+		put(&o, ",initrd=%s", c->initrd);
+	if (c->pin)
+		put_pin(&o, c->pin);
+	if (c->load)
+		put(&o, ",load=0x%lx", c->load);
+	if (c->arg_set)
+		put(&o, ",arg=%u", c->arg);
+	if (c->expect_set && c->expect_stop)
+		put(&o, ",expect=stop");
+	else if (c->expect_set)
+		put(&o, ",expect=%d", c->expect_code);
+	/* Last, quoted: spaces are part of it (config_parse's quoting). */
+	if (c->cmdline[0])
+		put(&o, ",cmdline=\"%s\"", c->cmdline);
+	return o.full ? -ENOSPC : 0;
+}
