@@ -160,11 +160,8 @@ static int free_slot(void)
 	return -1;
 }
 
-/*
- * Builds the VM of cfg; vm_start queues its vCPUs. On failure prints a
- * message naming the VM, frees what it had taken and returns NULL.
- */
-struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity)
+struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity,
+		    bool load_image)
 {
 	struct cpuid_policy *policy;
 	struct vm *vm;
@@ -207,7 +204,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 
-	err = vm_load_image(vm) ? -EINVAL : 0;
+	err = load_image && vm_load_image(vm) ? -EINVAL : 0;
 	if (!err)
 		err = vm_apic_init(vm);
 	if (!err)
@@ -226,10 +223,23 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	/* What the VM costs beyond its RAM: page tables, vCPUs, devices (an
 	 * estimate if another CPU allocates at the same time). */
 	vm->overhead_bytes = (free_before - mm_free_pages()) * PAGE_SIZE - cfg->mem;
+	return vm;
+}
+
+void vm_list(struct vm *vm)
+{
 	spin_lock(&vms_lock);
-	vms[slot] = vm;
+	vms[vm->id] = vm;
 	nr_vms++;
 	spin_unlock(&vms_lock);
+}
+
+struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity)
+{
+	struct vm *vm = vm_build(cfg, bi, affinity, true);
+
+	if (vm)
+		vm_list(vm);
 	return vm;
 }
 

@@ -197,7 +197,7 @@ static void report_first(void *ctx, const char *msg)
 
 /* CPUs a VM created now may run on: every CPU nobody owns, or its own pin
  * list if no running VM uses those CPUs. 0, with err set, if none. */
-static u64 runtime_affinity(const struct vm_config *c, char *err, size_t n)
+u64 vm_runtime_affinity(const struct vm_config *c, char *err, size_t n)
 {
 	u64 ready = hv_cpus_ready(), owned = 0, used = 0;
 
@@ -242,7 +242,7 @@ int vm_create_line(const char *line, char *err, size_t n)
 	if (vm_find(cfg.vms[0].name))
 		return fail(err, n, -EEXIST, "create: a VM named '%s' exists already",
 			    cfg.vms[0].name);
-	affinity = runtime_affinity(&cfg.vms[0], err, n);
+	affinity = vm_runtime_affinity(&cfg.vms[0], err, n);
 	if (!affinity)
 		return -EINVAL;
 	vm = vm_create(&cfg.vms[0], hv_boot_info(), affinity);

@@ -111,8 +111,16 @@ void vm_free(struct vm *vm);
 void vm_forget(struct vm *vm);
 
 /* Builds a VM from its configuration (memory, image, devices, vCPUs allowed
- * on the CPUs in affinity). NULL, with a message naming the VM, on failure. */
+ * on the CPUs in affinity) and lists it in vms[]. NULL, with a message
+ * naming the VM, on failure; nothing is kept then. */
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity);
+/* The same in two steps (a restore loads its state between them): build
+ * without listing, the image loaded only if load_image (a restore fills
+ * memory and vCPUs from a snapshot instead); then list it in the slot it
+ * was given. Only one VM may be built and not yet listed at a time (CPU 0). */
+struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity,
+		    bool load_image);
+void vm_list(struct vm *vm);
 /* Puts its vCPUs on the run queue. */
 void vm_start(struct vm *vm);
 /* What happens when the last VM has ended; and the case of no VM at all. */

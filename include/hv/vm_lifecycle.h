@@ -34,6 +34,11 @@ int vm_destroy(struct vm *vm, char *err, size_t n);
 /* Create and start a VM from one configuration word (docs/config.md). */
 int vm_create_line(const char *line, char *err, size_t n);
 
+struct vm_config;
+/* CPUs a VM created at run time may use: every CPU no VM owns, or its pin
+ * list if no VM runs there. 0, with err set, when none. */
+u64 vm_runtime_affinity(const struct vm_config *c, char *err, size_t n);
+
 /* Snapshots are kept in hypervisor memory, numbered from 1. */
 /* Take one of a running or paused VM; its number in *id. The VM carries on
  * as it was (a running VM is paused for the copy, then resumed). */
