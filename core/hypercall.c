@@ -29,7 +29,7 @@ static s64 console_write_guest(struct vcpu *v, u64 linear, u64 len)
 		const char *p;
 
 		if (gwalk(v->vm, &ctx, linear + done, ctx.cpl == 3 ? GW_USER : 0, &gpa, &pf) ||
-		    !(p = vm_gpa_to_hva(v->vm, gpa, chunk)))
+		    !(p = gmem_map(v->vm, gpa, chunk, false)))
 			return HC_EFAULT;
 		vm_console_write(v->vm, p, chunk);
 		done += chunk;

@@ -80,7 +80,16 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			fire_timer(v, rdtsc());
 		vcpu_irq_prepare(v);
 
+		/* A change to the VM's nested tables since this vCPU's last
+		 * flush (core/gmem_flush.c: the store, the fence, then the read). */
+		v->in_guest = true;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (unlikely(v->tlb_gen != vm->gmem.tlb_gen)) {
+			v->tlb_gen = vm->gmem.tlb_gen;
+			vendor->flush_guest_tlb(v);
+		}
 		vendor->run(v, &exit);
+		__atomic_store_n(&v->in_guest, false, __ATOMIC_RELEASE);
 		vcpu_irq_after_exit(v);
 
 		enum exit_action act = exit_dispatch(v, &exit);

@@ -152,15 +152,13 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 {
 	struct cpuid_policy *policy;
 	struct vm *vm;
-	u64 hpa;
 	int err;
 
 	if (!image_module(cfg, bi)) /* before any memory is taken for the VM */
 		return NULL;
 	vm = kzalloc(sizeof(*vm));
 	policy = kzalloc(sizeof(*policy));
-	hpa = page_alloc(cfg->mem / PAGE_SIZE, SZ_2M);
-	if (!vm || !policy || !hpa) {
+	if (!vm || !policy || gmem_init(vm, cfg->mem)) {
 		kprintf("utsuwa: vm '%s': mem: not enough free memory for %lu MiB (%lu MiB free)\n",
 			cfg->name, cfg->mem >> 20, (mm_free_pages() * PAGE_SIZE) >> 20);
 		return NULL;
@@ -169,8 +167,6 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	vm->cfg = *cfg;
 	vm->bi = bi;
 	vm->id = nr_vms;
-	vm->mem[0] = (struct vm_mem_region){ .gpa = 0, .size = cfg->mem, .hpa = hpa };
-	vm->nr_mem = 1;
 	vm->created_tsc = rdtsc();
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;

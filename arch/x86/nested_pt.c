@@ -10,6 +10,8 @@ const struct pt_format pt_format_npt = {
 	.leaf = PTE_P | PTE_RW | PTE_US,
 	.large = PTE_P | PTE_RW | PTE_US | PTE_PS,
 	.present = PTE_P,
+	.write = PTE_RW,
+	.ad = BIT(5) | BIT(6), /* A and D: the nested walk sets them */
 };
 
 #define EPT_R BIT(0)
@@ -24,6 +26,8 @@ const struct pt_format pt_format_ept = {
 	.large = EPT_R | EPT_W | EPT_X | EPT_MEMTYPE_WB | EPT_LARGE,
 	/* An entry with none of R, W, X is not present (29.3.2). */
 	.present = EPT_R | EPT_W | EPT_X,
+	.write = EPT_W,
+	.ad = BIT(8) | BIT(9), /* A and D, set only when the EPTP enables them (29.3.5) */
 };
 
 /* Tables are identity-mapped: a physical address is a pointer (on the host
@@ -42,6 +46,7 @@ int nested_pt_init(struct nested_pt *pt, const struct pt_format *fmt, u64 (*allo
 {
 	pt->fmt = fmt;
 	pt->alloc_table = alloc_table;
+	pt->free_table = NULL;
 	pt->root = alloc_table();
 	return pt->root ? 0 : -ENOMEM;
 }

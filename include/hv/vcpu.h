@@ -74,6 +74,12 @@ struct vcpu {
 	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
 	u8 timer_vector;
 
+	/* Guest TLB coherence with the VM's nested tables (core/gmem_flush.c):
+	 * the gmem tlb_gen of its last flush, and whether it is in guest mode
+	 * now (set before the generation check at entry, cleared after exit). */
+	u64 tlb_gen;
+	volatile bool in_guest;
+
 	/* The code page of the last trapped instruction: only the CPU running
 	 * this vCPU touches it (arch/x86/emul/fetch.h). */
 	struct insn_fetch_cache fetch_cache;
