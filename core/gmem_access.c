@@ -62,9 +62,10 @@ int gmem_write(struct vm *vm, u64 gpa, const void *src, u64 len)
 	const struct gmem *g = &vm->gmem;
 	const u8 *s = src;
 
+	u64 at = gpa, total = len;
+
 	if (!in_ram(g, gpa, len))
 		return -EFAULT;
-	gmem_mark_dirty(vm, gpa, len);
 	while (len) {
 		u64 n = piece(gpa, len);
 
@@ -73,6 +74,8 @@ int gmem_write(struct vm *vm, u64 gpa, const void *src, u64 len)
 		gpa += n;
 		len -= n;
 	}
+	/* After the copy: a harvest that sees the mark sees the data. */
+	gmem_mark_dirty(vm, at, total);
 	return 0;
 }
 
@@ -80,9 +83,10 @@ int gmem_fill(struct vm *vm, u64 gpa, u8 c, u64 len)
 {
 	const struct gmem *g = &vm->gmem;
 
+	u64 at = gpa, total = len;
+
 	if (!in_ram(g, gpa, len))
 		return -EFAULT;
-	gmem_mark_dirty(vm, gpa, len);
 	while (len) {
 		u64 n = piece(gpa, len);
 
@@ -90,6 +94,7 @@ int gmem_fill(struct vm *vm, u64 gpa, u8 c, u64 len)
 		gpa += n;
 		len -= n;
 	}
+	gmem_mark_dirty(vm, at, total);
 	return 0;
 }
 
