@@ -11,6 +11,15 @@
 #include "hv/vm.h"
 #include "lib/string.h"
 
+/* The image links no libgcc (__popcountdi2) and may run on CPUs without POPCNT. */
+static u64 popcount64(u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
 static u64 nr_pages(const struct gmem *g)
 {
 	return g->size / PAGE_SIZE;
@@ -96,7 +105,7 @@ u64 gmem_dirty_harvest(struct vm *vm, u64 *bitmap, u64 nbits)
 		u64 bits = __atomic_fetch_and(&g->dirty[w], ~mask, __ATOMIC_ACQ_REL) & mask;
 
 		bitmap[w] = bits;
-		count += (u64)__builtin_popcountll(bits);
+		count += popcount64(bits);
 		/* Written pages are writable again: protect them for the next
 		 * round. Their contents are read after we return, after the
 		 * flush, so a write that slips in before it is not lost. */
@@ -116,6 +125,6 @@ u64 gmem_dirty_count(const struct vm *vm)
 	u64 count = 0;
 
 	for (u64 w = 0; w * 64 < nr_pages(g); w++)
-		count += (u64)__builtin_popcountll(__atomic_load_n(&g->dirty[w], __ATOMIC_RELAXED));
+		count += popcount64(__atomic_load_n(&g->dirty[w], __ATOMIC_RELAXED));
 	return count;
 }

@@ -85,7 +85,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 		r[GPR_RCX] = v->vm->nr_vcpus;
 		break;
 	default:
-		ret = HC_ENOSYS;
+		ret = hypercall_test(v, r[GPR_RAX], r[GPR_RBX], r[GPR_RCX]);
 	}
 	r[GPR_RAX] = (u64)ret;
 	r[GPR_RDX] = (u64)ret >> 32;
