@@ -75,10 +75,11 @@ struct vcpu {
 	u8 timer_vector;
 
 	/* Guest TLB coherence with the VM's nested tables (core/gmem_flush.c):
-	 * the gmem tlb_gen of its last flush, and whether it is in guest mode
-	 * now (set before the generation check at entry, cleared after exit). */
+	 * the gmem tlb_gen of its last flush, and whether it may be in guest
+	 * mode (set before the generation check at each entry, cleared when it
+	 * leaves its CPU or starts a flush itself). */
 	u64 tlb_gen;
-	volatile bool in_guest;
+	volatile u8 in_guest;
 
 	/* The code page of the last trapped instruction: only the CPU running
 	 * this vCPU touches it (arch/x86/emul/fetch.h). */
