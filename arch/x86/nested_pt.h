@@ -7,15 +7,7 @@
 #define ARCH_X86_NESTED_PT_H
 
 #include "hv/types.h"
-
-struct pt_format {
-	u64 table;   /* bits of an entry that points to the next table */
-	u64 leaf;    /* bits of a 4 KiB leaf */
-	u64 large;   /* bits of a 2 MiB leaf (includes the page-size bit) */
-	u64 present; /* an entry is in use when any of these bits is set */
-	u64 write;   /* the bit of a leaf that allows writes */
-	u64 ad;      /* accessed and dirty bits the CPU may set in a leaf */
-};
+#include "arch/x86/pt_walk.h" /* struct pt_format, the walker */
 
 /* AMD NPT: ordinary long-mode entries; nested walks are user accesses, so
  * every level needs U/S (APM vol. 2, 15.25.5). */
@@ -30,8 +22,6 @@ struct nested_pt {
 	u64 (*alloc_table)(void);         /* a zeroed 4 KiB page, physical; 0 when none */
 	void (*free_table)(u64 pa);       /* gives back a page of alloc_table's; NULL: never freed */
 };
-
-#define PT_ADDR_MASK 0x000ffffffffff000ULL
 
 /* Allocates the root table. -ENOMEM. */
 int nested_pt_init(struct nested_pt *pt, const struct pt_format *fmt, u64 (*alloc_table)(void));

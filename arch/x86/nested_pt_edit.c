@@ -8,16 +8,6 @@
 
 #define L1_SPAN SZ_2M /* what a page-directory entry maps */
 
-static u64 *table_at(u64 pa)
-{
-	return (u64 *)(uintptr_t)pa;
-}
-
-static unsigned index_at(u64 gpa, int level)
-{
-	return (gpa >> (12 + 9 * level)) & 511;
-}
-
 /* The bit(s) only a 2 MiB leaf has: PS (NPT) or bit 7 (EPT). */
 static u64 large_bits(const struct pt_format *f)
 {
@@ -27,21 +17,12 @@ static u64 large_bits(const struct pt_format *f)
 /* The page-directory entry covering gpa, or NULL when a level above is absent. */
 static u64 *pde_of(const struct nested_pt *pt, u64 gpa)
 {
-	u64 *table = table_at(pt->root);
-
-	for (int l = 3; l > 1; l--) {
-		u64 e = table[index_at(gpa, l)];
-
-		if (!(e & pt->fmt->present))
-			return NULL;
-		table = table_at(e & PT_ADDR_MASK);
-	}
-	return &table[index_at(gpa, 1)];
+	return pt_walk(pt->root, gpa, 1, pt->fmt, NULL, NULL);
 }
 
 static bool is_large(const struct nested_pt *pt, u64 e)
 {
-	return (e & pt->fmt->present) && (e & large_bits(pt->fmt));
+	return pt_is_large(pt->fmt, e);
 }
 
 int nested_pt_split(struct nested_pt *pt, u64 gpa)
@@ -58,7 +39,7 @@ int nested_pt_split(struct nested_pt *pt, u64 gpa)
 	next = pt->alloc_table();
 	if (!next)
 		return -ENOMEM;
-	t = table_at(next);
+	t = pt_table_at(next);
 	/* The small leaves keep every access bit of the large one. */
 	bits = old & ~PT_ADDR_MASK & ~large_bits(pt->fmt);
 	for (unsigned i = 0; i < 512; i++)
@@ -77,7 +58,7 @@ int nested_pt_merge(struct nested_pt *pt, u64 gpa)
 		return -ENOENT;
 	if (is_large(pt, *pde))
 		return 0;
-	t = table_at(*pde & PT_ADDR_MASK);
+	t = pt_table_at(*pde & PT_ADDR_MASK);
 	first = t[0] & PT_ADDR_MASK;
 	bits = t[0] & ~PT_ADDR_MASK & ~ad;
 	if (!(t[0] & pt->fmt->present) || !IS_ALIGNED(first, L1_SPAN))
@@ -120,10 +101,10 @@ static int edit_range(struct nested_pt *pt, u64 gpa, u64 size, bool unmap, u64 s
 				return err;
 		}
 		if (pde && (*pde & pt->fmt->present)) {
-			u64 *t = table_at(*pde & PT_ADDR_MASK);
+			u64 *t = pt_table_at(*pde & PT_ADDR_MASK);
 
 			for (u64 a = gpa; a < gpa + step; a += PAGE_SIZE) {
-				u64 *e = &t[index_at(a, 0)];
+				u64 *e = &t[pt_index(a, 0)];
 
 				if (*e & pt->fmt->present)
 					__atomic_store_n(e, unmap ? 0 : (*e | set) & ~clear,
@@ -158,14 +139,14 @@ bool nested_pt_writable(const struct nested_pt *pt, u64 gpa)
 		return false;
 	e = *pde;
 	if (!is_large(pt, e))
-		e = table_at(e & PT_ADDR_MASK)[index_at(gpa, 0)];
+		e = pt_table_at(e & PT_ADDR_MASK)[pt_index(gpa, 0)];
 	return (e & pt->fmt->present) && (e & pt->fmt->write);
 }
 
 /* Frees the tables below the entry table at level (3 = the PML4), then it. */
 static void free_level(struct nested_pt *pt, u64 pa, int level)
 {
-	u64 *t = table_at(pa);
+	u64 *t = pt_table_at(pa);
 
 	if (level > 1) {
 		for (unsigned i = 0; i < 512; i++)
