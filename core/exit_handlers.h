@@ -15,6 +15,9 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_io(struct vcpu *v, struct vmexit *e);          /* exit_io.c */
 enum exit_action handle_hlt(struct vcpu *v, struct vmexit *e);         /* exit_misc.c */
 enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e);   /* hypercall.c */
+/* The test-only hypercalls (0x100 and up, docs/hypercalls.md); HC_ENOSYS for
+ * any other number (core/hypercall_test.c). */
+s64 hypercall_test(struct vcpu *v, u64 nr, u64 arg1, u64 arg2);
 enum exit_action handle_mem(struct vcpu *v, struct vmexit *e);         /* exit_mem.c */
 enum exit_action handle_shutdown(struct vcpu *v, struct vmexit *e);    /* exit_misc.c */
 enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e);

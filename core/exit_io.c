@@ -56,18 +56,18 @@ static enum exit_action string_io(struct vcpu *v, struct vmexit *e)
 
 	for (unsigned done = 0; count && done < STRING_IO_BATCH; done++) {
 		u64 linear = base + (r[reg] & amask), gpa, val = 0;
-		void *hva;
 
+		/* Little-endian: the low io.size bytes of val are the data. */
 		if (gwalk(v->vm, &ctx, linear, access, &gpa, &pf) ||
-		    !(hva = vm_gpa_to_hva(v->vm, gpa, e->io.size)))
+		    (!e->io.in && gmem_read(v->vm, gpa, &val, e->io.size)) ||
+		    (e->io.in && gpa + e->io.size > gmem_size(v->vm)))
 			return vm_stop_report(v, "string I/O at rip %lx: guest address %lx is not "
 					      "mapped to its memory", v->regs.rip, linear);
 		if (e->io.in) {
 			if (bus_read(&v->vm->pio, e->io.port, e->io.size, &val))
 				val = ~0ULL;
-			memcpy(hva, &val, e->io.size);
+			gmem_write(v->vm, gpa, &val, e->io.size); /* in RAM: checked above */
 		} else {
-			memcpy(&val, hva, e->io.size);
 			bus_write(&v->vm->pio, e->io.port, e->io.size, val);
 		}
 		r[reg] = (r[reg] & ~amask) | ((r[reg] + (u64)step) & amask);

@@ -1,4 +1,4 @@
-/* Nested page faults: device memory (the VM's MMIO bus), else the VM is stopped. */
+/* Nested page faults: dirty logging, device memory (the VM's MMIO bus), else the VM is stopped. */
 #include "core/exit_handlers.h"
 #include "arch/x86/emul/fetch.h"
 #include "arch/x86/emul/mmio.h"
@@ -20,6 +20,9 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	struct bus lapic_bus; /* not zeroed: 32 ranges, one used */
 	const struct bus *bus = &vm->mmio;
 
+	/* A write to RAM that dirty logging protected (core/gmem_dirty.c). */
+	if (e->mem.write && gmem_dirty_fault(vm, e->mem.gpa))
+		return ACT_RESUME;
 	if (v->lapic && vlapic_mmio_claims(v->lapic, e->mem.gpa)) {
 		bus_init(&lapic_bus);
 		bus_register(&lapic_bus, vlapic_mmio_base(v->lapic), APIC_MMIO_SIZE, "lapic",

@@ -29,7 +29,7 @@ static s64 console_write_guest(struct vcpu *v, u64 linear, u64 len)
 		const char *p;
 
 		if (gwalk(v->vm, &ctx, linear + done, ctx.cpl == 3 ? GW_USER : 0, &gpa, &pf) ||
-		    !(p = vm_gpa_to_hva(v->vm, gpa, chunk)))
+		    !(p = gmem_map(v->vm, gpa, chunk, false)))
 			return HC_EFAULT;
 		vm_console_write(v->vm, p, chunk);
 		done += chunk;
@@ -85,7 +85,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 		r[GPR_RCX] = v->vm->nr_vcpus;
 		break;
 	default:
-		ret = HC_ENOSYS;
+		ret = hypercall_test(v, r[GPR_RAX], r[GPR_RBX], r[GPR_RCX]);
 	}
 	r[GPR_RAX] = (u64)ret;
 	r[GPR_RDX] = (u64)ret >> 32;

@@ -80,6 +80,14 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			fire_timer(v, rdtsc());
 		vcpu_irq_prepare(v);
 
+		/* A change to the VM's nested tables since this vCPU's last
+		 * flush (core/gmem_flush.c: the store, a full barrier, then the
+		 * read; a LOCK OR is both in one instruction). */
+		(void)__atomic_fetch_or(&v->in_guest, 1, __ATOMIC_SEQ_CST);
+		if (unlikely(v->tlb_gen != vm->gmem.tlb_gen)) {
+			v->tlb_gen = vm->gmem.tlb_gen;
+			vendor->flush_guest_tlb(v);
+		}
 		vendor->run(v, &exit);
 		vcpu_irq_after_exit(v);
 
@@ -108,6 +116,8 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	}
 	/* Everything of v's that lives in this CPU goes back to memory before
 	 * another CPU may pick v up. */
+	/* Not in guest mode until it runs again: nobody waits for it. */
+	__atomic_store_n(&v->in_guest, 0, __ATOMIC_RELEASE);
 	if (vendor->vcpu_put)
 		vendor->vcpu_put(v);
 	fxsave(v->fpu.fxsave);

@@ -145,8 +145,7 @@ void vm_free(struct vm *vm)
 	}
 	vm_devices_destroy(vm);
 	kfree(vm->apic_bus);
-	for (unsigned i = 0; i < vm->nr_mem; i++)
-		page_free(vm->mem[i].hpa, vm->mem[i].size / PAGE_SIZE);
+	gmem_destroy(vm);
 	kfree((void *)vm->cpuid);
 	kfree(vm);
 }
@@ -165,9 +164,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 {
 	struct cpuid_policy *policy;
 	struct vm *vm;
-	u64 hpa;
 	int err, slot;
-
 	u64 free_before = mm_free_pages();
 
 	if (!image_module(cfg, bi)) /* before any memory is taken for the VM */
@@ -184,22 +181,17 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	}
 	vm = kzalloc(sizeof(*vm));
 	policy = kzalloc(sizeof(*policy));
-	hpa = page_alloc(cfg->mem / PAGE_SIZE, SZ_2M);
-	if (!vm || !policy || !hpa) {
+	if (!vm || !policy || gmem_init(vm, cfg->mem)) {
 		kprintf("utsuwa: vm '%s': mem: not enough free memory for %lu MiB (%lu MiB free)\n",
 			cfg->name, cfg->mem >> 20, (mm_free_pages() * PAGE_SIZE) >> 20);
-		kfree(vm);
+		kfree(vm); /* gmem_init keeps nothing when it fails */
 		kfree(policy);
-		if (hpa)
-			page_free(hpa, cfg->mem / PAGE_SIZE);
 		return NULL;
 	}
 	strlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->cfg = *cfg;
 	vm->bi = bi;
 	vm->id = (u32)slot;
-	vm->mem[0] = (struct vm_mem_region){ .gpa = 0, .size = cfg->mem, .hpa = hpa };
-	vm->nr_mem = 1;
 	vm->created_tsc = rdtsc();
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;

@@ -43,7 +43,7 @@ int vm_load_linux(struct vm *vm, const struct boot_info *bi, const struct boot_m
 		}
 	}
 	acpi_platform_defaults(&acpi, c->cpus);
-	tables = vm_gpa_to_hva(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX_SIZE);
+	tables = gmem_map(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX_SIZE, true);
 	n = tables ? acpi_tables_build(tables, ACPI_TABLES_MAX_SIZE, ACPI_TABLES_GPA, &acpi,
 				       &plat.acpi_rsdp)
 		   : -ENOSPC;

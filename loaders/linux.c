@@ -7,7 +7,7 @@
  *
  * The image comes from outside the hypervisor: every field read from it is
  * checked before it steers a copy, and all guest memory is reached through
- * vm_gpa_to_hva(), which refuses ranges outside the VM's RAM.
+ * the checked accessors of include/hv/gmem.h, which refuse ranges outside RAM.
  */
 #include "loaders/linux.h"
 #include "hv/loader.h"
@@ -54,7 +54,8 @@ _Static_assert(BP_OFF(eddbuf) == 0xd00, "eddbuf");
 _Static_assert(LINUX_BOOT_PARAMS_GPA >= LINUX_PD_GPA + 4 * PAGE_SIZE, "layout");
 _Static_assert(LINUX_CMDLINE_GPA + LINUX_CMDLINE_MAX + 1 <= LINUX_LOW_END, "layout");
 
-_Static_assert(VM_MAX_MEM_REGIONS + 2 * GUEST_MAX_RESERVED <= GUEST_E820_MAX, "e820 bound");
+/* One RAM range, cut by every reserved range, plus the reserved ranges. */
+_Static_assert(1 + 2 * GUEST_MAX_RESERVED <= GUEST_E820_MAX, "e820 bound");
 _Static_assert(GUEST_E820_MAX <= LINUX_E820_MAX, "boot_params holds any map");
 
 #define SZ_1M 0x100000ULL
@@ -115,9 +116,9 @@ int guest_e820_build(const struct vm *vm, const struct guest_platform *plat,
 		}
 	}
 
-	/* RAM less the reserved ranges, region by region. */
-	for (unsigned i = 0; i < vm->nr_mem; i++) {
-		u64 cur = vm->mem[i].gpa, end = cur + vm->mem[i].size;
+	/* RAM (one range from 0, include/hv/gmem.h) less the reserved ranges. */
+	{
+		u64 cur = 0, end = gmem_size(vm);
 
 		for (unsigned j = 0; j < nres && cur < end; j++) {
 			u64 rs = res[j].start, re = rs + res[j].size; /* re == 0: up to 2^64 */
@@ -352,7 +353,7 @@ static u64 place_initrd(const struct e820_entry *map, unsigned n, u64 size, u64 
 
 static int build_gdt(struct vm *vm, bool entry64)
 {
-	u64 *gdt = vm_gpa_to_hva(vm, LINUX_GDT_GPA, 4 * 8);
+	u64 *gdt = gmem_map(vm, LINUX_GDT_GPA, 4 * 8, true);
 
 	if (!gdt)
 		return -EINVAL;
@@ -426,7 +427,6 @@ int linux_load(struct vm *vm, const void *bzimage, u64 size, const void *initrd,
 	unsigned nr_e820;
 	u64 load, cmdline_len, initrd_at = 0;
 	char *cmd;
-	void *dst;
 	int err;
 
 	*why = "";
@@ -435,9 +435,9 @@ int linux_load(struct vm *vm, const void *bzimage, u64 size, const void *initrd,
 		return err;
 
 	/* Our own structures: the low 128 KiB of RAM, outside anything reserved. */
-	bp = vm_gpa_to_hva(vm, LINUX_BOOT_PARAMS_GPA, sizeof(*bp));
-	cmd = vm_gpa_to_hva(vm, LINUX_CMDLINE_GPA, LINUX_CMDLINE_MAX + 1);
-	if (!bp || !cmd || !vm_gpa_to_hva(vm, LINUX_GDT_GPA, LINUX_LOW_END - LINUX_GDT_GPA)) {
+	bp = gmem_map(vm, LINUX_BOOT_PARAMS_GPA, sizeof(*bp), true);
+	cmd = gmem_map(vm, LINUX_CMDLINE_GPA, LINUX_CMDLINE_MAX + 1, true);
+	if (!bp || !cmd || !gmem_map(vm, LINUX_GDT_GPA, LINUX_LOW_END - LINUX_GDT_GPA, true)) {
 		*why = "the VM has no RAM at 0x1000-0x1ffff for boot_params and the page tables";
 		return -EINVAL;
 	}
@@ -455,12 +455,11 @@ int linux_load(struct vm *vm, const void *bzimage, u64 size, const void *initrd,
 	err = place_kernel(&bz, bp->e820_table, nr_e820, &load, why);
 	if (err)
 		return err;
-	dst = vm_gpa_to_hva(vm, load, bz.footprint);
-	if (!dst) {
-		*why = "the kernel's memory spans two RAM regions";
+	if (bz.footprint > gmem_size(vm) || load > gmem_size(vm) - bz.footprint ||
+	    gmem_write(vm, load, (const u8 *)bzimage + bz.setup_size, bz.kernel_size)) {
+		*why = "the kernel's memory lies outside the VM's RAM";
 		return -E2BIG;
 	}
-	memcpy(dst, (const u8 *)bzimage + bz.setup_size, bz.kernel_size);
 
 	/* The command line: at most cmdline_size characters (boot.rst). */
 	cmdline_len = cmdline ? strnlen(cmdline, LINUX_CMDLINE_MAX + 1) : 0;
@@ -483,12 +482,10 @@ int linux_load(struct vm *vm, const void *bzimage, u64 size, const void *initrd,
 		if (initrd_size <= 0xffffffffULL)
 			initrd_at = place_initrd(bp->e820_table, nr_e820, initrd_size, limit, load,
 						 load + bz.footprint);
-		dst = initrd_at ? vm_gpa_to_hva(vm, initrd_at, initrd_size) : NULL;
-		if (!dst) {
+		if (!initrd_at || gmem_write(vm, initrd_at, initrd, initrd_size)) {
 			*why = "the initrd does not fit in the VM's memory below initrd_addr_max";
 			return -E2BIG;
 		}
-		memcpy(dst, initrd, initrd_size);
 	}
 
 	/* boot_params: the image's setup header, then what a loader writes. */

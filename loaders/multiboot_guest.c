@@ -2,7 +2,7 @@
  * Multiboot (v1) guest kernels (Multiboot Specification 0.6.96, sections 3.1
  * "OS image format" and 3.2 "Machine state"). Like the Linux loader, every
  * field of the image is checked before it steers a copy, and guest memory is
- * reached only through vm_gpa_to_hva().
+ * reached only through the accessors of include/hv/gmem.h.
  */
 #include "loaders/multiboot_guest.h"
 #include "hv/vcpu.h"
@@ -298,7 +298,7 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 		return err;
 
 	/* The loader's structures below 64 KiB, all of it free RAM. */
-	gdt = vm_gpa_to_hva(vm, MB_GDT_GPA, MB_LOW_END - MB_GDT_GPA);
+	gdt = gmem_map(vm, MB_GDT_GPA, MB_LOW_END - MB_GDT_GPA, true);
 	if (!gdt) {
 		*why = "the VM has no RAM at 0x1000-0xffff for the Multiboot information";
 		return -EINVAL;
@@ -306,7 +306,7 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 	/* The memory map is built in what becomes the stack, then copied to
 	 * the information structure's format: it would take 1.6 KiB of ours. */
 	memset(gdt, 0, MB_LOW_END - MB_GDT_GPA);
-	map = vm_gpa_to_hva(vm, MB_SCRATCH_GPA, GUEST_E820_MAX * sizeof(*map));
+	map = gmem_map(vm, MB_SCRATCH_GPA, GUEST_E820_MAX * sizeof(*map), true);
 	err = guest_e820_build(vm, plat, map, GUEST_E820_MAX, &n, why);
 	if (err)
 		return err;
@@ -323,14 +323,12 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 	}
 	for (unsigned i = 0; i < img.nseg; i++) {
 		const struct mb_segment *s = &img.seg[i];
-		u8 *dst = vm_gpa_to_hva(vm, s->paddr, s->memsz);
 
-		if (!dst) {
-			*why = "a segment spans two RAM regions";
+		if (gmem_write(vm, s->paddr, p + s->off, s->filesz) ||
+		    gmem_fill(vm, s->paddr + s->filesz, 0, s->memsz - s->filesz)) {
+			*why = "a segment lies outside the VM's RAM";
 			return -E2BIG;
 		}
-		memcpy(dst, p + s->off, s->filesz);
-		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 		img.end = MAX(img.end, s->paddr + s->memsz);
 	}
 
@@ -343,12 +341,12 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 
 	gdt[MB_SEL_CODE / 8] = DESC_CODE32;
 	gdt[MB_SEL_DATA / 8] = DESC_DATA;
-	mbi = vm_gpa_to_hva(vm, MB_INFO_GPA, sizeof(*mbi));
-	mm = vm_gpa_to_hva(vm, MB_MMAP_GPA, n * sizeof(*mm));
-	mod = vm_gpa_to_hva(vm, MB_MODS_GPA, sizeof(*mod));
-	name = vm_gpa_to_hva(vm, MB_LOADER_NAME_GPA, 8);
-	cmd = vm_gpa_to_hva(vm, MB_CMDLINE_GPA, MB_STRING_MAX + 1);
-	str = vm_gpa_to_hva(vm, MB_MOD_STRING_GPA, MB_STRING_MAX + 1);
+	mbi = gmem_map(vm, MB_INFO_GPA, sizeof(*mbi), true);
+	mm = gmem_map(vm, MB_MMAP_GPA, n * sizeof(*mm), true);
+	mod = gmem_map(vm, MB_MODS_GPA, sizeof(*mod), true);
+	name = gmem_map(vm, MB_LOADER_NAME_GPA, 8, true);
+	cmd = gmem_map(vm, MB_CMDLINE_GPA, MB_STRING_MAX + 1, true);
+	str = gmem_map(vm, MB_MOD_STRING_GPA, MB_STRING_MAX + 1, true);
 	put_string(cmd, cmdline, cmd_len);
 	put_string(name, "utsuwa", 6);
 
@@ -356,15 +354,14 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 	 * we always give them). */
 	if (module) {
 		u64 at = ALIGN_UP(img.end, PAGE_SIZE);
-		u8 *dst;
 
 		if (!module->data || module->size > SZ_4G || at + module->size > SZ_4G ||
 		    !guest_e820_holds(map, n, at, MAX(module->size, 1)) ||
-		    !(dst = vm_gpa_to_hva(vm, at, MAX(module->size, 1)))) {
+		    at + MAX(module->size, 1) > gmem_size(vm) ||
+		    gmem_write(vm, at, module->data, module->size)) {
 			*why = "the module does not fit in free memory after the kernel";
 			return -E2BIG;
 		}
-		memcpy(dst, module->data, module->size);
 		*mod = (struct multiboot_mod_list){ .mod_start = (u32)at,
 						    .mod_end = (u32)(at + module->size),
 						    .string = MB_MOD_STRING_GPA };

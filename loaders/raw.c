@@ -13,7 +13,6 @@ u64 loader_load_address(const struct vm_config *cfg)
 int load_raw(struct vm *vm, const void *image, u64 size, u64 load, const char **why)
 {
 	const struct vm_config *cfg = &vm->cfg;
-	void *dst;
 
 	if (cfg->mode == START_REAL16) {
 		/* Real mode reaches 64 KiB from segment 0; the stacks sit at the top. */
@@ -25,11 +24,9 @@ int load_raw(struct vm *vm, const void *image, u64 size, u64 load, const char **
 		*why = "load address collides with the boot structures (0x1000-0x7fff) or the stacks";
 		return -EINVAL;
 	}
-	dst = vm_gpa_to_hva(vm, load, size);
-	if (!dst || !size) {
+	if (!size || gmem_write(vm, load, image, size)) {
 		*why = size ? "image does not fit in the VM's memory" : "image is empty";
 		return -E2BIG;
 	}
-	memcpy(dst, image, size);
 	return 0;
 }

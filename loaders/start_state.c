@@ -33,7 +33,7 @@ static struct seg flat(u16 sel, u16 attr)
 
 static int build_gdt(struct vm *vm)
 {
-	u64 *gdt = vm_gpa_to_hva(vm, GUEST_GDT_GPA, 4 * 8);
+	u64 *gdt = gmem_map(vm, GUEST_GDT_GPA, 4 * 8, true);
 
 	if (!gdt)
 		return -E2BIG;
@@ -48,9 +48,9 @@ static int build_gdt(struct vm *vm)
  * loader's: loaders/linux.c). */
 int guest_identity_map_4g(struct vm *vm)
 {
-	u64 *pml4 = vm_gpa_to_hva(vm, GUEST_PML4_GPA, PAGE_SIZE);
-	u64 *pdpt = vm_gpa_to_hva(vm, GUEST_PDPT_GPA, PAGE_SIZE);
-	u64 *pd = vm_gpa_to_hva(vm, GUEST_PD_GPA, 4 * PAGE_SIZE);
+	u64 *pml4 = gmem_map(vm, GUEST_PML4_GPA, PAGE_SIZE, true);
+	u64 *pdpt = gmem_map(vm, GUEST_PDPT_GPA, PAGE_SIZE, true);
+	u64 *pd = gmem_map(vm, GUEST_PD_GPA, 4 * PAGE_SIZE, true);
 
 	if (!pml4 || !pdpt || !pd)
 		return -E2BIG;

@@ -17,7 +17,7 @@
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
-	apic-smp2 platform badconfig reset linux-1cpu
+	apic-smp2 platform badconfig reset dirtylog dirtylog-smp linux-1cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 

@@ -10,6 +10,8 @@ const struct pt_format pt_format_npt = {
 	.leaf = PTE_P | PTE_RW | PTE_US,
 	.large = PTE_P | PTE_RW | PTE_US | PTE_PS,
 	.present = PTE_P,
+	.write = PTE_RW,
+	.ad = BIT(5) | BIT(6), /* A and D: the nested walk sets them */
 };
 
 #define EPT_R BIT(0)
@@ -24,48 +26,27 @@ const struct pt_format pt_format_ept = {
 	.large = EPT_R | EPT_W | EPT_X | EPT_MEMTYPE_WB | EPT_LARGE,
 	/* An entry with none of R, W, X is not present (29.3.2). */
 	.present = EPT_R | EPT_W | EPT_X,
+	.write = EPT_W,
+	.ad = BIT(8) | BIT(9), /* A and D, set only when the EPTP enables them (29.3.5) */
 };
-
-/* Tables are identity-mapped: a physical address is a pointer (on the host
- * tests, alloc_table hands out real pointers). */
-static u64 *table_at(u64 pa)
-{
-	return (u64 *)(uintptr_t)pa;
-}
-
-static unsigned index_at(u64 gpa, int level)
-{
-	return (gpa >> (12 + 9 * level)) & 511;
-}
 
 int nested_pt_init(struct nested_pt *pt, const struct pt_format *fmt, u64 (*alloc_table)(void))
 {
 	pt->fmt = fmt;
 	pt->alloc_table = alloc_table;
+	pt->free_table = NULL;
 	pt->root = alloc_table();
 	return pt->root ? 0 : -ENOMEM;
 }
 
-/* The entry for gpa at level (0 = 4 KiB leaf, 1 = 2 MiB), creating tables above it. */
+/* The entry for gpa at level (0 = 4 KiB leaf, 1 = 2 MiB), creating tables
+ * above it; (u64 *)-1 when a large page already covers it. */
 static u64 *walk_create(struct nested_pt *pt, u64 gpa, int level)
 {
-	u64 *table = table_at(pt->root);
+	int at;
+	u64 *e = pt_walk(pt->root, gpa, level, pt->fmt, pt->alloc_table, &at);
 
-	for (int l = 3; l > level; l--) {
-		u64 *e = &table[index_at(gpa, l)];
-
-		if (!(*e & pt->fmt->present)) {
-			u64 next = pt->alloc_table();
-
-			if (!next)
-				return NULL;
-			*e = next | pt->fmt->table;
-		} else if (l <= 2 && (*e & pt->fmt->large & ~pt->fmt->leaf)) {
-			return (u64 *)-1; /* a large page already covers this */
-		}
-		table = table_at(*e & PT_ADDR_MASK);
-	}
-	return &table[index_at(gpa, level)];
+	return e && at != level ? (u64 *)-1 : e;
 }
 
 int nested_pt_map(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size)
@@ -95,22 +76,13 @@ int nested_pt_map(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size)
 
 u64 nested_pt_lookup(const struct nested_pt *pt, u64 gpa, u64 *page_size)
 {
-	const u64 *table = table_at(pt->root);
-	u64 large_only = pt->fmt->large & ~pt->fmt->leaf;
+	int at;
+	const u64 *e = pt_walk(pt->root, gpa, 0, pt->fmt, NULL, &at);
+	u64 sz = at == 2 ? SZ_1G : at == 1 ? SZ_2M : PAGE_SIZE;
 
-	for (int l = 3; l >= 0; l--) {
-		u64 e = table[index_at(gpa, l)];
-
-		if (!(e & pt->fmt->present))
-			return ~0ULL;
-		if (l == 0 || (l == 1 && (e & large_only))) {
-			u64 sz = l ? SZ_2M : PAGE_SIZE;
-
-			if (page_size)
-				*page_size = sz;
-			return (e & PT_ADDR_MASK & ~(sz - 1)) | (gpa & (sz - 1));
-		}
-		table = table_at(e & PT_ADDR_MASK);
-	}
-	return ~0ULL;
+	if (!e || !(*e & pt->fmt->present))
+		return ~0ULL;
+	if (page_size)
+		*page_size = sz;
+	return (*e & PT_ADDR_MASK & ~(sz - 1)) | (gpa & (sz - 1));
 }

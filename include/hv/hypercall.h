@@ -16,6 +16,16 @@
 			      A one-shot external interrupt on this vCPU. */
 #define HC_VCPU_INFO 6     /* -> RAX = vCPU index, RBX = physical CPU, RCX = vCPU count */
 
+/*
+ * Test-only (docs/hypercalls.md): numbers from 0x100 drive the hypervisor's
+ * internals for the test guests (core/hypercall_test.c). Addresses are
+ * guest-physical.
+ */
+#define HC_TEST_DIRTY_LOG_START 0x100 /* -> 0. Dirty logging on for this VM */
+#define HC_TEST_DIRTY_LOG_STOP 0x101  /* -> 0 */
+#define HC_TEST_DIRTY_HARVEST 0x102   /* RBX = gpa of a bitmap, RCX = its bits -> pages marked */
+#define HC_TEST_WRITE_GPA 0x103       /* RBX = gpa, RCX = a u64 the hypervisor writes there -> 0 */
+
 #define HC_ENOSYS (-38)
 #define HC_EFAULT (-14)
 #define HC_EINVAL (-22)

@@ -75,6 +75,13 @@ struct vcpu {
 	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
 	u8 timer_vector;
 
+	/* Guest TLB coherence with the VM's nested tables (core/gmem_flush.c):
+	 * the gmem tlb_gen of its last flush, and whether it may be in guest
+	 * mode (set before the generation check at each entry, cleared when it
+	 * leaves its CPU or starts a flush itself). */
+	u64 tlb_gen;
+	volatile u8 in_guest;
+
 	/* The code page of the last trapped instruction: only the CPU running
 	 * this vCPU touches it (arch/x86/emul/fetch.h). */
 	struct insn_fetch_cache fetch_cache;

@@ -12,6 +12,7 @@
 
 struct vm;
 struct vcpu;
+struct pt_format;
 
 struct vendor_ops {
 	const char *name; /* "svm" or "vmx", as benchmarks print it */
@@ -20,7 +21,11 @@ struct vendor_ops {
 	 * why and returns a negative errno when it cannot. */
 	int (*cpu_enable)(void);
 
-	/* Nested page tables for the VM, mapping its memory regions. */
+	/* The format of its nested page tables (NPT or EPT): vm->gmem builds
+	 * and owns them (core/gmem.c). */
+	const struct pt_format *pt_format;
+
+	/* Per-VM set-up after vm->gmem exists (the EPT pointer from its root). */
 	int (*vm_init)(struct vm *vm);
 
 	/* The VMCB/VMCS of a vCPU, from the architectural state ctx and the

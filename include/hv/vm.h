@@ -6,6 +6,7 @@
 #include "hv/bus.h"
 #include "hv/config.h"
 #include "hv/device.h"
+#include "hv/gmem.h"
 #include "hv/guest_ctx.h"
 #include "hv/irq.h"
 #include "hv/spinlock.h"
@@ -25,13 +26,6 @@ struct acpi_pm;
 struct testdev;
 struct cpuid_policy;
 
-/* A contiguous piece of guest RAM backed by contiguous host memory. */
-struct vm_mem_region {
-	u64 gpa, size, hpa;
-};
-
-#define VM_MAX_MEM_REGIONS 4
-
 enum vm_state {
 	VM_RUNNING,
 	VM_ENDED,   /* HC_EXIT, poweroff */
@@ -45,8 +39,7 @@ struct vm {
 	u32 id;
 	struct vm_config cfg;
 
-	struct vm_mem_region mem[VM_MAX_MEM_REGIONS];
-	unsigned nr_mem;
+	struct gmem gmem; /* guest RAM and its nested tables (include/hv/gmem.h) */
 
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nr_vcpus;
@@ -90,12 +83,6 @@ struct vm {
 		struct vmx_vm vmx;
 	} arch;
 };
-
-/*
- * Translates guest-physical [gpa, gpa+len) to a host pointer; NULL when any
- * part lies outside guest RAM or crosses from one region into another.
- */
-void *vm_gpa_to_hva(const struct vm *vm, u64 gpa, u64 len);
 
 struct boot_info;
 

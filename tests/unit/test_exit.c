@@ -10,6 +10,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "fake_gmem.h"
 #include "hv/loader.h"
 #include "arch/x86/emul/cpuid.h"
 #include "asm/cpu.h"
@@ -87,8 +88,7 @@ static void setup(const u8 *code, size_t n)
 	ram = calloc(1, 4 << 20);
 	memset(&vm, 0, sizeof(vm));
 	memset(&vcpu, 0, sizeof(vcpu));
-	vm.mem[0] = (struct vm_mem_region){ 0, 4 << 20, (u64)(uintptr_t)ram };
-	vm.nr_mem = 1;
+	fake_gmem_attach(&vm, ram, 4 << 20);
 	vm.cfg.mode = START_LONG64;
 	vm.cfg.cpus = 1;
 	vm.nr_vcpus = 1;

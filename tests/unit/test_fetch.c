@@ -3,6 +3,7 @@
 #include <string.h>
 #include "arch/x86/emul/fetch.h"
 #include "hv/vm.h"
+#include "fake_gmem.h"
 
 #define RAM_SIZE (8ULL << 20)
 
@@ -43,8 +44,7 @@ static struct guest_ctx setup_long(void)
 	memset(ram, 0xcc, RAM_SIZE);
 	memset(ram, 0, 0x10000); /* page tables */
 	memset(&vm, 0, sizeof(vm));
-	vm.mem[0] = (struct vm_mem_region){ .gpa = 0, .size = RAM_SIZE, .hpa = (u64)(uintptr_t)ram };
-	vm.nr_mem = 1;
+	fake_gmem_attach(&vm, ram, RAM_SIZE);
 	set64(0x1000, 0x2000 | P | RW | US);
 	set64(0x2000, 0x3000 | P | RW | US);
 	set64(0x3000 + 2 * 8, 0x4000 | P | RW | US);
@@ -229,10 +229,10 @@ TEST(cache_hits_and_stays_exact)
 	CHECK(cache.hva != NULL);
 	CHECK_EQ(cache.trace.n, 4);
 	/* A hit does not walk: with the RAM gone a walk would fail. */
-	vm.nr_mem = 0;
+	vm.gmem.size = 0;
 	CHECK_EQ(fetch_cached(&c, 0x400200), 0);
 	CHECK_EQ(in.kind, INSN_HLT);
-	vm.nr_mem = 1;
+	vm.gmem.size = RAM_SIZE;
 	/* A changed PTE: a miss, and the new page. */
 	PUT(0x30200, 0x0f, 0x32);
 	set64(0x4000, 0x30000 | P | RW | US);
@@ -288,9 +288,9 @@ TEST(cache_large_pages_and_other_paths)
 	CHECK_EQ(fetch_cached(&c, 0x600123), 0);
 	CHECK_EQ(in.kind, INSN_VMMCALL);
 	CHECK_EQ(cache.trace.n, 3);
-	vm.nr_mem = 0;
+	vm.gmem.size = 0;
 	CHECK_EQ(fetch_cached(&c, 0x600123), 0); /* a hit */
-	vm.nr_mem = 1;
+	vm.gmem.size = RAM_SIZE;
 	set64(0x3000 + 3 * 8, 0x400000 | P | RW | US | BIT(7));
 	PUT(0x400123, 0xf4);
 	CHECK_EQ(fetch_cached(&c, 0x600123), 0);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "arch/x86/emul/gwalk.h"
 #include "hv/vm.h"
+#include "fake_gmem.h"
 
 #define RAM_SIZE (8ULL << 20)
 
@@ -15,8 +16,7 @@ static void ram_reset(void)
 		ram = aligned_alloc(PAGE_SIZE, RAM_SIZE);
 	memset(ram, 0, RAM_SIZE);
 	memset(&vm, 0, sizeof(vm));
-	vm.mem[0] = (struct vm_mem_region){ .gpa = 0, .size = RAM_SIZE, .hpa = (u64)(uintptr_t)ram };
-	vm.nr_mem = 1;
+	fake_gmem_attach(&vm, ram, RAM_SIZE);
 }
 
 static void set64(u64 gpa, u64 v)
@@ -404,30 +404,30 @@ TEST(traced_walks)
 	CHECK(gwalk_trace_holds(&t));
 }
 
-/* Tables in a second RAM region, and a first region that does not start at 0. */
-TEST(tables_in_other_regions)
+/* Tables in a second 2 MiB chunk that is not next to the first in host
+ * memory, and an entry that points past the end of RAM. */
+TEST(tables_in_other_chunks)
 {
 	struct guest_ctx c = long_ctx();
-	u8 *hi = aligned_alloc(PAGE_SIZE, 0x10000);
-	u64 hi_gpa = 0x100000000ULL;
+	u8 *other = aligned_alloc(PAGE_SIZE, GMEM_CHUNK);
+	u64 saved = vm.gmem.chunks[1];
 
-	memset(hi, 0, 0x10000);
-	vm.mem[1] = (struct vm_mem_region){ .gpa = hi_gpa, .size = 0x10000,
-					    .hpa = (u64)(uintptr_t)hi };
-	vm.nr_mem = 2;
-	/* PD[5] -> a page table in the high region -> a page in the low one. */
-	set64(0x3000 + 5 * 8, (hi_gpa + 0x1000) | P | RW | US);
-	memcpy(hi + 0x1000, &(u64){ 0x13000 | P | RW | US }, 8);
+	memset(other, 0, GMEM_CHUNK);
+	vm.gmem.chunks[1] = (u64)(uintptr_t)other;
+	/* PD[5] -> a page table at 0x201000 (chunk 1) -> a page in chunk 0. */
+	set64(0x3000 + 5 * 8, 0x201000 | P | RW | US);
+	memcpy(other + 0x1000, &(u64){ 0x13000 | P | RW | US }, 8);
 	CHECK_EQ(walk(&c, 0xa00123, 0), 0);
 	CHECK_EQ(gpa, 0x13123);
-	/* An entry that points just past the high region. */
-	set64(0x3000 + 6 * 8, (hi_gpa + 0x10000) | P | RW | US);
+	/* An entry that points just past RAM. */
+	set64(0x3000 + 6 * 8, RAM_SIZE | P | RW | US);
 	CHECK_EQ(walk(&c, 0xc00000, 0), -ENOENT);
-	/* The low region moved up: gpa 0 is no longer RAM, 1 MiB is. */
-	vm.mem[0].gpa = 0x100000;
-	c.cr3 = 0x101000; /* its tables now say 0x1000 for 0x101000: only the PML4 is found */
+	/* RAM shrunk below the PML4: nothing is found. */
+	vm.gmem.size = 0x1000;
 	CHECK_EQ(walk(&c, 0x400000, 0), -ENOENT);
-	free(hi);
+	vm.gmem.size = RAM_SIZE;
+	vm.gmem.chunks[1] = saved;
+	free(other);
 }
 
 int main(void)
@@ -442,7 +442,7 @@ int main(void)
 	RUN(paging32);
 	RUN(paging_pae);
 	RUN(traced_walks);
-	RUN(tables_in_other_regions);
+	RUN(tables_in_other_chunks);
 	free(ram);
 	return unit_done();
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "fake_gmem.h"
 #include "loaders/linux.h"
 
 #define MiB (1ULL << 20)
@@ -27,8 +28,7 @@ static struct vm *make_vm(u64 mem)
 	ram[1] = NULL;
 	ram[0] = calloc(1, mem);
 	memset(&vm, 0, sizeof(vm));
-	vm.mem[0] = (struct vm_mem_region){ .gpa = 0, .size = mem, .hpa = (u64)(uintptr_t)ram[0] };
-	vm.nr_mem = 1;
+	fake_gmem_attach(&vm, ram[0], mem);
 	vm.cfg.mem = mem;
 	vm.cfg.cpus = 1;
 	return &vm;
@@ -36,7 +36,7 @@ static struct vm *make_vm(u64 mem)
 
 static void *gpa(u64 addr, u64 len)
 {
-	return vm_gpa_to_hva(&vm, addr, len);
+	return fake_gmem_ptr(&vm, addr, len);
 }
 
 /* A bzImage as the kernel's build makes it, with a recognizable payload. */
@@ -322,7 +322,7 @@ TEST(synthetic_32bit_entry)
 	free(img);
 }
 
-TEST(e820_from_regions_and_reserved_ranges)
+TEST(e820_from_ram_and_reserved_ranges)
 {
 	struct e820_entry map[GUEST_E820_MAX];
 	struct guest_mem_range res[GUEST_MAX_RESERVED + 1];
@@ -331,20 +331,15 @@ TEST(e820_from_regions_and_reserved_ranges)
 	unsigned n;
 
 	make_vm(64 * MiB);
-	/* Two regions: a second one at 4 GiB. */
-	ram[1] = calloc(1, 16 * MiB);
-	vm.mem[1] = (struct vm_mem_region){ .gpa = 1ULL << 32, .size = 16 * MiB,
-					    .hpa = (u64)(uintptr_t)ram[1] };
-	vm.nr_mem = 2;
-
+	/* RAM is one range from 0 (include/hv/gmem.h). */
 	CHECK_EQ(guest_e820_build(&vm, NULL, map, GUEST_E820_MAX, &n, &why), 0);
-	CHECK_EQ(n, 2);
-	CHECK_EQ(map[1].addr, 1ULL << 32);
-	CHECK_EQ(map[1].size, 16 * MiB);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(map[0].addr, 0);
+	CHECK_EQ(map[0].size, 64 * MiB);
 
-	/* Given in any order; one straddles the end of the first region; one
-	 * cuts the second in two; one runs to the top of the address space. */
-	res[0] = (struct guest_mem_range){ (1ULL << 32) + MiB, MiB, E820_TYPE_NVS };
+	/* Given in any order; one cuts RAM in two; one straddles its end; one
+	 * runs to the top of the address space. */
+	res[0] = (struct guest_mem_range){ 32 * MiB, MiB, E820_TYPE_NVS };
 	res[1] = (struct guest_mem_range){ 63 * MiB, 2 * MiB, E820_TYPE_ACPI };
 	res[2] = (struct guest_mem_range){ 0xffffffff00000000ULL, 0x100000000ULL, 2 };
 	res[3] = (struct guest_mem_range){ 0, 0x1000, E820_TYPE_UNUSABLE };
@@ -352,11 +347,10 @@ TEST(e820_from_regions_and_reserved_ranges)
 	CHECK_EQ(guest_e820_build(&vm, &p, map, GUEST_E820_MAX, &n, &why), 0);
 	static const struct e820_entry want[] = {
 		{ 0, 0x1000, 5 },
-		{ 0x1000, 63 * MiB - 0x1000, 1 },
+		{ 0x1000, 32 * MiB - 0x1000, 1 },
+		{ 32 * MiB, MiB, 4 },
+		{ 33 * MiB, 30 * MiB, 1 },
 		{ 63 * MiB, 2 * MiB, 3 },
-		{ 1ULL << 32, MiB, 1 },
-		{ (1ULL << 32) + MiB, MiB, 4 },
-		{ (1ULL << 32) + 2 * MiB, 14 * MiB, 1 },
 		{ 0xffffffff00000000ULL, 0x100000000ULL, 2 },
 	};
 	CHECK_EQ(n, ARRAY_SIZE(want));
@@ -365,8 +359,8 @@ TEST(e820_from_regions_and_reserved_ranges)
 		CHECK_EQ(map[i].size, want[i].size);
 		CHECK_EQ(map[i].type, want[i].type);
 	}
-	CHECK(guest_e820_holds(map, n, 0x1000, 63 * MiB - 0x1000));
-	CHECK(!guest_e820_holds(map, n, 0x1000, 63 * MiB));
+	CHECK(guest_e820_holds(map, n, 0x1000, 32 * MiB - 0x1000));
+	CHECK(!guest_e820_holds(map, n, 0x1000, 32 * MiB));
 	CHECK(!guest_e820_holds(map, n, 63 * MiB, 4096));
 
 	/* Room for fewer entries than needed. */
@@ -390,7 +384,7 @@ TEST(e820_from_regions_and_reserved_ranges)
 		res[i] = (struct guest_mem_range){ MiB + i * 2 * 4096, 4096, 2 };
 	p.nr_reserved = GUEST_MAX_RESERVED;
 	CHECK_EQ(guest_e820_build(&vm, &p, map, GUEST_E820_MAX, &n, &why), 0);
-	CHECK_EQ(n, 2 * GUEST_MAX_RESERVED + 2);
+	CHECK_EQ(n, 2 * GUEST_MAX_RESERVED + 1);
 	for (unsigned i = 1; i < n; i++)
 		CHECK(map[i].addr >= map[i - 1].addr + map[i - 1].size);
 }
@@ -534,8 +528,8 @@ TEST(command_line_and_platform_limits)
 	p.reserved = &bad;
 	CHECK_EQ(load(img, size, NULL, 0, NULL, &p, true, &c, &r, &why), -EINVAL);
 
-	/* A VM without RAM at the bottom. */
-	vm.mem[0].gpa = MiB;
+	/* A VM whose RAM ends below the loader's structures (0x1000-0x1ffff). */
+	vm.gmem.size = 0x10000;
 	CHECK_EQ(load(img, size, NULL, 0, NULL, NULL, true, &c, &r, &why), -EINVAL);
 	free(long_cmd);
 	free(img);
@@ -740,7 +734,7 @@ int main(void)
 {
 	RUN(synthetic_64bit_entry);
 	RUN(synthetic_32bit_entry);
-	RUN(e820_from_regions_and_reserved_ranges);
+	RUN(e820_from_ram_and_reserved_ranges);
 	RUN(kernel_placement);
 	RUN(initrd_placement);
 	RUN(command_line_and_platform_limits);

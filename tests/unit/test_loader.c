@@ -4,6 +4,7 @@
 #include "hv/loader.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "fake_gmem.h"
 
 static struct vm *make_vm(enum start_mode mode, u64 mem, u32 cpus)
 {
@@ -13,8 +14,7 @@ static struct vm *make_vm(enum start_mode mode, u64 mem, u32 cpus)
 	free(ram);
 	ram = calloc(1, mem);
 	memset(&vm, 0, sizeof(vm));
-	vm.mem[0] = (struct vm_mem_region){ .gpa = 0, .size = mem, .hpa = (u64)(uintptr_t)ram };
-	vm.nr_mem = 1;
+	fake_gmem_attach(&vm, ram, mem);
 	vm.cfg.mode = mode;
 	vm.cfg.mem = mem;
 	vm.cfg.cpus = cpus;
@@ -36,12 +36,12 @@ TEST(long_mode_identity_map_and_segments)
 	CHECK_EQ(c.cs.sel, GUEST_SEL_CODE64);
 	CHECK(c.cs.attr & SEG_ATTR_L);
 	CHECK_EQ(guest_ctx_mode(&c, 2), MODE_LONG64);
-	u64 *pml4 = vm_gpa_to_hva(vm, GUEST_PML4_GPA, 8);
-	u64 *pd = vm_gpa_to_hva(vm, GUEST_PD_GPA, 4 * 4096);
+	u64 *pml4 = fake_gmem_ptr(vm, GUEST_PML4_GPA, 8);
+	u64 *pd = fake_gmem_ptr(vm, GUEST_PD_GPA, 4 * 4096);
 	CHECK_EQ(pml4[0], GUEST_PDPT_GPA | 3);
 	CHECK_EQ(pd[1], 0x200000 | 0x83);
 	CHECK_EQ(pd[2047], 0xffe00000 | 0x83ULL); /* the last 2 MiB below 4 GiB */
-	u64 *gdt = vm_gpa_to_hva(vm, GUEST_GDT_GPA, 32);
+	u64 *gdt = fake_gmem_ptr(vm, GUEST_GDT_GPA, 32);
 	CHECK_EQ(gdt[GUEST_SEL_CODE64 / 8], 0x00af9b000000ffffULL);
 	start_regs(&vm->cfg, 1, &r);
 	CHECK_EQ(r.rip, PROT_DEFAULT_LOAD);
@@ -79,7 +79,7 @@ TEST(raw_images_must_fit)
 	static u8 img[4096] = { 0xf4 };
 
 	CHECK_EQ(load_raw(vm, img, sizeof(img), 0x100000, &why), 0);
-	CHECK_EQ(*(u8 *)vm_gpa_to_hva(vm, 0x100000, 1), 0xf4);
+	CHECK_EQ(*(u8 *)fake_gmem_ptr(vm, 0x100000, 1), 0xf4);
 	CHECK_EQ(load_raw(vm, img, sizeof(img), 0x1ff800, &why), -E2BIG); /* runs past 2 MiB */
 	CHECK(why != NULL);
 	CHECK_EQ(load_raw(vm, img, sizeof(img), 0x2000, &why), -EINVAL); /* over the page tables */

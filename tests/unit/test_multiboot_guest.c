@@ -9,6 +9,7 @@
 #include <string.h>
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "fake_gmem.h"
 #include "loaders/multiboot_guest.h"
 
 #define MiB (1ULL << 20)
@@ -22,8 +23,7 @@ static struct vm *make_vm(u64 mem)
 	ram = malloc(mem);
 	memset(ram, 0xaa, mem); /* so the bss and the zeroed areas show */
 	memset(&vm, 0, sizeof(vm));
-	vm.mem[0] = (struct vm_mem_region){ .gpa = 0, .size = mem, .hpa = (u64)(uintptr_t)ram };
-	vm.nr_mem = 1;
+	fake_gmem_attach(&vm, ram, mem);
 	vm.cfg.mem = mem;
 	vm.cfg.cpus = 1;
 	return &vm;
@@ -31,7 +31,7 @@ static struct vm *make_vm(u64 mem)
 
 static void *gpa(u64 addr, u64 len)
 {
-	return vm_gpa_to_hva(&vm, addr, len);
+	return fake_gmem_ptr(&vm, addr, len);
 }
 
 static void put32(u8 *p, u32 v)
@@ -408,7 +408,7 @@ TEST(bad_address_field_images)
 	struct guest_mem_range low = { 0x2000, 0x1000, E820_TYPE_RESERVED };
 	struct guest_platform p = { .reserved = &low, .nr_reserved = 1 };
 	CHECK_EQ(load(img, AOUT_SIZE, NULL, NULL, &p, &c, &r, &why), -EINVAL);
-	vm.mem[0].gpa = MiB;
+	vm.gmem.size = 0x8000; /* RAM ends below the loader's 0x1000-0xffff */
 	CHECK_EQ(load(img, AOUT_SIZE, NULL, NULL, NULL, &c, &r, &why), -EINVAL);
 	free(s);
 	free(big);

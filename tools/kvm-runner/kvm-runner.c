@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 	image_path = argv[optind];
 	image = read_image(image_path, &size);
 
-	/* The VM as utsuwa's loader sees it: one region of RAM from 0. */
+	/* The VM as utsuwa's loader sees it: RAM from 0. */
 	ram = mmap(NULL, mib << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
 	if (ram == MAP_FAILED)
@@ -331,8 +331,16 @@ int main(int argc, char **argv)
 	vm.cfg.mode = mode;
 	vm.cfg.mem = (u64)mib << 20;
 	vm.cfg.cpus = 1;
-	vm.mem[0] = (struct vm_mem_region){ .gpa = 0, .size = vm.cfg.mem, .hpa = (u64)(uintptr_t)ram };
-	vm.nr_mem = 1;
+	/* utsuwa's loaders reach RAM through vm.gmem (include/hv/gmem.h): its
+	 * chunk array over the one mapping, and a dirty bitmap nobody reads. */
+	vm.gmem.size = vm.cfg.mem;
+	vm.gmem.nr_chunks = (vm.cfg.mem + GMEM_CHUNK - 1) / GMEM_CHUNK;
+	vm.gmem.chunks = calloc(vm.gmem.nr_chunks, sizeof(u64));
+	vm.gmem.dirty = calloc(vm.cfg.mem / 4096 / 64 + 1, sizeof(u64));
+	if (!vm.gmem.chunks || !vm.gmem.dirty)
+		die_errno("calloc");
+	for (u64 i = 0; i < vm.gmem.nr_chunks; i++)
+		vm.gmem.chunks[i] = (u64)(uintptr_t)ram + i * GMEM_CHUNK;
 	load = loader_load_address(&vm.cfg);
 	if (load_raw(&vm, image, size, load, &why) < 0) {
 		say("%s: %s", image_path, why);

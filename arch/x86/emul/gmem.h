@@ -1,7 +1,8 @@
 /*
- * Guest RAM as the emulator reads it: vm_gpa_to_hva with the first region
- * checked inline, since the page walk and the fetch on every exit without
- * NRIP make four or five look-ups and most VMs have a single region.
+ * Guest RAM as the emulator reads it: gmem_peek (include/hv/gmem.h) inline,
+ * since the page walk and the fetch on every exit without NRIP make four or
+ * five look-ups. Read-only: the emulator writes guest memory only through
+ * gmem_write.
  */
 #ifndef EMUL_GMEM_H
 #define EMUL_GMEM_H
@@ -9,15 +10,11 @@
 #include "hv/types.h"
 #include "hv/vm.h"
 
-/* Host pointer to guest-physical [gpa, gpa + len), or NULL outside RAM. */
+/* Host pointer to guest-physical [gpa, gpa + len), or NULL outside RAM or
+ * across a 2 MiB chunk (len is at most a page here, so within a page it is not). */
 static inline const void *emul_gpa_ptr(const struct vm *vm, u64 gpa, u64 len)
 {
-	const struct vm_mem_region *r = &vm->mem[0];
-	u64 off = gpa - r->gpa; /* wraps to a huge value below the region */
-
-	if (likely(vm->nr_mem && off < r->size && len <= r->size - off))
-		return (const void *)(uintptr_t)(r->hpa + off);
-	return vm_gpa_to_hva(vm, gpa, len);
+	return gmem_peek(&vm->gmem, gpa, len);
 }
 
 #endif

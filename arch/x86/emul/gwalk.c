@@ -36,24 +36,17 @@ struct walk {
 	u64 rsvd;   /* reserved bits of every entry: XD without EFER.NXE */
 	u64 rw_us;  /* AND of the R/W and U/S bits */
 	u64 nx;     /* OR of the XD bits */
-	u64 ram_gpa, ram_lim; /* an entry at ram_gpa + off with off < ram_lim ... */
-	uintptr_t ram_hpa;    /* ... is at ram_hpa + off */
 	struct gwalk_trace *trace; /* NULL, or where to record the entries read */
 };
 
 static inline void walk_init(struct walk *w, const struct vm *vm, const struct guest_ctx *ctx,
 			     u64 la, struct gwalk_trace *trace)
 {
-	const struct vm_mem_region *r = &vm->mem[0];
-
 	w->vm = vm;
 	w->la = la;
 	w->rsvd = ctx->efer & EFER_NXE ? 0 : PTE_NX;
 	w->rw_us = PTE_RW | PTE_US;
 	w->nx = 0;
-	w->ram_gpa = r->gpa;
-	w->ram_lim = vm->nr_mem && r->size >= 8 ? r->size - 7 : 0;
-	w->ram_hpa = r->hpa;
 	w->trace = trace;
 }
 
@@ -65,16 +58,11 @@ static inline void walk_init(struct walk *w, const struct vm *vm, const struct g
 static inline __attribute__((always_inline)) int walk_read(struct walk *w, u64 table,
 							   unsigned shift, u64 rsvd, u64 *e)
 {
-	u64 gpa = table + ((w->la >> shift) & 511) * 8, off = gpa - w->ram_gpa;
-	const u64 *p;
+	u64 gpa = table + ((w->la >> shift) & 511) * 8;
+	const u64 *p = gmem_peek(&w->vm->gmem, gpa, 8); /* 8-aligned: never across chunks */
 
-	if (likely(off < w->ram_lim)) {
-		p = (const u64 *)(w->ram_hpa + off);
-	} else {
-		p = vm_gpa_to_hva(w->vm, gpa, 8);
-		if (!p)
-			return -ENOENT;
-	}
+	if (unlikely(!p))
+		return -ENOENT;
 	*e = __atomic_load_n(p, __ATOMIC_RELAXED);
 	if (w->trace) {
 		w->trace->entry[w->trace->n] = p;

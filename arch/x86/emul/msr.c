@@ -59,7 +59,8 @@ static int mtrr_fixed_index(u32 msr)
 /*
  * kvmclock (devices/pvclock.h): the guest names a guest-physical address and
  * the hypervisor writes the clock's parameters there, once: they hold for the
- * VM's life. An address whose structure is not wholly in guest RAM is a #GP
+ * VM's life. An address whose structure is not wholly in guest RAM (or
+ * crosses a 2 MiB boundary, which no aligned structure does) is a #GP
  * (KVM would silently not update it; a fault says what went wrong).
  */
 static int kvmclock_write(struct vcpu *v, u32 msr, u64 val)
@@ -68,7 +69,7 @@ static int kvmclock_write(struct vcpu *v, u32 msr, u64 val)
 		struct pvclock_vcpu_time_info *t;
 
 		if (val & KVM_SYSTEM_TIME_ENABLE) {
-			t = vm_gpa_to_hva(v->vm, val & ~(u64)KVM_SYSTEM_TIME_ENABLE, sizeof(*t));
+			t = gmem_map(v->vm, val & ~(u64)KVM_SYSTEM_TIME_ENABLE, sizeof(*t), true);
 			if (!t || (val & 2))
 				return -EPERM; /* outside RAM, or not 4-byte aligned */
 			pvclock_fill_time(t, tsc_khz);
@@ -76,7 +77,7 @@ static int kvmclock_write(struct vcpu *v, u32 msr, u64 val)
 		v->msrs.kvm_system_time = val;
 		return 0;
 	}
-	struct pvclock_wall_clock *w = vm_gpa_to_hva(v->vm, val, sizeof(*w));
+	struct pvclock_wall_clock *w = gmem_map(v->vm, val, sizeof(*w), true);
 
 	if (!w || (val & 3))
 		return -EPERM;

@@ -80,9 +80,10 @@ static int svm_cpu_enable(void)
 	return cpu->id == 0 ? svm_maps_init() : 0;
 }
 
+/* Nothing per VM: the nested tables are vm->gmem's, n_cr3 their root. */
 static int svm_vm_init(struct vm *vm)
 {
-	return nested_pt_build_vm(vm, &pt_format_npt, &vm->arch.svm.npt_root);
+	return 0;
 }
 
 static void seg_to_vmcb(struct vmcb_seg *d, const struct seg *s)
@@ -178,7 +179,7 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vmcb->control.int_ctl = V_INTR_MASKING;
 	vmcb->control.np_ctl = NP_ENABLE;
-	vmcb->control.n_cr3 = v->vm->arch.svm.npt_root;
+	vmcb->control.n_cr3 = v->vm->gmem.pt.root;
 
 	svm_set_ctx(v, c);
 	return 0;
@@ -340,6 +341,7 @@ void svm_run(struct vcpu *v, struct vmexit *exit);
 const struct vendor_ops svm_ops = {
 	.name = "svm",
 	.cpu_enable = svm_cpu_enable,
+	.pt_format = &pt_format_npt,
 	.vm_init = svm_vm_init,
 	.vcpu_init = svm_vcpu_init,
 	.vcpu_load = svm_vcpu_load,

@@ -15,7 +15,7 @@ struct svm_vcpu {
 };
 
 struct svm_vm {
-	u64 npt_root; /* physical address of the nested PML4 */
+	/* Nothing yet: the nested tables are vm->gmem's (include/hv/gmem.h). */
 };
 
 #endif

@@ -200,14 +200,11 @@ static int vmx_cpu_enable(void)
 	return cpu->id == 0 ? vmx_maps_init() : 0;
 }
 
+/* The EPT pointer of the VM's tables (vm->gmem's), SDM vol. 3, 25.6.11. */
 static int vmx_vm_init(struct vm *vm)
 {
-	u64 root;
-	int err = nested_pt_build_vm(vm, &pt_format_ept, &root);
-
-	if (!err)
-		vm->arch.vmx.eptp = root | EPTP_WB | EPTP_WALK_4;
-	return err;
+	vm->arch.vmx.eptp = vm->gmem.pt.root | EPTP_WB | EPTP_WALK_4;
+	return 0;
 }
 
 /*
@@ -350,6 +347,7 @@ const char *vmx_insn_error_str(u32 err)
 const struct vendor_ops vmx_ops = {
 	.name = "vmx",
 	.cpu_enable = vmx_cpu_enable,
+	.pt_format = &pt_format_ept,
 	.vm_init = vmx_vm_init,
 	.vcpu_init = vmx_vcpu_init,
 	.set_ctx = vmx_set_ctx,

@@ -75,9 +75,9 @@ static void skip_insn(struct vcpu *v, bool long64)
  * (27.3.2.4), so a CR0 write we complete loads them as the CPU would. */
 static bool load_pdptes(struct vcpu *v)
 {
-	const u64 *p = vm_gpa_to_hva(v->vm, vmread(VMCS_GUEST_CR3) & 0xffffffe0u, 32);
+	u64 p[4];
 
-	if (!p)
+	if (gmem_read(v->vm, vmread(VMCS_GUEST_CR3) & 0xffffffe0u, p, sizeof(p)))
 		return false;
 	for (unsigned i = 0; i < 4; i++)
 		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, p[i]);

@@ -1,0 +1,108 @@
+/*
+ * The hypervisor's accesses to guest RAM: bounds checked, chunk by chunk,
+ * and every write marked in the dirty bitmap (include/hv/gmem.h).
+ */
+#include "hv/gmem.h"
+#include "hv/vm.h"
+#include "lib/string.h"
+
+/* Whether [gpa, gpa+len) lies in RAM (len 0: gpa itself need not). */
+static bool in_ram(const struct gmem *g, u64 gpa, u64 len)
+{
+	return gpa <= g->size && len <= g->size - gpa;
+}
+
+static u8 *hva_of(const struct gmem *g, u64 gpa)
+{
+	return (u8 *)(uintptr_t)(g->chunks[gpa >> GMEM_CHUNK_SHIFT] + (gpa & (GMEM_CHUNK - 1)));
+}
+
+/* Bytes from gpa to the end of its chunk, at most len. */
+static u64 piece(u64 gpa, u64 len)
+{
+	return MIN(len, GMEM_CHUNK - (gpa & (GMEM_CHUNK - 1)));
+}
+
+u64 gmem_size(const struct vm *vm)
+{
+	return vm->gmem.size;
+}
+
+void gmem_mark_dirty(struct vm *vm, u64 gpa, u64 len)
+{
+	struct gmem *g = &vm->gmem;
+
+	if (!len || gpa >= g->size)
+		return;
+	len = MIN(len, g->size - gpa);
+	for (u64 pfn = gpa / PAGE_SIZE; pfn <= (gpa + len - 1) / PAGE_SIZE; pfn++)
+		__atomic_fetch_or(&g->dirty[pfn / 64], 1ULL << (pfn % 64), __ATOMIC_RELAXED);
+}
+
+int gmem_read(struct vm *vm, u64 gpa, void *dst, u64 len)
+{
+	const struct gmem *g = &vm->gmem;
+	u8 *d = dst;
+
+	if (!in_ram(g, gpa, len))
+		return -EFAULT;
+	while (len) {
+		u64 n = piece(gpa, len);
+
+		memcpy(d, hva_of(g, gpa), n);
+		d += n;
+		gpa += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int gmem_write(struct vm *vm, u64 gpa, const void *src, u64 len)
+{
+	const struct gmem *g = &vm->gmem;
+	const u8 *s = src;
+
+	u64 at = gpa, total = len;
+
+	if (!in_ram(g, gpa, len))
+		return -EFAULT;
+	while (len) {
+		u64 n = piece(gpa, len);
+
+		memcpy(hva_of(g, gpa), s, n);
+		s += n;
+		gpa += n;
+		len -= n;
+	}
+	/* After the copy: a harvest that sees the mark sees the data. */
+	gmem_mark_dirty(vm, at, total);
+	return 0;
+}
+
+int gmem_fill(struct vm *vm, u64 gpa, u8 c, u64 len)
+{
+	const struct gmem *g = &vm->gmem;
+
+	u64 at = gpa, total = len;
+
+	if (!in_ram(g, gpa, len))
+		return -EFAULT;
+	while (len) {
+		u64 n = piece(gpa, len);
+
+		memset(hva_of(g, gpa), c, n);
+		gpa += n;
+		len -= n;
+	}
+	gmem_mark_dirty(vm, at, total);
+	return 0;
+}
+
+void *gmem_map(struct vm *vm, u64 gpa, u64 len, bool write)
+{
+	void *p = (void *)(uintptr_t)gmem_peek(&vm->gmem, gpa, len);
+
+	if (p && write)
+		gmem_mark_dirty(vm, gpa, len ? len : 1);
+	return p;
+}
