@@ -12,6 +12,7 @@
 #include "loaders/linux.h"
 #include "hv/vm_platform.h"
 #include "hv/vm_console.h"
+#include "hv/intercept.h"
 #include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/msr.h"
 #include "devices/testdev.h"
@@ -182,6 +183,8 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 		err = vm_apic_init(vm);
 	if (!err)
 		err = vm_platform_init(vm);
+	if (!err)
+		err = vm_intercept_init(vm); /* after the devices: their ports exit */
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)

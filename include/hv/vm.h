@@ -23,6 +23,7 @@ struct pci_host;
 struct acpi_pm;
 struct testdev;
 struct cpuid_policy;
+struct intercept_policy;
 
 /* A contiguous piece of guest RAM backed by contiguous host memory. */
 struct vm_mem_region {
@@ -61,6 +62,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct testdev *testdev;  /* the test guests' MMIO device (core/vm.c) */
 	const struct cpuid_policy *cpuid;
+	struct intercept_policy *intercepts; /* what exits (core/intercept.c); the back end's maps follow it */
 	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
 	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
 

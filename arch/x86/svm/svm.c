@@ -6,6 +6,7 @@
 #include "arch/x86/svm/vmcb.h"
 #include "arch/x86/nested_pt.h"
 #include "hv/console.h"
+#include "hv/intercept.h"
 #include "hv/mm.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -77,12 +78,14 @@ static int svm_cpu_enable(void)
 	__asm__ volatile("vmsave %0" ::"a"(host_vmcb) : "memory");
 	cpu->vendor_area[0] = hsave;
 	cpu->vendor_area[1] = host_vmcb;
-	return cpu->id == 0 ? svm_maps_init() : 0;
+	return 0;
 }
 
 static int svm_vm_init(struct vm *vm)
 {
-	return nested_pt_build_vm(vm, &pt_format_npt, &vm->arch.svm.npt_root);
+	int err = nested_pt_build_vm(vm, &pt_format_npt, &vm->arch.svm.npt_root);
+
+	return err ? err : svm_vm_maps_build(vm);
 }
 
 static void seg_to_vmcb(struct vmcb_seg *d, const struct seg *s)
@@ -157,14 +160,16 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	s->vmcb = vmcb;
 	s->asid_cpu = -1; /* an ASID is assigned when it first runs */
 
-	vmcb->control.intercept_exceptions = BIT(18); /* #MC belongs to the host */
+	/* #MC belongs to the host; the others as the VM's policy says. */
+	vmcb->control.intercept_exceptions = v->vm->intercepts->exceptions | INTERCEPT_EXC_ALWAYS;
 	/* CR8 writes go to the local APIC model (core/exit_cr8.c); reads
 	 * are V_TPR, which set_tpr keeps equal to the model's TPR. */
 	vmcb->control.intercept_cr = INTERCEPT_CR8_WRITE;
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-					INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+					INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN |
+					(v->vm->intercepts->invlpg ? INTERCEPT_INVLPG : 0);
 	/* VMRUN must be intercepted (APM vol. 2, 15.5.1); the other SVM
 	 * instructions too, since the guest is told it has no SVM. */
 	vmcb->control.intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
@@ -172,8 +177,8 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 					INTERCEPT_SKINIT | INTERCEPT_RDTSCP | INTERCEPT_MONITOR |
 					INTERCEPT_MWAIT | INTERCEPT_MWAIT_COND | INTERCEPT_XSETBV |
 					INTERCEPT_RDPRU;
-	vmcb->control.iopm_base_pa = svm_iopm_pa;
-	vmcb->control.msrpm_base_pa = svm_msrpm_pa;
+	vmcb->control.iopm_base_pa = v->vm->arch.svm.iopm_pa;
+	vmcb->control.msrpm_base_pa = v->vm->arch.svm.msrpm_pa;
 	vmcb->control.tsc_offset = (u64)0 - v->vm->created_tsc;
 	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vmcb->control.int_ctl = V_INTR_MASKING;

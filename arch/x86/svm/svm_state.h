@@ -16,6 +16,7 @@ struct svm_vcpu {
 
 struct svm_vm {
 	u64 npt_root; /* physical address of the nested PML4 */
+	u64 iopm_pa, msrpm_pa; /* its permission maps (svm_maps.c) */
 };
 
 #endif

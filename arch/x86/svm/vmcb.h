@@ -112,6 +112,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_CPUID BIT(18)
 #define INTERCEPT_INVD BIT(22)
 #define INTERCEPT_HLT BIT(24)
+#define INTERCEPT_INVLPG BIT(25)
 #define INTERCEPT_INVLPGA BIT(26)
 #define INTERCEPT_IOIO_PROT BIT(27)
 #define INTERCEPT_MSR_PROT BIT(28)

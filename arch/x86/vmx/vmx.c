@@ -197,7 +197,7 @@ static int vmx_cpu_enable(void)
 	 * theirs at the first generation, assign_vpid). */
 	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
 		invept(INVEPT_ALL_CONTEXT, 0);
-	return cpu->id == 0 ? vmx_maps_init() : 0;
+	return 0;
 }
 
 static int vmx_vm_init(struct vm *vm)
@@ -205,9 +205,10 @@ static int vmx_vm_init(struct vm *vm)
 	u64 root;
 	int err = nested_pt_build_vm(vm, &pt_format_ept, &root);
 
-	if (!err)
-		vm->arch.vmx.eptp = root | EPTP_WB | EPTP_WALK_4;
-	return err;
+	if (err)
+		return err;
+	vm->arch.vmx.eptp = root | EPTP_WB | EPTP_WALK_4;
+	return vmx_vm_maps_build(vm);
 }
 
 /*
