@@ -70,8 +70,9 @@ struct vendor_ops {
 	/* Take back an offered interrupt the guest has not taken yet. */
 	void (*withdraw_irq)(struct vcpu *v, u8 vector);
 
-	/* MSRs whose guest value lives in the VMCB/VMCS (EFER, PAT). -ENOENT for
-	 * any other MSR, -EINVAL for a value the guest may not write. */
+	/* Load or store an MSR whose guest value lives in the VMCB/VMCS (EFER,
+	 * PAT): only that; arch/x86/emul/msr.c has checked a value before it is
+	 * stored. -ENOENT for any other MSR. */
 	int (*msr_state)(struct vcpu *v, u32 msr, bool write, u64 *val);
 
 	/* Drop the vCPU's guest TLB entries on this CPU (after a mapping change). */

@@ -307,34 +307,24 @@ static void svm_withdraw_irq(struct vcpu *v, u8 vector)
 		c->int_ctl &= ~V_IRQ;
 }
 
+/* EFER and PAT live in the VMCB; arch/x86/emul/msr.c has checked what
+ * is written. EFER.SVME stays set in guest mode (APM vol. 2, 15.5.1). */
 static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	struct vmcb_save *s = &v->arch.svm.vmcb->save;
 
 	switch (msr) {
 	case MSR_EFER:
-		if (!write) {
-			*val = s->efer & ~EFER_SVME;
-			return 0;
-		}
-		/* Reserved bits, and SVME which the guest must not see, fault;
-		 * LMA is the CPU's to set (APM vol. 2, 3.1.7). */
-		if (*val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
-			return -EINVAL;
-		s->efer = (*val & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+		if (write)
+			s->efer = *val | EFER_SVME;
+		else
+			*val = s->efer;
 		return 0;
 	case MSR_IA32_PAT:
-		if (!write) {
+		if (write)
+			s->g_pat = *val;
+		else
 			*val = s->g_pat;
-			return 0;
-		}
-		for (int i = 0; i < 8; i++) {
-			u8 type = (u8)(*val >> (i * 8));
-
-			if (type == 2 || type == 3 || type > 7)
-				return -EINVAL;
-		}
-		s->g_pat = *val;
 		return 0;
 	}
 	return -ENOENT;

@@ -294,40 +294,27 @@ static void vmx_flush_guest_tlb(struct vcpu *v)
 		invept(INVEPT_ALL_CONTEXT, 0);
 }
 
+/* EFER and PAT live in the VMCS guest state; arch/x86/emul/msr.c has
+ * checked what is written (LMA kept, so "IA-32e mode guest" still holds). */
 static int vmx_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
-	u64 efer;
+	u64 field;
 
 	switch (msr) {
 	case MSR_EFER:
-		efer = vmread(VMCS_GUEST_IA32_EFER);
-		if (!write) {
-			*val = efer;
-			return 0;
-		}
-		/* Reserved bits fault; LMA is the CPU's to set; LME cannot
-		 * change while paging is on (SDM vol. 3, 10.8.5). */
-		if (*val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
-			return -EINVAL;
-		if (((*val ^ efer) & EFER_LME) && (vmread(VMCS_GUEST_CR0) & CR0_PG))
-			return -EINVAL;
-		vmwrite(VMCS_GUEST_IA32_EFER, (*val & ~EFER_LMA) | (efer & EFER_LMA));
-		return 0;
+		field = VMCS_GUEST_IA32_EFER;
+		break;
 	case MSR_IA32_PAT:
-		if (!write) {
-			*val = vmread(VMCS_GUEST_IA32_PAT);
-			return 0;
-		}
-		for (int i = 0; i < 8; i++) {
-			u8 type = (u8)(*val >> (i * 8));
-
-			if (type == 2 || type == 3 || type > 7)
-				return -EINVAL;
-		}
-		vmwrite(VMCS_GUEST_IA32_PAT, *val);
-		return 0;
+		field = VMCS_GUEST_IA32_PAT;
+		break;
+	default:
+		return -ENOENT;
 	}
-	return -ENOENT;
+	if (write)
+		vmwrite(field, *val);
+	else
+		*val = vmread(field);
+	return 0;
 }
 
 /* VM-instruction error numbers (SDM vol. 3, 31.4, Table 31-1). */
