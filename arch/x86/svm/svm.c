@@ -22,12 +22,14 @@
 #define SVM_FEATURE_NP BIT(0)
 #define SVM_FEATURE_NRIPS BIT(3)
 #define SVM_FEATURE_FLUSH_BY_ASID BIT(6)
+#define SVM_FEATURE_DECODE_ASSISTS BIT(7)
 
 /* Reset value of the guest PAT (APM vol. 2, 7.8.1): WB, WT, UC-, UC twice. */
 #define PAT_POWER_ON 0x0007040600070406ULL
 
 static u32 svm_features;
 bool svm_nrip;
+bool svm_decode_assists;
 static u32 svm_nr_asids;
 
 bool svm_supported(void)
@@ -61,6 +63,7 @@ static int svm_cpu_enable(void)
 	if (cpu->id == 0) {
 		svm_features = r.edx;
 		svm_nrip = r.edx & SVM_FEATURE_NRIPS;
+		svm_decode_assists = r.edx & SVM_FEATURE_DECODE_ASSISTS;
 		svm_nr_asids = r.ebx;
 		kprintf("svm: %u ASIDs, NRIP save %s, flush by ASID %s\n", svm_nr_asids,
 			svm_features & SVM_FEATURE_NRIPS ? "yes" : "no (decoding instead)",
@@ -330,6 +333,33 @@ static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 	return -ENOENT;
 }
 
+/* Control registers live in the VMCB save area; core/exit_cr.c has checked
+ * the value. The CPU's own MOV to CR0/CR3/CR4 would drop translations when
+ * paging changes: so does this vCPU's ASID (APM vol. 2, 15.16). */
+static int svm_set_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	struct vmcb_save *s = &v->arch.svm.vmcb->save;
+
+	switch (cr) {
+	case 0:
+		s->cr0 = val;
+		break;
+	case 2:
+		s->cr2 = val;
+		return 0;
+	case 3:
+		s->cr3 = val;
+		break;
+	case 4:
+		s->cr4 = val;
+		break;
+	default:
+		return -EINVAL;
+	}
+	svm_flush_guest_tlb(v);
+	return 0;
+}
+
 void svm_run(struct vcpu *v, struct vmexit *exit);
 
 const struct vendor_ops svm_ops = {
@@ -350,4 +380,5 @@ const struct vendor_ops svm_ops = {
 	.withdraw_irq = svm_withdraw_irq,
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
+	.set_cr = svm_set_cr,
 };

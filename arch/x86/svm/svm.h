@@ -11,6 +11,9 @@ bool svm_supported(void);
 
 /* The CPU saves the next RIP on instruction intercepts (CPUID 8000_000Ah EDX bit 3). */
 extern bool svm_nrip;
+/* Decode assists (CPUID 8000_000Ah EDX bit 7): CR and INVLPG exits name
+ * their operand in EXITINFO1 (APM vol. 2, 15.33). QEMU has none. */
+extern bool svm_decode_assists;
 
 /* The world switch (svm_run.S). */
 void svm_vmrun(void *regs, u64 guest_vmcb_pa, u64 host_vmcb_pa);

@@ -294,8 +294,8 @@ static void vmx_flush_guest_tlb(struct vcpu *v)
 		invept(INVEPT_ALL_CONTEXT, 0);
 }
 
-/* EFER and PAT live in the VMCS guest state; arch/x86/emul/msr.c has
- * checked what is written (LMA kept, so "IA-32e mode guest" still holds). */
+/* EFER and PAT live in the VMCS guest state; arch/x86/emul/msr.c and
+ * core/exit_cr.c have checked what is written. */
 static int vmx_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	u64 field;
@@ -310,10 +310,21 @@ static int vmx_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 	default:
 		return -ENOENT;
 	}
-	if (write)
-		vmwrite(field, *val);
-	else
+	if (!write) {
 		*val = vmread(field);
+		return 0;
+	}
+	vmwrite(field, *val);
+	/* "IA-32e mode guest" is EFER.LMA on entry (26.2.4): a CR0 write
+	 * that enters or leaves long mode stores EFER here first. */
+	if (msr == MSR_EFER) {
+		u64 entry = vmread(VMCS_ENTRY_CTLS);
+		u64 want = (*val & EFER_LMA) ? entry | ENTRY_IA32E_MODE_GUEST
+					     : entry & ~(u64)ENTRY_IA32E_MODE_GUEST;
+
+		if (want != entry)
+			vmwrite(VMCS_ENTRY_CTLS, want);
+	}
 	return 0;
 }
 
@@ -354,4 +365,5 @@ const struct vendor_ops vmx_ops = {
 	.withdraw_irq = vmx_withdraw_irq,
 	.msr_state = vmx_msr_state,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
+	.set_cr = vmx_set_cr,
 };

@@ -44,6 +44,8 @@ void vmx_set_tpr(struct vcpu *v, u8 cr8);
 void vmx_write_host_state(struct percpu *cpu);
 void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c);
 void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);
+/* A control register core/ has checked, loaded (vmx_cr.c; vendor set_cr). */
+int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val);
 
 /* Entering the guest and decoding the exit (vmx_exit.c), and the events
  * the next entry delivers (vmx_event.c). */
