@@ -11,7 +11,8 @@ void svm_run(struct vcpu *v, struct vmexit *e);
 
 #define EXITINTINFO_VALID BIT(31)
 
-/* Exits 0x60-0x8f, by code - 0x60. Unlisted codes are VMEXIT_UNHANDLED (0 here). */
+/* Exits 0x60-0x8f, by code - 0x60. Unlisted codes (0 here) are decoded
+ * below (INVLPG), or VMEXIT_UNHANDLED. */
 static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_INTR - 0x60] = VMEXIT_INTR,
 	[SVM_EXIT_NMI - 0x60] = VMEXIT_INTR,
@@ -82,7 +83,8 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 
 		if (r == VMEXIT_MSR_READ && c->exitinfo1 == 1)
 			return VMEXIT_MSR_WRITE;
-		return r ? (enum vmexit_reason)r : VMEXIT_UNHANDLED;
+		if (r)
+			return (enum vmexit_reason)r;
 	}
 	if (code <= SVM_EXIT_CR_LAST) /* today CR8 writes; shadow paging: more */
 		return cr_access(c, e);
