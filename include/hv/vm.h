@@ -62,7 +62,8 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct testdev *testdev;  /* the test guests' MMIO device (core/vm.c) */
 	const struct cpuid_policy *cpuid;
-	struct intercept_policy *intercepts; /* what exits (core/intercept.c); the back end's maps follow it */
+	/* What exits (core/intercept.c); the back end's maps follow it. */
+	struct intercept_policy *intercepts;
 	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
 	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
 
