@@ -26,14 +26,16 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_XSETBV] = handle_xsetbv,
 	[VMEXIT_INVD] = handle_invd,
 	[VMEXIT_UD] = handle_ud,
-	[VMEXIT_CR8_WRITE] = handle_cr8_write,
+	[VMEXIT_CR_ACCESS] = handle_cr_access,
+	[VMEXIT_INVLPG] = handle_invlpg,
+	[VMEXIT_EXCEPTION] = handle_exception,
 	[VMEXIT_MACHINE_CHECK] = handle_machine_check,
 	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
 	[VMEXIT_UNHANDLED] = handle_unexpected,
 };
 /* Every reason has its handler: exit_dispatch calls without a check. A new
  * reason must be added above (and this count with it). */
-_Static_assert(NR_VMEXIT_REASONS == 18, "a vmexit_reason without a handler");
+_Static_assert(NR_VMEXIT_REASONS == 20, "a vmexit_reason without a handler");
 
 /*
  * The instruction an exit implies, when it has a single encoding without
@@ -52,6 +54,7 @@ static const struct {
 	[VMEXIT_HYPERCALL] = { 0xd9010f, 0xffffff, 3 }, /* VMMCALL; VT-x's VMCALL is C1 */
 	[VMEXIT_XSETBV] = { 0xd1010f, 0xffffff, 3 },
 	[VMEXIT_INVD] = { 0x080f, 0xffff, 2 },
+	[VMEXIT_EXCEPTION] = { 0xcc, 0xff, 1 }, /* INT3: the one exception skipped */
 };
 
 /* Without a length from the CPU, find the trapped instruction in guest

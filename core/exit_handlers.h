@@ -22,10 +22,17 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e);         /* exit_m
 enum exit_action handle_shutdown(struct vcpu *v, struct vmexit *e);    /* exit_misc.c */
 enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_invd(struct vcpu *v, struct vmexit *e);
-enum exit_action handle_cr8_write(struct vcpu *v, struct vmexit *e);
+enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e);  /* exit_cr.c */
+enum exit_action handle_invlpg(struct vcpu *v, struct vmexit *e);     /* exit_invlpg.c */
+enum exit_action handle_exception(struct vcpu *v, struct vmexit *e);  /* exit_exception.c */
 enum exit_action handle_ud(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_machine_check(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_entry_fail(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_unexpected(struct vcpu *v, struct vmexit *e);
+
+/* CR8 is the local APIC's TPR (exit_cr8.c): a MOV to CR8 of val, and what
+ * a MOV from CR8 reads. */
+enum exit_action cr8_write(struct vcpu *v, u64 val);
+u64 cr8_read(struct vcpu *v);
 
 #endif

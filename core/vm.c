@@ -15,6 +15,7 @@
 #include "hv/vm_verdict.h"
 #include "devices/vlapic.h"
 #include "hv/vm_console.h"
+#include "hv/intercept.h"
 #include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/msr.h"
 #include "devices/testdev.h"
@@ -201,6 +202,8 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 		err = vm_apic_init(vm);
 	if (!err)
 		err = vm_platform_init(vm);
+	if (!err)
+		err = vm_intercept_init(vm); /* after the devices: their ports exit */
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)

@@ -38,7 +38,7 @@ struct vendor_ops {
 
 	/* The local APIC's TPR changed (core/vcpu_irq.c): cr8 is TPR[7:4], for
 	 * the copy the guest's MOV from CR8 reads without an exit. MOV to CR8
-	 * always exits (VMEXIT_CR8_WRITE). */
+	 * always exits (VMEXIT_CR_ACCESS). */
 	void (*set_tpr)(struct vcpu *v, u8 cr8);
 
 	/* The vCPU is about to run on this physical CPU (after running elsewhere,
@@ -75,12 +75,21 @@ struct vendor_ops {
 	/* Take back an offered interrupt the guest has not taken yet. */
 	void (*withdraw_irq)(struct vcpu *v, u8 vector);
 
-	/* MSRs whose guest value lives in the VMCB/VMCS (EFER, PAT). -ENOENT for
-	 * any other MSR, -EINVAL for a value the guest may not write. */
+	/* Load or store an MSR whose guest value lives in the VMCB/VMCS (EFER,
+	 * PAT): only that; arch/x86/emul/msr.c has checked a value before it is
+	 * stored. -ENOENT for any other MSR. */
 	int (*msr_state)(struct vcpu *v, u32 msr, bool write, u64 *val);
 
 	/* Drop the vCPU's guest TLB entries on this CPU (after a mapping change). */
 	void (*flush_guest_tlb)(struct vcpu *v);
+
+	/* Load CR0, CR2, CR3 or CR4 with a value core/ has checked
+	 * (arch/x86/emul/cr.c; EFER, LMA included, stored first through
+	 * msr_state), doing what the CPU's own MOV to CRn does besides: VT-x's
+	 * read shadows and PDPTEs, a flush of the vCPU's TLB when paging
+	 * changes. -EINVAL when the hardware cannot hold the value (a CR4 bit
+	 * the CPU lacks, PDPTEs outside guest RAM): the guest gets #GP. */
+	int (*set_cr)(struct vcpu *v, unsigned cr, u64 val);
 };
 
 /* The back end chosen at boot (arch/x86/vendor_select.c). */

@@ -25,6 +25,7 @@ struct pci_host;
 struct acpi_pm;
 struct testdev;
 struct cpuid_policy;
+struct intercept_policy;
 
 enum vm_state {
 	VM_RUNNING,
@@ -55,6 +56,8 @@ struct vm {
 	struct pci_host *pci;
 	struct acpi_pm *acpi_pm;
 	const struct cpuid_policy *cpuid;
+	/* What exits (core/intercept.c); the back end's maps follow it. */
+	struct intercept_policy *intercepts;
 	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
 	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
 

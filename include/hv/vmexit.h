@@ -24,7 +24,12 @@ enum vmexit_reason {
 	VMEXIT_INVD,
 	VMEXIT_UD,          /* an instruction the guest must see as undefined
 			       (SVM/VMX instructions, MONITOR/MWAIT, RDTSCP, RDPRU) */
-	VMEXIT_CR8_WRITE,   /* MOV to CR8: the local APIC's TPR (cr8.gpr) */
+	VMEXIT_CR_ACCESS,   /* MOV to or from a control register (cr): CR8 writes
+			       always (the local APIC's TPR); on VT-x the CR0/CR4
+			       writes that change a bit VMX operation fixes */
+	VMEXIT_INVLPG,      /* INVLPG (invlpg), when the VM's policy intercepts it */
+	VMEXIT_EXCEPTION,   /* an exception the VM's policy intercepts (exc); #MC
+			       is VMEXIT_MACHINE_CHECK */
 	VMEXIT_MACHINE_CHECK,
 	VMEXIT_ENTRY_FAIL,  /* VMRUN / VM entry refused the state */
 	VMEXIT_UNHANDLED,   /* an exit the back end does not translate */
@@ -49,8 +54,21 @@ struct vmexit {
 			bool rep;
 		} io;
 		struct {
-			int gpr; /* the source register; -1: the dispatcher decodes it */
-		} cr8;
+			u8 cr;    /* 0, 2, 3, 4 or 8 */
+			bool write; /* MOV to CRn; else MOV from CRn */
+			int gpr;  /* the register operand; -1: the handler decodes the
+				     instruction (AMD-V without decode assists) */
+		} cr;
+		struct {
+			u64 addr;   /* the linear address operand */
+			bool known; /* addr is valid; else the handler decodes it */
+		} invlpg;
+		struct {
+			u8 vector;
+			bool has_error;
+			u32 error;
+			u64 address; /* #PF: the faulting linear address (CR2 to be) */
+		} exc;
 		struct {
 			u64 gpa;
 			bool write;

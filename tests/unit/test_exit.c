@@ -12,6 +12,7 @@
 #include "hv/vm.h"
 #include "fake_gmem.h"
 #include "hv/loader.h"
+#include "hv/intercept.h"
 #include "arch/x86/emul/cpuid.h"
 #include "asm/cpu.h"
 #include "devices/pvclock.h"
@@ -34,10 +35,29 @@ static int fake_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	if (msr != MSR_EFER)
 		return -ENOENT;
-	if (!write)
+	if (write)
+		fake_ctx.efer = *val;
+	else
 		*val = fake_ctx.efer;
 	return 0;
 }
+/* Control registers as a back end loads them; set_cr_fails makes it refuse. */
+static int set_cr_calls, flushes;
+static bool set_cr_fails;
+static int fake_set_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	set_cr_calls++;
+	if (set_cr_fails)
+		return -EINVAL;
+	switch (cr) {
+	case 0: fake_ctx.cr0 = val; return 0;
+	case 2: fake_ctx.cr2 = val; return 0;
+	case 3: fake_ctx.cr3 = val; return 0;
+	case 4: fake_ctx.cr4 = val; return 0;
+	}
+	return -EINVAL;
+}
+static void fake_flush(struct vcpu *v) { flushes++; }
 
 static const struct vendor_ops fake_ops = {
 	.name = "fake",
@@ -46,6 +66,8 @@ static const struct vendor_ops fake_ops = {
 	.inject_exception = fake_inject,
 	.irq_offered = fake_irq_offered,
 	.msr_state = fake_msr_state,
+	.set_cr = fake_set_cr,
+	.flush_guest_tlb = fake_flush,
 };
 const struct vendor_ops *vendor = &fake_ops;
 
@@ -71,6 +93,7 @@ void kfree(void *p) { free(p); }
 static struct vm vm;
 static struct vcpu vcpu;
 static struct cpuid_policy policy;
+static struct intercept_policy intercepts;
 static u8 *ram;
 
 static struct cpuid_leaf host(u32 leaf, u32 sub)
@@ -95,6 +118,8 @@ static void setup(const u8 *code, size_t n)
 	vm.vcpus[0] = &vcpu;
 	cpuid_policy_build(&policy, host, 1, 1000);
 	vm.cpuid = &policy;
+	intercept_policy_init(&intercepts);
+	vm.intercepts = &intercepts;
 	vcpu.vm = &vm;
 	CHECK_EQ(start_state_build(&vm, START_LONG64, &fake_ctx), 0);
 	vcpu.regs.rip = 0x100000;
@@ -104,6 +129,8 @@ static void setup(const u8 *code, size_t n)
 	injected_vector = -1;
 	vm_end_calls = 0;
 	irq_in_hw = false;
+	set_cr_calls = flushes = 0;
+	set_cr_fails = false;
 }
 
 static enum exit_action run_exit(enum vmexit_reason reason)
@@ -271,7 +298,7 @@ TEST(cr8_write_sets_the_apic_tpr)
 	static const u8 not_cr8[] = { 0x0f, 0x22, 0xd8 };           /* mov %rax, %cr3 */
 	struct vlapic_config c = { .id = 0, .bsp = true, .tsc_khz = 1000000,
 				   .timer_khz = 1000000 };
-	struct vmexit e = { .reason = VMEXIT_CR8_WRITE, .cr8.gpr = -1 };
+	struct vmexit e = { .reason = VMEXIT_CR_ACCESS, .cr = { 8, true, -1 } };
 
 	setup(mov_cr8_r9, sizeof(mov_cr8_r9));
 	vcpu.lapic = vlapic_create(&c);
@@ -284,13 +311,13 @@ TEST(cr8_write_sets_the_apic_tpr)
 	/* The register named by the back end; its length from the CPU. */
 	vcpu.regs.rip = 0x100000;
 	vcpu.regs.gpr[GPR_RBX] = 9;
-	e = (struct vmexit){ .reason = VMEXIT_CR8_WRITE, .insn_len = 4, .cr8.gpr = GPR_RBX };
+	e = (struct vmexit){ .reason = VMEXIT_CR_ACCESS, .insn_len = 4, .cr = { 8, true, GPR_RBX } };
 	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
 	CHECK_EQ(vlapic_cr8_read(vcpu.lapic), 9);
 	/* Bits 63:4 are reserved. */
 	vcpu.regs.rip = 0x100000;
 	vcpu.regs.gpr[GPR_R9] = 0x10;
-	e = (struct vmexit){ .reason = VMEXIT_CR8_WRITE, .cr8.gpr = -1 };
+	e = (struct vmexit){ .reason = VMEXIT_CR_ACCESS, .cr = { 8, true, -1 } };
 	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_RESUME);
 	CHECK_EQ(injected_vector, EXC_GP);
 	CHECK_EQ(vcpu.regs.rip, 0x100000);
@@ -300,10 +327,187 @@ TEST(cr8_write_sets_the_apic_tpr)
 
 	setup(not_cr8, sizeof(not_cr8));
 	vcpu.lapic = vlapic_create(&c);
-	e = (struct vmexit){ .reason = VMEXIT_CR8_WRITE, .cr8.gpr = -1 };
+	e = (struct vmexit){ .reason = VMEXIT_CR_ACCESS, .cr = { 8, true, -1 } };
 	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_VM_STOP);
 	vlapic_destroy(vcpu.lapic);
 	vcpu.lapic = NULL;
+}
+
+static enum exit_action cr_exit(u8 cr, bool write, int gpr, u8 len)
+{
+	struct vmexit e = { .reason = VMEXIT_CR_ACCESS, .insn_len = len, .cr = { cr, write, gpr } };
+
+	injected_vector = -1;
+	return exit_dispatch(&vcpu, &e);
+}
+
+/* 32-bit protected mode without paging, LME and PAE set: the last step into
+ * long mode is the guest's MOV to CR0 (SDM vol. 3, 10.8.5). */
+static void setup_prot32(const u8 *code, size_t n)
+{
+	setup(code, n);
+	fake_ctx.cr0 = CR0_PE | CR0_ET;
+	fake_ctx.cr4 = CR4_PAE;
+	fake_ctx.efer = EFER_LME;
+	fake_ctx.cs.attr = SEG_ATTR_P | SEG_ATTR_DB | 0x9b;
+	fake_ctx.cs.base = 0;
+}
+
+TEST(cr0_write_checked_by_the_core_loaded_by_the_back_end)
+{
+	static const u8 mov_eax_cr0[] = { 0x0f, 0x22, 0xc0 };
+
+	/* Decoded (AMD-V): entering long mode sets LMA; the upper half of RAX
+	 * is not part of a 32-bit operand. */
+	setup_prot32(mov_eax_cr0, sizeof(mov_eax_cr0));
+	vcpu.regs.gpr[GPR_RAX] = 0xdead000000000000ULL | CR0_PG | CR0_PE | CR0_ET;
+	CHECK_EQ(cr_exit(0, true, -1, 0), ACT_SKIP);
+	CHECK_EQ(fake_ctx.cr0, CR0_PG | CR0_PE | CR0_ET);
+	CHECK_EQ(fake_ctx.efer, EFER_LME | EFER_LMA);
+	CHECK_EQ(vcpu.regs.rip, 0x100003); /* the dispatcher moved it, by the decoded length */
+	CHECK_EQ(injected_vector, -1);
+
+	/* PG without PE: #GP, nothing loaded, RIP kept. */
+	setup_prot32(mov_eax_cr0, sizeof(mov_eax_cr0));
+	vcpu.regs.gpr[GPR_RAX] = CR0_PG;
+	CHECK_EQ(cr_exit(0, true, -1, 0), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(set_cr_calls, 0);
+	CHECK_EQ(vcpu.regs.rip, 0x100000);
+	/* NW without CD. */
+	vcpu.regs.gpr[GPR_RAX] = CR0_PE | CR0_NW;
+	CHECK_EQ(cr_exit(0, true, -1, 0), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	/* Long mode needs PAE. */
+	fake_ctx.cr4 = 0;
+	vcpu.regs.gpr[GPR_RAX] = CR0_PE | CR0_PG;
+	CHECK_EQ(cr_exit(0, true, -1, 0), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(fake_ctx.efer, EFER_LME);
+
+	/* The back end cannot load it (VT-x: PDPTEs outside RAM): #GP, EFER as before. */
+	setup_prot32(mov_eax_cr0, sizeof(mov_eax_cr0));
+	set_cr_fails = true;
+	vcpu.regs.gpr[GPR_RAX] = CR0_PG | CR0_PE;
+	CHECK_EQ(cr_exit(0, true, -1, 0), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(fake_ctx.efer, EFER_LME);
+	CHECK_EQ(vcpu.regs.rip, 0x100000);
+
+	/* VT-x: register and length from the exit; 64-bit code may not turn
+	 * paging off, but may flip WP. */
+	setup(mov_eax_cr0, sizeof(mov_eax_cr0));
+	u64 cr0 = fake_ctx.cr0;
+	vcpu.regs.gpr[GPR_RBX] = cr0 & ~CR0_PG;
+	CHECK_EQ(cr_exit(0, true, GPR_RBX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(fake_ctx.cr0, cr0);
+	vcpu.regs.gpr[GPR_RBX] = cr0 ^ CR0_WP;
+	CHECK_EQ(cr_exit(0, true, GPR_RBX, 3), ACT_SKIP);
+	CHECK_EQ(fake_ctx.cr0, cr0 ^ CR0_WP);
+	CHECK_EQ(vcpu.regs.rip, 0x100003);
+	/* Bits 63:32 set in 64-bit mode: #GP. */
+	vcpu.regs.gpr[GPR_RBX] = cr0 | BIT(32);
+	CHECK_EQ(cr_exit(0, true, GPR_RBX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+}
+
+TEST(cr4_write_and_cr_reads)
+{
+	static const u8 code[] = { 0x0f, 0x20, 0xd8 }; /* mov %cr3, %rax */
+	u64 cr4;
+
+	setup(code, sizeof(code));
+	cr4 = fake_ctx.cr4;
+	/* VMXE: no VMX in a guest. */
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_VMXE;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(fake_ctx.cr4, cr4);
+	/* PAE off in long mode. */
+	vcpu.regs.gpr[GPR_RCX] = cr4 & ~CR4_PAE;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	/* SMEP on: loaded. */
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_SMEP;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_SKIP);
+	CHECK_EQ(fake_ctx.cr4, cr4 | CR4_SMEP);
+	/* The back end lacks a bit (VT-x's fixed-1 CR4 bits): #GP. */
+	set_cr_fails = true;
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_PKE;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	set_cr_fails = false;
+
+	/* MOV from CR3, decoded (the start state's page tables). */
+	vcpu.regs.rip = 0x100000;
+	CHECK(fake_ctx.cr3 != 0);
+	vcpu.regs.gpr[GPR_RAX] = ~0ULL;
+	CHECK_EQ(cr_exit(3, false, -1, 0), ACT_SKIP);
+	CHECK_EQ(vcpu.regs.gpr[GPR_RAX], fake_ctx.cr3);
+	CHECK_EQ(vcpu.regs.rip, 0x100003);
+	/* The exit says "write", the bytes say "read": stop, not guess. */
+	vcpu.regs.rip = 0x100000;
+	CHECK_EQ(cr_exit(3, true, -1, 0), ACT_VM_STOP);
+}
+
+TEST(intercepted_exceptions_go_back_to_the_guest)
+{
+	static const u8 int3[] = { 0xcc };
+	struct vmexit e = { .reason = VMEXIT_EXCEPTION };
+
+	setup(int3, sizeof(int3));
+	intercepts.exceptions |= BIT(14) | BIT(3);
+	/* #PF: CR2 then the fault, its error code kept; RIP stays on the faulting instruction. */
+	e.exc = (typeof(e.exc)){ .vector = 14, .has_error = true, .error = 6, .address = 0xdead000 };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_RESUME);
+	CHECK_EQ(fake_ctx.cr2, 0xdead000);
+	CHECK_EQ(injected_vector, 14);
+	CHECK_EQ(injected_error, 6);
+	CHECK_EQ(vcpu.regs.rip, 0x100000);
+	/* #BP from INT3: a trap, the guest resumes after it. */
+	e = (struct vmexit){ .reason = VMEXIT_EXCEPTION, .exc = { .vector = 3 } };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(injected_vector, 3);
+	CHECK_EQ(vcpu.regs.rip, 0x100001);
+	/* An exception the policy does not intercept cannot exit: the VM stops. */
+	e = (struct vmexit){ .reason = VMEXIT_EXCEPTION, .exc = { .vector = 6 } };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_VM_STOP);
+	CHECK_EQ(vm_end_how, VM_STOPPED);
+}
+
+TEST(invlpg_flushes_and_finds_its_address)
+{
+	/* invlpg 0x10(%rbx,%rcx,4); invlpg %fs:(%rax); swapgs */
+	static const u8 code[] = { 0x0f, 0x01, 0x7c, 0x8b, 0x10, 0x64, 0x0f, 0x01, 0x38,
+				   0x0f, 0x01, 0xf8 };
+	struct vmexit e = { .reason = VMEXIT_INVLPG, .insn_len = 5, .invlpg = { 0x5000, true } };
+
+	setup(code, sizeof(code));
+	/* VT-x: the address and length from the exit. */
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(flushes, 1);
+	CHECK_EQ(vcpu.regs.rip, 0x100005);
+	/* AMD-V without decode assists: decoded, base + index * 4 + 0x10. */
+	vcpu.regs.rip = 0x100000;
+	vcpu.regs.gpr[GPR_RBX] = 0x7000;
+	vcpu.regs.gpr[GPR_RCX] = 0x100;
+	e = (struct vmexit){ .reason = VMEXIT_INVLPG };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(e.invlpg.addr, 0x7410);
+	CHECK_EQ(flushes, 2);
+	CHECK_EQ(vcpu.regs.rip, 0x100005);
+	/* An FS override adds FS.base, even in 64-bit mode. */
+	fake_ctx.fs.base = 0x40000000;
+	vcpu.regs.gpr[GPR_RAX] = 0x1234;
+	e = (struct vmexit){ .reason = VMEXIT_INVLPG };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(e.invlpg.addr, 0x40001234);
+	CHECK_EQ(vcpu.regs.rip, 0x100009);
+	/* Not INVLPG at RIP: stop. */
+	e = (struct vmexit){ .reason = VMEXIT_INVLPG };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_VM_STOP);
+	CHECK_EQ(flushes, 3);
 }
 
 int main(void)
@@ -316,5 +520,9 @@ int main(void)
 	RUN(hlt_sleeps_wakes_or_stops);
 	RUN(bad_exits_stop_the_vm_or_fault_the_guest);
 	RUN(cr8_write_sets_the_apic_tpr);
+	RUN(cr0_write_checked_by_the_core_loaded_by_the_back_end);
+	RUN(cr4_write_and_cr_reads);
+	RUN(intercepted_exceptions_go_back_to_the_guest);
+	RUN(invlpg_flushes_and_finds_its_address);
 	return unit_done();
 }

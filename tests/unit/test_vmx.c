@@ -1,7 +1,7 @@
 /*
  * The VT-x back end's encodings on the host: segment access rights, control
  * MSR adjustment, CR0/CR4 fixed bits, the EPT entry format through the
- * nested page-table builder, the MSR and I/O bitmaps.
+ * nested page-table builder (the MSR and I/O bitmaps: test_intercept.c).
  */
 #include "unit.h"
 #include <string.h>
@@ -17,7 +17,7 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "detect_leaks=0"; }
 
-/* Fakes of what vmx_maps.c uses: zeroed pages, the console, the policy. */
+/* Fakes of what the sources use: zeroed pages, the console. */
 static int kprintf_calls;
 void kprintf(const char *fmt, ...)
 {
@@ -33,9 +33,6 @@ u64 page_alloc(u64 npages, u64 align)
 	return (u64)(uintptr_t)p;
 }
 
-const u32 msr_passthrough[] = { 0x174, 0x175, 0x176, 0xc0000081, 0xc0000082, 0xc0000100,
-				0xc0000102, 0x10 /* IA32_TSC: VT-x does not switch it */ };
-const unsigned nr_msr_passthrough = ARRAY_SIZE(msr_passthrough);
 
 TEST(access_rights_from_attributes)
 {
@@ -125,43 +122,6 @@ TEST(ept_entries)
 	CHECK_EQ(nested_pt_map(&pt, 0x201000, 0x50000000, 0x1000), -EEXIST);
 }
 
-static bool msr_intercepted(const u8 *bitmap, u32 msr, bool write)
-{
-	unsigned base = write ? 2048 : 0;
-	u32 bit = msr < 0x2000 ? msr : 1024 * 8 + (msr - 0xc0000000u);
-
-	return bitmap[base + bit / 8] & (1u << (bit % 8));
-}
-
-TEST(msr_and_io_bitmaps)
-{
-	kprintf_calls = 0;
-	CHECK_EQ(vmx_maps_init(), 0);
-	const u8 *msr = (const u8 *)(uintptr_t)vmx_msr_bitmap_pa;
-	const u8 *io = (const u8 *)(uintptr_t)vmx_io_bitmap_pa;
-
-	for (int w = 0; w < 2; w++) {
-		CHECK(!msr_intercepted(msr, 0x174, w));
-		CHECK(!msr_intercepted(msr, 0x176, w));
-		CHECK(!msr_intercepted(msr, 0xc0000081, w));
-		CHECK(!msr_intercepted(msr, 0xc0000082, w));
-		CHECK(!msr_intercepted(msr, 0xc0000100, w));
-		CHECK(!msr_intercepted(msr, 0xc0000102, w));
-		CHECK(msr_intercepted(msr, 0x10, w));         /* not switched by VT-x */
-		CHECK(msr_intercepted(msr, 0x1b, w));         /* APIC base: emulated */
-		CHECK(msr_intercepted(msr, 0xc0000080, w));   /* EFER: msr_state */
-		CHECK(msr_intercepted(msr, 0x277, w));        /* PAT: msr_state */
-	}
-	CHECK_EQ(kprintf_calls, 1); /* the warning about 0x10 */
-	/* Every port exits: bitmaps A and B all ones. */
-	for (int i = 0; i < 8192; i++)
-		CHECK_EQ(io[i], 0xff);
-	/* A second call changes nothing. */
-	u64 pa = vmx_msr_bitmap_pa;
-	CHECK_EQ(vmx_maps_init(), 0);
-	CHECK_EQ(vmx_msr_bitmap_pa, pa);
-}
-
 int main(void)
 {
 	RUN(access_rights_from_attributes);
@@ -169,6 +129,5 @@ int main(void)
 	RUN(control_adjustment);
 	RUN(cr_fixed_bits);
 	RUN(ept_entries);
-	RUN(msr_and_io_bitmaps);
 	return unit_done();
 }

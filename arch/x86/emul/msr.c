@@ -7,6 +7,7 @@
 #include "devices/pvclock.h"
 #include "devices/vlapic.h"
 #include "hv/platform.h"
+#include "hv/guest_ctx.h"
 
 #define MSR_IA32_TSC 0x10
 #define MSR_IA32_PLATFORM_ID 0x17
@@ -86,6 +87,60 @@ static int kvmclock_write(struct vcpu *v, u32 msr, u64 val)
 	return 0;
 }
 
+/*
+ * EFER (SDM vol. 3, 2.2.1; APM vol. 2, 3.1.7). The guest may set SCE, LME
+ * and NXE; every other bit is reserved and faults, SVME included (CPUID
+ * tells the guest it has no SVM, so the bit the back end keeps set in the
+ * VMCB is not the guest's). LMA is the CPU's: a write keeps its value.
+ * LME may not change while paging is on (SDM vol. 3, 10.8.5; APM vol. 2,
+ * 3.1.7): #GP.
+ */
+int msr_efer_check(u64 cur, u64 cr0, u64 *val)
+{
+	if (*val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+		return -EPERM;
+	if (((*val ^ cur) & EFER_LME) && (cr0 & CR0_PG))
+		return -EPERM;
+	*val = (*val & ~EFER_LMA) | (cur & EFER_LMA);
+	return 0;
+}
+
+/* PAT (SDM vol. 3, 12.12.2 "Programming the PAT"; APM vol. 2, 7.8): every
+ * entry a memory type the PAT knows, UC 0, WC 1, WT 4, WP 5, WB 6, UC- 7;
+ * 2, 3 and 8-FFh are #GP. */
+bool msr_pat_valid(u64 val)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 type = (u8)(val >> (i * 8));
+
+		if (type == 2 || type == 3 || type > 7)
+			return false;
+	}
+	return true;
+}
+
+/* The back end only keeps these (msr_state): the checks are here. */
+static int efer_read(struct vcpu *v, u64 *val)
+{
+	if (vendor->msr_state(v, MSR_EFER, false, val))
+		return -EPERM;
+	*val &= ~EFER_SVME;
+	return 0;
+}
+
+static int efer_write(struct vcpu *v, u64 val)
+{
+	struct guest_ctx ctx;
+	u64 cur;
+
+	if (vendor->msr_state(v, MSR_EFER, false, &cur))
+		return -EPERM;
+	vendor->get_paging_ctx(v, &ctx);
+	if (msr_efer_check(cur & ~EFER_SVME, ctx.cr0, &val))
+		return -EPERM;
+	return vendor->msr_state(v, MSR_EFER, true, &val) ? -EPERM : 0;
+}
+
 void msr_vcpu_reset(struct vcpu *v)
 {
 	memset(&v->msrs, 0, sizeof(v->msrs));
@@ -134,6 +189,8 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_KVM_WALL_CLOCK_NEW:
 		*val = v->msrs.kvm_wall_clock;
 		return 0;
+	case MSR_EFER:
+		return efer_read(v, val);
 	}
 	if (msr >= MSR_MTRR_PHYS_FIRST && msr <= MSR_MTRR_PHYS_LAST) {
 		*val = v->msrs.mtrr_var[msr - MSR_MTRR_PHYS_FIRST];
@@ -185,6 +242,12 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 	case MSR_KVM_SYSTEM_TIME_NEW:
 	case MSR_KVM_WALL_CLOCK_NEW:
 		return kvmclock_write(v, msr, val);
+	case MSR_EFER:
+		return efer_write(v, val);
+	case MSR_IA32_PAT:
+		if (!msr_pat_valid(val))
+			return -EPERM;
+		break; /* the back end keeps it (VMCB G_PAT, VMCS guest PAT) */
 	}
 	if (vlapic_is_x2apic_msr(msr)) {
 		v->irq_work = true; /* TPR, EOI, ... */

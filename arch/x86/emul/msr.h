@@ -18,6 +18,12 @@ extern const unsigned nr_msr_passthrough;
 int msr_read(struct vcpu *v, u32 msr, u64 *val);
 int msr_write(struct vcpu *v, u32 msr, u64 val);
 
+/* The architectural checks, for msr_write and tests. EFER: cur is the
+ * guest's EFER, cr0 its CR0; 0 with *val as the back end stores it (LMA
+ * kept), or -EPERM (#GP). PAT: every byte a valid memory type. */
+int msr_efer_check(u64 cur, u64 cr0, u64 *val);
+bool msr_pat_valid(u64 val);
+
 /* Power-on values of the emulated MSRs. */
 void msr_vcpu_reset(struct vcpu *v);
 

@@ -6,6 +6,7 @@
 #include "arch/x86/svm/vmcb.h"
 #include "arch/x86/nested_pt.h"
 #include "hv/console.h"
+#include "hv/intercept.h"
 #include "hv/mm.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -21,12 +22,14 @@
 #define SVM_FEATURE_NP BIT(0)
 #define SVM_FEATURE_NRIPS BIT(3)
 #define SVM_FEATURE_FLUSH_BY_ASID BIT(6)
+#define SVM_FEATURE_DECODE_ASSISTS BIT(7)
 
 /* Reset value of the guest PAT (APM vol. 2, 7.8.1): WB, WT, UC-, UC twice. */
 #define PAT_POWER_ON 0x0007040600070406ULL
 
 static u32 svm_features;
 bool svm_nrip;
+bool svm_decode_assists;
 static u32 svm_nr_asids;
 
 bool svm_supported(void)
@@ -60,6 +63,7 @@ static int svm_cpu_enable(void)
 	if (cpu->id == 0) {
 		svm_features = r.edx;
 		svm_nrip = r.edx & SVM_FEATURE_NRIPS;
+		svm_decode_assists = r.edx & SVM_FEATURE_DECODE_ASSISTS;
 		svm_nr_asids = r.ebx;
 		kprintf("svm: %u ASIDs, NRIP save %s, flush by ASID %s\n", svm_nr_asids,
 			svm_features & SVM_FEATURE_NRIPS ? "yes" : "no (decoding instead)",
@@ -77,13 +81,13 @@ static int svm_cpu_enable(void)
 	__asm__ volatile("vmsave %0" ::"a"(host_vmcb) : "memory");
 	cpu->vendor_area[0] = hsave;
 	cpu->vendor_area[1] = host_vmcb;
-	return cpu->id == 0 ? svm_maps_init() : 0;
+	return 0;
 }
 
 /* Nothing per VM: the nested tables are vm->gmem's, n_cr3 their root. */
 static int svm_vm_init(struct vm *vm)
 {
-	return 0;
+	return svm_vm_maps_build(vm);
 }
 
 static void seg_to_vmcb(struct vmcb_seg *d, const struct seg *s)
@@ -158,14 +162,16 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	s->vmcb = vmcb;
 	s->asid_cpu = -1; /* an ASID is assigned when it first runs */
 
-	vmcb->control.intercept_exceptions = BIT(18); /* #MC belongs to the host */
+	/* #MC belongs to the host; the others as the VM's policy says. */
+	vmcb->control.intercept_exceptions = v->vm->intercepts->exceptions | INTERCEPT_EXC_ALWAYS;
 	/* CR8 writes go to the local APIC model (core/exit_cr8.c); reads
 	 * are V_TPR, which set_tpr keeps equal to the model's TPR. */
 	vmcb->control.intercept_cr = INTERCEPT_CR8_WRITE;
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
-					INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN;
+					INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN |
+					(v->vm->intercepts->invlpg ? INTERCEPT_INVLPG : 0);
 	/* VMRUN must be intercepted (APM vol. 2, 15.5.1); the other SVM
 	 * instructions too, since the guest is told it has no SVM. */
 	vmcb->control.intercept_misc2 = INTERCEPT_VMRUN | INTERCEPT_VMMCALL | INTERCEPT_VMLOAD |
@@ -173,8 +179,8 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 					INTERCEPT_SKINIT | INTERCEPT_RDTSCP | INTERCEPT_MONITOR |
 					INTERCEPT_MWAIT | INTERCEPT_MWAIT_COND | INTERCEPT_XSETBV |
 					INTERCEPT_RDPRU;
-	vmcb->control.iopm_base_pa = svm_iopm_pa;
-	vmcb->control.msrpm_base_pa = svm_msrpm_pa;
+	vmcb->control.iopm_base_pa = v->vm->arch.svm.iopm_pa;
+	vmcb->control.msrpm_base_pa = v->vm->arch.svm.msrpm_pa;
 	vmcb->control.tsc_offset = (u64)0 - v->vm->created_tsc;
 	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vmcb->control.int_ctl = V_INTR_MASKING;
@@ -303,37 +309,54 @@ static void svm_withdraw_irq(struct vcpu *v, u8 vector)
 		c->int_ctl &= ~V_IRQ;
 }
 
+/* EFER and PAT live in the VMCB; arch/x86/emul/msr.c has checked what
+ * is written. EFER.SVME stays set in guest mode (APM vol. 2, 15.5.1). */
 static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
 	struct vmcb_save *s = &v->arch.svm.vmcb->save;
 
 	switch (msr) {
 	case MSR_EFER:
-		if (!write) {
-			*val = s->efer & ~EFER_SVME;
-			return 0;
-		}
-		/* Reserved bits, and SVME which the guest must not see, fault;
-		 * LMA is the CPU's to set (APM vol. 2, 3.1.7). */
-		if (*val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
-			return -EINVAL;
-		s->efer = (*val & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+		if (write)
+			s->efer = *val | EFER_SVME;
+		else
+			*val = s->efer;
 		return 0;
 	case MSR_IA32_PAT:
-		if (!write) {
+		if (write)
+			s->g_pat = *val;
+		else
 			*val = s->g_pat;
-			return 0;
-		}
-		for (int i = 0; i < 8; i++) {
-			u8 type = (u8)(*val >> (i * 8));
-
-			if (type == 2 || type == 3 || type > 7)
-				return -EINVAL;
-		}
-		s->g_pat = *val;
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/* Control registers live in the VMCB save area; core/exit_cr.c has checked
+ * the value. The CPU's own MOV to CR0/CR3/CR4 would drop translations when
+ * paging changes: so does this vCPU's ASID (APM vol. 2, 15.16). */
+static int svm_set_cr(struct vcpu *v, unsigned cr, u64 val)
+{
+	struct vmcb_save *s = &v->arch.svm.vmcb->save;
+
+	switch (cr) {
+	case 0:
+		s->cr0 = val;
+		break;
+	case 2:
+		s->cr2 = val;
+		return 0;
+	case 3:
+		s->cr3 = val;
+		break;
+	case 4:
+		s->cr4 = val;
+		break;
+	default:
+		return -EINVAL;
+	}
+	svm_flush_guest_tlb(v);
+	return 0;
 }
 
 void svm_run(struct vcpu *v, struct vmexit *exit);
@@ -357,4 +380,5 @@ const struct vendor_ops svm_ops = {
 	.withdraw_irq = svm_withdraw_irq,
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
+	.set_cr = svm_set_cr,
 };

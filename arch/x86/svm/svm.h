@@ -11,12 +11,26 @@ bool svm_supported(void);
 
 /* The CPU saves the next RIP on instruction intercepts (CPUID 8000_000Ah EDX bit 3). */
 extern bool svm_nrip;
+/* Decode assists (CPUID 8000_000Ah EDX bit 7): CR and INVLPG exits name
+ * their operand in EXITINFO1 (APM vol. 2, 15.33). QEMU has none. */
+extern bool svm_decode_assists;
 
 /* The world switch (svm_run.S). */
 void svm_vmrun(void *regs, u64 guest_vmcb_pa, u64 host_vmcb_pa);
 
-/* Permission maps shared by all guests (svm_maps.c): physical addresses. */
-int svm_maps_init(void);
-extern u64 svm_iopm_pa, svm_msrpm_pa;
+struct vm;
+struct intercept_policy;
+
+/* A VM's permission maps from its intercept policy (svm_maps.c): built by
+ * vm_init; svm_vm_maps_free gives their pages back (VM destroy). */
+#define SVM_IOPM_SIZE (3 * PAGE_SIZE)
+#define SVM_MSRPM_SIZE (2 * PAGE_SIZE)
+int svm_vm_maps_build(struct vm *vm);
+void svm_vm_maps_free(struct vm *vm);
+/* The layouts (APM vol. 2, 15.10.1 and 15.11), for the builder and tests:
+ * the MSRPM bit of an MSR's read or write intercept, -1 outside the map. */
+void svm_iopm_fill(u8 *iopm, const struct intercept_policy *p);
+void svm_msrpm_fill(u8 *msrpm, const struct intercept_policy *p);
+long svm_msrpm_bit(u32 msr, bool write);
 
 #endif

@@ -11,7 +11,8 @@ void svm_run(struct vcpu *v, struct vmexit *e);
 
 #define EXITINTINFO_VALID BIT(31)
 
-/* Exits 0x60-0x8f, by code - 0x60. Unlisted codes are VMEXIT_UNHANDLED (0 here). */
+/* Exits 0x60-0x8f, by code - 0x60. Unlisted codes (0 here) are decoded
+ * below (INVLPG), or VMEXIT_UNHANDLED. */
 static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_INTR - 0x60] = VMEXIT_INTR,
 	[SVM_EXIT_NMI - 0x60] = VMEXIT_INTR,
@@ -41,6 +42,38 @@ static const u8 exit_reason[0x30] = {
 };
 _Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < 256, "exit_reason[] holds u8 reasons");
 
+/* Exits 00h-1Fh: MOV from/to CRn (APM vol. 2, 15.9). With decode assists
+ * EXITINFO1 bit 63 says a MOV and bits 3:0 name its register (15.33.1);
+ * without them (QEMU) the core decodes the instruction. */
+static __attribute__((noinline)) enum vmexit_reason cr_access(const struct vmcb_control *c,
+							       struct vmexit *e)
+{
+	e->cr.cr = c->exitcode & 0xf;
+	e->cr.write = c->exitcode & 0x10;
+	e->cr.gpr = svm_decode_assists && (c->exitinfo1 & BIT(63)) ? (int)(c->exitinfo1 & 0xf) : -1;
+	return VMEXIT_CR_ACCESS;
+}
+
+/* The vectors that push an error code (APM vol. 2, 8.2): #DF, #TS, #NP,
+ * #SS, #GP, #PF, #AC, #CP, #VC, #SX. */
+#define EXC_WITH_ERROR (BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | \
+			BIT(21) | BIT(29) | BIT(30))
+
+/* Exits 40h-5Fh, an intercepted exception: EXITINFO1 its error code, and
+ * for #PF EXITINFO2 the faulting address, which CR2 does not hold yet
+ * (15.12). */
+static __attribute__((noinline)) enum vmexit_reason exception(const struct vmcb_control *c,
+							       struct vmexit *e)
+{
+	u8 vector = (u8)(c->exitcode - SVM_EXIT_EXCP_BASE);
+
+	e->exc.vector = vector;
+	e->exc.has_error = EXC_WITH_ERROR & BIT(vector);
+	e->exc.error = e->exc.has_error ? (u32)c->exitinfo1 : 0;
+	e->exc.address = c->exitinfo2;
+	return VMEXIT_EXCEPTION;
+}
+
 static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 {
 	u64 code = c->exitcode;
@@ -50,12 +83,11 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 
 		if (r == VMEXIT_MSR_READ && c->exitinfo1 == 1)
 			return VMEXIT_MSR_WRITE;
-		return r ? (enum vmexit_reason)r : VMEXIT_UNHANDLED;
+		if (r)
+			return (enum vmexit_reason)r;
 	}
-	if (code == SVM_EXIT_CR8_WRITE) {
-		e->cr8.gpr = -1; /* no decode assists under QEMU: the core decodes */
-		return VMEXIT_CR8_WRITE;
-	}
+	if (code <= SVM_EXIT_CR_LAST) /* today CR8 writes; shadow paging: more */
+		return cr_access(c, e);
 	if (code == SVM_EXIT_NPF) {
 		e->mem.gpa = c->exitinfo2;
 		e->mem.present = c->exitinfo1 & NPF_P;
@@ -65,6 +97,14 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 	}
 	if (code == SVM_EXIT_EXCP_BASE + 18)
 		return VMEXIT_MACHINE_CHECK;
+	if (code - SVM_EXIT_EXCP_BASE < 32)
+		return exception(c, e);
+	if (code == SVM_EXIT_INVLPG) {
+		/* With decode assists EXITINFO1 is the linear address (15.33.2). */
+		e->invlpg.known = svm_decode_assists;
+		e->invlpg.addr = c->exitinfo1;
+		return VMEXIT_INVLPG;
+	}
 	if (code == SVM_EXIT_INVALID)
 		return VMEXIT_ENTRY_FAIL;
 	return VMEXIT_UNHANDLED;

@@ -1,46 +1,81 @@
 /*
- * The I/O and MSR permission maps (APM vol. 2, 15.10.1 and 15.11). One of
- * each serves every guest: every port traps (devices live on the VM's port
- * bus), and every MSR traps except those the VMCB switches by itself.
+ * A VM's I/O and MSR permission maps (APM vol. 2, 15.10.1 "I/O Permissions
+ * Map" and 15.11 "MSR Intercepts"), built from its vendor-neutral intercept
+ * policy (hv/intercept.h) when the VM is set up, one pair per VM.
  */
 #include "arch/x86/svm/svm.h"
-#include "arch/x86/emul/msr.h"
+#include "hv/intercept.h"
 #include "hv/mm.h"
+#include "hv/vm.h"
 #include "lib/string.h"
 
-u64 svm_iopm_pa, svm_msrpm_pa;
-
-/* The MSRPM covers three ranges of 8192 MSRs, two bits each (read, write). */
-static long msrpm_bit(u32 msr)
+/*
+ * The IOPM: one bit per port, 12 KiB. An access of n bytes at port p checks
+ * the bits of p to p+n-1, so the bits past 0xffff (the third page) decide
+ * for accesses that run past the last port: they always exit.
+ */
+void svm_iopm_fill(u8 *iopm, const struct intercept_policy *p)
 {
-	if (msr < 0x2000)
-		return (long)msr * 2;
-	if (msr - 0xc0000000u < 0x2000)
-		return 0x800 * 8 + (long)(msr - 0xc0000000u) * 2;
-	if (msr - 0xc0010000u < 0x2000)
-		return 0x1000 * 8 + (long)(msr - 0xc0010000u) * 2;
-	return -1; /* outside the map: always intercepted */
+	memcpy(iopm, p->io, sizeof(p->io));
+	memset(iopm + sizeof(p->io), 0xff, SVM_IOPM_SIZE - sizeof(p->io));
 }
 
-int svm_maps_init(void)
+/*
+ * The MSRPM: three vectors of 2 KiB, for MSRs 0-1FFFh at offset 0,
+ * C0000000h-C0001FFFh at 800h and C0010000h-C0011FFFh at 1000h; in each,
+ * two bits per MSR, the read intercept then the write intercept. The rest
+ * of the 8 KiB is reserved: all ones. An MSR outside the vectors always
+ * exits.
+ */
+long svm_msrpm_bit(u32 msr, bool write)
 {
-	u8 *msrpm;
+	unsigned range, index;
 
-	if (svm_iopm_pa)
-		return 0;
-	/* IOPM: 12 KiB; MSRPM: 8 KiB. Both physically contiguous and aligned. */
-	svm_iopm_pa = page_alloc(3, PAGE_SIZE);
-	svm_msrpm_pa = page_alloc(2, PAGE_SIZE);
-	if (!svm_iopm_pa || !svm_msrpm_pa)
-		return -ENOMEM;
-	memset((void *)(uintptr_t)svm_iopm_pa, 0xff, 3 * PAGE_SIZE);
-	msrpm = (u8 *)(uintptr_t)svm_msrpm_pa;
-	memset(msrpm, 0xff, 2 * PAGE_SIZE);
-	for (unsigned i = 0; i < nr_msr_passthrough; i++) {
-		long bit = msrpm_bit(msr_passthrough[i]);
+	if (!intercept_msr_slot(msr, &range, &index))
+		return -1;
+	return (long)range * 0x800 * 8 + (long)index * 2 + write;
+}
 
-		if (bit >= 0)
-			msrpm[bit / 8] &= (u8) ~(3u << (bit % 8));
+void svm_msrpm_fill(u8 *msrpm, const struct intercept_policy *p)
+{
+	memset(msrpm, 0xff, SVM_MSRPM_SIZE);
+	for (unsigned r = 0; r < INTERCEPT_NR_MSR_RANGES; r++) {
+		for (unsigned i = 0; i < INTERCEPT_MSR_RANGE_LEN; i++) {
+			u32 msr = intercept_msr_range_base[r] + i;
+
+			for (int w = 0; w < 2; w++) {
+				long bit = svm_msrpm_bit(msr, w);
+
+				if (!intercept_msr(p, msr, w))
+					msrpm[bit / 8] &= (u8) ~(1u << (bit % 8));
+			}
+		}
 	}
+}
+
+int svm_vm_maps_build(struct vm *vm)
+{
+	struct svm_vm *s = &vm->arch.svm;
+
+	/* Both physically contiguous and page-aligned (15.10.1, 15.11). */
+	s->iopm_pa = page_alloc(SVM_IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
+	s->msrpm_pa = page_alloc(SVM_MSRPM_SIZE / PAGE_SIZE, PAGE_SIZE);
+	if (!s->iopm_pa || !s->msrpm_pa) {
+		svm_vm_maps_free(vm);
+		return -ENOMEM;
+	}
+	svm_iopm_fill((u8 *)(uintptr_t)s->iopm_pa, vm->intercepts);
+	svm_msrpm_fill((u8 *)(uintptr_t)s->msrpm_pa, vm->intercepts);
 	return 0;
+}
+
+void svm_vm_maps_free(struct vm *vm)
+{
+	struct svm_vm *s = &vm->arch.svm;
+
+	if (s->iopm_pa)
+		page_free(s->iopm_pa, SVM_IOPM_SIZE / PAGE_SIZE);
+	if (s->msrpm_pa)
+		page_free(s->msrpm_pa, SVM_MSRPM_SIZE / PAGE_SIZE);
+	s->iopm_pa = s->msrpm_pa = 0;
 }

@@ -15,7 +15,8 @@ struct svm_vcpu {
 };
 
 struct svm_vm {
-	/* Nothing yet: the nested tables are vm->gmem's (include/hv/gmem.h). */
+	/* The nested tables are vm->gmem's (include/hv/gmem.h). */
+	u64 iopm_pa, msrpm_pa; /* its permission maps (svm_maps.c) */
 };
 
 #endif

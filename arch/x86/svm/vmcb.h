@@ -112,6 +112,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_CPUID BIT(18)
 #define INTERCEPT_INVD BIT(22)
 #define INTERCEPT_HLT BIT(24)
+#define INTERCEPT_INVLPG BIT(25)
 #define INTERCEPT_INVLPGA BIT(26)
 #define INTERCEPT_IOIO_PROT BIT(27)
 #define INTERCEPT_MSR_PROT BIT(28)
@@ -160,7 +161,8 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define EVENTINJ_VALID BIT(31)
 
 /* Exit codes (APM vol. 2, Appendix C) */
-#define SVM_EXIT_CR8_WRITE 0x018 /* CRn writes are 0x010 + n */
+#define SVM_EXIT_CR8_WRITE 0x018 /* CRn reads are 0x000 + n, writes 0x010 + n */
+#define SVM_EXIT_CR_LAST 0x01f
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
@@ -171,6 +173,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_PAUSE 0x077
 #define SVM_EXIT_HLT 0x078
+#define SVM_EXIT_INVLPG 0x079
 #define SVM_EXIT_INVLPGA 0x07a
 #define SVM_EXIT_IOIO 0x07b
 #define SVM_EXIT_MSR 0x07c

@@ -265,6 +265,7 @@ enum vmcs_seg { VMCS_SEG_ES, VMCS_SEG_CS, VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_FS,
 #define CR_QUAL_CR(q) ((q) & 0xf)
 #define CR_QUAL_TYPE(q) (((q) >> 4) & 3)
 #define CR_QUAL_TYPE_MOV_TO_CR 0
+#define CR_QUAL_TYPE_MOV_FROM_CR 1
 #define CR_QUAL_GPR(q) (((q) >> 8) & 0xf)
 
 /* Exit qualification of EPT violations (28.2.1, Table 28-7) */

@@ -197,14 +197,14 @@ static int vmx_cpu_enable(void)
 	 * theirs at the first generation, assign_vpid). */
 	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
 		invept(INVEPT_ALL_CONTEXT, 0);
-	return cpu->id == 0 ? vmx_maps_init() : 0;
+	return 0;
 }
 
 /* The EPT pointer of the VM's tables (vm->gmem's), SDM vol. 3, 25.6.11. */
 static int vmx_vm_init(struct vm *vm)
 {
 	vm->arch.vmx.eptp = vm->gmem.pt.root | EPTP_WB | EPTP_WALK_4;
-	return 0;
+	return vmx_vm_maps_build(vm);
 }
 
 /*
@@ -290,40 +290,38 @@ static void vmx_flush_guest_tlb(struct vcpu *v)
 		invept(INVEPT_ALL_CONTEXT, 0);
 }
 
+/* EFER and PAT live in the VMCS guest state; arch/x86/emul/msr.c and
+ * core/exit_cr.c have checked what is written. */
 static int vmx_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
-	u64 efer;
+	u64 field;
 
 	switch (msr) {
 	case MSR_EFER:
-		efer = vmread(VMCS_GUEST_IA32_EFER);
-		if (!write) {
-			*val = efer;
-			return 0;
-		}
-		/* Reserved bits fault; LMA is the CPU's to set; LME cannot
-		 * change while paging is on (SDM vol. 3, 10.8.5). */
-		if (*val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
-			return -EINVAL;
-		if (((*val ^ efer) & EFER_LME) && (vmread(VMCS_GUEST_CR0) & CR0_PG))
-			return -EINVAL;
-		vmwrite(VMCS_GUEST_IA32_EFER, (*val & ~EFER_LMA) | (efer & EFER_LMA));
-		return 0;
+		field = VMCS_GUEST_IA32_EFER;
+		break;
 	case MSR_IA32_PAT:
-		if (!write) {
-			*val = vmread(VMCS_GUEST_IA32_PAT);
-			return 0;
-		}
-		for (int i = 0; i < 8; i++) {
-			u8 type = (u8)(*val >> (i * 8));
-
-			if (type == 2 || type == 3 || type > 7)
-				return -EINVAL;
-		}
-		vmwrite(VMCS_GUEST_IA32_PAT, *val);
+		field = VMCS_GUEST_IA32_PAT;
+		break;
+	default:
+		return -ENOENT;
+	}
+	if (!write) {
+		*val = vmread(field);
 		return 0;
 	}
-	return -ENOENT;
+	vmwrite(field, *val);
+	/* "IA-32e mode guest" is EFER.LMA on entry (26.2.4): a CR0 write
+	 * that enters or leaves long mode stores EFER here first. */
+	if (msr == MSR_EFER) {
+		u64 entry = vmread(VMCS_ENTRY_CTLS);
+		u64 want = (*val & EFER_LMA) ? entry | ENTRY_IA32E_MODE_GUEST
+					     : entry & ~(u64)ENTRY_IA32E_MODE_GUEST;
+
+		if (want != entry)
+			vmwrite(VMCS_ENTRY_CTLS, want);
+	}
+	return 0;
 }
 
 /* VM-instruction error numbers (SDM vol. 3, 31.4, Table 31-1). */
@@ -364,4 +362,5 @@ const struct vendor_ops vmx_ops = {
 	.withdraw_irq = vmx_withdraw_irq,
 	.msr_state = vmx_msr_state,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
+	.set_cr = vmx_set_cr,
 };

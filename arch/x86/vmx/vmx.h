@@ -44,6 +44,8 @@ void vmx_set_tpr(struct vcpu *v, u8 cr8);
 void vmx_write_host_state(struct percpu *cpu);
 void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c);
 void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);
+/* A control register core/ has checked, loaded (vmx_cr.c; vendor set_cr). */
+int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val);
 
 /* Entering the guest and decoding the exit (vmx_exit.c), and the events
  * the next entry delivers (vmx_event.c). */
@@ -61,9 +63,19 @@ void vmx_window_open(struct vcpu *v);
 /* Reset value of the guest PAT (SDM vol. 3, 12.12.4): WB, WT, UC-, UC twice. */
 #define PAT_POWER_ON 0x0007040600070406ULL
 
-/* Bitmaps shared by all guests (vmx_maps.c): physical addresses. */
-int vmx_maps_init(void);
-extern u64 vmx_io_bitmap_pa, vmx_msr_bitmap_pa;
+struct vm;
+struct intercept_policy;
+
+/* A VM's I/O and MSR bitmaps from its intercept policy (vmx_maps.c): built
+ * by vm_init; vmx_vm_maps_free gives their pages back (VM destroy). */
+int vmx_vm_maps_build(struct vm *vm);
+void vmx_vm_maps_free(struct vm *vm);
+/* The layouts (SDM vol. 3, 25.6.4 and 25.6.9), for the builder and tests:
+ * the MSR bitmap's bit of an MSR's read or write, -1 outside the bitmap;
+ * filling it returns how many passed accesses stay intercepted. */
+long vmx_msr_bitmap_bit(u32 msr, bool write);
+unsigned vmx_msr_bitmap_fill(u8 *bitmap, const struct intercept_policy *p);
+void vmx_io_bitmap_fill(u8 *ab, const struct intercept_policy *p);
 
 /* The VM-instruction error number's meaning (31.4), for reports. */
 const char *vmx_insn_error_str(u32 err);

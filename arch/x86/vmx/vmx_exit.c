@@ -58,112 +58,36 @@ static const u8 exit_reason[NR_VMX_EXIT_REASONS] = {
 	[EXIT_RDTSCP] = VMEXIT_UD,
 	[EXIT_INVVPID] = VMEXIT_UD,
 	[EXIT_XSETBV] = VMEXIT_XSETBV | HAS_LEN,
+	[EXIT_INVLPG] = VMEXIT_INVLPG, /* decoded below: its address */
 	[EXIT_VMFUNC] = VMEXIT_UD,
 	[EXIT_ENCLS] = VMEXIT_UD,
 };
 _Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < HAS_LEN, "exit_reason[] packs u8 reasons");
 
-/* The next RIP after an instruction the back end completed itself. */
-static void skip_insn(struct vcpu *v, bool long64)
-{
-	u64 rip = v->regs.rip + vmread(VMCS_EXIT_INSN_LEN);
-
-	v->regs.rip = long64 ? rip : (u32)rip;
-}
-
-/* PAE paging without long mode: the PDPTEs come from the VMCS on entry
- * (27.3.2.4), so a CR0 write we complete loads them as the CPU would. */
-static bool load_pdptes(struct vcpu *v)
-{
-	u64 p[4];
-
-	if (gmem_read(v->vm, vmread(VMCS_GUEST_CR3) & 0xffffffe0u, p, sizeof(p)))
-		return false;
-	for (unsigned i = 0; i < 4; i++)
-		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, p[i]);
-	return true;
-}
-
 /*
- * MOV to CR0 that changes a bit VMX operation forces (CR0.NE, typically):
- * the guest/host mask made it exit (25.6.6). Do what the CPU would (SDM
- * vol. 3, 2.5 and 10.8.5): check the value, enter or leave long mode,
- * keep the guest's bits in the read shadow and the forced ones in CR0.
- * false: the guest gets #GP.
+ * A control-register exit (28.2.1, Table 28-3): MOV to CR8 always ("CR8-load
+ * exiting"); MOV to CR0/CR4 when it changes a bit the guest/host masks own
+ * (25.6.6). The core checks and completes it (core/exit_cr.c). CLTS and
+ * LMSW only exit for masked bits they cannot touch here: unhandled.
  */
-static bool cr0_write(struct vcpu *v, u64 val, bool long64)
-{
-	u64 old = (vmread(VMCS_GUEST_CR0) & ~vmx_caps.cr0_mask) |
-		  (vmread(VMCS_CR0_READ_SHADOW) & vmx_caps.cr0_mask);
-	u64 efer = vmread(VMCS_GUEST_IA32_EFER), cr4 = vmread(VMCS_GUEST_CR4);
-	u64 entry = vmread(VMCS_ENTRY_CTLS);
-
-	if (!long64)
-		val = (u32)val;
-	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
-	    ((val & CR0_NW) && !(val & CR0_CD)))
-		return false;
-	if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
-		if (!(cr4 & CR4_PAE))
-			return false;
-		efer |= EFER_LMA;
-		entry |= ENTRY_IA32E_MODE_GUEST;
-	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
-		if (long64)
-			return false;
-		efer &= ~EFER_LMA;
-		entry &= ~ENTRY_IA32E_MODE_GUEST;
-	}
-	if ((val & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) && !load_pdptes(v))
-		return false;
-	vmwrite(VMCS_GUEST_IA32_EFER, efer);
-	vmwrite(VMCS_ENTRY_CTLS, entry);
-	vmwrite(VMCS_CR0_READ_SHADOW, val);
-	vmwrite(VMCS_GUEST_CR0, vmx_cr_fixed(val, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
-					     CR0_PE | CR0_PG));
-	/* As the CPU's own MOV to CR0 would, when paging changes (29.4.3.1). */
-	if (((old ^ val) & (CR0_PG | CR0_WP | CR0_PE)) && vmx_caps.vpid) {
-		if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
-			invvpid(INVVPID_SINGLE_CONTEXT, v->arch.vmx.vpid);
-		else
-			invvpid(INVVPID_ALL_CONTEXT, 0);
-	}
-	return true;
-}
-
-/*
- * A control-register exit. Only writes that change a masked bit exit: CR0
- * is completed here, like an instruction the CPU ran (RIP moved past it);
- * CR4's masked bits are VMXE and those the CPU lacks, which the guest may
- * not set: #GP.
- */
-static enum vmexit_reason cr_access(struct vcpu *v, struct vmexit *e)
+static enum vmexit_reason cr_access(struct vmexit *e)
 {
 	u64 q = vmread(VMCS_EXIT_QUALIFICATION);
-	bool long64 = (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA) &&
-		      (vmread(VMCS_GUEST_CS_AR) & BIT(13)); /* CS.L */
 
 	e->hw_info1 = q;
-	if (CR_QUAL_TYPE(q) != CR_QUAL_TYPE_MOV_TO_CR)
+	if (CR_QUAL_TYPE(q) > CR_QUAL_TYPE_MOV_FROM_CR)
 		return VMEXIT_UNHANDLED;
-	if (CR_QUAL_CR(q) == 8) { /* "CR8-load exiting": the local APIC's TPR */
-		e->cr8.gpr = (int)CR_QUAL_GPR(q);
-		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
-		return VMEXIT_CR8_WRITE;
-	}
-	if (CR_QUAL_CR(q) == 0 && cr0_write(v, v->regs.gpr[CR_QUAL_GPR(q)], long64)) {
-		skip_insn(v, long64);
-		return VMEXIT_NONE;
-	}
-	if (CR_QUAL_CR(q) == 0 || CR_QUAL_CR(q) == 4) {
-		vmx_inject_exception(v, 13, true, 0);
-		return VMEXIT_NONE;
-	}
-	return VMEXIT_UNHANDLED;
+	e->cr.cr = (u8)CR_QUAL_CR(q);
+	e->cr.write = CR_QUAL_TYPE(q) == CR_QUAL_TYPE_MOV_TO_CR;
+	e->cr.gpr = (int)CR_QUAL_GPR(q);
+	e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+	return VMEXIT_CR_ACCESS;
 }
 
-/* Exception or NMI (exit reason 0): only NMIs and #MC exit (NMI exiting,
- * the exception bitmap). */
+/* Exception or NMI (exit reason 0): NMIs (NMI exiting), #MC and what the
+ * VM's policy puts in the exception bitmap. The error code is in its own
+ * field, a #PF's address in the qualification: CR2 is not written yet
+ * (28.2.1, 28.2.2). INT3/INTO report their length. */
 static enum vmexit_reason exception_nmi(struct vmexit *e)
 {
 	u32 info = (u32)vmread(VMCS_EXIT_INTR_INFO);
@@ -175,7 +99,13 @@ static enum vmexit_reason exception_nmi(struct vmexit *e)
 	}
 	if (INTR_INFO_VECTOR(info) == 18)
 		return VMEXIT_MACHINE_CHECK;
-	return VMEXIT_UNHANDLED;
+	e->exc.vector = INTR_INFO_VECTOR(info);
+	e->exc.has_error = info & INTR_INFO_ERROR_VALID;
+	e->exc.error = e->exc.has_error ? (u32)vmread(VMCS_EXIT_INTR_ERROR) : 0;
+	e->exc.address = vmread(VMCS_EXIT_QUALIFICATION);
+	if (INTR_INFO_TYPE(info) == INTR_TYPE_SW_EXCEPTION)
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+	return VMEXIT_EXCEPTION;
 }
 
 static void entry_failed(struct vcpu *v, struct vmexit *e)
@@ -190,6 +120,14 @@ static void entry_failed(struct vcpu *v, struct vmexit *e)
 	e->hw_code = ~0ULL; /* no exit reason: the instruction itself failed */
 	e->hw_info1 = err;
 	e->hw_info2 = 0;
+}
+
+/* The dispatcher may move RIP past the instruction that exited: an STI or
+ * MOV-SS shadow it was in ends then (vmx_run). */
+static void record_shadow(struct vcpu *v)
+{
+	v->arch.vmx.intr_shadow = (u8)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+				  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
 }
 
 /* The rarer exits: not a plain instruction intercept. */
@@ -221,11 +159,17 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 		return;
 	case EXIT_EXCEPTION_NMI:
 		e->reason = exception_nmi(e);
+		record_shadow(v);
 		return;
 	case EXIT_CR_ACCESS:
-		e->reason = cr_access(v, e);
-		v->arch.vmx.intr_shadow = (u8)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-					  (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		e->reason = cr_access(e);
+		record_shadow(v);
+		return;
+	case EXIT_INVLPG: /* the qualification is the linear address (Table 28-1) */
+		e->invlpg.addr = vmread(VMCS_EXIT_QUALIFICATION);
+		e->invlpg.known = true;
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+		record_shadow(v);
 		return;
 	case EXIT_EPT_MISCONFIG:
 		/* Our own EPT is wrong: a bug to report, the VM stops. */

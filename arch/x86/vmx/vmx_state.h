@@ -31,6 +31,7 @@ struct vmx_vcpu {
 
 struct vmx_vm {
 	u64 eptp; /* EPT pointer: the PML4's address, WB, 4-level walk */
+	u64 io_bitmap_pa, msr_bitmap_pa; /* its bitmaps (vmx_maps.c); B is A + 4 KiB */
 };
 
 #endif

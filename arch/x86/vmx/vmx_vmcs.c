@@ -8,6 +8,7 @@
 #include "arch/x86/vmx/vmx_conv.h"
 #include "hv/console.h"
 #include "hv/guest_ctx.h"
+#include "hv/intercept.h"
 #include "hv/mm.h"
 #include "hv/percpu.h"
 #include "hv/vcpu.h"
@@ -83,18 +84,26 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	v->arch.vmx.cr2 = c->cr2;
 }
 
+/* The primary controls of the VM's vCPUs: "INVLPG exiting" (every VT-x
+ * CPU may set it, A.3.2) when its intercept policy asks. */
+static u32 proc_ctls_of(const struct vm *vm)
+{
+	return vmx_caps.proc | (vm->intercepts->invlpg ? PROC_INVLPG_EXITING : 0);
+}
+
 static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
 
-	s->proc_ctls = vmx_caps.proc;
+	s->proc_ctls = proc_ctls_of(v->vm);
 	put(f, VMCS_PIN_BASED_CTLS, vmx_caps.pin);
 	put(f, VMCS_PROC_BASED_CTLS, s->proc_ctls);
 	put(f, VMCS_PROC_BASED_CTLS2, vmx_caps.proc2);
 	put(f, VMCS_EXIT_CTLS, vmx_caps.exit);
 	/* "IA-32e mode guest" follows EFER.LMA; every exit saves it (28.2). */
 	put(f, VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
-	put(f, VMCS_EXCEPTION_BITMAP, BIT(18)); /* #MC belongs to the host */
+	/* #MC belongs to the host; the others as the VM's policy says. */
+	put(f, VMCS_EXCEPTION_BITMAP, v->vm->intercepts->exceptions | INTERCEPT_EXC_ALWAYS);
 	put(f, VMCS_PF_ERROR_MASK, 0);
 	put(f, VMCS_PF_ERROR_MATCH, 0);
 	put(f, VMCS_CR3_TARGET_COUNT, 0);
@@ -102,9 +111,9 @@ static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	put(f, VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	put(f, VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	put(f, VMCS_ENTRY_INTR_INFO, 0);
-	put(f, VMCS_IO_BITMAP_A, vmx_io_bitmap_pa);
-	put(f, VMCS_IO_BITMAP_B, vmx_io_bitmap_pa + PAGE_SIZE);
-	put(f, VMCS_MSR_BITMAP, vmx_msr_bitmap_pa);
+	put(f, VMCS_IO_BITMAP_A, v->vm->arch.vmx.io_bitmap_pa);
+	put(f, VMCS_IO_BITMAP_B, v->vm->arch.vmx.io_bitmap_pa + PAGE_SIZE);
+	put(f, VMCS_MSR_BITMAP, v->vm->arch.vmx.msr_bitmap_pa);
 	put(f, VMCS_TSC_OFFSET, (u64)0 - v->vm->created_tsc);
 	put(f, VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
 	/* CR8 reads and writes go to the TPR byte of this page; with a
@@ -142,7 +151,7 @@ void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 	s->entry_intr = 0;
 	s->window_pending = false;
 	s->intr_shadow = 0;
-	s->proc_ctls = vmx_caps.proc;
+	s->proc_ctls = proc_ctls_of(v->vm);
 	put(f, VMCS_PROC_BASED_CTLS, s->proc_ctls);
 	write_cr2(c->cr2);
 	if (vmx_caps.vpid)

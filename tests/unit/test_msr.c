@@ -1,0 +1,157 @@
+/*
+ * The vendor-neutral MSR policy (arch/x86/emul/msr.c) for the MSRs a back
+ * end keeps in its VMCB/VMCS: EFER and PAT are checked here, the fake back
+ * end only stores and loads them, as svm.c and vmx.c now do.
+ */
+#include "unit.h"
+#include <string.h>
+#include "arch/x86/emul/msr.h"
+#include "hv/guest_ctx.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+#include "asm/cpu.h"
+
+/* ---- the fake back end: EFER and PAT as the VMCB holds them ---- */
+static u64 hw_efer, hw_pat, guest_cr0;
+static int stores;
+
+static int fake_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
+{
+	u64 *slot = msr == MSR_EFER ? &hw_efer : msr == MSR_IA32_PAT ? &hw_pat : NULL;
+
+	if (!slot)
+		return -ENOENT;
+	if (write) {
+		stores++;
+		*slot = *val | (msr == MSR_EFER ? EFER_SVME : 0); /* as AMD-V keeps it */
+	} else {
+		*val = *slot;
+	}
+	return 0;
+}
+
+static void fake_paging_ctx(struct vcpu *v, struct guest_ctx *c)
+{
+	c->cr0 = guest_cr0;
+	c->efer = hw_efer;
+}
+
+static const struct vendor_ops fake_ops = {
+	.name = "fake",
+	.get_paging_ctx = fake_paging_ctx,
+	.msr_state = fake_msr_state,
+};
+const struct vendor_ops *vendor = &fake_ops;
+u64 tsc_khz = 1000000;
+void *kzalloc(size_t n) { return calloc(1, n); }
+void kfree(void *p) { free(p); }
+
+static struct vm vm;
+static struct vcpu vcpu;
+
+static void setup(u64 efer, u64 cr0)
+{
+	memset(&vcpu, 0, sizeof(vcpu));
+	vcpu.vm = &vm;
+	hw_efer = efer | EFER_SVME;
+	hw_pat = 0x0007040600070406ULL;
+	guest_cr0 = cr0;
+	stores = 0;
+}
+
+TEST(efer_check_alone)
+{
+	u64 v;
+
+	v = EFER_SCE | EFER_NXE;
+	CHECK_EQ(msr_efer_check(0, 0, &v), 0);
+	CHECK_EQ(v, EFER_SCE | EFER_NXE);
+	v = BIT(1); /* reserved */
+	CHECK_EQ(msr_efer_check(0, 0, &v), -EPERM);
+	v = EFER_SVME;
+	CHECK_EQ(msr_efer_check(0, 0, &v), -EPERM);
+	v = BIT(63);
+	CHECK_EQ(msr_efer_check(0, 0, &v), -EPERM);
+	/* LME with paging off: either way. */
+	v = EFER_LME;
+	CHECK_EQ(msr_efer_check(0, CR0_PE, &v), 0);
+	v = 0;
+	CHECK_EQ(msr_efer_check(EFER_LME, CR0_PE, &v), 0);
+	/* Toggled with paging on: #GP, both directions. */
+	v = EFER_LME;
+	CHECK_EQ(msr_efer_check(0, CR0_PE | CR0_PG, &v), -EPERM);
+	v = 0;
+	CHECK_EQ(msr_efer_check(EFER_LME | EFER_LMA, CR0_PE | CR0_PG, &v), -EPERM);
+	/* Unchanged LME with paging on is fine; LMA is the CPU's. */
+	v = EFER_LME | EFER_NXE;
+	CHECK_EQ(msr_efer_check(EFER_LME | EFER_LMA, CR0_PE | CR0_PG, &v), 0);
+	CHECK_EQ(v, EFER_LME | EFER_LMA | EFER_NXE);
+	v = EFER_LME | EFER_LMA;
+	CHECK_EQ(msr_efer_check(EFER_LME, CR0_PE, &v), 0);
+	CHECK_EQ(v, EFER_LME);
+}
+
+TEST(pat_check_alone)
+{
+	CHECK(msr_pat_valid(0x0007040600070406ULL)); /* power-on */
+	CHECK(msr_pat_valid(0));
+	CHECK(msr_pat_valid(0x0706050401000706ULL));
+	for (int byte = 0; byte < 8; byte++) {
+		for (u32 type = 0; type < 256; type++) {
+			u64 val = 0x0606060606060606ULL & ~(0xffULL << (8 * byte));
+			bool ok = type <= 1 || (type >= 4 && type <= 7);
+
+			val |= (u64)type << (8 * byte);
+			if (msr_pat_valid(val) != ok)
+				CHECK(!"a PAT entry judged wrongly");
+		}
+	}
+}
+
+TEST(efer_through_msr_write)
+{
+	u64 val;
+
+	/* Long mode on: SVME set in the VMCB, hidden from the guest. */
+	setup(EFER_LME | EFER_LMA | EFER_SCE, CR0_PE | CR0_PG);
+	CHECK_EQ(msr_read(&vcpu, MSR_EFER, &val), 0);
+	CHECK_EQ(val, EFER_LME | EFER_LMA | EFER_SCE);
+	/* Clearing LME with paging on: #GP (the AMD-V copy used to allow it). */
+	CHECK_EQ(msr_write(&vcpu, MSR_EFER, EFER_SCE), -EPERM);
+	CHECK_EQ(stores, 0);
+	/* Setting SVME: #GP. */
+	CHECK_EQ(msr_write(&vcpu, MSR_EFER, EFER_LME | EFER_LMA | EFER_SVME), -EPERM);
+	/* NXE on, LMA written as 0: LMA kept, SVME kept by the back end. */
+	CHECK_EQ(msr_write(&vcpu, MSR_EFER, EFER_LME | EFER_NXE), 0);
+	CHECK_EQ(hw_efer, EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME);
+	CHECK_EQ(stores, 1);
+
+	/* Protected mode without paging: LME may be set. */
+	setup(0, CR0_PE);
+	CHECK_EQ(msr_write(&vcpu, MSR_EFER, EFER_LME), 0);
+	CHECK_EQ(hw_efer, EFER_LME | EFER_SVME);
+}
+
+TEST(pat_through_msr_write)
+{
+	u64 val;
+
+	setup(0, 0);
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_PAT, 0x0007010600070106ULL), 0);
+	CHECK_EQ(hw_pat, 0x0007010600070106ULL);
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_PAT, 0x0007010600070206ULL), -EPERM); /* type 2 */
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_PAT, 0x0807010600070106ULL), -EPERM); /* type 8 */
+	CHECK_EQ(hw_pat, 0x0007010600070106ULL);
+	CHECK_EQ(msr_read(&vcpu, MSR_IA32_PAT, &val), 0);
+	CHECK_EQ(val, 0x0007010600070106ULL);
+}
+
+int main(void)
+{
+	RUN(efer_check_alone);
+	RUN(pat_check_alone);
+	RUN(efer_through_msr_write);
+	RUN(pat_through_msr_write);
+	return unit_done();
+}
