@@ -139,11 +139,18 @@ int snap_from_bytes(struct snapshot *s, const struct snap_alloc *alloc, const vo
 
 int snap_writer_init(struct snap_writer *w, const struct snap_alloc *alloc)
 {
+	return snap_writer_init_chunked(w, alloc, SNAP_CHUNK_SHIFT);
+}
+
+int snap_writer_init_chunked(struct snap_writer *w, const struct snap_alloc *alloc, u32 shift)
+{
 	static const u8 zero_header[SNAP_HEADER_LEN];
 
 	memset(w, 0, sizeof(*w));
-	snap_init_empty(&w->snap, alloc, SNAP_CHUNK_SHIFT);
+	snap_init_empty(&w->snap, alloc, shift);
 	w->section_start = SNAP_NO_SECTION;
+	if (shift < 12 || shift > SNAP_CHUNK_SHIFT)
+		return w->err = -EINVAL;
 	w->err = append(&w->snap, zero_header, sizeof(zero_header));
 	if (w->err)
 		snap_free(&w->snap);
@@ -265,7 +272,7 @@ int snap_writer_finish(struct snap_writer *w, struct snapshot *out)
 	u8 h[SNAP_HEADER_LEN] = { 0 };
 	int ret;
 
-	snap_init_empty(out, w->snap.alloc, SNAP_CHUNK_SHIFT);
+	snap_init_empty(out, w->snap.alloc, w->snap.chunk_shift);
 	if (!w->err && w->section_start != SNAP_NO_SECTION)
 		w->err = -EINVAL;
 	if (!w->err)
@@ -286,7 +293,7 @@ int snap_writer_finish(struct snap_writer *w, struct snapshot *out)
 	snap_st32(h + SNAP_HDR_CRC, crc32(h, SNAP_HDR_CRC));
 	write_at(&w->snap, 0, h, sizeof(h));
 	*out = w->snap;
-	snap_init_empty(&w->snap, out->alloc, SNAP_CHUNK_SHIFT);
+	snap_init_empty(&w->snap, out->alloc, out->chunk_shift);
 	w->nr_sections = 0;
 	return 0;
 }

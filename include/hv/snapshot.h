@@ -87,6 +87,9 @@ struct snap_writer {
 
 /* Starts an empty snapshot (its file header is filled by finish). -ENOMEM. */
 int snap_writer_init(struct snap_writer *w, const struct snap_alloc *alloc);
+/* The same with chunks of 1 << shift bytes (12..SNAP_CHUNK_SHIFT; -EINVAL
+ * else): for tests and the fuzzer, which want many chunk boundaries. */
+int snap_writer_init_chunked(struct snap_writer *w, const struct snap_alloc *alloc, u32 shift);
 /* Opens a section: -EINVAL when one is open, the name is longer than
  * SNAP_NAME_LEN - 1 or type is SNAP_SEC_END. */
 int snap_section_begin(struct snap_writer *w, u32 type, u32 instance, const char *name);

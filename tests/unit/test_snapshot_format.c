@@ -153,6 +153,32 @@ TEST(sections_across_chunk_boundaries)
 	c.pos += fill;
 	CHECK_EQ(snap_get_u64(&c), 0x8877665544332211ULL);
 	snap_free(&small);
+	/* A writer with 4 KiB chunks writes the same bytes. */
+	{
+		struct snap_writer w4;
+		u8 *flat4 = malloc(s.len);
+
+		CHECK_EQ(snap_writer_init_chunked(&w4, &host_snap_alloc, 12), 0);
+		begin_config(&w4);
+		CHECK_EQ(snap_section_begin(&w4, SNAP_SEC_MEMORY, 0, "mem"), 0);
+		snap_put_bytes(&w4, buf, big);
+		CHECK_EQ(snap_section_end(&w4), 0);
+		CHECK_EQ(snap_section_begin(&w4, SNAP_SEC_MEMORY, 1, "mem"), 0);
+		for (u64 i = 0; i < fill; i++)
+			snap_put_u8(&w4, 0);
+		snap_put_u64(&w4, 0x8877665544332211ULL);
+		snap_put_u32(&w4, 0xcafef00d);
+		CHECK_EQ(snap_section_end(&w4), 0);
+		CHECK_EQ(snap_writer_finish(&w4, &small), 0);
+		CHECK_EQ(small.chunk_shift, 12);
+		CHECK_EQ(small.len, s.len);
+		CHECK_EQ(snap_read_at(&small, 0, flat4, small.len), 0);
+		CHECK(memcmp(flat4, flat, s.len) == 0);
+		snap_free(&small);
+		free(flat4);
+		CHECK_EQ(snap_writer_init_chunked(&w4, &host_snap_alloc, 22), -EINVAL);
+		snap_writer_abort(&w4);
+	}
 	CHECK_EQ(snap_from_bytes(&small, &host_snap_alloc, flat, s.len, 11), -EINVAL);
 	CHECK_EQ(small.nr_chunks, 0);
 	free(flat);
