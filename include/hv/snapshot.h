@@ -60,9 +60,9 @@ struct snap_alloc {
 	void *ctx;
 };
 
-#ifndef HOST_TEST
+/* Whole pages from page_alloc (core/snapshot_alloc.c): a 2 MiB chunk is 512
+ * contiguous pages, never more. */
 extern const struct snap_alloc snap_page_alloc;
-#endif
 
 /* A snapshot: len bytes in chunks of 1 << chunk_shift bytes (all full but
  * the last). The chunk table comes from the same allocator. */

@@ -182,6 +182,7 @@ TEST(uart8250)
 
 	SAVE(uart8250_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 39); /* docs/snapshot.md */
 	CHECK_EQ(uart8250_load(b, &c), 0);
 	CHECK_EQ(b->ier, a->ier);
 	CHECK_EQ(b->lcr, a->lcr);
@@ -256,6 +257,7 @@ TEST(pic8259)
 
 	SAVE(pic_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 37); /* docs/snapshot.md */
 	CHECK_EQ(pic_load(b, &c), 0);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	CHECK_EQ(pic_pending_vector(b), pic_pending_vector(a));
@@ -323,6 +325,7 @@ TEST(pit8254)
 	SAVE(pit_save, a, &s);
 	reprograms = 0;
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 200); /* docs/snapshot.md */
 	CHECK_EQ(pit_load(b, &c), 0);
 	CHECK_EQ(reprograms, 1);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
@@ -399,6 +402,7 @@ TEST(rtc_cmos)
 
 	SAVE(rtc_cmos_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 175); /* docs/snapshot.md */
 	CHECK_EQ(rtc_cmos_load(b, &c), 0);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	CHECK_EQ(rd(&rtc_cmos_ops, b, 1, 1), rd(&rtc_cmos_ops, a, 1, 1)); /* the index kept */
@@ -443,6 +447,7 @@ TEST(acpi_pm)
 
 	SAVE(acpi_pm_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 26); /* docs/snapshot.md */
 	CHECK_EQ(acpi_pm_load(b, &c), 0);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	for (int i = 0; i < 3; i++) {
@@ -483,6 +488,7 @@ TEST(pci_host)
 
 	SAVE(pci_host_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 266); /* docs/snapshot.md */
 	CHECK_EQ(pci_host_load(b, &c), 0);
 	/* Not memcmp: slot 0 points at each host's own bridge. */
 	CHECK_EQ(b->address, a->address);
@@ -533,6 +539,7 @@ TEST(vioapic)
 
 	SAVE(vioapic_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 207); /* docs/snapshot.md */
 	CHECK_EQ(vioapic_load(b, &c), 0);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	CHECK_EQ(rd(&vioapic_mmio_ops, b, IOAPIC_WIN, 4), 0x01000000);
@@ -565,6 +572,7 @@ TEST(testdev)
 	wr(&testdev_ops, a, TESTDEV_SCRATCH64, 8, 0x0123456789abcdefULL);
 	SAVE(testdev_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 18); /* docs/snapshot.md */
 	CHECK_EQ(testdev_load(b, &c), 0);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	CHECK_EQ(rd(&testdev_ops, b, TESTDEV_WRITES, 4), 2);
@@ -587,6 +595,7 @@ TEST(apic_bus)
 	a->rr_next = 2;
 	SAVE(apic_bus_save, a, &s);
 	c = device_cursor(&s);
+	CHECK_EQ(snap_cursor_left(&c), 10); /* docs/snapshot.md */
 	CHECK_EQ(apic_bus_load(b, &c), 0);
 	CHECK_EQ(b->rr_next, 2);
 	c = device_cursor(&s);
