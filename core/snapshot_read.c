@@ -99,6 +99,18 @@ int snap_find(const struct snapshot *s, u32 type, u32 instance, struct snap_curs
 	return -ENOENT;
 }
 
+int snap_find_device(const struct snapshot *s, u32 index, const char *name, struct snap_cursor *c)
+{
+	struct snap_cursor found;
+
+	if (snap_find(s, SNAP_SEC_DEVICE, index, &found))
+		return -ENOENT;
+	if (strncmp(found.name, name, SNAP_NAME_LEN))
+		return -EINVAL;
+	*c = found;
+	return 0;
+}
+
 void snap_cursor_fail(struct snap_cursor *c)
 {
 	c->err = -EINVAL;

@@ -145,6 +145,9 @@ struct snap_cursor {
 /* The section of that type and instance (the first one), a cursor at its
  * payload's start: 0 or -ENOENT. Use on a verified snapshot. */
 int snap_find(const struct snapshot *s, u32 type, u32 instance, struct snap_cursor *c);
+/* The device section of that index (instance), checked to be that device:
+ * -ENOENT when there is none, -EINVAL when it names another device. */
+int snap_find_device(const struct snapshot *s, u32 index, const char *name, struct snap_cursor *c);
 /* Walks the sections in order, the end section excluded: snap_first, then
  * snap_next while they return 0; -ENOENT at the end. */
 int snap_first(const struct snapshot *s, struct snap_cursor *c);

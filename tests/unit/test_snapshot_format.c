@@ -61,6 +61,11 @@ TEST(every_getter_round_trips)
 	CHECK(memcmp(back, blob, sizeof(blob)) == 0);
 	CHECK(snap_cursor_done(&c));
 	CHECK_EQ(snap_find(&s, SNAP_SEC_DEVICE, 8, &c), -ENOENT);
+	CHECK_EQ(snap_find_device(&s, 7, "uart8250", &c), 0);
+	CHECK_EQ(snap_get_u8(&c), 0xa5);
+	CHECK_EQ(snap_find_device(&s, 7, "pic8259", &c), -EINVAL);
+	CHECK_EQ(snap_find_device(&s, 7, "uart825", &c), -EINVAL);
+	CHECK_EQ(snap_find_device(&s, 6, "uart8250", &c), -ENOENT);
 	CHECK_EQ(snap_find(&s, SNAP_SEC_END, 0, &c), -ENOENT);
 	snap_free(&s);
 	CHECK_EQ(host_stats.live, 0);
