@@ -80,6 +80,25 @@ static void whole_snapshot(struct fuzz_devices *d)
 		fprintf(stderr, "fuzz_seeds: %s\n", err);
 		exit(1);
 	}
+	/* The seeds must reach the loads' success paths: each payload loads
+	 * into a fresh device of its kind. */
+	{
+		struct fuzz_devices fresh = { 0 };
+		struct snap_cursor c;
+
+		if (fuzz_devices_create(&fresh))
+			exit(1);
+		for (unsigned k = 0; k < FUZZ_NR_DEVICES; k++) {
+			if (snap_find_device(&s, k, fuzz_device_names[k], &c) ||
+			    fuzz_device_load(&fresh, k, &c)) {
+				fprintf(stderr, "fuzz_seeds: %s does not load back\n",
+					fuzz_device_names[k]);
+				exit(1);
+			}
+			fuzz_device_exercise(&fresh, k);
+		}
+		fuzz_devices_destroy(&fresh);
+	}
 	flat = flatten(&s);
 	write_seed("whole-4k", FUZZ_MODE_RAW, flat, s.len);
 	write_seed("whole-2m", FUZZ_MODE_RAW | FUZZ_MODE_CHUNK_2M, flat, s.len);
