@@ -12,6 +12,7 @@
 struct host_alloc_stats {
 	long live;        /* allocations not yet freed */
 	long fail_after;  /* < 0: never fail; else fail once this many more succeeded */
+	size_t largest;   /* the largest allocation asked for */
 };
 
 static void *host_alloc(void *ctx, size_t size)
@@ -23,6 +24,8 @@ static void *host_alloc(void *ctx, size_t size)
 	if (st->fail_after > 0)
 		st->fail_after--;
 	st->live++;
+	if (size > st->largest)
+		st->largest = size;
 	return malloc(size);
 }
 

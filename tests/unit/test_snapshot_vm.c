@@ -155,8 +155,45 @@ TEST(memory_pieces_round_trip_without_zero_pages)
 	CHECK_EQ(host_stats.live, 0);
 }
 
+/* A 32 MiB guest with data in every page: no allocation above one 2 MiB
+ * chunk, every piece back as it was. */
+TEST(big_guest_needs_no_big_block)
+{
+	const u64 size = 32ULL << 20;
+	u8 *ram = malloc(size), *back = malloc(PIECE);
+	struct snap_writer w;
+	struct snapshot s;
+	struct snap_cursor c;
+	struct snap_vm_config cfg = lin;
+	bool same = true;
+
+	for (u64 i = 0; i < size; i += 8)
+		*(u64 *)(ram + i) = i * 0x9e3779b97f4a7c15ULL + 1;
+	cfg.mem_size = size;
+	host_stats.largest = 0;
+	CHECK_EQ(snap_writer_init(&w, &host_snap_alloc), 0);
+	CHECK_EQ(snap_save_config(&w, &cfg), 0);
+	for (u64 gpa = 0; gpa < size; gpa += SZ_2M)
+		CHECK_EQ(snap_save_ram_piece(&w, gpa, ram + gpa, SNAP_MEM_PIECE_PAGES), 0);
+	CHECK_EQ(snap_writer_finish(&w, &s), 0);
+	CHECK(s.len > size);
+	CHECK_EQ(host_stats.largest, SZ_2M);
+	CHECK_EQ(snap_verify(&s, err, sizeof(err)), 0);
+	for (u64 gpa = 0; gpa < size; gpa += SZ_2M) {
+		CHECK_EQ(snap_find(&s, SNAP_SEC_MEMORY, (u32)(gpa >> 21), &c), 0);
+		CHECK_EQ(snap_load_ram_piece(&c, gpa, back, SNAP_MEM_PIECE_PAGES), 0);
+		same &= memcmp(back, ram + gpa, PIECE) == 0;
+	}
+	CHECK(same);
+	snap_free(&s);
+	free(ram);
+	free(back);
+	CHECK_EQ(host_stats.live, 0);
+}
+
 int main(void)
 {
+	RUN(big_guest_needs_no_big_block);
 	RUN(config_round_trips);
 	RUN(config_refuses_impossible_values);
 	RUN(memory_pieces_round_trip_without_zero_pages);
