@@ -79,6 +79,7 @@ include tests/guests/guests.mk
 include mk/run.mk
 include mk/peer.mk
 include mk/bochs.mk
+include mk/fuzz.mk
 
 # ---- GRUB ISO (Bochs, real machines) ----
 # The ISO boots utsuwa through Multiboot2 with the test guests as modules;

@@ -107,6 +107,15 @@ extern const struct io_ops acpi_pm_rcr_ops; /* one byte: port 0xcf9, via pci_hos
 /* NULL when out of memory or without ops->now_ns. ops and irq (may be NULL) are copied. */
 struct acpi_pm *acpi_pm_create(const struct acpi_pm_ops *ops, const struct irq_sink *irq);
 void acpi_pm_destroy(struct acpi_pm *pm);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in acpi_pm_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int acpi_pm_save(const struct acpi_pm *d, struct snap_writer *w);
+int acpi_pm_load(struct acpi_pm *d, struct snap_cursor *c);
 /* A reboot: PM1_STS, PM1_EN and the reset register cleared (there are no GPE
  * blocks), PM1_CNT as created (SCI_EN set: no SMI_CMD to switch modes), the
  * SCI lowered. The PM timer keeps counting from the same base, as the VM's

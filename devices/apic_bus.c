@@ -1,6 +1,8 @@
 /* Routing of interrupt messages to the vLAPICs of one VM (see apic_bus.h). */
 #include "devices/apic_bus.h"
 
+#include "hv/mm.h"
+
 _Static_assert(VM_MAX_VCPUS <= 64, "apic_bus_match returns a u64 bitmap");
 
 #define MSI_ADDR_BASE 0xfee00000ULL
@@ -136,4 +138,14 @@ int apic_msi_to_msg(u64 addr, u32 data, struct apic_msg *m)
 		.src = APIC_MSG_NO_SOURCE,
 	};
 	return 0;
+}
+
+struct apic_bus *apic_bus_create(void)
+{
+	return kzalloc(sizeof(struct apic_bus));
+}
+
+void apic_bus_destroy(struct apic_bus *bus)
+{
+	kfree(bus);
 }

@@ -41,6 +41,19 @@ struct apic_bus {
  * -EEXIST when the slot is taken. */
 int apic_bus_attach(struct apic_bus *bus, struct vlapic *lapic);
 
+/* An empty bus (NULL when out of memory); destroy frees it, not the vLAPICs
+ * attached, which belong to their vCPUs. */
+struct apic_bus *apic_bus_create(void);
+void apic_bus_destroy(struct apic_bus *bus);
+
+/* Snapshot (docs/snapshot.md, "apic_bus"), in apic_bus_snap.c: the
+ * lowest-priority round robin's position. The vLAPICs attached are wiring:
+ * a load refuses a bus with a different count (-EINVAL, bus unchanged). */
+struct snap_writer;
+struct snap_cursor;
+int apic_bus_save(const struct apic_bus *d, struct snap_writer *w);
+int apic_bus_load(struct apic_bus *d, struct snap_cursor *c);
+
 /* Delivers msg to every vLAPIC it names (one for lowest priority). Returns
  * how many accepted it. Takes each target's lock in turn, never two. */
 unsigned apic_bus_deliver(struct apic_bus *bus, const struct apic_msg *msg);

@@ -146,6 +146,15 @@ extern const struct io_ops pci_host_ops; /* PCI_HOST_BASE, PCI_HOST_NR_PORTS */
 /* NULL when out of memory. The bridge is at devfn 0. */
 struct pci_host *pci_host_create(void);
 void pci_host_destroy(struct pci_host *host);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in pci_host_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int pci_host_save(const struct pci_host *d, struct snap_writer *w);
+int pci_host_load(struct pci_host *d, struct snap_cursor *c);
 /* A reboot (PCI RST#): CONFIG_ADDRESS 0 and the host bridge's configuration
  * registers as created. The registered devices and the port 0xcf9 hookup are
  * the owner's wiring and stay; each device resets its own space, if at all. */

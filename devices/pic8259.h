@@ -97,6 +97,15 @@ extern const struct io_ops pic_elcr_ops;   /* PIC_ELCR_BASE, PIC_ELCR_NR_PORTS *
  * them), nothing masked, ELCR PIC_ELCR_DEFAULT. */
 struct pic8259 *pic_create(void (*int_changed)(void *ctx, bool level), void *ctx);
 void pic_destroy(struct pic8259 *pics);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in pic8259_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int pic_save(const struct pic8259 *d, struct snap_writer *w);
+int pic_load(struct pic8259 *d, struct snap_cursor *c);
 /* A reboot: both chips back to pic_create's state (the 8259A has no reset
  * pin; only ICW1 initialises it, so this is what the missing BIOS would
  * leave), INT lowered through int_changed, which stays with int_ctx. The

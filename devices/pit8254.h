@@ -120,6 +120,15 @@ extern const struct io_ops pit_port61_ops; /* PIT_PORT61, one port, same device 
  * guest writes a control word and a count. */
 struct pit8254 *pit_create(u64 (*now_ns)(void *ctx), void *clock_ctx, const struct irq_sink *irq);
 void pit_destroy(struct pit8254 *pit);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in pit8254_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int pit_save(const struct pit8254 *d, struct snap_writer *w);
+int pit_load(struct pit8254 *d, struct snap_cursor *c);
 /* A reboot: counters, port 0x61 and the edge count as created (the 8254 has
  * no reset pin: undefined until programmed). The clock, the line and the
  * reprogrammed callback (called: the event is gone) are the owner's and stay.

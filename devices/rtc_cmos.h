@@ -128,6 +128,15 @@ extern const struct io_ops rtc_cmos_ops; /* RTC_BASE, RTC_NR_PORTS */
 struct rtc_cmos *rtc_cmos_create(u64 (*now_ns)(void *ctx), u64 (*unix_seconds)(void *ctx),
 				 void *clock_ctx, const struct irq_sink *irq);
 void rtc_cmos_destroy(struct rtc_cmos *rtc);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in rtc_cmos_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int rtc_cmos_save(const struct rtc_cmos *d, struct snap_writer *w);
+int rtc_cmos_load(struct rtc_cmos *d, struct snap_cursor *c);
 /* A reboot, as the MC146818A's RESET pin: clears PIE, AIE, UIE, SQWE in B
  * and register C's flags, lowers the line. The time of day runs on and the
  * CMOS RAM (memory sizes included) is kept, battery-backed on a PC; now_ns,

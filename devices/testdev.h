@@ -42,6 +42,15 @@ extern const struct io_ops testdev_ops;
 /* NULL when out of memory. */
 struct testdev *testdev_create(void);
 void testdev_destroy(struct testdev *dev);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in testdev_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int testdev_save(const struct testdev *d, struct snap_writer *w);
+int testdev_load(struct testdev *d, struct snap_cursor *c);
 /* A reboot: the scratch registers and the write count back to 0, as created;
  * a guest test after a reboot sees a fresh device. */
 void testdev_reset(struct testdev *dev);

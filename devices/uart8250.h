@@ -113,6 +113,15 @@ struct uart8250 *uart8250_create(uart8250_out_fn out, void *ctx);
 /* Flushes, then frees. */
 void uart8250_destroy(struct uart8250 *uart);
 
+/* Snapshot (docs/snapshot.md, "Device payloads"), in uart8250_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int uart8250_save(const struct uart8250 *d, struct snap_writer *w);
+int uart8250_load(struct uart8250 *d, struct snap_cursor *c);
+
 /* Hands out a partial last line, if any: at the end of a VM. */
 void uart8250_flush(struct uart8250 *uart);
 /* A reboot: hands out a partial line; registers as created (SCR and divisor

@@ -63,6 +63,15 @@ struct vioapic {
 /* Reset state: all entries masked, ID id. NULL when out of memory. */
 struct vioapic *vioapic_create(struct apic_bus *bus, u8 id);
 void vioapic_destroy(struct vioapic *ioapic);
+
+/* Snapshot (docs/snapshot.md, "Device payloads"), in vioapic_snap.c: save writes
+ * the state into the writer's open section; load reads it back, refusing an
+ * impossible value with -EINVAL and the device unchanged. Callbacks, clock and
+ * irq sink are not state: a load keeps the device's own. */
+struct snap_writer;
+struct snap_cursor;
+int vioapic_save(const struct vioapic *d, struct snap_writer *w);
+int vioapic_load(struct vioapic *d, struct snap_cursor *c);
 void vioapic_reset(struct vioapic *ioapic);
 
 extern const struct io_ops vioapic_mmio_ops;

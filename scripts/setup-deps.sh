@@ -1,11 +1,18 @@
 #!/bin/sh
 # Installs the Debian 12 packages utsuwa's build, tests and benchmarks need.
 # Idempotent: does nothing when everything is present. Called by `make`.
+#   sh scripts/setup-deps.sh        what make, make test and make run need
+#   sh scripts/setup-deps.sh fuzz   clang and its libFuzzer runtime (make fuzz only)
 set -e
 need=""
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
-for p in gcc make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
-         grub-pc-bin grub-common xorriso mtools cpio kmod; do
+if [ "$1" = fuzz ]; then
+    pkgs="clang libclang-rt-14-dev"
+else
+    pkgs="gcc make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
+          grub-pc-bin grub-common xorriso mtools cpio kmod"
+fi
+for p in $pkgs; do
     have "$p" || need="$need $p"
 done
 [ -z "$need" ] && exit 0
