@@ -7,12 +7,13 @@
 #include "hv/vendor.h"
 #include "hv/vm.h"
 #include "hv/vm_apic.h"
+#include "hv/vm_clock.h"
 #include "hv/vm_console.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
 #include "asm/percpu.h"
 
-/* HC_TIMER deadlines. Checked on every tick of CPU 0 for all vCPUs, and on
+/* HC_TIMER deadlines, in the guest's TSC. Checked on every tick of CPU 0 for all vCPUs, and on
  * each entry for the vCPU itself. */
 static void fire_timer(struct vcpu *v, u64 now)
 {
@@ -28,16 +29,18 @@ void vm_timers_tick(u64 now)
 {
 	for (unsigned i = 0; i < nr_vms; i++) {
 		struct vm *vm = vms[i];
+		u64 guest_now;
 
 		if (vm->state != VM_RUNNING)
 			continue;
 		vm_platform_tick(vm);
+		guest_now = vm_guest_tsc_at(vm, now);
 		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
-			fire_timer(vm->vcpus[j], now);
+			fire_timer(vm->vcpus[j], guest_now);
 			/* The local APIC timer, in the guest's TSC; an expiry wakes
 			 * the vCPU through its wake callback. */
 			if (vm->vcpus[j]->lapic)
-				vlapic_timer_check(vm->vcpus[j]->lapic, now - vm->created_tsc);
+				vlapic_timer_check(vm->vcpus[j]->lapic, guest_now);
 		}
 	}
 }
@@ -77,7 +80,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			break;
 		}
 		if (v->timer_deadline)
-			fire_timer(v, rdtsc());
+			fire_timer(v, vm_guest_tsc(vm));
 		vcpu_irq_prepare(v);
 
 		vendor->run(v, &exit);

@@ -171,7 +171,7 @@ struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u6
 	vm->id = nr_vms;
 	vm->mem[0] = (struct vm_mem_region){ .gpa = 0, .size = cfg->mem, .hpa = hpa };
 	vm->nr_mem = 1;
-	vm->created_tsc = rdtsc();
+	vm_clock_init(vm);
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 

@@ -71,7 +71,7 @@ struct vcpu {
 	int offered;           /* the vector handed to the hardware, -1: none (core/vcpu_irq.c) */
 	bool offered_lapic;    /* ... from the local APIC (else from irq_pending) */
 	u64 irq_pending[4];  /* vectors outside the local APIC (HC_TIMER), no EOI needed */
-	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
+	u64 timer_deadline;  /* guest TSC at which timer_vector is raised; 0: none */
 	u8 timer_vector;
 
 	/* The code page of the last trapped instruction: only the CPU running

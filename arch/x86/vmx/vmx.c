@@ -232,7 +232,8 @@ static void assign_vpid(struct vmx_vcpu *s, struct percpu *cpu)
 	vmwrite(VMCS_VPID, s->vpid);
 }
 
-/* The guest's syscall MSRs and CR2: no VMCS field holds them. */
+/* The guest's syscall MSRs, CR2 and DR6: no VMCS field holds them (DR0-3
+ * the core switches, core/vcpu_run.c). */
 static void guest_regs_load(const struct vmx_vcpu *s)
 {
 	wrmsr(MSR_STAR, s->msrs.star);
@@ -241,6 +242,7 @@ static void guest_regs_load(const struct vmx_vcpu *s)
 	wrmsr(MSR_SFMASK, s->msrs.sfmask);
 	wrmsr(MSR_KERNEL_GS_BASE, s->msrs.kernel_gs_base);
 	write_cr2(s->cr2);
+	write_dr6(s->dr6);
 }
 
 static void guest_regs_save(struct vmx_vcpu *s)
@@ -251,6 +253,7 @@ static void guest_regs_save(struct vmx_vcpu *s)
 	s->msrs.sfmask = rdmsr(MSR_SFMASK);
 	s->msrs.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 	s->cr2 = read_cr2();
+	s->dr6 = read_dr6();
 }
 
 /* VMPTRLD makes the VMCS current here (25.11.1); it was VMCLEARed when it
@@ -266,8 +269,15 @@ static void vmx_vcpu_load(struct vcpu *v)
 		vmx_write_host_state(cpu);
 		s->host_cpu = (int)cpu->id;
 	}
+	s->vmcs_cpu = (int)cpu->id;
 	if (vmx_caps.vpid)
 		assign_vpid(s, cpu);
+	/* The VM's clock may have been stopped, started or set since the vCPU
+	 * last ran (hv/vm_clock.h). */
+	if (s->tsc_offset != v->vm->clock.tsc_offset) {
+		s->tsc_offset = v->vm->clock.tsc_offset;
+		vmwrite(VMCS_TSC_OFFSET, s->tsc_offset);
+	}
 	guest_regs_load(s);
 }
 
@@ -281,6 +291,7 @@ static void vmx_vcpu_put(struct vcpu *v)
 	if (!vmclear(s->vmcs))
 		panic("vmx: VMCLEAR of vCPU %u's VMCS %lx failed", v->id, s->vmcs);
 	s->launched = false;
+	s->vmcs_cpu = -1;
 }
 
 /* After a change to the VM's EPT: its guest-physical and combined
