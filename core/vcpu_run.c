@@ -11,6 +11,7 @@
 #include "hv/vm_console.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
+#include "asm/cpu.h"
 #include "asm/percpu.h"
 
 /* HC_TIMER deadlines, in the guest's TSC. Checked on every tick of CPU 0 for all vCPUs, and on
@@ -55,6 +56,25 @@ static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
 	v->fpu_cpu = (int)cpu->id;
 }
 
+/* The guest's DR0-DR3 live in the CPU while it runs: neither the VMCB nor
+ * the VMCS holds them, and MOV DR does not exit. They come and go with the
+ * vCPU, once per slice, like its x87/SSE state. */
+static void dr_switch_in(const struct vcpu *v)
+{
+	write_dr0(v->dr[0]);
+	write_dr1(v->dr[1]);
+	write_dr2(v->dr[2]);
+	write_dr3(v->dr[3]);
+}
+
+static void dr_switch_out(struct vcpu *v)
+{
+	v->dr[0] = read_dr0();
+	v->dr[1] = read_dr1();
+	v->dr[2] = read_dr2();
+	v->dr[3] = read_dr3();
+}
+
 enum slice_end { END_STOPPED, END_BLOCK, END_REQUEUE };
 
 /* Runs v until its slice ends, it blocks or yields, or its VM ends. */
@@ -65,6 +85,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	enum slice_end end;
 
 	fpu_switch_in(cpu, v);
+	dr_switch_in(v);
 	cpu->current = v;
 	vendor->vcpu_load(v);
 	cpu->slice_end = rdtsc() + sched_slice_tsc;
@@ -114,6 +135,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	if (vendor->vcpu_put)
 		vendor->vcpu_put(v);
 	fxsave(v->fpu.fxsave);
+	dr_switch_out(v);
 	cpu->current = NULL;
 	if (end == END_REQUEUE)
 		sched_enqueue(v);

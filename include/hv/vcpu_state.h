@@ -92,7 +92,13 @@ struct vcpu_state {
 	u64 cr8;           /* TPR[7:4]; the same as lapic.tpr >> 4 when the APIC is modelled */
 	u64 dr[4];         /* DR0-DR3 */
 	u64 dr6, dr7;
+	/* VT-x only (0 on AMD-V): pending debug exceptions (SDM vol. 3, 25.4.2),
+	 * and the PDPTEs PAE paging without long mode uses (27.3.2.4), which the
+	 * CPU loaded at the last MOV to CR3 and need not match memory now. */
+	u64 pending_dbg;
+	u64 pdpte[4];
 	struct vcpu_state_msrs msrs;
+	u64 pad_fxsave;    /* 0: puts fxsave on a 16-byte boundary */
 
 	u8 fxsave[512];    /* FXSAVE image (SDM vol. 1, 10.5.1): x87, MMX, XMM0-15, MXCSR */
 
@@ -102,7 +108,9 @@ struct vcpu_state {
 	u8 activity;       /* enum vcpu_activity */
 	u8 halted_if0;     /* halted with RFLAGS.IF clear: only the VM's end wakes it */
 	u8 has_lapic;      /* lapic below holds a modelled local APIC */
-	u8 pad[3];
+	u8 init_pending;   /* an INIT arrived that the vCPU has not acted on yet */
+	u8 sipi_pending;   /* a start-up IPI arrived while it waited (or INIT was pending) */
+	u8 sipi_vector;    /* ... with this vector */
 
 	/* Vectors raised outside the local APIC (HC_TIMER), not yet taken. */
 	u64 irq_pending[4];
@@ -113,6 +121,42 @@ struct vcpu_state {
 
 	struct vlapic_state lapic;
 };
+
+struct vcpu;
+
+/*
+ * A vCPU's whole state (core/vcpu_state.c): the generic parts (general
+ * registers, DR0-DR3, x87/SSE, the MSRs struct vcpu keeps, the local APIC,
+ * interrupts raised outside it, HC_TIMER, the scheduler's flags) and the
+ * back end's (vendor get_state/set_state).
+ *
+ * When: the vCPU is quiesced. It runs on no CPU: its last slice ended (the
+ * back end's vcpu_put and the FPU's fxsave are done), and nothing puts it
+ * on a CPU until the caller is finished. Any CPU may call. The VM's devices
+ * and clock are the caller's (hv/vm_clock.h, the device list).
+ *
+ * vcpu_get_state fills all of *s. -EBUSY while a VM reset is under way for
+ * it, or if the back end finds the vCPU still loaded on a CPU.
+ *
+ * vcpu_set_state puts s back exactly, not a reset: the vCPU continues as if
+ * it had never stopped, whether s was taken from it or from another vCPU
+ * (a restored VM). -EINVAL, and nothing changed, for a state a guest could
+ * not have reached (vcpu_state_check), an APIC state this vCPU's APIC could
+ * not have (vlapic_load), or a vCPU with or without a local APIC where s
+ * says otherwise. What it does not do: put the vCPU on the run queue; the
+ * caller does that unless s->activity says it halted or waits for SIPI.
+ */
+int vcpu_get_state(struct vcpu *v, struct vcpu_state *s);
+int vcpu_set_state(struct vcpu *v, const struct vcpu_state *s);
+
+/* Could a guest have brought its vCPU into s (core/vcpu_state_check.c)? 0,
+ * or -EINVAL: a wrong version, reserved bits in RFLAGS, CR0, CR4, EFER, DR6,
+ * DR7, MXCSR or the MSRs, EFER.LMA that does not follow LME and CR0.PG, a
+ * non-canonical RIP in 64-bit mode (or RIP above 4 GiB outside it), a
+ * non-canonical address where the CPU takes only canonical ones (FS/GS
+ * base, descriptor tables, LSTAR, DR0-DR3 ...), an impossible event, shadow,
+ * activity or padding. Host-testable. */
+int vcpu_state_check(const struct vcpu_state *s);
 
 _Static_assert(sizeof(struct vcpu_state) % 8 == 0 &&
 	       __builtin_offsetof(struct vcpu_state, fxsave) % 16 == 0,

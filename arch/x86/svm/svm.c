@@ -358,4 +358,8 @@ const struct vendor_ops svm_ops = {
 	.withdraw_irq = svm_withdraw_irq,
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
+	.get_state = svm_get_state,
+	.set_state = svm_set_state,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vm_destroy = svm_vm_destroy,
 };

@@ -15,6 +15,13 @@ extern bool svm_nrip;
 /* The world switch (svm_run.S). */
 void svm_vmrun(void *regs, u64 guest_vmcb_pa, u64 host_vmcb_pa);
 
+/* The whole vCPU state, and freeing a vCPU's VMCB (svm_vstate.c). */
+struct vcpu_state;
+int svm_get_state(struct vcpu *v, struct vcpu_state *s);
+int svm_set_state(struct vcpu *v, const struct vcpu_state *s);
+void svm_vcpu_destroy(struct vcpu *v);
+void svm_vm_destroy(struct vm *vm);
+
 /* Permission maps shared by all guests (svm_maps.c): physical addresses. */
 int svm_maps_init(void);
 extern u64 svm_iopm_pa, svm_msrpm_pa;

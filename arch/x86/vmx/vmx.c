@@ -377,4 +377,8 @@ const struct vendor_ops vmx_ops = {
 	.withdraw_irq = vmx_withdraw_irq,
 	.msr_state = vmx_msr_state,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
+	.get_state = vmx_get_state,
+	.set_state = vmx_set_state,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vm_destroy = vmx_vm_destroy,
 };

@@ -4,6 +4,7 @@
 
 #include "hv/vendor.h"
 
+struct vm;
 struct vcpu;
 
 extern const struct vendor_ops vmx_ops;
@@ -60,6 +61,13 @@ void vmx_window_open(struct vcpu *v);
 
 /* Reset value of the guest PAT (SDM vol. 3, 12.12.4): WB, WT, UC-, UC twice. */
 #define PAT_POWER_ON 0x0007040600070406ULL
+
+/* The whole vCPU state, and freeing a vCPU's VMCS (vmx_vstate.c). */
+struct vcpu_state;
+int vmx_get_state(struct vcpu *v, struct vcpu_state *st);
+int vmx_set_state(struct vcpu *v, const struct vcpu_state *st);
+void vmx_vcpu_destroy(struct vcpu *v);
+void vmx_vm_destroy(struct vm *vm);
 
 /* Bitmaps shared by all guests (vmx_maps.c): physical addresses. */
 int vmx_maps_init(void);
