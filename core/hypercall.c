@@ -1,5 +1,6 @@
 /* VMMCALL/VMCALL: the hypercall ABI of include/hv/hypercall.h (docs/hypercalls.md). */
 #include "core/exit_handlers.h"
+#include "core/hc_vstate.h"
 #include "arch/x86/emul/gwalk.h"
 #include "hv/exit.h"
 #include "hv/hypercall.h"
@@ -80,6 +81,9 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 		return ACT_VM_STOP;
 	case HC_TIMER:
 		ret = set_timer(v, r[GPR_RBX], r[GPR_RCX]);
+		break;
+	case HC_TEST_VSTATE:
+		ret = hc_vstate_roundtrip(v);
 		break;
 	case HC_VCPU_INFO:
 		ret = v->id;

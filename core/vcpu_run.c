@@ -75,6 +75,25 @@ static void dr_switch_out(struct vcpu *v)
 	v->dr[3] = read_dr3();
 }
 
+void vcpu_to_cpu(struct percpu *cpu, struct vcpu *v)
+{
+	fpu_switch_in(cpu, v);
+	dr_switch_in(v);
+	cpu->current = v;
+	vendor->vcpu_load(v);
+}
+
+/* Everything of v's that lives in this CPU goes back to memory before
+ * another CPU may pick v up. */
+void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v)
+{
+	if (vendor->vcpu_put)
+		vendor->vcpu_put(v);
+	fxsave(v->fpu.fxsave);
+	dr_switch_out(v);
+	cpu->current = NULL;
+}
+
 enum slice_end { END_STOPPED, END_BLOCK, END_REQUEUE };
 
 /* Runs v until its slice ends, it blocks or yields, or its VM ends. */
@@ -84,10 +103,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	struct vm *vm = v->vm;
 	enum slice_end end;
 
-	fpu_switch_in(cpu, v);
-	dr_switch_in(v);
-	cpu->current = v;
-	vendor->vcpu_load(v);
+	vcpu_to_cpu(cpu, v);
 	cpu->slice_end = rdtsc() + sched_slice_tsc;
 	cpu->need_resched = false;
 
@@ -130,13 +146,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			cpu->slice_end = rdtsc() + sched_slice_tsc;
 		}
 	}
-	/* Everything of v's that lives in this CPU goes back to memory before
-	 * another CPU may pick v up. */
-	if (vendor->vcpu_put)
-		vendor->vcpu_put(v);
-	fxsave(v->fpu.fxsave);
-	dr_switch_out(v);
-	cpu->current = NULL;
+	vcpu_from_cpu(cpu, v);
 	if (end == END_REQUEUE)
 		sched_enqueue(v);
 	else if (end == END_BLOCK ? sched_block(v) : sched_stop(v))

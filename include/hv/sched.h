@@ -37,6 +37,16 @@ void sched_wake(struct vcpu *v);
  * the running ones. */
 void sched_vm_ended(struct vm *vm);
 
+/*
+ * Bring v onto this CPU and take it off again (core/vcpu_run.c): its
+ * x87/SSE state, DR0-DR3, the back end's vcpu_load and vcpu_put. Off the
+ * CPU, everything of v is in memory: it is quiesced as hv/vcpu_state.h
+ * requires. run_slice does this around every slice; a handler that must
+ * quiesce the vCPU it runs does the same (core/hc_vstate.c).
+ */
+void vcpu_to_cpu(struct percpu *cpu, struct vcpu *v);
+void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v);
+
 /* The local APIC timer tick (VECTOR_TIMER). */
 void sched_tick(void);
 

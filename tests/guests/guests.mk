@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	bench
+	vstate bench
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -58,6 +58,8 @@ reset_MODE := long
 reset_SRCS := $(GUEST_DIR)/reset.c
 triplefault_MODE := long
 triplefault_SRCS := $(GUEST_DIR)/triplefault.c
+vstate_MODE := long
+vstate_SRCS := $(GUEST_DIR)/vstate.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 
