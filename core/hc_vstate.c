@@ -10,6 +10,11 @@
  * the saved state back (which must read back unchanged), the guest TSC is
  * set to where it stood and the clock runs again; the vCPU comes back to
  * the CPU and the dispatcher completes the hypercall.
+ *
+ * Between the two, the saved state is also put into a second vCPU built
+ * for the purpose (its own VMCB or VMCS, its own local APIC), which must
+ * read back the same, and which is then destroyed: every page its back end
+ * allocated must be free again.
  */
 #include "core/hc_vstate.h"
 #include "hv/console.h"
@@ -17,6 +22,7 @@
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vcpu_state.h"
+#include "hv/vendor.h"
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
 #include "devices/vlapic.h"
@@ -107,6 +113,51 @@ static s64 roundtrip(struct vcpu *v, struct vcpu_state *saved, struct vcpu_state
 	return 0;
 }
 
+/* A state taken from one vCPU, set into another: it reads back the same
+ * there, and the other's back-end pages all go back when it is destroyed. */
+static s64 elsewhere(struct vcpu *v, const struct vcpu_state *saved, struct vcpu_state *check)
+{
+	struct vcpu *w = kzalloc(sizeof(*w));
+	struct vlapic *lapic = v->lapic ? vlapic_create(&v->lapic->cfg) : NULL;
+	u64 free_before = mm_free_pages(), free_after;
+	long diff = -1;
+	s64 err = -ENOMEM;
+
+	if (!w || (v->lapic && !lapic))
+		goto out;
+	w->vm = v->vm;
+	w->id = v->id;
+	w->cpu = -1;
+	w->fpu_cpu = -1;
+	w->offered = -1;
+	w->sipi_vector = -1;
+	w->lapic = lapic;
+	err = vendor->vcpu_init(w, &v->vm->start_ctx);
+	if (!err)
+		err = vcpu_set_state(w, saved);
+	if (!err)
+		err = vcpu_get_state(w, check);
+	if (!err)
+		diff = first_difference(saved, check);
+	vendor->vcpu_destroy(w);
+	free_after = mm_free_pages();
+	if (!err && diff >= 0) {
+		kprintf("utsuwa: vm %s: HC_TEST_VSTATE: the state set into another vCPU reads back "
+			"differently at byte %ld\n", v->vm->name, diff);
+		err = -EIO;
+	}
+	if (!err && free_after != free_before) {
+		kprintf("utsuwa: vm %s: HC_TEST_VSTATE: %ld pages not freed by vcpu_destroy\n",
+			v->vm->name, (long)(free_before - free_after));
+		err = -EIO;
+	}
+out:
+	if (lapic)
+		vlapic_destroy(lapic);
+	kfree(w);
+	return err;
+}
+
 s64 hc_vstate_roundtrip(struct vcpu *v)
 {
 	struct percpu *cpu = this_cpu();
@@ -125,6 +176,8 @@ s64 hc_vstate_roundtrip(struct vcpu *v)
 	vm_clock_stop(v->vm);
 	tsc = vm_guest_tsc(v->vm);
 	ret = roundtrip(v, &buf[0], &buf[1], &buf[2]);
+	if (!ret)
+		ret = elsewhere(v, &buf[0], &buf[2]);
 	vm_set_guest_tsc(v->vm, tsc);
 	vm_clock_start(v->vm);
 	vcpu_to_cpu(cpu, v);
