@@ -48,9 +48,12 @@ bool vmx_supported(void)
 /* Without "enable INVPCID" the instruction is #UD in the guest (26.3),
  * while CPUID passes PCID and INVPCID through (arch/x86/emul/cpuid.c). */
 #define PROC2_OPTIONAL (PROC2_ENABLE_VPID | PROC2_ENABLE_INVPCID)
+/* Every VM exit sets DR7 to 400H (SDM vol. 3, 28.5.1): without "save debug
+ * controls" and "load debug controls" the guest's DR7 and DEBUGCTL would be
+ * lost at the first exit (28.3.1, 27.3.2.1). */
 #define EXIT_REQUIRED (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | \
-		       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER)
-#define ENTRY_REQUIRED (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER)
+		       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_SAVE_DEBUG_CTLS)
+#define ENTRY_REQUIRED (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CTLS)
 #define EPT_REQUIRED (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M_PAGES | EPT_CAP_INVEPT)
 
 static int missing_ctls(const char *which, u32 missing)
