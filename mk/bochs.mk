@@ -13,8 +13,8 @@
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 3 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
 # isolation, the APICs, the platform, the vCPU state round trip, and Linux
-# on one CPU. The SMP Linux
-# cases pass too but take 5-15 minutes each under Bochs: make test-vmx.
+# on one CPU. The SMP Linux cases pass too but take 5-15 minutes each under
+# Bochs: make test-vmx.
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
