@@ -40,10 +40,11 @@ static void republish_kvmclock(struct vm *vm)
 
 void vm_set_guest_tsc(struct vm *vm, u64 tsc)
 {
-	if (vm->clock.stopped)
-		vm->clock.stopped_at = tsc;
-	else
-		vm->clock.tsc_offset = tsc - rdtsc();
+	if (vm->clock.stopped) {
+		vm->clock.stopped_at = tsc; /* vm_clock_start publishes */
+		return;
+	}
+	vm->clock.tsc_offset = tsc - rdtsc();
 	republish_kvmclock(vm);
 }
 

@@ -39,7 +39,7 @@ u64 vm_guest_ns(const struct vm *vm);
  *
  * vm_set_guest_tsc: the guest TSC continues from tsc (after a restore): now
  * if the clock runs, from vm_clock_start if stopped. Every vCPU's kvmclock
- * is published again.
+ * is published again (by vm_clock_start if stopped).
  */
 void vm_set_guest_tsc(struct vm *vm, u64 tsc);
 /* Guest time stands still: TSC, PIT, RTC, APIC timers, HC_TIMER. Stopping

@@ -4,9 +4,10 @@
  * all the state it can reach: the general registers (r8-r15 too), XMM0-15,
  * MXCSR, the x87 control word, the syscall and SYSENTER MSRs,
  * KERNEL_GS_BASE, PAT, TSC_AUX, FS and GS base, DR0-DR3 and DR7, CR4, CR8
- * (the local APIC's TPR), a local APIC timer and an HC_TIMER still pending;
- * makes the call; checks every value came back and the TSC did not go
- * backwards, then that both timers still fire, once each. Long mode, one
+ * (the local APIC's TPR), a local APIC timer and an HC_TIMER still pending,
+ * kvmclock enabled; makes the call; checks every value came back, the TSC
+ * did not go backwards, kvmclock was published again (once), then that both
+ * timers still fire, once each. Long mode, one
  * vCPU. Exit: the number of failures.
  */
 #include "guest.h"
@@ -22,6 +23,18 @@
 
 #define CR4_OSFXSR (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
+
+/* kvmclock's per-vCPU structure (devices/pvclock.h), at an address the
+ * guest names in MSR_KVM_SYSTEM_TIME_NEW with bit 0 set. */
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+struct pvclock_time {
+	u32 version, pad0;
+	u64 tsc_timestamp, system_time;
+	u32 mul;
+	signed char shift;
+	u8 flags, pad[2];
+} __attribute__((aligned(32)));
+static volatile struct pvclock_time kvmclock;
 
 static u32 lapic_read(u32 reg) { return mmio_read32(LAPIC + reg); }
 static void lapic_write(u32 reg, u32 v) { mmio_write32(LAPIC + reg, v); }
@@ -148,6 +161,7 @@ int main(ulong arg)
 	u32 r[4], mxcsr = MXCSR_WANT, mxcsr_got = 0, before = timer_count, left;
 	u16 fcw = FCW_WANT, fcw_got = 0;
 	u64 t0, t1, ns0, armed_ns, val;
+	u32 kvm_version, kvm_mul;
 	s64 ret;
 	bool ok;
 
@@ -163,6 +177,10 @@ int main(ulong arg)
 	for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++)
 		ok &= wrmsr_safe(msrs[i].msr, msrs[i].val) < 0;
 	check(ok, "vstate_msrs_written", "a WRMSR faulted");
+	check_eq("vstate_kvmclock_on", wrmsr_safe(MSR_KVM_SYSTEM_TIME_NEW,
+						   (u64)(ulong)&kvmclock | 1), (u64)-1);
+	kvm_version = kvmclock.version;
+	kvm_mul = kvmclock.mul;
 	set_debug_registers();
 
 	/* The local APIC: software-enabled, TPR 0x30 through CR8, and a
@@ -205,6 +223,12 @@ int main(ulong arg)
 		      (unsigned long long)msrs[i].val);
 	}
 	check_debug_registers();
+	check(kvm_version && !(kvm_version & 1) && kvmclock.version == kvm_version + 2,
+	      "vstate_kvmclock_republished", "version %u, then %u", kvm_version, kvmclock.version);
+	check(kvmclock.mul == kvm_mul && kvmclock.tsc_timestamp == 0 && kvmclock.system_time == 0,
+	      "vstate_kvmclock_same_clock", "mul %u (was %u), timestamp %llu, system time %llu",
+	      kvmclock.mul, kvm_mul, (unsigned long long)kvmclock.tsc_timestamp,
+	      (unsigned long long)kvmclock.system_time);
 	check_eq("vstate_cr4_sse", read_cr4() & (CR4_OSFXSR | CR4_OSXMMEXCPT),
 		 CR4_OSFXSR | CR4_OSXMMEXCPT);
 	check_eq("vstate_cr8", read_cr8(), 3);
