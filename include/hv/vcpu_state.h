@@ -150,8 +150,8 @@ int vcpu_get_state(struct vcpu *v, struct vcpu_state *s);
 int vcpu_set_state(struct vcpu *v, const struct vcpu_state *s);
 
 /* Could a guest have brought its vCPU into s (core/vcpu_state_check.c)? 0,
- * or -EINVAL: a wrong version, reserved bits in RFLAGS, CR0, CR4, EFER, DR6,
- * DR7, MXCSR or the MSRs, EFER.LMA that does not follow LME and CR0.PG, a
+ * or -EINVAL: a wrong version, reserved bits in RFLAGS, CR0, CR4, EFER, MXCSR
+ * or the MSRs, bits 63:32 of DR6 or DR7, EFER.LMA that does not follow LME and CR0.PG, a
  * non-canonical RIP in 64-bit mode (or RIP above 4 GiB outside it), a
  * non-canonical address where the CPU takes only canonical ones (FS/GS
  * base, descriptor tables, LSTAR, DR0-DR3 ...), an impossible event, shadow,
