@@ -143,7 +143,7 @@ static void create_vms(const struct boot_info *bi)
 				"TSC %lu\n",
 				vm->name, c->cpus, c->cpus > 1 ? "s" : "", c->mem >> 20,
 				c->mode == START_REAL16 ? "real" : c->mode == START_PROT32 ? "prot" : "long",
-				affinity, vm->created_tsc);
+				affinity, (u64)0 - vm->clock.tsc_offset);
 	}
 }
 

@@ -1,5 +1,6 @@
 /* VMMCALL/VMCALL: the hypercall ABI of include/hv/hypercall.h (docs/hypercalls.md). */
 #include "core/exit_handlers.h"
+#include "core/hc_vstate.h"
 #include "arch/x86/emul/gwalk.h"
 #include "hv/exit.h"
 #include "hv/hypercall.h"
@@ -7,6 +8,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 #include "hv/vm_console.h"
 #include "asm/cpu.h"
 #include "asm/percpu.h"
@@ -49,7 +51,8 @@ static s64 set_timer(struct vcpu *v, u64 usec, u64 vector)
 	if (!usec)
 		return 0;
 	v->timer_vector = (u8)vector;
-	__atomic_store_n(&v->timer_deadline, rdtsc() + ns_to_tsc(usec * 1000), __ATOMIC_RELEASE);
+	__atomic_store_n(&v->timer_deadline, vm_guest_tsc(v->vm) + ns_to_tsc(usec * 1000),
+			 __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -71,13 +74,16 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 		act = ACT_YIELD;
 		break;
 	case HC_TIME_NS:
-		ret = (s64)tsc_to_ns(rdtsc() - v->vm->created_tsc);
+		ret = (s64)vm_guest_ns(v->vm);
 		break;
 	case HC_EXIT:
 		vm_end(v->vm, VM_ENDED, (int)r[GPR_RBX]);
 		return ACT_VM_STOP;
 	case HC_TIMER:
 		ret = set_timer(v, r[GPR_RBX], r[GPR_RCX]);
+		break;
+	case HC_TEST_VSTATE:
+		ret = hc_vstate_roundtrip(v);
 		break;
 	case HC_VCPU_INFO:
 		ret = v->id;

@@ -7,12 +7,14 @@
 #include "hv/vendor.h"
 #include "hv/vm.h"
 #include "hv/vm_apic.h"
+#include "hv/vm_clock.h"
 #include "hv/vm_console.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
+#include "asm/cpu.h"
 #include "asm/percpu.h"
 
-/* HC_TIMER deadlines. Checked on every tick of CPU 0 for all vCPUs, and on
+/* HC_TIMER deadlines, in the guest's TSC. Checked on every tick of CPU 0 for all vCPUs, and on
  * each entry for the vCPU itself. */
 static void fire_timer(struct vcpu *v, u64 now)
 {
@@ -28,16 +30,18 @@ void vm_timers_tick(u64 now)
 {
 	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
 		struct vm *vm = vms[i];
+		u64 guest_now;
 
 		if (!vm || vm->state != VM_RUNNING)
 			continue;
 		vm_platform_tick(vm);
+		guest_now = vm_guest_tsc_at(vm, now);
 		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
-			fire_timer(vm->vcpus[j], now);
+			fire_timer(vm->vcpus[j], guest_now);
 			/* The local APIC timer, in the guest's TSC; an expiry wakes
 			 * the vCPU through its wake callback. */
 			if (vm->vcpus[j]->lapic)
-				vlapic_timer_check(vm->vcpus[j]->lapic, now - vm->created_tsc);
+				vlapic_timer_check(vm->vcpus[j]->lapic, guest_now);
 		}
 	}
 }
@@ -52,6 +56,48 @@ static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
 	v->fpu_cpu = (int)cpu->id;
 }
 
+/* The guest's DR0-DR3 live in the CPU while it runs: neither the VMCB nor
+ * the VMCS holds them, and MOV DR does not exit. They come and go with the
+ * vCPU, once per slice, like its x87/SSE state. */
+static void dr_switch_in(const struct vcpu *v)
+{
+	write_dr0(v->dr[0]);
+	write_dr1(v->dr[1]);
+	write_dr2(v->dr[2]);
+	write_dr3(v->dr[3]);
+}
+
+static void dr_switch_out(struct vcpu *v)
+{
+	v->dr[0] = read_dr0();
+	v->dr[1] = read_dr1();
+	v->dr[2] = read_dr2();
+	v->dr[3] = read_dr3();
+}
+
+void vcpu_to_cpu(struct percpu *cpu, struct vcpu *v)
+{
+	fpu_switch_in(cpu, v);
+	dr_switch_in(v);
+	cpu->current = v;
+	vendor->vcpu_load(v);
+}
+
+/* Everything of v's that lives in this CPU goes back to memory before
+ * another CPU may pick v up. */
+void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v)
+{
+	/* Everything of v's that lives in this CPU goes back to memory before
+	 * another CPU may pick v up. Not in guest mode until it runs again:
+	 * nobody waits for it (a VM-wide TLB flush, core/gmem.c). */
+	__atomic_store_n(&v->in_guest, 0, __ATOMIC_RELEASE);
+	if (vendor->vcpu_put)
+		vendor->vcpu_put(v);
+	fxsave(v->fpu.fxsave);
+	dr_switch_out(v);
+	cpu->current = NULL;
+}
+
 enum slice_end { END_STOPPED, END_BLOCK, END_REQUEUE };
 
 /* Runs v until its slice ends, it blocks or yields, or its VM ends. */
@@ -61,9 +107,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	struct vm *vm = v->vm;
 	enum slice_end end;
 
-	fpu_switch_in(cpu, v);
-	cpu->current = v;
-	vendor->vcpu_load(v);
+	vcpu_to_cpu(cpu, v);
 	cpu->slice_end = rdtsc() + sched_slice_tsc;
 	cpu->need_resched = false;
 
@@ -77,7 +121,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			break;
 		}
 		if (v->timer_deadline)
-			fire_timer(v, rdtsc());
+			fire_timer(v, vm_guest_tsc(vm));
 		vcpu_irq_prepare(v);
 
 		/* A change to the VM's nested tables since this vCPU's last
@@ -114,14 +158,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			cpu->slice_end = rdtsc() + sched_slice_tsc;
 		}
 	}
-	/* Everything of v's that lives in this CPU goes back to memory before
-	 * another CPU may pick v up. */
-	/* Not in guest mode until it runs again: nobody waits for it. */
-	__atomic_store_n(&v->in_guest, 0, __ATOMIC_RELEASE);
-	if (vendor->vcpu_put)
-		vendor->vcpu_put(v);
-	fxsave(v->fpu.fxsave);
-	cpu->current = NULL;
+	vcpu_from_cpu(cpu, v);
 	if (end == END_REQUEUE)
 		sched_enqueue(v);
 	else if (end == END_BLOCK ? sched_block(v) : sched_stop(v))

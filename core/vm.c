@@ -13,6 +13,7 @@
 #include "hv/vm_platform.h"
 #include "hv/vm_lifecycle.h"
 #include "hv/vm_verdict.h"
+#include "devices/apic_bus.h"
 #include "devices/vlapic.h"
 #include "hv/vm_console.h"
 #include "hv/intercept.h"
@@ -61,6 +62,8 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 
 		if (!v)
 			return -ENOMEM;
+		/* In the VM from the start, so vm_free takes it whatever fails below. */
+		vm->vcpus[vm->nr_vcpus++] = v;
 		v->vm = vm;
 		v->id = i;
 		v->cpu = -1;
@@ -81,7 +84,6 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 			err = vendor->vcpu_init(v, ctx);
 		if (err)
 			return err;
-		vm->vcpus[vm->nr_vcpus++] = v;
 	}
 	return 0;
 }
@@ -140,12 +142,15 @@ void vm_free(struct vm *vm)
 
 		if (v->lapic)
 			vlapic_destroy(v->lapic);
+		vendor->vcpu_destroy(v);
 		/* No CPU's fpu_owner can mistake a later vCPU at this address for
 		 * this one: a new vCPU starts with fpu_cpu = -1 and is restored. */
 		kfree(v);
 	}
 	vm_devices_destroy(vm);
-	kfree(vm->apic_bus);
+	apic_bus_destroy(vm->apic_bus);
+	vendor->vm_destroy(vm);
+	vm_intercept_free(vm);
 	gmem_destroy(vm);
 	kfree((void *)vm->cpuid);
 	kfree(vm);
@@ -193,7 +198,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	vm->cfg = *cfg;
 	vm->bi = bi;
 	vm->id = (u32)slot;
-	vm->created_tsc = rdtsc();
+	vm_clock_init(vm);
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 

@@ -10,6 +10,7 @@
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 #include "devices/apic_bus.h"
 #include "devices/vioapic.h"
 #include "devices/vlapic.h"
@@ -22,7 +23,7 @@ static u64 vlapic_cb_now(void *ctx)
 {
 	const struct vcpu *v = ctx;
 
-	return rdtsc() - v->vm->created_tsc; /* the guest's TSC */
+	return vm_guest_tsc(v->vm);
 }
 
 static void vlapic_cb_send(void *ctx, const struct apic_msg *msg)
@@ -138,7 +139,7 @@ static const struct vlapic_ops lapic_ops = {
 
 int vm_apic_init(struct vm *vm)
 {
-	vm->apic_bus = kzalloc(sizeof(*vm->apic_bus));
+	vm->apic_bus = apic_bus_create();
 	return vm->apic_bus ? 0 : -ENOMEM;
 }
 

@@ -12,6 +12,7 @@
 #include "hv/irq.h"
 #include "hv/platform.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 #include "devices/acpi_pm.h"
 #include "devices/pci_host.h"
 #include "devices/pic8259.h"
@@ -30,7 +31,7 @@ static u64 vm_now_ns(void *ctx)
 {
 	const struct vm *vm = ctx;
 
-	return tsc_to_ns(rdtsc() - vm->created_tsc);
+	return vm_guest_ns(vm);
 }
 
 static u64 host_unix_seconds(void)

@@ -41,6 +41,7 @@ static void vcpu_reset(struct vcpu *v)
 	fpu_reset(&v->fpu);
 	v->fpu_cpu = -1; /* no CPU's registers hold its FPU state any more */
 	msr_vcpu_reset(v);
+	memset(v->dr, 0, sizeof(v->dr)); /* DR0-DR3 after RESET (SDM vol. 3, 10.1.1) */
 	vlapic_reset(v->lapic);
 	v->halted_if0 = false;
 	v->wait_sipi = false;

@@ -991,3 +991,108 @@ void vlapic_reset(struct vlapic *l)
 	power_up(l);
 	spin_unlock(&l->lock);
 }
+
+/* ---- save and load ---- */
+
+void vlapic_save(struct vlapic *l, struct vlapic_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	spin_lock(&l->lock);
+	s->apic_base = l->apic_base;
+	s->id = l->id;
+	s->tpr = l->tpr;
+	s->ldr = l->ldr;
+	s->dfr = l->dfr;
+	s->svr = l->svr;
+	s->esr = l->esr;
+	s->esr_pending = l->esr_pending;
+	s->icr_lo = l->icr_lo;
+	s->icr_hi = l->icr_hi;
+	memcpy(s->lvt, l->lvt, sizeof(s->lvt));
+	memcpy(s->irr, l->irr, sizeof(s->irr));
+	memcpy(s->isr, l->isr, sizeof(s->isr));
+	memcpy(s->tmr, l->tmr, sizeof(s->tmr));
+	s->timer_init = l->timer_init;
+	s->timer_dcr = l->timer_dcr;
+	s->timer_div = l->timer_div;
+	s->nmi_pending = __atomic_load_n(&l->nmi_pending, __ATOMIC_ACQUIRE);
+	s->timer_deadline = l->timer_deadline;
+	s->timer_start = l->timer_start;
+	s->period_tsc = l->period_tsc;
+	s->period_frac = l->period_frac;
+	s->frac = l->frac;
+	s->tsc_deadline = l->tsc_deadline;
+	spin_unlock(&l->lock);
+}
+
+/* Could the guest have brought this APIC into state s? Each register with
+ * only the bits its write keeps (reg_write, write_lvt, write_svr). */
+static bool state_reachable(const struct vlapic *l, const struct vlapic_state *s)
+{
+	u8 pa_bits = l->cfg.phys_addr_bits && l->cfg.phys_addr_bits < 52 ? l->cfg.phys_addr_bits : 52;
+	u64 reserved = 0xffULL | (1ULL << 9) | ~((1ULL << pa_bits) - 1);
+	bool en = s->apic_base & APIC_BASE_EN, extd = s->apic_base & APIC_BASE_EXTD;
+	bool sw_on = s->svr & APIC_SVR_ENABLE;
+	u32 div_ok = 0;
+
+	if (!l->cfg.x2apic)
+		reserved |= APIC_BASE_EXTD;
+	if ((s->apic_base & reserved) || (extd && !en) ||
+	    !(s->apic_base & APIC_BASE_BSP) != !l->cfg.bsp)
+		return false;
+	if ((s->id & 0x00ffffffu) || s->tpr > 0xff || (s->ldr & 0x00ffffffu) ||
+	    (s->dfr | 0x0fffffffu) != s->dfr || (s->svr & ~SVR_WRITABLE) ||
+	    s->esr > 0xff || s->esr_pending > 0xff || (s->icr_lo & ~ICR_LO_WRITABLE) ||
+	    (!extd && (s->icr_hi & 0x00ffffffu)))
+		return false;
+	for (unsigned i = 0; i < VLAPIC_NR_LVT; i++) {
+		u32 mask = lvt_writable[i];
+
+		if (i == LVT_TIMER && l->cfg.tsc_deadline)
+			mask |= APIC_LVT_TIMER_TSCDEADLINE;
+		if ((s->lvt[i] & ~mask) || (!sw_on && !(s->lvt[i] & APIC_LVT_MASKED)))
+			return false;
+	}
+	/* Vectors 0-15 are never accepted (accept_locked). */
+	if ((s->irr[0] | s->isr[0] | s->tmr[0]) & 0xffffu)
+		return false;
+	for (u32 dcr = 0; dcr <= DCR_WRITABLE; dcr++)
+		div_ok |= div_value(dcr);
+	if ((s->timer_dcr & ~DCR_WRITABLE) || !(s->timer_div & div_ok) ||
+	    (s->timer_div & (s->timer_div - 1)) || s->nmi_pending > 1)
+		return false;
+	return s->period_frac < l->cfg.timer_khz && s->frac < l->cfg.timer_khz;
+}
+
+int vlapic_load(struct vlapic *l, const struct vlapic_state *s)
+{
+	if (!state_reachable(l, s))
+		return -EINVAL;
+	spin_lock(&l->lock);
+	l->apic_base = s->apic_base;
+	l->id = s->id;
+	l->tpr = s->tpr;
+	l->ldr = s->ldr;
+	l->dfr = s->dfr;
+	l->svr = s->svr;
+	l->esr = s->esr;
+	l->esr_pending = s->esr_pending;
+	l->icr_lo = s->icr_lo;
+	l->icr_hi = s->icr_hi;
+	memcpy(l->lvt, s->lvt, sizeof(l->lvt));
+	memcpy(l->irr, s->irr, sizeof(l->irr));
+	memcpy(l->isr, s->isr, sizeof(l->isr));
+	memcpy(l->tmr, s->tmr, sizeof(l->tmr));
+	l->timer_init = s->timer_init;
+	l->timer_dcr = s->timer_dcr;
+	l->timer_div = s->timer_div;
+	__atomic_store_n(&l->nmi_pending, s->nmi_pending != 0, __ATOMIC_RELEASE);
+	l->timer_start = s->timer_start;
+	l->period_tsc = s->period_tsc;
+	l->period_frac = s->period_frac;
+	l->frac = s->frac;
+	l->tsc_deadline = s->tsc_deadline;
+	set_deadline(l, s->timer_deadline);
+	spin_unlock(&l->lock);
+	return 0;
+}

@@ -23,6 +23,7 @@
 #include "hv/spinlock.h"
 #include "hv/types.h"
 #include "asm/apic_regs.h"
+#include "devices/vlapic_state.h"
 
 /* Registers not in asm/apic_regs.h (SDM vol. 3A, table "Local APIC Register
  * Address Map"). ISR, TMR and IRR are 8 registers each, 0x10 apart. */
@@ -189,6 +190,18 @@ struct vlapic *vlapic_create(const struct vlapic_config *cfg);
 void vlapic_destroy(struct vlapic *lapic);
 /* RESET: back to the power-up state (a VM reboot). */
 void vlapic_reset(struct vlapic *lapic);
+
+/*
+ * The whole register state, for a snapshot or a vCPU state. save copies it
+ * out under the lock. load replaces it: -EINVAL, and nothing changed, for
+ * a state this APIC could not have reached (reserved or unwritable bits,
+ * EXTD without EN or without x2APIC shown, TSC-deadline mode not shown, an
+ * x2APIC whose ID or LDR differ from its vCPU's, a divider that does not
+ * match its DCR). The timer continues from the saved deadline in the
+ * guest's TSC; the caller (core/vcpu_state.c) raises interrupt work.
+ */
+void vlapic_save(struct vlapic *lapic, struct vlapic_state *s);
+int vlapic_load(struct vlapic *lapic, const struct vlapic_state *s);
 
 enum vlapic_mode vlapic_mode(struct vlapic *lapic);
 

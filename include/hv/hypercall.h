@@ -15,6 +15,8 @@
 #define HC_TIMER 5         /* RBX = delay in microseconds (0 cancels), RCX = vector -> 0.
 			      A one-shot external interrupt on this vCPU. */
 #define HC_VCPU_INFO 6     /* -> RAX = vCPU index, RBX = physical CPU, RCX = vCPU count */
+#define HC_TEST_VSTATE 0x7e00 /* test only: the caller's whole vCPU state saved, wiped,
+				 restored (one-vCPU VMs) -> 0 */
 
 /*
  * Test-only (docs/hypercalls.md): numbers from 0x100 drive the hypervisor's

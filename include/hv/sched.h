@@ -44,6 +44,16 @@ bool sched_vm_quiet(struct vm *vm);
  * with an interrupt to take too. vm->state is VM_RUNNING already. */
 void sched_vm_resume(struct vm *vm);
 
+/*
+ * Bring v onto this CPU and take it off again (core/vcpu_run.c): its
+ * x87/SSE state, DR0-DR3, the back end's vcpu_load and vcpu_put. Off the
+ * CPU, everything of v is in memory: it is quiesced as hv/vcpu_state.h
+ * requires. run_slice does this around every slice; a handler that must
+ * quiesce the vCPU it runs does the same (core/hc_vstate.c).
+ */
+void vcpu_to_cpu(struct percpu *cpu, struct vcpu *v);
+void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v);
+
 /* The local APIC timer tick (VECTOR_TIMER). */
 void sched_tick(void *ctx);
 

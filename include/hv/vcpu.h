@@ -21,7 +21,7 @@ struct vcpu_regs {
 	u64 rflags;
 };
 
-enum vcpu_state {
+enum vcpu_run_state { /* (struct vcpu_state is the whole saved state: hv/vcpu_state.h) */
 	VCPU_RUNNABLE, /* on the run queue */
 	VCPU_RUNNING,  /* on a physical CPU */
 	VCPU_BLOCKED,  /* halted: waits for an interrupt */
@@ -56,7 +56,7 @@ struct vcpu {
 	u32 id;
 
 	/* Scheduling, guarded by the scheduler lock (core/sched.c). */
-	enum vcpu_state state;
+	enum vcpu_run_state state;
 	struct vcpu *rq_next;
 	u64 affinity;   /* physical CPUs it may run on */
 	int cpu;        /* where it runs or last ran; -1 before its first run */
@@ -72,7 +72,7 @@ struct vcpu {
 	int offered;           /* the vector handed to the hardware, -1: none (core/vcpu_irq.c) */
 	bool offered_lapic;    /* ... from the local APIC (else from irq_pending) */
 	u64 irq_pending[4];  /* vectors outside the local APIC (HC_TIMER), no EOI needed */
-	u64 timer_deadline;  /* TSC value at which timer_vector is raised; 0: none */
+	u64 timer_deadline;  /* guest TSC at which timer_vector is raised; 0: none */
 	u8 timer_vector;
 
 	/* Guest TLB coherence with the VM's nested tables (core/gmem_flush.c):
@@ -87,6 +87,7 @@ struct vcpu {
 	struct insn_fetch_cache fetch_cache;
 
 	struct vcpu_msrs msrs;
+	u64 dr[4];      /* DR0-DR3 while it is off the CPU (core/vcpu_run.c) */
 	int fpu_cpu;    /* the CPU whose registers last held its x87/SSE state */
 	struct fpu_state fpu;
 

@@ -13,6 +13,7 @@
 struct vm;
 struct vcpu;
 struct pt_format;
+struct vcpu_state;
 
 struct vendor_ops {
 	const char *name; /* "svm" or "vmx", as benchmarks print it */
@@ -90,6 +91,33 @@ struct vendor_ops {
 	 * changes. -EINVAL when the hardware cannot hold the value (a CR4 bit
 	 * the CPU lacks, PDPTEs outside guest RAM): the guest gets #GP. */
 	int (*set_cr)(struct vcpu *v, unsigned cr, u64 val);
+	/*
+	 * The vendor's part of the vCPU's whole state (include/hv/vcpu_state.h),
+	 * for core/vcpu_state.c, which fills the rest. Only for a quiesced vCPU:
+	 * not running anywhere, after vcpu_put (or before its first run); on any
+	 * CPU, which need not be the one it last ran on (a back end that needs
+	 * its VMCS current makes it so and clears it again). v->regs is
+	 * authoritative for the general registers, RIP and RFLAGS.
+	 *
+	 * get_state: segments, descriptor tables, CR0-CR4, CR8 as the hardware's
+	 * copy holds it, DR6, DR7, EFER, PAT, SYSENTER_*, STAR/LSTAR/CSTAR/
+	 * SFMASK, KERNEL_GS_BASE, DEBUGCTL, the event the next entry delivers
+	 * (not an interrupt only offered), the interrupt shadow if it still
+	 * covers RIP, NMI blocking, VT-x's pending debug exceptions and PDPTEs.
+	 * set_state: the same back, exactly (core has checked s), the offered
+	 * interrupt dropped, the vCPU's TLB tag renewed. 0, or -EBUSY when the
+	 * vCPU is loaded on a CPU, -EIO when its VMCS cannot be loaded.
+	 */
+	int (*get_state)(struct vcpu *v, struct vcpu_state *s);
+	int (*set_state)(struct vcpu *v, const struct vcpu_state *s);
+
+	/* Free what vcpu_init allocated (VMCB; VMCS and virtual-APIC page). The
+	 * vCPU is quiesced; a VMCS still current on this CPU is VMCLEARed first,
+	 * one current on another CPU is a bug of the caller (panic). */
+	void (*vcpu_destroy)(struct vcpu *v);
+	/* Free what vm_init allocated except the nested page tables (the
+	 * guest-physical space frees those). After every vcpu_destroy. */
+	void (*vm_destroy)(struct vm *vm);
 };
 
 /* The back end chosen at boot (arch/x86/vendor_select.c). */

@@ -11,6 +11,7 @@
 #include "hv/irq.h"
 #include "hv/spinlock.h"
 #include "hv/vcpu.h"
+#include "hv/vm_clock.h"
 #include "arch/x86/svm/svm_state.h"
 #include "arch/x86/vmx/vmx_state.h"
 
@@ -58,8 +59,8 @@ struct vm {
 	const struct cpuid_policy *cpuid;
 	/* What exits (core/intercept.c); the back end's maps follow it. */
 	struct intercept_policy *intercepts;
-	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
-	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
+	struct vm_clock clock; /* the guest TSC and guest time (hv/vm_clock.h) */
+	u64 created_unix; /* wall-clock time at guest TSC 0 (s since 1970, UTC): RTC, kvmclock */
 
 	spinlock_t console_lock; /* guards the console line */
 	char console_line[160];

@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	bench dirtylog
+	vstate bench dirtylog
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -60,6 +60,8 @@ triplefault_MODE := long
 triplefault_SRCS := $(GUEST_DIR)/triplefault.c
 dirtylog_MODE := long
 dirtylog_SRCS := $(GUEST_DIR)/dirtylog.c
+vstate_MODE := long
+vstate_SRCS := $(GUEST_DIR)/vstate.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 

@@ -87,6 +87,7 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e) { return ACT_SKIP;
 void sched_wake(struct vcpu *v) { (void)v; }
 void *kzalloc(size_t n) { return calloc(1, n); }
 u64 tsc_khz = 2000000;
+u64 tsc_to_ns(u64 ticks) { return ticks / 2; } /* the guest clock (core/vm_clock.c) at 2 GHz */
 void kfree(void *p) { free(p); }
 
 /* ---- a VM in long mode, code at 0x100000 ---- */

@@ -2,6 +2,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 #include "asm/cpu.h"
 #include "lib/string.h"
 #include "devices/pvclock.h"
@@ -141,6 +142,18 @@ static int efer_write(struct vcpu *v, u64 val)
 	return vendor->msr_state(v, MSR_EFER, true, &val) ? -EPERM : 0;
 }
 
+void msr_kvmclock_publish(struct vcpu *v)
+{
+	u64 val = v->msrs.kvm_system_time;
+	struct pvclock_vcpu_time_info *t;
+
+	if (!(val & KVM_SYSTEM_TIME_ENABLE))
+		return;
+	t = gmem_map(v->vm, val & ~(u64)KVM_SYSTEM_TIME_ENABLE, sizeof(*t), true);
+	if (t) /* checked when the guest wrote the MSR; a restored VM has its RAM */
+		pvclock_fill_time(t, tsc_khz);
+}
+
 void msr_vcpu_reset(struct vcpu *v)
 {
 	memset(&v->msrs, 0, sizeof(v->msrs));
@@ -159,7 +172,7 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 	case MSR_IA32_TSC_DEADLINE:
 		return v->lapic ? vlapic_tsc_deadline_read(v->lapic, val) : -EPERM;
 	case MSR_IA32_TSC:
-		*val = rdtsc() - v->vm->created_tsc; /* the VM's TSC offset */
+		*val = vm_guest_tsc(v->vm); /* one TSC for all the VM's vCPUs */
 		return 0;
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_BIOS_SIGN_ID: /* no microcode revision to report */

@@ -27,4 +27,8 @@ bool msr_pat_valid(u64 val);
 /* Power-on values of the emulated MSRs. */
 void msr_vcpu_reset(struct vcpu *v);
 
+/* Writes the vCPU's kvmclock structure again if the guest enabled it (after
+ * the VM's guest TSC was set or its clock started again: hv/vm_clock.h). */
+void msr_kvmclock_publish(struct vcpu *v);
+
 #endif

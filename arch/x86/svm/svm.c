@@ -181,7 +181,7 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 					INTERCEPT_RDPRU;
 	vmcb->control.iopm_base_pa = v->vm->arch.svm.iopm_pa;
 	vmcb->control.msrpm_base_pa = v->vm->arch.svm.msrpm_pa;
-	vmcb->control.tsc_offset = (u64)0 - v->vm->created_tsc;
+	vmcb->control.tsc_offset = v->vm->clock.tsc_offset;
 	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vmcb->control.int_ctl = V_INTR_MASKING;
 	vmcb->control.np_ctl = NP_ENABLE;
@@ -204,6 +204,9 @@ static void svm_vcpu_load(struct vcpu *v)
 	struct svm_vcpu *s = &v->arch.svm;
 	struct percpu *cpu = this_cpu();
 
+	/* The VM's clock may have been stopped, started or set since the vCPU
+	 * last ran (hv/vm_clock.h). */
+	s->vmcb->control.tsc_offset = v->vm->clock.tsc_offset;
 	if (s->asid_cpu == (int)cpu->id && s->asid_gen == cpu->tlb_tag_gen)
 		return;
 	if (!cpu->tlb_tag_gen || cpu->tlb_tag_next >= svm_nr_asids) {
@@ -381,4 +384,8 @@ const struct vendor_ops svm_ops = {
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 	.set_cr = svm_set_cr,
+	.get_state = svm_get_state,
+	.set_state = svm_set_state,
+	.vcpu_destroy = svm_vcpu_destroy,
+	.vm_destroy = svm_vm_destroy,
 };

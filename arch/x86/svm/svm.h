@@ -33,4 +33,11 @@ void svm_iopm_fill(u8 *iopm, const struct intercept_policy *p);
 void svm_msrpm_fill(u8 *msrpm, const struct intercept_policy *p);
 long svm_msrpm_bit(u32 msr, bool write);
 
+/* The whole vCPU state, and freeing a vCPU's VMCB (svm_vstate.c). */
+struct vcpu_state;
+int svm_get_state(struct vcpu *v, struct vcpu_state *s);
+int svm_set_state(struct vcpu *v, const struct vcpu_state *s);
+void svm_vcpu_destroy(struct vcpu *v);
+void svm_vm_destroy(struct vm *vm);
+
 #endif

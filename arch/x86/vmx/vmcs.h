@@ -246,6 +246,7 @@ enum vmcs_seg { VMCS_SEG_ES, VMCS_SEG_CS, VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_FS,
 /* Guest interruptibility state (25.4.2, Table 25-3) */
 #define INTERRUPTIBILITY_STI BIT(0)
 #define INTERRUPTIBILITY_MOV_SS BIT(1)
+#define INTERRUPTIBILITY_NMI BIT(3)
 
 /* Guest segment access rights (25.4.1, Table 25-2) */
 #define VMX_AR_UNUSABLE BIT(16)

@@ -48,9 +48,12 @@ bool vmx_supported(void)
 /* Without "enable INVPCID" the instruction is #UD in the guest (26.3),
  * while CPUID passes PCID and INVPCID through (arch/x86/emul/cpuid.c). */
 #define PROC2_OPTIONAL (PROC2_ENABLE_VPID | PROC2_ENABLE_INVPCID)
+/* Every VM exit sets DR7 to 400H (SDM vol. 3, 28.5.1): without "save debug
+ * controls" and "load debug controls" the guest's DR7 and DEBUGCTL would be
+ * lost at the first exit (28.3.1, 27.3.2.1). */
 #define EXIT_REQUIRED (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | \
-		       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER)
-#define ENTRY_REQUIRED (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER)
+		       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_SAVE_DEBUG_CTLS)
+#define ENTRY_REQUIRED (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CTLS)
 #define EPT_REQUIRED (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M_PAGES | EPT_CAP_INVEPT)
 
 static int missing_ctls(const char *which, u32 missing)
@@ -229,7 +232,8 @@ static void assign_vpid(struct vmx_vcpu *s, struct percpu *cpu)
 	vmwrite(VMCS_VPID, s->vpid);
 }
 
-/* The guest's syscall MSRs and CR2: no VMCS field holds them. */
+/* The guest's syscall MSRs, CR2 and DR6: no VMCS field holds them (DR0-3
+ * the core switches, core/vcpu_run.c). */
 static void guest_regs_load(const struct vmx_vcpu *s)
 {
 	wrmsr(MSR_STAR, s->msrs.star);
@@ -238,6 +242,7 @@ static void guest_regs_load(const struct vmx_vcpu *s)
 	wrmsr(MSR_SFMASK, s->msrs.sfmask);
 	wrmsr(MSR_KERNEL_GS_BASE, s->msrs.kernel_gs_base);
 	write_cr2(s->cr2);
+	write_dr6(s->dr6);
 }
 
 static void guest_regs_save(struct vmx_vcpu *s)
@@ -248,6 +253,7 @@ static void guest_regs_save(struct vmx_vcpu *s)
 	s->msrs.sfmask = rdmsr(MSR_SFMASK);
 	s->msrs.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 	s->cr2 = read_cr2();
+	s->dr6 = read_dr6();
 }
 
 /* VMPTRLD makes the VMCS current here (25.11.1); it was VMCLEARed when it
@@ -263,8 +269,15 @@ static void vmx_vcpu_load(struct vcpu *v)
 		vmx_write_host_state(cpu);
 		s->host_cpu = (int)cpu->id;
 	}
+	s->vmcs_cpu = (int)cpu->id;
 	if (vmx_caps.vpid)
 		assign_vpid(s, cpu);
+	/* The VM's clock may have been stopped, started or set since the vCPU
+	 * last ran (hv/vm_clock.h). */
+	if (s->tsc_offset != v->vm->clock.tsc_offset) {
+		s->tsc_offset = v->vm->clock.tsc_offset;
+		vmwrite(VMCS_TSC_OFFSET, s->tsc_offset);
+	}
 	guest_regs_load(s);
 }
 
@@ -278,6 +291,7 @@ static void vmx_vcpu_put(struct vcpu *v)
 	if (!vmclear(s->vmcs))
 		panic("vmx: VMCLEAR of vCPU %u's VMCS %lx failed", v->id, s->vmcs);
 	s->launched = false;
+	s->vmcs_cpu = -1;
 }
 
 /* After a change to the VM's EPT: its guest-physical and combined
@@ -363,4 +377,8 @@ const struct vendor_ops vmx_ops = {
 	.msr_state = vmx_msr_state,
 	.flush_guest_tlb = vmx_flush_guest_tlb,
 	.set_cr = vmx_set_cr,
+	.get_state = vmx_get_state,
+	.set_state = vmx_set_state,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vm_destroy = vmx_vm_destroy,
 };

@@ -4,6 +4,7 @@
 
 #include "hv/vendor.h"
 
+struct vm;
 struct vcpu;
 
 extern const struct vendor_ops vmx_ops;
@@ -76,6 +77,13 @@ void vmx_vm_maps_free(struct vm *vm);
 long vmx_msr_bitmap_bit(u32 msr, bool write);
 unsigned vmx_msr_bitmap_fill(u8 *bitmap, const struct intercept_policy *p);
 void vmx_io_bitmap_fill(u8 *ab, const struct intercept_policy *p);
+
+/* The whole vCPU state, and freeing a vCPU's VMCS (vmx_vstate.c). */
+struct vcpu_state;
+int vmx_get_state(struct vcpu *v, struct vcpu_state *st);
+int vmx_set_state(struct vcpu *v, const struct vcpu_state *st);
+void vmx_vcpu_destroy(struct vcpu *v);
+void vmx_vm_destroy(struct vm *vm);
 
 /* The VM-instruction error number's meaning (31.4), for reports. */
 const char *vmx_insn_error_str(u32 err);

@@ -27,6 +27,9 @@ struct vmx_vcpu {
 	u64 timer_slice_end; /* the slice end the preemption timer counts to */
 	struct vmx_guest_msrs msrs;
 	u64 cr2;            /* the guest's CR2 while it is off the CPU */
+	u64 dr6;            /* the guest's DR6 while it is off the CPU (no VMCS field) */
+	u64 tsc_offset;     /* as in the VMCS: the VM's clock offset at the last vcpu_load */
+	int vmcs_cpu;       /* the CPU where the VMCS is current (vcpu_load to vcpu_put); -1: none */
 };
 
 struct vmx_vm {

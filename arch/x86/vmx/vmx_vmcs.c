@@ -114,7 +114,8 @@ static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	put(f, VMCS_IO_BITMAP_A, v->vm->arch.vmx.io_bitmap_pa);
 	put(f, VMCS_IO_BITMAP_B, v->vm->arch.vmx.io_bitmap_pa + PAGE_SIZE);
 	put(f, VMCS_MSR_BITMAP, v->vm->arch.vmx.msr_bitmap_pa);
-	put(f, VMCS_TSC_OFFSET, (u64)0 - v->vm->created_tsc);
+	s->tsc_offset = v->vm->clock.tsc_offset;
+	put(f, VMCS_TSC_OFFSET, s->tsc_offset);
 	put(f, VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
 	/* CR8 reads and writes go to the TPR byte of this page; with a
 	 * threshold of 0 they never exit (30.3). */
@@ -190,6 +191,8 @@ int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	s->vmcs = pa;
 	s->host_cpu = -1;
 	s->vpid_cpu = -1;
+	s->vmcs_cpu = -1;
+	s->dr6 = 0xffff0ff0; /* power-on value (SDM vol. 3, 10.1.1) */
 
 	/* Build it as the current VMCS of this CPU, then clear it so any CPU
 	 * can load it; whatever VMCS was current here stays so. */

@@ -58,6 +58,26 @@ DEFINE_CR(3)
 DEFINE_CR(4)
 #undef DEFINE_CR
 
+/* Debug registers DR0-DR3 and DR6 (SDM vol. 3, 19.2): a guest's live in the
+ * CPU while it runs (neither VMCB nor VMCS holds them). */
+#define DEFINE_DR(n)                                                              \
+	static inline u64 read_dr##n(void)                                        \
+	{                                                                         \
+		u64 v;                                                            \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));                 \
+		return v;                                                         \
+	}                                                                         \
+	static inline void write_dr##n(u64 v)                                     \
+	{                                                                         \
+		__asm__ volatile("mov %0, %%db" #n ::"r"(v) : "memory");          \
+	}
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+#undef DEFINE_DR
+
 static inline u64 read_rflags(void)
 {
 	u64 f;

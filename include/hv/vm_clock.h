@@ -1,0 +1,51 @@
+/*
+ * A VM's clock: its guest TSC, which every vCPU of the VM reads alike (one
+ * TSC offset per VM), and everything in the VM that keeps time (the PIT,
+ * the RTC, local APIC timers, HC_TIMER, HC_TIME_NS, kvmclock) derives from.
+ * The guest TSC is 0 when the VM is created, runs at the host TSC's rate,
+ * stands still while the clock is stopped (a paused VM), and can be set to
+ * continue from a saved value (a restored VM): it never goes backwards.
+ *
+ * The hardware adds the offset on every guest RDTSC (the VMCB's or VMCS's
+ * TSC offset): the back ends copy vm->clock.tsc_offset there when a vCPU
+ * comes to a CPU (vcpu_load), so changing it costs the exit path nothing.
+ */
+#ifndef HV_VM_CLOCK_H
+#define HV_VM_CLOCK_H
+
+#include "hv/types.h"
+
+struct vm;
+
+struct vm_clock {
+	u64 tsc_offset; /* guest TSC = host TSC + tsc_offset (mod 2^64) while running */
+	u64 stopped_at; /* the guest TSC while stopped */
+	bool stopped;   /* written with release, read with acquire: stopped_at first */
+};
+
+/* At creation: the guest TSC is 0 now, and running. */
+void vm_clock_init(struct vm *vm);
+
+/* The guest TSC now; at host TSC host_tsc (the timer tick reads the host
+ * TSC once for every VM). */
+u64 vm_guest_tsc(const struct vm *vm);
+u64 vm_guest_tsc_at(const struct vm *vm, u64 host_tsc);
+/* The guest's time since creation, in ns of its TSC. */
+u64 vm_guest_ns(const struct vm *vm);
+
+/*
+ * The following three run while no vCPU of the VM is on a CPU (the VM is
+ * quiesced): a vCPU takes the new offset at its next vcpu_load.
+ *
+ * vm_set_guest_tsc: the guest TSC continues from tsc (after a restore): now
+ * if the clock runs, from vm_clock_start if stopped. Every vCPU's kvmclock
+ * is published again (by vm_clock_start if stopped).
+ */
+void vm_set_guest_tsc(struct vm *vm, u64 tsc);
+/* Guest time stands still: TSC, PIT, RTC, APIC timers, HC_TIMER. Stopping
+ * a stopped clock does nothing. */
+void vm_clock_stop(struct vm *vm);
+/* Guest time runs on from where it stood; kvmclock is published again. */
+void vm_clock_start(struct vm *vm);
+
+#endif

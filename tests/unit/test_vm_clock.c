@@ -1,0 +1,107 @@
+/* The guest clock (core/vm_clock.c): stop, start, set; monotonic; kvmclock
+ * published again. Runs on the host's real TSC. */
+#include "unit.h"
+#include "hv/vm_clock.h"
+#include "hv/vm.h"
+#include "arch/x86/emul/msr.h"
+#include "asm/cpu.h"
+
+#include <string.h>
+
+static int published[4];
+
+void msr_kvmclock_publish(struct vcpu *v)
+{
+	published[v->id]++;
+}
+
+u64 tsc_to_ns(u64 ticks)
+{
+	return ticks / 2;
+}
+
+static struct vm vm;
+static struct vcpu vcpus[2];
+
+static void setup(void)
+{
+	memset(&vm, 0, sizeof(vm));
+	memset(published, 0, sizeof(published));
+	for (unsigned i = 0; i < 2; i++) {
+		vcpus[i].id = i;
+		vcpus[i].vm = &vm;
+		vm.vcpus[i] = &vcpus[i];
+	}
+	vm.nr_vcpus = 2;
+	vm_clock_init(&vm);
+}
+
+TEST(starts_at_zero_and_runs)
+{
+	u64 a, b;
+
+	setup();
+	a = vm_guest_tsc(&vm);
+	b = vm_guest_tsc(&vm);
+	CHECK(a < (1ULL << 40)); /* near 0, not the host's TSC */
+	CHECK(b >= a);
+	CHECK_EQ(vm_guest_tsc_at(&vm, rdtsc() + 1000) - vm_guest_tsc_at(&vm, rdtsc()) >= 900, 1);
+	a = vm_guest_tsc(&vm);
+	b = rdtsc();
+	CHECK(b + vm.clock.tsc_offset - a < 1000000); /* guest = host + offset */
+}
+
+TEST(stopped_clock_stands_still)
+{
+	u64 at, later;
+
+	setup();
+	vm_clock_stop(&vm);
+	at = vm_guest_tsc(&vm);
+	for (volatile int i = 0; i < 100000; i++)
+		;
+	later = vm_guest_tsc(&vm);
+	CHECK_EQ(later, at);
+	CHECK_EQ(vm_guest_tsc_at(&vm, 0), at); /* whatever the host TSC */
+	CHECK_EQ(vm_guest_ns(&vm), at / 2);
+	vm_clock_stop(&vm); /* again: nothing moves */
+	CHECK_EQ(vm_guest_tsc(&vm), at);
+	CHECK_EQ(published[0] + published[1], 0);
+	vm_clock_start(&vm);
+	CHECK(vm_guest_tsc(&vm) >= at);
+	CHECK(vm_guest_tsc(&vm) - at < 100000000); /* continues, no jump over the pause */
+	CHECK_EQ(published[0], 1);
+	CHECK_EQ(published[1], 1);
+	vm_clock_start(&vm); /* running already: nothing */
+	CHECK_EQ(published[0], 1);
+}
+
+TEST(set_guest_tsc_continues_from_value)
+{
+	u64 t;
+
+	setup();
+	vm_set_guest_tsc(&vm, 5000000000000ULL);
+	t = vm_guest_tsc(&vm);
+	CHECK(t >= 5000000000000ULL && t < 5000000000000ULL + 100000000);
+	CHECK_EQ(published[0], 1);
+	CHECK_EQ(published[1], 1);
+	/* While stopped: it stands at the value, and runs on from it. */
+	vm_clock_stop(&vm);
+	vm_set_guest_tsc(&vm, 7000000000000ULL);
+	CHECK_EQ(vm_guest_tsc(&vm), 7000000000000ULL);
+	CHECK_EQ(published[0], 1); /* not yet: the clock stands */
+	vm_clock_start(&vm);
+	t = vm_guest_tsc(&vm);
+	CHECK(t >= 7000000000000ULL && t < 7000000000000ULL + 100000000);
+	CHECK_EQ(published[0], 2);
+	CHECK_EQ(published[1], 2);
+}
+
+int main(void)
+{
+	RUN(starts_at_zero_and_runs);
+	RUN(stopped_clock_stands_still);
+	RUN(set_guest_tsc_continues_from_value);
+	return unit_done();
+}
