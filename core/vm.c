@@ -148,7 +148,6 @@ void vm_free(struct vm *vm)
 		kfree(v);
 	}
 	vm_devices_destroy(vm);
-	apic_bus_destroy(vm->apic_bus);
 	vendor->vm_destroy(vm);
 	vm_intercept_free(vm);
 	gmem_destroy(vm);
@@ -203,8 +202,6 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	vm->cpuid = policy;
 
 	err = load_image && vm_load_image(vm) ? -EINVAL : 0;
-	if (!err)
-		err = vm_apic_init(vm);
 	if (!err)
 		err = vm_platform_init(vm);
 	if (!err)

@@ -137,12 +137,6 @@ static const struct vlapic_ops lapic_ops = {
 	.on_sipi = vlapic_cb_sipi,
 };
 
-int vm_apic_init(struct vm *vm)
-{
-	vm->apic_bus = apic_bus_create();
-	return vm->apic_bus ? 0 : -ENOMEM;
-}
-
 int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v)
 {
 	struct vlapic_config c = {

@@ -20,6 +20,7 @@
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 #include "devices/acpi_pm.h"
 #include "asm/cpu.h"
 #include "lib/format.h"
@@ -120,7 +121,7 @@ int vm_pause(struct vm *vm, char *err, size_t n)
 		return fail(err, n, ret, "pause: vm %s is %s, not running", vm->name, state_name(was));
 	if (ret)
 		return fail(err, n, ret, "pause: vm %s: a vCPU did not stop", vm->name);
-	vm->paused_tsc = rdtsc();
+	vm_clock_stop(vm); /* guest time stands still while paused (docs/lifecycle.md) */
 	return 0;
 }
 
@@ -131,7 +132,7 @@ int vm_resume(struct vm *vm, char *err, size_t n)
 	if (!transition(vm, BIT(VM_PAUSED), VM_RUNNING, &was))
 		return fail(err, n, -EINVAL, "resume: vm %s is %s, not paused", vm->name,
 			    state_name(was));
-	vm->paused_total_tsc += rdtsc() - vm->paused_tsc;
+	vm_clock_start(vm); /* before any vCPU runs: it takes the clock's offset at entry */
 	sched_vm_resume(vm);
 	return 0;
 }
@@ -253,19 +254,4 @@ int vm_create_line(const char *line, char *err, size_t n)
 		vm->cfg.cpus > 1 ? "s" : "", vm->cfg.mem >> 20);
 	vm_start(vm);
 	return 0;
-}
-
-int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
-{
-	return fail(err, n, -ENOSYS, "snapshot: not implemented yet");
-}
-
-int vm_restore(unsigned id, const char *name, char *err, size_t n)
-{
-	return fail(err, n, -ENOSYS, "restore: not implemented yet");
-}
-
-int vm_snapshot_drop(unsigned id, char *err, size_t n)
-{
-	return fail(err, n, -ENOSYS, "drop: not implemented yet");
 }

@@ -14,6 +14,7 @@
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
 #include "devices/acpi_pm.h"
+#include "devices/apic_bus.h"
 #include "devices/pci_host.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -240,43 +241,79 @@ VOID_FN(pci_host_reset, struct pci_host)
 VOID_FN(pci_host_destroy, struct pci_host)
 VOID_FN(acpi_pm_reset, struct acpi_pm)
 VOID_FN(acpi_pm_destroy, struct acpi_pm)
+VOID_FN(apic_bus_destroy, struct apic_bus)
+
+#define SAVE_LOAD_FN(prefix, type)                                                  \
+	static int prefix##_save_v(const void *dev, struct snap_writer *w)          \
+	{                                                                           \
+		return prefix##_save((const type *)dev, w);                         \
+	}                                                                           \
+	static int prefix##_load_v(void *dev, struct snap_cursor *c)                \
+	{                                                                           \
+		return prefix##_load((type *)dev, c);                               \
+	}
+SAVE_LOAD_FN(uart8250, struct uart8250)
+SAVE_LOAD_FN(testdev, struct testdev)
+SAVE_LOAD_FN(vioapic, struct vioapic)
+SAVE_LOAD_FN(pic, struct pic8259)
+SAVE_LOAD_FN(pit, struct pit8254)
+SAVE_LOAD_FN(rtc_cmos, struct rtc_cmos)
+SAVE_LOAD_FN(pci_host, struct pci_host)
+SAVE_LOAD_FN(acpi_pm, struct acpi_pm)
+SAVE_LOAD_FN(apic_bus, struct apic_bus)
+
+/* The bus the local APICs (attached with the vCPUs, later) and the I/O
+ * APIC send on: first, so the I/O APIC can be given it. */
+static void *apic_bus_create_in(struct vm *vm)
+{
+	vm->apic_bus = apic_bus_create();
+	return vm->apic_bus;
+}
 
 static const struct device_ops uart_dev = {
+	.save = uart8250_save_v, .load = uart8250_load_v,
 	.name = "uart", .create = uart_create,
 	.reset = uart8250_reset_v,
 	.destroy = uart8250_destroy_v,
 };
 static const struct device_ops testdev_dev = {
+	.save = testdev_save_v, .load = testdev_load_v,
 	.name = "testdev", .create = testdev_create_in,
 	.reset = testdev_reset_v,
 	.destroy = testdev_destroy_v,
 };
 static const struct device_ops ioapic_dev = {
+	.save = vioapic_save_v, .load = vioapic_load_v,
 	.name = "ioapic", .create = ioapic_create,
 	.reset = vioapic_reset_v,
 	.destroy = vioapic_destroy_v,
 };
 static const struct device_ops pic_dev = {
+	.save = pic_save_v, .load = pic_load_v,
 	.name = "pic", .create = pic_create_in,
 	.reset = pic_reset_v,
 	.destroy = pic_destroy_v,
 };
 static const struct device_ops pit_dev = {
+	.save = pit_save_v, .load = pit_load_v,
 	.name = "pit", .create = pit_create_in, .tick = pit_tick,
 	.reset = pit_reset_v,
 	.destroy = pit_destroy_v,
 };
 static const struct device_ops rtc_dev = {
+	.save = rtc_cmos_save_v, .load = rtc_cmos_load_v,
 	.name = "rtc", .create = rtc_create_in, .tick = rtc_tick,
 	.reset = rtc_cmos_reset_v,
 	.destroy = rtc_cmos_destroy_v,
 };
 static const struct device_ops pci_dev = {
+	.save = pci_host_save_v, .load = pci_host_load_v,
 	.name = "pci", .create = pci_create_in,
 	.reset = pci_host_reset_v,
 	.destroy = pci_host_destroy_v,
 };
 static const struct device_ops acpi_pm_dev = {
+	.save = acpi_pm_save_v, .load = acpi_pm_load_v,
 	.name = "acpi-pm", .create = acpi_pm_create_in, .tick = acpi_pm_tick,
 	.reset = acpi_pm_reset_v,
 	.destroy = acpi_pm_destroy_v,
@@ -285,8 +322,14 @@ static const struct device_ops acpi_pm_dev = {
 /* Creation order: the UART and I/O APIC before the ISA lines that reach
  * them are used, the PCI host before the ACPI PM (port 0xCF9). Reset and
  * save walk the same order; destroy the reverse. */
+static const struct device_ops apic_bus_dev = {
+	.save = apic_bus_save_v, .load = apic_bus_load_v,
+	.name = "apic-bus", .create = apic_bus_create_in,
+	.destroy = apic_bus_destroy_v,
+};
+
 static const struct device_ops *const platform_devices[] = {
-	&uart_dev, &testdev_dev, &ioapic_dev, &pic_dev, &pit_dev, &rtc_dev, &pci_dev, &acpi_pm_dev,
+	&apic_bus_dev, &uart_dev, &testdev_dev, &ioapic_dev, &pic_dev, &pit_dev, &rtc_dev, &pci_dev, &acpi_pm_dev,
 };
 
 int vm_platform_init(struct vm *vm)

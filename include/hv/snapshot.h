@@ -44,6 +44,7 @@
 #define SNAP_SEC_MEMORY 2    /* guest RAM: one 2 MiB-aligned piece; instance = gpa >> 21 */
 #define SNAP_SEC_VCPU 3      /* one vCPU's struct vcpu_state; instance = vCPU index */
 #define SNAP_SEC_DEVICE 4    /* one device; instance = device index, name = device name */
+#define SNAP_SEC_VM 5        /* VM-wide state besides config and memory: the guest clock */
 
 /* Guest memory pieces (SNAP_SEC_MEMORY): 512 pages of 4 KiB at most. */
 #define SNAP_MEM_PIECE_SHIFT 21

@@ -73,8 +73,6 @@ struct vm {
 	bool reset_claimed;     /* the last vCPU to stop has taken the reset on (core/sched.c) */
 	unsigned resets;        /* how often the guest has reset the VM */
 	u64 overhead_bytes;     /* host memory it took at creation beyond its RAM */
-	u64 paused_tsc;         /* host TSC at the last pause (core/vm_lifecycle.c) */
-	u64 paused_total_tsc;   /* host TSC ticks spent paused, all pauses together */
 
 	/* Where the image starts, as the loader left it, for every (re)start. */
 	const struct boot_info *bi;

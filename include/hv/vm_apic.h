@@ -7,8 +7,6 @@
 struct vm;
 struct vcpu;
 
-/* The APIC bus; the I/O APIC on it is one of the VM's devices (core/vm_platform.c). */
-int vm_apic_init(struct vm *vm);
 /* The vCPU's local APIC (xAPIC at 0xFEE00000), attached to the bus. */
 int vm_apic_add_vcpu(struct vm *vm, struct vcpu *v);
 /* Before running v: act on a VM reset, INIT, SIPI; false while it waits

@@ -47,5 +47,10 @@ int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n);
 int vm_restore(unsigned id, const char *name, char *err, size_t n);
 /* Forget a snapshot, freeing its memory. */
 int vm_snapshot_drop(unsigned id, char *err, size_t n);
+/* Test aid: flip one byte of a stored snapshot, to show a restore refuses
+ * a damaged one (the monitor's `damage`). */
+int vm_snapshot_damage(unsigned id, u64 offset, char *err, size_t n);
+/* Each stored snapshot: its number, whose VM, its size. */
+void vm_snapshot_list(void (*out)(void *ctx, unsigned id, const char *vm, u64 bytes), void *ctx);
 
 #endif

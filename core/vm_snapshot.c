@@ -1,0 +1,370 @@
+/*
+ * Snapshot and restore of a whole VM (include/hv/vm_lifecycle.h), in the
+ * format of docs/snapshot.md: the configuration, guest RAM in 2 MiB pieces,
+ * one section per vCPU (struct vcpu_state), one per device (its ops table's
+ * save/load), and a VM section (its clock). Snapshots are kept in
+ * hypervisor memory, in 2 MiB chunks (core/snapshot_alloc.c).
+ *
+ * A snapshot is taken of a quiesced VM (paused for the copy if it ran); a
+ * restore checks the whole snapshot before it builds anything, then builds
+ * a new VM that is not in the VM table (no tick, no console reaches it)
+ * until every section has been loaded; any failure frees it again, so a
+ * damaged snapshot changes nothing.
+ */
+#include "hv/vm_lifecycle.h"
+#include "hv/config_format.h"
+#include "hv/console.h"
+#include "hv/device.h"
+#include "hv/gmem.h"
+#include "hv/hv.h"
+#include "hv/sched.h"
+#include "hv/snapshot.h"
+#include "hv/snapshot_vm.h"
+#include "hv/vcpu.h"
+#include "hv/vcpu_state.h"
+#include "hv/vm.h"
+#include "hv/vm_clock.h"
+#include "asm/cpu.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+#define MAX_SNAPSHOTS 8
+#define SNAP_VM_NAME "vm"
+
+struct stored_snapshot {
+	bool used;
+	char vm[VM_NAME_MAX]; /* whose */
+	struct snapshot snap;
+};
+
+static struct stored_snapshot store[MAX_SNAPSHOTS]; /* id = index + 1; CPU 0 only */
+
+static int fail(char *err, size_t n, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		fmt_vsnprintf(err, n, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
+}
+
+/* ---- taking one ---- */
+
+static int save_vm_section(struct snap_writer *w, struct vm *vm)
+{
+	snap_section_begin(w, SNAP_SEC_VM, 0, SNAP_VM_NAME);
+	snap_put_u64(w, vm_guest_tsc(vm)); /* stands still: the VM is quiesced, its clock stopped */
+	snap_put_u64(w, vm->created_unix);
+	snap_put_u32(w, vm->resets);
+	return snap_section_end(w);
+}
+
+/* struct vcpu_state is plain data with fixed-size fields and explicit
+ * padding (include/hv/vcpu_state.h); its bytes, little-endian x86-64, are
+ * the section's payload, and the section's length is the check that the
+ * reader's layout is the writer's. */
+static int save_vcpus(struct snap_writer *w, struct vm *vm)
+{
+	static struct vcpu_state st; /* 1.5 KiB+: not on the stack; CPU 0 only */
+	int err;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		char name[SNAP_NAME_LEN];
+
+		err = vcpu_get_state(vm->vcpus[i], &st);
+		if (err)
+			return err;
+		fmt_snprintf(name, sizeof(name), "vcpu.%u", i);
+		snap_section_begin(w, SNAP_SEC_VCPU, i, name);
+		snap_put_bytes(w, &st, sizeof(st));
+		err = snap_section_end(w);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int save_devices(struct snap_writer *w, struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->devices.nr; i++) {
+		const struct vm_device *d = &vm->devices.list[i];
+		u64 f;
+		int err;
+
+		if (!d->ops->save)
+			return -ENOTSUP;
+		snap_section_begin(w, SNAP_SEC_DEVICE, i, d->ops->name);
+		f = irq_save(); /* device locks are also taken by CPU 0's tick */
+		err = d->ops->save(d->dev, w);
+		irq_restore(f);
+		if (!err)
+			err = snap_section_end(w);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int save_memory(struct snap_writer *w, struct vm *vm)
+{
+	u64 size = gmem_size(vm);
+
+	for (u64 gpa = 0; gpa < size; gpa += SZ_2M) {
+		u64 len = MIN(SZ_2M, size - gpa);
+		const void *p = gmem_map(vm, gpa, len, false);
+		int err;
+
+		if (!p)
+			return -EFAULT;
+		err = snap_save_ram_piece(w, gpa, p, (u32)(len / PAGE_SIZE));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int write_snapshot(struct vm *vm, struct snapshot *out)
+{
+	static struct snap_vm_config cfg; /* 1 KiB+ */
+	struct snap_writer w;
+	int err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	strlcpy(cfg.name, vm->name, sizeof(cfg.name));
+	cfg.mem_size = gmem_size(vm);
+	cfg.nr_vcpus = vm->nr_vcpus;
+	err = config_format_vm(&vm->cfg, NULL, cfg.line, sizeof(cfg.line));
+	if (!err)
+		err = snap_writer_init(&w, &snap_page_alloc);
+	if (err)
+		return err;
+	/* In the order snap_verify wants: (type, instance) increasing. */
+	err = snap_save_config(&w, &cfg);
+	if (!err)
+		err = save_memory(&w, vm);
+	if (!err)
+		err = save_vcpus(&w, vm);
+	if (!err)
+		err = save_devices(&w, vm);
+	if (!err)
+		err = save_vm_section(&w, vm);
+	if (err) {
+		snap_writer_abort(&w);
+		return err;
+	}
+	return snap_writer_finish(&w, out);
+}
+
+int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
+{
+	bool was_running = vm->state == VM_RUNNING;
+	int slot = -1, ret;
+
+	for (int i = 0; i < MAX_SNAPSHOTS && slot < 0; i++)
+		if (!store[i].used)
+			slot = i;
+	if (slot < 0)
+		return fail(err, n, -ENOSPC, "snapshot: already %d snapshots; drop one first",
+			    MAX_SNAPSHOTS);
+	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
+		return fail(err, n, -EINVAL, "snapshot: vm %s is %s, not running or paused",
+			    vm->name, vm_state_name(vm));
+	if (was_running) {
+		ret = vm_pause(vm, err, n);
+		if (ret)
+			return ret;
+	}
+	ret = write_snapshot(vm, &store[slot].snap);
+	if (was_running)
+		vm_resume(vm, NULL, 0);
+	if (ret)
+		return fail(err, n, ret, "snapshot: vm %s: %s (error %d)", vm->name,
+			    ret == -ENOMEM ? "not enough memory" : "cannot be saved", ret);
+	store[slot].used = true;
+	strlcpy(store[slot].vm, vm->name, sizeof(store[slot].vm));
+	*id = (unsigned)slot + 1;
+	kprintf("utsuwa: vm %s: snapshot %u taken, %lu KiB\n", vm->name, *id,
+		store[slot].snap.len >> 10);
+	return 0;
+}
+
+/* ---- restoring one ---- */
+
+static int load_vm_section(const struct snapshot *s, struct vm *vm, u64 *guest_tsc)
+{
+	struct snap_cursor c;
+
+	if (snap_find(s, SNAP_SEC_VM, 0, &c))
+		return -ENOENT;
+	*guest_tsc = snap_get_u64(&c);
+	vm->created_unix = snap_get_u64(&c);
+	vm->resets = snap_get_u32(&c);
+	return snap_cursor_done(&c) ? 0 : -EINVAL;
+}
+
+static int load_memory(const struct snapshot *s, struct vm *vm, const char **what)
+{
+	struct snap_cursor c;
+	u64 size = gmem_size(vm);
+	int err;
+
+	for (err = snap_first(s, &c); !err; err = snap_next(&c)) {
+		u64 gpa = (u64)c.instance << SNAP_MEM_PIECE_SHIFT;
+		u64 len;
+		void *p;
+
+		if (c.type != SNAP_SEC_MEMORY)
+			continue;
+		*what = SNAP_MEMORY_NAME;
+		if (gpa >= size)
+			return -EINVAL;
+		len = MIN(SZ_2M, size - gpa);
+		p = gmem_map(vm, gpa, len, true);
+		if (!p || snap_load_ram_piece(&c, gpa, p, (u32)(len / PAGE_SIZE)))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_devices(const struct snapshot *s, struct vm *vm, const char **what)
+{
+	for (unsigned i = 0; i < vm->devices.nr; i++) {
+		const struct vm_device *d = &vm->devices.list[i];
+		struct snap_cursor c;
+		int err;
+
+		*what = d->ops->name;
+		if (snap_find(s, SNAP_SEC_DEVICE, i, &c) || strcmp(c.name, d->ops->name) ||
+		    !d->ops->load)
+			return -ENOENT;
+		err = d->ops->load(d->dev, &c);
+		if (err || !snap_cursor_done(&c))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int load_vcpus(const struct snapshot *s, struct vm *vm, const char **what)
+{
+	static struct vcpu_state st;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct snap_cursor c;
+
+		*what = "vcpu";
+		if (snap_find(s, SNAP_SEC_VCPU, i, &c))
+			return -ENOENT;
+		if (snap_cursor_left(&c) != sizeof(st))
+			return -EINVAL;
+		snap_get_bytes(&c, &st, sizeof(st));
+		if (!snap_cursor_done(&c) || st.id != i || vcpu_set_state(vm->vcpus[i], &st))
+			return -EINVAL;
+		/* Runnable vCPUs are parked until the VM starts; halted ones wait. */
+		vm->vcpus[i]->state = st.activity == VCPU_ACTIVITY_RUNNING ? VCPU_PARKED :
+									      VCPU_BLOCKED;
+	}
+	return 0;
+}
+
+/* The VM of the snapshot's configuration, called name, built but not
+ * listed and not loaded from its image; NULL with err set. */
+static struct vm *build_from_config(const struct snapshot *s, const char *name, char *err,
+				    size_t n)
+{
+	static struct snap_vm_config sc;
+	static struct hv_config hc;
+	u64 affinity;
+	struct vm *vm;
+
+	if (snap_load_config(s, &sc))
+		return fail(err, n, 0, "restore: the snapshot's configuration section is bad"), NULL;
+	config_init(&hc);
+	if (config_parse(&hc, sc.line, strlen(sc.line), NULL, NULL) || hc.nr_vms != 1 ||
+	    hc.vms[0].mem != sc.mem_size || hc.vms[0].cpus != sc.nr_vcpus)
+		return fail(err, n, 0, "restore: the snapshot's configuration does not parse"), NULL;
+	strlcpy(hc.vms[0].name, name, sizeof(hc.vms[0].name));
+	affinity = vm_runtime_affinity(&hc.vms[0], err, n);
+	if (!affinity)
+		return NULL;
+	vm = vm_build(&hc.vms[0], hv_boot_info(), affinity, false);
+	if (!vm)
+		fail(err, n, 0, "restore: vm '%s' cannot be built (the log says why)", name);
+	return vm;
+}
+
+int vm_restore(unsigned id, const char *name, char *err, size_t n)
+{
+	struct stored_snapshot *st = id >= 1 && id <= MAX_SNAPSHOTS ? &store[id - 1] : NULL;
+	const char *what = "config";
+	struct vm *vm;
+	u64 guest_tsc;
+	int ret;
+
+	if (!st || !st->used)
+		return fail(err, n, -ENOENT, "restore: no snapshot %u", id);
+	if (vm_find(name))
+		return fail(err, n, -EEXIST, "restore: a VM named '%s' exists already", name);
+	ret = snap_verify(&st->snap, err, n);
+	if (ret)
+		return ret; /* err names the section */
+	vm = build_from_config(&st->snap, name, err, n);
+	if (!vm)
+		return -EINVAL;
+	ret = load_vm_section(&st->snap, vm, &guest_tsc);
+	if (ret)
+		what = SNAP_VM_NAME;
+	if (!ret)
+		ret = load_memory(&st->snap, vm, &what);
+	if (!ret)
+		ret = load_devices(&st->snap, vm, &what);
+	if (!ret)
+		ret = load_vcpus(&st->snap, vm, &what);
+	if (ret) {
+		vm_free(vm);
+		return fail(err, n, ret, "restore: snapshot %u: section '%s' %s; nothing restored",
+			    id, what, ret == -ENOENT ? "is missing" : "cannot be loaded");
+	}
+	/* Paused until listed: the tick leaves it alone while it is assembled. */
+	vm->state = VM_PAUSED;
+	vm_set_guest_tsc(vm, guest_tsc);
+	vm_list(vm);
+	kprintf("utsuwa: vm %s: restored from snapshot %u (of vm %s)\n", vm->name, id, st->vm);
+	vm->state = VM_RUNNING;
+	sched_vm_resume(vm);
+	return 0;
+}
+
+int vm_snapshot_drop(unsigned id, char *err, size_t n)
+{
+	struct stored_snapshot *st = id >= 1 && id <= MAX_SNAPSHOTS ? &store[id - 1] : NULL;
+
+	if (!st || !st->used)
+		return fail(err, n, -ENOENT, "drop: no snapshot %u", id);
+	snap_free(&st->snap);
+	st->used = false;
+	return 0;
+}
+
+int vm_snapshot_damage(unsigned id, u64 offset, char *err, size_t n)
+{
+	struct stored_snapshot *st = id >= 1 && id <= MAX_SNAPSHOTS ? &store[id - 1] : NULL;
+	u8 *p;
+
+	if (!st || !st->used)
+		return fail(err, n, -ENOENT, "damage: no snapshot %u", id);
+	if (offset >= st->snap.len)
+		return fail(err, n, -ERANGE, "damage: snapshot %u has %lu bytes", id, st->snap.len);
+	p = st->snap.chunks[offset >> st->snap.chunk_shift];
+	p[offset & ((1ULL << st->snap.chunk_shift) - 1)] ^= 0x5a;
+	return 0;
+}
+
+void vm_snapshot_list(void (*out)(void *ctx, unsigned id, const char *vm, u64 bytes), void *ctx)
+{
+	for (unsigned i = 0; i < MAX_SNAPSHOTS; i++)
+		if (store[i].used)
+			out(ctx, i + 1, store[i].vm, store[i].snap.len);
+}
