@@ -4,6 +4,7 @@
  */
 #include "hv/hv.h"
 #include "hv/config.h"
+#include "hv/monitor.h"
 #include "hv/console.h"
 #include "hv/platform.h"
 #include "hv/sched.h"
@@ -159,6 +160,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();
+	monitor_boot_attach(config.console);
 	for (unsigned i = 0; i < nr_vms; i++)
 		vm_start(vms[i]);
 	kprintf("utsuwa: %u VM%s on %u CPUs (%s), slice %u ms\n", nr_vms, nr_vms == 1 ? "" : "s",

@@ -34,11 +34,10 @@ static struct cpuid_leaf host_cpuid(u32 leaf, u32 subleaf)
 	return (struct cpuid_leaf){ r.eax, r.ebx, r.ecx, r.edx };
 }
 
-/* The UART hands over whole lines, without their newline. */
+/* The UART hands over every byte as the guest writes it. */
 static void uart_out(void *ctx, const char *s, size_t n)
 {
 	vm_console_write(ctx, s, n);
-	vm_console_write(ctx, "\n", 1);
 }
 
 /* x87 and SSE state at reset (SDM vol. 1, 10.5.1 and vol. 3, table 10-1). */
@@ -58,6 +57,9 @@ static int add_devices(struct vm *vm)
 	vm->uart = uart8250_create(uart_out, vm);
 	if (!vm->uart || !vm->testdev)
 		return -ENOMEM;
+	vm_console_init(vm);
+	vm->uart->rx_refill = vm_console_input_next; /* typed input, as the guest reads */
+	vm->uart->refill_ctx = vm;
 	err = bus_register(&vm->pio, 0x3f8, 8, "uart", &uart8250_ops, vm->uart);
 	if (!err)
 		err = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, PAGE_SIZE, "testdev", &testdev_ops,
@@ -248,7 +250,6 @@ void vm_end(struct vm *vm, enum vm_state how, int code)
 	spin_unlock(&vm->lock);
 
 	sched_vm_ended(vm);
-	uart8250_flush(vm->uart);
 	vm_console_flush(vm);
 	if (how == VM_ENDED)
 		kprintf("utsuwa: vm %s: exited with code %d\n", vm->name, code);

@@ -9,6 +9,7 @@
 #include "hv/irq.h"
 #include "hv/spinlock.h"
 #include "hv/vcpu.h"
+#include "hv/vm_console.h"
 #include "arch/x86/svm/svm_state.h"
 #include "arch/x86/vmx/vmx_state.h"
 
@@ -64,9 +65,7 @@ struct vm {
 	u64 created_tsc;  /* host TSC at creation: the guest's TSC is 0 there */
 	u64 created_unix; /* wall-clock time then (s since 1970, UTC): RTC and kvmclock */
 
-	spinlock_t console_lock; /* guards the console line */
-	char console_line[160];
-	unsigned console_len;
+	struct vm_console console; /* its output ring and input queue (hv/vm_console.h) */
 
 	spinlock_t lock;        /* guards state, exit_code */
 	enum vm_state state;
