@@ -1,8 +1,9 @@
 # The commands that boot utsuwa in QEMU: run, test, bench (README.md).
 # Included by the Makefile after tests/guests/guests.mk (GUEST_BINS, GUEST_OUT).
 #
-#   make run     utsuwa on 4 emulated CPUs with test-guest VMs, console attached
-#                (Ctrl-A X quits QEMU). RUN_CONFIG / RUN_IMAGES override the VMs.
+#   make run     utsuwa on 4 emulated CPUs with a Linux VM that has the console
+#                (Ctrl-] the monitor, Ctrl-A X quits QEMU; docs/console.md).
+#                RUN_CONFIG / RUN_IMAGES override the VMs.
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
@@ -17,8 +18,9 @@ QEMU_SVM_CPU := $(shell . ./scripts/qemu-svm-cpu.sh && echo $$QEMU_SVM_CPU)
 QEMU_SVM := -accel tcg -cpu $(QEMU_SVM_CPU) -m 1G -no-reboot
 
 # The default VM: Debian's kernel with a busybox shell on the console
-# (docs/linux-guest.md); make run-tests shows the test guests instead.
-RUN_CONFIG ?= exit=halt \
+# (docs/linux-guest.md), attached to it (console=linux, docs/console.md);
+# make run-tests shows the test guests instead.
+RUN_CONFIG ?= exit=halt console=linux \
 	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet"
 RUN_IMAGES ?= vmlinuz initrd.gz
 RUN_TESTS_CONFIG := exit=halt \
@@ -34,7 +36,7 @@ space := $(empty) $(empty)
 
 .PHONY: run run-tests test bench bench-linux
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) | $(SETUP)
-	@echo "run: QEMU with 4 CPUs; Ctrl-A X quits"
+	@echo "run: QEMU with 4 CPUs; Ctrl-] switches between the VM and the monitor; Ctrl-A X quits"
 	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/utsuwa.elf \
 		-append '$(strip $(RUN_CONFIG))' \
