@@ -186,6 +186,15 @@ static int cmd_info(const struct monitor_args *a)
 	return 0;
 }
 
+/* A lifecycle action failed: its own line says why (it names the action). */
+static void say_failed(const char *what, const char *err, int ret)
+{
+	if (err[0])
+		kprintf("%s\n", err);
+	else
+		kprintf("%s: failed (error %d)\n", what, ret);
+}
+
 /* The lifecycle actions that take one VM and say nothing on success but a
  * line naming what happened. */
 typedef int (*vm_action_fn)(struct vm *vm, char *err, size_t n);
@@ -200,7 +209,7 @@ static int vm_action(const struct monitor_args *a, vm_action_fn fn, const char *
 		return -ENOENT;
 	ret = fn(vm, err, sizeof(err));
 	if (ret)
-		kprintf("%s: %s\n", a->argv[0], err[0] ? err : "failed");
+		say_failed(a->argv[0], err, ret);
 	else
 		kprintf("vm %s: %s\n", a->argv[1], done);
 	return ret;
@@ -244,7 +253,7 @@ static int cmd_create(const struct monitor_args *a)
 	int ret = vm_create_line(a->rest, err, sizeof(err));
 
 	if (ret)
-		kprintf("create: %s\n", err[0] ? err : "failed");
+		say_failed("create", err, ret);
 	else
 		kprintf("created\n");
 	return ret;
@@ -261,7 +270,7 @@ static int cmd_snapshot(const struct monitor_args *a)
 		return -ENOENT;
 	ret = vm_snapshot(vm, &id, err, sizeof(err));
 	if (ret)
-		kprintf("snapshot: %s\n", err[0] ? err : "failed");
+		say_failed("snapshot", err, ret);
 	else
 		kprintf("vm %s: snapshot %u\n", vm->name, id);
 	return ret;
@@ -298,7 +307,7 @@ static int cmd_restore(const struct monitor_args *a)
 	}
 	ret = vm_restore(id, a->argv[2], err, sizeof(err));
 	if (ret)
-		kprintf("restore: %s\n", err[0] ? err : "failed");
+		say_failed("restore", err, ret);
 	else
 		kprintf("vm %s: restored from snapshot %u\n", a->argv[2], id);
 	return ret;

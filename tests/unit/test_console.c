@@ -80,7 +80,7 @@ int vm_pause(struct vm *vm, char *err, size_t n)
 }
 int vm_resume(struct vm *vm, char *err, size_t n) { return not_yet("resume", err, n); }
 int vm_power_button(struct vm *vm, char *err, size_t n) { return not_yet("stop", err, n); }
-int vm_reset_now(struct vm *vm, char *err, size_t n) { return not_yet("reset", err, n); }
+int vm_reset_now(struct vm *vm, char *err, size_t n) { return -EIO; } /* and no line */
 int vm_destroy(struct vm *vm, char *err, size_t n) { return not_yet("destroy", err, n); }
 static char created[256];
 int vm_create_line(const char *line, char *err, size_t n)
@@ -367,15 +367,16 @@ TEST(monitor_errors_are_one_line)
 		{ "info", "usage: info VM\n", -EINVAL },
 		{ "info web lin", "usage: info VM\n", -EINVAL },
 		{ "pause nosuch", "monitor: no vm 'nosuch' (list shows them)\n", -ENOENT },
-		{ "resume web", "resume: resume: not implemented yet\n", -ENOSYS },
-		{ "stop web", "stop: stop: not implemented yet\n", -ENOSYS },
-		{ "destroy web", "destroy: destroy: not implemented yet\n", -ENOSYS },
+		{ "resume web", "resume: not implemented yet\n", -ENOSYS },
+		{ "stop web", "stop: not implemented yet\n", -ENOSYS },
+		{ "reset web", "reset: failed (error -5)\n", -EIO },
+		{ "destroy web", "destroy: not implemented yet\n", -ENOSYS },
 		{ "restore x y", "restore: 'x' is not a snapshot number (snapshot prints one)\n",
 		  -EINVAL },
 		{ "restore 0 y", "restore: '0' is not a snapshot number (snapshot prints one)\n",
 		  -EINVAL },
 		{ "restore 3 web", "restore: the name 'web' is taken\n", -EEXIST },
-		{ "restore 3 new", "restore: restore: not implemented yet\n", -ENOSYS },
+		{ "restore 3 new", "restore: not implemented yet\n", -ENOSYS },
 		{ "create", "usage: create CONFIG\n", -EINVAL },
 		{ "list a b c d e", "usage: list \n", -EINVAL },
 	};
@@ -405,7 +406,7 @@ TEST(monitor_actions)
 	CHECK(shows("vm lin: snapshot 7\n"));
 	CHECK_EQ(monitor_run("create vm=x,image=a.bin,cmdline=\"console=ttyS0 quiet\""), -ENOSYS);
 	CHECK(!strcmp(created, "vm=x,image=a.bin,cmdline=\"console=ttyS0 quiet\""));
-	CHECK(shows("create: create: not implemented yet\n"));
+	CHECK(shows("create: not implemented yet\n"));
 	clear_screen();
 	CHECK_EQ(monitor_run("console lin"), 0);
 	CHECK(vm_console_attached() == vm_b);
