@@ -312,7 +312,10 @@ int uart8250_rx_push(struct uart8250 *uart, u8 byte)
 
 void uart8250_rx_refill(struct uart8250 *uart)
 {
-	spin_lock(&uart->lock);
+	/* Never waits: CPU 0's tick calls this, and CPU 0 may hold the lock
+	 * itself, interrupted (a monitor command runs with interrupts on). */
+	if (__atomic_exchange_n(&uart->lock.locked, 1, __ATOMIC_ACQUIRE))
+		return;
 	rx_fill(uart);
 	update_irq(uart);
 	spin_unlock(&uart->lock);

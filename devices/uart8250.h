@@ -129,7 +129,8 @@ void uart8250_reset(struct uart8250 *uart);
  * byte is dropped and, as on the chip, LSR.OE reports the overrun. */
 int uart8250_rx_push(struct uart8250 *uart, u8 byte);
 /* Fills the receive FIFO from rx_refill while it has room (raising the
- * interrupt line if the guest enabled it): the owner queued input. */
+ * interrupt line if the guest enabled it): the owner queued input. Does
+ * nothing if the device's lock is held: call again later (the tick does). */
 void uart8250_rx_refill(struct uart8250 *uart);
 
 #endif

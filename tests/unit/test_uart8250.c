@@ -450,6 +450,14 @@ TEST(rx_refill_keeps_the_fifo_full)
 	uart8250_rx_refill(u);
 	CHECK(irq_now);
 	CHECK_EQ(in(UART_RBR), 'z');
+	/* with the device's lock held elsewhere the refill does not wait */
+	queue[queue_len++] = 'y';
+	spin_lock(&u->lock);
+	uart8250_rx_refill(u);
+	spin_unlock(&u->lock);
+	CHECK(!(in(UART_LSR) & UART_LSR_DR));
+	uart8250_rx_refill(u);
+	CHECK_EQ(in(UART_RBR), 'y');
 	/* clearing the FIFO drops what it held, then refills from the queue */
 	queue_len = queue_pos = 0;
 	for (unsigned i = 0; i < 40; i++)
