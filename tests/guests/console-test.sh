@@ -175,6 +175,14 @@ check $? "aux's output is raw while attached"
 set_mark
 type_keys "$esc"
 wait_for 'back to vm aux' 10 && wait_for 'utsuwa> $' 5
+check $? "Ctrl-] from aux to the monitor"
+set_mark
+type_keys "$esc"
+wait_for 'utsuwa: console: vm aux' 10 && wait_for "$prompt" 5
+check $? "Ctrl-] from the monitor back to aux"
+set_mark
+type_keys "$esc"
+wait_for 'utsuwa> $' 10
 cmd 'console lin'
 type_keys $'\r'
 wait_for "$prompt" 10
@@ -187,9 +195,10 @@ base64 -w 63 <(head -c 3024 /dev/urandom) | head -c 4096 >"$work/paste"
 [ "$(stat -c %s "$work/paste")" = 4096 ] || { bad "paste: could not make 4096 bytes"; }
 want=$(md5sum <"$work/paste" | cut -d' ' -f1)
 set_mark
-type_keys $'head -c 4096 | md5sum\r'
-wait_for 'head -c 4096 \| md5sum' 10
-sleep 2 # the shell has started head, the terminal is back in line mode
+type_keys $'echo paste-now; head -c 4096 | md5sum\r'
+# The shell has run the line (the terminal is back in line mode, for head).
+wait_for '^paste-now$' 10
+sleep 1
 set_mark
 cat "$work/paste" >&3
 wait_for "^$want  -$" 60
