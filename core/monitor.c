@@ -521,6 +521,11 @@ void monitor_service(void)
 		edit((char)c);
 		show_switches(); /* a command may have switched */
 	}
+	/* Typed after `console VM` but before the VM had the line: not meant
+	 * for the monitor, and not passed to the VM either (docs/console.md). */
+	if (vm_console_attached())
+		while (vm_console_monitor_getc() >= 0)
+			;
 }
 
 void monitor_boot_attach(const char *name)

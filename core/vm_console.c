@@ -225,7 +225,10 @@ int vm_console_monitor_getc(void)
 
 bool vm_console_monitor_pending(void)
 {
-	return byteq_count(&monitor_input) || __atomic_load_n(&events, __ATOMIC_ACQUIRE);
+	/* Bytes left in the monitor's queue while a VM has the line wait for
+	 * the monitor (or are dropped by it): they must not keep CPU 0 busy. */
+	return __atomic_load_n(&events, __ATOMIC_ACQUIRE) ||
+	       (!load_ptr(&attached) && byteq_count(&monitor_input));
 }
 
 unsigned vm_console_take_events(void)

@@ -429,11 +429,15 @@ TEST(monitor_line_editing)
 	CHECK(!shows("unknown"));
 	CHECK(shows("utsuwa> "));
 	clear_screen();
-	type("junk\x03" "console web\r");
+	type("junk\x03" "console web\rls\r");
 	monitor_service();
 	CHECK(shows("junk^C\nutsuwa> console web\n"));
 	CHECK(vm_console_attached() == vm_a);
 	CHECK(!shows("unknown"));
+	/* the type-ahead is dropped, and CPU 0 is not kept busy by it */
+	CHECK(!vm_console_monitor_pending());
+	CHECK_EQ(vm_console_monitor_getc(), -1);
+	CHECK_EQ(byteq_count(&vm_a->console.input), 0);
 }
 
 TEST(boot_attach)
