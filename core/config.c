@@ -556,6 +556,17 @@ static void parse_word(struct parser *p, struct str word)
 			p->cfg->on_done = DONE_BOCHS_EXIT;
 		else
 			problem(p, "option 'exit': '%s' is not halt, qemu or bochs", quote(q, val));
+	} else if (has_value && str_eq(key, "console")) {
+		/* Which VM has the console at boot (docs/console.md); that it
+		 * exists is checked once the VMs are made (core/hv.c). */
+		if (valid_name(val)) {
+			memcpy(p->cfg->console, val.s, val.n);
+			p->cfg->console[val.n] = 0;
+		} else {
+			problem(p, "option 'console': '%s' is not a vm name (1-%d characters of "
+				   "A-Z a-z 0-9 _ -); the console starts in the monitor",
+				quote(q, val), VM_NAME_MAX - 1);
+		}
 	} else if (has_value && str_eq(key, "slice")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
 			p->cfg->slice_ms = (u32)n;

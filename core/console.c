@@ -30,6 +30,17 @@ void console_write(const char *s, size_t n)
 	irq_restore(flags);
 }
 
+void console_write_raw(const char *s, size_t n)
+{
+	u64 flags = irq_save();
+
+	spin_lock(&console_lock);
+	for (size_t i = 0; i < n; i++)
+		serial_putc(s[i]);
+	spin_unlock(&console_lock);
+	irq_restore(flags);
+}
+
 void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[512];

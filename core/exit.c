@@ -104,8 +104,11 @@ static void advance_rip(struct vcpu *v, unsigned len)
 
 enum exit_action exit_dispatch(struct vcpu *v, struct vmexit *e)
 {
-	enum exit_action act = handlers[e->reason](v, e);
+	enum exit_action act;
 	int len;
+
+	v->stats.exits[e->reason]++;
+	act = handlers[e->reason](v, e);
 
 	if (act != ACT_SKIP && act != ACT_HALT && act != ACT_YIELD)
 		return act;

@@ -4,6 +4,7 @@
  */
 #include "hv/hv.h"
 #include "hv/config.h"
+#include "hv/monitor.h"
 #include "hv/console.h"
 #include "hv/platform.h"
 #include "hv/sched.h"
@@ -173,6 +174,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();
+	monitor_boot_attach(config.console);
 	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++)
 		if (vms[i])
 			vm_start(vms[i]);

@@ -119,8 +119,8 @@ int snap_verify(const struct snapshot *s, char *err, size_t n)
 {
 	u8 raw[SNAP_SECTION_HEADER_LEN];
 	struct snap_section_hdr h;
-	u32 count, prev_type = 0, prev_instance = 0;
-	u64 total, off = SNAP_HEADER_LEN;
+	u32 count = 0, prev_type = 0, prev_instance = 0;
+	u64 total = 0, off = SNAP_HEADER_LEN;
 	struct where w;
 	int ret;
 

@@ -87,6 +87,7 @@ void vcpu_irq_taken(struct vcpu *v)
 		__atomic_and_fetch(&v->irq_pending[v->offered / 64], ~BIT(v->offered % 64),
 				   __ATOMIC_ACQ_REL);
 	v->offered = -1;
+	v->stats.irqs_injected++;
 	v->irq_work = true; /* the next one may be waiting */
 }
 

@@ -2,6 +2,7 @@
 #include "hv/sched.h"
 #include "hv/console.h"
 #include "hv/exit.h"
+#include "hv/monitor.h"
 #include "hv/platform.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
@@ -106,9 +107,11 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	struct vmexit exit;
 	struct vm *vm = v->vm;
 	enum slice_end end;
+	u64 start;
 
 	vcpu_to_cpu(cpu, v);
-	cpu->slice_end = rdtsc() + sched_slice_tsc;
+	start = rdtsc();
+	cpu->slice_end = start + sched_slice_tsc;
 	cpu->need_resched = false;
 
 	for (;;) {
@@ -151,7 +154,9 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		}
 		if (cpu->need_resched) {
 			cpu->need_resched = false;
-			if (sched_others_waiting(cpu)) {
+			/* The monitor runs on CPU 0 between slices. */
+			if (sched_others_waiting(cpu) ||
+			    (cpu->id == 0 && vm_console_monitor_pending())) {
 				end = END_REQUEUE;
 				break;
 			}
@@ -159,6 +164,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		}
 	}
 	vcpu_from_cpu(cpu, v);
+	v->stats.run_tsc += rdtsc() - start;
 	if (end == END_REQUEUE)
 		sched_enqueue(v);
 	else if (end == END_BLOCK ? sched_block(v) : sched_stop(v))
@@ -170,6 +176,12 @@ __noreturn void sched_cpu_loop(void)
 	struct percpu *cpu = this_cpu();
 
 	for (;;) {
+		if (cpu->id == 0) {
+			/* Monitor commands wait for other CPUs to leave a VM:
+			 * never in the tick, and with interrupts on. */
+			irq_enable();
+			monitor_service();
+		}
 		irq_disable();
 		struct vcpu *v = sched_pick(cpu);
 

@@ -282,7 +282,6 @@ void vm_end(struct vm *vm, enum vm_state how, int code)
 	spin_unlock(&vm->lock);
 
 	sched_vm_leave(vm);
-	uart8250_flush(vm->uart);
 	vm_console_flush(vm);
 	if (how == VM_ENDED)
 		kprintf("utsuwa: vm %s: exited with code %d\n", vm->name, code);

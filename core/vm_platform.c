@@ -85,11 +85,10 @@ static void reset(void *ctx)
 
 /* Each device's part in the VM: create it, register its ranges and lines. */
 
-/* The UART hands over whole lines, without their newline. */
+/* The UART hands over every byte as the guest writes it. */
 static void uart_out(void *ctx, const char *s, size_t n)
 {
 	vm_console_write(ctx, s, n);
-	vm_console_write(ctx, "\n", 1);
 }
 
 static void *uart_create(struct vm *vm)
@@ -100,6 +99,9 @@ static void *uart_create(struct vm *vm)
 		return NULL;
 	u->irq_ctx = vm;
 	u->raise_irq = uart_irq;
+	vm_console_init(vm);
+	u->rx_refill = vm_console_input_next; /* typed input, as the guest reads */
+	u->refill_ctx = vm;
 	if (bus_register(&vm->pio, 0x3f8, 8, "uart", &uart8250_ops, u)) {
 		uart8250_destroy(u);
 		return NULL;

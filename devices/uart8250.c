@@ -102,28 +102,28 @@ static void rx_clear(struct uart8250 *u)
 	u->rx_head = u->rx_count = 0;
 }
 
-static void emit_line(struct uart8250 *u)
+/* Pull queued input into the FIFO while it has room, so a paste longer than
+ * 16 bytes reaches the guest as fast as it reads. */
+static void rx_fill(struct uart8250 *u)
 {
-	if (u->out)
-		u->out(u->out_ctx, u->line, u->line_len);
-	u->line_len = 0;
+	int byte;
+
+	if (!u->rx_refill || (u->mcr & UART_MCR_LOOP))
+		return;
+	while (u->rx_count < UART8250_RX_FIFO && (byte = u->rx_refill(u->refill_ctx)) >= 0)
+		rx_queue(u, (u8)byte);
 }
 
 static void transmit(struct uart8250 *u, u8 byte)
 {
+	char c = (char)byte;
+
 	if (u->mcr & UART_MCR_LOOP) {
 		rx_queue(u, byte);
 		return;
 	}
-	if (byte == '\r')
-		return; /* "\r\n" line ends print as one */
-	if (byte == '\n') {
-		emit_line(u);
-		return;
-	}
-	u->line[u->line_len++] = (char)byte;
-	if (u->line_len == UART8250_LINE_MAX)
-		emit_line(u);
+	if (u->out)
+		u->out(u->out_ctx, &c, 1);
 }
 
 static void write_mcr(struct uart8250 *u, u8 val)
@@ -166,7 +166,12 @@ static int uart8250_read(void *dev, u64 offset, u8 size, u64 *val)
 	dlab = u->lcr & UART_LCR_DLAB;
 	switch (offset) {
 	case UART_RBR:
-		v = dlab ? u->dll : rx_pop(u);
+		if (dlab) {
+			v = u->dll;
+		} else {
+			v = rx_pop(u);
+			rx_fill(u);
+		}
 		break;
 	case UART_IER:
 		v = dlab ? u->dlm : u->ier;
@@ -232,6 +237,7 @@ static int uart8250_write(void *dev, u64 offset, u8 size, u64 val)
 		break;
 	case UART_FCR:
 		write_fcr(u, v);
+		rx_fill(u);
 		break;
 	case UART_LCR:
 		u->lcr = v;
@@ -283,8 +289,6 @@ struct uart8250 *uart8250_create(uart8250_out_fn out, void *ctx)
 void uart8250_reset(struct uart8250 *uart)
 {
 	spin_lock(&uart->lock);
-	if (uart->line_len)
-		emit_line(uart); /* as uart8250_flush: the last words before the reboot */
 	regs_init(uart);
 	update_irq(uart); /* IER is 0: a raised line falls */
 	spin_unlock(&uart->lock);
@@ -292,18 +296,7 @@ void uart8250_reset(struct uart8250 *uart)
 
 void uart8250_destroy(struct uart8250 *uart)
 {
-	if (!uart)
-		return;
-	uart8250_flush(uart);
 	kfree(uart);
-}
-
-void uart8250_flush(struct uart8250 *uart)
-{
-	spin_lock(&uart->lock);
-	if (uart->line_len)
-		emit_line(uart);
-	spin_unlock(&uart->lock);
 }
 
 int uart8250_rx_push(struct uart8250 *uart, u8 byte)
@@ -315,4 +308,15 @@ int uart8250_rx_push(struct uart8250 *uart, u8 byte)
 	update_irq(uart);
 	spin_unlock(&uart->lock);
 	return ret;
+}
+
+void uart8250_rx_refill(struct uart8250 *uart)
+{
+	/* Never waits: CPU 0's tick calls this, and CPU 0 may hold the lock
+	 * itself, interrupted (a monitor command runs with interrupts on). */
+	if (__atomic_exchange_n(&uart->lock.locked, 1, __ATOMIC_ACQUIRE))
+		return;
+	rx_fill(uart);
+	update_irq(uart);
+	spin_unlock(&uart->lock);
 }

@@ -2,9 +2,11 @@
  * A virtual 16550A UART: the guest's serial console (COM1, ports 0x3f8-0x3ff).
  *
  * Output never blocks: the transmitter is always empty (LSR.THRE|TEMT), and
- * what the guest writes is collected into lines handed to an output callback.
- * Input is queued by the hypervisor with uart8250_rx_push() and read by the
- * guest from RBR.
+ * every byte the guest writes is handed at once to an output callback, as it
+ * comes (the console decides about lines: core/vm_console.c). Input is queued
+ * by the hypervisor with uart8250_rx_push(), or pulled from its own queue
+ * through rx_refill whenever the receive FIFO has room, and read by the guest
+ * from RBR.
  */
 #ifndef DEVICES_UART8250_H
 #define DEVICES_UART8250_H
@@ -15,7 +17,6 @@
 
 #define UART8250_COM1_BASE 0x3f8
 #define UART8250_NR_PORTS 8
-#define UART8250_LINE_MAX 256 /* a longer line is handed out in pieces */
 #define UART8250_RX_FIFO 16   /* the 16550A's receive FIFO depth */
 
 /* Registers, by offset (16550A data sheet; "DLAB" is LCR bit 7). */
@@ -71,8 +72,7 @@
 #define UART_MSR_RI 0x40
 #define UART_MSR_DCD 0x80
 
-/* Receives one line of guest output, without its '\n' (and with any '\r'
- * dropped); s is not NUL-terminated. */
+/* Receives guest output, byte for byte as written (s is not NUL-terminated). */
 typedef void (*uart8250_out_fn)(void *ctx, const char *s, size_t n);
 
 struct uart8250 {
@@ -92,6 +92,16 @@ struct uart8250 {
 	void *irq_ctx;
 	bool irq_level;
 
+	/*
+	 * The owner's input queue: returns its next byte, or -1 when empty.
+	 * Called under the device's lock (so it must not call back into the
+	 * UART) whenever the receive FIFO has room: after the guest reads RBR
+	 * and from uart8250_rx_refill(). Not while in loopback, where the chip
+	 * cuts the serial input off. NULL: none.
+	 */
+	int (*rx_refill)(void *refill_ctx);
+	void *refill_ctx;
+
 	u8 ier, lcr, mcr, scr;
 	u8 fcr;           /* FIFO enable and trigger bits as last written */
 	u8 dll, dlm;      /* divisor latch */
@@ -101,16 +111,12 @@ struct uart8250 {
 
 	u8 rx[UART8250_RX_FIFO];
 	unsigned rx_head, rx_count;
-
-	char line[UART8250_LINE_MAX];
-	size_t line_len;
 };
 
 extern const struct io_ops uart8250_ops;
 
 /* NULL when out of memory. out may be NULL (output is then discarded). */
 struct uart8250 *uart8250_create(uart8250_out_fn out, void *ctx);
-/* Flushes, then frees. */
 void uart8250_destroy(struct uart8250 *uart);
 
 /* Snapshot (docs/snapshot.md, "Device payloads"), in uart8250_snap.c: save writes
@@ -122,9 +128,7 @@ struct snap_cursor;
 int uart8250_save(const struct uart8250 *d, struct snap_writer *w);
 int uart8250_load(struct uart8250 *d, struct snap_cursor *c);
 
-/* Hands out a partial last line, if any: at the end of a VM. */
-void uart8250_flush(struct uart8250 *uart);
-/* A reboot: hands out a partial line; registers as created (SCR and divisor
+/* A reboot: registers as created (SCR and divisor
  * too, which the chip's master reset leaves alone: a fresh VM's), receive
  * FIFO emptied (input pending is lost, as on the chip), a raised line
  * lowered. out, raise_irq and their contexts are the owner's and stay. */
@@ -133,5 +137,9 @@ void uart8250_reset(struct uart8250 *uart);
 /* Queues a byte for the guest to read. -ENOSPC when the FIFO is full: the
  * byte is dropped and, as on the chip, LSR.OE reports the overrun. */
 int uart8250_rx_push(struct uart8250 *uart, u8 byte);
+/* Fills the receive FIFO from rx_refill while it has room (raising the
+ * interrupt line if the guest enabled it): the owner queued input. Does
+ * nothing if the device's lock is held: call again later (the tick does). */
+void uart8250_rx_refill(struct uart8250 *uart);
 
 #endif

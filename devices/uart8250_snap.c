@@ -1,6 +1,7 @@
 /*
  * The 16550A's snapshot payload (docs/snapshot.md, "uart8250"): registers,
- * the receive FIFO in order, the partial output line. The output callback and
+ * the receive FIFO in order, an empty output line (the UART hands out each
+ * byte as it is written, so there is none to keep). The output callback and
  * the interrupt hookup are the owner's and stay; the line level is restored
  * as saved without calling raise_irq, since the interrupt controllers'
  * saved state already holds it.
@@ -32,8 +33,7 @@ int uart8250_save(const struct uart8250 *d, struct snap_writer *w)
 	snap_put_u8(w, (u8)u->rx_count);
 	for (unsigned i = 0; i < u->rx_count; i++)
 		snap_put_u8(w, u->rx[(u->rx_head + i) % UART8250_RX_FIFO]);
-	snap_put_u16(w, (u16)u->line_len);
-	snap_put_bytes(w, u->line, u->line_len);
+	snap_put_u16(w, 0); /* the output line of payload version 1: always empty now */
 	spin_unlock(&u->lock);
 	return snap_writer_error(w);
 }
@@ -60,11 +60,9 @@ int uart8250_load(struct uart8250 *d, struct snap_cursor *c)
 	if (t.rx_count > UART8250_RX_FIFO)
 		return -EINVAL;
 	snap_get_bytes(c, t.rx, t.rx_count);
-	t.line_len = snap_get_u16(c);
-	/* A full line is handed out at once: a saved one is always shorter. */
-	if (t.line_len >= UART8250_LINE_MAX)
+	/* Output is handed out byte by byte: no partial line can have been saved. */
+	if (snap_get_u16(c) != 0)
 		return -EINVAL;
-	snap_get_bytes(c, t.line, t.line_len);
 	if (!snap_cursor_done(c) || (t.ier & ~0x0f) || (t.mcr & ~0x1f) ||
 	    (t.fcr & ~(UART_FCR_ENABLE | UART_FCR_TRIGGER)) || (t.lsr_errors & ~UART_LSR_OE) ||
 	    (t.msr_delta & ~0x0f))
@@ -85,8 +83,6 @@ int uart8250_load(struct uart8250 *d, struct snap_cursor *c)
 	memcpy(d->rx, t.rx, sizeof(d->rx));
 	d->rx_head = 0;
 	d->rx_count = t.rx_count;
-	memcpy(d->line, t.line, t.line_len);
-	d->line_len = t.line_len;
 	spin_unlock(&d->lock);
 	return 0;
 }

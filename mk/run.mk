@@ -1,9 +1,11 @@
 # The commands that boot utsuwa in QEMU: run, test, bench (README.md).
 # Included by the Makefile after tests/guests/guests.mk (GUEST_BINS, GUEST_OUT).
 #
-#   make run     utsuwa on 4 emulated CPUs with test-guest VMs, console attached
-#                (Ctrl-A X quits QEMU). RUN_CONFIG / RUN_IMAGES override the VMs.
-#   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg);
+#   make run     utsuwa on 4 emulated CPUs with a Linux VM that has the console
+#                (Ctrl-] the monitor, Ctrl-A X quits QEMU; docs/console.md).
+#                RUN_CONFIG / RUN_IMAGES override the VMs.
+#   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
+#                and the console test (tests/guests/console-test.sh);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
 #   make bench   the exit benchmark under QEMU -icount and Bochs, then the
@@ -17,8 +19,9 @@ QEMU_SVM_CPU := $(shell . ./scripts/qemu-svm-cpu.sh && echo $$QEMU_SVM_CPU)
 QEMU_SVM := -accel tcg -cpu $(QEMU_SVM_CPU) -m 1G -no-reboot
 
 # The default VM: Debian's kernel with a busybox shell on the console
-# (docs/linux-guest.md); make run-tests shows the test guests instead.
-RUN_CONFIG ?= exit=halt \
+# (docs/linux-guest.md), attached to it (console=linux, docs/console.md);
+# make run-tests shows the test guests instead.
+RUN_CONFIG ?= exit=halt console=linux \
 	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet"
 RUN_IMAGES ?= vmlinuz initrd.gz
 RUN_TESTS_CONFIG := exit=halt \
@@ -34,7 +37,7 @@ space := $(empty) $(empty)
 
 .PHONY: run run-tests test bench bench-linux
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) | $(SETUP)
-	@echo "run: QEMU with 4 CPUs; Ctrl-A X quits"
+	@echo "run: QEMU with 4 CPUs; Ctrl-] switches between the VM and the monitor; Ctrl-A X quits"
 	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/utsuwa.elf \
 		-append '$(strip $(RUN_CONFIG))' \
@@ -44,15 +47,18 @@ run-tests:
 	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
 
-# All three parts always run: unit tests, the matrix under QEMU (AMD-V), a
-# subset of it under Bochs (VT-x, VMX_TEST_CASES in mk/bochs.mk; all of it:
-# make test-vmx). The last line sums them.
+# All four parts always run: unit tests, the matrix under QEMU (AMD-V), the
+# console and monitor driven through QEMU's serial line (tests/guests/console-test.sh,
+# each check counts one), a subset of the matrix under Bochs (VT-x,
+# VMX_TEST_CASES in mk/bochs.mk; all of it: make test-vmx). The last line sums them.
 test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
 		| tee $(BUILD)/test/unit.out; \
 	bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs $(MATRIX_CASES) 2>&1 | tee $(BUILD)/test/guests.out; \
+	bash tests/guests/console-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/console.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	up=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/unit.out | tail -n 1); \
 	uf=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/unit.out | tail -n 1); \
@@ -61,12 +67,15 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	gp=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/guests.out | tail -n 1); \
 	gf=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/guests.out | tail -n 1); \
 	if [ -z "$$gp" ]; then gp=0; gf=1; echo "guests: the matrix did not run: 1 failure"; fi; \
+	cp=$$(sed -n 's/^console: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/console.out | tail -n 1); \
+	cf=$$(sed -n 's/^console: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/console.out | tail -n 1); \
+	if [ -z "$$cp" ]; then cp=0; cf=1; echo "console: the console test did not run: 1 failure"; fi; \
 	vp=$$(sed -n 's/^vmx-guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/vmx.out | tail -n 1); \
 	vf=$$(sed -n 's/^vmx-guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/vmx.out | tail -n 1); \
 	if [ -z "$$vp" ]; then vp=0; vf=1; echo "vmx-guests: the Bochs matrix did not run: 1 failure"; fi; \
 	echo "test: $$(($$(date +%s) - start))s"; \
-	echo "$$((up + gp + vp)) passed, $$((uf + gf + vf)) failed"; \
-	[ $$((uf + gf + vf)) -eq 0 ]
+	echo "$$((up + gp + cp + vp)) passed, $$((uf + gf + cf + vf)) failed"; \
+	[ $$((uf + gf + cf + vf)) -eq 0 ]
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.

@@ -49,6 +49,7 @@ struct hv_config {
 	unsigned nr_vms;
 	enum on_done on_done;
 	u32 slice_ms; /* scheduler time slice */
+	char console[VM_NAME_MAX]; /* console=: the VM attached at boot; empty: the monitor */
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);

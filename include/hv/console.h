@@ -10,6 +10,9 @@ void kprintf(const char *fmt, ...) __printf(1, 2);
 void kvprintf(const char *fmt, va_list ap);
 /* Writes raw bytes, under the console lock. */
 void console_write(const char *s, size_t n);
+/* Writes bytes as they are, '\n' without a '\r' added: an attached VM's
+ * output, whose terminal settings already chose its line ends. */
+void console_write_raw(const char *s, size_t n);
 
 /* A broken invariant of the hypervisor itself: log, dump this CPU, stop the machine. */
 __noreturn void panic(const char *fmt, ...) __printf(1, 2);

@@ -47,6 +47,18 @@ struct vcpu_msrs {
 /* x87 and SSE state at power-on (core/vm.c). */
 void fpu_reset(struct fpu_state *f);
 
+/*
+ * What the monitor's list and info show (core/monitor.c). Written only by
+ * the CPU running the vCPU, read by the monitor without a lock (aligned
+ * 64-bit words: a read sees the old or the new value). The total of exits
+ * is the sum by reason, so the exit path pays one increment.
+ */
+struct vcpu_stats {
+	u64 exits[NR_VMEXIT_REASONS]; /* by reason (core/exit.c) */
+	u64 irqs_injected; /* interrupts the guest took (core/vcpu_irq.c) */
+	u64 run_tsc;       /* host TSC ticks in guest slices (core/vcpu_run.c) */
+};
+
 struct vm;
 
 struct vcpu {
@@ -85,6 +97,8 @@ struct vcpu {
 	/* The code page of the last trapped instruction: only the CPU running
 	 * this vCPU touches it (arch/x86/emul/fetch.h). */
 	struct insn_fetch_cache fetch_cache;
+
+	struct vcpu_stats stats;
 
 	struct vcpu_msrs msrs;
 	u64 dr[4];      /* DR0-DR3 while it is off the CPU (core/vcpu_run.c) */

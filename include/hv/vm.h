@@ -12,6 +12,7 @@
 #include "hv/spinlock.h"
 #include "hv/vcpu.h"
 #include "hv/vm_clock.h"
+#include "hv/vm_console.h"
 #include "arch/x86/svm/svm_state.h"
 #include "arch/x86/vmx/vmx_state.h"
 
@@ -62,9 +63,7 @@ struct vm {
 	struct vm_clock clock; /* the guest TSC and guest time (hv/vm_clock.h) */
 	u64 created_unix; /* wall-clock time at guest TSC 0 (s since 1970, UTC): RTC, kvmclock */
 
-	spinlock_t console_lock; /* guards the console line */
-	char console_line[160];
-	unsigned console_len;
+	struct vm_console console; /* its output ring and input queue (hv/vm_console.h) */
 
 	spinlock_t lock;        /* guards state, exit_code */
 	enum vm_state state;

@@ -418,10 +418,25 @@ TEST(globals)
 	CHECK_EQ(cfg.slice_ms, 10);
 }
 
+/* console=<vm>: a VM name, checked against the VMs at boot (core/hv.c). */
+TEST(console_option)
+{
+	CHECK_EQ(parse("vm=lin,image=a"), 0);
+	CHECK_EQ(cfg.console[0], 0); /* none: the monitor */
+	CHECK_EQ(parse("console=lin vm=lin,image=a"), 0);
+	CHECK(!strcmp(cfg.console, "lin"));
+	CHECK_EQ(parse("console=a-very-long-vm-name-x console= console=a,b"), 3);
+	CHECK(reported("config: option 'console': 'a-very-long-vm-name-x' is not a vm name "
+		       "(1-15 characters of A-Z a-z 0-9 _ -); the console starts in the monitor"));
+	CHECK(reported("config: option 'console': 'a,b' is not a vm name "
+		       "(1-15 characters of A-Z a-z 0-9 _ -); the console starts in the monitor"));
+	CHECK_EQ(cfg.console[0], 0);
+}
+
 TEST(unknown_words)
 {
-	CHECK_EQ(parse("console=ttyS0 quiet vm=a,image=a VM=b,image=b vm exit"), 5);
-	CHECK(reported("config: unknown word 'console=ttyS0'"));
+	CHECK_EQ(parse("serial=ttyS0 quiet vm=a,image=a VM=b,image=b vm exit"), 5);
+	CHECK(reported("config: unknown word 'serial=ttyS0'"));
 	CHECK(reported("config: unknown word 'quiet'"));
 	CHECK(reported("config: unknown word 'VM=b,image=b'"));
 	CHECK(reported("config: unknown word 'vm'"));
@@ -702,6 +717,7 @@ int main(void)
 	RUN(duplicates);
 	RUN(too_many_vms);
 	RUN(globals);
+	RUN(console_option);
 	RUN(unknown_words);
 	RUN(module_text_with_comments);
 	RUN(docs_examples);

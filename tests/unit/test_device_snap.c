@@ -182,7 +182,7 @@ TEST(uart8250)
 
 	SAVE(uart8250_save, a, &s);
 	c = device_cursor(&s);
-	CHECK_EQ(snap_cursor_left(&c), 39); /* docs/snapshot.md */
+	CHECK_EQ(snap_cursor_left(&c), 32); /* docs/snapshot.md: 16 FIFO bytes, no line */
 	CHECK_EQ(uart8250_load(b, &c), 0);
 	CHECK_EQ(b->ier, a->ier);
 	CHECK_EQ(b->lcr, a->lcr);
@@ -196,23 +196,19 @@ TEST(uart8250)
 	CHECK_EQ(b->thr_irq, a->thr_irq);
 	CHECK_EQ(b->irq_level, true);
 	CHECK_EQ(b->rx_count, 16);
-	CHECK_EQ(b->line_len, 7);
 	CHECK(b->out == uart_out);
 	/* Behaviour: the same register reads, the FIFO in the same order. */
 	CHECK_EQ(rd(&uart8250_ops, b, UART_IIR, 1), rd(&uart8250_ops, a, UART_IIR, 1));
 	CHECK_EQ(rd(&uart8250_ops, b, UART_LSR, 1), rd(&uart8250_ops, a, UART_LSR, 1));
 	for (int i = 0; i < 17; i++)
 		CHECK_EQ(rd(&uart8250_ops, b, UART_RBR, 1), rd(&uart8250_ops, a, UART_RBR, 1));
-	out_text[0] = 0;
-	uart8250_flush(a);
-	uart8250_flush(b);
-	CHECK(strcmp(out_text, "partial|partial|") == 0);
 
 	REFUSED(uart8250_load, b, &s, 2, 0x10);  /* IER bit 4 */
 	REFUSED(uart8250_load, b, &s, 4, 0x20);  /* MCR bit 5 */
 	REFUSED(uart8250_load, b, &s, 6, 0x08);  /* FCR bit 3 (DMA mode): never kept */
 	REFUSED(uart8250_load, b, &s, 11, 2);    /* thr_irq: not a bool */
 	REFUSED(uart8250_load, b, &s, 13, 17);   /* rx_count past the FIFO */
+	REFUSED(uart8250_load, b, &s, 30, 1);    /* an output line: never kept now */
 	WRONG_LENGTHS(uart8250_load, b, &s);
 	snap_free(&s);
 	uart8250_destroy(a);

@@ -16,20 +16,26 @@ void kfree(void *p)
 	free(p);
 }
 
-/* What the device handed out. */
-static char lines[64][UART8250_LINE_MAX + 1];
-static size_t line_lens[64];
-static int nr_lines;
+/* What the device handed out, byte for byte, and in how many calls. */
+static char outbuf[4096];
+static size_t out_len;
+static int out_calls;
 
 static void out(void *ctx, const char *s, size_t n)
 {
-	CHECK(ctx == (void *)lines);
-	CHECK(n <= UART8250_LINE_MAX);
-	if (nr_lines < (int)ARRAY_SIZE(lines)) {
-		memcpy(lines[nr_lines], s, n);
-		lines[nr_lines][n] = 0;
-		line_lens[nr_lines++] = n;
+	CHECK(ctx == (void *)outbuf);
+	CHECK(n == 1); /* every byte as it is written */
+	if (out_len + n <= sizeof(outbuf)) {
+		memcpy(outbuf + out_len, s, n);
+		out_len += n;
 	}
+	out_calls++;
+}
+
+/* The output so far is exactly s. */
+static bool out_is(const char *s)
+{
+	return out_len == strlen(s) && !memcmp(outbuf, s, out_len);
 }
 
 static int irq_calls;
@@ -47,10 +53,11 @@ static struct bus pio;
 
 static struct uart8250 *setup(void)
 {
-	struct uart8250 *u = uart8250_create(out, lines);
+	struct uart8250 *u = uart8250_create(out, outbuf);
 
 	memset(&pio, 0, sizeof(pio));
-	nr_lines = 0;
+	out_len = 0;
+	out_calls = 0;
 	irq_calls = 0;
 	irq_now = false;
 	CHECK(u != NULL);
@@ -94,46 +101,19 @@ TEST(reset_values)
 	uart8250_destroy(u);
 }
 
-TEST(line_buffering)
+/* No line buffering: a prompt without '\n' and a terminal's escape
+ * sequences reach the console at once and unchanged, '\r' included. */
+TEST(output_byte_for_byte)
 {
 	struct uart8250 *u = setup();
 
-	puts_uart("hello");
-	CHECK_EQ(nr_lines, 0); /* no '\n' yet */
-	puts_uart(", world\r\nsecond\n\nthird");
-	CHECK_EQ(nr_lines, 3);
-	CHECK(!strcmp(lines[0], "hello, world")); /* '\r' dropped, '\n' not passed */
-	CHECK_EQ(line_lens[0], 12);
-	CHECK(!strcmp(lines[1], "second"));
-	CHECK_EQ(line_lens[2], 0); /* an empty line is still a line */
-	uart8250_flush(u);
-	CHECK_EQ(nr_lines, 4);
-	CHECK(!strcmp(lines[3], "third"));
-	uart8250_flush(u); /* nothing left: no empty line */
-	CHECK_EQ(nr_lines, 4);
+	puts_uart("# ");
+	CHECK(out_is("# "));
+	puts_uart("\x1b[6n\r\n\n");
+	CHECK(out_is("# \x1b[6n\r\n\n"));
+	CHECK_EQ(out_calls, 9);
 	uart8250_destroy(u);
-	CHECK_EQ(nr_lines, 4);
-}
-
-TEST(long_lines_are_split)
-{
-	struct uart8250 *u = setup();
-
-	for (int i = 0; i < UART8250_LINE_MAX * 2 + 10; i++)
-		outb(UART_THR, (u8)('a' + i % 26));
-	CHECK_EQ(nr_lines, 2);
-	CHECK_EQ(line_lens[0], UART8250_LINE_MAX);
-	CHECK_EQ(line_lens[1], UART8250_LINE_MAX);
-	CHECK_EQ(lines[0][0], 'a');
-	CHECK_EQ(lines[1][0], 'a' + UART8250_LINE_MAX % 26);
-	outb(UART_THR, '\n');
-	CHECK_EQ(nr_lines, 3);
-	CHECK_EQ(line_lens[2], 10);
-	/* a destroy hands out the rest */
-	outb(UART_THR, 'z');
-	uart8250_destroy(u);
-	CHECK_EQ(nr_lines, 4);
-	CHECK(!strcmp(lines[3], "z"));
+	CHECK_EQ(out_calls, 9); /* nothing held back to hand out at the end */
 }
 
 TEST(bytes_pass_through)
@@ -143,12 +123,10 @@ TEST(bytes_pass_through)
 	outb(UART_THR, 0);
 	outb(UART_THR, 0x1b);
 	outb(UART_THR, 0xff);
-	outb(UART_THR, '\n');
-	CHECK_EQ(nr_lines, 1);
-	CHECK_EQ(line_lens[0], 3);
-	CHECK_EQ((u8)lines[0][0], 0);
-	CHECK_EQ((u8)lines[0][1], 0x1b);
-	CHECK_EQ((u8)lines[0][2], 0xff);
+	CHECK_EQ(out_len, 3);
+	CHECK_EQ((u8)outbuf[0], 0);
+	CHECK_EQ((u8)outbuf[1], 0x1b);
+	CHECK_EQ((u8)outbuf[2], 0xff);
 	uart8250_destroy(u);
 }
 
@@ -163,13 +141,11 @@ TEST(dlab_divisor_latch)
 	outb(UART_DLM, 0x01);
 	CHECK_EQ(in(UART_DLL), 0x0c);
 	CHECK_EQ(in(UART_DLM), 0x01);
-	CHECK_EQ(nr_lines, 0);
+	CHECK_EQ(out_len, 0);
 	outb(UART_LCR, 0x03);
 	CHECK_EQ(in(UART_IER), 0x05); /* IER untouched by the divisor writes */
 	outb(UART_THR, 'x');          /* and THR is THR again */
-	outb(UART_THR, '\n');
-	CHECK_EQ(nr_lines, 1);
-	CHECK(!strcmp(lines[0], "x"));
+	CHECK(out_is("x"));
 	outb(UART_LCR, UART_LCR_DLAB);
 	CHECK_EQ(in(UART_DLL), 0x0c); /* the latch kept its value */
 	CHECK_EQ(in(UART_DLM), 0x01);
@@ -313,7 +289,7 @@ TEST(loopback_and_modem_status)
 
 	/* transmitted bytes come back to the receiver, not the output */
 	puts_uart("hi\n");
-	CHECK_EQ(nr_lines, 0);
+	CHECK_EQ(out_len, 0);
 	CHECK_EQ(in(UART_LSR), 0x61);
 	CHECK_EQ(in(UART_RBR), 'h');
 	CHECK_EQ(in(UART_RBR), 'i');
@@ -321,8 +297,7 @@ TEST(loopback_and_modem_status)
 	CHECK_EQ(in(UART_LSR), 0x60);
 	outb(UART_MCR, 0);
 	puts_uart("out\n");
-	CHECK_EQ(nr_lines, 1);
-	CHECK(!strcmp(lines[0], "out"));
+	CHECK(out_is("out\n"));
 	uart8250_destroy(u);
 }
 
@@ -362,8 +337,7 @@ TEST(other_sizes_and_offsets)
 	CHECK_EQ(uart8250_ops.write(u, UART_THR, 4, 'A'), 0);
 	CHECK_EQ(uart8250_ops.write(u, 9, 1, 'A'), 0);
 	CHECK_EQ(in(UART_SCR), 0x5a);
-	uart8250_flush(u);
-	CHECK_EQ(nr_lines, 0);
+	CHECK_EQ(out_len, 0); /* the dword write to THR was not a byte */
 	/* LSR and MSR are read-only */
 	outb(UART_LSR, 0);
 	outb(UART_MSR, 0);
@@ -381,12 +355,11 @@ TEST(no_output_callback)
 	CHECK(u != NULL);
 	for (int i = 0; i < 1000; i++)
 		CHECK_EQ(uart8250_ops.write(u, UART_THR, 1, i & 0xff), 0);
-	uart8250_flush(u);
 	uart8250_destroy(u);
 	uart8250_destroy(NULL);
 }
 
-/* A reboot: a partial line is handed out, the registers read as at creation,
+/* A reboot: the registers read as at creation,
  * pending input is gone, the raised line falls; the wiring still works. */
 TEST(reset)
 {
@@ -406,12 +379,11 @@ TEST(reset)
 		uart8250_rx_push(u, 'i'); /* full, and an overrun */
 	puts_uart("last wor");
 	CHECK(irq_now);
-	CHECK_EQ(nr_lines, 0);
+	CHECK(out_is("last wor"));
 
 	uart8250_reset(u);
 	CHECK(!irq_now);
-	CHECK_EQ(nr_lines, 1);
-	CHECK(!strcmp(lines[0], "last wor"));
+	CHECK(out_is("last wor"));
 	CHECK_EQ(in(UART_IER), 0);
 	CHECK_EQ(in(UART_IIR), UART_IIR_NO_INT); /* FIFOs off, nothing pending */
 	CHECK_EQ(in(UART_LCR), 0);
@@ -424,27 +396,105 @@ TEST(reset)
 	CHECK_EQ(in(UART_DLL), 1);
 	CHECK_EQ(in(UART_DLM), 0);
 	outb(UART_LCR, 0x03);
-	uart8250_flush(u);
-	CHECK_EQ(nr_lines, 1); /* nothing left over */
 
 	/* The same output and interrupt wiring. */
 	puts_uart("again\n");
-	CHECK_EQ(nr_lines, 2);
-	CHECK(!strcmp(lines[1], "again"));
+	CHECK(out_is("last woragain\n"));
 	outb(UART_MCR, UART_MCR_OUT2);
 	outb(UART_IER, UART_IER_THRI);
 	CHECK(irq_now);
 	uart8250_reset(u);
 	CHECK(!irq_now);
-	CHECK_EQ(nr_lines, 2); /* no partial line: no empty one either */
+	CHECK(out_is("last woragain\n"));
+	uart8250_destroy(u);
+}
+
+/* The owner's input queue, as core/vm_console.c keeps it. */
+static u8 queue[5000];
+static unsigned queue_len, queue_pos;
+
+static int refill(void *ctx)
+{
+	CHECK(ctx == queue);
+	return queue_pos < queue_len ? queue[queue_pos++] : -1;
+}
+
+/* A paste longer than the FIFO: the guest reads every byte in order, none
+ * lost and no overrun, the FIFO topped up after each read. */
+TEST(rx_refill_keeps_the_fifo_full)
+{
+	struct uart8250 *u = setup();
+
+	u->raise_irq = irq;
+	u->irq_ctx = &irq_calls;
+	u->rx_refill = refill;
+	u->refill_ctx = queue;
+	queue_len = 4096;
+	queue_pos = 0;
+	for (unsigned i = 0; i < queue_len; i++)
+		queue[i] = (u8)(i * 7 + i / 256);
+	outb(UART_MCR, UART_MCR_OUT2);
+	outb(UART_IER, UART_IER_RDI);
+	CHECK(!irq_now); /* nothing pulled until the owner says so */
+	uart8250_rx_refill(u);
+	CHECK(irq_now);
+	CHECK_EQ(queue_pos, UART8250_RX_FIFO);
+	for (unsigned i = 0; i < queue_len; i++) {
+		CHECK_EQ(in(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT | UART_LSR_DR);
+		CHECK_EQ(in(UART_RBR), (u8)(i * 7 + i / 256));
+	}
+	CHECK_EQ(in(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT); /* no overrun */
+	CHECK(!irq_now);
+	/* more input later: the owner's refill raises the line again */
+	queue[queue_len++] = 'z';
+	uart8250_rx_refill(u);
+	CHECK(irq_now);
+	CHECK_EQ(in(UART_RBR), 'z');
+	/* with the device's lock held elsewhere the refill does not wait */
+	queue[queue_len++] = 'y';
+	spin_lock(&u->lock);
+	uart8250_rx_refill(u);
+	spin_unlock(&u->lock);
+	CHECK(!(in(UART_LSR) & UART_LSR_DR));
+	uart8250_rx_refill(u);
+	CHECK_EQ(in(UART_RBR), 'y');
+	/* clearing the FIFO drops what it held, then refills from the queue */
+	queue_len = queue_pos = 0;
+	for (unsigned i = 0; i < 40; i++)
+		queue[queue_len++] = (u8)('A' + i % 26);
+	uart8250_rx_refill(u);
+	outb(UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX);
+	CHECK_EQ(in(UART_RBR), 'A' + 16 % 26);
+	CHECK_EQ(queue_pos, 33);
+	uart8250_destroy(u);
+}
+
+/* In loopback the chip's serial input is cut off: nothing is pulled. */
+TEST(rx_refill_not_in_loopback)
+{
+	struct uart8250 *u = setup();
+
+	u->rx_refill = refill;
+	u->refill_ctx = queue;
+	queue_len = 3;
+	queue_pos = 0;
+	outb(UART_MCR, UART_MCR_LOOP);
+	uart8250_rx_refill(u);
+	CHECK_EQ(queue_pos, 0);
+	CHECK_EQ(in(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT);
+	outb(UART_MCR, 0);
+	uart8250_rx_refill(u);
+	CHECK_EQ(queue_pos, 3);
+	CHECK_EQ(in(UART_RBR), queue[0]);
 	uart8250_destroy(u);
 }
 
 int main(void)
 {
 	RUN(reset_values);
-	RUN(line_buffering);
-	RUN(long_lines_are_split);
+	RUN(output_byte_for_byte);
+	RUN(rx_refill_keeps_the_fifo_full);
+	RUN(rx_refill_not_in_loopback);
 	RUN(bytes_pass_through);
 	RUN(dlab_divisor_latch);
 	RUN(scratch_and_masks);

@@ -1,0 +1,216 @@
+#!/bin/bash
+# The console and the monitor driven through QEMU's serial line, as a user at
+# a terminal would (docs/console.md). utsuwa runs three VMs: lin (Linux,
+# 2 vCPUs, 256M, attached at boot by console=lin), aux (Linux, 1 vCPU, 160M)
+# and done (a small guest that exits at once). The script types into QEMU's
+# stdin and reads its stdout, and checks:
+#   - lin's prompt, and the echo of a command, show before Enter, raw
+#   - Ctrl-] switches to the monitor; help lists every command
+#   - list shows the three VMs' names, states, vCPU counts and memory
+#   - info shows exits (by reason) and interrupts injected
+#   - a bad command gets one line
+#   - console aux attaches the other Linux VM (its prompt and output raw)
+#   - a 4 KiB paste into lin's shell arrives whole (md5sum in the guest)
+#   - the held output of the other VMs is shown prefixed back in the monitor
+#   - poweroff of the attached VM gives the line back to the monitor
+# Prints one PASS/FAIL line per check and "console: N passed, N failed".
+#
+# Usage: console-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
+while getopts k:g:o: opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	g) guest_dir=$OPTARG ;;
+	o) log_dir=$OPTARG ;;
+	*) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	esac
+done
+qemu=${QEMU:-qemu-system-x86_64}
+. "$root/scripts/qemu-svm-cpu.sh"
+for f in "$kernel" "$guest_dir/vmlinuz" "$guest_dir/initrd.gz" "$guest_dir/basic-long.bin"; do
+	[ -f "$f" ] || { echo "console: missing $f (make, make guests, make linux-guest)"; \
+		echo "console: 0 passed, 1 failed"; exit 1; }
+done
+mkdir -p "$log_dir" || exit 2
+log=$log_dir/console.log
+work=$(mktemp -d) || exit 2
+pass=0 fail=0
+
+cfg='exit=qemu console=lin'
+cfg+=' vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet"'
+cfg+=' vm=aux,image=vmlinuz,initrd=initrd.gz,mem=160M,cpus=1,cmdline="console=ttyS0 quiet"'
+cfg+=' vm=done,image=basic-long.bin,mode=long,mem=16M,cpus=1,expect=0'
+
+mkfifo "$work/in"
+# The whole run is bounded; each step below has its own, shorter, timeout.
+timeout -k 5 240 "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 2 \
+	-display none -monitor none -serial stdio -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=4 \
+	-kernel "$kernel" -append "$cfg" \
+	-initrd "$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/basic-long.bin" \
+	<"$work/in" >"$log" 2>&1 &
+qemu_pid=$!
+exec 3>"$work/in"
+cleanup() {
+	exec 3>&-
+	kill "$qemu_pid" 2>/dev/null
+	wait "$qemu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+ok() { echo "PASS console: $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL console: $1"; fail=$((fail + 1)); }
+check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; return "$1"; }
+
+# The log from byte $mark on: what the last action brought.
+mark=0
+since() { tail -c +$((mark + 1)) "$log" | tr -d '\r'; }
+set_mark() { mark=$(stat -c %s "$log"); }
+# wait_for REGEX SECONDS: until what came since the mark matches (grep -E).
+wait_for() {
+	local end=$((SECONDS + $2))
+	while [ $SECONDS -lt "$end" ]; do
+		since | grep -aqE -- "$1" && return 0
+		kill -0 "$qemu_pid" 2>/dev/null || { since | grep -aqE -- "$1"; return; }
+		sleep 0.2
+	done
+	return 1
+}
+# type TEXT: keys as typed, a few at a time, as a person's terminal sends them.
+type_keys() { printf '%s' "$1" >&3; }
+# cmd LINE: a monitor command; waits for the prompt after its output.
+cmd() {
+	set_mark
+	type_keys "$1"$'\r'
+	wait_for 'utsuwa> $' 20
+}
+esc=$'\x1d'
+prompt='utsuwa-guest:/# '
+
+# ---- lin has the console from boot: its prompt, raw ----
+wait_for "$prompt" 150
+check $? "lin's shell prompt shows (attached at boot)"
+if since | grep -aq "\[lin\] "; then bad "lin's output is raw (no [lin] prefix)"; else ok "lin's output is raw (no [lin] prefix)"; fi
+sleep 2 # aux boots meanwhile; its output is held
+set_mark
+type_keys 'echo con'
+wait_for "echo con" 10
+check $? "the echo of keys shows before Enter"
+type_keys $'sole-$((6*7))\r'
+wait_for $'^console-42$' 10
+check $? "the command runs on Enter"
+
+# ---- Ctrl-] the monitor ----
+set_mark
+type_keys "$esc"
+wait_for 'utsuwa: console: the monitor.*back to vm lin' 10
+check $? "Ctrl-] switches to the monitor"
+wait_for 'utsuwa> $' 5
+
+cmd help
+out=$(since)
+missing=
+for c in help list 'info VM' 'console VM' 'pause VM' 'resume VM' 'reset VM' 'stop VM' \
+	'destroy VM' 'create CONFIG' 'snapshot VM' 'restore SNAPSHOT NAME'; do
+	grep -aq "^  $c " <<<"$out" || missing+=" '$c'"
+done
+[ -z "$missing" ]
+check $? "help lists every command${missing:+ (missing:$missing)}"
+
+# aux must have booted to its shell before list: its prompt is held while
+# lin had the line and shown, prefixed, now that the monitor has it.
+set_mark
+for _ in $(seq 60); do
+	grep -aq "\[aux\] utsuwa-guest: busybox shell" "$log" && break
+	sleep 1
+done
+grep -aq "\[aux\] utsuwa-guest: busybox shell" "$log"
+check $? "the other VM's held output is shown prefixed in the monitor"
+
+cmd list
+out=$(since)
+grep -aqE '^NAME +STATE +VCPUS +MEMORY +CPU-TIME +EXITS$' <<<"$out" &&
+	grep -aqE '^lin +running +2 +256M +[0-9]+\.[0-9]{3}s +[1-9][0-9]*$' <<<"$out" &&
+	grep -aqE '^aux +running +1 +160M +[0-9]+\.[0-9]{3}s +[1-9][0-9]*$' <<<"$out" &&
+	grep -aqE '^done +ended +1 +16M +[0-9]+\.[0-9]{3}s +[1-9][0-9]*$' <<<"$out"
+check $? "list shows the VMs' names, states, vCPUs and memory" ||
+	since | sed 's/^/  | /'
+
+cmd 'info lin'
+out=$(since)
+grep -aqE '^vm lin: running, 2 vCPUs, 256M, cpu time [0-9]+\.[0-9]{3}s$' <<<"$out" &&
+	grep -aqE '^exits: [1-9][0-9]*$' <<<"$out" &&
+	grep -aqE '^  io +[1-9][0-9]*$' <<<"$out" &&
+	grep -aqE '^interrupts injected: [1-9][0-9]*$' <<<"$out" &&
+	grep -aqE '^dirty pages: ' <<<"$out"
+check $? "info shows exits by reason and interrupts injected" ||
+	since | sed 's/^/  | /'
+
+# Between the echoed command (the prompt came before the mark) and the next
+# prompt: exactly one line.
+one_line() {
+	cmd "$1"
+	[ "$(since | sed '1d;$d')" = "$2" ] && [ "$(since | head -n 1)" = "$1" ]
+	check $? "$3" ||
+		since | sed 's/^/  | /'
+}
+one_line 'frobnicate now' "monitor: unknown command 'frobnicate' (help lists them)" \
+	"a bad command gets one line"
+one_line 'pause' "usage: pause VM" "a missing argument gets one line"
+one_line 'info nosuch' "monitor: no vm 'nosuch' (list shows them)" "a bad VM name gets one line"
+
+# ---- console aux: the other Linux VM ----
+set_mark
+type_keys $'console aux\r'
+wait_for 'utsuwa: console: vm aux' 10 && wait_for "$prompt" 10
+check $? "console aux attaches it (its prompt shown again)"
+set_mark
+type_keys $'echo aux-$((1+1))\r'
+wait_for '^aux-2$' 15 && ! since | grep -aq '\[aux\]'
+check $? "aux's output is raw while attached"
+
+set_mark
+type_keys "$esc"
+wait_for 'back to vm aux' 10 && wait_for 'utsuwa> $' 5
+check $? "Ctrl-] from aux to the monitor"
+set_mark
+type_keys "$esc"
+wait_for 'utsuwa: console: vm aux' 10 && wait_for "$prompt" 5
+check $? "Ctrl-] from the monitor back to aux"
+set_mark
+type_keys "$esc"
+wait_for 'utsuwa> $' 10
+cmd 'console lin'
+type_keys $'\r'
+wait_for "$prompt" 10
+check $? "console lin attaches lin again"
+
+# ---- a 4 KiB paste into lin's shell ----
+# 64 lines of 63 characters and a line end: 4096 bytes; the guest's md5sum
+# of exactly 4096 bytes read must be ours.
+base64 -w 63 <(head -c 3024 /dev/urandom) | head -c 4096 >"$work/paste"
+[ "$(stat -c %s "$work/paste")" = 4096 ] || { bad "paste: could not make 4096 bytes"; }
+want=$(md5sum <"$work/paste" | cut -d' ' -f1)
+set_mark
+type_keys $'echo paste-now; head -c 4096 | md5sum\r'
+# The shell has run the line (the terminal is back in line mode, for head).
+wait_for '^paste-now$' 10
+sleep 1
+set_mark
+cat "$work/paste" >&3
+wait_for "^$want  -$" 60
+check $? "a 4 KiB paste arrives whole (md5 $want)" ||
+	since | tail -n 5 | sed 's/^/  | /'
+
+# ---- the attached VM ends: the monitor has the line ----
+set_mark
+type_keys $'poweroff\r'
+wait_for 'utsuwa: vm lin: ' 60 && wait_for 'utsuwa: console: the monitor' 10
+check $? "poweroff of the attached VM gives the line to the monitor"
+
+echo "console: log in $log"
+echo "console: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,3 @@
+UNIT_TESTS += test_console
+test_console_SRCS := tests/unit/test_console.c core/vm_console.c core/monitor.c \
+	devices/uart8250.c lib/format.c lib/string.c
