@@ -39,6 +39,13 @@ struct gmem {
 	u64 *dirty;        /* 1 bit per 4 KiB page, set atomically */
 	u64 dirty_pages;   /* pages holding dirty[] */
 	bool logging;      /* guest writes are trapped and recorded */
+	/*
+	 * The CPU sets the dirty bit of a leaf it writes through (EPT A/D,
+	 * SDM vol. 3, 29.3.5; set by the back end's vm_init): then logging
+	 * reads and clears those bits instead of write-protecting RAM, and
+	 * guest writes do not exit.
+	 */
+	bool hw_dirty;
 };
 
 /*
