@@ -8,6 +8,11 @@
  * reach the tables through vm->gmem.pt (the root is gmem's).
  *
  * Guest RAM starts at guest-physical 0 and is gmem_size() bytes long.
+ *
+ * The table changes and dirty-log calls take gmem.lock and may wait for
+ * other CPUs (gmem_tlb_shootdown): call them from an exit handler or the
+ * monitor, never from an interrupt handler. The accessors take no lock.
+ * Design notes: docs/guest-memory.md.
  */
 #ifndef HV_GMEM_H
 #define HV_GMEM_H
