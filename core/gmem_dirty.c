@@ -5,7 +5,9 @@
  * write-protecting RAM at 4 KiB in the nested tables: the first write to a
  * page exits (AMD-V nested page fault, APM vol. 2, 15.25.6; VT-x EPT
  * violation, SDM vol. 3, 29.3.3.2), is marked here and the page is made
- * writable again, so each page costs one exit per harvest interval.
+ * writable again, so each page costs one exit per harvest interval. Where
+ * the CPU sets dirty flags in EPT leaves (gmem.hw_dirty), nothing is
+ * protected and a harvest collects those flags instead.
  */
 #include "hv/gmem.h"
 #include "hv/vm.h"
@@ -23,6 +25,45 @@ static u64 popcount64(u64 x)
 static u64 nr_pages(const struct gmem *g)
 {
 	return g->size / PAGE_SIZE;
+}
+
+/* The 512 leaves of chunk c (split), or NULL. */
+static u64 *leaves_of(const struct gmem *g, u64 c)
+{
+	int at;
+	const u64 *pde = pt_walk(g->pt.root, c * GMEM_CHUNK, 1, g->pt.fmt, NULL, &at);
+
+	if (!pde || at != 1 || !(*pde & g->pt.fmt->present) || pt_is_large(g->pt.fmt, *pde))
+		return NULL;
+	return pt_table_at(*pde & PT_ADDR_MASK);
+}
+
+/*
+ * hw_dirty: moves the dirty bits of the leaves into the bitmap (clear: false)
+ * or just clears them (clear: true). The caller flushes afterwards, or a
+ * CPU that cached a translation as dirty would write on without setting
+ * the bit again (SDM vol. 3, 29.4.3.3); the pages it writes until then are
+ * marked now, and read after.
+ */
+static void take_hw_dirty(struct gmem *g, bool clear)
+{
+	u64 d = g->pt.fmt->dirty;
+
+	for (u64 c = 0; c < g->nr_chunks; c++) {
+		u64 *t = leaves_of(g, c);
+
+		for (u64 i = 0; t && i < 512; i++) {
+			if (!(t[i] & d))
+				continue;
+			__atomic_fetch_and(&t[i], ~d, __ATOMIC_RELAXED);
+			if (!clear) {
+				u64 pfn = c * 512 + i;
+
+				__atomic_fetch_or(&g->dirty[pfn / 64], 1ULL << (pfn % 64),
+						  __ATOMIC_RELAXED);
+			}
+		}
+	}
 }
 
 /* Merges every chunk back to one 2 MiB leaf (all writable first). */
@@ -47,7 +88,9 @@ int gmem_dirty_log_start(struct vm *vm)
 	 * guest write never needs memory. */
 	for (u64 i = 0; !err && i < g->nr_chunks; i++)
 		err = nested_pt_split(&g->pt, i * GMEM_CHUNK);
-	if (!err)
+	if (!err && g->hw_dirty)
+		take_hw_dirty(g, true); /* the CPU marks from here on */
+	else if (!err)
 		err = nested_pt_protect(&g->pt, 0, g->size, false);
 	if (err) {
 		merge_all(g);
@@ -100,6 +143,8 @@ u64 gmem_dirty_harvest(struct vm *vm, u64 *bitmap, u64 nbits)
 
 	memset(bitmap, 0, ALIGN_UP(nbits, 64) / 8);
 	spin_lock(&g->lock);
+	if (g->logging && g->hw_dirty)
+		take_hw_dirty(g, false);
 	for (u64 w = 0; w * 64 < n; w++) {
 		u64 mask = n - w * 64 >= 64 ? ~0ULL : (1ULL << (n - w * 64)) - 1;
 		u64 bits = __atomic_fetch_and(&g->dirty[w], ~mask, __ATOMIC_ACQ_REL) & mask;
@@ -109,7 +154,7 @@ u64 gmem_dirty_harvest(struct vm *vm, u64 *bitmap, u64 nbits)
 		/* Written pages are writable again: protect them for the next
 		 * round. Their contents are read after we return, after the
 		 * flush, so a write that slips in before it is not lost. */
-		for (u64 b = bits; g->logging && b; b &= b - 1)
+		for (u64 b = bits; g->logging && !g->hw_dirty && b; b &= b - 1)
 			nested_pt_protect(&g->pt, (w * 64 + (u64)__builtin_ctzll(b)) * PAGE_SIZE,
 					  PAGE_SIZE, false);
 	}
@@ -122,9 +167,17 @@ u64 gmem_dirty_harvest(struct vm *vm, u64 *bitmap, u64 nbits)
 u64 gmem_dirty_count(const struct vm *vm)
 {
 	const struct gmem *g = &vm->gmem;
+	bool hw = g->logging && g->hw_dirty;
 	u64 count = 0;
 
-	for (u64 w = 0; w * 64 < nr_pages(g); w++)
-		count += popcount64(__atomic_load_n(&g->dirty[w], __ATOMIC_RELAXED));
+	for (u64 w = 0; w * 64 < nr_pages(g); w++) {
+		u64 bits = __atomic_load_n(&g->dirty[w], __ATOMIC_RELAXED);
+		const u64 *t = hw ? leaves_of(g, w / 8) : NULL; /* 8 words per chunk */
+
+		for (unsigned i = 0; t && i < 64; i++)
+			if (t[(w % 8) * 64 + i] & g->pt.fmt->dirty)
+				bits |= 1ULL << i;
+		count += popcount64(bits);
+	}
 	return count;
 }

@@ -110,6 +110,15 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 	u64 start;
 
 	vcpu_to_cpu(cpu, v);
+	/* Translations of the VM's tables may still be cached where the vCPU
+	 * (or a VM before it, with the same root) ran before its last flush:
+	 * VT-x tags guest-physical ones by the EPT pointer, not the VPID (SDM
+	 * vol. 3, 29.4.1). Arriving on a CPU it did not last flush on, it
+	 * flushes before entering (core/gmem_flush.c). */
+	if (v->tlb_cpu1 != cpu->id + 1) {
+		v->tlb_cpu1 = cpu->id + 1;
+		v->tlb_gen = vm->gmem.tlb_gen - 1;
+	}
 	start = rdtsc();
 	cpu->slice_end = start + sched_slice_tsc;
 	cpu->need_resched = false;

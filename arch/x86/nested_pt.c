@@ -12,6 +12,7 @@ const struct pt_format pt_format_npt = {
 	.present = PTE_P,
 	.write = PTE_RW,
 	.ad = BIT(5) | BIT(6), /* A and D: the nested walk sets them */
+	.dirty = BIT(6),
 };
 
 #define EPT_R BIT(0)
@@ -28,6 +29,7 @@ const struct pt_format pt_format_ept = {
 	.present = EPT_R | EPT_W | EPT_X,
 	.write = EPT_W,
 	.ad = BIT(8) | BIT(9), /* A and D, set only when the EPTP enables them (29.3.5) */
+	.dirty = BIT(9),
 };
 
 int nested_pt_init(struct nested_pt *pt, const struct pt_format *fmt, u64 (*alloc_table)(void))

@@ -12,6 +12,7 @@ const struct pt_format pt_format_host = {
 	.present = PTE_P,
 	.write = PTE_RW,
 	.ad = BIT(5) | BIT(6),
+	.dirty = BIT(6),
 };
 
 u64 *pt_walk(u64 root, u64 addr, int level, const struct pt_format *f, u64 (*alloc)(void),

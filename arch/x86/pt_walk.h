@@ -22,6 +22,7 @@ struct pt_format {
 	u64 present; /* an entry is in use when any of these bits is set */
 	u64 write;   /* the bit of a leaf that allows writes */
 	u64 ad;      /* accessed and dirty bits the CPU may set in a leaf */
+	u64 dirty;   /* of those, the dirty bit */
 };
 
 #define PT_ADDR_MASK 0x000ffffffffff000ULL

@@ -8,6 +8,11 @@
  * reach the tables through vm->gmem.pt (the root is gmem's).
  *
  * Guest RAM starts at guest-physical 0 and is gmem_size() bytes long.
+ *
+ * The table changes and dirty-log calls take gmem.lock and may wait for
+ * other CPUs (gmem_tlb_shootdown): call them from an exit handler or the
+ * monitor, never from an interrupt handler. The accessors take no lock.
+ * Design notes: docs/guest-memory.md.
  */
 #ifndef HV_GMEM_H
 #define HV_GMEM_H
@@ -39,6 +44,13 @@ struct gmem {
 	u64 *dirty;        /* 1 bit per 4 KiB page, set atomically */
 	u64 dirty_pages;   /* pages holding dirty[] */
 	bool logging;      /* guest writes are trapped and recorded */
+	/*
+	 * The CPU sets the dirty bit of a leaf it writes through (EPT A/D,
+	 * SDM vol. 3, 29.3.5; set by the back end's vm_init): then logging
+	 * reads and clears those bits instead of write-protecting RAM, and
+	 * guest writes do not exit.
+	 */
+	bool hw_dirty;
 };
 
 /*

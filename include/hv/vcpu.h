@@ -93,6 +93,7 @@ struct vcpu {
 	 * leaves its CPU or starts a flush itself). */
 	u64 tlb_gen;
 	volatile u8 in_guest;
+	u32 tlb_cpu1; /* 1 + the CPU it last flushed on; 0: none yet */
 
 	/* The code page of the last trapped instruction: only the CPU running
 	 * this vCPU touches it (arch/x86/emul/fetch.h). */

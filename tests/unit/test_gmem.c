@@ -464,6 +464,66 @@ TEST(dirty_logging_traps_marks_and_reprotects)
 	CHECK_EQ(bad_frees, 0);
 }
 
+/* The leaf of gpa (split), to play the CPU that sets its dirty flag. */
+static u64 *leaf_of(u64 gpa)
+{
+	int at;
+	u64 *e = pt_walk(vm.gmem.pt.root, gpa, 0, vm.gmem.pt.fmt, NULL, &at);
+
+	return e && at == 0 ? e : NULL;
+}
+
+TEST(dirty_logging_with_ept_dirty_flags)
+{
+	static u64 bm[NPAGES / 64];
+	u64 base, *e;
+	unsigned before;
+
+	fake_vendor.pt_format = &pt_format_ept;
+	CHECK_EQ(gmem_init(&vm, VM_SIZE), 0);
+	vm.gmem.hw_dirty = true; /* as vmx_vm_init sets it */
+	base = pages_out;
+	/* A dirty flag from before logging (a 2 MiB leaf the CPU wrote through). */
+	e = (u64 *)pt_walk(vm.gmem.pt.root, 0, 1, vm.gmem.pt.fmt, NULL, NULL);
+	*e |= BIT(9);
+	CHECK_EQ(gmem_dirty_log_start(&vm), 0);
+	CHECK_EQ(pages_out, base + NCHUNKS);
+	CHECK_EQ(gmem_dirty_count(&vm), 0); /* the split leaves start clean */
+	/* Nothing is write-protected: writes do not exit. */
+	for (u64 p = 0; p < NPAGES; p += 97)
+		CHECK(nested_pt_writable(&vm.gmem.pt, p * PAGE_SIZE));
+	CHECK(leaf_of(0x5000) && !(*leaf_of(0x5000) & BIT(9)));
+	/* The CPU writes pages 5 and 700; the hypervisor writes page 1000. */
+	*leaf_of(0x5000) |= BIT(8) | BIT(9);
+	*leaf_of(700 * PAGE_SIZE) |= BIT(8) | BIT(9);
+	*leaf_of(0x6000) |= BIT(8); /* only read */
+	CHECK_EQ(gmem_write(&vm, 1000 * PAGE_SIZE, "z", 1), 0);
+	CHECK_EQ(gmem_dirty_count(&vm), 3);
+	before = shootdowns;
+	CHECK_EQ(gmem_dirty_harvest(&vm, bm, NPAGES), 3);
+	CHECK_EQ(shootdowns, before + 1); /* so the CPU sets the flags again */
+	CHECK(bit(bm, 5) && bit(bm, 700) && bit(bm, 1000) && !bit(bm, 6));
+	CHECK(!(*leaf_of(0x5000) & BIT(9)));
+	CHECK(*leaf_of(0x5000) & BIT(8)); /* accessed stays */
+	CHECK(nested_pt_writable(&vm.gmem.pt, 0x5000));
+	CHECK_EQ(gmem_dirty_count(&vm), 0);
+	CHECK_EQ(gmem_dirty_harvest(&vm, bm, NPAGES), 0);
+	/* A short harvest leaves the pages past nbits for the next. */
+	*leaf_of(3 * PAGE_SIZE) |= BIT(9);
+	*leaf_of(900 * PAGE_SIZE) |= BIT(9);
+	CHECK_EQ(gmem_dirty_harvest(&vm, bm, 64), 1);
+	CHECK(bit(bm, 3));
+	CHECK_EQ(gmem_dirty_count(&vm), 1);
+	CHECK_EQ(gmem_dirty_harvest(&vm, bm, NPAGES), 1);
+	CHECK(bit(bm, 900));
+	gmem_dirty_log_stop(&vm);
+	CHECK_EQ(pages_out, base); /* merged despite the flags */
+	gmem_destroy(&vm);
+	CHECK_EQ(pages_out, 0);
+	CHECK_EQ(bad_frees, 0);
+	fake_vendor.pt_format = &pt_format_npt;
+}
+
 TEST(destroy_while_logging_frees_everything)
 {
 	CHECK_EQ(gmem_init(&vm, VM_SIZE), 0);
@@ -497,6 +557,7 @@ int main(void)
 	RUN(accessors_check_bounds_and_cross_chunks);
 	RUN(hypervisor_writes_are_marked);
 	RUN(dirty_logging_traps_marks_and_reprotects);
+	RUN(dirty_logging_with_ept_dirty_flags);
 	RUN(destroy_while_logging_frees_everything);
 	return unit_done();
 }

@@ -91,10 +91,35 @@ TEST(raw_images_must_fit)
 	CHECK_EQ(load_raw(vm, img, sizeof(img), 0x100, &why), -E2BIG);  /* over the IVT */
 }
 
+/* An image across the boundary of two 2 MiB chunks that are apart in host
+ * memory lands in both, and its pages are marked written (dirty log). */
+TEST(raw_image_across_chunks_is_marked)
+{
+	struct vm *vm = make_vm(START_LONG64, 4 << 20, 1);
+	static u8 img[8192];
+	u8 *far = calloc(1, 2 << 20);
+	const char *why = NULL;
+
+	for (unsigned i = 0; i < sizeof(img); i++)
+		img[i] = (u8)(i * 13 + 5);
+	vm->gmem.chunks[1] = (u64)(uintptr_t)far;
+	CHECK_EQ(load_raw(vm, img, sizeof(img), 0x1ff000, &why), 0);
+	CHECK_EQ(*(u8 *)fake_gmem_ptr(vm, 0x1ff000, 1), img[0]);
+	CHECK_EQ(far[0], img[4096]);
+	CHECK_EQ(far[4095], img[8191]);
+	/* Pages 0x1ff and 0x200 written, their neighbours not. */
+	CHECK_EQ(vm->gmem.dirty[0x1ff / 64] >> (0x1ff % 64) & 1, 1);
+	CHECK_EQ(vm->gmem.dirty[0x200 / 64] & 1, 1);
+	CHECK_EQ(vm->gmem.dirty[0x1fe / 64] >> (0x1fe % 64) & 1, 0);
+	CHECK_EQ(vm->gmem.dirty[0x201 / 64] >> 1 & 1, 0);
+	free(far);
+}
+
 int main(void)
 {
 	RUN(long_mode_identity_map_and_segments);
 	RUN(real_and_protected_modes);
 	RUN(raw_images_must_fit);
+	RUN(raw_image_across_chunks_is_marked);
 	return unit_done();
 }

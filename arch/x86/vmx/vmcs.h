@@ -170,6 +170,7 @@ enum vmcs_seg { VMCS_SEG_ES, VMCS_SEG_CS, VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_FS,
 #define EPT_CAP_WB (1ULL << 14)
 #define EPT_CAP_2M_PAGES (1ULL << 16)
 #define EPT_CAP_INVEPT (1ULL << 20)
+#define EPT_CAP_AD (1ULL << 21) /* accessed and dirty flags (29.3.5) */
 #define EPT_CAP_INVEPT_SINGLE (1ULL << 25)
 #define EPT_CAP_INVEPT_ALL (1ULL << 26)
 #define VPID_CAP_INVVPID (1ULL << 32)
@@ -226,6 +227,7 @@ enum vmcs_seg { VMCS_SEG_ES, VMCS_SEG_CS, VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_FS,
 /* EPTP (25.6.11): memory type WB, a 4-level walk (length - 1 = 3). */
 #define EPTP_WB 6
 #define EPTP_WALK_4 (3 << 3)
+#define EPTP_AD BIT(6) /* the CPU sets accessed and dirty flags in EPT entries */
 
 /*
  * Event injection (25.8.3), the VM-exit interruption and

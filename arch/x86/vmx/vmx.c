@@ -139,8 +139,9 @@ static int vmx_probe(void)
 	c->cr0_mask = vmx_cr_forced(c->cr0_fixed0, c->cr0_fixed1, CR0_PE | CR0_PG);
 	c->cr4_mask = vmx_cr_forced(c->cr4_fixed0, c->cr4_fixed1, 0);
 
-	kprintf("vmx: VMCS revision %x, %s controls, EPT, unrestricted guest, VPID %s, "
+	kprintf("vmx: VMCS revision %x, %s controls, EPT (A/D %s), unrestricted guest, VPID %s, "
 		"preemption timer %s\n", c->revision, true_ctls ? "TRUE" : "default",
+		c->ept_vpid & EPT_CAP_AD ? "yes" : "no",
 		c->vpid ? "yes" : "no (TLB flushed on every switch)",
 		!c->preemption_timer ? "no (APIC timer slices)"
 		: c->timer_saved ? "yes" : "yes (rearmed on every entry)");
@@ -203,10 +204,16 @@ static int vmx_cpu_enable(void)
 	return 0;
 }
 
-/* The EPT pointer of the VM's tables (vm->gmem's), SDM vol. 3, 25.6.11. */
+/* The EPT pointer of the VM's tables (vm->gmem's), SDM vol. 3, 25.6.11;
+ * with accessed and dirty flags where the CPU has them, so dirty logging
+ * needs no write protection (core/gmem_dirty.c). */
 static int vmx_vm_init(struct vm *vm)
 {
 	vm->arch.vmx.eptp = vm->gmem.pt.root | EPTP_WB | EPTP_WALK_4;
+	if (vmx_caps.ept_vpid & EPT_CAP_AD) {
+		vm->arch.vmx.eptp |= EPTP_AD;
+		vm->gmem.hw_dirty = true;
+	}
 	return vmx_vm_maps_build(vm);
 }
 
