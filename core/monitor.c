@@ -11,18 +11,14 @@
 #include "hv/vm.h"
 #include "hv/vm_console.h"
 #include "hv/vm_lifecycle.h"
+#include "hv/gmem.h"
+#include "core/monitor_cmds.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
 #define MONITOR_LINE_MAX 512 /* a create line with a Linux command line fits */
-#define MONITOR_MAX_ARGS 4
 #define MONITOR_PROMPT "utsuwa> "
 
-struct monitor_args {
-	unsigned argc;
-	const char *argv[MONITOR_MAX_ARGS]; /* argv[0] is the command */
-	const char *rest; /* everything after the command word, spaces trimmed */
-};
 
 struct monitor_cmd {
 	const char *name;
@@ -94,16 +90,12 @@ static u64 tsc_to_ms(u64 tsc)
 	return tsc_khz ? tsc / tsc_khz : 0;
 }
 
-/*
- * LEAD: the dirty-page count, the one place to switch when the guest-memory
- * object lands: return gmem_dirty_count(vm) and true. Until then the monitor
- * prints "dirty pages: n/a".
- */
+/* Pages marked in the VM's dirty bitmap now (include/hv/gmem.h): what a
+ * harvest would return. */
 static bool vm_dirty_pages(const struct vm *vm, u64 *n)
 {
-	(void)vm;
-	*n = 0;
-	return false;
+	*n = gmem_dirty_count(vm);
+	return true;
 }
 
 /* ---- the commands ---- */
@@ -259,24 +251,9 @@ static int cmd_snapshot(const struct monitor_args *a)
 	return ret;
 }
 
-/* A decimal snapshot number from 1, or 0. */
-static unsigned parse_id(const char *s)
-{
-	unsigned long n = 0;
-
-	if (!*s)
-		return 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || n > 100000000)
-			return 0;
-		n = n * 10 + (unsigned)(*s - '0');
-	}
-	return (unsigned)n;
-}
-
 static int cmd_restore(const struct monitor_args *a)
 {
-	unsigned id = parse_id(a->argv[1]);
+	unsigned id = monitor_parse_id(a->argv[1]);
 	char err[160] = "";
 	int ret;
 
@@ -324,6 +301,11 @@ static const struct monitor_cmd commands[] = {
 	{ "snapshot", "VM", 1, "copy the VM's whole state into memory; prints its number",
 	  cmd_snapshot },
 	{ "restore", "SNAPSHOT NAME", 2, "start a new VM from a snapshot", cmd_restore },
+	{ "snapshots", "", 0, "the snapshots kept: number, whose, size", monitor_cmd_snapshots },
+	{ "drop", "SNAPSHOT", 1, "forget a snapshot, freeing its memory", monitor_cmd_drop },
+	{ "damage", "SNAPSHOT OFFSET", 2, "test aid: flip one byte of a snapshot",
+	  monitor_cmd_damage },
+	{ "mem", "", 0, "the hypervisor's free memory and heap blocks in use", monitor_cmd_mem },
 };
 
 static int cmd_help(const struct monitor_args *a)
