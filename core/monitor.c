@@ -116,7 +116,7 @@ static int cmd_list(const struct monitor_args *a)
 	(void)a;
 	kprintf("%-16s %-9s %5s %8s %12s %12s\n", "NAME", "STATE", "VCPUS", "MEMORY", "CPU-TIME",
 		"EXITS");
-	for (unsigned i = 0; i < nr_vms; i++) {
+	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
 		const struct vm *vm = vms[i];
 		struct vcpu_stats s;
 		u64 ms;

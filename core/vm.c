@@ -266,6 +266,7 @@ void vm_forget(struct vm *vm)
 	}
 	spin_unlock(&vms_lock);
 	vm_verdict_forget(vm);
+	vm_console_forget(vm); /* the console line no longer points at it */
 }
 
 void vm_end(struct vm *vm, enum vm_state how, int code)

@@ -130,7 +130,7 @@ void vm_console_forget(struct vm *vm)
 
 void vm_console_show_held(void)
 {
-	for (unsigned i = 0; i < nr_vms; i++) {
+	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
 		struct vm *vm = vms[i];
 
 		if (!vm)

@@ -115,11 +115,11 @@ fi
 # The snapshot test boots with utsuwa.loop: a loop appends a line to a file
 # in the initramfs each second and says how far it is, whether the file
 # holds every line so far, and whether uptime or the clock went backwards;
-# the test snapshots, destroys and restores the VM meanwhile. After 20
+# the test snapshots, destroys and restores the VM meanwhile. After 30
 # rounds it prints the facts and powers off.
 if grep -qw utsuwa.loop /proc/cmdline; then
 	i=0 up0=0 date0=0
-	while [ $i -lt 20 ]; do
+	while [ $i -lt 30 ]; do
 		i=$((i + 1))
 		echo "$i" >>/root/loop.txt
 		up=$(cut -d. -f1 /proc/uptime) date=$(date +%s)

@@ -27,67 +27,21 @@ while getopts k:g:o: opt; do
 	*) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
-qemu=${QEMU:-qemu-system-x86_64}
-. "$root/scripts/qemu-svm-cpu.sh"
 for f in "$kernel" "$guest_dir/vmlinuz" "$guest_dir/initrd.gz" "$guest_dir/basic-long.bin"; do
 	[ -f "$f" ] || { echo "console: missing $f (make, make guests, make linux-guest)"; \
 		echo "console: 0 passed, 1 failed"; exit 1; }
 done
 mkdir -p "$log_dir" || exit 2
-log=$log_dir/console.log
-work=$(mktemp -d) || exit 2
-pass=0 fail=0
+name=console
+. "$root/tests/guests/lib/console-driver.sh"
 
 cfg='exit=qemu console=lin'
 cfg+=' vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet"'
 cfg+=' vm=aux,image=vmlinuz,initrd=initrd.gz,mem=160M,cpus=1,cmdline="console=ttyS0 quiet"'
 cfg+=' vm=done,image=basic-long.bin,mode=long,mem=16M,cpus=1,expect=0'
-
-mkfifo "$work/in"
 # The whole run is bounded; each step below has its own, shorter, timeout.
-timeout -k 5 240 "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 2 \
-	-display none -monitor none -serial stdio -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=4 \
-	-kernel "$kernel" -append "$cfg" \
-	-initrd "$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/basic-long.bin" \
-	<"$work/in" >"$log" 2>&1 &
-qemu_pid=$!
-exec 3>"$work/in"
-cleanup() {
-	exec 3>&-
-	kill "$qemu_pid" 2>/dev/null
-	wait "$qemu_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-ok() { echo "PASS console: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL console: $1"; fail=$((fail + 1)); }
-check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; return "$1"; }
-
-# The log from byte $mark on: what the last action brought.
-mark=0
-since() { tail -c +$((mark + 1)) "$log" | tr -d '\r'; }
-set_mark() { mark=$(stat -c %s "$log"); }
-# wait_for REGEX SECONDS: until what came since the mark matches (grep -E).
-wait_for() {
-	local end=$((SECONDS + $2))
-	while [ $SECONDS -lt "$end" ]; do
-		since | grep -aqE -- "$1" && return 0
-		kill -0 "$qemu_pid" 2>/dev/null || { since | grep -aqE -- "$1"; return; }
-		sleep 0.2
-	done
-	return 1
-}
-# type TEXT: keys as typed, a few at a time, as a person's terminal sends them.
-type_keys() { printf '%s' "$1" >&3; }
-# cmd LINE: a monitor command; waits for the prompt after its output.
-cmd() {
-	set_mark
-	type_keys "$1"$'\r'
-	wait_for 'utsuwa> $' 20
-}
-esc=$'\x1d'
+driver_start "$log_dir/console.log" 240 2 "$cfg" \
+	"$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/basic-long.bin"
 prompt='utsuwa-guest:/# '
 
 # ---- lin has the console from boot: its prompt, raw ----
@@ -124,10 +78,10 @@ check $? "help lists every command${missing:+ (missing:$missing)}"
 # lin had the line and shown, prefixed, now that the monitor has it.
 set_mark
 for _ in $(seq 60); do
-	grep -aq "\[aux\] utsuwa-guest: busybox shell" "$log" && break
+	grep -aq "\[aux\] utsuwa-guest: busybox shell" "$driver_log" && break
 	sleep 1
 done
-grep -aq "\[aux\] utsuwa-guest: busybox shell" "$log"
+grep -aq "\[aux\] utsuwa-guest: busybox shell" "$driver_log"
 check $? "the other VM's held output is shown prefixed in the monitor"
 
 cmd list
@@ -211,6 +165,4 @@ type_keys $'poweroff\r'
 wait_for 'utsuwa: vm lin: ' 60 && wait_for 'utsuwa: console: the monitor' 10
 check $? "poweroff of the attached VM gives the line to the monitor"
 
-echo "console: log in $log"
-echo "console: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+driver_end

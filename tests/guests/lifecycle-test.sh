@@ -1,0 +1,130 @@
+#!/bin/bash
+# A VM's lifecycle driven from the monitor through QEMU's serial line
+# (docs/lifecycle.md), on AMD-V under QEMU. utsuwa starts one Linux VM, lin
+# (2 vCPUs, 256 MiB), whose init runs a loop (utsuwa.loop): each second it
+# appends a line to a file in its initramfs and prints
+# "utsuwa-loop: n=N lines=L uptime=U date=D backwards=no|yes". Checks:
+#   - 100 create/destroy cycles of a 64 MiB VM leave the free pages and the
+#     heap's blocks in use exactly where they were after the first cycle
+#   - pause stops the counting loop (no line for 3 s, list says paused) and
+#     resume continues it from the next number
+#   - snapshot lin, destroy it, restore the snapshot as lin2: the loop goes
+#     on from where it was (n and the file's line count continue, nothing
+#     went backwards), and after its last round lin2 prints a clean dmesg
+#     and powers off
+#   - a damaged snapshot is refused with one line naming a section, while
+#     lin2 runs on
+# Prints one PASS/FAIL line per check and "lifecycle: N passed, N failed".
+#
+# Usage: lifecycle-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
+while getopts k:g:o: opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	g) guest_dir=$OPTARG ;;
+	o) log_dir=$OPTARG ;;
+	*) sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	esac
+done
+for f in "$kernel" "$guest_dir/vmlinuz" "$guest_dir/initrd.gz" "$guest_dir/basic-long.bin"; do
+	[ -f "$f" ] || { echo "lifecycle: missing $f (make, make guests, make linux-guest)"; \
+		echo "lifecycle: 0 passed, 1 failed"; exit 1; }
+done
+mkdir -p "$log_dir" || exit 2
+name=lifecycle
+. "$root/tests/guests/lib/console-driver.sh"
+
+cfg='exit=qemu'
+cfg+=' vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet utsuwa.loop"'
+driver_start "$log_dir/lifecycle.log" 420 2 "$cfg" \
+	"$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/basic-long.bin"
+
+# The monitor has the console (nothing attached): Enter gives its prompt.
+wait_for 'VMs? on [0-9]+ CPUs' 60
+sleep 1
+cmd ''
+
+# ---- 100 create/destroy cycles of a 64 MiB VM ----
+mem_now() { cmd mem; since | sed -n 's/^memory: \(.*\)$/\1/p' | tail -n 1; }
+cycle() {
+	cmd 'create vm=t,image=basic-long.bin,mode=long,mem=64M,cpus=1' &&
+		since | grep -aq 'vm t: created' && cmd 'destroy t' && since | grep -aq 'vm t: destroyed'
+}
+before=$(mem_now)
+cycle
+first=$(mem_now)
+good=1
+for i in $(seq 2 100); do
+	cycle || { good=0; echo "  | cycle $i failed:"; since | tail -n 5 | sed 's/^/  | /'; break; }
+done
+after=$(mem_now)
+echo "  | memory before: $before; after 1 cycle: $first; after 100: $after"
+[ "$good" = 1 ] && [ -n "$first" ] && [ "$first" = "$after" ]
+check $? "100 create/destroy cycles of a 64 MiB VM leave free memory where it was ($after)"
+
+# ---- pause and resume a counting guest ----
+set_mark
+wait_for '\[lin\] utsuwa-loop: n=2 ' 150
+check $? "lin's loop counts"
+cmd 'pause lin'
+set_mark
+sleep 3
+last=$(tr -d '\r' <"$driver_log" | sed -n 's/^\[lin\] utsuwa-loop: n=\([0-9]*\) .*/\1/p' | tail -n 1)
+! since | grep -aq 'utsuwa-loop'
+check $? "pause stops the loop (no line in 3 s after n=$last)"
+cmd list
+since | grep -aqE '^lin +paused +2 +256M '
+check $? "list shows lin paused"
+set_mark
+type_keys $'resume lin\r'
+wait_for "\\[lin\\] utsuwa-loop: n=$((last + 1)) lines=$((last + 1)) " 20
+check $? "resume continues the loop at n=$((last + 1))"
+
+# ---- snapshot, destroy, restore as lin2 ----
+set_mark
+wait_for '\[lin\] utsuwa-loop: n=[0-9]+ ' 10
+cmd 'snapshot lin' 120
+since | grep -aqE '^vm lin: snapshot 1$'
+check $? "snapshot lin (while its loop writes to its file)" || since | sed 's/^/  | /'
+at=$(tr -d '\r' <"$driver_log" | sed -n 's/^\[lin\] utsuwa-loop: n=\([0-9]*\) .*/\1/p' | tail -n 1)
+cmd 'destroy lin'
+since | grep -aq 'vm lin: destroyed'
+check $? "destroy lin"
+cmd 'restore 1 lin2' 120
+since | grep -aq 'vm lin2: restored from snapshot 1'
+check $? "restore 1 lin2" || since | sed 's/^/  | /'
+set_mark
+wait_for '\[lin2\] utsuwa-loop: n=[0-9]+ lines=[0-9]+ .*' 30
+line=$(since | grep -a '\[lin2\] utsuwa-loop' | head -n 1)
+n=$(sed -n 's/.*n=\([0-9]*\) lines=\([0-9]*\) .*/\1/p' <<<"$line")
+l=$(sed -n 's/.*n=\([0-9]*\) lines=\([0-9]*\) .*/\2/p' <<<"$line")
+[ -n "$n" ] && [ "$n" -ge "$at" ] && [ "$n" -le $((at + 2)) ] && [ "$n" = "$l" ] &&
+	grep -q 'backwards=no' <<<"$line"
+check $? "lin2 continues lin's loop (n=$n after $at, file lines=$l, not backwards)" ||
+	echo "  | $line"
+
+# ---- a damaged snapshot ----
+cmd 'damage 1 5000'
+cmd 'restore 1 bad'
+out=$(since | sed '1d;$d')
+[ "$(wc -l <<<"$out")" = 1 ] && grep -aqE "^snapshot: section [0-9]+ '[^']+': " <<<"$out" &&
+	! since | grep -aq 'vm bad'
+check $? "a damaged snapshot is refused in one line naming the section" || echo "  | $out"
+set_mark
+wait_for '\[lin2\] utsuwa-loop: n=' 15
+check $? "lin2 runs on beside the refused restore"
+
+# ---- lin2's end: a clean dmesg, poweroff, every VM as expected ----
+set_mark
+wait_for '\[lin2\] utsuwa-check: done' 120
+since | grep -aq 'backwards=yes' && bad "no loop line of lin2 went backwards" ||
+	ok "no loop line of lin2 went backwards"
+since | grep -aqE '\[lin2\] utsuwa-check: dmesg_hits=0$'
+check $? "lin2's dmesg is clean after the restore" ||
+	since | grep -a 'dmesg' | sed 's/^/  | /'
+wait_for 'all VMs ended: 1 as expected, 0 not' 60
+check $? "lin2 powers off; the run ends as expected"
+
+driver_end
