@@ -1,4 +1,5 @@
 #include "hv/console.h"
+#include "hv/vm_console.h"
 #include "hv/spinlock.h"
 #include "drivers/serial.h"
 #include "lib/format.h"
@@ -46,6 +47,7 @@ void kvprintf(const char *fmt, va_list ap)
 	char buf[512];
 	int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
 
+	vm_console_message_starts(); /* not glued to the monitor's prompt */
 	console_write(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 

@@ -394,6 +394,15 @@ static int esc_state;   /* inside a terminal escape sequence: 1 after ESC, 2 aft
 static void prompt(void)
 {
 	console_write(MONITOR_PROMPT, sizeof(MONITOR_PROMPT) - 1);
+	vm_console_prompt_shown();
+}
+
+/* A VM's output came under the prompt: draw it again, with what was typed. */
+static void prompt_again(void)
+{
+	console_write(MONITOR_PROMPT, sizeof(MONITOR_PROMPT) - 1);
+	console_write(line, line_len);
+	vm_console_prompt_shown();
 }
 
 static void edit(char c)
@@ -415,6 +424,7 @@ static void edit(char c)
 		if (c == '\n' && cr)
 			return;
 		after_cr = c == '\r';
+		vm_console_prompt_closed();
 		console_write("\n", 1);
 		line[line_len] = 0;
 		line_len = 0;
@@ -451,6 +461,11 @@ static void show_switches(void)
 
 	if (!ev)
 		return;
+	if (ev == CONSOLE_EV_OUTPUT) {
+		if (!vm)
+			prompt_again();
+		return;
+	}
 	if (vm && (ev & CONSOLE_EV_ATTACHED)) {
 		kprintf("\nutsuwa: console: vm %s (Ctrl-] for the monitor)\n", vm->name);
 		vm_console_attach(vm); /* shows the line it is on */

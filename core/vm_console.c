@@ -49,6 +49,26 @@ void vm_console_init(struct vm *vm)
 
 /* ---- output ---- */
 
+static bool prompt_open; /* the monitor's prompt ends the screen's last line */
+
+void vm_console_prompt_shown(void)
+{
+	__atomic_store_n(&prompt_open, true, __ATOMIC_RELEASE);
+}
+
+void vm_console_prompt_closed(void)
+{
+	__atomic_store_n(&prompt_open, false, __ATOMIC_RELEASE);
+}
+
+void vm_console_message_starts(void)
+{
+	if (__atomic_exchange_n(&prompt_open, false, __ATOMIC_ACQ_REL)) {
+		console_write("\n", 1);
+		post(CONSOLE_EV_OUTPUT);
+	}
+}
+
 static void emit_line(struct vm *vm)
 {
 	struct vm_console *c = &vm->console;
@@ -159,6 +179,7 @@ int vm_console_attach(struct vm *vm)
 
 	if (!vm || vm->state != VM_RUNNING)
 		return -EINVAL;
+	vm_console_prompt_closed(); /* the VM's own output follows, raw */
 	c = &vm->console;
 	spin_lock(&c->lock);
 	__atomic_store_n(&attached, vm, __ATOMIC_RELEASE);

@@ -81,6 +81,17 @@ bool vm_console_monitor_pending(void);
 #define CONSOLE_EV_DETACHED 0x1 /* the escape key, or the attached VM ended */
 #define CONSOLE_EV_ATTACHED 0x2 /* the escape key went back to the last VM */
 #define CONSOLE_EV_NO_VM 0x4    /* the escape key, with no VM to go back to */
+#define CONSOLE_EV_OUTPUT 0x8   /* a VM's line was shown under the monitor's prompt */
+
+/* The monitor's prompt is on the screen with nothing after it: a VM's line
+ * shown now starts on a line of its own, and the monitor draws the prompt
+ * (and what was typed) again below it (CONSOLE_EV_OUTPUT). */
+void vm_console_prompt_shown(void);
+/* Enter was pressed: the line is the command's now. */
+void vm_console_prompt_closed(void);
+/* A message (kprintf: the hypervisor's, or a VM's prefixed line) is about
+ * to be written: if the prompt is open, start a line of its own first. */
+void vm_console_message_starts(void);
 unsigned vm_console_take_events(void);
 /* Shows every VM's output held while another VM was attached ("[name] ..."). */
 void vm_console_show_held(void);
