@@ -5,7 +5,8 @@
 #                (Ctrl-] the monitor, Ctrl-A X quits QEMU; docs/console.md).
 #                RUN_CONFIG / RUN_IMAGES override the VMs.
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
-#                and the console test (tests/guests/console-test.sh);
+#                the console and lifecycle tests (tests/guests/console-test.sh,
+#                lifecycle-test.sh), and a subset under Bochs (VT-x);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
 #   make bench   the exit benchmark under QEMU -icount and Bochs, then the
@@ -47,35 +48,27 @@ run-tests:
 	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
 
-# All four parts always run: unit tests, the matrix under QEMU (AMD-V), the
-# console and monitor driven through QEMU's serial line (tests/guests/console-test.sh,
-# each check counts one), a subset of the matrix under Bochs (VT-x,
-# VMX_TEST_CASES in mk/bochs.mk; all of it: make test-vmx). The last line sums them.
+# All five parts always run: unit tests, the matrix under QEMU (AMD-V), the
+# console and monitor and a VM's lifecycle driven through QEMU's serial line
+# (tests/guests/console-test.sh and lifecycle-test.sh, each check counts one), a
+# subset of the matrix under Bochs (VT-x, VMX_TEST_CASES in mk/bochs.mk; all of
+# it: make test-vmx). tests/sum-results.sh sums them in the last line.
 test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
 		| tee $(BUILD)/test/unit.out; \
+	if [ "$$(cat $(BUILD)/test/unit.rc)" != 0 ] && ! grep -q '^unit: [0-9]* passed, [1-9]' \
+		$(BUILD)/test/unit.out; then echo "unit: 0 passed, 1 failed" >>$(BUILD)/test/unit.out; fi; \
 	bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs $(MATRIX_CASES) 2>&1 | tee $(BUILD)/test/guests.out; \
 	bash tests/guests/console-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/console.out; \
+	bash tests/guests/lifecycle-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/lifecycle.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
-	up=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/unit.out | tail -n 1); \
-	uf=$$(sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/unit.out | tail -n 1); \
-	if [ -z "$$up" ]; then up=0; uf=1; echo "unit: no result (did the unit tests build?): 1 failure"; \
-	elif [ "$$(cat $(BUILD)/test/unit.rc)" != 0 ] && [ "$$uf" = 0 ]; then uf=1; fi; \
-	gp=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/guests.out | tail -n 1); \
-	gf=$$(sed -n 's/^guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/guests.out | tail -n 1); \
-	if [ -z "$$gp" ]; then gp=0; gf=1; echo "guests: the matrix did not run: 1 failure"; fi; \
-	cp=$$(sed -n 's/^console: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/console.out | tail -n 1); \
-	cf=$$(sed -n 's/^console: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/console.out | tail -n 1); \
-	if [ -z "$$cp" ]; then cp=0; cf=1; echo "console: the console test did not run: 1 failure"; fi; \
-	vp=$$(sed -n 's/^vmx-guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\1/p' $(BUILD)/test/vmx.out | tail -n 1); \
-	vf=$$(sed -n 's/^vmx-guests: \([0-9]*\) passed, \([0-9]*\) failed$$/\2/p' $(BUILD)/test/vmx.out | tail -n 1); \
-	if [ -z "$$vp" ]; then vp=0; vf=1; echo "vmx-guests: the Bochs matrix did not run: 1 failure"; fi; \
-	echo "test: $$(($$(date +%s) - start))s"; \
-	echo "$$((up + gp + cp + vp)) passed, $$((uf + gf + cf + vf)) failed"; \
-	[ $$((uf + gf + cf + vf)) -eq 0 ]
+	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
+		guests:$(BUILD)/test/guests.out console:$(BUILD)/test/console.out \
+		lifecycle:$(BUILD)/test/lifecycle.out vmx-guests:$(BUILD)/test/vmx.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.
