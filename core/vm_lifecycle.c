@@ -250,8 +250,9 @@ int vm_create_line(const char *line, char *err, size_t n)
 	if (!vm)
 		return fail(err, n, -EINVAL, "create: vm '%s' not created (the log says why)",
 			    cfg.vms[0].name);
-	kprintf("utsuwa: vm %s: created, %u vCPU%s, %lu MiB\n", vm->name, vm->cfg.cpus,
-		vm->cfg.cpus > 1 ? "s" : "", vm->cfg.mem >> 20);
+	kprintf("utsuwa: vm %s: created, %u vCPU%s, %lu MiB (+%lu KiB of the hypervisor's)\n",
+		vm->name, vm->cfg.cpus, vm->cfg.cpus > 1 ? "s" : "", vm->cfg.mem >> 20,
+		vm->overhead_bytes >> 10);
 	vm_start(vm);
 	return 0;
 }

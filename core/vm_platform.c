@@ -64,11 +64,6 @@ static void isa_irq_set(void *ctx, u32 irq, bool level)
 	vioapic_set_line(vm->ioapic, irq == 0 ? 2 : irq, level);
 }
 
-static void uart_irq(void *ctx, bool level)
-{
-	isa_irq_set(ctx, UART_IRQ, level);
-}
-
 static void power_off(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -97,8 +92,8 @@ static void *uart_create(struct vm *vm)
 
 	if (!u)
 		return NULL;
-	u->irq_ctx = vm;
-	u->raise_irq = uart_irq;
+	u->irq = vm->isa_irq;
+	u->gsi = UART_IRQ;
 	vm_console_init(vm);
 	u->rx_refill = vm_console_input_next; /* typed input, as the guest reads */
 	u->refill_ctx = vm;

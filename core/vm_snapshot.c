@@ -161,6 +161,7 @@ static int write_snapshot(struct vm *vm, struct snapshot *out)
 int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
 {
 	bool was_running = vm->state == VM_RUNNING;
+	u64 t0 = rdtsc(); /* under QEMU -icount, TSC ticks are instructions (bench/snapshot.sh) */
 	int slot = -1, ret;
 
 	for (int i = 0; i < MAX_SNAPSHOTS && slot < 0; i++)
@@ -186,8 +187,8 @@ int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
 	store[slot].used = true;
 	strlcpy(store[slot].vm, vm->name, sizeof(store[slot].vm));
 	*id = (unsigned)slot + 1;
-	kprintf("utsuwa: vm %s: snapshot %u taken, %lu KiB\n", vm->name, *id,
-		store[slot].snap.len >> 10);
+	kprintf("utsuwa: vm %s: snapshot %u taken, %lu KiB, in %lu TSC ticks\n", vm->name, *id,
+		store[slot].snap.len >> 10, rdtsc() - t0);
 	return 0;
 }
 
@@ -299,8 +300,8 @@ int vm_restore(unsigned id, const char *name, char *err, size_t n)
 {
 	struct stored_snapshot *st = id >= 1 && id <= MAX_SNAPSHOTS ? &store[id - 1] : NULL;
 	const char *what = "config";
+	u64 t0 = rdtsc(), guest_tsc;
 	struct vm *vm;
-	u64 guest_tsc;
 	int ret;
 
 	if (!st || !st->used)
@@ -331,7 +332,8 @@ int vm_restore(unsigned id, const char *name, char *err, size_t n)
 	vm->state = VM_PAUSED;
 	vm_set_guest_tsc(vm, guest_tsc);
 	vm_list(vm);
-	kprintf("utsuwa: vm %s: restored from snapshot %u (of vm %s)\n", vm->name, id, st->vm);
+	kprintf("utsuwa: vm %s: restored from snapshot %u (of vm %s), in %lu TSC ticks\n",
+		vm->name, id, st->vm, rdtsc() - t0);
 	vm->state = VM_RUNNING;
 	sched_vm_resume(vm);
 	return 0;

@@ -70,8 +70,7 @@ static void update_irq(struct uart8250 *u)
 	if (level == u->irq_level)
 		return;
 	u->irq_level = level;
-	if (u->raise_irq)
-		u->raise_irq(u->irq_ctx, level);
+	irq_set(&u->irq, u->gsi, level);
 }
 
 static int rx_queue(struct uart8250 *u, u8 byte)

@@ -14,6 +14,7 @@
 #include "hv/bus.h"
 #include "hv/spinlock.h"
 #include "hv/types.h"
+#include "hv/irq.h"
 
 #define UART8250_COM1_BASE 0x3f8
 #define UART8250_NR_PORTS 8
@@ -82,14 +83,13 @@ struct uart8250 {
 	void *out_ctx;
 
 	/*
-	 * The interrupt line (IRQ 4 for COM1), not wired yet: when set, it is
-	 * called with the line's new level each time it changes, under the
-	 * device's lock (so it must not call back into the UART). NULL: none.
-	 * The level is high while IER enables a pending condition and MCR.OUT2
-	 * is set, as on a PC.
+	 * The interrupt line (gsi 4 for COM1), set through the sink each time
+	 * its level changes, under the device's lock (so the sink must not call
+	 * back into the UART); a zeroed sink: not wired. The level is high while
+	 * IER enables a pending condition and MCR.OUT2 is set, as on a PC.
 	 */
-	void (*raise_irq)(void *irq_ctx, bool level);
-	void *irq_ctx;
+	struct irq_sink irq; /* the line it drives, as every device does (hv/irq.h) */
+	u32 gsi;
 	bool irq_level;
 
 	/*
@@ -131,7 +131,7 @@ int uart8250_load(struct uart8250 *d, struct snap_cursor *c);
 /* A reboot: registers as created (SCR and divisor
  * too, which the chip's master reset leaves alone: a fresh VM's), receive
  * FIFO emptied (input pending is lost, as on the chip), a raised line
- * lowered. out, raise_irq and their contexts are the owner's and stay. */
+ * lowered. out, the irq sink and their contexts are the owner's and stay. */
 void uart8250_reset(struct uart8250 *uart);
 
 /* Queues a byte for the guest to read. -ENOSPC when the FIFO is full: the

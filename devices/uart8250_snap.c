@@ -3,7 +3,7 @@
  * the receive FIFO in order, an empty output line (the UART hands out each
  * byte as it is written, so there is none to keep). The output callback and
  * the interrupt hookup are the owner's and stay; the line level is restored
- * as saved without calling raise_irq, since the interrupt controllers'
+ * as saved without calling the irq sink, since the interrupt controllers'
  * saved state already holds it.
  */
 #include "devices/uart8250.h"

@@ -36,7 +36,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: run run-tests test bench bench-linux
+.PHONY: run run-tests test bench bench-linux bench-snapshot
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) | $(SETUP)
 	@echo "run: QEMU with 4 CPUs; Ctrl-] switches between the VM and the monitor; Ctrl-A X quits"
 	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
@@ -76,6 +76,10 @@ bench: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin linux-guest | $(SETUP)
 	@sh bench/run.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
 	@bash tests/bochs/bench-vmx.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
 	@bash bench/linux-boot.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)
+
+# Snapshot and restore of a 256 MiB Linux VM, in instructions (bench/README.md).
+bench-snapshot: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
+	@bash bench/snapshot.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)
 
 bench-linux: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
 	@bash bench/linux-boot.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)

@@ -111,10 +111,13 @@ TEST(unregister_removes_only_that_range)
  * that never moves and the moving one: the fixed one is always found whole,
  * the moving one only ever where it was registered. */
 static struct bus race_bus;
-static volatile bool race_done;
+static volatile bool race_done, race_go;
 
 static void *mover(void *arg)
 {
+	/* Until the reader is looking up (bounded: a test must not hang). */
+	for (long spins = 0; !race_go && spins < 2000000000L; spins++)
+		;
 	for (int i = 0; i < 20000; i++) {
 		u64 at = (i & 1) ? 0x5000 : 0x6000;
 
@@ -134,9 +137,10 @@ TEST(lookups_race_with_changes)
 	for (unsigned i = 0; i < 16; i++)
 		CHECK_EQ(bus_register(&race_bus, 0x1000 + i * 0x100, 0x10, "fix", &ops,
 				      (void *)(uintptr_t)(i + 1)), 0);
-	race_done = false;
+	race_done = race_go = false;
 	CHECK_EQ(pthread_create(&t, NULL, mover, NULL), 0);
-	while (!race_done) {
+	while (!race_done && lookups < 100000000ul) {
+		race_go = true;
 		struct bus_range r;
 		unsigned i = lookups % 16;
 

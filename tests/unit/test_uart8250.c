@@ -41,9 +41,10 @@ static bool out_is(const char *s)
 static int irq_calls;
 static bool irq_now;
 
-static void irq(void *ctx, bool level)
+static void irq(void *ctx, u32 gsi, bool level)
 {
 	CHECK(ctx == &irq_calls);
+	CHECK_EQ(gsi, 4u);
 	CHECK(level != irq_now); /* called on changes only */
 	irq_now = level;
 	irq_calls++;
@@ -215,8 +216,8 @@ TEST(interrupt_identification)
 {
 	struct uart8250 *u = setup();
 
-	u->raise_irq = irq;
-	u->irq_ctx = &irq_calls;
+	u->irq = (struct irq_sink){ .set = irq, .ctx = &irq_calls };
+	u->gsi = 4;
 
 	outb(UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER);
 	CHECK_EQ(in(UART_IIR), 0xc1); /* FIFOs on, nothing pending */
@@ -305,8 +306,8 @@ TEST(modem_status_interrupt)
 {
 	struct uart8250 *u = setup();
 
-	u->raise_irq = irq;
-	u->irq_ctx = &irq_calls;
+	u->irq = (struct irq_sink){ .set = irq, .ctx = &irq_calls };
+	u->gsi = 4;
 	outb(UART_IER, UART_IER_MSI);
 	outb(UART_MCR, UART_MCR_OUT2); /* outside loopback the inputs do not change: no delta */
 	CHECK_EQ(in(UART_IIR), UART_IIR_NO_INT);
@@ -365,8 +366,8 @@ TEST(reset)
 {
 	struct uart8250 *u = setup();
 
-	u->raise_irq = irq;
-	u->irq_ctx = &irq_calls;
+	u->irq = (struct irq_sink){ .set = irq, .ctx = &irq_calls };
+	u->gsi = 4;
 	outb(UART_LCR, UART_LCR_DLAB);
 	outb(UART_DLL, 0x0c);
 	outb(UART_DLM, 0x01);
@@ -425,8 +426,8 @@ TEST(rx_refill_keeps_the_fifo_full)
 {
 	struct uart8250 *u = setup();
 
-	u->raise_irq = irq;
-	u->irq_ctx = &irq_calls;
+	u->irq = (struct irq_sink){ .set = irq, .ctx = &irq_calls };
+	u->gsi = 4;
 	u->rx_refill = refill;
 	u->refill_ctx = queue;
 	queue_len = 4096;

@@ -4,6 +4,7 @@
 #
 #   driver_start LOG SECONDS SMP CONFIG MODULES   QEMU with the serial line on
 #                                                 our pipe, its output in LOG
+#                                                 ($DRIVER_QEMU_ARGS: more options)
 #   type_keys TEXT      keys as typed
 #   cmd LINE            a monitor command; waits for the next prompt
 #   set_mark / since    what the log got since the mark
@@ -23,7 +24,7 @@ driver_start() {
 	mkfifo "$work/in"
 	timeout -k 5 "$limit" "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" \
 		-m 1G -smp "$smp" -display none -monitor none -serial stdio -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 ${DRIVER_QEMU_ARGS:-} \
 		-kernel "$kernel" -append "$cfg" -initrd "$mods" \
 		<"$work/in" >"$log" 2>&1 &
 	qemu_pid=$!
