@@ -7,11 +7,10 @@
 # the monitor takes a snapshot, destroys the VM and restores it.
 #   bench/snapshot.sh build/utsuwa.elf build/guests
 set -u
-root=$(cd "$(dirname "$0")/.." && pwd)
-kernel=${1:-$root/build/utsuwa.elf} guest_dir=${2:-$root/build/guests}
 name=snapshot-bench
 DRIVER_QEMU_ARGS='-icount shift=0,sleep=off'
-. "$root/tests/guests/lib/console-driver.sh"
+. "$(dirname "$0")/../tests/guests/lib/console-driver.sh"
+kernel=${1:-$kernel} guest_dir=${2:-$guest_dir}
 mkdir -p "$root/build/bench"
 cfg='exit=halt vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=1,cmdline="console=ttyS0 quiet utsuwa.loop"'
 driver_start "$root/build/bench/snapshot.log" 900 1 "$cfg" "$guest_dir/vmlinuz,$guest_dir/initrd.gz"

@@ -17,23 +17,9 @@
 #
 # Usage: console-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
-while getopts k:g:o: opt; do
-	case $opt in
-	k) kernel=$OPTARG ;;
-	g) guest_dir=$OPTARG ;;
-	o) log_dir=$OPTARG ;;
-	*) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
-	esac
-done
-for f in "$kernel" "$guest_dir/vmlinuz" "$guest_dir/initrd.gz" "$guest_dir/basic-long.bin"; do
-	[ -f "$f" ] || { echo "console: missing $f (make, make guests, make linux-guest)"; \
-		echo "console: 0 passed, 1 failed"; exit 1; }
-done
-mkdir -p "$log_dir" || exit 2
-name=console
-. "$root/tests/guests/lib/console-driver.sh"
+name=console driver_needs="vmlinuz initrd.gz basic-long.bin"
+. "$(dirname "$0")/lib/console-driver.sh"
+driver_args "$@"
 
 cfg='exit=qemu console=lin'
 cfg+=' vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet"'

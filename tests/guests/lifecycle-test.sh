@@ -19,23 +19,9 @@
 #
 # Usage: lifecycle-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
 set -u
-root=$(cd "$(dirname "$0")/../.." && pwd)
-kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
-while getopts k:g:o: opt; do
-	case $opt in
-	k) kernel=$OPTARG ;;
-	g) guest_dir=$OPTARG ;;
-	o) log_dir=$OPTARG ;;
-	*) sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
-	esac
-done
-for f in "$kernel" "$guest_dir/vmlinuz" "$guest_dir/initrd.gz" "$guest_dir/spin.bin"; do
-	[ -f "$f" ] || { echo "lifecycle: missing $f (make, make guests, make linux-guest)"; \
-		echo "lifecycle: 0 passed, 1 failed"; exit 1; }
-done
-mkdir -p "$log_dir" || exit 2
-name=lifecycle
-. "$root/tests/guests/lib/console-driver.sh"
+name=lifecycle driver_needs="vmlinuz initrd.gz spin.bin"
+. "$(dirname "$0")/lib/console-driver.sh"
+driver_args "$@"
 
 cfg='exit=halt' # the monitor stays when every VM has ended
 cfg+=' vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet utsuwa.loop"'

@@ -11,7 +11,29 @@
 #   wait_for REGEX S    until what came since the mark matches (grep -E)
 #   check RC WHAT       a PASS or FAIL line for one check, counted
 #   driver_end          the sum line; status 0 only if all passed
-. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/qemu-svm-cpu.sh"
+#   driver_args "$@"   -k KERNEL -g GUEST_DIR -o LOG_DIR, checks the files
+#                       the test needs ($driver_needs, under GUEST_DIR) exist
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+. "$root/scripts/qemu-svm-cpu.sh"
+kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
+
+driver_args() {
+	local opt f
+	OPTIND=1
+	while getopts k:g:o: opt; do
+		case $opt in
+		k) kernel=$OPTARG ;;
+		g) guest_dir=$OPTARG ;;
+		o) log_dir=$OPTARG ;;
+		*) sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+		esac
+	done
+	for f in "$kernel" ${driver_needs:+$(printf "$guest_dir/%s " $driver_needs)}; do
+		[ -f "$f" ] || { echo "$name: missing $f (make, make guests, make linux-guest)"; \
+			echo "$name: 0 passed, 1 failed"; exit 1; }
+	done
+	mkdir -p "$log_dir" || exit 2
+}
 
 pass=0 fail=0 mark=0 qemu_pid=
 esc=$'\x1d'
