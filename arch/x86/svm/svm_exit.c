@@ -74,27 +74,14 @@ static __attribute__((noinline)) enum vmexit_reason exception(const struct vmcb_
 	return VMEXIT_EXCEPTION;
 }
 
-static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
+/* The exits that are neither in the table nor nested page faults. */
+static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmcb_control *c,
+								 struct vmexit *e)
 {
 	u64 code = c->exitcode;
 
-	if (code - 0x60 < ARRAY_SIZE(exit_reason)) {
-		u8 r = exit_reason[code - 0x60];
-
-		if (r == VMEXIT_MSR_READ && c->exitinfo1 == 1)
-			return VMEXIT_MSR_WRITE;
-		if (r)
-			return (enum vmexit_reason)r;
-	}
 	if (code <= SVM_EXIT_CR_LAST) /* today CR8 writes; shadow paging: more */
 		return cr_access(c, e);
-	if (code == SVM_EXIT_NPF) {
-		e->mem.gpa = c->exitinfo2;
-		e->mem.present = c->exitinfo1 & NPF_P;
-		e->mem.write = c->exitinfo1 & NPF_RW;
-		e->mem.fetch = c->exitinfo1 & NPF_ID;
-		return VMEXIT_MEM;
-	}
 	if (code == SVM_EXIT_EXCP_BASE + 18)
 		return VMEXIT_MACHINE_CHECK;
 	if (code - SVM_EXIT_EXCP_BASE < 32)
@@ -108,6 +95,28 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 	if (code == SVM_EXIT_INVALID)
 		return VMEXIT_ENTRY_FAIL;
 	return VMEXIT_UNHANDLED;
+}
+
+static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
+{
+	u64 code = c->exitcode;
+
+	if (code - 0x60 < ARRAY_SIZE(exit_reason)) {
+		u8 r = exit_reason[code - 0x60];
+
+		if (r == VMEXIT_MSR_READ && c->exitinfo1 == 1)
+			return VMEXIT_MSR_WRITE;
+		if (likely(r))
+			return (enum vmexit_reason)r;
+	}
+	if (code == SVM_EXIT_NPF) {
+		e->mem.gpa = c->exitinfo2;
+		e->mem.present = c->exitinfo1 & NPF_P;
+		e->mem.write = c->exitinfo1 & NPF_RW;
+		e->mem.fetch = c->exitinfo1 & NPF_ID;
+		return VMEXIT_MEM;
+	}
+	return decode_rare(c, e);
 }
 
 /*
