@@ -171,6 +171,13 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
 		record_shadow(v);
 		return;
+	case EXIT_INVPCID: /* "INVLPG exiting" with "enable INVPCID" (26.1.3) */
+		e->reason = VMEXIT_INVLPG;
+		e->invlpg.invpcid = true;
+		e->invlpg.type_gpr = (int)INSN_INFO_REG2(vmread(VMCS_EXIT_INSN_INFO));
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+		record_shadow(v);
+		return;
 	case EXIT_EPT_MISCONFIG:
 		/* Our own EPT is wrong: a bug to report, the VM stops. */
 		e->hw_info1 = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
