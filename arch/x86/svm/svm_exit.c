@@ -90,6 +90,7 @@ static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmc
 		/* With decode assists EXITINFO1 is the linear address (15.33.2). */
 		e->invlpg.known = svm_decode_assists;
 		e->invlpg.addr = c->exitinfo1;
+		e->invlpg.invpcid = false; /* the union holds the last exit's fields */
 		return VMEXIT_INVLPG;
 	}
 	if (code == SVM_EXIT_INVALID)

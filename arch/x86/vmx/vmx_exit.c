@@ -168,6 +168,7 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 	case EXIT_INVLPG: /* the qualification is the linear address (Table 28-1) */
 		e->invlpg.addr = vmread(VMCS_EXIT_QUALIFICATION);
 		e->invlpg.known = true;
+		e->invlpg.invpcid = false; /* the union holds the last exit's fields */
 		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
 		record_shadow(v);
 		return;
