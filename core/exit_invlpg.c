@@ -2,7 +2,8 @@
  * INVLPG, when the VM's intercept policy catches it (off by default: with
  * nested paging the guest's INVLPG does its own work). Emulated by dropping
  * the vCPU's guest translations on this CPU, a superset of the one page; the
- * address is kept in the exit for shadow paging, which will need it.
+ * address is kept in the exit for shadow paging, which will need it. On
+ * VT-x, INVPCID exits with it and is emulated the same way.
  */
 #include "core/exit_handlers.h"
 #include "arch/x86/emul/fetch.h"
@@ -62,8 +63,27 @@ static int invlpg_decode(struct vcpu *v, struct vmexit *e)
 	return 0;
 }
 
+/* INVPCID (SDM vol. 2): types 0-3 flush one address, one PCID, all with
+ * globals, all without; a larger type is #GP. Each is within a full flush
+ * (the descriptor's reserved bits are not checked). */
+static enum exit_action invpcid(struct vcpu *v, struct vmexit *e)
+{
+	struct guest_ctx ctx;
+	u64 type = v->regs.gpr[e->invlpg.type_gpr & 15];
+
+	vendor->get_paging_ctx(v, &ctx);
+	if (guest_ctx_mode(&ctx, v->regs.rflags) != MODE_LONG64)
+		type = (u32)type;
+	if (type > 3)
+		return vcpu_fault(v, EXC_GP, true, 0);
+	vendor->flush_guest_tlb(v);
+	return ACT_SKIP;
+}
+
 enum exit_action handle_invlpg(struct vcpu *v, struct vmexit *e)
 {
+	if (e->invlpg.invpcid)
+		return invpcid(v, e);
 	if (!e->invlpg.known && invlpg_decode(v, e))
 		return vm_stop_report(v, "an INVLPG exit at rip %lx that is not INVLPG", v->regs.rip);
 	vendor->flush_guest_tlb(v);

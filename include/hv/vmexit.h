@@ -27,7 +27,8 @@ enum vmexit_reason {
 	VMEXIT_CR_ACCESS,   /* MOV to or from a control register (cr): CR8 writes
 			       always (the local APIC's TPR); on VT-x the CR0/CR4
 			       writes that change a bit VMX operation fixes */
-	VMEXIT_INVLPG,      /* INVLPG (invlpg), when the VM's policy intercepts it */
+	VMEXIT_INVLPG,      /* INVLPG (invlpg), when the VM's policy intercepts it
+			       (and so, on VT-x, INVPCID) */
 	VMEXIT_EXCEPTION,   /* an exception the VM's policy intercepts (exc); #MC
 			       is VMEXIT_MACHINE_CHECK */
 	VMEXIT_MACHINE_CHECK,
@@ -62,6 +63,10 @@ struct vmexit {
 		struct {
 			u64 addr;   /* the linear address operand */
 			bool known; /* addr is valid; else the handler decodes it */
+			/* INVPCID, which exits with INVLPG on VT-x: its type
+			 * register's value instead of an address. */
+			bool invpcid;
+			int type_gpr;
 		} invlpg;
 		struct {
 			u8 vector;

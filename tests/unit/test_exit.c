@@ -505,10 +505,24 @@ TEST(invlpg_flushes_and_finds_its_address)
 	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
 	CHECK_EQ(e.invlpg.addr, 0x40001234);
 	CHECK_EQ(vcpu.regs.rip, 0x100009);
+	/* VT-x's INVPCID: a type above 3 is #GP, RIP kept; else a flush. */
+	vcpu.regs.rip = 0x100000;
+	vcpu.regs.gpr[GPR_RDX] = 4;
+	e = (struct vmexit){ .reason = VMEXIT_INVLPG, .insn_len = 5,
+			     .invlpg = { .invpcid = true, .type_gpr = GPR_RDX } };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(flushes, 3);
+	CHECK_EQ(vcpu.regs.rip, 0x100000);
+	vcpu.regs.gpr[GPR_RDX] = 2;
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(flushes, 4);
+	CHECK_EQ(vcpu.regs.rip, 0x100005);
 	/* Not INVLPG at RIP: stop. */
+	vcpu.regs.rip = 0x100009;
 	e = (struct vmexit){ .reason = VMEXIT_INVLPG };
 	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_VM_STOP);
-	CHECK_EQ(flushes, 3);
+	CHECK_EQ(flushes, 4);
 }
 
 int main(void)

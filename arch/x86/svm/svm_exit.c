@@ -74,6 +74,30 @@ static __attribute__((noinline)) enum vmexit_reason exception(const struct vmcb_
 	return VMEXIT_EXCEPTION;
 }
 
+/* The exits that are neither in the table nor nested page faults. */
+static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmcb_control *c,
+								 struct vmexit *e)
+{
+	u64 code = c->exitcode;
+
+	if (code <= SVM_EXIT_CR_LAST) /* today CR8 writes; shadow paging: more */
+		return cr_access(c, e);
+	if (code == SVM_EXIT_EXCP_BASE + 18)
+		return VMEXIT_MACHINE_CHECK;
+	if (code - SVM_EXIT_EXCP_BASE < 32)
+		return exception(c, e);
+	if (code == SVM_EXIT_INVLPG) {
+		/* With decode assists EXITINFO1 is the linear address (15.33.2). */
+		e->invlpg.known = svm_decode_assists;
+		e->invlpg.addr = c->exitinfo1;
+		e->invlpg.invpcid = false; /* the union holds the last exit's fields */
+		return VMEXIT_INVLPG;
+	}
+	if (code == SVM_EXIT_INVALID)
+		return VMEXIT_ENTRY_FAIL;
+	return VMEXIT_UNHANDLED;
+}
+
 static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 {
 	u64 code = c->exitcode;
@@ -83,11 +107,9 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 
 		if (r == VMEXIT_MSR_READ && c->exitinfo1 == 1)
 			return VMEXIT_MSR_WRITE;
-		if (r)
+		if (likely(r))
 			return (enum vmexit_reason)r;
 	}
-	if (code <= SVM_EXIT_CR_LAST) /* today CR8 writes; shadow paging: more */
-		return cr_access(c, e);
 	if (code == SVM_EXIT_NPF) {
 		e->mem.gpa = c->exitinfo2;
 		e->mem.present = c->exitinfo1 & NPF_P;
@@ -95,19 +117,7 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 		e->mem.fetch = c->exitinfo1 & NPF_ID;
 		return VMEXIT_MEM;
 	}
-	if (code == SVM_EXIT_EXCP_BASE + 18)
-		return VMEXIT_MACHINE_CHECK;
-	if (code - SVM_EXIT_EXCP_BASE < 32)
-		return exception(c, e);
-	if (code == SVM_EXIT_INVLPG) {
-		/* With decode assists EXITINFO1 is the linear address (15.33.2). */
-		e->invlpg.known = svm_decode_assists;
-		e->invlpg.addr = c->exitinfo1;
-		return VMEXIT_INVLPG;
-	}
-	if (code == SVM_EXIT_INVALID)
-		return VMEXIT_ENTRY_FAIL;
-	return VMEXIT_UNHANDLED;
+	return decode_rare(c, e);
 }
 
 /*

@@ -73,6 +73,8 @@
 #define VMCS_IDT_VECTORING_ERROR 0x440a
 #define VMCS_EXIT_INSN_LEN 0x440c
 #define VMCS_EXIT_INSN_INFO 0x440e
+/* Its register operand 2 (INVEPT, INVPCID, ...: the type), Table 28-13. */
+#define INSN_INFO_REG2(i) (((i) >> 28) & 0xf)
 #define VMCS_GUEST_ES_LIMIT 0x4800 /* ES ... TR: + 2 each, then GDTR, IDTR */
 #define VMCS_GUEST_GDTR_LIMIT 0x4810
 #define VMCS_GUEST_IDTR_LIMIT 0x4812
@@ -326,6 +328,7 @@ enum vmcs_seg { VMCS_SEG_ES, VMCS_SEG_CS, VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_FS,
 #define EXIT_INVVPID 53
 #define EXIT_WBINVD 54
 #define EXIT_XSETBV 55
+#define EXIT_INVPCID 58
 #define EXIT_VMFUNC 59
 #define EXIT_ENCLS 60
 #define NR_VMX_EXIT_REASONS 70

@@ -168,6 +168,14 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 	case EXIT_INVLPG: /* the qualification is the linear address (Table 28-1) */
 		e->invlpg.addr = vmread(VMCS_EXIT_QUALIFICATION);
 		e->invlpg.known = true;
+		e->invlpg.invpcid = false; /* the union holds the last exit's fields */
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
+		record_shadow(v);
+		return;
+	case EXIT_INVPCID: /* "INVLPG exiting" with "enable INVPCID" (26.1.3) */
+		e->reason = VMEXIT_INVLPG;
+		e->invlpg.invpcid = true;
+		e->invlpg.type_gpr = (int)INSN_INFO_REG2(vmread(VMCS_EXIT_INSN_INFO));
 		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
 		record_shadow(v);
 		return;
