@@ -28,7 +28,7 @@
 
 #define QUIESCE_TIMEOUT_NS 5000000000ULL /* a vCPU is kicked out within a tick */
 
-static int fail(char *err, size_t n, int ret, const char *fmt, ...)
+int vm_err(char *err, size_t n, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -118,9 +118,9 @@ int vm_pause(struct vm *vm, char *err, size_t n)
 	int ret = vm_quiesce(vm, BIT(VM_RUNNING), VM_PAUSED, &was);
 
 	if (ret == -EINVAL)
-		return fail(err, n, ret, "pause: vm %s is %s, not running", vm->name, state_name(was));
+		return vm_err(err, n, ret, "pause: vm %s is %s, not running", vm->name, state_name(was));
 	if (ret)
-		return fail(err, n, ret, "pause: vm %s: a vCPU did not stop", vm->name);
+		return vm_err(err, n, ret, "pause: vm %s: a vCPU did not stop", vm->name);
 	vm_clock_stop(vm); /* guest time stands still while paused (docs/lifecycle.md) */
 	return 0;
 }
@@ -130,7 +130,7 @@ int vm_resume(struct vm *vm, char *err, size_t n)
 	enum vm_state was;
 
 	if (!transition(vm, BIT(VM_PAUSED), VM_RUNNING, &was))
-		return fail(err, n, -EINVAL, "resume: vm %s is %s, not paused", vm->name,
+		return vm_err(err, n, -EINVAL, "resume: vm %s is %s, not paused", vm->name,
 			    state_name(was));
 	vm_clock_start(vm); /* before any vCPU runs: it takes the clock's offset at entry */
 	sched_vm_resume(vm);
@@ -142,7 +142,7 @@ int vm_power_button(struct vm *vm, char *err, size_t n)
 	u64 f;
 
 	if (vm->state != VM_RUNNING)
-		return fail(err, n, -EINVAL, "stop: vm %s is %s, not running", vm->name,
+		return vm_err(err, n, -EINVAL, "stop: vm %s is %s, not running", vm->name,
 			    vm_state_name(vm));
 	/* The PM device's lock is also taken by CPU 0's tick: no tick meanwhile. */
 	f = irq_save();
@@ -154,7 +154,7 @@ int vm_power_button(struct vm *vm, char *err, size_t n)
 int vm_reset_now(struct vm *vm, char *err, size_t n)
 {
 	if (vm->state != VM_RUNNING)
-		return fail(err, n, -EINVAL, "reset: vm %s is %s, not running", vm->name,
+		return vm_err(err, n, -EINVAL, "reset: vm %s is %s, not running", vm->name,
 			    vm_state_name(vm));
 	vm_reset_request(vm);
 	return 0;
@@ -168,12 +168,12 @@ int vm_destroy(struct vm *vm, char *err, size_t n)
 	/* A reset under way ends with the VM running again: let it finish. */
 	for (u64 until = rdtsc() + ns_to_tsc(QUIESCE_TIMEOUT_NS); vm->state == VM_RESETTING;)
 		if (rdtsc() > until)
-			return fail(err, n, -EBUSY, "destroy: vm %s is stuck in a reset", vm->name);
+			return vm_err(err, n, -EBUSY, "destroy: vm %s is stuck in a reset", vm->name);
 	ret = vm_quiesce(vm, BIT(VM_RUNNING) | BIT(VM_PAUSED), VM_STOPPED, &was);
 	if (ret == -EINVAL) /* it had ended already: its vCPUs are stopped */
 		ret = vm_wait_quiet(vm);
 	if (ret)
-		return fail(err, n, ret, "destroy: vm %s: a vCPU did not stop", vm->name);
+		return vm_err(err, n, ret, "destroy: vm %s: a vCPU did not stop", vm->name);
 	kprintf("utsuwa: vm %s: destroyed\n", vm->name);
 	vm_forget(vm);
 	vm_free(vm);
@@ -212,15 +212,15 @@ u64 vm_runtime_affinity(const struct vm_config *c, char *err, size_t n)
 			used |= o->vcpus[j]->affinity;
 	}
 	if (c->pin && (c->pin & ~ready))
-		return fail(err, n, 0, "create: vm '%s': pin: CPUs %lx are not all usable (%lx)",
+		return vm_err(err, n, 0, "create: vm '%s': pin: CPUs %lx are not all usable (%lx)",
 			    c->name, c->pin, ready);
 	if (c->pin && (c->pin & used))
-		return fail(err, n, 0, "create: vm '%s': pin: CPUs %lx already run other VMs",
+		return vm_err(err, n, 0, "create: vm '%s': pin: CPUs %lx already run other VMs",
 			    c->name, c->pin & used);
 	if (c->pin)
 		return c->pin;
 	if (!(ready & ~owned))
-		return fail(err, n, 0, "create: vm '%s': every CPU is pinned to other VMs", c->name);
+		return vm_err(err, n, 0, "create: vm '%s': every CPU is pinned to other VMs", c->name);
 	return ready & ~owned;
 }
 
@@ -232,23 +232,23 @@ int vm_create_line(const char *line, char *err, size_t n)
 	u64 affinity;
 
 	if (strncmp(line, "vm=", 3))
-		return fail(err, n, -EINVAL, "create: expected one word vm=<name>,..., as in the "
+		return vm_err(err, n, -EINVAL, "create: expected one word vm=<name>,..., as in the "
 			    "boot configuration (docs/config.md)");
 	config_init(&cfg);
 	config_parse(&cfg, line, strlen(line), report_first, &r);
 	if (r.said)
 		return -EINVAL;
 	if (cfg.nr_vms != 1)
-		return fail(err, n, -EINVAL, "create: expected one VM, got %u", cfg.nr_vms);
+		return vm_err(err, n, -EINVAL, "create: expected one VM, got %u", cfg.nr_vms);
 	if (vm_find(cfg.vms[0].name))
-		return fail(err, n, -EEXIST, "create: a VM named '%s' exists already",
+		return vm_err(err, n, -EEXIST, "create: a VM named '%s' exists already",
 			    cfg.vms[0].name);
 	affinity = vm_runtime_affinity(&cfg.vms[0], err, n);
 	if (!affinity)
 		return -EINVAL;
 	vm = vm_create(&cfg.vms[0], hv_boot_info(), affinity);
 	if (!vm)
-		return fail(err, n, -EINVAL, "create: vm '%s' not created (the log says why)",
+		return vm_err(err, n, -EINVAL, "create: vm '%s' not created (the log says why)",
 			    cfg.vms[0].name);
 	kprintf("utsuwa: vm %s: created, %u vCPU%s, %lu MiB (+%lu KiB of the hypervisor's)\n",
 		vm->name, vm->cfg.cpus, vm->cfg.cpus > 1 ? "s" : "", vm->cfg.mem >> 20,

@@ -39,18 +39,6 @@ struct stored_snapshot {
 
 static struct stored_snapshot store[MAX_SNAPSHOTS]; /* id = index + 1; CPU 0 only */
 
-static int fail(char *err, size_t n, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err) {
-		va_start(ap, fmt);
-		fmt_vsnprintf(err, n, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
-
 /* ---- taking one ---- */
 
 static int save_vm_section(struct snap_writer *w, struct vm *vm)
@@ -168,10 +156,10 @@ int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
 		if (!store[i].used)
 			slot = i;
 	if (slot < 0)
-		return fail(err, n, -ENOSPC, "snapshot: already %d snapshots; drop one first",
+		return vm_err(err, n, -ENOSPC, "snapshot: already %d snapshots; drop one first",
 			    MAX_SNAPSHOTS);
 	if (vm->state != VM_RUNNING && vm->state != VM_PAUSED)
-		return fail(err, n, -EINVAL, "snapshot: vm %s is %s, not running or paused",
+		return vm_err(err, n, -EINVAL, "snapshot: vm %s is %s, not running or paused",
 			    vm->name, vm_state_name(vm));
 	if (was_running) {
 		ret = vm_pause(vm, err, n);
@@ -182,7 +170,7 @@ int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
 	if (was_running)
 		vm_resume(vm, NULL, 0);
 	if (ret)
-		return fail(err, n, ret, "snapshot: vm %s: %s (error %d)", vm->name,
+		return vm_err(err, n, ret, "snapshot: vm %s: %s (error %d)", vm->name,
 			    ret == -ENOMEM ? "not enough memory" : "cannot be saved", ret);
 	store[slot].used = true;
 	strlcpy(store[slot].vm, vm->name, sizeof(store[slot].vm));
@@ -281,18 +269,18 @@ static struct vm *build_from_config(const struct snapshot *s, const char *name, 
 	struct vm *vm;
 
 	if (snap_load_config(s, &sc))
-		return fail(err, n, 0, "restore: the snapshot's configuration section is bad"), NULL;
+		return vm_err(err, n, 0, "restore: the snapshot's configuration section is bad"), NULL;
 	config_init(&hc);
 	if (config_parse(&hc, sc.line, strlen(sc.line), NULL, NULL) || hc.nr_vms != 1 ||
 	    hc.vms[0].mem != sc.mem_size || hc.vms[0].cpus != sc.nr_vcpus)
-		return fail(err, n, 0, "restore: the snapshot's configuration does not parse"), NULL;
+		return vm_err(err, n, 0, "restore: the snapshot's configuration does not parse"), NULL;
 	strlcpy(hc.vms[0].name, name, sizeof(hc.vms[0].name));
 	affinity = vm_runtime_affinity(&hc.vms[0], err, n);
 	if (!affinity)
 		return NULL;
 	vm = vm_build(&hc.vms[0], hv_boot_info(), affinity, false);
 	if (!vm)
-		fail(err, n, 0, "restore: vm '%s' cannot be built (the log says why)", name);
+		vm_err(err, n, 0, "restore: vm '%s' cannot be built (the log says why)", name);
 	return vm;
 }
 
@@ -305,9 +293,9 @@ int vm_restore(unsigned id, const char *name, char *err, size_t n)
 	int ret;
 
 	if (!st || !st->used)
-		return fail(err, n, -ENOENT, "restore: no snapshot %u", id);
+		return vm_err(err, n, -ENOENT, "restore: no snapshot %u", id);
 	if (vm_find(name))
-		return fail(err, n, -EEXIST, "restore: a VM named '%s' exists already", name);
+		return vm_err(err, n, -EEXIST, "restore: a VM named '%s' exists already", name);
 	ret = snap_verify(&st->snap, err, n);
 	if (ret)
 		return ret; /* err names the section */
@@ -325,7 +313,7 @@ int vm_restore(unsigned id, const char *name, char *err, size_t n)
 		ret = load_vcpus(&st->snap, vm, &what);
 	if (ret) {
 		vm_free(vm);
-		return fail(err, n, ret, "restore: snapshot %u: section '%s' %s; nothing restored",
+		return vm_err(err, n, ret, "restore: snapshot %u: section '%s' %s; nothing restored",
 			    id, what, ret == -ENOENT ? "is missing" : "cannot be loaded");
 	}
 	/* Paused until listed: the tick leaves it alone while it is assembled. */
@@ -344,7 +332,7 @@ int vm_snapshot_drop(unsigned id, char *err, size_t n)
 	struct stored_snapshot *st = id >= 1 && id <= MAX_SNAPSHOTS ? &store[id - 1] : NULL;
 
 	if (!st || !st->used)
-		return fail(err, n, -ENOENT, "drop: no snapshot %u", id);
+		return vm_err(err, n, -ENOENT, "drop: no snapshot %u", id);
 	snap_free(&st->snap);
 	st->used = false;
 	return 0;
@@ -356,9 +344,9 @@ int vm_snapshot_damage(unsigned id, u64 offset, char *err, size_t n)
 	u8 *p;
 
 	if (!st || !st->used)
-		return fail(err, n, -ENOENT, "damage: no snapshot %u", id);
+		return vm_err(err, n, -ENOENT, "damage: no snapshot %u", id);
 	if (offset >= st->snap.len)
-		return fail(err, n, -ERANGE, "damage: snapshot %u has %lu bytes", id, st->snap.len);
+		return vm_err(err, n, -ERANGE, "damage: snapshot %u has %lu bytes", id, st->snap.len);
 	p = st->snap.chunks[offset >> st->snap.chunk_shift];
 	p[offset & ((1ULL << st->snap.chunk_shift) - 1)] ^= 0x5a;
 	return 0;

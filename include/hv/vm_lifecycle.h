@@ -14,6 +14,9 @@
 
 struct vm;
 
+/* How the actions fail: one line into err (if not NULL), and ret back. */
+int vm_err(char *err, size_t n, int ret, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* The VM of that name among those that exist (not destroyed), or NULL. */
 struct vm *vm_find(const char *name);
 
