@@ -65,7 +65,8 @@ int bus_unregister(struct bus *bus, u64 base, void *dev)
 /* Binary search: a VM's port bus holds a dozen ranges and is searched on
  * every port I/O exit. A torn read during a change can mislead it, never
  * take it out of the table: nr is clamped, and the caller retries. */
-static bool search(const struct bus *bus, u64 addr, u8 size, struct bus_range *out)
+static inline __attribute__((always_inline)) bool search(const struct bus *bus, u64 addr, u8 size,
+				   struct bus_range *out)
 {
 	unsigned lo = 0, hi = __atomic_load_n(&bus->nr, __ATOMIC_RELAXED);
 
@@ -83,14 +84,22 @@ static bool search(const struct bus *bus, u64 addr, u8 size, struct bus_range *o
 		} else {
 			if (size > len - (addr - base))
 				return false;
-			*out = *r;
+			/* Field by field: a struct copy would be a call to the
+			 * freestanding memcpy, a byte loop, on every port exit. */
+			out->base = base;
+			out->len = len;
+			out->name = r->name;
+			out->ops = r->ops;
+			out->dev = r->dev;
 			return true;
 		}
 	}
 	return false;
 }
 
-bool bus_lookup(const struct bus *bus, u64 addr, u8 size, struct bus_range *out)
+/* Inlined into each caller: on the path of every port and MMIO exit. */
+static inline __attribute__((always_inline)) bool lookup(const struct bus *bus, u64 addr, u8 size,
+				   struct bus_range *out)
 {
 	for (;;) {
 		u32 seq = __atomic_load_n(&bus->seq, __ATOMIC_ACQUIRE);
@@ -107,27 +116,58 @@ bool bus_lookup(const struct bus *bus, u64 addr, u8 size, struct bus_range *out)
 	}
 }
 
+bool bus_lookup(const struct bus *bus, u64 addr, u8 size, struct bus_range *out)
+{
+	return lookup(bus, addr, size, out);
+}
+
 bool bus_claims(const struct bus *bus, u64 addr, u8 size)
 {
 	struct bus_range r;
 
-	return bus_lookup(bus, addr, size, &r);
+	return lookup(bus, addr, size, &r);
+}
+
+/*
+ * The device's handler for one access, found and called in one go: the
+ * fields it needs are read inside the sequence check, into registers, and
+ * the call is made after it (a device whose range moves meanwhile is still
+ * alive: include/hv/bus.h). -ENOENT when no device claims the access.
+ */
+static inline __attribute__((always_inline)) int dispatch(const struct bus *bus, u64 addr,
+							   u8 size, bool write, u64 *val,
+							   bool *claimed)
+{
+	struct bus_range r;
+
+	*claimed = lookup(bus, addr, size, &r);
+	if (!*claimed)
+		return -ENOENT;
+	if (write)
+		return r.ops->write ? r.ops->write(r.dev, addr - r.base, size, *val) : -ENOENT;
+	return r.ops->read ? r.ops->read(r.dev, addr - r.base, size, val) : -ENOENT;
+}
+
+int bus_access(const struct bus *bus, u64 addr, u8 size, bool write, u64 *val)
+{
+	bool claimed;
+	int err = dispatch(bus, addr, size, write, val, &claimed);
+
+	if (!claimed)
+		return -ENOENT;
+	return err ? -EIO : 0;
 }
 
 int bus_read(const struct bus *bus, u64 addr, u8 size, u64 *val)
 {
-	struct bus_range r;
+	bool claimed;
 
-	if (!bus_lookup(bus, addr, size, &r) || !r.ops->read)
-		return -ENOENT;
-	return r.ops->read(r.dev, addr - r.base, size, val);
+	return dispatch(bus, addr, size, false, val, &claimed);
 }
 
 int bus_write(const struct bus *bus, u64 addr, u8 size, u64 val)
 {
-	struct bus_range r;
+	bool claimed;
 
-	if (!bus_lookup(bus, addr, size, &r) || !r.ops->write)
-		return -ENOENT;
-	return r.ops->write(r.dev, addr - r.base, size, val);
+	return dispatch(bus, addr, size, true, &val, &claimed);
 }

@@ -59,6 +59,10 @@ bool bus_lookup(const struct bus *bus, u64 addr, u8 size, struct bus_range *out)
 bool bus_claims(const struct bus *bus, u64 addr, u8 size);
 /* -ENOENT when no device claims the access. */
 int bus_read(const struct bus *bus, u64 addr, u8 size, u64 *val);
+/* A read (into *val) or a write (of *val) that tells the two failures apart
+ * with one lookup: -ENOENT when no device claims it, -EIO when the device
+ * failed it. */
+int bus_access(const struct bus *bus, u64 addr, u8 size, bool write, u64 *val);
 int bus_write(const struct bus *bus, u64 addr, u8 size, u64 val);
 
 #endif

@@ -50,9 +50,11 @@ static void reg_set(struct vcpu_regs *regs, const struct insn *in, unsigned reg,
 
 static int mem_read(const struct bus *bus, u64 gpa, unsigned size, u64 *val)
 {
-	if (!bus_claims(bus, gpa, size))
-		return -ENOENT;
-	if (bus_read(bus, gpa, size, val))
+	int err = bus_access(bus, gpa, (u8)size, false, val);
+
+	if (err == -ENOENT)
+		return err;
+	if (err)
 		*val = ~0ULL; /* the device failed it: reads as all ones */
 	*val &= size_mask(size);
 	return 0;
@@ -60,10 +62,9 @@ static int mem_read(const struct bus *bus, u64 gpa, unsigned size, u64 *val)
 
 static int mem_write(const struct bus *bus, u64 gpa, unsigned size, u64 val)
 {
-	if (!bus_claims(bus, gpa, size))
-		return -ENOENT;
-	bus_write(bus, gpa, size, val & size_mask(size)); /* a failed write is dropped */
-	return 0;
+	val &= size_mask(size);
+	/* A failed write is dropped. */
+	return bus_access(bus, gpa, (u8)size, true, &val) == -ENOENT ? -ENOENT : 0;
 }
 
 /* PF: set when the low byte of the result has an even number of ones. */
