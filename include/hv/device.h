@@ -44,7 +44,8 @@ struct vm_devices {
 };
 
 /* Creates each device of table[0..n) in order and adds it to vm->devices.
- * On failure destroys what it created and returns -ENOMEM or -ENOSPC. */
+ * -ENOMEM when a create fails, -ENOSPC when the list is full; the devices
+ * created before stay in the list, for vm_devices_destroy (vm_free). */
 int vm_devices_create(struct vm *vm, const struct device_ops *const *table, unsigned n);
 /* Every device back to power-on, in creation order. */
 void vm_devices_reset(struct vm *vm);
