@@ -129,10 +129,17 @@ int vm_resume(struct vm *vm, char *err, size_t n)
 {
 	enum vm_state was;
 
+	/* Only the monitor's CPU pauses and resumes, so the VM stays paused
+	 * between this check and the transition. The clock starts while it is
+	 * still paused: a vCPU woken the moment it runs again (an interrupt
+	 * through sched_wake) already loads the running clock's TSC offset. */
+	if (vm->state != VM_PAUSED)
+		return vm_err(err, n, -EINVAL, "resume: vm %s is %s, not paused", vm->name,
+			      vm_state_name(vm));
+	vm_clock_start(vm);
 	if (!transition(vm, BIT(VM_PAUSED), VM_RUNNING, &was))
 		return vm_err(err, n, -EINVAL, "resume: vm %s is %s, not paused", vm->name,
-			    state_name(was));
-	vm_clock_start(vm); /* before any vCPU runs: it takes the clock's offset at entry */
+			      state_name(was));
 	sched_vm_resume(vm);
 	return 0;
 }
