@@ -2,7 +2,9 @@
 # Builds the Linux guest image (docs/linux-guest.md):
 #   build/linux/vmlinuz    Debian 12's stock kernel, from linux-image-amd64
 #   build/linux/initrd.gz  a gzip'd newc cpio: busybox-static, /init, /bin/utsuwa-check,
-#                          /bin/utsuwa-tsc (tools/guest-tsc/guest-tsc.c, for bench/linux-boot.sh)
+#                          /bin/utsuwa-tsc (tools/guest-tsc/guest-tsc.c, for bench/linux-boot.sh),
+#                          and the kernel modules named in $modules (with what they depend on)
+#   build/linux/modules/   those modules, kept from the kernel's package with vmlinuz
 # Both are taken from Debian's archive with apt-get download and unpacked with
 # dpkg-deb -x; nothing is installed and nothing else is downloaded. Each output
 # is rebuilt only when it is missing (delete it, or build/linux, to rebuild).
@@ -15,9 +17,18 @@ out=${1:-build/linux}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
+# Kernel modules the initramfs loads at boot, in this order (each after what
+# it depends on, which is added too): the ACPI power button (button) and the
+# event devices (evdev) busybox's acpid reads it from, so that the monitor's
+# `stop` shuts the guest down cleanly (docs/linux-guest.md).
+modules="evdev button"
+
 # The initramfs is rebuilt when this script (it holds /init) or utsuwa-tsc changes.
 sum=$(cat "$0" tools/guest-tsc/guest-tsc.c | sha256sum | cut -d' ' -f1)
 [ "$(cat "$out/initrd.sum" 2>/dev/null)" = "$sum" ] || rm -f "$out/initrd.gz"
+# The modules must come from the same package as vmlinuz: a different module
+# list means taking both from the archive again.
+[ "$(cat "$out/modules/list" 2>/dev/null)" = "$modules" ] || rm -f "$out/vmlinuz"
 [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && exit 0
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -57,6 +68,23 @@ if [ ! -s "$out/vmlinuz" ]; then
 	vmlinuz=$(ls "$work"/kernel/boot/vmlinuz-* | head -n 1)
 	cp "$vmlinuz" "$out/vmlinuz.tmp"
 	echo "${vmlinuz##*/vmlinuz-} ($(dpkg-deb -f "$deb" Version))" >"$out/kernel-version"
+	# The modules, each after its dependencies (modinfo's depends field),
+	# flat in modules/, their load order in modules/order.
+	rm -rf "$out/modules" && mkdir -p "$out/modules"
+	: >"$out/modules/order"
+	add_module() { # add_module NAME: NAME and what it needs, once, in load order
+		grep -qx "$1" "$out/modules/order" && return 0
+		local ko dep
+		# Debian 12's modules are not compressed; a .ko.xz here would be news.
+		ko=$(find "$work/kernel/lib/modules" -name "$1.ko" | head -n 1)
+		[ -n "$ko" ] || { echo "build-linux-guest: module $1.ko not in $pkg" >&2; exit 1; }
+		for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do add_module "$dep"; done
+		cp "$ko" "$out/modules/$1.ko"
+		echo "$1" >>"$out/modules/order"
+	}
+	for m in $modules; do add_module "$m"; done
+	echo "$modules" >"$out/modules/list"
+	rm -f "$out/initrd.gz" # built against the previous kernel's modules
 	mv "$out/vmlinuz.tmp" "$out/vmlinuz"
 fi
 
@@ -67,7 +95,14 @@ if [ ! -s "$out/initrd.gz" ]; then
 	dpkg-deb -x "$deb" "$work/bb"
 	root=$work/root
 	mkdir -p "$root"
-	(cd "$root" && mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp root run)
+	(cd "$root" && mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev tmp root run var/log lib/modules)
+	for m in $(cat "$out/modules/order"); do cp "$out/modules/$m.ko" "$root/lib/modules/"; done
+	cp "$out/modules/order" "$root/lib/modules/order"
+	# busybox acpid runs /etc/acpi/PWRF/00000080 when the power button is
+	# pressed (its built-in action table); poweroff asks init to shut down.
+	mkdir -p "$root/etc/acpi/PWRF"
+	printf '#!/bin/sh\nexec /sbin/poweroff\n' >"$root/etc/acpi/PWRF/00000080"
+	chmod 755 "$root/etc/acpi/PWRF/00000080"
 	cp "$work/bb/bin/busybox" "$root/bin/busybox"
 	chmod 755 "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
@@ -87,6 +122,10 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 hostname utsuwa-guest
+# The modules the build put in (lib/modules/order), then acpid, which turns
+# the ACPI power button (the monitor's stop) into a clean poweroff.
+for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko || echo "utsuwa-guest: insmod $m failed"; done
+acpid -l /var/log/acpid.log
 echo
 echo "utsuwa-guest: Linux $(uname -r), $(nproc) CPU(s), $(sed -n 's/^MemTotal: *//p' /proc/meminfo) RAM"
 echo "utsuwa-guest: busybox shell on the console; utsuwa-check prints the test facts"

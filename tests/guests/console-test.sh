@@ -13,6 +13,7 @@
 #   - a 4 KiB paste into lin's shell arrives whole (md5sum in the guest)
 #   - the held output of the other VMs is shown prefixed back in the monitor
 #   - poweroff of the attached VM gives the line back to the monitor
+#   - stop (the ACPI power button) shuts the other Linux VM down cleanly
 # Prints one PASS/FAIL line per check and "console: N passed, N failed".
 #
 # Usage: console-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
@@ -150,5 +151,11 @@ set_mark
 type_keys $'poweroff\r'
 wait_for 'utsuwa: vm lin: ' 60 && wait_for 'utsuwa: console: the monitor' 10
 check $? "poweroff of the attached VM gives the line to the monitor"
+
+# ---- stop: the ACPI power button; aux's acpid powers it off ----
+set_mark
+cmd 'stop aux'
+wait_for 'utsuwa: vm aux: powered off \(ACPI S5\)' 60
+check $? "stop aux: its power button shuts it down cleanly (ACPI S5)" || since | tail -n 5 | sed 's/^/  | /'
 
 driver_end
