@@ -9,7 +9,9 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed";
 if [ "$1" = fuzz ]; then
     pkgs="clang libclang-rt-14-dev"
 else
-    pkgs="gcc make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
+    # libc6-dev: gcc comes without recommends, and so without the C
+    # library's headers, which the host unit tests include (stdint.h).
+    pkgs="gcc libc6-dev make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
           grub-pc-bin grub-common xorriso mtools cpio kmod"
 fi
 for p in $pkgs; do
