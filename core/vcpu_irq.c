@@ -53,7 +53,14 @@ void vcpu_irq_prepare(struct vcpu *v)
 {
 	if (likely(!v->irq_work))
 		return;
-	v->irq_work = false; /* before looking: a later raise sets it again */
+	/* Cleared before looking, so that a raise after the look sets it again.
+	 * A full barrier between the store and the loads below: a raiser on
+	 * another CPU sets the vector's bit, then irq_work. With a plain store
+	 * the CPU may let our loads pass it (x86 orders a store only before
+	 * later stores: SDM vol. 3, 9.2.3.4); both then miss each other, the
+	 * bit stays unseen and irq_work false until something else happens.
+	 * Only paid when there is work (an XCHG). */
+	__atomic_store_n(&v->irq_work, false, __ATOMIC_SEQ_CST);
 	/* irq_work is also how a TPR write through the APIC page or MSR says
 	 * so: the copy MOV from CR8 reads follows the model. */
 	if (v->lapic)
