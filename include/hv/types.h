@@ -48,6 +48,7 @@ typedef int64_t s64;
 #define ENODEV 19
 #define EINVAL 22
 #define ENOSPC 28
+#define EROFS 30
 #define ERANGE 34
 #define ENOSYS 38
 #define ENOTSUP 95
