@@ -76,8 +76,9 @@ void blockdev_foreach(void (*fn)(struct blockdev *bd, void *ctx), void *ctx);
 /*
  * Submits r to bd: checks the range against bd's size and read_only (the
  * one place where a request is confined to its device or partition) and
- * translates a partition's sectors to its parent's. 0, or -EINVAL, -EROFS
- * (done() not called), or what the driver's submit returns.
+ * translates a partition's sectors to its parent's (r->sector is the
+ * disk's afterwards). 0, or -EINVAL, -EROFS (done() not called), or what
+ * the driver's submit returns.
  */
 int blockdev_submit(struct blockdev *bd, struct blk_req *r);
 
