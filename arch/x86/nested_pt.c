@@ -6,10 +6,12 @@
 #define PTE_PS BIT(7)
 
 const struct pt_format pt_format_npt = {
+	PT_SHAPE_4LEVEL,
+	.present = PTE_P,
+	.ps = PTE_PS,
 	.table = PTE_P | PTE_RW | PTE_US,
 	.leaf = PTE_P | PTE_RW | PTE_US,
 	.large = PTE_P | PTE_RW | PTE_US | PTE_PS,
-	.present = PTE_P,
 	.write = PTE_RW,
 	.ad = BIT(5) | BIT(6), /* A and D: the nested walk sets them */
 	.dirty = BIT(6),
@@ -22,11 +24,13 @@ const struct pt_format pt_format_npt = {
 #define EPT_LARGE BIT(7)
 
 const struct pt_format pt_format_ept = {
+	PT_SHAPE_4LEVEL,
+	/* An entry with none of R, W, X is not present (29.3.2). */
+	.present = EPT_R | EPT_W | EPT_X,
+	.ps = EPT_LARGE,
 	.table = EPT_R | EPT_W | EPT_X,
 	.leaf = EPT_R | EPT_W | EPT_X | EPT_MEMTYPE_WB,
 	.large = EPT_R | EPT_W | EPT_X | EPT_MEMTYPE_WB | EPT_LARGE,
-	/* An entry with none of R, W, X is not present (29.3.2). */
-	.present = EPT_R | EPT_W | EPT_X,
 	.write = EPT_W,
 	.ad = BIT(8) | BIT(9), /* A and D, set only when the EPTP enables them (29.3.5) */
 	.dirty = BIT(9),

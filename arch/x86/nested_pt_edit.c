@@ -8,12 +8,6 @@
 
 #define L1_SPAN SZ_2M /* what a page-directory entry maps */
 
-/* The bit(s) only a 2 MiB leaf has: PS (NPT) or bit 7 (EPT). */
-static u64 large_bits(const struct pt_format *f)
-{
-	return f->large & ~f->leaf;
-}
-
 /* The page-directory entry covering gpa, or NULL when a level above is absent. */
 static u64 *pde_of(const struct nested_pt *pt, u64 gpa)
 {
@@ -41,7 +35,7 @@ int nested_pt_split(struct nested_pt *pt, u64 gpa)
 		return -ENOMEM;
 	t = pt_table_at(next);
 	/* The small leaves keep every access bit of the large one. */
-	bits = old & ~PT_ADDR_MASK & ~large_bits(pt->fmt);
+	bits = old & ~PT_ADDR_MASK & ~pt->fmt->ps;
 	for (unsigned i = 0; i < 512; i++)
 		t[i] = ((old & PT_ADDR_MASK & ~(L1_SPAN - 1)) + (u64)i * PAGE_SIZE) | bits;
 	__atomic_store_n(pde, next | pt->fmt->table, __ATOMIC_RELEASE);
@@ -70,7 +64,7 @@ int nested_pt_merge(struct nested_pt *pt, u64 gpa)
 			return -EBUSY;
 		ad_all |= t[i] & ad;
 	}
-	__atomic_store_n(pde, first | bits | ad_all | large_bits(pt->fmt), __ATOMIC_RELEASE);
+	__atomic_store_n(pde, first | bits | ad_all | pt->fmt->ps, __ATOMIC_RELEASE);
 	if (pt->free_table)
 		pt->free_table((u64)(uintptr_t)t);
 	return 0;

@@ -404,6 +404,105 @@ TEST(traced_walks)
 	CHECK(gwalk_trace_holds(&t));
 }
 
+/* Bit 7 means PS only where a level can map a page (the shared descent's
+ * large_levels): in a PTE it is PAT, in a PAE PDPTE it is reserved, in a
+ * PML4E too. */
+TEST(page_size_bit_per_level)
+{
+	struct guest_ctx c = long_ctx();
+
+	set64(0x4000, 0x10000 | P | RW | US | PS); /* PTE: PAT, a 4 KiB page */
+	CHECK_EQ(walk(&c, 0x400123, 0), 0);
+	CHECK_EQ(gpa, 0x10123);
+	c = pae_ctx();
+	set64(0xb000, 0xc000 | P | RW | US | PS);
+	CHECK_EQ(walk(&c, 0x400123, 0), 0);
+	CHECK_EQ(gpa, 0xc123);
+	set64(0x9020, 0xa000 | P | PS); /* PDPTE: no 1 GiB pages in PAE paging */
+	CHECK_EQ(walk(&c, 0x400123, GW_WRITE), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_RSVD | PF_ERR_W);
+	c = paging32_ctx();
+	set32(0x6000, 0x7000 | P | RW | US | PS); /* 32-bit PTE: PAT */
+	CHECK_EQ(walk(&c, 0x400abc, 0), 0);
+	CHECK_EQ(gpa, 0x7abc);
+}
+
+/* Rights accumulate through a large leaf as through a small one, and the
+ * leaf's own reserved bits count only in a leaf. */
+TEST(large_pages_rights_and_reserved_bits)
+{
+	struct guest_ctx c = long_ctx();
+
+	/* The 1 GiB page is supervisor: no user access; NX on it stops fetches. */
+	CHECK_EQ(walk(&c, 0x40000000, GW_USER), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_U);
+	set64(0x2000 + 8, 0x80000000 | P | PS | NX);
+	CHECK_EQ(walk(&c, 0x40000000, GW_FETCH), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_ID);
+	CHECK_EQ(walk(&c, 0x40000000, GW_WRITE), -EFAULT); /* read-only, CR0.WP */
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_W);
+	/* Bit 29 is reserved in a 1 GiB page, but is address in a PDPTE that
+	 * points to a page directory (here one at 0x20000000, outside RAM). */
+	set64(0x2000 + 8, 0x80000000 | P | RW | PS | BIT(29));
+	CHECK_EQ(walk(&c, 0x40000000, 0), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_RSVD);
+	set64(0x2000 + 8, 0x20000000 | P | RW);
+	CHECK_EQ(walk(&c, 0x40000000, 0), -ENOENT);
+	/* PAE: a 2 MiB page with the PAT bit (12) maps from its 2 MiB base. */
+	c = pae_ctx();
+	set64(0xa000 + 3 * 8, 0x400000 | P | RW | PS | BIT(12));
+	CHECK_EQ(walk(&c, 0x654321, 0), 0);
+	CHECK_EQ(gpa, 0x454321);
+	/* 32-bit: the 4 MiB page with PSE-36 bits, user and writable. */
+	c = paging32_ctx();
+	set32(0x5000 + 3 * 4, 0x00400000 | P | RW | US | PS | (0x3 << 13));
+	CHECK_EQ(walk(&c, 0xfedcba, GW_USER | GW_WRITE), 0);
+	CHECK_EQ(gpa, 0x3007edcbaULL);
+	/* ... and read-only in the PDE above a writable PTE. */
+	set32(0x5000 + 1 * 4, 0x6000 | P | US);
+	CHECK_EQ(walk(&c, 0x400abc, GW_USER | GW_WRITE), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_U | PF_ERR_W);
+}
+
+/* Every PDPTE (the top-level index has 2 bits), and the last entry of a
+ * 32-bit table. */
+TEST(top_and_last_entries)
+{
+	struct guest_ctx c = pae_ctx();
+
+	set64(0x9020 + 3 * 8, 0xe000 | P);
+	set64(0xe000 + 511 * 8, 0x600000 | P | RW | PS);
+	CHECK_EQ(walk(&c, 0xffeeddcc, 0), 0);
+	CHECK_EQ(gpa, 0x6eddcc);
+	CHECK_EQ(walk(&c, 0x1ffeeddccULL, 0), 0); /* 32-bit linear addresses */
+	CHECK_EQ(gpa, 0x6eddcc);
+	c = paging32_ctx();
+	set32(0x5000 + 1023 * 4, 0xf000 | P | RW);
+	set32(0xf000 + 1023 * 4, 0x9000 | P | RW);
+	CHECK_EQ(walk(&c, 0xfffff123, GW_WRITE), 0);
+	CHECK_EQ(gpa, 0x9123);
+}
+
+/* A walk that faults on a reserved bit still records the entry. */
+TEST(trace_of_a_reserved_bit_fault)
+{
+	struct guest_ctx c = long_ctx();
+	struct gwalk_trace t;
+
+	set64(0x3000 + 2 * 8, 0x4000 | P | RW | US | NX);
+	c.efer &= ~EFER_NXE;
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x400000, 0, &gpa, &pf, &t), -EFAULT);
+	CHECK_EQ(pf, PF_ERR_P | PF_ERR_RSVD);
+	CHECK_EQ(t.n, 3);
+	CHECK(t.entry[2] == (const u64 *)(ram + 0x3000 + 2 * 8));
+	CHECK(t.complete);
+	c = pae_ctx();
+	set64(0x9020, 0xa000 | P | RW); /* R/W is reserved in a PDPTE */
+	CHECK_EQ(gwalk_traced(&vm, &c, 0x400000, 0, &gpa, &pf, &t), -EFAULT);
+	CHECK_EQ(t.n, 1);
+	CHECK_EQ(t.value[0], 0xa000 | P | RW);
+}
+
 /* Tables in a second 2 MiB chunk that is not next to the first in host
  * memory, and an entry that points past the end of RAM. */
 TEST(tables_in_other_chunks)
@@ -426,6 +525,14 @@ TEST(tables_in_other_chunks)
 	vm.gmem.size = 0x1000;
 	CHECK_EQ(walk(&c, 0x400000, 0), -ENOENT);
 	vm.gmem.size = RAM_SIZE;
+	/* 32-bit paging: 4-byte entries through the same look-up. PDE[5] ->
+	 * a page table at 0x202000 (chunk 1), its last entry -> 0x14000. */
+	c = paging32_ctx(); /* resets RAM, chunk 1 included */
+	vm.gmem.chunks[1] = (u64)(uintptr_t)other;
+	set32(0x5000 + 5 * 4, 0x202000 | P | RW);
+	memcpy(other + 0x2000 + 1023 * 4, &(u32){ 0x14000 | P | RW }, 4);
+	CHECK_EQ(walk(&c, 0x17ff456, 0), 0);
+	CHECK_EQ(gpa, 0x14456);
 	vm.gmem.chunks[1] = saved;
 	free(other);
 }
@@ -442,6 +549,10 @@ int main(void)
 	RUN(paging32);
 	RUN(paging_pae);
 	RUN(traced_walks);
+	RUN(page_size_bit_per_level);
+	RUN(large_pages_rights_and_reserved_bits);
+	RUN(top_and_last_entries);
+	RUN(trace_of_a_reserved_bit_fault);
 	RUN(tables_in_other_chunks);
 	free(ram);
 	return unit_done();

@@ -88,10 +88,70 @@ TEST(rejects_overlap_misalignment_and_exhaustion)
 	CHECK_EQ(nested_pt_init(&pt, &pt_format_npt, zeroed_alloc), -ENOMEM);
 }
 
+/* The walker itself (arch/x86/pt_walk.c) on corners the nested tables do not
+ * build: a 1 GiB leaf on the way, a stop at the PDPT, a missing table. */
+TEST(walker_large_leaves_and_stops)
+{
+	struct nested_pt pt;
+	u64 *pml4, *pdpt, *e, sz = 0;
+	int at = -1;
+
+	reset(100);
+	CHECK_EQ(nested_pt_init(&pt, &pt_format_npt, zeroed_alloc), 0);
+	/* No PDPT yet. */
+	CHECK(pt_walk(pt.root, 0x40000000, 0, pt.fmt, NULL, &at) == NULL);
+	CHECK_EQ(tables_allocated, 1);
+	/* Stop at the PDPT (level 2): created on the way, returned not present. */
+	e = pt_walk(pt.root, 0x40000000, 2, pt.fmt, zeroed_alloc, &at);
+	CHECK(e != NULL);
+	CHECK_EQ(at, 2);
+	CHECK_EQ(tables_allocated, 2);
+	CHECK_EQ(*e, 0);
+	pml4 = (u64 *)(uintptr_t)pt.root;
+	pdpt = (u64 *)(uintptr_t)(pml4[0] & PT_ADDR_MASK);
+	CHECK(e == &pdpt[1]);
+	/* A 1 GiB leaf there ends every deeper walk at level 2. */
+	*e = 0x80000000 | pt_format_npt.large;
+	at = -1;
+	CHECK(pt_walk(pt.root, 0x40201000, 0, pt.fmt, zeroed_alloc, &at) == e);
+	CHECK_EQ(at, 2);
+	CHECK_EQ(tables_allocated, 2); /* nothing created under a leaf */
+	CHECK_EQ(nested_pt_lookup(&pt, 0x7fffffff, &sz), 0xbfffffff);
+	CHECK_EQ(sz, SZ_1G);
+	CHECK_EQ(nested_pt_map(&pt, 0x40200000, 0, SZ_2M), -EEXIST);
+	CHECK_EQ(nested_pt_map(&pt, 0x40001000, 0, PAGE_SIZE), -EEXIST);
+}
+
+/* EPT entries are present when any of R, W, X is set: an execute-only
+ * table entry is walked through (SDM vol. 3, 29.3.2). */
+TEST(ept_present_is_any_of_rwx)
+{
+	struct nested_pt pt;
+	u64 *pml4, *pdpt, *pd, sz = 0;
+
+	reset(100);
+	CHECK_EQ(nested_pt_init(&pt, &pt_format_ept, zeroed_alloc), 0);
+	CHECK_EQ(nested_pt_map(&pt, 0x200000, 0x40000000, SZ_2M), 0);
+	CHECK_EQ(nested_pt_map(&pt, 0x400000, 0x50000000, PAGE_SIZE), 0);
+	pml4 = (u64 *)(uintptr_t)pt.root;
+	pdpt = (u64 *)(uintptr_t)(pml4[0] & PT_ADDR_MASK);
+	pd = (u64 *)(uintptr_t)(pdpt[0] & PT_ADDR_MASK);
+	CHECK_EQ(pd[1] & 0xff, 0xb7); /* R, W, X, WB, large */
+	pml4[0] = (pml4[0] & PT_ADDR_MASK) | BIT(2); /* X only */
+	CHECK_EQ(nested_pt_lookup(&pt, 0x212345, &sz), 0x40012345);
+	CHECK_EQ(sz, SZ_2M);
+	CHECK_EQ(nested_pt_lookup(&pt, 0x400fff, &sz), 0x50000fff);
+	CHECK_EQ(sz, PAGE_SIZE);
+	pml4[0] &= PT_ADDR_MASK; /* none of R, W, X: not present */
+	CHECK_EQ(nested_pt_lookup(&pt, 0x212345, NULL), ~0ULL);
+}
+
 int main(void)
 {
 	RUN(uses_2m_pages_when_aligned);
 	RUN(falls_back_to_4k_pages);
 	RUN(rejects_overlap_misalignment_and_exhaustion);
+	RUN(walker_large_leaves_and_stops);
+	RUN(ept_present_is_any_of_rwx);
 	return unit_done();
 }

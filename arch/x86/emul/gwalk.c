@@ -1,6 +1,9 @@
 /*
  * Guest page-table walk in software (SDM vol. 3, 4.3 to 4.7; APM vol. 2,
- * 5.2 to 5.7).
+ * 5.2 to 5.7), through the descent core shared with the hypervisor's own
+ * tables (arch/x86/pt_walk.h). The core finds and reads one entry per level;
+ * what a guest MMU adds is here: reserved bits, the rights the levels
+ * accumulate, the page's address and the #PF error code.
  *
  * Accessed and dirty bits are not set. The walk serves an instruction the CPU
  * has already fetched (and, for MMIO, already translated) before the exit, so
@@ -8,11 +11,13 @@
  * of guest memory racing with the guest's own, for no gain. Each entry is
  * read once, as another vCPU may change it under us.
  *
- * This runs on every exit without NRIP (QEMU's SVM), so the 4-level walk is
- * unrolled and the first RAM region is checked inline.
+ * This runs on every exit without NRIP (QEMU's SVM) that misses the fetch
+ * cache, so the 4-level walk is the core specialized for one constant
+ * format: unrolled, with the RAM look-up inline.
  */
 #include "arch/x86/emul/gwalk.h"
 #include "arch/x86/emul/gmem.h"
+#include "arch/x86/pt_walk.h"
 
 #define PTE_P BIT(0)
 #define PTE_RW BIT(1)
@@ -20,6 +25,7 @@
 #define PTE_PS BIT(7)
 #define PTE_NX BIT(63)
 #define PTE_ADDR 0x000ffffffffff000ULL /* bits 51:12 */
+#define PTE32_ADDR 0xfffff000U           /* bits 31:12 of a 4-byte entry */
 
 /* Reserved in a PAE PDPTE: bits 2:1, 8:5, 63:52 (SDM vol. 3, table 4-8). */
 #define PDPTE_RSVD (BIT(1) | BIT(2) | 0x1e0ULL | 0xfff0000000000000ULL)
@@ -29,10 +35,30 @@
  * 20:13 (bit 12 is PAT). */
 #define LARGE_RSVD(shift) ((BIT(shift) - 1) & ~(BIT(13) - 1))
 
-/* One walk's state: what the levels accumulate (4.6), and RAM region 0. */
+/* The guest's formats. Only the walk's fields: the hypervisor builds none. */
+#define GUEST_BITS .present = PTE_P, .ps = PTE_PS
+/* 4-level paging (4.5): PML4, PDPT (1 GiB pages), PD (2 MiB), PT. */
+static const struct pt_format fmt_long = { PT_SHAPE_4LEVEL, GUEST_BITS };
+/* PAE paging (4.4): four PDPTEs at CR3[31:5] (the top level: a 32-bit
+ * address indexes only them), then PD (2 MiB pages) and PT. */
+static const struct pt_format fmt_pae = {
+	.levels = 3, .entry_size = 8, .index_bits = 9, .large_levels = BIT(1),
+	.addr = PTE_ADDR, GUEST_BITS,
+};
+/* 32-bit paging (4.3): 1024 4-byte entries a table; 4 MiB pages only with
+ * CR4.PSE (without it PS is ignored). */
+static const struct pt_format fmt_32 = {
+	.levels = 2, .entry_size = 4, .index_bits = 10, .large_levels = 0,
+	.addr = PTE32_ADDR, GUEST_BITS,
+};
+static const struct pt_format fmt_32_pse = {
+	.levels = 2, .entry_size = 4, .index_bits = 10, .large_levels = BIT(1),
+	.addr = PTE32_ADDR, GUEST_BITS,
+};
+
+/* One walk's state: what the levels accumulate (4.6). */
 struct walk {
 	const struct vm *vm;
-	u64 la;
 	u64 rsvd;   /* reserved bits of every entry: XD without EFER.NXE */
 	u64 rw_us;  /* AND of the R/W and U/S bits */
 	u64 nx;     /* OR of the XD bits */
@@ -40,10 +66,9 @@ struct walk {
 };
 
 static inline void walk_init(struct walk *w, const struct vm *vm, const struct guest_ctx *ctx,
-			     u64 la, struct gwalk_trace *trace)
+			     struct gwalk_trace *trace)
 {
 	w->vm = vm;
-	w->la = la;
 	w->rsvd = ctx->efer & EFER_NXE ? 0 : PTE_NX;
 	w->rw_us = PTE_RW | PTE_US;
 	w->nx = 0;
@@ -51,28 +76,67 @@ static inline void walk_init(struct walk *w, const struct vm *vm, const struct g
 }
 
 /*
- * Reads the 8-byte entry for la in the table at gpa table, whose entries map
- * bits [shift+8 : shift]. Returns 0 with *e; 1 when it is not present or has
- * a bit of rsvd set (the caller faults); -ENOENT outside RAM.
+ * Guest tables through the checked RAM look-up: NULL outside RAM. An entry
+ * is size-aligned, so never across chunks. Only read: the const goes away
+ * because the core's visitors may write (the builder's do).
  */
-static inline __attribute__((always_inline)) int walk_read(struct walk *w, u64 table,
-							   unsigned shift, u64 rsvd, u64 *e)
+static inline __attribute__((always_inline)) void *guest_map(void *w, u64 pa, unsigned size)
 {
-	u64 gpa = table + ((w->la >> shift) & 511) * 8;
-	const u64 *p = gmem_peek(&w->vm->gmem, gpa, 8); /* 8-aligned: never across chunks */
+	return (void *)gmem_peek(&((struct walk *)w)->vm->gmem, pa, size);
+}
 
-	if (unlikely(!p))
-		return -ENOENT;
-	*e = __atomic_load_n(p, __ATOMIC_RELAXED);
+/* An 8-byte entry into the trace (4-byte ones are not recorded: the trace
+ * holds u64 slots, and the fetch cache serves 64-bit mode only). */
+static inline __attribute__((always_inline)) void record(struct walk *w, void *entry, u64 e)
+{
 	if (w->trace) {
-		w->trace->entry[w->trace->n] = p;
-		w->trace->value[w->trace->n++] = *e;
+		w->trace->entry[w->trace->n] = entry;
+		w->trace->value[w->trace->n++] = e;
 	}
-	if (unlikely((*e & (PTE_P | rsvd)) != PTE_P))
+}
+
+/*
+ * A present entry without a bit of rsvd adds its rights to the walk's (4.6);
+ * else 1: the walk faults on it (entry_fault).
+ */
+static inline __attribute__((always_inline)) int take(struct walk *w, u64 e, u64 rsvd)
+{
+	if (unlikely((e & (PTE_P | rsvd)) != PTE_P))
 		return 1;
-	w->rw_us &= *e;
-	w->nx |= *e;
+	if (!(e & PTE_P))
+		__builtin_unreachable(); /* said for the compiler: the core need not test P again */
+	w->rw_us &= e;
+	w->nx |= e;
 	return 0;
+}
+
+/* PS is reserved in a PML4E (table 4-15). */
+static inline __attribute__((always_inline)) int visit_long(void *v, int level, void *entry,
+							    u64 *e)
+{
+	struct walk *w = v;
+
+	record(w, entry, *e);
+	return take(w, *e, level == 3 ? w->rsvd | PTE_PS : w->rsvd);
+}
+
+/* PDPTEs have reserved bits of their own and carry no rights (table 4-8). */
+static inline __attribute__((always_inline)) int visit_pae(void *v, int level, void *entry,
+							   u64 *e)
+{
+	struct walk *w = v;
+
+	record(w, entry, *e);
+	if (level == 2)
+		return (*e & (PTE_P | PDPTE_RSVD)) != PTE_P;
+	return take(w, *e, w->rsvd);
+}
+
+/* 4-byte entries: no XD bit, so no reserved bit but the 4 MiB page's. */
+static inline __attribute__((always_inline)) int visit_32(void *v, int level, void *entry,
+							  u64 *e)
+{
+	return take(v, *e, 0);
 }
 
 /* The #PF error code for this access plus bits (P, RSVD) (SDM vol. 3, 4.7). */
@@ -88,15 +152,21 @@ static int fault(const struct guest_ctx *ctx, unsigned access, u32 bits, u32 *pf
 	return -EFAULT;
 }
 
-/* walk_read's 1: a not-present entry, or a reserved bit in a present one. */
-static int entry_fault(const struct guest_ctx *ctx, unsigned access, u64 e, u32 *pf_error)
+/* What the descent's nonzero return means: -ENOENT (a table outside RAM)
+ * as it is; else the entry it stopped at was not present (P = 0) or had a
+ * reserved bit set. */
+static int entry_fault(const struct guest_ctx *ctx, unsigned access, int r, u64 e,
+		       u32 *pf_error)
 {
+	if (r < 0)
+		return r;
 	return fault(ctx, access, e & PTE_P ? PF_ERR_P | PF_ERR_RSVD : 0, pf_error);
 }
 
 /* Access rights of the whole walk (SDM vol. 3, 4.6). */
-static inline int check_access(const struct guest_ctx *ctx, unsigned access, u64 rw_us, u64 nx,
-			       u32 *pf_error)
+static inline __attribute__((always_inline)) int check_access(const struct guest_ctx *ctx,
+							      unsigned access, u64 rw_us, u64 nx,
+							      u32 *pf_error)
 {
 	bool user_page = rw_us & PTE_US, writable = rw_us & PTE_RW;
 
@@ -118,118 +188,87 @@ static inline int check_access(const struct guest_ctx *ctx, unsigned access, u64
 }
 
 /*
- * The page directory and page table levels, shared by 4-level and PAE
- * paging (tables 4-17 to 4-20; 4-9 to 4-11): a 2 MiB page or a 4 KiB one.
+ * The end of a 4-level or PAE walk, at the leaf c: a 1 GiB (level 2),
+ * 2 MiB (1) or 4 KiB (0) page (tables 4-9 to 4-11; 4-16 to 4-20).
  */
-static inline __attribute__((always_inline)) int walk_pd(struct walk *w,
-							 const struct guest_ctx *ctx,
-							 unsigned access, u64 pd, u64 *gpa,
-							 u32 *pf_error)
+static inline __attribute__((always_inline)) int leaf(const struct walk *w,
+						      const struct guest_ctx *ctx,
+						      const struct pt_cursor *c, u64 la,
+						      unsigned access, u64 *gpa, u32 *pf_error)
 {
-	u64 e, page;
-	int r;
+	unsigned shift = 12 + 9 * c->level;
+	u64 page = BIT(shift) - 1;
 
-	r = walk_read(w, pd, 21, w->rsvd, &e);
-	if (unlikely(r))
-		return r < 0 ? r : entry_fault(ctx, access, e, pf_error);
-	if (e & PTE_PS) {
-		if (unlikely(e & LARGE_RSVD(21)))
-			return fault(ctx, access, PF_ERR_P | PF_ERR_RSVD, pf_error);
-		page = SZ_2M - 1;
-	} else {
-		r = walk_read(w, e & PTE_ADDR, 12, w->rsvd, &e);
-		if (unlikely(r))
-			return r < 0 ? r : entry_fault(ctx, access, e, pf_error);
-		page = PAGE_SIZE - 1;
-	}
-	*gpa = (e & PTE_ADDR & ~page) | (w->la & page);
+	if (c->level && unlikely(c->value & LARGE_RSVD(shift)))
+		return fault(ctx, access, PF_ERR_P | PF_ERR_RSVD, pf_error);
+	*gpa = (c->value & PTE_ADDR & ~page) | (la & page);
 	return check_access(ctx, access, w->rw_us, w->nx, pf_error);
 }
 
-/* 4-level paging (4.5): PML4, PDPT (1 GiB pages), then walk_pd. */
+/* 4-level paging (4.5). */
 static inline __attribute__((always_inline)) int walk_long(const struct vm *vm,
 							   const struct guest_ctx *ctx, u64 la,
 							   unsigned access, u64 *gpa,
 							   u32 *pf_error,
 							   struct gwalk_trace *trace)
 {
+	struct pt_cursor c;
 	struct walk w;
-	u64 e;
 	int r;
 
 	if (unlikely(ctx->cr4 & CR4_LA57))
 		return -ENOTSUP;
 	if (unlikely((u64)((s64)(la << 16) >> 16) != la))
 		return -EINVAL; /* non-canonical: #GP, not #PF */
-	walk_init(&w, vm, ctx, la, trace);
-	/* PS is reserved in a PML4E. */
-	r = walk_read(&w, ctx->cr3 & PTE_ADDR, 39, w.rsvd | PTE_PS, &e);
+	walk_init(&w, vm, ctx, trace);
+	r = pt_descend(&fmt_long, ctx->cr3 & PTE_ADDR, la, 0, &w, guest_map, visit_long, &c);
 	if (unlikely(r))
-		return r < 0 ? r : entry_fault(ctx, access, e, pf_error);
-	r = walk_read(&w, e & PTE_ADDR, 30, w.rsvd, &e);
-	if (unlikely(r))
-		return r < 0 ? r : entry_fault(ctx, access, e, pf_error);
-	if (unlikely(e & PTE_PS)) {
-		if (e & LARGE_RSVD(30))
-			return fault(ctx, access, PF_ERR_P | PF_ERR_RSVD, pf_error);
-		*gpa = (e & PTE_ADDR & ~(SZ_1G - 1)) | (la & (SZ_1G - 1));
-		return check_access(ctx, access, w.rw_us, w.nx, pf_error);
-	}
-	return walk_pd(&w, ctx, access, e & PTE_ADDR, gpa, pf_error);
+		return entry_fault(ctx, access, r, c.value, pf_error);
+	return leaf(&w, ctx, &c, la, access, gpa, pf_error);
 }
 
-/* PAE paging (4.4): four PDPTEs at CR3[31:5], read from memory on each walk;
- * they carry no access rights. */
+/* PAE paging (4.4): the PDPTEs are read from memory on each walk. */
 static __attribute__((noinline)) int walk_pae(const struct vm *vm, const struct guest_ctx *ctx,
 					       u32 la, unsigned access, u64 *gpa, u32 *pf_error,
 					       struct gwalk_trace *trace)
 {
+	struct pt_cursor c;
 	struct walk w;
-	u64 e;
 	int r;
 
-	walk_init(&w, vm, ctx, la, trace);
-	r = walk_read(&w, ctx->cr3 & 0xffffffe0, 30, PDPTE_RSVD, &e);
+	walk_init(&w, vm, ctx, trace);
+	r = pt_descend(&fmt_pae, ctx->cr3 & 0xffffffe0, la, 0, &w, guest_map, visit_pae, &c);
 	if (unlikely(r))
-		return r < 0 ? r : entry_fault(ctx, access, e, pf_error);
-	w.rw_us = PTE_RW | PTE_US;
-	w.nx = 0;
-	return walk_pd(&w, ctx, access, e & PTE_ADDR, gpa, pf_error);
-}
-
-static bool read_pte32(const struct vm *vm, u64 gpa, u32 *e)
-{
-	const u32 *p = emul_gpa_ptr(vm, gpa, 4);
-
-	if (!p)
-		return false;
-	*e = __atomic_load_n(p, __ATOMIC_RELAXED);
-	return true;
+		return entry_fault(ctx, access, r, c.value, pf_error);
+	return leaf(&w, ctx, &c, la, access, gpa, pf_error);
 }
 
 /* 32-bit paging (4.3): 4-byte entries; 4 MiB pages with CR4.PSE (PSE-36). */
 static __attribute__((noinline)) int walk32(const struct vm *vm, const struct guest_ctx *ctx,
 					     u32 la, unsigned access, u64 *gpa, u32 *pf_error)
 {
-	u32 pde, pte;
+	u64 root = ctx->cr3 & PTE32_ADDR;
+	struct pt_cursor c;
+	struct walk w;
+	int r;
 
-	if (!read_pte32(vm, (ctx->cr3 & 0xfffff000) + (la >> 22) * 4, &pde))
-		return -ENOENT;
-	if (!(pde & PTE_P))
-		return fault(ctx, access, 0, pf_error);
-	if ((pde & PTE_PS) && (ctx->cr4 & CR4_PSE)) {
-		if (pde & PDE32_4M_RSVD)
+	walk_init(&w, vm, ctx, NULL);
+	/* Two calls, each with a constant format, so that both unroll. */
+	if (ctx->cr4 & CR4_PSE)
+		r = pt_descend(&fmt_32_pse, root, la, 0, &w, guest_map, visit_32, &c);
+	else
+		r = pt_descend(&fmt_32, root, la, 0, &w, guest_map, visit_32, &c);
+	if (unlikely(r))
+		return entry_fault(ctx, access, r, c.value, pf_error);
+	if (c.level) {
+		if (c.value & PDE32_4M_RSVD)
 			return fault(ctx, access, PF_ERR_P | PF_ERR_RSVD, pf_error);
 		/* Bits 31:22 from PDE[31:22], bits 39:32 from PDE[20:13]. */
-		*gpa = (pde & 0xffc00000) | (u64)((pde >> 13) & 0xff) << 32 | (la & 0x3fffff);
-		return check_access(ctx, access, pde, 0, pf_error);
+		*gpa = (c.value & 0xffc00000) | ((c.value >> 13) & 0xff) << 32 | (la & 0x3fffff);
+	} else {
+		*gpa = (c.value & PTE32_ADDR) | (la & 0xfff);
 	}
-	if (!read_pte32(vm, (pde & 0xfffff000) + ((la >> 12) & 0x3ff) * 4, &pte))
-		return -ENOENT;
-	if (!(pte & PTE_P))
-		return fault(ctx, access, 0, pf_error);
-	*gpa = (pte & 0xfffff000) | (la & 0xfff);
-	return check_access(ctx, access, pde & pte, 0, pf_error);
+	return check_access(ctx, access, w.rw_us, w.nx, pf_error);
 }
 
 /* The walk for the paging mode of ctx; walk_long() inlined, for the fast path. */
