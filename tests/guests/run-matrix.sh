@@ -92,7 +92,7 @@ run_case() {
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
 	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
 	local -a must_log=()
-	local want_vms="" extra_mods=""
+	local want_vms="" extra_mods="" cpu=$QEMU_SVM_CPU
 
 	rm -f "$log" "$out" "$res"
 	# Words for the runner, not the hypervisor: @vms=<n> (how many VMs end;
@@ -102,6 +102,7 @@ run_case() {
 		@vms=*) want_vms=${word#@vms=} ;;
 		@log=*) must_log+=("${word#@log=}") ;;
 		@mod=*) extra_mods+="${extra_mods:+,}$root/${word#@mod=}" ;;
+		@cpu=*) cpu+=",${word#@cpu=}" ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
@@ -130,7 +131,7 @@ run_case() {
 		return
 	fi
 	start=$(date +%s)
-	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp "$smp" \
+	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$cpu" -m 1G -smp "$smp" \
 		-display none -monitor none -serial "file:$log" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
