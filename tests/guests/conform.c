@@ -276,6 +276,7 @@ static void check_pmu(void)
 	}
 	check_eq("ia32_perfevtsel0_gp", (u64)rdmsr_safe(MSR_IA32_PERFEVTSEL0, &v), 13);
 	check_eq("ia32_pmc0_gp", (u64)rdmsr_safe(MSR_IA32_PMC0, &v), 13);
+	check_eq("ia32_perf_global_ctrl_gp", (u64)rdmsr_safe(0x38f, &v), 13);
 	if (amd)
 		check_amd_pmu();
 	else
