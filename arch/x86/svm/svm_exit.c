@@ -12,7 +12,7 @@ void svm_run(struct vcpu *v, struct vmexit *e);
 #define EXITINTINFO_VALID BIT(31)
 
 /* Exits 0x60-0x8f, by code - 0x60. Unlisted codes (0 here) are decoded
- * below (INVLPG), or VMEXIT_UNHANDLED. */
+ * below (VMMCALL, INVLPG), or VMEXIT_UNHANDLED. */
 static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_INTR - 0x60] = VMEXIT_INTR,
 	[SVM_EXIT_NMI - 0x60] = VMEXIT_INTR,
@@ -27,7 +27,6 @@ static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_MSR - 0x60] = VMEXIT_MSR_READ, /* EXITINFO1 = 1: a write */
 	[SVM_EXIT_SHUTDOWN - 0x60] = VMEXIT_SHUTDOWN,
 	[SVM_EXIT_VMRUN - 0x60] = VMEXIT_UD,
-	[SVM_EXIT_VMMCALL - 0x60] = VMEXIT_HYPERCALL,
 	[SVM_EXIT_VMLOAD - 0x60] = VMEXIT_UD,
 	[SVM_EXIT_VMSAVE - 0x60] = VMEXIT_UD,
 	[SVM_EXIT_STGI - 0x60] = VMEXIT_UD,
@@ -98,8 +97,9 @@ static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmc
 	return VMEXIT_UNHANDLED;
 }
 
-static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
+static enum vmexit_reason decode(const struct vmcb *vmcb, struct vmexit *e)
 {
+	const struct vmcb_control *c = &vmcb->control;
 	u64 code = c->exitcode;
 
 	if (code - 0x60 < ARRAY_SIZE(exit_reason)) {
@@ -116,6 +116,12 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 		e->mem.write = c->exitinfo1 & NPF_RW;
 		e->mem.fetch = c->exitinfo1 & NPF_ID;
 		return VMEXIT_MEM;
+	}
+	if (code == SVM_EXIT_VMMCALL) {
+		/* VMMCALL is not restricted to CPL 0 (APM vol. 3, VMMCALL): the
+		 * intercept fires at any CPL, and the core refuses CPL > 0. */
+		e->hypercall.cpl = vmcb->save.cpl;
+		return VMEXIT_HYPERCALL;
 	}
 	return decode_rare(c, e);
 }
@@ -159,7 +165,7 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
 
 	e->insn_len = 0;
-	e->reason = decode(c, e);
+	e->reason = decode(vmcb, e);
 	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
 		e->hw_code = c->exitcode;
 		e->hw_info1 = c->exitinfo1;
