@@ -388,8 +388,25 @@ static int set_expect(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+static int set_on_crash(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (str_eq(v, "stop"))
+		vm->on_crash = ON_CRASH_STOP;
+	else if (str_eq(v, "reset"))
+		vm->on_crash = ON_CRASH_RESET;
+	else if (str_eq(v, "pause"))
+		vm->on_crash = ON_CRASH_PAUSE;
+	else {
+		fmt_snprintf(why, len, "'%s' is not stop, reset or pause", quote(q, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		NR_FIELDS };
+		F_ON_CRASH, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -405,6 +422,7 @@ static const struct {
 	[F_EXPECT] = { "expect", set_expect },
 	[F_INITRD] = { "initrd", set_initrd },
 	[F_CMDLINE] = { "cmdline", set_cmdline },
+	[F_ON_CRASH] = { "on_crash", set_on_crash },
 };
 
 static bool valid_name(struct str n)

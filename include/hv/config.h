@@ -21,6 +21,14 @@ enum start_mode {
 	START_LONG64, /* mode=long: 64-bit long mode, first 4 GiB identity-mapped */
 };
 
+/* on_crash= (Xen's on_crash): when the hypervisor stops a VM (a triple
+ * fault, an exit it cannot handle), after the report and register dump. */
+enum on_crash {
+	ON_CRASH_STOP,  /* the VM stays stopped (the default) */
+	ON_CRASH_RESET, /* the VM is reset, as by its reset line, and starts again */
+	ON_CRASH_PAUSE, /* the VM is paused as it was, for the monitor to look at */
+};
+
 struct vm_config {
 	char name[VM_NAME_MAX];
 	char image[VM_IMAGE_MAX]; /* boot module name: raw, Multiboot or a Linux bzImage */
@@ -36,6 +44,7 @@ struct vm_config {
 	bool expect_set;
 	bool expect_stop; /* test harness: this VM is expected to be stopped by the hypervisor */
 	int expect_code;  /* test harness: expected HC_EXIT code */
+	enum on_crash on_crash; /* what a stop (triple fault, bad exit) does to the VM */
 };
 
 enum on_done {

@@ -15,18 +15,20 @@
 #   - then, with no VM left (exit=halt keeps the monitor), 100 create/destroy
 #     cycles of a 64 MiB VM leave the free pages and the heap's blocks in use
 #     exactly where they were after the first cycle
+#   - a VM created with on_crash=pause that triple-faults is reported and
+#     kept paused (list), and can be destroyed
 # Prints one PASS/FAIL line per check and "lifecycle: N passed, N failed".
 #
 # Usage: lifecycle-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
 set -u
-name=lifecycle driver_needs="vmlinuz initrd.gz spin.bin"
+name=lifecycle driver_needs="vmlinuz initrd.gz spin.bin triplefault.bin"
 . "$(dirname "$0")/lib/console-driver.sh"
 driver_args "$@"
 
 cfg='exit=halt' # the monitor stays when every VM has ended
 cfg+=' vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet utsuwa.loop"'
 driver_start "$log_dir/lifecycle.log" 420 2 "$cfg" \
-	"$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/spin.bin"
+	"$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/spin.bin,$guest_dir/triplefault.bin"
 
 # The monitor has the console (nothing attached): Enter gives its prompt.
 wait_for 'VMs? on [0-9]+ CPUs' 60
@@ -114,6 +116,18 @@ after=$(mem_now)
 echo "  | memory before: $before; after 1 cycle: $first; after 100: $after"
 [ "$good" = 1 ] && [ -n "$first" ] && [ "$first" = "$after" ]
 check $? "100 create/destroy cycles of a 64 MiB VM leave free memory where it was ($after)"
+
+# ---- on_crash=pause: a crashed VM is kept paused for the monitor ----
+set_mark
+cmd 'create vm=cp,image=triplefault.bin,mode=long,mem=16M,cpus=1,on_crash=pause'
+wait_for 'vm cp: paused \(on_crash=pause\)' 20
+check $? "on_crash=pause: the crashed VM is reported and paused" || since | tail -n 5 | sed 's/^/  | /'
+cmd list
+since | grep -aqE '^cp +paused +1 +16M '
+check $? "list shows cp paused after its crash"
+cmd 'destroy cp'
+since | grep -aq 'vm cp: destroyed'
+check $? "destroy the crash-paused VM"
 
 
 driver_end

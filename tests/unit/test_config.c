@@ -296,6 +296,21 @@ TEST(arg_and_expect)
 	CHECK_EQ(cfg.nr_vms, 0);
 }
 
+TEST(on_crash)
+{
+	CHECK_EQ(parse("vm=a,image=a vm=b,image=b,on_crash=reset vm=c,image=c,on_crash=pause "
+		       "vm=d,image=d,on_crash=stop"),
+		 0);
+	CHECK_EQ(find("a")->on_crash, ON_CRASH_STOP);
+	CHECK_EQ(find("b")->on_crash, ON_CRASH_RESET);
+	CHECK_EQ(find("c")->on_crash, ON_CRASH_PAUSE);
+	CHECK_EQ(find("d")->on_crash, ON_CRASH_STOP);
+	CHECK_EQ(parse("vm=a,image=a,on_crash=restart"), 1);
+	CHECK(reported("config: vm 'a': field 'on_crash': 'restart' is not stop, reset or pause; "
+		       "vm not started"));
+	CHECK_EQ(cfg.nr_vms, 0);
+}
+
 TEST(images)
 {
 	char text[256], img[80];
@@ -710,6 +725,7 @@ int main(void)
 	RUN(pins_are_exclusive);
 	RUN(load_checks);
 	RUN(arg_and_expect);
+	RUN(on_crash);
 	RUN(images);
 	RUN(names);
 	RUN(fields_unknown_repeated_empty);

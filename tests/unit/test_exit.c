@@ -79,6 +79,10 @@ void vm_end(struct vm *vm, enum vm_state how, int code)
 	vm_end_how = how;
 	vm->state = how;
 }
+/* on_crash=reset and pause (core/vm_report.c): what the stop asked for. */
+static int reset_requests, crash_pauses;
+void vm_reset_request(struct vm *vm) { reset_requests++; vm->state = VM_RESETTING; }
+void vm_crash_pause(struct vm *vm) { crash_pauses++; vm->state = VM_PAUSED; }
 void kvprintf(const char *fmt, va_list ap) { (void)fmt; (void)ap; }
 void kprintf(const char *fmt, ...) { (void)fmt; }
 /* Handlers this test does not exercise. */
@@ -271,6 +275,27 @@ TEST(hlt_sleeps_wakes_or_stops)
 	CHECK_EQ(run_exit(VMEXIT_HLT), ACT_VM_STOP);
 	CHECK_EQ(vm_end_calls, 1);
 	CHECK_EQ(vm_end_how, VM_STOPPED);
+}
+
+TEST(on_crash_resets_or_pauses_instead_of_stopping)
+{
+	static const u8 code[] = { 0x90 };
+
+	setup(code, sizeof(code));
+	vm.cfg.on_crash = ON_CRASH_RESET;
+	reset_requests = crash_pauses = 0;
+	CHECK_EQ(run_exit(VMEXIT_SHUTDOWN), ACT_VM_STOP);
+	CHECK_EQ(reset_requests, 1);
+	CHECK_EQ(vm_end_calls, 0);
+	setup(code, sizeof(code));
+	vm.cfg.on_crash = ON_CRASH_PAUSE;
+	CHECK_EQ(run_exit(VMEXIT_SHUTDOWN), ACT_VM_STOP);
+	CHECK_EQ(crash_pauses, 1);
+	CHECK_EQ(vm_end_calls, 0);
+	/* Another vCPU's stop of the same VM, now paused, changes nothing. */
+	CHECK_EQ(run_exit(VMEXIT_SHUTDOWN), ACT_VM_STOP);
+	CHECK_EQ(crash_pauses, 1);
+	vm.cfg.on_crash = ON_CRASH_STOP;
 }
 
 TEST(bad_exits_stop_the_vm_or_fault_the_guest)
@@ -600,6 +625,7 @@ TEST(invlpg_flushes_and_finds_its_address)
 int main(void)
 {
 	RUN(cpuid_fills_registers_and_skips_by_decoding);
+	RUN(on_crash_resets_or_pauses_instead_of_stopping);
 	RUN(prefixed_instruction_is_decoded_not_guessed);
 	RUN(unknown_msr_injects_gp_and_keeps_rip);
 	RUN(kvmclock_msrs_fill_guest_memory_or_fault);
