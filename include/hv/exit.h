@@ -22,6 +22,7 @@ void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 /* Injects a fault into the guest: returns ACT_RESUME. */
 enum exit_action vcpu_fault(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
+#define EXC_DB 1
 #define EXC_UD 6
 #define EXC_GP 13
 #define EXC_PF 14

@@ -231,6 +231,43 @@ static void check_rf(void)
 	check(exc_rflags & RFLAGS_RF, "injected_ud_frame_rf", "pushed RFLAGS %#llx", exc_rflags);
 }
 
+/*
+ * Single-stepping over an instruction the hypervisor emulates (CPUID exits
+ * on both back ends): the #DB trap comes after it, as after any other
+ * instruction, with DR6.BS set and TF in the pushed RFLAGS (SDM vol. 3,
+ * 18.3.1.4; APM vol. 2, 13.1.2). where says which instruction trapped: 1
+ * after CPUID, 2 only after the NOP behind it (the emulated one was missed).
+ * The runtime clears TF when it resumes at a fixup.
+ */
+static void check_single_step(void)
+{
+	ulong vector = -1, error = 0, dr6;
+	u32 where = 0, a = 0, b, c, d;
+
+	__asm__ volatile("mov %[clear], %%dr6\n\t"
+			 "pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t"
+			 "cpuid\n"
+			 "1:\tnop\n"
+			 "2:\tnop\n\t"
+			 "movl $0, %[where]\n\t"
+			 "jmp 5f\n"
+			 "3:\tmovl $1, %[where]\n\t"
+			 "jmp 5f\n"
+			 "4:\tmovl $2, %[where]\n"
+			 "5:\n\t" EXTABLE(1b, 3b) EXTABLE(2b, 4b)
+			 : "+S"(vector), "+D"(error), [where] "=m"(where), "+a"(a), "=b"(b), "=c"(c),
+			   "=d"(d)
+			 : [clear] "r"(0xffff0ff0ul)
+			 : "memory", "cc");
+	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+	check(where == 1 && vector == 1, "single_step_emulated_cpuid",
+	      "#DB after %s (vector %lu)", where == 1 ? "CPUID" : where == 2 ? "the NOP after it" : "nothing",
+	      vector);
+	check(dr6 & (1ul << 14), "single_step_dr6_bs", "DR6 %#lx", dr6);
+	check(exc_rflags & 0x100, "single_step_frame_tf", "pushed RFLAGS %#llx", exc_rflags);
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff0ff0ul));
+}
+
 /* ---- performance counters ---- */
 
 static const u64 evtsel[4] = { 0x530076, 0x4300c0, 0x0000000f00130076ULL, 0 };
@@ -310,6 +347,7 @@ int main(ulong arg)
 	check_misc_enable();
 	check_apic_bit();
 	check_rf();
+	check_single_step();
 	check_pmu();
 	check_vstate();
 	printf("conform: %u failure(s)\n", failures);

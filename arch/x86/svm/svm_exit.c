@@ -4,6 +4,7 @@
  */
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vmcb.h"
+#include "hv/exit.h"
 #include "hv/vcpu.h"
 #include "asm/percpu.h"
 
@@ -142,6 +143,25 @@ static __attribute__((noinline)) void shadow_fixup(struct vcpu *v, struct vmcb *
 		vmcb->control.int_state &= ~1ULL;
 }
 
+/*
+ * The guest single-steps (RFLAGS.TF) and the dispatcher has just completed
+ * an instruction for it (RIP moved since the exit): the CPU raises the #DB
+ * trap after each instruction it executes, but the one emulated here never
+ * ran on it, and AMD-V does not remember that one was due. So the #DB is
+ * injected, with DR6.BS set as the CPU would (APM vol. 2, 13.1.1.4 "DR6",
+ * 13.1.3.1 "Single-Step"). VT-x keeps such a trap pending in the VMCS and
+ * delivers it itself (SDM vol. 3, 27.3.4, "pending debug exceptions").
+ * An event already being injected (a fault of the emulation, which did not
+ * move RIP) goes alone.
+ */
+static __attribute__((noinline)) void single_step_trap(struct vcpu *v, struct vmcb *vmcb)
+{
+	if (vmcb->save.rip == v->regs.rip || (vmcb->control.eventinj & EVENTINJ_VALID))
+		return;
+	vmcb->save.dr6 |= BIT(14); /* BS */
+	vmcb->control.eventinj = EXC_DB | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID;
+}
+
 void svm_run(struct vcpu *v, struct vmexit *e)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
@@ -149,6 +169,8 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 
 	if (unlikely(c->int_state & 1))
 		shadow_fixup(v, vmcb);
+	if (unlikely(v->regs.rflags & RFLAGS_TF))
+		single_step_trap(v, vmcb);
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
 	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
 	vmcb->save.rip = v->regs.rip;

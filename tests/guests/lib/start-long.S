@@ -74,6 +74,7 @@ exc_common:
 	jmp	1b
 2:	mov	64(%rsp), %rcx
 	mov	%rcx, exc_rflags(%rip)	/* the RFLAGS image pushed (guest.h) */
+	andq	$~0x100, 64(%rsp)	/* the fixup runs without single-stepping (TF) */
 	mov	4(%rsi), %ecx
 	mov	%rcx, 48(%rsp)
 	mov	32(%rsp), %rax
