@@ -232,6 +232,8 @@ sectors=$(cat /sys/block/vda/size)
 echo "utsuwa-disk: vda=present sectors=$sectors"
 echo "utsuwa-disk: serial=$(cat /sys/block/vda/serial 2>/dev/null)"
 echo "utsuwa-disk: ro=$(cat /sys/block/vda/ro)"
+# MSI-X when the device offers it (Debian's virtio_pci prefers it to INTx).
+echo "utsuwa-disk: irq=$(grep -m1 'virtio0-req' /proc/interrupts | grep -o 'PCI-MSI[A-Z-]*' | head -n 1)"
 dd if=/dev/urandom of=/tmp/data bs=1M count=16 2>/dev/null
 w=$(sha256sum </tmp/data | cut -d' ' -f1)
 echo "utsuwa-disk: written=$w"
