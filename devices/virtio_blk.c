@@ -324,3 +324,15 @@ void virtio_blk_reset(struct virtio_blk *b)
 {
 	virtio_pci_reset(b->vp);
 }
+
+/* Snapshot: nothing in flight, then the transport (the queue is in it). */
+int virtio_blk_save(const struct virtio_blk *b, struct snap_writer *w)
+{
+	virtio_blk_drain((struct virtio_blk *)b);
+	return virtio_pci_save(b->vp, w);
+}
+
+int virtio_blk_load(struct virtio_blk *b, struct snap_cursor *c)
+{
+	return virtio_pci_load(b->vp, c);
+}
