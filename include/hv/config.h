@@ -14,6 +14,13 @@
 #define CONFIG_MAX_VMS 16
 #define VM_MAX_VCPUS 16
 #define MAX_CPUS 64
+#define VM_MAX_DISKS 4
+
+/* disk=<spec>[,ro]: a virtio-blk device (devices/virtio_blk.h). */
+struct vm_disk {
+	char spec[VM_IMAGE_MAX]; /* "module:<boot module>" or "gpt:<partition name>" */
+	bool ro;
+};
 
 enum start_mode {
 	START_REAL16, /* mode=real: 16-bit real mode */
@@ -45,6 +52,8 @@ struct vm_config {
 	bool expect_stop; /* test harness: this VM is expected to be stopped by the hypervisor */
 	int expect_code;  /* test harness: expected HC_EXIT code */
 	enum on_crash on_crash; /* what a stop (triple fault, bad exit) does to the VM */
+	struct vm_disk disks[VM_MAX_DISKS]; /* in the guest's PCI slot order */
+	u32 nr_disks;
 };
 
 enum on_done {

@@ -41,6 +41,7 @@ TEST(every_field_round_trips)
 		   "cmdline=\"console=ttyS0 quiet utsuwa.loop\"");
 	round_trip("vm=p,image=i,mode=long,mem=1G,cpus=16,pin=0-3+7,arg=0");
 	round_trip("vm=r,image=i,mode=long,mem=16M,cpus=1,on_crash=reset");
+	round_trip("vm=d,image=i,mode=long,mem=16M,cpus=1,disk=module:disk.img,disk=gpt:data,ro");
 	round_trip("vm=q,image=i,mode=long,mem=16M,cpus=1,on_crash=pause,expect=stop");
 }
 
