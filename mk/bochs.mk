@@ -9,6 +9,11 @@
 #                    BOCHS_JOBS=<n> sets parallelism (default 2).
 #   make bench-vmx   the exit benchmark under Bochs on one CPU:
 #                    "exit <kind> vmx min=<N> median=<N>" (instructions).
+#   make lifecycle-vmx  pause, resume, snapshot, restore, a damaged snapshot,
+#                    the escape key and 100 create/destroy cycles, driven
+#                    through Bochs's COM1 with a counting test guest
+#                    (tests/bochs/lifecycle-vmx.sh, about 2 minutes; part of
+#                    make test); "lifecycle-vmx: N passed, N failed".
 #
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 3 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
@@ -21,10 +26,15 @@ VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation 
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate linux-1cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
+LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+	-o $(BUILD)/bochs
 
-.PHONY: test-vmx bench-vmx
+.PHONY: test-vmx bench-vmx lifecycle-vmx
 test-vmx: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	$(BOCHS_RUN) $(VMX_CASES)
 
 bench-vmx: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
 	@bash tests/bochs/bench-vmx.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
+
+lifecycle-vmx: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	$(LIFECYCLE_VMX)

@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog
+	vstate bench dirtylog count
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -62,6 +62,8 @@ dirtylog_MODE := long
 dirtylog_SRCS := $(GUEST_DIR)/dirtylog.c
 vstate_MODE := long
 vstate_SRCS := $(GUEST_DIR)/vstate.c
+count_MODE := long
+count_SRCS := $(GUEST_DIR)/count.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 
