@@ -34,15 +34,10 @@ period_ms=200
 cfg="exit=halt vm=cnt,image=count.bin,mode=long,mem=32M,cpus=2,arg=$period_ms"
 driver_start_bochs "$log_dir/lifecycle-vmx" 420 2 "$cfg" "$guest_dir/count.bin,$guest_dir/spin.bin"
 
-# The monitor's prompt is drawn again under each line a VM prints, so "a
-# prompt came" does not say that a command has run: mon waits for the
-# command's own output. VM lines are matched unanchored: one can follow a
-# prompt on the same screen line.
-mon() {
-	set_mark
-	type_keys "$1"$'\r'
-	wait_for "$2" "${3:-20}"
-}
+# The monitor's prompt is drawn again under each line a VM prints: mon waits
+# for a command's own answer (cmd_until). VM lines are matched unanchored: one
+# can follow a prompt on the same screen line.
+mon() { cmd_until "$@"; }
 # The last count line of VM $1 in the log up to the first line matching $2
 # (else the whole log), as "n n1 ns tsc back bad".
 count_re='count: n=([0-9]+) n1=([0-9]+) ns=([0-9]+) tsc=([0-9]+) back=(no|yes) bad=([0-9]+)'

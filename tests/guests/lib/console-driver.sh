@@ -15,23 +15,29 @@
 #                       (MODULES: comma-separated, as for QEMU's -initrd)
 #   type_keys TEXT      keys as typed
 #   cmd LINE            a monitor command; waits for the next prompt
+#   cmd_until LINE REGEX [S]  a monitor command; waits for its answer: the
+#                       prompt is drawn again under each line a VM prints, so
+#                       a prompt does not say the command has run
 #   set_mark / since    what the log got since the mark
 #   wait_for REGEX S    until what came since the mark matches (grep -E),
 #                       looking every $driver_poll s (default 0.2)
 #   check RC WHAT       a PASS or FAIL line for one check, counted
 #   driver_end          the sum line; status 0 only if all passed
-#   driver_args "$@"   -k KERNEL -g GUEST_DIR -o LOG_DIR, checks the files
-#                       the test needs ($driver_needs, under GUEST_DIR) exist
+#   driver_args "$@"   -k KERNEL -g GUEST_DIR -o LOG_DIR [-b qemu|bochs],
+#                       checks the files the test needs ($driver_needs, under
+#                       GUEST_DIR) exist; -b sets $driver_backend (default qemu)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 . "$root/scripts/qemu-svm-cpu.sh"
 . "$root/tests/bochs/lib/bochs-iso.sh"
 kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
+driver_backend=qemu
 
 driver_args() {
 	local opt f
 	OPTIND=1
-	while getopts k:g:o: opt; do
+	while getopts k:g:o:b: opt; do
 		case $opt in
+		b) driver_backend=$OPTARG ;;
 		k) kernel=$OPTARG ;;
 		g) guest_dir=$OPTARG ;;
 		o) log_dir=$OPTARG ;;
@@ -131,6 +137,11 @@ cmd() {
 	set_mark
 	type_keys "$1"$'\r'
 	wait_for 'utsuwa> $' "${2:-20}"
+}
+cmd_until() {
+	set_mark
+	type_keys "$1"$'\r'
+	wait_for "$2" "${3:-20}"
 }
 
 driver_end() {
