@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog conform multiboot
+	vstate bench dirtylog conform multiboot count
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -66,6 +66,8 @@ conform_MODE := long
 conform_SRCS := $(GUEST_DIR)/conform.c $(GUEST_DIR)/lib/ring3.c
 multiboot_MODE := prot
 multiboot_SRCS := $(GUEST_DIR)/multiboot.c $(GUEST_DIR)/lib/multiboot-entry.S
+count_MODE := long
+count_SRCS := $(GUEST_DIR)/count.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 
