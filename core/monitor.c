@@ -152,6 +152,7 @@ static int cmd_info(const struct monitor_args *a)
 		if (s.exits[r])
 			kprintf("  %-16s %12lu\n", exit_names[r], (unsigned long)s.exits[r]);
 	kprintf("interrupts injected: %lu\n", (unsigned long)s.irqs_injected);
+	kprintf("accesses to nothing: %lu\n", (unsigned long)vm->unassigned);
 	if (vm_dirty_pages(vm, &dirty))
 		kprintf("dirty pages: %lu\n", (unsigned long)dirty);
 	else
