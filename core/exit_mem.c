@@ -58,9 +58,16 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	struct bus lapic_bus; /* not zeroed: 32 ranges, one used */
 	const struct bus *bus = &vm->mmio;
 
-	/* A write to RAM that dirty logging protected (core/gmem_dirty.c). */
+	/* A write to RAM that dirty logging protected (core/gmem_dirty.c); also
+	 * the CPU setting an accessed or dirty bit in a guest page table. */
 	if (e->mem.write && gmem_dirty_fault(vm, e->mem.gpa))
 		return ACT_RESUME;
+	/* The guest's page tables point outside its RAM (at a device, or at
+	 * nothing): no instruction to emulate, and no PC gives paging
+	 * structures in device memory a meaning. */
+	if (e->mem.walk)
+		return vm_stop_report(v, "its page tables reach guest-physical %lx, outside its RAM",
+				      e->mem.gpa);
 	if (v->lapic && vlapic_mmio_claims(v->lapic, e->mem.gpa)) {
 		bus_init(&lapic_bus);
 		bus_register(&lapic_bus, vlapic_mmio_base(v->lapic), APIC_MMIO_SIZE, "lapic",
