@@ -1,0 +1,104 @@
+#!/bin/bash
+# The machine's disk through utsuwa's own drivers, booted under QEMU (AMD-V):
+# GPT disk images made here with sgdisk (package gdisk), attached as QEMU's
+# NVMe controller (and virtio-blk-pci), with a trivial VM. Checks that the
+# boot log lists the disk and its partitions by name, that the self-test
+# (disktest=gpt:scratch: 16 writes in flight, flush, read back, completion
+# by MSI-X) passes and its data reached the image, that a damaged primary
+# GPT falls back to the backup, that a disk with both tables damaged is
+# reported and not used, and that a boot without disks is as before.
+# One PASS/FAIL line per check, then "disk-boot: N passed, N failed".
+#   disk-boot-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
+set -u
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/scripts/qemu-svm-cpu.sh"
+kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
+name=disk-boot pass=0 fail=0
+while getopts k:g:o: opt; do
+	case $opt in
+	k) kernel=$OPTARG ;;
+	g) guest_dir=$OPTARG ;;
+	o) log_dir=$OPTARG ;;
+	*) sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	esac
+done
+ok() { echo "PASS $name: $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $name: $1"; fail=$((fail + 1)); }
+has() { if grep -qE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
+hasnt() { if grep -qE -- "$2" "$1"; then bad "$3"; else ok "$3"; fi; }
+finish() { echo "$name: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+
+guest=$guest_dir/basic-long.bin
+for f in "$kernel" "$guest"; do
+	[ -f "$f" ] || { echo "$name: missing $f (make, make guests)"; fail=1; finish; }
+done
+command -v sgdisk >/dev/null || { echo "$name: no sgdisk (sh scripts/setup-deps.sh)"; fail=1; finish; }
+img_dir=$root/build/disk-test
+mkdir -p "$img_dir" "$log_dir" || exit 2
+vm="vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=1,expect=0"
+MiB=$((1024 * 1024))
+
+# A 64 MiB disk: scratch (8 MiB, the self-test's), data (16 MiB).
+make_image() {
+	rm -f "$1" && truncate -s 64M "$1" &&
+		sgdisk -n 1:2048:+8M -c 1:scratch -n 2:0:+16M -c 2:data "$1" >/dev/null
+}
+# Overwrites 16 bytes at LBA $2 of image $1 (a header's signature and revision).
+damage() { printf 'XXXXXXXXXXXXXXXX' | dd of="$1" bs=1 seek=$(($2 * 512)) conv=notrunc status=none; }
+last_lba() { echo $(($(stat -c %s "$1") / 512 - 1)); }
+
+# boot LOG APPEND QEMU-ARGS...: one boot, up to 300 s.
+boot() {
+	local log=$1 append=$2
+	shift 2
+	timeout -k 5 300 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G \
+		-smp 2 -display none -monitor none -serial stdio -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 "$@" -kernel "$kernel" \
+		-append "exit=qemu $append $vm" -initrd "$guest" >"$log" 2>&1 </dev/null
+	tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
+}
+nvme() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "nvme,serial=utsuwa$2,drive=d$2"; }
+
+# 1. A good disk on NVMe, with the self-test on its scratch partition.
+img=$img_dir/good.img log=$log_dir/disk-boot-nvme.log
+make_image "$img" || { bad "sgdisk makes the image"; finish; }
+boot "$log" "disktest=gpt:scratch" $(nvme "$img" 0)
+has "$log" '^pci: 00:0[0-9a-f]\.0 1b36:0010 class 010802 \(NVMe\)' "nvme: the PCI scan lists the controller"
+has "$log" '^nvme0: .*serial "utsuwa0".*64 MiB \(131072 sectors\).*MSI-X' "nvme: nvme0 registered, 64 MiB, MSI-X"
+has "$log" '^gpt: nvme0: partition 1 gpt:scratch: sectors 2048-18431' "nvme: partition gpt:scratch listed"
+has "$log" '^gpt: nvme0: partition 2 gpt:data: sectors 18432-51199' "nvme: partition gpt:data listed"
+has "$log" '^gpt: nvme0: 2 partitions from the primary table' "nvme: read from the primary table"
+has "$log" '^disktest: gpt:scratch: PASS' "nvme: self-test (writes in flight, flush, read back) passes"
+if [ "$(dd if="$img" bs=512 skip=2048 count=2048 status=none | tr -d '\0' | wc -c)" -ge $((MiB / 2)) ] &&
+   [ "$(dd if="$img" bs=512 skip=4096 count=16384 status=none | tr -d '\0' | wc -c)" = 0 ] &&
+   [ "$(dd if="$img" bs=512 skip=18432 count=32768 status=none | tr -d '\0' | wc -c)" = 0 ]; then
+	ok "nvme: the pattern is in the image's first MiB of scratch, nothing outside it"
+else
+	bad "nvme: the pattern is in the image's first MiB of scratch, nothing outside it"
+fi
+has "$log" '^utsuwa: vm long: as expected' "nvme: the VM runs"
+
+# 2. The primary header damaged: the backup is used.
+img=$img_dir/primary-damaged.img log=$log_dir/disk-boot-backup.log
+make_image "$img" && damage "$img" 1
+boot "$log" "" $(nvme "$img" 0)
+has "$log" "^gpt: nvme0: the primary GPT header has no 'EFI PART' signature; using the backup" "backup: the damage is reported"
+has "$log" '^gpt: nvme0: partition 2 gpt:data' "backup: partitions listed from the backup"
+has "$log" '^gpt: nvme0: 2 partitions from the backup table' "backup: read from the backup table"
+
+# 3. Both headers damaged: reported, the disk not used (no partitions).
+img=$img_dir/both-damaged.img log=$log_dir/disk-boot-damaged.log
+make_image "$img" && damage "$img" 1 && damage "$img" "$(last_lba "$img")"
+boot "$log" "disktest=gpt:scratch" $(nvme "$img" 0)
+has "$log" '^gpt: nvme0: the primary GPT header .* and the backup .*: the disk is not used' "damaged: both tables reported bad"
+hasnt "$log" '^gpt: nvme0: partition' "damaged: no partition registered"
+has "$log" '^disktest: gpt:scratch: FAIL: no such blockdev' "damaged: its partitions cannot be used"
+has "$log" '^utsuwa: vm long: as expected' "damaged: the VM runs"
+
+# 4. No disk: no driver, nothing registered, the VM as before.
+log=$log_dir/disk-boot-none.log
+boot "$log" ""
+has "$log" '^pci: [0-9]+ functions' "none: the PCI scan runs"
+hasnt "$log" '^(nvme|vblk)[0-9]|^gpt:' "none: no disk, no partitions"
+has "$log" '^utsuwa: vm long: as expected' "none: the VM runs"
+finish
