@@ -10,29 +10,15 @@
 # One PASS/FAIL line per check, then "disk-boot: N passed, N failed".
 #   disk-boot-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
 set -u
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-. "$root/scripts/qemu-svm-cpu.sh"
-kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
-name=disk-boot pass=0 fail=0
-while getopts k:g:o: opt; do
-	case $opt in
-	k) kernel=$OPTARG ;;
-	g) guest_dir=$OPTARG ;;
-	o) log_dir=$OPTARG ;;
-	*) sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
-	esac
-done
-ok() { echo "PASS $name: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $name: $1"; fail=$((fail + 1)); }
-has() { if grep -qE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
-hasnt() { if grep -qE -- "$2" "$1"; then bad "$3"; else ok "$3"; fi; }
-finish() { echo "$name: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
+name=disk-boot driver_needs="basic-long.bin"
+. "$(dirname "$0")/lib/console-driver.sh"
+driver_args "$@"
+has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
+hasnt() { if grep -qaE -- "$2" "$1"; then bad "$3"; else ok "$3"; fi; }
+finish() { driver_end; exit; }
 
 guest=$guest_dir/basic-long.bin
-for f in "$kernel" "$guest"; do
-	[ -f "$f" ] || { echo "$name: missing $f (make, make guests)"; fail=1; finish; }
-done
-command -v sgdisk >/dev/null || { echo "$name: no sgdisk (sh scripts/setup-deps.sh)"; fail=1; finish; }
+command -v sgdisk >/dev/null || { bad "sgdisk present (sh scripts/setup-deps.sh)"; finish; }
 img_dir=$root/build/disk-test
 mkdir -p "$img_dir" "$log_dir" || exit 2
 vm="vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=1,expect=0"
@@ -59,10 +45,23 @@ boot() {
 }
 nvme() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "nvme,serial=utsuwa$2,drive=d$2"; }
 
-# 1. A good disk on NVMe, with the self-test on its scratch partition.
+# 1. A good disk on NVMe, with the self-test on its scratch partition;
+# exit=halt keeps the monitor, where `disks` lists them.
 img=$img_dir/good.img log=$log_dir/disk-boot-nvme.log
 make_image "$img" || { bad "sgdisk makes the image"; finish; }
-boot "$log" "disktest=gpt:scratch" $(nvme "$img" 0)
+DRIVER_QEMU_ARGS="$(nvme "$img" 0)" driver_start "$log" 300 2 \
+	"exit=halt disktest=gpt:scratch $vm" "$guest"
+wait_for 'utsuwa: vm long: exited' 240
+wait_for 'utsuwa> $' 20
+cmd disks
+out=$(since)
+grep -aqE '^  gpt:scratch +8 MiB  rw  - +partition of nvme0' <<<"$out"
+check $? "nvme: the monitor's disks lists gpt:scratch (8 MiB, rw, unused)"
+grep -aqE '^  nvme0 +64 MiB  rw  - ' <<<"$out"
+check $? "nvme: the monitor's disks lists nvme0"
+driver_cleanup
+trap - EXIT
+tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
 has "$log" '^pci: 00:0[0-9a-f]\.0 1b36:0010 class 010802 \(NVMe\)' "nvme: the PCI scan lists the controller"
 has "$log" '^nvme0: .*serial "utsuwa0".*64 MiB \(131072 sectors\).*MSI-X' "nvme: nvme0 registered, 64 MiB, MSI-X"
 has "$log" '^gpt: nvme0: partition 1 gpt:scratch: sectors 2048-18431' "nvme: partition gpt:scratch listed"
@@ -76,7 +75,7 @@ if [ "$(dd if="$img" bs=512 skip=2048 count=2048 status=none | tr -d '\0' | wc -
 else
 	bad "nvme: the pattern is in the image's first MiB of scratch, nothing outside it"
 fi
-has "$log" '^utsuwa: vm long: as expected' "nvme: the VM runs"
+has "$log" '^utsuwa: vm long: exited with code 0' "nvme: the VM runs"
 
 # 2. The primary header damaged: the backup is used.
 img=$img_dir/primary-damaged.img log=$log_dir/disk-boot-backup.log
