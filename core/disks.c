@@ -11,11 +11,15 @@
 
 #define DISKTEST_WORD "disktest="
 
-static char disktest_target[40];
+#define MAX_DISKTESTS 4
+
+static char disktest_target[MAX_DISKTESTS][40]; /* one per disktest= word */
+static unsigned nr_disktests;
 static char rest[BOOT_CMDLINE_MAX];
 
 /*
- * Takes top-level disktest= words out (a VM's quoted cmdline="..." is left
+ * Takes top-level disktest= words out (up to four: the last one given
+ * replaces the fourth) (a VM's quoted cmdline="..." is left
  * alone), so the configuration parser (core/config.c) never sees them.
  */
 const char *disks_take_options(const char *cmdline)
@@ -27,12 +31,14 @@ const char *disks_take_options(const char *cmdline)
 		bool word_start = !quoted && (p == cmdline || p[-1] == ' ');
 
 		if (word_start && !strncmp(p, DISKTEST_WORD, strlen(DISKTEST_WORD))) {
+			char *t = disktest_target[nr_disktests < MAX_DISKTESTS ? nr_disktests++ :
+							       MAX_DISKTESTS - 1];
 			size_t n = 0;
 
 			for (p += strlen(DISKTEST_WORD); *p && *p != ' '; p++)
-				if (n < sizeof(disktest_target) - 1)
-					disktest_target[n++] = *p;
-			disktest_target[n] = 0;
+				if (n < sizeof(disktest_target[0]) - 1)
+					t[n++] = *p;
+			t[n] = 0;
 			continue;
 		}
 		if (*p == '"')
@@ -56,6 +62,6 @@ void disks_init(void)
 	nvme_pci_probe();
 	virtio_blk_pci_probe();
 	blockdev_foreach(scan_if_disk, NULL);
-	if (disktest_target[0])
-		disktest_run(disktest_target);
+	for (unsigned i = 0; i < nr_disktests; i++)
+		disktest_run(disktest_target[i]);
 }

@@ -24,10 +24,17 @@ mkdir -p "$img_dir" "$log_dir" || exit 2
 vm="vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=1,expect=0"
 MiB=$((1024 * 1024))
 
-# A 64 MiB disk: scratch (8 MiB, the self-test's), data (16 MiB).
+# A 64 MiB disk: <prefix>scratch (8 MiB, the self-test's), <prefix>data (16 MiB).
 make_image() {
 	rm -f "$1" && truncate -s 64M "$1" &&
-		sgdisk -n 1:2048:+8M -c 1:scratch -n 2:0:+16M -c 2:data "$1" >/dev/null
+		sgdisk -n 1:2048:+8M -c "1:${2:-}scratch" -n 2:0:+16M -c "2:${2:-}data" "$1" >/dev/null
+}
+# Whether image $1 has the self-test's pattern in its scratch partition's
+# first MiB and nothing written after it.
+pattern_only_there() {
+	[ "$(dd if="$1" bs=512 skip=2048 count=2048 status=none | tr -d '\0' | wc -c)" -ge $((MiB / 2)) ] &&
+	[ "$(dd if="$1" bs=512 skip=4096 count=16384 status=none | tr -d '\0' | wc -c)" = 0 ] &&
+	[ "$(dd if="$1" bs=512 skip=18432 count=32768 status=none | tr -d '\0' | wc -c)" = 0 ]
 }
 # Overwrites 16 bytes at LBA $2 of image $1 (a header's signature and revision).
 damage() { printf 'XXXXXXXXXXXXXXXX' | dd of="$1" bs=1 seek=$(($2 * 512)) conv=notrunc status=none; }
@@ -44,13 +51,14 @@ boot() {
 	tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
 }
 nvme() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "nvme,serial=utsuwa$2,drive=d$2"; }
+vblk() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "virtio-blk-pci,drive=d$2"; }
 
-# 1. A good disk on NVMe, with the self-test on its scratch partition;
-# exit=halt keeps the monitor, where `disks` lists them.
-img=$img_dir/good.img log=$log_dir/disk-boot-nvme.log
-make_image "$img" || { bad "sgdisk makes the image"; finish; }
-DRIVER_QEMU_ARGS="$(nvme "$img" 0)" driver_start "$log" 300 2 \
-	"exit=halt disktest=gpt:scratch $vm" "$guest"
+# 1. A good disk on NVMe and one on virtio-blk-pci, with the self-test on
+# each scratch partition; exit=halt keeps the monitor, where `disks` lists them.
+img=$img_dir/good.img vimg=$img_dir/vgood.img log=$log_dir/disk-boot-nvme.log
+make_image "$img" && make_image "$vimg" v || { bad "sgdisk makes the images"; finish; }
+DRIVER_QEMU_ARGS="$(nvme "$img" 0) $(vblk "$vimg" 1)" driver_start "$log" 300 2 \
+	"exit=halt disktest=gpt:scratch disktest=gpt:vscratch $vm" "$guest"
 wait_for 'utsuwa: vm long: exited' 240
 wait_for 'utsuwa> $' 20
 cmd disks
@@ -68,14 +76,22 @@ has "$log" '^gpt: nvme0: partition 1 gpt:scratch: sectors 2048-18431' "nvme: par
 has "$log" '^gpt: nvme0: partition 2 gpt:data: sectors 18432-51199' "nvme: partition gpt:data listed"
 has "$log" '^gpt: nvme0: 2 partitions from the primary table' "nvme: read from the primary table"
 has "$log" '^disktest: gpt:scratch: PASS' "nvme: self-test (writes in flight, flush, read back) passes"
-if [ "$(dd if="$img" bs=512 skip=2048 count=2048 status=none | tr -d '\0' | wc -c)" -ge $((MiB / 2)) ] &&
-   [ "$(dd if="$img" bs=512 skip=4096 count=16384 status=none | tr -d '\0' | wc -c)" = 0 ] &&
-   [ "$(dd if="$img" bs=512 skip=18432 count=32768 status=none | tr -d '\0' | wc -c)" = 0 ]; then
+if pattern_only_there "$img"; then
 	ok "nvme: the pattern is in the image's first MiB of scratch, nothing outside it"
 else
 	bad "nvme: the pattern is in the image's first MiB of scratch, nothing outside it"
 fi
-has "$log" '^utsuwa: vm long: exited with code 0' "nvme: the VM runs"
+has "$log" '^pci: 00:0[0-9a-f]\.0 1af4:10(01|42) class 010000' "virtio: the PCI scan lists the device"
+has "$log" '^vblk0: .*virtio-blk: 64 MiB \(131072 sectors\).*MSI-X' "virtio: vblk0 registered, 64 MiB, MSI-X"
+has "$log" '^gpt: vblk0: partition 1 gpt:vscratch: sectors 2048-18431' "virtio: partition gpt:vscratch listed"
+has "$log" '^gpt: vblk0: partition 2 gpt:vdata: sectors 18432-51199' "virtio: partition gpt:vdata listed"
+has "$log" '^disktest: gpt:vscratch: PASS' "virtio: self-test passes"
+if pattern_only_there "$vimg"; then
+	ok "virtio: the pattern is in the image's first MiB of vscratch, nothing outside it"
+else
+	bad "virtio: the pattern is in the image's first MiB of vscratch, nothing outside it"
+fi
+has "$log" '^utsuwa: vm long: exited with code 0' "nvme+virtio: the VM runs"
 
 # 2. The primary header damaged: the backup is used.
 img=$img_dir/primary-damaged.img log=$log_dir/disk-boot-backup.log
