@@ -5,7 +5,8 @@
 # boot log lists the disk and its partitions by name, that the self-test
 # (disktest=gpt:scratch: 16 writes in flight, flush, read back, completion
 # by MSI-X) passes and its data reached the image, that a damaged primary
-# GPT falls back to the backup, that a disk with both tables damaged is
+# GPT falls back to the backup (on a q35 machine, the controller behind a
+# PCIe root port), that a disk with both tables damaged is
 # reported and not used, and that a boot without disks is as before.
 # One PASS/FAIL line per check, then "disk-boot: N passed, N failed".
 #   disk-boot-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
@@ -50,7 +51,7 @@ boot() {
 		-append "exit=qemu $append $vm" -initrd "$guest" >"$log" 2>&1 </dev/null
 	tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
 }
-nvme() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "nvme,serial=utsuwa$2,drive=d$2"; }
+nvme() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "nvme,serial=utsuwa$2,drive=d$2${3:+,bus=$3}"; }
 vblk() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "virtio-blk-pci,drive=d$2"; }
 
 # 1. A good disk on NVMe and one on virtio-blk-pci, with the self-test on
@@ -93,10 +94,12 @@ else
 fi
 has "$log" '^utsuwa: vm long: exited with code 0' "nvme+virtio: the VM runs"
 
-# 2. The primary header damaged: the backup is used.
+# 2. The primary header damaged: the backup is used. On a q35 machine with
+# the controller behind a PCIe root port: found across the bridge.
 img=$img_dir/primary-damaged.img log=$log_dir/disk-boot-backup.log
 make_image "$img" && damage "$img" 1
-boot "$log" "" $(nvme "$img" 0)
+boot "$log" "" -machine q35 -device pcie-root-port,id=rp1,chassis=1 $(nvme "$img" 0 rp1)
+has "$log" '^pci: 0[1-9a-f]:00\.0 1b36:0010 class 010802 \(NVMe\)' "backup: the controller is found behind a PCIe root port"
 has "$log" "^gpt: nvme0: the primary GPT header has no 'EFI PART' signature; using the backup" "backup: the damage is reported"
 has "$log" '^gpt: nvme0: partition 2 gpt:data' "backup: partitions listed from the backup"
 has "$log" '^gpt: nvme0: 2 partitions from the backup table' "backup: read from the backup table"
