@@ -43,6 +43,11 @@ const char *disks_take_options(const char *cmdline)
 		}
 		if (*p == '"')
 			quoted = !quoted;
+		if (*p == '#' && !quoted) { /* the rest is a comment (docs/config.md) */
+			while (*p && out < sizeof(rest) - 1)
+				rest[out++] = *p++;
+			break;
+		}
 		rest[out++] = *p++;
 	}
 	rest[out] = 0;

@@ -20,7 +20,7 @@ static struct pci_func *funcs, **funcs_tail = &funcs;
 /* The address/data pair is one shared register window. */
 static spinlock_t config_lock;
 
-static void select(const struct pci_func *f, u16 off)
+static void cfg_select(const struct pci_func *f, u16 off)
 {
 	outl(PCI_CONFIG_ADDRESS, BIT(31) | (u32)f->bus << 16 | (u32)f->dev << 11 |
 				 (u32)f->fn << 8 | (off & 0xfc));
@@ -31,7 +31,7 @@ u32 pci_read32(const struct pci_func *f, u16 off)
 	u32 v;
 
 	spin_lock(&config_lock);
-	select(f, off);
+	cfg_select(f, off);
 	v = inl(PCI_CONFIG_DATA);
 	spin_unlock(&config_lock);
 	return v;
@@ -50,7 +50,7 @@ u8 pci_read8(const struct pci_func *f, u16 off)
 void pci_write32(const struct pci_func *f, u16 off, u32 v)
 {
 	spin_lock(&config_lock);
-	select(f, off);
+	cfg_select(f, off);
 	outl(PCI_CONFIG_DATA, v);
 	spin_unlock(&config_lock);
 }
@@ -60,7 +60,7 @@ void pci_write32(const struct pci_func *f, u16 off, u32 v)
 void pci_write16(const struct pci_func *f, u16 off, u16 v)
 {
 	spin_lock(&config_lock);
-	select(f, off);
+	cfg_select(f, off);
 	outw(PCI_CONFIG_DATA + (off & 2), v);
 	spin_unlock(&config_lock);
 }
