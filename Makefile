@@ -80,7 +80,7 @@ include mk/run.mk
 include mk/peer.mk
 include mk/bochs.mk
 include mk/fuzz.mk
-include mk/fuzz_gpt.mk
+include $(wildcard mk/fuzz_*.mk)
 
 # ---- GRUB ISO (Bochs, real machines) ----
 # The ISO boots utsuwa through Multiboot2 with the test guests as modules;

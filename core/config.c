@@ -258,6 +258,41 @@ static int set_initrd(struct vm_config *vm, struct str v, char *why, size_t len)
 	return err;
 }
 
+/* disk=module:<name> or disk=gpt:<name>; a following bare "ro" field makes
+ * it read-only (parse_vm). Several are allowed. */
+static int set_disk(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	struct vm_disk *d;
+	size_t kind;
+
+	if (vm->nr_disks >= VM_MAX_DISKS) {
+		fmt_snprintf(why, len, "more than %d disks", VM_MAX_DISKS);
+		return -EINVAL;
+	}
+	kind = v.n >= 7 && !memcmp(v.s, "module:", 7) ? 7 : v.n >= 4 && !memcmp(v.s, "gpt:", 4) ? 4 : 0;
+	if (!kind || v.n == kind) {
+		fmt_snprintf(why, len, "'%s' is neither module:<name> nor gpt:<name>", quote(q, v));
+		return -EINVAL;
+	}
+	d = &vm->disks[vm->nr_disks];
+	/* The same rules as a module name (set_image), for the whole spec. */
+	{
+		char image[VM_IMAGE_MAX];
+		int err;
+
+		memcpy(image, vm->image, sizeof(image));
+		err = set_image(vm, v, why, len);
+		memcpy(d->spec, vm->image, sizeof(d->spec));
+		memcpy(vm->image, image, sizeof(image));
+		if (err)
+			return err;
+	}
+	d->ro = false;
+	vm->nr_disks++;
+	return 0;
+}
+
 /* The rest of the vm= word, commas and all; "double quotes" may hold spaces. */
 static int set_cmdline(struct vm_config *vm, struct str v, char *why, size_t len)
 {
@@ -388,8 +423,25 @@ static int set_expect(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+static int set_on_crash(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (str_eq(v, "stop"))
+		vm->on_crash = ON_CRASH_STOP;
+	else if (str_eq(v, "reset"))
+		vm->on_crash = ON_CRASH_RESET;
+	else if (str_eq(v, "pause"))
+		vm->on_crash = ON_CRASH_PAUSE;
+	else {
+		fmt_snprintf(why, len, "'%s' is not stop, reset or pause", quote(q, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		NR_FIELDS };
+		F_ON_CRASH, F_DISK, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -405,6 +457,8 @@ static const struct {
 	[F_EXPECT] = { "expect", set_expect },
 	[F_INITRD] = { "initrd", set_initrd },
 	[F_CMDLINE] = { "cmdline", set_cmdline },
+	[F_ON_CRASH] = { "on_crash", set_on_crash },
+	[F_DISK] = { "disk", set_disk },
 };
 
 static bool valid_name(struct str n)
@@ -452,6 +506,19 @@ static void add_vm(struct parser *p, const struct vm_config *vm)
 				vm->name);
 			return;
 		}
+		/* A partition of the machine's disk has one writer (module:
+		 * disks are each VM's own copy). */
+		for (unsigned a = 0; a < vm->nr_disks; a++)
+			for (unsigned b = 0; b < o->nr_disks; b++)
+				if (!vm->disks[a].ro && !o->disks[b].ro &&
+				    !memcmp(vm->disks[a].spec, "gpt:", 4) &&
+				    !strcmp(vm->disks[a].spec, o->disks[b].spec)) {
+					problem(p, "vm '%s': field 'disk': '%s' is written by vm '%s' "
+						   "already; two VMs may not write one disk (add ,ro); "
+						   "vm not started",
+						vm->name, vm->disks[a].spec, o->name);
+					return;
+				}
 		if (o->pin & vm->pin) {
 			problem(p, "vm '%s': field 'pin': CPU %d is already pinned to vm '%s'; "
 				   "vm not started",
@@ -490,6 +557,8 @@ static void parse_vm(struct parser *p, struct str spec)
 		bad++;
 	}
 
+	bool after_disk = false;
+
 	while (spec.n) {
 		/* cmdline= is last and takes the rest: a kernel command line has commas. */
 		bool rest = spec.n >= 8 && !memcmp(spec.s, "cmdline=", 8);
@@ -502,6 +571,13 @@ static void parse_vm(struct parser *p, struct str spec)
 			spec.n = 0;
 		if (!field.n)
 			continue; /* an empty field, as in "a,,b" or a trailing comma */
+		/* disk=<spec>,ro: "ro" belongs to the disk before it. */
+		if (after_disk && !has_value && str_eq(key, "ro")) {
+			vm.disks[vm.nr_disks - 1].ro = true;
+			after_disk = false;
+			continue;
+		}
+		after_disk = false;
 		for (f = 0; f < NR_FIELDS; f++)
 			if (str_eq(key, vm_fields[f].key))
 				break;
@@ -516,13 +592,15 @@ static void parse_vm(struct parser *p, struct str spec)
 			problem(p, "vm '%s': field '%s': no value (%s=...); vm not started", qn,
 				key_name, key_name);
 			bad++;
-		} else if (seen & BIT(f)) {
+		} else if ((seen & BIT(f)) && f != F_DISK) {
 			problem(p, "vm '%s': field '%s' is given twice; vm not started", qn,
 				key_name);
 			bad++;
 		} else if (vm_fields[f].set(&vm, val, why, sizeof(why))) {
 			problem(p, "vm '%s': field '%s': %s; vm not started", qn, key_name, why);
 			bad++;
+		} else if (f == F_DISK) {
+			after_disk = true;
 		}
 		seen |= BIT(f);
 	}

@@ -54,6 +54,10 @@ int config_format_vm(const struct vm_config *c, const char *name, char *buf, siz
 		put(&o, ",load=0x%lx", c->load);
 	if (c->arg_set)
 		put(&o, ",arg=%u", c->arg);
+	for (u32 i = 0; i < c->nr_disks; i++)
+		put(&o, ",disk=%s%s", c->disks[i].spec, c->disks[i].ro ? ",ro" : "");
+	if (c->on_crash != ON_CRASH_STOP)
+		put(&o, ",on_crash=%s", c->on_crash == ON_CRASH_RESET ? "reset" : "pause");
 	if (c->expect_set && c->expect_stop)
 		put(&o, ",expect=stop");
 	else if (c->expect_set)

@@ -120,8 +120,32 @@ enum exit_action exit_dispatch(struct vcpu *v, struct vmexit *e)
 	return act;
 }
 
+/*
+ * The fault-class exceptions (SDM vol. 3, table 6-1): #DE, #BR, #UD, #NM,
+ * #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP. For these the CPU pushes
+ * RF = 1 in the RFLAGS image, so that the handler's IRET back to the
+ * faulting instruction does not hit an instruction breakpoint there again
+ * (SDM vol. 3, 18.3.1.1 "Instruction-Breakpoint Exception Condition": "for
+ * any fault-class exception except a debug exception generated in response
+ * to an instruction breakpoint, the value pushed for RF is 1"; AMD CPUs do
+ * the same, APM vol. 2, RFLAGS.RF). An injected event is delivered as
+ * the CPU delivers any other: it pushes the guest's RFLAGS and then clears
+ * RF, so the hypervisor sets RF in the guest's RFLAGS first, as the CPU
+ * would have. Not for #DB (an instruction breakpoint's handler sets RF
+ * itself), the traps #BP and #OF, nor the aborts #DF and #MC.
+ */
+#define EXC_FAULTS (BIT(0) | BIT(5) | BIT(6) | BIT(7) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | \
+		    BIT(14) | BIT(16) | BIT(17) | BIT(19) | BIT(20) | BIT(21))
+
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
+{
+	if (vector < 32 && (EXC_FAULTS & BIT(vector)))
+		v->regs.rflags |= RFLAGS_RF;
+	vendor->inject_exception(v, vector, has_error, error);
+}
+
 enum exit_action vcpu_fault(struct vcpu *v, u8 vector, bool has_error, u32 error)
 {
-	vendor->inject_exception(v, vector, has_error, error);
+	vcpu_inject_exception(v, vector, has_error, error);
 	return ACT_RESUME;
 }

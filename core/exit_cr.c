@@ -3,10 +3,12 @@
  * which way, and the register operand when the CPU told it; the checks are
  * the vendor-neutral policy's (arch/x86/emul/cr.c), and the back end only
  * loads the result (vendor set_cr). What exits today: CR8 writes on both
- * back ends, and on VT-x the CR0/CR4 writes that change a bit VMX operation
- * fixes; shadow paging will add CR0/CR3/CR4 reads and writes.
+ * back ends; every CR4 write on AMD-V; on VT-x the CR0/CR4 writes that
+ * change a bit VMX operation fixes or a CR4 bit of a feature CPUID may hide
+ * (vmx_cr4_mask); shadow paging will add CR0/CR3/CR4 reads and writes.
  */
 #include "core/exit_handlers.h"
+#include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/cr.h"
 #include "arch/x86/emul/fetch.h"
 #include "asm/cpu.h"
@@ -77,7 +79,8 @@ static enum exit_action cr_write(struct vcpu *v, struct guest_ctx *ctx, bool lon
 			val &= ~BIT(63);
 		return vendor->set_cr(v, 3, val) ? vcpu_fault(v, EXC_GP, true, 0) : ACT_SKIP;
 	case 4:
-		if (cr4_write_check(ctx, long64, &val) || vendor->set_cr(v, 4, val))
+		if (cr4_write_check(ctx, long64, v->vm->cpuid->cr4_allowed, &val) ||
+		    vendor->set_cr(v, 4, val))
 			return vcpu_fault(v, EXC_GP, true, 0);
 		return ACT_SKIP;
 	case 8:

@@ -25,7 +25,7 @@ enum exit_action handle_exception(struct vcpu *v, struct vmexit *e)
 	 * 15.12; SDM vol. 3, 28.1): deliver both. */
 	if (vector == EXC_PF)
 		vendor->set_cr(v, 2, e->exc.address);
-	vendor->inject_exception(v, vector, e->exc.has_error, e->exc.error);
+	vcpu_inject_exception(v, vector, e->exc.has_error, e->exc.error);
 	/* INT3 and INTO are traps: the exit leaves RIP on them, the guest's
 	 * handler must return after them (SDM vol. 3, 6.5). */
 	if (vector == EXC_BP || vector == EXC_OF)

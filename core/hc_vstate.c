@@ -17,6 +17,7 @@
  * allocated must be free again.
  */
 #include "core/hc_vstate.h"
+#include "arch/x86/emul/msr.h"
 #include "hv/console.h"
 #include "hv/mm.h"
 #include "hv/sched.h"
@@ -53,6 +54,7 @@ static void power_on_state(struct vcpu *v, struct vcpu_state *s)
 	s->dr6 = 0xffff0ff0;
 	s->dr7 = 0x400;
 	s->msrs.pat = 0x0007040600070406ULL;
+	s->msrs.misc_enable = MISC_ENABLE_RESET;
 	s->fxsave[0] = 0x7f; /* FCW 0x037f */
 	s->fxsave[1] = 0x03;
 	s->fxsave[24] = 0x80; /* MXCSR 0x1f80 */

@@ -56,12 +56,41 @@ static s64 set_timer(struct vcpu *v, u64 usec, u64 vector)
 	return 0;
 }
 
+/*
+ * HC_EXIT's code is an int (the VM's exit code, what expect= compares): from
+ * 64-bit code RBX must hold one, sign-extended (-1 is 0xffffffffffffffff),
+ * or a 32-bit value zero-extended (0xffffffff is -1 too, as a 32-bit guest
+ * writes it); anything wider is refused, not truncated. Outside 64-bit mode
+ * only EBX is the guest's to set.
+ */
+static bool exit_code_of(struct vcpu *v, u64 rbx, int *code)
+{
+	struct guest_ctx ctx;
+
+	vendor->get_paging_ctx(v, &ctx);
+	if (guest_ctx_mode(&ctx, v->regs.rflags) != MODE_LONG64)
+		rbx = (u32)rbx;
+	if (rbx >> 32 && (s64)rbx != (s32)rbx)
+		return false;
+	*code = (int)(u32)rbx;
+	return true;
+}
+
 enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 {
 	u64 *r = v->regs.gpr;
 	enum exit_action act = ACT_SKIP;
 	s64 ret;
+	int code;
 
+	/* Hypercalls are the guest kernel's: a user process (CPL 3, or 1 and
+	 * 2) may neither end its VM nor write to the host's console. As KVM
+	 * answers -EPERM from CPL > 0 (Linux, Documentation/virt/kvm/x86/
+	 * hypercalls.rst), the call returns HC_EPERM and the guest goes on. */
+	if (unlikely(e->hypercall.cpl)) {
+		ret = HC_EPERM;
+		goto out;
+	}
 	switch (r[GPR_RAX]) {
 	case HC_NOP:
 		ret = 0;
@@ -77,7 +106,11 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 		ret = (s64)vm_guest_ns(v->vm);
 		break;
 	case HC_EXIT:
-		vm_end(v->vm, VM_ENDED, (int)r[GPR_RBX]);
+		if (!exit_code_of(v, r[GPR_RBX], &code)) {
+			ret = HC_EINVAL;
+			break;
+		}
+		vm_end(v->vm, VM_ENDED, code);
 		return ACT_VM_STOP;
 	case HC_TIMER:
 		ret = set_timer(v, r[GPR_RBX], r[GPR_RCX]);
@@ -93,6 +126,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 	default:
 		ret = hypercall_test(v, r[GPR_RAX], r[GPR_RBX], r[GPR_RCX]);
 	}
+out:
 	r[GPR_RAX] = (u64)ret;
 	r[GPR_RDX] = (u64)ret >> 32;
 	return act;

@@ -18,6 +18,8 @@ static void msrs_out(struct vcpu_state_msrs *d, const struct vcpu_msrs *m)
 	memcpy(d->mtrr_fixed, m->mtrr_fixed, sizeof(d->mtrr_fixed));
 	d->kvm_system_time = m->kvm_system_time;
 	d->kvm_wall_clock = m->kvm_wall_clock;
+	d->misc_enable = m->misc_enable;
+	memcpy(d->amd_perf, m->amd_perf, sizeof(d->amd_perf));
 }
 
 static void msrs_in(struct vcpu_msrs *m, const struct vcpu_state_msrs *d)
@@ -28,6 +30,8 @@ static void msrs_in(struct vcpu_msrs *m, const struct vcpu_state_msrs *d)
 	memcpy(m->mtrr_fixed, d->mtrr_fixed, sizeof(m->mtrr_fixed));
 	m->kvm_system_time = d->kvm_system_time;
 	m->kvm_wall_clock = d->kvm_wall_clock;
+	m->misc_enable = d->misc_enable;
+	memcpy(m->amd_perf, d->amd_perf, sizeof(m->amd_perf));
 }
 
 _Static_assert(sizeof(((struct vcpu_state *)0)->fxsave) == sizeof(((struct fpu_state *)0)->fxsave),

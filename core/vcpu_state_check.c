@@ -7,6 +7,7 @@
  */
 #include "hv/vcpu_state.h"
 #include "hv/guest_ctx.h"
+#include "arch/x86/emul/msr.h"
 
 /* RFLAGS bits that read as 0 (SDM vol. 1, 3.4.3): 3, 5, 15, 22-63. */
 #define RFLAGS_RESERVED (BIT(3) | BIT(5) | BIT(15) | ~0x3fffffULL)
@@ -99,6 +100,11 @@ static bool msrs_ok(const struct vcpu_state *s)
 	for (unsigned i = 0; i < ARRAY_SIZE(m->mtrr_fixed); i++)
 		if (!types_ok(m->mtrr_fixed[i], 8, false))
 			return false;
+	if (!msr_misc_enable_valid(m->misc_enable))
+		return false;
+	for (u32 i = 0; i < ARRAY_SIZE(m->amd_perf); i++)
+		if (!msr_amd_perf_valid(i, m->amd_perf[i]))
+			return false;
 	/* kvmclock structures are 4-byte aligned (msr.c's kvmclock_write). */
 	return !(m->kvm_system_time & 2) && !(m->kvm_wall_clock & 3);
 }
@@ -161,7 +167,7 @@ static bool padding_zero(const struct vcpu_state *s)
 	for (unsigned i = 0; i < sizeof(s->pad2); i++)
 		if (s->pad2[i])
 			return false;
-	return !s->pad_fxsave;
+	return true;
 }
 
 int vcpu_state_check(const struct vcpu_state *s)

@@ -10,6 +10,7 @@
 #include "hv/vm_apic.h"
 #include "hv/vm_linux.h"
 #include "loaders/linux.h"
+#include "loaders/multiboot_guest.h"
 #include "hv/vm_platform.h"
 #include "hv/vm_lifecycle.h"
 #include "hv/vm_verdict.h"
@@ -113,12 +114,18 @@ int vm_load_image(struct vm *vm)
 
 	if (!mod)
 		return -EINVAL;
-	vm->linux_boot = linux_is_bzimage((const void *)(uintptr_t)mod->start,
-					  mod->end - mod->start);
-	if (vm->linux_boot)
+	const void *image = (const void *)(uintptr_t)mod->start;
+	u64 size = mod->end - mod->start;
+
+	/* A bzImage, then a Multiboot kernel, else a raw image (docs/config.md). */
+	vm->pc_boot = true;
+	if (linux_is_bzimage(image, size))
 		return vm_load_linux(vm, vm->bi, mod, &vm->start_ctx, &vm->start_regs0) ? -EINVAL : 0;
-	if (load_raw(vm, (const void *)(uintptr_t)mod->start, mod->end - mod->start,
-		     loader_load_address(cfg), &why)) {
+	if (multiboot_guest_find_header(image, size) >= 0)
+		return vm_load_multiboot(vm, vm->bi, mod, &vm->start_ctx, &vm->start_regs0) ? -EINVAL
+											     : 0;
+	vm->pc_boot = false;
+	if (load_raw(vm, image, size, loader_load_address(cfg), &why)) {
 		kprintf("utsuwa: vm '%s': image '%s': %s\n", cfg->name, cfg->image, why);
 		return -EINVAL;
 	}
@@ -210,7 +217,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 		err = vendor->vm_init(vm);
 	if (!err)
 		err = create_vcpus(vm, affinity, &vm->start_ctx,
-				   vm->linux_boot ? &vm->start_regs0 : NULL);
+				   vm->pc_boot ? &vm->start_regs0 : NULL);
 	if (err) {
 		if (err != -EINVAL) /* vm_load_image has said why */
 			kprintf("utsuwa: vm '%s': cannot be set up (error %d)\n", cfg->name, err);

@@ -83,17 +83,17 @@ bool vcpu_startup(struct vcpu *v)
 
 	if (v->reset_pending) {
 		/* The VM was reset (core/vm_reset.c; init_pending brought the
-		 * vCPU here): Linux's vCPU 0, or every vCPU of a raw image,
-		 * starts where the loader said; Linux's others wait for the
-		 * guest's SIPI. Here, after vcpu_load, the back end may rewrite
+		 * vCPU here): vCPU 0 of a PC-booted kernel (Linux, Multiboot),
+		 * or every vCPU of a raw image, starts where the loader said;
+		 * the kernel's others wait for its SIPI. Here, after vcpu_load, the back end may rewrite
 		 * the vCPU's state and drop its TLB. */
 		v->reset_pending = false;
 		v->init_pending = false;
-		if (v->vm->linux_boot && v->id != 0) {
+		if (v->vm->pc_boot && v->id != 0) {
 			v->wait_sipi = true;
 			return false;
 		}
-		if (v->vm->linux_boot)
+		if (v->vm->pc_boot)
 			v->regs = v->vm->start_regs0;
 		else
 			start_regs(&v->vm->cfg, v->id, &v->regs);

@@ -125,6 +125,22 @@ int vm_pause(struct vm *vm, char *err, size_t n)
 	return 0;
 }
 
+/*
+ * on_crash=pause (core/vm_report.c), on the crashing vCPU's CPU: the VM is
+ * paused as `pause` leaves it, its vCPUs parked where they were. Its clock
+ * runs on, unlike `pause`'s: the other vCPUs may still be running when this
+ * CPU decides, and a clock stopped before they have left could go back for
+ * them. resume runs it again (the crashed vCPU retries where it stopped);
+ * reset or destroy from the monitor.
+ */
+void vm_crash_pause(struct vm *vm)
+{
+	enum vm_state was;
+
+	if (transition(vm, BIT(VM_RUNNING), VM_PAUSED, &was))
+		sched_vm_leave(vm);
+}
+
 int vm_resume(struct vm *vm, char *err, size_t n)
 {
 	enum vm_state was;

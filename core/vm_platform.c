@@ -13,6 +13,7 @@
 #include "hv/platform.h"
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
+#include "hv/vm_disks.h"
 #include "devices/acpi_pm.h"
 #include "devices/apic_bus.h"
 #include "devices/pci_host.h"
@@ -333,7 +334,9 @@ int vm_platform_init(struct vm *vm)
 {
 	vm->created_unix = host_unix_seconds();
 	vm->isa_irq = (struct irq_sink){ .set = isa_irq_set, .ctx = vm };
-	return vm_devices_create(vm, platform_devices, ARRAY_SIZE(platform_devices));
+	int err = vm_devices_create(vm, platform_devices, ARRAY_SIZE(platform_devices));
+
+	return err ? err : vm_disks_init(vm); /* on the PCI host, after the platform */
 }
 
 void vm_platform_reset(struct vm *vm)

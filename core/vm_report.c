@@ -4,6 +4,7 @@
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_lifecycle.h"
 #include "lib/format.h"
 
 static void dump_seg(const char *name, const struct seg *s)
@@ -47,10 +48,22 @@ enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	fmt_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (v->vm->state == VM_RUNNING) {
-		kprintf("utsuwa: vm %s: stopped: %s\n", v->vm->name, why);
-		vcpu_dump(v);
+	if (v->vm->state != VM_RUNNING) /* another vCPU ended it, or a reset is under way */
+		return ACT_VM_STOP;
+	kprintf("utsuwa: vm %s: stopped: %s\n", v->vm->name, why);
+	vcpu_dump(v);
+	switch (v->vm->cfg.on_crash) {
+	case ON_CRASH_RESET:
+		kprintf("utsuwa: vm %s: reset (on_crash=reset)\n", v->vm->name);
+		vm_reset_request(v->vm);
+		break;
+	case ON_CRASH_PAUSE:
+		kprintf("utsuwa: vm %s: paused (on_crash=pause): resume, reset or destroy it from "
+			"the monitor\n", v->vm->name);
+		vm_crash_pause(v->vm);
+		break;
+	default:
+		vm_end(v->vm, VM_STOPPED, 0);
 	}
-	vm_end(v->vm, VM_STOPPED, 0);
 	return ACT_VM_STOP;
 }

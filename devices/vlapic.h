@@ -236,6 +236,12 @@ static inline bool vlapic_is_x2apic_msr(u32 msr)
  * ID to the x2APIC ID. */
 u64 vlapic_apic_base_read(struct vlapic *lapic);
 int vlapic_apic_base_write(struct vlapic *lapic, u64 val);
+/* IA32_APIC_BASE.EN, without the lock: for the vCPU's own CPU, which alone
+ * writes it (CPUID.1:EDX.APIC follows it). */
+static inline bool vlapic_globally_enabled(struct vlapic *lapic)
+{
+	return __atomic_load_n(&lapic->apic_base, __ATOMIC_RELAXED) & APIC_BASE_EN;
+}
 
 /* IA32_TSC_DEADLINE (MSR 0x6e0). -EPERM when TSC-deadline is not shown.
  * Outside TSC-deadline mode it reads 0 and ignores writes; writing 0

@@ -3,28 +3,54 @@
 # (tests/bochs/README.md). Included by the Makefile after
 # tests/guests/guests.mk (GUEST_OUT).
 #
-#   make test-vmx    every case of tests/guests/matrix.cfg under Bochs;
-#                    ends with "vmx-guests: N passed, N failed", non-zero on
-#                    a failure. VMX_CASES=<names> runs some cases,
-#                    BOCHS_JOBS=<n> sets parallelism (default 2).
+#   make test-vmx    every case of tests/guests/matrix.cfg under Bochs, then
+#                    lifecycle-vmx (below) and the Linux lifecycle test under
+#                    Bochs (tests/guests/lifecycle-test.sh -b bochs, about 10
+#                    minutes); ends with "N passed, N failed", non-zero on a
+#                    failure. VMX_CASES=<names> runs some matrix cases and
+#                    nothing else, BOCHS_JOBS=<n> sets parallelism (default 2).
 #   make bench-vmx   the exit benchmark under Bochs on one CPU:
 #                    "exit <kind> vmx min=<N> median=<N>" (instructions).
+#   make lifecycle-vmx  pause, resume, snapshot, restore, a damaged snapshot,
+#                    the escape key and 100 create/destroy cycles, driven
+#                    through Bochs's COM1 with a counting test guest
+#                    (tests/bochs/lifecycle-vmx.sh, about 2 minutes; part of
+#                    make test); "lifecycle-vmx: N passed, N failed".
 #
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 3 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
-# isolation, the APICs, the platform, the vCPU state round trip, and Linux
-# on one CPU. The SMP Linux cases pass too but take 5-15 minutes each under
+# isolation, the APICs, the platform, the vCPU state round trip, the CPU's
+# conformance (conform, a few seconds), and Linux on one CPU. The SMP Linux cases pass too but take 5-15 minutes each under
 # Bochs: make test-vmx.
 
 VMX_CASES ?=
-VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
-	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate linux-1cpu
+VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot \
+	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform linux-1cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
+LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+	-o $(BUILD)/bochs
 
-.PHONY: test-vmx bench-vmx
+.PHONY: test-vmx bench-vmx lifecycle-vmx
+LIFECYCLE_LINUX_VMX := bash tests/guests/lifecycle-test.sh -b bochs -k $(BUILD)/utsuwa.elf \
+	-g $(GUEST_OUT) -o $(BUILD)/bochs
+
+ifneq ($(strip $(VMX_CASES)),)
 test-vmx: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	$(BOCHS_RUN) $(VMX_CASES)
+else
+test-vmx: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
+	@mkdir -p $(BUILD)/test-vmx; start=$$(date +%s); \
+	$(BOCHS_RUN) 2>&1 | tee $(BUILD)/test-vmx/vmx.out; \
+	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test-vmx/lifecycle-vmx.out; \
+	$(LIFECYCLE_LINUX_VMX) 2>&1 | tee $(BUILD)/test-vmx/lifecycle-linux-vmx.out; \
+	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) vmx-guests:$(BUILD)/test-vmx/vmx.out \
+		lifecycle-vmx:$(BUILD)/test-vmx/lifecycle-vmx.out \
+		lifecycle-linux-vmx:$(BUILD)/test-vmx/lifecycle-linux-vmx.out
+endif
 
 bench-vmx: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
 	@bash tests/bochs/bench-vmx.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin
+
+lifecycle-vmx: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	$(LIFECYCLE_VMX)

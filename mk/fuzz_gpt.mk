@@ -10,6 +10,7 @@ FUZZ_GPT_HDRS := core/gpt.h tests/unit/gpt_image.h lib/crc32.h
 
 .PHONY: fuzz-gpt
 fuzz: fuzz-gpt
+fuzz-build: $(FUZZ_DIR)/fuzz_gpt
 fuzz-gpt: $(FUZZ_DIR)/fuzz_gpt $(FUZZ_GPT_DIR)/seeds/.done
 	@mkdir -p $(FUZZ_GPT_DIR)/corpus
 	cd $(FUZZ_GPT_DIR) && ../fuzz_gpt -runs=$(FUZZ_GPT_RUNS) -max_len=40000 \

@@ -14,11 +14,26 @@
 #define CONFIG_MAX_VMS 16
 #define VM_MAX_VCPUS 16
 #define MAX_CPUS 64
+#define VM_MAX_DISKS 4
+
+/* disk=<spec>[,ro]: a virtio-blk device (devices/virtio_blk.h). */
+struct vm_disk {
+	char spec[VM_IMAGE_MAX]; /* "module:<boot module>" or "gpt:<partition name>" */
+	bool ro;
+};
 
 enum start_mode {
 	START_REAL16, /* mode=real: 16-bit real mode */
 	START_PROT32, /* mode=prot: 32-bit protected mode, paging off, flat segments */
 	START_LONG64, /* mode=long: 64-bit long mode, first 4 GiB identity-mapped */
+};
+
+/* on_crash= (Xen's on_crash): when the hypervisor stops a VM (a triple
+ * fault, an exit it cannot handle), after the report and register dump. */
+enum on_crash {
+	ON_CRASH_STOP,  /* the VM stays stopped (the default) */
+	ON_CRASH_RESET, /* the VM is reset, as by its reset line, and starts again */
+	ON_CRASH_PAUSE, /* the VM is paused as it was, for the monitor to look at */
 };
 
 struct vm_config {
@@ -36,6 +51,9 @@ struct vm_config {
 	bool expect_set;
 	bool expect_stop; /* test harness: this VM is expected to be stopped by the hypervisor */
 	int expect_code;  /* test harness: expected HC_EXIT code */
+	enum on_crash on_crash; /* what a stop (triple fault, bad exit) does to the VM */
+	struct vm_disk disks[VM_MAX_DISKS]; /* in the guest's PCI slot order */
+	u32 nr_disks;
 };
 
 enum on_done {

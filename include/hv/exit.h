@@ -16,9 +16,13 @@ enum exit_action exit_dispatch(struct vcpu *v, struct vmexit *e);
  * Returns ACT_VM_STOP for the handler to return. */
 enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
 
+/* Injects an exception into the guest as the CPU would raise it at RIP:
+ * for a fault, with RFLAGS.RF set in the frame it pushes. */
+void vcpu_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 /* Injects a fault into the guest: returns ACT_RESUME. */
 enum exit_action vcpu_fault(struct vcpu *v, u8 vector, bool has_error, u32 error);
 
+#define EXC_DB 1
 #define EXC_UD 6
 #define EXC_GP 13
 #define EXC_PF 14

@@ -59,8 +59,12 @@ struct guest_ctx {
 #define CR4_PGE BIT(7)
 #define CR4_OSFXSR BIT(9)
 #define CR4_OSXMMEXCPT BIT(10)
+#define CR4_UMIP BIT(11)
 #define CR4_LA57 BIT(12)
 #define CR4_VMXE BIT(13)
+#define CR4_FSGSBASE BIT(16)
+#define CR4_PCIDE BIT(17)
+#define CR4_OSXSAVE BIT(18)
 #define CR4_SMEP BIT(20)
 #define CR4_SMAP BIT(21)
 #define CR4_PKE BIT(22)
@@ -80,6 +84,7 @@ struct guest_ctx {
 #define RFLAGS_IF BIT(9)
 #define RFLAGS_DF BIT(10)
 #define RFLAGS_OF BIT(11)
+#define RFLAGS_RF BIT(16)
 #define RFLAGS_VM BIT(17)
 
 /* The guest's execution mode, as the decoder needs it. */

@@ -30,7 +30,7 @@
 #include "hv/types.h"
 
 #define SNAP_MAGIC "UTSWSNAP" /* 8 bytes, no NUL */
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2 /* 2: vcpu_state version 2 (docs/snapshot.md) */
 #define SNAP_HEADER_LEN 32
 #define SNAP_SECTION_HEADER_LEN 40
 #define SNAP_NAME_LEN 16     /* a section's name field; NUL-padded, at least one NUL */

@@ -42,6 +42,8 @@ struct vcpu_msrs {
 	u64 tsc_aux;
 	u64 kvm_system_time; /* kvmclock MSRs (devices/pvclock.h), as last written */
 	u64 kvm_wall_clock;
+	u64 misc_enable;     /* IA32_MISC_ENABLE */
+	u64 amd_perf[8];     /* AMD PerfEvtSel0-3, PerfCtr0-3: held, not counting */
 };
 
 /* x87 and SSE state at power-on (core/vm.c). */

@@ -13,7 +13,8 @@
 #include "hv/types.h"
 #include "devices/vlapic_state.h"
 
-#define VCPU_STATE_VERSION 1
+/* 2: IA32_MISC_ENABLE and AMD's PerfEvtSel0-3/PerfCtr0-3 in msrs. */
+#define VCPU_STATE_VERSION 2
 
 struct vcpu_state_seg {
 	u64 base;
@@ -76,6 +77,8 @@ struct vcpu_state_msrs {
 	u64 mtrr_fixed[11];
 	u64 kvm_system_time, kvm_wall_clock;
 	u64 debugctl;
+	u64 misc_enable;   /* IA32_MISC_ENABLE (arch/x86/emul/msr.h) */
+	u64 amd_perf[8];   /* AMD PerfEvtSel0-3, PerfCtr0-3 (held, not counting) */
 };
 
 struct vcpu_state {
@@ -97,8 +100,7 @@ struct vcpu_state {
 	 * CPU loaded at the last MOV to CR3 and need not match memory now. */
 	u64 pending_dbg;
 	u64 pdpte[4];
-	struct vcpu_state_msrs msrs;
-	u64 pad_fxsave;    /* 0: puts fxsave on a 16-byte boundary */
+	struct vcpu_state_msrs msrs; /* (version 1 had a u64 of padding after it) */
 
 	u8 fxsave[512];    /* FXSAVE image (SDM vol. 1, 10.5.1): x87, MMX, XMM0-15, MXCSR */
 

@@ -75,9 +75,9 @@ struct vm {
 
 	/* Where the image starts, as the loader left it, for every (re)start. */
 	const struct boot_info *bi;
-	bool linux_boot;             /* a bzImage: vCPU 0 starts, the others wait for SIPI */
+	bool pc_boot;                /* a bzImage or Multiboot kernel: vCPU 0 starts, the others wait for SIPI */
 	struct guest_ctx start_ctx;  /* architectural state of a starting vCPU */
-	struct vcpu_regs start_regs0; /* Linux: vCPU 0's registers (boot_params in RSI) */
+	struct vcpu_regs start_regs0; /* pc_boot: vCPU 0's registers (Linux: boot_params in RSI) */
 
 	union {
 		struct svm_vm svm;

@@ -30,6 +30,8 @@ int vm_pause(struct vm *vm, char *err, size_t n);
 int vm_resume(struct vm *vm, char *err, size_t n);
 /* Press the VM's ACPI power button: the guest shuts down if it listens. */
 int vm_power_button(struct vm *vm, char *err, size_t n);
+/* on_crash=pause: from a vCPU's CPU, pause the VM it crashed (its clock runs on). */
+void vm_crash_pause(struct vm *vm);
 /* Reset the VM as the guest's own reset would (the monitor's `reset`). */
 int vm_reset_now(struct vm *vm, char *err, size_t n);
 /* Stop the VM if it runs, free every page and device it holds, forget it. */

@@ -25,8 +25,9 @@ enum vmexit_reason {
 	VMEXIT_UD,          /* an instruction the guest must see as undefined
 			       (SVM/VMX instructions, MONITOR/MWAIT, RDTSCP, RDPRU) */
 	VMEXIT_CR_ACCESS,   /* MOV to or from a control register (cr): CR8 writes
-			       always (the local APIC's TPR); on VT-x the CR0/CR4
-			       writes that change a bit VMX operation fixes */
+			       always (the local APIC's TPR); CR4 writes on AMD-V;
+			       on VT-x the CR0/CR4 writes that change a bit VMX
+			       operation fixes or CPUID may hide */
 	VMEXIT_INVLPG,      /* INVLPG (invlpg), when the VM's policy intercepts it
 			       (and so, on VT-x, INVPCID) */
 	VMEXIT_EXCEPTION,   /* an exception the VM's policy intercepts (exc); #MC
@@ -74,6 +75,9 @@ struct vmexit {
 			u32 error;
 			u64 address; /* #PF: the faulting linear address (CR2 to be) */
 		} exc;
+		struct {
+			u8 cpl; /* the caller's privilege level */
+		} hypercall;
 		struct {
 			u64 gpa;
 			bool write;

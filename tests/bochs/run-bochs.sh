@@ -30,8 +30,6 @@ guest_dir=$root/build/guests
 log_dir=$root/build/bochs
 jobs=${BOCHS_JOBS:-2}
 scale=4
-bochs=${BOCHS:-bochs}
-ips=${BOCHS_IPS:-20000000}
 
 usage() { sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 excludes=()
@@ -52,13 +50,8 @@ case $jobs in '' | *[!0-9]* | 0) echo "run-bochs: bad job count '$jobs'" >&2; ex
 case $scale in '' | *[!0-9]* | 0) echo "run-bochs: bad timeout scale '$scale'" >&2; exit 2 ;; esac
 [ -f "$matrix" ] || { echo "run-bochs: no matrix $matrix" >&2; exit 2; }
 [ -f "$kernel" ] || { echo "run-bochs: no hypervisor image $kernel (make first)" >&2; exit 2; }
-for tool in "$bochs" grub-mkrescue xorriso; do
-	command -v "$tool" >/dev/null ||
-		{ echo "run-bochs: $tool is missing (scripts/setup-deps.sh installs it)" >&2; exit 2; }
-done
-bios=/usr/share/bochs/BIOS-bochs-latest
-vgabios=/usr/share/bochs/VGABIOS-lgpl-latest
-[ -f "$bios" ] || bios=/usr/share/bochs/BIOS-bochs-legacy
+. "$here/lib/bochs-iso.sh"
+bochs_check_tools || exit 2
 mkdir -p "$log_dir" || exit 2
 # Two runs sharing a log directory take turns.
 exec 9>"$log_dir/.lock"
@@ -143,7 +136,7 @@ bochs_config() {
 run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg
 	local dir=$log_dir/$name word field img mods=() nvms=0 missing="" start rc summary status why=""
-	local hvcfg="" want_vms="" m cmdline
+	local hvcfg="" want_vms="" m
 	local -a must_log=()
 
 	for word in $4; do
@@ -181,62 +174,15 @@ run_case() {
 		return
 	fi
 
-	# The GRUB ISO (the layout of the Makefile's iso rule): a module's
-	# name is the string after its path. GRUB's script lexer takes quotes,
-	# backslashes and $ for itself, and its multiboot2 command re-quotes a
-	# word with spaces: a configuration with any of those (cmdline="a b")
-	# goes in a .cfg boot module instead, which the hypervisor reads as
-	# written (docs/config.md).
-	cp "$kernel" "$dir/iso/boot/utsuwa.elf"
-	cmdline=$cfg
-	if [[ $cfg == *[\"\'\\\$]* ]]; then
-		cmdline=exit=bochs
-		printf '%s\n' "$cfg" >"$dir/case.cfg"
-		mods+=("$dir/case.cfg")
-	fi
-	{
-		echo 'set timeout=0'
-		echo 'set default=0'
-		echo 'serial --unit=0 --speed=115200'
-		echo 'terminal_output serial console'
-		echo 'menuentry "utsuwa" {'
-		echo "  multiboot2 /boot/utsuwa.elf $cmdline"
-		for m in "${mods[@]}"; do
-			cp "$m" "$dir/iso/boot/"
-			echo "  module2 /boot/${m##*/} ${m##*/}"
-		done
-		echo '}'
-	} >"$dir/iso/boot/grub/grub.cfg"
-	if ! grub-mkrescue -o "$dir/utsuwa.iso" "$dir/iso" >"$dir/grub-mkrescue.out" 2>&1; then
+	# The ISO and the bochsrc (lib/bochs-iso.sh): COM1 to serial.log.
+	if ! bochs_build_iso "$dir" "$kernel" "$cfg" "${mods[@]}"; then
 		echo "FAIL $name: grub-mkrescue failed (see $dir/grub-mkrescue.out)" >"$dir/result"
 		return
 	fi
-
-	# Debian's Bochs has no "nogui" display and starts in its debugger:
-	# an RFB display nobody waits for, and "c" (continue) as the debugger's
-	# first command. Time is emulated: ips instructions make a second.
-	cat >"$dir/bochsrc" <<-EOF
-	megs: 1024
-	cpu: model=${BOCHS_CPU:-tigerlake}, count=$smp, ips=$ips, reset_on_triple_fault=0
-	romimage: file=$bios
-	vgaromimage: file=$vgabios
-	ata0-master: type=cdrom, path=utsuwa.iso, status=inserted
-	boot: cdrom
-	display_library: rfb, options="timeout=0"
-	speaker: enabled=0
-	sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
-	com1: enabled=1, mode=file, dev=serial.log
-	log: bochs.log
-	panic: action=fatal
-	error: action=report
-	info: action=report
-	debug: action=ignore
-	EOF
-	echo c >"$dir/debugger.rc"
+	bochs_write_rc "$dir" "$smp" "mode=file, dev=serial.log"
 
 	start=$(date +%s)
-	(cd "$dir" && exec timeout -k 10 $((timeout * scale)) "$bochs" -q -f bochsrc -rc debugger.rc \
-		</dev/null >bochs.out 2>&1)
+	(bochs_exec "$dir" $((timeout * scale)) </dev/null >"$dir/bochs.out" 2>&1)
 	rc=$?
 	# Bochs leaves through the shutdown port (arch/x86/done.c) with status 1
 	# whatever the verdict: the hypervisor's last lines are the verdict.

@@ -7,11 +7,13 @@
 # by MSI-X) passes and its data reached the image, that a damaged primary
 # GPT falls back to the backup (on a q35 machine, the controller behind a
 # PCIe root port), that a disk with both tables damaged is
-# reported and not used, and that a boot without disks is as before.
+# reported and not used, that a boot without disks is as before, and that
+# two Linux VMs on partitions of the two disks (disk=gpt:<name>) write and
+# read back 16 MiB each, the bytes landing in the images.
 # One PASS/FAIL line per check, then "disk-boot: N passed, N failed".
 #   disk-boot-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
 set -u
-name=disk-boot driver_needs="basic-long.bin"
+name=disk-boot driver_needs="basic-long.bin vmlinuz initrd.gz"
 . "$(dirname "$0")/lib/console-driver.sh"
 driver_args "$@"
 has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
@@ -41,14 +43,14 @@ pattern_only_there() {
 damage() { printf 'XXXXXXXXXXXXXXXX' | dd of="$1" bs=1 seek=$(($2 * 512)) conv=notrunc status=none; }
 last_lba() { echo $(($(stat -c %s "$1") / 512 - 1)); }
 
-# boot LOG APPEND QEMU-ARGS...: one boot, up to 300 s.
+# boot LOG APPEND QEMU-ARGS...: one boot, up to 300 s; $vm the VMs, $mods their files.
 boot() {
 	local log=$1 append=$2
 	shift 2
 	timeout -k 5 300 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G \
 		-smp 2 -display none -monitor none -serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 "$@" -kernel "$kernel" \
-		-append "exit=qemu $append $vm" -initrd "$guest" >"$log" 2>&1 </dev/null
+		-append "exit=qemu $append $vm" -initrd "${mods:-$guest}" >"$log" 2>&1 </dev/null
 	tr -d '\r' <"$log" >"$log.txt" && mv "$log.txt" "$log"
 }
 nvme() { echo -drive "file=$1,if=none,id=d$2,format=raw" -device "nvme,serial=utsuwa$2,drive=d$2${3:+,bus=$3}"; }
@@ -119,4 +121,26 @@ boot "$log" ""
 has "$log" '^pci: [0-9]+ functions' "none: the PCI scan runs"
 hasnt "$log" '^(nvme|vblk)[0-9]|^gpt:' "none: no disk, no partitions"
 has "$log" '^utsuwa: vm long: as expected' "none: the VM runs"
+
+# 5. Linux VMs on partitions of both disks (disk=gpt:<name>, the VM side's
+# virtio-blk): each writes 16 MiB of random data with O_DIRECT and fsync,
+# reads it back (the initramfs's utsuwa-disk); the bytes are then in the
+# images, at the partitions' places.
+img=$img_dir/linux.img vimg=$img_dir/vlinux.img log=$log_dir/disk-boot-linux.log
+make_image "$img" && make_image "$vimg" v
+lin='image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=1,expect=0'
+cmd='cmdline="console=ttyS0 utsuwa.disk"'
+vm="vm=ln,$lin,disk=gpt:data,$cmd vm=lv,$lin,disk=gpt:vdata,$cmd" \
+	mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz" boot "$log" "" $(nvme "$img" 0) $(vblk "$vimg" 1)
+for v in ln:data:"$img" lv:vdata:"$vimg"; do
+	n=${v%%:*} part=${v#*:} part=${part%%:*} file=${v##*:}
+	has "$log" "^\[$n\] utsuwa-disk: serial=gpt:$part\$" "linux $n: its disk is gpt:$part"
+	has "$log" "^\[$n\] utsuwa-disk: match=yes" "linux $n: 16 MiB written and read back equal"
+	has "$log" "^\[$n\] utsuwa-disk: past_end_bytes=0" "linux $n: nothing read past its partition"
+	has "$log" "^\[$n\] utsuwa-disk: dmesg_hits=0" "linux $n: no I/O errors or warnings"
+	w=$(sed -n "s/^\[$n\] utsuwa-disk: written=//p" "$log")
+	h=$(dd if="$file" bs=512 skip=18432 count=32768 status=none | sha256sum | cut -d' ' -f1)
+	if [ -n "$w" ] && [ "$w" = "$h" ]; then ok "linux $n: the data is in the image's partition"
+	else bad "linux $n: the data is in the image's partition"; fi
+done
 finish

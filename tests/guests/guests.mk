@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog
+	vstate bench dirtylog conform multiboot count
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -62,6 +62,12 @@ dirtylog_MODE := long
 dirtylog_SRCS := $(GUEST_DIR)/dirtylog.c
 vstate_MODE := long
 vstate_SRCS := $(GUEST_DIR)/vstate.c
+conform_MODE := long
+conform_SRCS := $(GUEST_DIR)/conform.c $(GUEST_DIR)/lib/ring3.c
+multiboot_MODE := prot
+multiboot_SRCS := $(GUEST_DIR)/multiboot.c $(GUEST_DIR)/lib/multiboot-entry.S
+count_MODE := long
+count_SRCS := $(GUEST_DIR)/count.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 
@@ -114,3 +120,10 @@ $(GUEST_OUT)/vmlinuz: $(LINUX_DIR)/.built
 $(GUEST_OUT)/initrd.gz: $(LINUX_DIR)/.built
 	@mkdir -p $(GUEST_OUT)
 	cp $(LINUX_DIR)/initrd.gz $@
+
+# The RAM disk of the virtio-blk tests (disk=module:disk.img): 24 MiB of
+# zeros made at build time, passed as a boot module; nothing committed.
+guests: $(GUEST_OUT)/disk.img
+$(GUEST_OUT)/disk.img:
+	@mkdir -p $(dir $@)
+	truncate -s 24M $@

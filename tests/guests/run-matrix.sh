@@ -92,16 +92,20 @@ run_case() {
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
 	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
 	local -a must_log=()
-	local want_vms="" extra_mods=""
+	local want_vms="" extra_mods="" ram=1G cpu=$QEMU_SVM_CPU
 
 	rm -f "$log" "$out" "$res"
 	# Words for the runner, not the hypervisor: @vms=<n> (how many VMs end;
-	# default: one per vm= word) and @log=<regex> (a line the log must have).
+	# default: one per vm= word), @log=<regex> (a line the log must have),
+	# @mod=<file> (one more boot module), @ram=<size> (the machine's memory,
+	# QEMU -m; default 1G), @cpu=<flags> (added to QEMU's -cpu).
 	for word in $cfg; do
 		case $word in
 		@vms=*) want_vms=${word#@vms=} ;;
+		@ram=*) ram=${word#@ram=} ;;
 		@log=*) must_log+=("${word#@log=}") ;;
 		@mod=*) extra_mods+="${extra_mods:+,}$root/${word#@mod=}" ;;
+		@cpu=*) cpu+=",${word#@cpu=}" ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
@@ -130,7 +134,7 @@ run_case() {
 		return
 	fi
 	start=$(date +%s)
-	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp "$smp" \
+	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$cpu" -m "$ram" -smp "$smp" \
 		-display none -monitor none -serial "file:$log" -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \

@@ -245,6 +245,42 @@ TEST(pins_are_exclusive)
 	CHECK_EQ(cfg.nr_vms, 2);
 }
 
+/* disk=: several per VM, ",ro" after one, module: and gpt: only; one
+ * writer per partition across VMs (issue 10). */
+TEST(disks)
+{
+	const struct vm_config *v;
+
+	CHECK_EQ(parse("vm=a,image=x,disk=module:d.img,disk=gpt:data,ro,disk=gpt:log,mem=16M"), 0);
+	v = find("a");
+	CHECK(v != NULL);
+	if (!v)
+		return;
+	CHECK_EQ(v->nr_disks, 3);
+	CHECK(!strcmp(v->disks[0].spec, "module:d.img") && !v->disks[0].ro);
+	CHECK(!strcmp(v->disks[1].spec, "gpt:data") && v->disks[1].ro);
+	CHECK(!strcmp(v->disks[2].spec, "gpt:log") && !v->disks[2].ro);
+
+	CHECK_EQ(parse("vm=a,image=x,disk=nvme0"), 1);
+	CHECK(reported("config: vm 'a': field 'disk': 'nvme0' is neither module:<name> nor gpt:<name>; "
+		       "vm not started"));
+	CHECK_EQ(parse("vm=a,image=x,disk=gpt:"), 1);
+	CHECK_EQ(parse("vm=a,image=x,disk=gpt:1,disk=gpt:2,disk=gpt:3,disk=gpt:4,disk=gpt:5"), 1);
+	CHECK(reported("config: vm 'a': field 'disk': more than 4 disks; vm not started"));
+	/* "ro" alone, not after a disk, is an unknown field. */
+	CHECK_EQ(parse("vm=a,image=x,ro"), 1);
+
+	/* Two writers of one partition: the second VM is refused. A reader, or
+	 * a module (each VM's own copy), is fine. */
+	CHECK_EQ(parse("vm=a,image=x,disk=gpt:data vm=b,image=x,disk=gpt:data"), 1);
+	CHECK(reported("config: vm 'b': field 'disk': 'gpt:data' is written by vm 'a' already; two VMs "
+		       "may not write one disk (add ,ro); vm not started"));
+	CHECK(find("a") && !find("b"));
+	CHECK_EQ(parse("vm=a,image=x,disk=gpt:data vm=b,image=x,disk=gpt:data,ro"), 0);
+	CHECK_EQ(parse("vm=a,image=x,disk=module:m vm=b,image=x,disk=module:m"), 0);
+	CHECK_EQ(cfg.nr_vms, 2);
+}
+
 TEST(load_checks)
 {
 	CHECK_EQ(parse("vm=r,image=r,mode=real,load=0x10000"), 1);
@@ -293,6 +329,21 @@ TEST(arg_and_expect)
 	CHECK_EQ(parse("vm=a,image=a,expect=-2147483649"), 1);
 	CHECK_EQ(parse("vm=a,image=a,expect=-"), 1);
 	CHECK_EQ(parse("vm=a,image=a,expect="), 1);
+	CHECK_EQ(cfg.nr_vms, 0);
+}
+
+TEST(on_crash)
+{
+	CHECK_EQ(parse("vm=a,image=a vm=b,image=b,on_crash=reset vm=c,image=c,on_crash=pause "
+		       "vm=d,image=d,on_crash=stop"),
+		 0);
+	CHECK_EQ(find("a")->on_crash, ON_CRASH_STOP);
+	CHECK_EQ(find("b")->on_crash, ON_CRASH_RESET);
+	CHECK_EQ(find("c")->on_crash, ON_CRASH_PAUSE);
+	CHECK_EQ(find("d")->on_crash, ON_CRASH_STOP);
+	CHECK_EQ(parse("vm=a,image=a,on_crash=restart"), 1);
+	CHECK(reported("config: vm 'a': field 'on_crash': 'restart' is not stop, reset or pause; "
+		       "vm not started"));
 	CHECK_EQ(cfg.nr_vms, 0);
 }
 
@@ -708,8 +759,10 @@ int main(void)
 	RUN(cpus);
 	RUN(cpu_lists);
 	RUN(pins_are_exclusive);
+	RUN(disks);
 	RUN(load_checks);
 	RUN(arg_and_expect);
+	RUN(on_crash);
 	RUN(images);
 	RUN(names);
 	RUN(fields_unknown_repeated_empty);

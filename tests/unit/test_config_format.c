@@ -40,6 +40,9 @@ TEST(every_field_round_trips)
 	round_trip("vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,expect=5,"
 		   "cmdline=\"console=ttyS0 quiet utsuwa.loop\"");
 	round_trip("vm=p,image=i,mode=long,mem=1G,cpus=16,pin=0-3+7,arg=0");
+	round_trip("vm=r,image=i,mode=long,mem=16M,cpus=1,on_crash=reset");
+	round_trip("vm=d,image=i,mode=long,mem=16M,cpus=1,disk=module:disk.img,disk=gpt:data,ro");
+	round_trip("vm=q,image=i,mode=long,mem=16M,cpus=1,on_crash=pause,expect=stop");
 }
 
 TEST(another_name_and_no_room)

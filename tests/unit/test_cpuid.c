@@ -1,6 +1,7 @@
 /* The CPUID policy against a made-up host CPU that sets every feature bit. */
 #include "unit.h"
 #include "arch/x86/emul/cpuid.h"
+#include "hv/guest_ctx.h"
 
 #include <string.h>
 
@@ -42,6 +43,8 @@ TEST(hides_virtualization_and_unvirtualized_features)
 	CHECK_EQ(r.ebx & BIT(5), 0);           /* AVX2 */
 	CHECK_EQ(r.edx, 0);
 	CHECK(r.ebx & BIT(0));                 /* FSGSBASE kept */
+	CHECK_EQ(r.ecx & BIT(7), 0);           /* CET_SS: its MSRs and CR4.CET #GP */
+	CHECK_EQ(r.ecx & BIT(3), 0);           /* PKU */
 	r = cpuid_policy_lookup(&p, 0, 7, 1);
 	CHECK_EQ(r.eax | r.ebx, 0);
 }
@@ -101,10 +104,48 @@ TEST(shows_the_virtual_apic_features)
 	CHECK(r.ecx & CPUID_1_ECX_HYPERVISOR);
 }
 
+/* MOV to CR4 may set the bits of the features offered, and no other. */
+TEST(cr4_bits_follow_the_features_offered)
+{
+	static struct cpuid_policy p;
+
+	cpuid_policy_build(&p, all_ones_host, 1, 2000000);
+	CHECK(p.amd);
+	CHECK_EQ(p.cr4_allowed & 0x7ff, 0x7ff);            /* VME .. OSXMMEXCPT */
+	CHECK(p.cr4_allowed & (CR4_FSGSBASE | CR4_SMEP | CR4_SMAP | CR4_PCIDE | CR4_UMIP));
+	CHECK_EQ(p.cr4_allowed & CR4_OSXSAVE, 0);          /* XSAVE hidden */
+	CHECK_EQ(p.cr4_allowed & CR4_PKE, 0);              /* PKU hidden */
+	CHECK_EQ(p.cr4_allowed & (CR4_VMXE | CR4_LA57 | BIT(14) | BIT(23)), 0); /* VMX, LA57, SMX, CET */
+	CHECK_EQ(p.cr4_allowed >> 24, 0);
+	cpuid_policy_build(&p, bare_host, 1, 2000000);
+	CHECK_EQ(p.cr4_allowed, 0x7ff);
+}
+
+/* The vendor the guest sees decides whether AMD's own MSRs exist. */
+static struct cpuid_leaf intel_host(u32 leaf, u32 subleaf)
+{
+	(void)subleaf;
+	if (leaf == 0) /* "GenuineIntel" */
+		return (struct cpuid_leaf){ 1, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	return (struct cpuid_leaf){ 0, 0, 0, 0 };
+}
+
+TEST(vendor_is_known)
+{
+	static struct cpuid_policy p;
+
+	cpuid_policy_build(&p, intel_host, 1, 2000000);
+	CHECK(!p.amd);
+	cpuid_policy_build(&p, bare_host, 1, 2000000);
+	CHECK(p.amd);
+}
+
 int main(void)
 {
 	RUN(hides_virtualization_and_unvirtualized_features);
 	RUN(hypervisor_leaves_and_limits);
 	RUN(shows_the_virtual_apic_features);
+	RUN(cr4_bits_follow_the_features_offered);
+	RUN(vendor_is_known);
 	return unit_done();
 }

@@ -79,6 +79,10 @@ void vm_end(struct vm *vm, enum vm_state how, int code)
 	vm_end_how = how;
 	vm->state = how;
 }
+/* on_crash=reset and pause (core/vm_report.c): what the stop asked for. */
+static int reset_requests, crash_pauses;
+void vm_reset_request(struct vm *vm) { reset_requests++; vm->state = VM_RESETTING; }
+void vm_crash_pause(struct vm *vm) { crash_pauses++; vm->state = VM_PAUSED; }
 void kvprintf(const char *fmt, va_list ap) { (void)fmt; (void)ap; }
 void kprintf(const char *fmt, ...) { (void)fmt; }
 /* Handlers this test does not exercise. */
@@ -273,6 +277,27 @@ TEST(hlt_sleeps_wakes_or_stops)
 	CHECK_EQ(vm_end_how, VM_STOPPED);
 }
 
+TEST(on_crash_resets_or_pauses_instead_of_stopping)
+{
+	static const u8 code[] = { 0x90 };
+
+	setup(code, sizeof(code));
+	vm.cfg.on_crash = ON_CRASH_RESET;
+	reset_requests = crash_pauses = 0;
+	CHECK_EQ(run_exit(VMEXIT_SHUTDOWN), ACT_VM_STOP);
+	CHECK_EQ(reset_requests, 1);
+	CHECK_EQ(vm_end_calls, 0);
+	setup(code, sizeof(code));
+	vm.cfg.on_crash = ON_CRASH_PAUSE;
+	CHECK_EQ(run_exit(VMEXIT_SHUTDOWN), ACT_VM_STOP);
+	CHECK_EQ(crash_pauses, 1);
+	CHECK_EQ(vm_end_calls, 0);
+	/* Another vCPU's stop of the same VM, now paused, changes nothing. */
+	CHECK_EQ(run_exit(VMEXIT_SHUTDOWN), ACT_VM_STOP);
+	CHECK_EQ(crash_pauses, 1);
+	vm.cfg.on_crash = ON_CRASH_STOP;
+}
+
 TEST(bad_exits_stop_the_vm_or_fault_the_guest)
 {
 	static const u8 code[] = { 0x0f, 0x01, 0xd8 }; /* VMRUN */
@@ -433,9 +458,27 @@ TEST(cr4_write_and_cr_reads)
 	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_SMEP;
 	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_SKIP);
 	CHECK_EQ(fake_ctx.cr4, cr4 | CR4_SMEP);
+	/* Features CPUID hides though the host has them (this host sets every
+	 * bit): OSXSAVE without XSAVE, PKE without PKU, CET: #GP, nothing
+	 * loaded. FSGSBASE is offered: loaded. */
+	set_cr_calls = 0;
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_OSXSAVE;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_PKE;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	vcpu.regs.gpr[GPR_RCX] = cr4 | BIT(23);
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(set_cr_calls, 0);
+	CHECK_EQ(fake_ctx.cr4, cr4 | CR4_SMEP);
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_FSGSBASE;
+	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_SKIP);
+	CHECK_EQ(fake_ctx.cr4, cr4 | CR4_FSGSBASE);
 	/* The back end lacks a bit (VT-x's fixed-1 CR4 bits): #GP. */
 	set_cr_fails = true;
-	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_PKE;
+	vcpu.regs.gpr[GPR_RCX] = cr4 | CR4_SMAP;
 	CHECK_EQ(cr_exit(4, true, GPR_RCX, 3), ACT_RESUME);
 	CHECK_EQ(injected_vector, EXC_GP);
 	set_cr_fails = false;
@@ -450,6 +493,60 @@ TEST(cr4_write_and_cr_reads)
 	/* The exit says "write", the bytes say "read": stop, not guess. */
 	vcpu.regs.rip = 0x100000;
 	CHECK_EQ(cr_exit(3, true, -1, 0), ACT_VM_STOP);
+}
+
+/* Faults are delivered with RF set in the pushed RFLAGS (SDM vol. 3,
+ * 18.3.1.1): the hypervisor sets it before injecting; traps keep it. */
+TEST(injected_faults_set_rf)
+{
+	static const u8 code[] = { 0x0f, 0x32 }; /* rdmsr */
+	struct vmexit e = { .reason = VMEXIT_EXCEPTION };
+
+	setup(code, sizeof(code));
+	vcpu.regs.gpr[GPR_RCX] = 0xc0011234;
+	CHECK_EQ(run_exit(VMEXIT_MSR_READ), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK(vcpu.regs.rflags & RFLAGS_RF);
+	vcpu.regs.rflags = RFLAGS_FIXED;
+	CHECK_EQ(run_exit(VMEXIT_UD), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_UD);
+	CHECK(vcpu.regs.rflags & RFLAGS_RF);
+	/* A reflected #BP is a trap: RF untouched. */
+	vcpu.regs.rflags = RFLAGS_FIXED;
+	intercepts.exceptions |= BIT(3);
+	e.exc = (typeof(e.exc)){ .vector = 3 };
+	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_SKIP);
+	CHECK_EQ(vcpu.regs.rflags & RFLAGS_RF, 0);
+}
+
+/* CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN (SDM vol. 3, 11.4.3). */
+TEST(cpuid_apic_bit_follows_apic_base)
+{
+	static const u8 code[] = { 0x0f, 0xa2 };
+	struct vlapic_config c = { .id = 0, .bsp = true, .tsc_khz = 1000000,
+				   .timer_khz = 1000000, .x2apic = true };
+	u64 base;
+
+	setup(code, sizeof(code));
+	vcpu.lapic = vlapic_create(&c);
+	CHECK(vcpu.lapic != NULL);
+	vcpu.regs.gpr[GPR_RAX] = 1;
+	CHECK_EQ(run_exit(VMEXIT_CPUID), ACT_SKIP);
+	CHECK(vcpu.regs.gpr[GPR_RDX] & CPUID_1_EDX_APIC);
+	base = vlapic_apic_base_read(vcpu.lapic);
+	CHECK_EQ(vlapic_apic_base_write(vcpu.lapic, base & ~APIC_BASE_EN), 0);
+	vcpu.regs.rip = 0x100000;
+	vcpu.regs.gpr[GPR_RAX] = 1;
+	CHECK_EQ(run_exit(VMEXIT_CPUID), ACT_SKIP);
+	CHECK_EQ(vcpu.regs.gpr[GPR_RDX] & CPUID_1_EDX_APIC, 0);
+	CHECK(vcpu.regs.gpr[GPR_RCX] & CPUID_1_ECX_X2APIC); /* unaffected */
+	CHECK_EQ(vlapic_apic_base_write(vcpu.lapic, base), 0);
+	vcpu.regs.rip = 0x100000;
+	vcpu.regs.gpr[GPR_RAX] = 1;
+	CHECK_EQ(run_exit(VMEXIT_CPUID), ACT_SKIP);
+	CHECK(vcpu.regs.gpr[GPR_RDX] & CPUID_1_EDX_APIC);
+	vlapic_destroy(vcpu.lapic);
+	vcpu.lapic = NULL;
 }
 
 TEST(intercepted_exceptions_go_back_to_the_guest)
@@ -528,6 +625,7 @@ TEST(invlpg_flushes_and_finds_its_address)
 int main(void)
 {
 	RUN(cpuid_fills_registers_and_skips_by_decoding);
+	RUN(on_crash_resets_or_pauses_instead_of_stopping);
 	RUN(prefixed_instruction_is_decoded_not_guessed);
 	RUN(unknown_msr_injects_gp_and_keeps_rip);
 	RUN(kvmclock_msrs_fill_guest_memory_or_fault);
@@ -537,6 +635,8 @@ int main(void)
 	RUN(cr8_write_sets_the_apic_tpr);
 	RUN(cr0_write_checked_by_the_core_loaded_by_the_back_end);
 	RUN(cr4_write_and_cr_reads);
+	RUN(injected_faults_set_rf);
+	RUN(cpuid_apic_bit_follows_apic_base);
 	RUN(intercepted_exceptions_go_back_to_the_guest);
 	RUN(invlpg_flushes_and_finds_its_address);
 	return unit_done();

@@ -6,6 +6,7 @@
 #include "unit.h"
 #include <string.h>
 #include "arch/x86/emul/msr.h"
+#include "arch/x86/emul/cpuid.h"
 #include "hv/guest_ctx.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
@@ -148,11 +149,85 @@ TEST(pat_through_msr_write)
 	CHECK_EQ(val, 0x0007010600070106ULL);
 }
 
+/* IA32_MISC_ENABLE keeps what the guest may write (SDM vol. 4, table 2-2). */
+TEST(misc_enable_keeps_writable_bits)
+{
+	u64 val;
+
+	setup(0, 0);
+	msr_vcpu_reset(&vcpu);
+	CHECK_EQ(msr_read(&vcpu, MSR_IA32_MISC_ENABLE, &val), 0);
+	CHECK_EQ(val, BIT(0) | BIT(11) | BIT(12)); /* fast strings; no BTS, no PEBS */
+	/* Fast strings off, thermal control on: kept. */
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_MISC_ENABLE, BIT(3) | BIT(11) | BIT(12)), 0);
+	CHECK_EQ(msr_read(&vcpu, MSR_IA32_MISC_ENABLE, &val), 0);
+	CHECK_EQ(val, BIT(3) | BIT(11) | BIT(12));
+	/* Read-only bits: a write does not change them. */
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_MISC_ENABLE, BIT(0) | BIT(7)), 0);
+	CHECK_EQ(msr_read(&vcpu, MSR_IA32_MISC_ENABLE, &val), 0);
+	CHECK_EQ(val, BIT(0) | BIT(11) | BIT(12));
+	/* Unmodelled (limit CPUID maxval, MONITOR FSM, XD disable) or reserved: #GP. */
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_MISC_ENABLE, val | BIT(22)), -EPERM);
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_MISC_ENABLE, val | BIT(18)), -EPERM);
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_MISC_ENABLE, val | (1ULL << 34)), -EPERM);
+	CHECK_EQ(msr_write(&vcpu, MSR_IA32_MISC_ENABLE, val | BIT(1)), -EPERM);
+	CHECK_EQ(msr_read(&vcpu, MSR_IA32_MISC_ENABLE, &val), 0);
+	CHECK_EQ(val, BIT(0) | BIT(11) | BIT(12));
+	CHECK(msr_misc_enable_valid(val));
+}
+
+/* AMD's legacy counters: per vCPU registers that hold values, only when the
+ * guest sees an AMD CPU. */
+TEST(amd_perf_counters_hold_values)
+{
+	static struct cpuid_policy amd = { .amd = true }, intel = { .amd = false };
+	u64 val;
+
+	setup(0, 0);
+	vm.cpuid = &amd;
+	for (u32 i = 0; i < 8; i++) {
+		CHECK_EQ(msr_read(&vcpu, 0xc0010000 + i, &val), 0);
+		CHECK_EQ(val, 0);
+	}
+	CHECK_EQ(msr_write(&vcpu, 0xc0010000, 0x0000000f00530076ULL), 0);
+	CHECK_EQ(msr_write(&vcpu, 0xc0010003, 0x430076), 0);
+	CHECK_EQ(msr_write(&vcpu, 0xc0010004, 0xffffffffffffULL), 0);
+	CHECK_EQ(msr_write(&vcpu, 0xc0010007, 0xffff800000000001ULL), 0); /* 48 bits kept */
+	CHECK_EQ(msr_read(&vcpu, 0xc0010000, &val), 0);
+	CHECK_EQ(val, 0x0000000f00530076ULL);
+	CHECK_EQ(msr_read(&vcpu, 0xc0010003, &val), 0);
+	CHECK_EQ(val, 0x430076);
+	CHECK_EQ(msr_read(&vcpu, 0xc0010004, &val), 0);
+	CHECK_EQ(val, 0xffffffffffffULL); /* not counting */
+	CHECK_EQ(msr_read(&vcpu, 0xc0010007, &val), 0);
+	CHECK_EQ(val, 0x800000000001ULL);
+	/* Reserved PerfEvtSel bits (21, HostOnly 41): #GP, value kept. */
+	CHECK_EQ(msr_write(&vcpu, 0xc0010001, BIT(21)), -EPERM);
+	CHECK_EQ(msr_write(&vcpu, 0xc0010001, 1ULL << 41), -EPERM);
+	CHECK_EQ(msr_read(&vcpu, 0xc0010001, &val), 0);
+	CHECK_EQ(val, 0);
+	CHECK_EQ(vcpu.msrs.amd_perf[0], 0x0000000f00530076ULL);
+	/* Past the four pairs: not these (the fake back end has nothing). */
+	CHECK_EQ(msr_read(&vcpu, 0xc0010008, &val), -EPERM);
+
+	/* An Intel guest has no such MSRs. */
+	vm.cpuid = &intel;
+	CHECK_EQ(msr_read(&vcpu, 0xc0010000, &val), -EPERM);
+	CHECK_EQ(msr_write(&vcpu, 0xc0010004, 0), -EPERM);
+	/* Nor the architectural PMU's (CPUID leaf 0xA says version 0). */
+	CHECK_EQ(msr_read(&vcpu, 0x186, &val), -EPERM);  /* IA32_PERFEVTSEL0 */
+	CHECK_EQ(msr_read(&vcpu, 0xc1, &val), -EPERM);   /* IA32_PMC0 */
+	CHECK_EQ(msr_write(&vcpu, 0x38f, 0), -EPERM);    /* IA32_PERF_GLOBAL_CTRL */
+	vm.cpuid = NULL;
+}
+
 int main(void)
 {
 	RUN(efer_check_alone);
 	RUN(pat_check_alone);
 	RUN(efer_through_msr_write);
 	RUN(pat_through_msr_write);
+	RUN(misc_enable_keeps_writable_bits);
+	RUN(amd_perf_counters_hold_values);
 	return unit_done();
 }

@@ -427,7 +427,7 @@ TEST(verify_messages_name_the_section)
 	CHECK_EQ(verify_damaged(&s, s.len, bad_magic), -EINVAL);
 	CHECK(strcmp(err, "snapshot: header: bad magic: not a utsuwa snapshot") == 0);
 	CHECK_EQ(verify_damaged(&s, s.len, newer_version), -EINVAL);
-	CHECK(strcmp(err, "snapshot: header: version 2 is newer than this reader's 1") == 0);
+	CHECK(strcmp(err, "snapshot: header: version 3 is newer than this reader's 2") == 0);
 	CHECK_EQ(verify_damaged(&s, s.len - 44, NULL), -EINVAL);
 	CHECK(strstr(err, "snapshot: section 3 'vcpu.2': truncated") == err);
 	CHECK_EQ(verify_damaged(&s, s.len + 5, NULL), -EINVAL);

@@ -55,6 +55,9 @@ static struct vcpu_state long_mode(void)
 	s.msrs.kernel_gs_base = 0;
 	s.msrs.mtrr_def_type = 0xc06;
 	s.msrs.kvm_system_time = 0x3000001;
+	s.msrs.misc_enable = 0x1808;        /* TCC on, fast strings off; BTS/PEBS unavailable */
+	s.msrs.amd_perf[0] = 0x0000000f00530076ull; /* EventSelect 0xf76, USR, OS, EN */
+	s.msrs.amd_perf[4] = 0x0000ffffffffffffull;
 	fxsave_defaults(&s);
 	s.has_lapic = 1;
 	s.lapic.tpr = 0;
@@ -82,6 +85,7 @@ static struct vcpu_state power_on(void)
 	s.dr6 = 0xffff0ff0;
 	s.dr7 = 0x400;
 	s.msrs.pat = 0x0007040600070406ull;
+	s.msrs.misc_enable = 0x1801;
 	fxsave_defaults(&s);
 	return s;
 }
@@ -138,7 +142,7 @@ TEST(unreachable_states_refused)
 		else                                        \
 			fprintf(stderr, "accepted: %s\n", #__VA_ARGS__); \
 	} while (0)
-	BAD(s.version = 2);
+	BAD(s.version = VCPU_STATE_VERSION + 1);
 	BAD(s.rip = 0x0000800000000000ull);          /* non-canonical in 64-bit code */
 	BAD(s.cs.attr = 0x49b; s.rip = 0x100000000ull); /* 32-bit code above 4 GiB */
 	BAD(s.cs.attr |= SEG_ATTR_DB);               /* L and D both set */
@@ -170,6 +174,12 @@ TEST(unreachable_states_refused)
 	BAD(s.msrs.kvm_wall_clock = 0x3000002);
 	BAD(s.msrs.lstar = 0x0000800000000000ull);
 	BAD(s.msrs.kernel_gs_base = 0x8000000000000000ull);
+	BAD(s.msrs.misc_enable = 0);                  /* BTS/PEBS unavailable are read-only 1 */
+	BAD(s.msrs.misc_enable |= 1ull << 22);        /* limit CPUID maxval: not modelled */
+	BAD(s.msrs.misc_enable |= 1ull << 7);         /* no PMU to say is available */
+	BAD(s.msrs.amd_perf[1] = 1ull << 21);         /* PerfEvtSel reserved */
+	BAD(s.msrs.amd_perf[3] = 1ull << 40);         /* HostOnly: the guest has no SVM */
+	BAD(s.msrs.amd_perf[7] = 1ull << 48);         /* PerfCtr is 48 bits */
 	BAD(s.fs.base = 0x0001000000000000ull);
 	BAD(s.gdtr.base = 0x00f0000000000000ull);
 	BAD(s.idtr.limit = 0x10000);
@@ -189,7 +199,6 @@ TEST(unreachable_states_refused)
 	BAD(s.irq_pending[0] = 1u << 8);             /* vector 8 */
 	BAD(s.timer_vector = 8);
 	BAD(s.pad2[3] = 1);
-	BAD(s.pad_fxsave = 1);
 	BAD(s.event.type = 1; s.event.vector = 1);   /* no event has type 1 */
 	BAD(s.event.vector = 5);                     /* not valid, yet a vector */
 	BAD(s.event = (struct vcpu_state_event){ .valid = 2, .type = 3, .vector = 13 });
@@ -205,7 +214,7 @@ TEST(unreachable_states_refused)
 	BAD(s.event = (struct vcpu_state_event){ .valid = 1, .type = 6, .vector = 5 });
 	BAD(s.event = (struct vcpu_state_event){ .valid = 1, .type = 4, .vector = 0x80, .insn_len = 16 });
 	CHECK_EQ(refused, cases);
-	CHECK_EQ(cases, 64);
+	CHECK_EQ(cases, 69);
 }
 
 /* An error code in real mode: no such delivery. */

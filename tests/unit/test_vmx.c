@@ -86,6 +86,13 @@ TEST(cr_fixed_bits)
 	/* What the read shadows hide: CR0.NE; CR4.VMXE and what the CPU lacks. */
 	CHECK_EQ(vmx_cr_forced(cr0_f0, cr0_f1, CR0_PE | CR0_PG), CR0_NE);
 	CHECK_EQ(vmx_cr_forced(cr4_f0, cr4_f1, 0), (0xffffffffULL & ~cr4_f1) | CR4_VMXE);
+	/* The CR4 mask also owns every bit of a feature CPUID may hide, so
+	 * setting OSXSAVE or PKE exits to the core's check; PGE, PAE and the
+	 * other original bits stay the guest's. */
+	CHECK(vmx_cr4_mask(cr4_f0, cr4_f1) & CR4_OSXSAVE);
+	CHECK(vmx_cr4_mask(cr4_f0, cr4_f1) & CR4_PKE);
+	CHECK(vmx_cr4_mask(cr4_f0, cr4_f1) & CR4_VMXE);
+	CHECK_EQ(vmx_cr4_mask(cr4_f0, cr4_f1) & (CR4_PGE | CR4_PAE | CR4_PSE | CR4_OSFXSR), 0);
 }
 
 static u64 table_alloc(void)

@@ -1,4 +1,5 @@
 #include "arch/x86/emul/cpuid.h"
+#include "arch/x86/emul/cr.h"
 #include "devices/pvclock.h"
 #include "lib/string.h"
 
@@ -18,12 +19,13 @@
 /* Leaf 7.0 EBX: TSC_ADJUST 1 (its MSR is not emulated), SGX 2, HLE 4, AVX2 5, RTM 11, RDT-M 12, MPX 14, RDT-A 15,
  * AVX-512 16,17,21,26,27,28,30,31, PT 25. ECX: AVX512_VBMI 1, PKU 3, OSPKE 4,
  * WAITPKG 5, AVX512 6,11,12,14, LA57 16, RDPID 22 (#UD on VT-x without
- * "enable RDTSCP", which the TSC_AUX MSR emulation does not cover). EDX: everything (speculation
- * controls, AMX, ...). */
+ * "enable RDTSCP", which the TSC_AUX MSR emulation does not cover), CET_SS 7
+ * (shadow stacks: neither CR4.CET nor the CET MSRs are virtualized, they
+ * #GP). EDX: everything (speculation controls, AMX, CET_IBT 20, ...). */
 #define HIDE_7_EBX (BIT(1) | BIT(2) | BIT(4) | BIT(5) | BIT(11) | BIT(12) | BIT(14) | BIT(15) | BIT(16) | \
 		    BIT(17) | BIT(21) | BIT(25) | BIT(26) | BIT(27) | BIT(28) | BIT(30) | BIT(31))
-#define HIDE_7_ECX (BIT(1) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(11) | BIT(12) | BIT(14) | \
-		    BIT(16) | BIT(22))
+#define HIDE_7_ECX (BIT(1) | BIT(3) | BIT(4) | BIT(5) | BIT(6) | BIT(7) | BIT(11) | BIT(12) | \
+		    BIT(14) | BIT(16) | BIT(22))
 /* Leaf 8000_0001h (APM vol. 3, E.4.2) ECX: SVM 2, OSVW 9, IBS 10, XOP 11,
  * SKINIT 12, WDT 13, LWP 15, FMA4 16, TBM 21, TopologyExtensions 22,
  * PerfCtrExtCore 23, PerfCtrExtNB 24, DataBreakpoint 26, PerfTsc 27,
@@ -45,6 +47,35 @@ static bool basic_leaf_kept(u32 leaf)
 static bool ext_leaf_kept(u32 leaf)
 {
 	return leaf <= 8 && leaf != 7; /* 7: power management */
+}
+
+/*
+ * The CR4 bits a guest may set: the ones every x86-64 CPU has (VME to
+ * OSXMMEXCPT), and each later one only when CPUID offers its feature (SDM
+ * vol. 3, 2.5 "Control Registers": a bit of a feature the CPU lacks is
+ * reserved, and setting it is #GP; APM vol. 2, 3.1.3). VMXE, SMXE, LA57 and
+ * CET are never offered.
+ */
+static u64 cr4_allowed(const struct cpuid_policy *p)
+{
+	struct cpuid_leaf l1 = p->basic[1], l7 = cpuid_policy_lookup_sub(p, 7, 0);
+	u64 cr4 = CR4_ALWAYS_GUEST_BITS;
+
+	if (l1.ecx & BIT(17))
+		cr4 |= CR4_PCIDE;
+	if (l1.ecx & BIT(26))
+		cr4 |= CR4_OSXSAVE;
+	if (l7.ebx & BIT(0))
+		cr4 |= CR4_FSGSBASE;
+	if (l7.ebx & BIT(7))
+		cr4 |= CR4_SMEP;
+	if (l7.ebx & BIT(20))
+		cr4 |= CR4_SMAP;
+	if (l7.ecx & BIT(2))
+		cr4 |= CR4_UMIP;
+	if (l7.ecx & BIT(3))
+		cr4 |= CR4_PKE;
+	return cr4;
 }
 
 static void add_sub(struct cpuid_policy *p, u32 leaf, u32 subleaf, struct cpuid_leaf r)
@@ -127,6 +158,11 @@ void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcp
 	p->kvm[0] = (struct cpuid_leaf){ CPUID_KVM_BASE + CPUID_KVM_LEAVES - 1, KVM_SIG_EBX,
 					 KVM_SIG_ECX, KVM_SIG_EDX };
 	p->kvm[1].eax = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+
+	p->cr4_allowed = cr4_allowed(p);
+	/* "AuthenticAMD": EBX "Auth", EDX "enti", ECX "cAMD". */
+	p->amd = p->basic[0].ebx == 0x68747541 && p->basic[0].edx == 0x69746e65 &&
+		 p->basic[0].ecx == 0x444d4163;
 }
 
 struct cpuid_leaf cpuid_policy_lookup_sub(const struct cpuid_policy *p, u32 leaf, u32 subleaf)

@@ -33,6 +33,11 @@ struct cpuid_policy {
 	/* Leaves whose answer depends on ECX (4, 7, 0xb, 0xd, ...). */
 	struct cpuid_subleaf sub[CPUID_MAX_SUBLEAVES];
 	unsigned nr_sub;
+	/* What follows from the leaves: the CR4 bits a MOV to CR4 may set
+	 * (those of the features offered, arch/x86/emul/cr.c), and whether the
+	 * guest sees an AMD vendor string (AMD's own MSRs, arch/x86/emul/msr.c). */
+	u64 cr4_allowed;
+	bool amd;
 };
 
 /* The host CPU, as a function so host tests can feed a made-up one. */
@@ -67,6 +72,7 @@ static inline struct cpuid_leaf cpuid_policy_lookup(const struct cpuid_policy *p
 }
 
 /* Bits the policy sets or hides (named as in the SDM/APM CPUID tables). */
+#define CPUID_1_EDX_APIC BIT(9)
 #define CPUID_1_ECX_MONITOR BIT(3)
 #define CPUID_1_ECX_VMX BIT(5)
 #define CPUID_1_ECX_X2APIC BIT(21)

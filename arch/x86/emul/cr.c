@@ -5,8 +5,6 @@
  */
 #include "arch/x86/emul/cr.h"
 
-#define CR4_PCIDE BIT(17)
-
 int cr0_write_check(const struct guest_ctx *c, bool long64, u64 *val, u64 *efer)
 {
 	u64 new = long64 ? *val : (u32)*val, old = c->cr0;
@@ -34,11 +32,14 @@ int cr0_write_check(const struct guest_ctx *c, bool long64, u64 *val, u64 *efer)
 	return 0;
 }
 
-int cr4_write_check(const struct guest_ctx *c, bool long64, u64 *val)
+int cr4_write_check(const struct guest_ctx *c, bool long64, u64 allowed, u64 *val)
 {
 	u64 new = long64 ? *val : (u32)*val;
 
-	if (new & ~(u64)(CR4_GUEST_BITS))
+	/* A bit whose feature CPUID does not offer is reserved: #GP, even
+	 * where the host CPU has the feature (OSXSAVE without XSAVE shown,
+	 * PKE without PKU). */
+	if (new & ~allowed)
 		return -EPERM;
 	/* PAE stays on in long mode. */
 	if ((c->efer & EFER_LMA) && !(new & CR4_PAE))

@@ -16,12 +16,14 @@
  */
 int cr0_write_check(const struct guest_ctx *c, bool long64, u64 *val, u64 *efer);
 
-/* MOV to CR4: 0 with *val the CR4 to load, or -EPERM: #GP. */
-int cr4_write_check(const struct guest_ctx *c, bool long64, u64 *val);
+/* MOV to CR4: 0 with *val the CR4 to load, or -EPERM: #GP. allowed is the
+ * VM's cpuid_policy.cr4_allowed: the bits of the features CPUID offers. */
+int cr4_write_check(const struct guest_ctx *c, bool long64, u64 allowed, u64 *val);
 
-/* The CR4 bits a guest may set: those whose features CPUID can offer. VMXE
- * and SMXE are not (no VMX or SMX in a guest), nor LA57 (4-level paging). */
-#define CR4_GUEST_BITS (0xfffULL /* VME-UMIP */ | BIT(16) /* FSGSBASE */ | BIT(17) /* PCIDE */ | \
-			BIT(18) /* OSXSAVE */ | CR4_SMEP | CR4_SMAP | CR4_PKE)
+/* The CR4 bits every x86-64 CPU has (VME to OSXMMEXCPT), which a guest may
+ * change without the hypervisor looking (on VT-x they stay out of the CR4
+ * guest/host mask); every later bit belongs to a feature CPUID may hide, so
+ * its writes are checked (arch/x86/emul/cpuid.c, cr4_allowed). */
+#define CR4_ALWAYS_GUEST_BITS 0x7ffULL
 
 #endif

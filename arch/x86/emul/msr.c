@@ -1,4 +1,5 @@
 #include "arch/x86/emul/msr.h"
+#include "arch/x86/emul/cpuid.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
@@ -30,6 +31,7 @@
 #define MSR_AMD_INT_PENDING_MSG 0xc0010055
 
 #define MSR_IA32_TSC_DEADLINE 0x6e0
+
 
 /* MTRRcap: 8 variable ranges, fixed ranges, write-combining (SDM vol. 3, 12.11.1). */
 #define MTRRCAP_VALUE (8 | BIT(8) | BIT(10))
@@ -157,6 +159,34 @@ void msr_kvmclock_publish(struct vcpu *v)
 void msr_vcpu_reset(struct vcpu *v)
 {
 	memset(&v->msrs, 0, sizeof(v->msrs));
+	v->msrs.misc_enable = MISC_ENABLE_RESET;
+}
+
+int msr_misc_enable_check(u64 cur, u64 *val)
+{
+	if (*val & ~(MISC_ENABLE_WRITABLE | MISC_ENABLE_READ_ONLY))
+		return -EPERM;
+	*val = (*val & MISC_ENABLE_WRITABLE) | (cur & ~MISC_ENABLE_WRITABLE);
+	return 0;
+}
+
+/* PerfEvtSel0-3 and PerfCtr0-3 as index 0-7, for a VM whose CPUID says
+ * AMD; -1 otherwise (the MSRs do not exist on Intel: #GP). */
+static int amd_perf_index(const struct vcpu *v, u32 msr)
+{
+	if (msr - MSR_AMD_PERF_EVTSEL0 >= 8 || !v->vm->cpuid->amd)
+		return -1;
+	return (int)(msr - MSR_AMD_PERF_EVTSEL0);
+}
+
+static int amd_perf_write(struct vcpu *v, int i, u64 val)
+{
+	if (i >= 4)
+		val &= AMD_PERF_CTR_MASK;
+	if (!msr_amd_perf_valid((u32)i, val))
+		return -EPERM;
+	v->msrs.amd_perf[i] = val;
+	return 0;
 }
 
 int msr_read(struct vcpu *v, u32 msr, u64 *val)
@@ -185,7 +215,7 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = 0;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
-		*val = BIT(0); /* fast strings */
+		*val = v->msrs.misc_enable;
 		return 0;
 	case MSR_IA32_MTRRCAP:
 		*val = MTRRCAP_VALUE;
@@ -216,6 +246,11 @@ int msr_read(struct vcpu *v, u32 msr, u64 *val)
 		*val = v->msrs.mtrr_fixed[fixed];
 		return 0;
 	}
+	fixed = amd_perf_index(v, msr);
+	if (fixed >= 0) {
+		*val = v->msrs.amd_perf[fixed];
+		return 0;
+	}
 	return vendor->msr_state(v, msr, false, val) == 0 ? 0 : -EPERM;
 }
 
@@ -237,8 +272,12 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 		return v->lapic ? vlapic_tsc_deadline_write(v->lapic, val) : -EPERM;
 	case MSR_IA32_TSC:
 		return 0; /* the VM keeps one TSC offset for all its vCPUs */
-	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MISC_ENABLE:
+		if (msr_misc_enable_check(v->msrs.misc_enable, &val))
+			return -EPERM;
+		v->msrs.misc_enable = val;
+		return 0;
+	case MSR_IA32_BIOS_SIGN_ID:
 	case MSR_IA32_MCG_STATUS:
 	case MSR_AMD_NB_CFG: /* Linux sets "enable CF8 extended config"; nothing to do */
 		return 0;
@@ -280,5 +319,8 @@ int msr_write(struct vcpu *v, u32 msr, u64 val)
 		v->msrs.mtrr_fixed[fixed] = val;
 		return 0;
 	}
+	fixed = amd_perf_index(v, msr);
+	if (fixed >= 0)
+		return amd_perf_write(v, fixed, val);
 	return vendor->msr_state(v, msr, true, &val) == 0 ? 0 : -EPERM;
 }

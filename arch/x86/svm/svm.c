@@ -165,8 +165,11 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	/* #MC belongs to the host; the others as the VM's policy says. */
 	vmcb->control.intercept_exceptions = v->vm->intercepts->exceptions | INTERCEPT_EXC_ALWAYS;
 	/* CR8 writes go to the local APIC model (core/exit_cr8.c); reads
-	 * are V_TPR, which set_tpr keeps equal to the model's TPR. */
-	vmcb->control.intercept_cr = INTERCEPT_CR8_WRITE;
+	 * are V_TPR, which set_tpr keeps equal to the model's TPR. CR4
+	 * writes are checked against what CPUID offers (core/exit_cr.c): the
+	 * CPU would take OSXSAVE or PKE it has but the guest was not shown,
+	 * and AMD-V has no per-bit mask like VT-x's (APM vol. 2, 15.9). */
+	vmcb->control.intercept_cr = INTERCEPT_CR4_WRITE | INTERCEPT_CR8_WRITE;
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |

@@ -4,6 +4,7 @@
  */
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vmcb.h"
+#include "hv/exit.h"
 #include "hv/vcpu.h"
 #include "asm/percpu.h"
 
@@ -12,7 +13,7 @@ void svm_run(struct vcpu *v, struct vmexit *e);
 #define EXITINTINFO_VALID BIT(31)
 
 /* Exits 0x60-0x8f, by code - 0x60. Unlisted codes (0 here) are decoded
- * below (INVLPG), or VMEXIT_UNHANDLED. */
+ * below (VMMCALL, INVLPG), or VMEXIT_UNHANDLED. */
 static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_INTR - 0x60] = VMEXIT_INTR,
 	[SVM_EXIT_NMI - 0x60] = VMEXIT_INTR,
@@ -27,7 +28,6 @@ static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_MSR - 0x60] = VMEXIT_MSR_READ, /* EXITINFO1 = 1: a write */
 	[SVM_EXIT_SHUTDOWN - 0x60] = VMEXIT_SHUTDOWN,
 	[SVM_EXIT_VMRUN - 0x60] = VMEXIT_UD,
-	[SVM_EXIT_VMMCALL - 0x60] = VMEXIT_HYPERCALL,
 	[SVM_EXIT_VMLOAD - 0x60] = VMEXIT_UD,
 	[SVM_EXIT_VMSAVE - 0x60] = VMEXIT_UD,
 	[SVM_EXIT_STGI - 0x60] = VMEXIT_UD,
@@ -98,8 +98,9 @@ static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmc
 	return VMEXIT_UNHANDLED;
 }
 
-static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
+static enum vmexit_reason decode(const struct vmcb *vmcb, struct vmexit *e)
 {
+	const struct vmcb_control *c = &vmcb->control;
 	u64 code = c->exitcode;
 
 	if (code - 0x60 < ARRAY_SIZE(exit_reason)) {
@@ -116,6 +117,12 @@ static enum vmexit_reason decode(const struct vmcb_control *c, struct vmexit *e)
 		e->mem.write = c->exitinfo1 & NPF_RW;
 		e->mem.fetch = c->exitinfo1 & NPF_ID;
 		return VMEXIT_MEM;
+	}
+	if (code == SVM_EXIT_VMMCALL) {
+		/* VMMCALL is not restricted to CPL 0 (APM vol. 3, VMMCALL): the
+		 * intercept fires at any CPL, and the core refuses CPL > 0. */
+		e->hypercall.cpl = vmcb->save.cpl;
+		return VMEXIT_HYPERCALL;
 	}
 	return decode_rare(c, e);
 }
@@ -136,6 +143,25 @@ static __attribute__((noinline)) void shadow_fixup(struct vcpu *v, struct vmcb *
 		vmcb->control.int_state &= ~1ULL;
 }
 
+/*
+ * The guest single-steps (RFLAGS.TF) and the dispatcher has just completed
+ * an instruction for it (RIP moved since the exit): the CPU raises the #DB
+ * trap after each instruction it executes, but the one emulated here never
+ * ran on it, and AMD-V does not remember that one was due. So the #DB is
+ * injected, with DR6.BS set as the CPU would (APM vol. 2, 13.1.1.4 "DR6",
+ * 13.1.3.1 "Single-Step"). VT-x keeps such a trap pending in the VMCS and
+ * delivers it itself (SDM vol. 3, 27.3.4, "pending debug exceptions").
+ * An event already being injected (a fault of the emulation, which did not
+ * move RIP) goes alone.
+ */
+static __attribute__((noinline)) void single_step_trap(struct vcpu *v, struct vmcb *vmcb)
+{
+	if (vmcb->save.rip == v->regs.rip || (vmcb->control.eventinj & EVENTINJ_VALID))
+		return;
+	vmcb->save.dr6 |= BIT(14); /* BS */
+	vmcb->control.eventinj = EXC_DB | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID;
+}
+
 void svm_run(struct vcpu *v, struct vmexit *e)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
@@ -143,6 +169,8 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 
 	if (unlikely(c->int_state & 1))
 		shadow_fixup(v, vmcb);
+	if (unlikely(v->regs.rflags & RFLAGS_TF))
+		single_step_trap(v, vmcb);
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
 	vmcb->save.rsp = v->regs.gpr[GPR_RSP];
 	vmcb->save.rip = v->regs.rip;
@@ -159,7 +187,7 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
 
 	e->insn_len = 0;
-	e->reason = decode(c, e);
+	e->reason = decode(vmcb, e);
 	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
 		e->hw_code = c->exitcode;
 		e->hw_info1 = c->exitinfo1;

@@ -134,6 +134,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_RDPRU BIT(14)
 
 /* intercept_cr (offset 0x000): writes of CRn are bit 16 + n. */
+#define INTERCEPT_CR4_WRITE BIT(16 + 4)
 #define INTERCEPT_CR8_WRITE BIT(16 + 8)
 
 /* int_ctl (offset 0x060); V_TPR is the guest's CR8 while V_INTR_MASKING is

@@ -137,7 +137,7 @@ static int vmx_probe(void)
 	/* An unrestricted guest may clear PE and PG (25.6.2); the bits VMX
 	 * still forces hide behind the read shadows. */
 	c->cr0_mask = vmx_cr_forced(c->cr0_fixed0, c->cr0_fixed1, CR0_PE | CR0_PG);
-	c->cr4_mask = vmx_cr_forced(c->cr4_fixed0, c->cr4_fixed1, 0);
+	c->cr4_mask = vmx_cr4_mask(c->cr4_fixed0, c->cr4_fixed1);
 
 	kprintf("vmx: VMCS revision %x, %s controls, EPT (A/D %s), unrestricted guest, VPID %s, "
 		"preemption timer %s\n", c->revision, true_ctls ? "TRUE" : "default",

@@ -1,4 +1,5 @@
 #include "arch/x86/vmx/vmx_conv.h"
+#include "arch/x86/emul/cr.h"
 #include "arch/x86/vmx/vmcs.h"
 #include "hv/guest_ctx.h"
 
@@ -34,4 +35,9 @@ u64 vmx_cr_forced(u64 fixed0, u64 fixed1, u64 free)
 {
 	/* CR0 and CR4 are 32-bit registers with reserved upper halves. */
 	return (fixed0 | ~fixed1) & 0xffffffffULL & ~free;
+}
+
+u64 vmx_cr4_mask(u64 fixed0, u64 fixed1)
+{
+	return vmx_cr_forced(fixed0, fixed1, 0) | (0xffffffffULL & ~CR4_ALWAYS_GUEST_BITS);
 }

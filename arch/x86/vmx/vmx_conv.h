@@ -35,4 +35,12 @@ u64 vmx_cr_fixed(u64 val, u64 fixed0, u64 fixed1, u64 free);
  * guest/host mask that hides them behind the read shadow (25.6.6). */
 u64 vmx_cr_forced(u64 fixed0, u64 fixed1, u64 free);
 
+/* The CR4 guest/host mask: the forced bits, and every bit of a feature CPUID
+ * may hide (all but CR4_ALWAYS_GUEST_BITS), so that a MOV to CR4 changing
+ * one exits and the core checks it against the VM's CPUID (SDM vol. 3,
+ * 25.6.6: a write that changes a masked bit away from the read shadow
+ * exits; core/exit_cr.c). Such writes are rare (set-up, not TLB flushes:
+ * PGE stays the guest's). */
+u64 vmx_cr4_mask(u64 fixed0, u64 fixed1);
+
 #endif

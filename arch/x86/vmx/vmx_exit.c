@@ -34,7 +34,7 @@ static const u8 exit_reason[NR_VMX_EXIT_REASONS] = {
 	[EXIT_HLT] = VMEXIT_HLT | HAS_LEN,
 	[EXIT_INVD] = VMEXIT_INVD | HAS_LEN,
 	[EXIT_RSM] = VMEXIT_UD,
-	[EXIT_VMCALL] = VMEXIT_HYPERCALL | HAS_LEN,
+	/* EXIT_VMCALL: decoded below (the caller's CPL). */
 	/* The guest is told it has no VMX (CPUID): its VMX instructions are #UD. */
 	[EXIT_VMCLEAR] = VMEXIT_UD,
 	[EXIT_VMLAUNCH] = VMEXIT_UD,
@@ -163,6 +163,15 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 		return;
 	case EXIT_CR_ACCESS:
 		e->reason = cr_access(e);
+		record_shadow(v);
+		return;
+	case EXIT_VMCALL:
+		/* VMCALL exits from any CPL in VMX non-root operation (SDM vol.
+		 * 2B, VMCALL): the core refuses CPL > 0, which is SS.DPL (SDM
+		 * vol. 3, 25.4.1). */
+		e->reason = VMEXIT_HYPERCALL;
+		e->hypercall.cpl = (u8)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3);
+		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
 		record_shadow(v);
 		return;
 	case EXIT_INVLPG: /* the qualification is the linear address (Table 28-1) */

@@ -1,27 +1,43 @@
-# Drives utsuwa's console through QEMU's serial line, as a user at a terminal
-# would (docs/console.md). Sourced by tests/guests/console-test.sh and
-# lifecycle-test.sh; they set $name (the prefix of their result lines) first.
+# Drives utsuwa's console through the emulated machine's serial line, as a
+# user at a terminal would (docs/console.md): QEMU's serial line on a pipe
+# (AMD-V), or Bochs's COM1 on a TCP socket (VT-x). Sourced by
+# tests/guests/console-test.sh, lifecycle-test.sh and
+# tests/bochs/lifecycle-vmx.sh; they set $name (the prefix of their result
+# lines) first.
 #
 #   driver_start LOG SECONDS SMP CONFIG MODULES   QEMU with the serial line on
 #                                                 our pipe, its output in LOG
 #                                                 ($DRIVER_QEMU_ARGS: more options)
+#   driver_start_bochs DIR SECONDS SMP CONFIG MODULES
+#                       Bochs (VT-x) booting a GRUB ISO built in DIR
+#                       (tests/bochs/lib/bochs-iso.sh), COM1 a TCP server on
+#                       127.0.0.1 that we connect to; its output in DIR/serial.log
+#                       (MODULES: comma-separated, as for QEMU's -initrd)
 #   type_keys TEXT      keys as typed
 #   cmd LINE            a monitor command; waits for the next prompt
+#   cmd_until LINE REGEX [S]  a monitor command; waits for its answer: the
+#                       prompt is drawn again under each line a VM prints, so
+#                       a prompt does not say the command has run
 #   set_mark / since    what the log got since the mark
-#   wait_for REGEX S    until what came since the mark matches (grep -E)
+#   wait_for REGEX S    until what came since the mark matches (grep -E),
+#                       looking every $driver_poll s (default 0.2)
 #   check RC WHAT       a PASS or FAIL line for one check, counted
 #   driver_end          the sum line; status 0 only if all passed
-#   driver_args "$@"   -k KERNEL -g GUEST_DIR -o LOG_DIR, checks the files
-#                       the test needs ($driver_needs, under GUEST_DIR) exist
+#   driver_args "$@"   -k KERNEL -g GUEST_DIR -o LOG_DIR [-b qemu|bochs],
+#                       checks the files the test needs ($driver_needs, under
+#                       GUEST_DIR) exist; -b sets $driver_backend (default qemu)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 . "$root/scripts/qemu-svm-cpu.sh"
+. "$root/tests/bochs/lib/bochs-iso.sh"
 kernel=$root/build/utsuwa.elf guest_dir=$root/build/guests log_dir=$root/build/guests/logs
+driver_backend=qemu
 
 driver_args() {
 	local opt f
 	OPTIND=1
-	while getopts k:g:o: opt; do
+	while getopts k:g:o:b: opt; do
 		case $opt in
+		b) driver_backend=$OPTARG ;;
 		k) kernel=$OPTARG ;;
 		g) guest_dir=$OPTARG ;;
 		o) log_dir=$OPTARG ;;
@@ -35,7 +51,7 @@ driver_args() {
 	mkdir -p "$log_dir" || exit 2
 }
 
-pass=0 fail=0 mark=0 qemu_pid=
+pass=0 fail=0 mark=0 emu_pid= reader_pid= driver_poll=0.2
 esc=$'\x1d'
 work=$(mktemp -d) || exit 2
 
@@ -49,13 +65,54 @@ driver_start() {
 		-device isa-debug-exit,iobase=0xf4,iosize=4 ${DRIVER_QEMU_ARGS:-} \
 		-kernel "$kernel" -append "$cfg" -initrd "$mods" \
 		<"$work/in" >"$log" 2>&1 &
-	qemu_pid=$!
+	emu_pid=$!
 	exec 3>"$work/in"
+}
+
+# A run that cannot start is one failure, with the reason.
+driver_abort() {
+	echo "FAIL $name: $1"
+	echo "$name: $pass passed, $((fail + 1)) failed"
+	exit 1
+}
+
+# Bochs's COM1 in socket-server mode listens on the port and waits for one
+# client before the machine starts; bash's /dev/tcp is that client. The port
+# is one nothing answers on when we look (a race with another program taking
+# it at that moment ends in Bochs's bind error, reported).
+driver_start_bochs() {
+	local dir=$1 limit=$2 smp=$3 cfg=$4 m port= try end
+	local -a mods
+	IFS=, read -ra mods <<<"$5"
+	driver_log=$dir/serial.log
+	bochs_check_tools || driver_abort "Bochs or GRUB is missing"
+	rm -rf "$dir" && mkdir -p "$dir" || exit 2
+	: >"$driver_log"
+	bochs_build_iso "$dir" "$kernel" "$cfg" "${mods[@]}" ||
+		driver_abort "grub-mkrescue failed (see $dir/grub-mkrescue.out)"
+	for try in $(seq 20); do
+		m=$((20000 + (RANDOM + $$ + try) % 30000))
+		{ exec 4<>"/dev/tcp/127.0.0.1/$m"; } 2>/dev/null || { port=$m; break; }
+		exec 4>&-
+	done
+	[ -n "$port" ] || driver_abort "no free TCP port for Bochs's COM1"
+	bochs_write_rc "$dir" "$smp" "mode=socket-server, dev=127.0.0.1:$port"
+	(bochs_exec "$dir" "$limit" </dev/null >"$dir/bochs.out" 2>&1) &
+	emu_pid=$!
+	end=$((SECONDS + 60))
+	until { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; do
+		kill -0 "$emu_pid" 2>/dev/null && [ $SECONDS -lt "$end" ] ||
+			driver_abort "Bochs did not open COM1 on port $port (see $dir/bochs.out, bochs.log)"
+		sleep 0.2
+	done
+	cat <&3 >>"$driver_log" &
+	reader_pid=$!
 }
 
 driver_cleanup() {
 	exec 3>&- 2>/dev/null
-	[ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	[ -n "$reader_pid" ] && kill "$reader_pid" 2>/dev/null && wait "$reader_pid" 2>/dev/null
 	rm -rf "$work"
 }
 trap driver_cleanup EXIT
@@ -70,8 +127,8 @@ wait_for() {
 	local end=$((SECONDS + $2))
 	while [ $SECONDS -lt "$end" ]; do
 		since | grep -aqE -- "$1" && return 0
-		kill -0 "$qemu_pid" 2>/dev/null || { since | grep -aqE -- "$1"; return; }
-		sleep 0.2
+		kill -0 "$emu_pid" 2>/dev/null || { since | grep -aqE -- "$1"; return; }
+		sleep "$driver_poll"
 	done
 	return 1
 }
@@ -80,6 +137,11 @@ cmd() {
 	set_mark
 	type_keys "$1"$'\r'
 	wait_for 'utsuwa> $' "${2:-20}"
+}
+cmd_until() {
+	set_mark
+	type_keys "$1"$'\r'
+	wait_for "$2" "${3:-20}"
 }
 
 driver_end() {

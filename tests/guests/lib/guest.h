@@ -82,6 +82,24 @@ extern volatile u32 timer_count;    /* incremented by the TIMER_VECTOR handler *
 
 __noreturn void unhandled_exception(ulong vector, ulong error, ulong ip);
 
+#if defined(GUEST_MODE_LONG)
+/* The RFLAGS image the CPU pushed for the last exception resumed through
+ * .extable (long mode; one per VM, so meaningful in one-vCPU guests). */
+extern volatile u64 exc_rflags;
+
+/*
+ * Ring 3 (lib/ring3.c, long mode, one vCPU): ring3_setup() gives the guest a
+ * GDT with user segments and a TSS, marks the identity map user-accessible
+ * and installs the return gate; ring3_run(fn) runs fn at CPL 3 on a stack
+ * of its own, with IF clear, until fn calls ring3_return(). Exceptions in
+ * fn go through the same handlers (.extable works at CPL 3). fn may call
+ * hypercall() (the runtime's code and data are user pages) but not printf.
+ */
+void ring3_setup(void);
+void ring3_run(void (*fn)(void));
+__noreturn void ring3_return(void);
+#endif
+
 /* ---- hypercalls (runtime.c) ---- */
 struct hc_regs {
 	ulong ax, bx, cx, dx;

@@ -72,7 +72,10 @@ exc_common:
 	je	2f
 	add	$8, %rsi
 	jmp	1b
-2:	mov	4(%rsi), %ecx
+2:	mov	64(%rsp), %rcx
+	mov	%rcx, exc_rflags(%rip)	/* the RFLAGS image pushed (guest.h) */
+	andq	$~0x100, 64(%rsp)	/* the fixup runs without single-stepping (TF) */
+	mov	4(%rsi), %ecx
 	mov	%rcx, 48(%rsp)
 	mov	32(%rsp), %rax
 	mov	%rax, 8(%rsp)		/* RSI = the vector */
@@ -99,7 +102,9 @@ timer_stub:
 	iretq
 
 	.data
-	.align	4
+	.align	8
+	.globl	exc_rflags
+exc_rflags:	.quad 0
 bss_claim:	.long 0
 bss_ready:	.long 0
 
