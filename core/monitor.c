@@ -307,6 +307,8 @@ static const struct monitor_cmd commands[] = {
 	{ "damage", "SNAPSHOT OFFSET", 2, "test aid: flip one byte of a snapshot",
 	  monitor_cmd_damage },
 	{ "mem", "", 0, "the hypervisor's free memory and heap blocks in use", monitor_cmd_mem },
+	{ "disks", "", 0, "disks and partitions: name, size, read-only, the VM using it",
+	  monitor_cmd_disks },
 };
 
 static int cmd_help(const struct monitor_args *a)
