@@ -102,8 +102,8 @@ static int check_segment(const struct mb_segment *s, u64 size, const struct e820
 		*why = "a segment runs past the end of the image";
 		return -ENOEXEC;
 	}
-	if (s->paddr < MB_LOW_END || s->paddr >= SZ_4G || s->memsz > SZ_4G - s->paddr) {
-		*why = "a segment lies below 64 KiB or above 4 GiB";
+	if (s->paddr >= SZ_4G || s->memsz > SZ_4G - s->paddr) {
+		*why = "a segment lies above 4 GiB";
 		return -E2BIG;
 	}
 	if (!guest_e820_holds(map, n, s->paddr, s->memsz)) {
@@ -241,7 +241,8 @@ static void fill_mem_fields(struct multiboot_info *mbi, const struct multiboot_m
 	}
 }
 
-static void start_state(u64 entry, struct guest_ctx *c, struct vcpu_regs *regs)
+/* base: where the loader's area lies, relative to its usual place (0). */
+static void start_state(u64 entry, u64 base, struct guest_ctx *c, struct vcpu_regs *regs)
 {
 	struct seg code = { .sel = MB_SEL_CODE, .attr = ATTR_CODE32, .limit = 0xffffffff };
 	struct seg data = { .sel = MB_SEL_DATA, .attr = ATTR_DATA, .limit = 0xffffffff };
@@ -249,7 +250,7 @@ static void start_state(u64 entry, struct guest_ctx *c, struct vcpu_regs *regs)
 	memset(c, 0, sizeof(*c));
 	c->tr = (struct seg){ .attr = ATTR_TSS_BUSY, .limit = 0x67 };
 	c->ldtr = (struct seg){ .attr = ATTR_LDT, .limit = 0xffff };
-	c->gdtr = (struct dtable){ .base = MB_GDT_GPA, .limit = 3 * 8 - 1 };
+	c->gdtr = (struct dtable){ .base = base + MB_GDT_GPA, .limit = 3 * 8 - 1 };
 	c->cs = code;
 	c->ds = c->es = c->fs = c->gs = c->ss = data;
 	c->cr0 = CR0_PE | CR0_ET | CR0_NE; /* paging off (spec 3.2) */
@@ -258,8 +259,8 @@ static void start_state(u64 entry, struct guest_ctx *c, struct vcpu_regs *regs)
 	regs->rip = entry;
 	regs->rflags = RFLAGS_FIXED; /* IF = 0, VM = 0 */
 	regs->gpr[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
-	regs->gpr[GPR_RBX] = MB_INFO_GPA;
-	regs->gpr[GPR_RSP] = MB_STACK_TOP;
+	regs->gpr[GPR_RBX] = base + MB_INFO_GPA;
+	regs->gpr[GPR_RSP] = base + MB_STACK_TOP;
 }
 
 int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char *cmdline,
@@ -272,7 +273,8 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 	struct multiboot_info *mbi;
 	struct mb_image img;
 	const u8 *p = image;
-	u64 cmd_len, str_len, flags;
+	u64 cmd_len, str_len, flags, base = 0, mod_at, end = 0;
+	bool low_taken = false;
 	unsigned n;
 	s64 hoff;
 	u64 *gdt;
@@ -317,9 +319,38 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 
 	/* Check every segment, then copy. */
 	for (unsigned i = 0; i < img.nseg; i++) {
-		err = check_segment(&img.seg[i], size, map, n, why);
+		const struct mb_segment *s = &img.seg[i];
+
+		err = check_segment(s, size, map, n, why);
 		if (err)
 			return err;
+		end = MAX(end, s->paddr + s->memsz);
+		low_taken |= s->paddr < MB_LOW_END && s->paddr + s->memsz > MB_GDT_GPA;
+	}
+	/* The module goes page-aligned after the kernel (flag 0 asks for
+	 * pages; we always give them). A kernel linked into the loader's area
+	 * (a real-mode test kernel at 0x8000) moves the area above itself and
+	 * its module, within one RAM chunk, and the map built there with it. */
+	mod_at = ALIGN_UP(end, PAGE_SIZE);
+	if (low_taken) {
+		u64 at = ALIGN_UP(mod_at + (module ? MAX(module->size, 1) : 0), PAGE_SIZE);
+		const u64 area = MB_LOW_END - MB_GDT_GPA;
+		u8 *moved;
+
+		if ((at & ~(GMEM_CHUNK - 1)) != ((at + area - 1) & ~(GMEM_CHUNK - 1)))
+			at = ALIGN_UP(at, GMEM_CHUNK);
+		moved = at + area <= SZ_4G && guest_e820_holds(map, n, at, area)
+				? gmem_map(vm, at, area, true)
+				: NULL;
+		if (!moved) {
+			*why = "no free RAM after the kernel and its module for the Multiboot information";
+			return -E2BIG;
+		}
+		memset(moved, 0, area);
+		memcpy(moved + (MB_SCRATCH_GPA - MB_GDT_GPA), map, n * sizeof(*map));
+		map = (struct e820_entry *)(moved + (MB_SCRATCH_GPA - MB_GDT_GPA));
+		gdt = (u64 *)moved;
+		base = at - MB_GDT_GPA;
 	}
 	for (unsigned i = 0; i < img.nseg; i++) {
 		const struct mb_segment *s = &img.seg[i];
@@ -341,19 +372,17 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 
 	gdt[MB_SEL_CODE / 8] = DESC_CODE32;
 	gdt[MB_SEL_DATA / 8] = DESC_DATA;
-	mbi = gmem_map(vm, MB_INFO_GPA, sizeof(*mbi), true);
-	mm = gmem_map(vm, MB_MMAP_GPA, n * sizeof(*mm), true);
-	mod = gmem_map(vm, MB_MODS_GPA, sizeof(*mod), true);
-	name = gmem_map(vm, MB_LOADER_NAME_GPA, 8, true);
-	cmd = gmem_map(vm, MB_CMDLINE_GPA, MB_STRING_MAX + 1, true);
-	str = gmem_map(vm, MB_MOD_STRING_GPA, MB_STRING_MAX + 1, true);
+	mbi = gmem_map(vm, base + MB_INFO_GPA, sizeof(*mbi), true);
+	mm = gmem_map(vm, base + MB_MMAP_GPA, n * sizeof(*mm), true);
+	mod = gmem_map(vm, base + MB_MODS_GPA, sizeof(*mod), true);
+	name = gmem_map(vm, base + MB_LOADER_NAME_GPA, 8, true);
+	cmd = gmem_map(vm, base + MB_CMDLINE_GPA, MB_STRING_MAX + 1, true);
+	str = gmem_map(vm, base + MB_MOD_STRING_GPA, MB_STRING_MAX + 1, true);
 	put_string(cmd, cmdline, cmd_len);
 	put_string(name, "utsuwa", 6);
 
-	/* The module goes page-aligned after the kernel (flag 0 asks for pages;
-	 * we always give them). */
 	if (module) {
-		u64 at = ALIGN_UP(img.end, PAGE_SIZE);
+		u64 at = mod_at;
 
 		if (!module->data || module->size > SZ_4G || at + module->size > SZ_4G ||
 		    !guest_e820_holds(map, n, at, MAX(module->size, 1)) ||
@@ -364,7 +393,7 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 		}
 		*mod = (struct multiboot_mod_list){ .mod_start = (u32)at,
 						    .mod_end = (u32)(at + module->size),
-						    .string = MB_MOD_STRING_GPA };
+						    .string = (u32)(base + MB_MOD_STRING_GPA) };
 		put_string(str, module->string, str_len);
 	}
 
@@ -375,13 +404,13 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 	mbi->flags = MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_CMDLINE | MULTIBOOT_INFO_MODS |
 		     MULTIBOOT_INFO_MEM_MAP | MULTIBOOT_INFO_BOOT_LOADER_NAME;
 	fill_mem_fields(mbi, mm, n);
-	mbi->cmdline = MB_CMDLINE_GPA;
+	mbi->cmdline = (u32)(base + MB_CMDLINE_GPA);
 	mbi->mods_count = module ? 1 : 0;
-	mbi->mods_addr = MB_MODS_GPA;
+	mbi->mods_addr = (u32)(base + MB_MODS_GPA);
 	mbi->mmap_length = n * sizeof(*mm);
-	mbi->mmap_addr = MB_MMAP_GPA;
-	mbi->boot_loader_name = MB_LOADER_NAME_GPA;
+	mbi->mmap_addr = (u32)(base + MB_MMAP_GPA);
+	mbi->boot_loader_name = (u32)(base + MB_LOADER_NAME_GPA);
 
-	start_state(img.entry, ctx, regs);
+	start_state(img.entry, base, ctx, regs);
 	return 0;
 }

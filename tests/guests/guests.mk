@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog conform multiboot count
+	vstate bench dirtylog conform multiboot multiboot-low count
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -66,6 +66,11 @@ conform_MODE := long
 conform_SRCS := $(GUEST_DIR)/conform.c $(GUEST_DIR)/lib/ring3.c
 multiboot_MODE := prot
 multiboot_SRCS := $(GUEST_DIR)/multiboot.c $(GUEST_DIR)/lib/multiboot-entry.S
+# The same kernel linked at 0x8000, inside the loader's usual area (as
+# real-mode test kernels are): <name>_LOAD overrides the mode's address.
+multiboot-low_MODE := prot
+multiboot-low_LOAD := 0x8000
+multiboot-low_SRCS := $(multiboot_SRCS)
 count_MODE := long
 count_SRCS := $(GUEST_DIR)/count.c
 bench_MODE := long
@@ -95,7 +100,7 @@ GUEST_OBJS += $$($(1)_OBJS)
 
 $(GUEST_OUT)/$(1).elf: $$($(1)_OBJS) $(GUEST_DIR)/lib/guest.ld
 	$$(GUEST_LD) -m $$(GUEST_$$($(1)_MODE)_EMUL) $$(GUEST_LDFLAGS) \
-		--defsym=LOAD_ADDR=$$(GUEST_$$($(1)_MODE)_LOAD) -o $$@ $$($(1)_OBJS)
+		--defsym=LOAD_ADDR=$$(or $$($(1)_LOAD),$$(GUEST_$$($(1)_MODE)_LOAD)) -o $$@ $$($(1)_OBJS)
 
 $(GUEST_OUT)/$(1).bin: $(GUEST_OUT)/$(1).elf
 	$$(GUEST_OBJCOPY) -O binary $$< $$@
