@@ -29,6 +29,42 @@ static const struct seg *string_source_seg(const struct guest_ctx *c, u8 overrid
 	}
 }
 
+/*
+ * Where one element of a string I/O lies: its bytes at linear, which may
+ * straddle a page end, so up to two guest-physical pieces (each page is
+ * translated on its own: two linear pages can map frames far apart).
+ * Returns 0; or -EFAULT with the #PF error code in *pf and the faulting
+ * linear address in *fault_at (the caller injects #PF); or -ENOENT when a
+ * piece or the guest's page tables lie outside RAM.
+ */
+struct io_pieces {
+	u64 gpa[2];
+	unsigned len[2], n;
+};
+
+static int translate_element(struct vcpu *v, const struct guest_ctx *ctx, u64 linear, unsigned size,
+			     unsigned access, struct io_pieces *p, u32 *pf, u64 *fault_at)
+{
+	unsigned first = MIN(size, (unsigned)(PAGE_SIZE - (linear & (PAGE_SIZE - 1))));
+	int err;
+
+	p->n = first < size ? 2 : 1;
+	p->len[0] = first;
+	p->len[1] = size - first;
+	for (unsigned i = 0; i < p->n; i++) {
+		u64 at = linear + (i ? first : 0);
+
+		err = gwalk(v->vm, ctx, at, access, &p->gpa[i], pf);
+		if (err == -EFAULT)
+			*fault_at = at;
+		if (err)
+			return err == -EFAULT ? err : -ENOENT;
+		if (p->gpa[i] + p->len[i] > gmem_size(v->vm) || p->gpa[i] + p->len[i] < p->gpa[i])
+			return -ENOENT;
+	}
+	return 0;
+}
+
 static enum exit_action string_io(struct vcpu *v, struct vmexit *e)
 {
 	struct guest_ctx ctx;
@@ -55,19 +91,31 @@ static enum exit_action string_io(struct vcpu *v, struct vmexit *e)
 	unsigned access = (e->io.in ? GW_WRITE : 0) | (ctx.cpl == 3 ? GW_USER : 0);
 
 	for (unsigned done = 0; count && done < STRING_IO_BATCH; done++) {
-		u64 linear = base + (r[reg] & amask), gpa, val = 0;
+		u64 linear = base + (r[reg] & amask), val = 0, fault_at = 0;
+		struct io_pieces p;
+		u8 *bytes = (u8 *)&val; /* little-endian: the low io.size bytes are the data */
 
-		/* Little-endian: the low io.size bytes of val are the data. */
-		if (gwalk(v->vm, &ctx, linear, access, &gpa, &pf) ||
-		    (!e->io.in && gmem_read(v->vm, gpa, &val, e->io.size)) ||
-		    (e->io.in && gpa + e->io.size > gmem_size(v->vm)))
+		/* Both pages are checked before the port is touched: a fault
+		 * leaves the device, the registers and memory as they were, and
+		 * the guest's #PF handler can restart the instruction (the
+		 * elements done so far are done, as on a CPU). */
+		err = translate_element(v, &ctx, linear, e->io.size, access, &p, &pf, &fault_at);
+		if (err == -EFAULT) {
+			vendor->set_cr(v, 2, fault_at);
+			vcpu_inject_exception(v, EXC_PF, true, pf);
+			return ACT_RESUME;
+		}
+		if (err)
 			return vm_stop_report(v, "string I/O at rip %lx: guest address %lx is not "
 					      "mapped to its memory", v->regs.rip, linear);
 		if (e->io.in) {
 			if (bus_read(&v->vm->pio, e->io.port, e->io.size, &val))
 				val = ~0ULL;
-			gmem_write(v->vm, gpa, &val, e->io.size); /* in RAM: checked above */
+			for (unsigned i = 0, off = 0; i < p.n; off += p.len[i++])
+				gmem_write(v->vm, p.gpa[i], bytes + off, p.len[i]); /* in RAM: checked */
 		} else {
+			for (unsigned i = 0, off = 0; i < p.n; off += p.len[i++])
+				gmem_read(v->vm, p.gpa[i], bytes + off, p.len[i]);
 			bus_write(&v->vm->pio, e->io.port, e->io.size, val);
 		}
 		r[reg] = (r[reg] & ~amask) | ((r[reg] + (u64)step) & amask);
