@@ -24,7 +24,7 @@
 # Bochs: make test-vmx.
 
 VMX_CASES ?=
-VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot \
+VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform linux-1cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
