@@ -21,8 +21,9 @@ out=$(cd "$out" && pwd)
 # it depends on, which is added too): the ACPI power button (button) and the
 # event devices (evdev) busybox's acpid reads it from, so that the monitor's
 # `stop` shuts the guest down cleanly (docs/linux-guest.md); virtio's PCI
-# transport and its block driver for the VMs' disks (disk=, docs/config.md).
-modules="evdev button virtio_pci virtio_blk"
+# transport and its block driver for the VMs' disks (disk=, docs/config.md);
+# its network driver for the VMs' NICs on the switch (net=, docs/config.md).
+modules="evdev button virtio_pci virtio_blk virtio_net"
 
 # The initramfs is rebuilt when this script (it holds /init) or utsuwa-tsc changes.
 sum=$(cat "$0" tools/guest-tsc/guest-tsc.c | sha256sum | cut -d' ' -f1)
