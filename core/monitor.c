@@ -306,6 +306,7 @@ static const struct monitor_cmd commands[] = {
 	{ "damage", "SNAPSHOT OFFSET", 2, "test aid: flip one byte of a snapshot",
 	  monitor_cmd_damage },
 	{ "mem", "", 0, "the hypervisor's free memory and heap blocks in use", monitor_cmd_mem },
+	{ "net", "", 0, "the switch: frames, and per port frames, drops, spoofs", monitor_cmd_net },
 };
 
 static int cmd_help(const struct monitor_args *a)

@@ -21,5 +21,6 @@ int monitor_cmd_snapshots(const struct monitor_args *a);
 int monitor_cmd_drop(const struct monitor_args *a);
 int monitor_cmd_damage(const struct monitor_args *a);
 int monitor_cmd_mem(const struct monitor_args *a);
+int monitor_cmd_net(const struct monitor_args *a);
 
 #endif
