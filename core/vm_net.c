@@ -70,6 +70,11 @@ static void net_reset(void *dev)
 	virtio_net_reset(dev);
 }
 
+static void net_quiesce(void *dev)
+{
+	virtio_net_quiesce(dev);
+}
+
 static void net_destroy(void *dev)
 {
 	virtio_net_destroy(dev);
@@ -105,6 +110,7 @@ static const struct device_ops net_dev = {
 	.name = "virtio-net",
 	.create = net_create,
 	.reset = net_reset,
+	.quiesce = net_quiesce,
 	.destroy = net_destroy,
 };
 

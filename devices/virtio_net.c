@@ -61,14 +61,12 @@ static bool net_deliver(struct vswitch_port *p, const void *frame, u32 len)
 	bool irq, ok = false;
 	int got;
 
-	/* A paused VM (a snapshot being written) takes nothing: its memory and
-	 * queues must hold still. */
-	if (__atomic_load_n(&n->vm->state, __ATOMIC_ACQUIRE) != VM_RUNNING) {
-		count(&n->st.rx_no_buffer);
-		return false;
-	}
 	spin_lock(&vq->avail_lock);
-	got = queue_live(n, vq) ? vq_pop(vq, c) : 0;
+	/* A paused VM (a snapshot being written) takes nothing: its memory and
+	 * queues must hold still. Checked under the lock virtio_net_quiesce
+	 * takes, so once that returns no frame is half-written. */
+	got = __atomic_load_n(&n->vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING && queue_live(n, vq) ?
+		      vq_pop(vq, c) : 0;
 	if (got <= 0) {
 		spin_unlock(&vq->avail_lock);
 		count(&n->st.rx_no_buffer);
@@ -225,20 +223,20 @@ void virtio_net_reset(struct virtio_net *n)
 	virtio_pci_reset(n->vp);
 }
 
-/*
- * Snapshot: the transport (its queues in it). Deliveries check the VM is
- * running and a snapshot pauses it first; taking the RX queue's avail_lock
- * waits out one that checked just before.
- */
-int virtio_net_save(const struct virtio_net *n, struct snap_writer *w)
+/* The VM is paused: a delivery that saw it running finishes now, and the
+ * ones after see it paused (net_deliver checks under this lock). */
+void virtio_net_quiesce(struct virtio_net *n)
 {
 	struct virtq *rx = &n->vp->vq[VNET_RXQ];
-	int err;
 
 	spin_lock(&rx->avail_lock);
-	err = virtio_pci_save(n->vp, w);
 	spin_unlock(&rx->avail_lock);
-	return err;
+}
+
+/* Snapshot: the transport, its queues in it (quiesced before memory was saved). */
+int virtio_net_save(const struct virtio_net *n, struct snap_writer *w)
+{
+	return virtio_pci_save(n->vp, w);
 }
 
 int virtio_net_load(struct virtio_net *n, struct snap_cursor *c)

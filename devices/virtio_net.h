@@ -72,6 +72,10 @@ void virtio_net_destroy(struct virtio_net *n);
 /* Power-on: the transport reset; frames arriving meanwhile are dropped. */
 void virtio_net_reset(struct virtio_net *n);
 
+/* Before a paused VM's memory is saved: no frame is being written into it
+ * when this returns, and none will be while it stays paused. */
+void virtio_net_quiesce(struct virtio_net *n);
+
 struct snap_writer;
 struct snap_cursor;
 int virtio_net_save(const struct virtio_net *n, struct snap_writer *w);
