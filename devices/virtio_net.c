@@ -4,6 +4,7 @@
  */
 #include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
+#include "hv/console.h"
 #include "hv/mm.h"
 #include "hv/vm.h"
 #include "hv/vswitch.h"
@@ -98,13 +99,24 @@ static bool net_deliver(struct vswitch_port *p, const void *frame, u32 len)
 static void transmit(struct virtio_net *n, const struct vq_chain *c)
 {
 	u32 len = c->out_len;
+	u64 spoofs;
 
 	if (c->nr_all > c->nr || len < HDR_LEN + ETH_HLEN || len > HDR_LEN + ETH_MAX_FRAME) {
 		count(&n->st.tx_bad);
 		return;
 	}
 	vq_read_out(n->vm, c, 0, n->tx_buf, len);
+	spoofs = __atomic_load_n(&n->port.c.spoofs, __ATOMIC_RELAXED);
 	vswitch_send(&n->port, n->tx_buf + HDR_LEN, len - HDR_LEN);
+	/* The operator hears of the first spoof only (the monitor's net counts
+	 * them all): a guest must not be able to flood the log. */
+	if (!spoofs && __atomic_load_n(&n->port.c.spoofs, __ATOMIC_RELAXED)) {
+		const u8 *m = n->tx_buf + HDR_LEN + ETH_ALEN;
+
+		kprintf("utsuwa: vm %s: %s: a frame from %02x:%02x:%02x:%02x:%02x:%02x, not the "
+			"VM's MAC, dropped (more are only counted)\n", n->vm->name, n->name, m[0],
+			m[1], m[2], m[3], m[4], m[5]);
+	}
 }
 
 /*
