@@ -309,7 +309,7 @@ static bool parse_mac(struct str v, u8 mac[6])
 }
 
 /*
- * A stable MAC for a VM without mac=: FNV-1a (64-bit) of its name, five
+ * A stable MAC for a VM without mac=: FNV-1a (64-bit) of its name, mixed, five
  * bytes of it behind 0x02, a locally administered unicast address (IEEE
  * 802, the U/L bit set, the I/G bit clear). The same name gives the same
  * MAC at every boot, so the guest's view of its NIC does not change.
@@ -320,6 +320,11 @@ static void derive_mac(const char *name, u8 mac[6])
 
 	for (const char *c = name; *c; c++)
 		h = (h ^ (u8)*c) * 0x100000001b3ULL;
+	/* FNV's high bytes barely change between short names: mix them in
+	 * (MurmurHash3's 64-bit finalizer). */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	mac[0] = 0x02;
 	for (unsigned i = 1; i < 6; i++)
 		mac[i] = (u8)(h >> (8 * (i - 1)));

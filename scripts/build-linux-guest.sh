@@ -186,6 +186,17 @@ if grep -q 'utsuwa\.net=' /proc/cmdline; then
 	/bin/utsuwa-net
 	poweroff -f
 fi
+# The network lifecycle test boots with utsuwa.netping=<address>/<peer>:
+# eth0 gets the address and pings the peer once a second, each reply a
+# line, while the monitor snapshots and restores the VMs.
+if grep -q 'utsuwa\.netping=' /proc/cmdline; then
+	arg=$(sed -n 's/.*utsuwa\.netping=\([0-9.]*\/[0-9.]*\).*/\1/p' /proc/cmdline)
+	ip link set lo up
+	ip addr add "${arg%/*}/24" dev eth0
+	ip link set eth0 up
+	ping -c 600 "${arg#*/}"
+	poweroff -f
+fi
 # The guest tests boot with utsuwa.check on the command line: print the
 # facts, then power off (ACPI S5), which ends the VM.
 if grep -qw utsuwa.check /proc/cmdline; then
