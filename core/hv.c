@@ -4,6 +4,7 @@
  */
 #include "hv/hv.h"
 #include "hv/config.h"
+#include "core/disks.h"
 #include "hv/monitor.h"
 #include "hv/console.h"
 #include "hv/platform.h"
@@ -55,7 +56,8 @@ static const char *skip_kernel_path(const char *cmdline)
 
 static void read_config(const struct boot_info *bi)
 {
-	const char *cmdline = skip_kernel_path(bi->cmdline);
+	/* disktest= is the disks' (core/disks.c), not the configuration's. */
+	const char *cmdline = disks_take_options(skip_kernel_path(bi->cmdline));
 
 	config_init(&config);
 	config_parse(&config, cmdline, strlen(cmdline), report, NULL);
@@ -171,6 +173,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	sched_init(config.slice_ms);
 	irq_register(VECTOR_TIMER, sched_tick, NULL);
 	irq_register(VECTOR_KICK, kick, NULL);
+	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();

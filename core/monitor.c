@@ -152,6 +152,7 @@ static int cmd_info(const struct monitor_args *a)
 		if (s.exits[r])
 			kprintf("  %-16s %12lu\n", exit_names[r], (unsigned long)s.exits[r]);
 	kprintf("interrupts injected: %lu\n", (unsigned long)s.irqs_injected);
+	kprintf("accesses to nothing: %lu\n", (unsigned long)vm->unassigned);
 	if (vm_dirty_pages(vm, &dirty))
 		kprintf("dirty pages: %lu\n", (unsigned long)dirty);
 	else
@@ -306,6 +307,8 @@ static const struct monitor_cmd commands[] = {
 	{ "damage", "SNAPSHOT OFFSET", 2, "test aid: flip one byte of a snapshot",
 	  monitor_cmd_damage },
 	{ "mem", "", 0, "the hypervisor's free memory and heap blocks in use", monitor_cmd_mem },
+	{ "disks", "", 0, "disks and partitions: name, size, read-only, the VM using it",
+	  monitor_cmd_disks },
 	{ "net", "", 0, "the switch: frames, and per port frames, drops, spoofs", monitor_cmd_net },
 };
 

@@ -49,7 +49,7 @@ run-tests:
 	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
 
-# All seven parts always run: unit tests, the matrix under QEMU (AMD-V), the
+# All the parts always run: unit tests, the matrix under QEMU (AMD-V), the
 # console and monitor and a VM's lifecycle driven through QEMU's serial line
 # (tests/guests/console-test.sh and lifecycle-test.sh, each check counts one), two
 # VMs on the switch through snapshot and restore (net-lifecycle-test.sh), a
@@ -71,13 +71,14 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/lifecycle.out; \
 	bash tests/guests/net-lifecycle-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/net-lifecycle.out; \
+	bash tests/guests/disk-boot-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/disk-boot.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
 	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
 		guests:$(BUILD)/test/guests.out console:$(BUILD)/test/console.out \
 		lifecycle:$(BUILD)/test/lifecycle.out \
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
-		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out
+		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.

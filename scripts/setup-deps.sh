@@ -11,8 +11,10 @@ if [ "$1" = fuzz ]; then
 else
     # libc6-dev: gcc comes without recommends, and so without the C
     # library's headers, which the host unit tests include (stdint.h).
+    # gdisk: sgdisk writes the GPT disk images the disk boot test makes
+    # at test time (tests/guests/disk-boot-test.sh; none is committed).
     pkgs="gcc libc6-dev make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
-          grub-pc-bin grub-common xorriso mtools cpio kmod"
+          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk"
 fi
 for p in $pkgs; do
     have "$p" || need="$need $p"

@@ -29,6 +29,9 @@ void arch_setup(u32 magic, u64 info, struct boot_info *bi);
  * EOI sent after fn returns. A driver passes its device as ctx. */
 void irq_register(u8 vector, void (*fn)(void *ctx), void *ctx);
 
+/* A free host vector for a device's interrupt (MSI/MSI-X), or -ENOSPC. */
+int irq_alloc_vector(void);
+
 /* Starts this CPU's local APIC timer, periodic at hz, on VECTOR_TIMER. */
 void timer_start_periodic(u32 hz);
 

@@ -71,6 +71,7 @@ struct vm {
 	bool counted_ended;     /* counted among the ended VMs (core/vm.c, vms_lock) */
 	bool reset_claimed;     /* the last vCPU to stop has taken the reset on (core/sched.c) */
 	unsigned resets;        /* how often the guest has reset the VM */
+	u64 unassigned;         /* accesses to guest-physical addresses with nothing there (core/exit_mem.c) */
 	u64 overhead_bytes;     /* host memory it took at creation beyond its RAM */
 
 	/* Where the image starts, as the loader left it, for every (re)start. */

@@ -83,6 +83,7 @@ struct vmexit {
 			bool write;
 			bool fetch;
 			bool present; /* a mapping existed (a permission fault) */
+			bool walk;    /* the CPU was reading the guest's page tables, not the data */
 		} mem;
 	};
 };

@@ -116,6 +116,7 @@ static enum vmexit_reason decode(const struct vmcb *vmcb, struct vmexit *e)
 		e->mem.present = c->exitinfo1 & NPF_P;
 		e->mem.write = c->exitinfo1 & NPF_RW;
 		e->mem.fetch = c->exitinfo1 & NPF_ID;
+		e->mem.walk = c->exitinfo1 & NPF_WALK;
 		return VMEXIT_MEM;
 	}
 	if (code == SVM_EXIT_VMMCALL) {

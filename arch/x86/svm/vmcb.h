@@ -209,5 +209,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define NPF_P BIT(0)
 #define NPF_RW BIT(1)
 #define NPF_ID BIT(4)
+/* Which access faulted (APM vol. 2, 15.25.6): the final guest-physical
+ * address, or a guest page-table entry during the guest's walk. */
+#define NPF_FINAL BIT(32)
+#define NPF_WALK BIT(33)
 
 #endif

@@ -278,6 +278,10 @@ enum vmcs_seg { VMCS_SEG_ES, VMCS_SEG_CS, VMCS_SEG_SS, VMCS_SEG_DS, VMCS_SEG_FS,
 #define EPT_QUAL_WRITE BIT(1)
 #define EPT_QUAL_FETCH BIT(2)
 #define EPT_QUAL_PRESENT (BIT(3) | BIT(4) | BIT(5)) /* the translation allowed R, W or X */
+/* Bit 7: the guest-linear address is valid; then bit 8 clear means the
+ * access was to a guest paging-structure entry (SDM vol. 3, table 28-7). */
+#define EPT_QUAL_LINEAR_VALID BIT(7)
+#define EPT_QUAL_TRANSLATED BIT(8)
 
 /* ---- basic exit reasons (Appendix C) ---- */
 #define EXIT_EXCEPTION_NMI 0

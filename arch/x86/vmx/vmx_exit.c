@@ -156,6 +156,8 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 		e->mem.write = q & EPT_QUAL_WRITE;
 		e->mem.fetch = q & EPT_QUAL_FETCH;
 		e->mem.present = q & EPT_QUAL_PRESENT;
+		e->mem.walk = (q & (EPT_QUAL_LINEAR_VALID | EPT_QUAL_TRANSLATED)) ==
+			      EPT_QUAL_LINEAR_VALID;
 		return;
 	case EXIT_EXCEPTION_NMI:
 		e->reason = exception_nmi(e);
