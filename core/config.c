@@ -293,6 +293,70 @@ static int set_disk(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+/* A MAC as six hex byte pairs joined by ':'. */
+static bool parse_mac(struct str v, u8 mac[6])
+{
+	if (v.n != 17)
+		return false;
+	for (unsigned i = 0; i < 6; i++) {
+		int hi = digit_value(v.s[3 * i]), lo = digit_value(v.s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && v.s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (u8)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/*
+ * A stable MAC for a VM without mac=: FNV-1a (64-bit) of its name, mixed, five
+ * bytes of it behind 0x02, a locally administered unicast address (IEEE
+ * 802, the U/L bit set, the I/G bit clear). The same name gives the same
+ * MAC at every boot, so the guest's view of its NIC does not change.
+ */
+static void derive_mac(const char *name, u8 mac[6])
+{
+	u64 h = 0xcbf29ce484222325ULL;
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (u8)*c) * 0x100000001b3ULL;
+	/* FNV's high bytes barely change between short names: mix them in
+	 * (MurmurHash3's 64-bit finalizer). */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	mac[0] = 0x02;
+	for (unsigned i = 1; i < 6; i++)
+		mac[i] = (u8)(h >> (8 * (i - 1)));
+}
+
+/* net (an empty value) or net=mac=xx:xx:xx:xx:xx:xx: one NIC per VM. */
+static int set_net(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	struct str key, mac;
+
+	vm->net = true;
+	if (!v.n) {
+		derive_mac(vm->name, vm->mac);
+		return 0;
+	}
+	if (!str_split(v, '=', &key, &mac) || !str_eq(key, "mac") || !parse_mac(mac, vm->mac)) {
+		fmt_snprintf(why, len, "'%s' is not mac=xx:xx:xx:xx:xx:xx", quote(q, v));
+		return -EINVAL;
+	}
+	if (vm->mac[0] & 1) {
+		fmt_snprintf(why, len, "'%s' is a multicast address (the first byte is odd)",
+			     quote(q, mac));
+		return -EINVAL;
+	}
+	if (!(vm->mac[0] | vm->mac[1] | vm->mac[2] | vm->mac[3] | vm->mac[4] | vm->mac[5])) {
+		fmt_snprintf(why, len, "00:00:00:00:00:00 is not a station's address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* The rest of the vm= word, commas and all; "double quotes" may hold spaces. */
 static int set_cmdline(struct vm_config *vm, struct str v, char *why, size_t len)
 {
@@ -441,7 +505,7 @@ static int set_on_crash(struct vm_config *vm, struct str v, char *why, size_t le
 }
 
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		F_ON_CRASH, F_DISK, NR_FIELDS };
+		F_ON_CRASH, F_DISK, F_NET, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -459,6 +523,7 @@ static const struct {
 	[F_CMDLINE] = { "cmdline", set_cmdline },
 	[F_ON_CRASH] = { "on_crash", set_on_crash },
 	[F_DISK] = { "disk", set_disk },
+	[F_NET] = { "net", set_net },
 };
 
 static bool valid_name(struct str n)
@@ -519,6 +584,12 @@ static void add_vm(struct parser *p, const struct vm_config *vm)
 						vm->name, vm->disks[a].spec, o->name);
 					return;
 				}
+		if (o->net && vm->net && !memcmp(o->mac, vm->mac, 6)) {
+			problem(p, "vm '%s': field 'net': its MAC is vm '%s''s already; "
+				   "vm not started",
+				vm->name, o->name);
+			return;
+		}
 		if (o->pin & vm->pin) {
 			problem(p, "vm '%s': field 'pin': CPU %d is already pinned to vm '%s'; "
 				   "vm not started",
@@ -588,6 +659,10 @@ static void parse_vm(struct parser *p, struct str spec)
 			continue;
 		}
 		key_name = vm_fields[f].key;
+		if (f == F_NET && !has_value) {
+			has_value = true; /* a bare "net": a derived MAC */
+			val = (struct str){ key.s + key.n, 0 };
+		}
 		if (!has_value) {
 			problem(p, "vm '%s': field '%s': no value (%s=...); vm not started", qn,
 				key_name, key_name);

@@ -56,6 +56,11 @@ int config_format_vm(const struct vm_config *c, const char *name, char *buf, siz
 		put(&o, ",arg=%u", c->arg);
 	for (u32 i = 0; i < c->nr_disks; i++)
 		put(&o, ",disk=%s%s", c->disks[i].spec, c->disks[i].ro ? ",ro" : "");
+	/* The MAC in use, derived or not: a VM restored under another name
+	 * keeps the address its guest already knows. */
+	if (c->net)
+		put(&o, ",net=mac=%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0], c->mac[1], c->mac[2],
+		    c->mac[3], c->mac[4], c->mac[5]);
 	if (c->on_crash != ON_CRASH_STOP)
 		put(&o, ",on_crash=%s", c->on_crash == ON_CRASH_RESET ? "reset" : "pause");
 	if (c->expect_set && c->expect_stop)

@@ -34,6 +34,13 @@ void vm_devices_tick(struct vm *vm, u64 now_ns)
 			vm->devices.list[i].ops->tick(vm->devices.list[i].dev, now_ns);
 }
 
+void vm_devices_quiesce(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->devices.nr; i++)
+		if (vm->devices.list[i].ops->quiesce)
+			vm->devices.list[i].ops->quiesce(vm->devices.list[i].dev);
+}
+
 void vm_devices_destroy(struct vm *vm)
 {
 	while (vm->devices.nr) {

@@ -309,6 +309,7 @@ static const struct monitor_cmd commands[] = {
 	{ "mem", "", 0, "the hypervisor's free memory and heap blocks in use", monitor_cmd_mem },
 	{ "disks", "", 0, "disks and partitions: name, size, read-only, the VM using it",
 	  monitor_cmd_disks },
+	{ "net", "", 0, "the switch: frames, and per port frames, drops, spoofs", monitor_cmd_net },
 };
 
 static int cmd_help(const struct monitor_args *a)

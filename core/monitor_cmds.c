@@ -1,8 +1,9 @@
-/* Monitor commands about snapshots and memory (core/monitor_cmds.h). */
+/* Monitor commands about snapshots, memory and the network (core/monitor_cmds.h). */
 #include "core/monitor_cmds.h"
 #include "hv/console.h"
 #include "hv/mm.h"
 #include "hv/vm_lifecycle.h"
+#include "hv/vm_net.h"
 
 unsigned monitor_parse_id(const char *s)
 {
@@ -92,5 +93,11 @@ int monitor_cmd_mem(const struct monitor_args *a)
 {
 	kprintf("memory: %lu pages free, %lu heap blocks in use\n", (unsigned long)mm_free_pages(),
 		(unsigned long)kheap_live_blocks());
+	return 0;
+}
+
+int monitor_cmd_net(const struct monitor_args *a)
+{
+	vm_net_report();
 	return 0;
 }

@@ -23,5 +23,7 @@ int monitor_cmd_damage(const struct monitor_args *a);
 int monitor_cmd_mem(const struct monitor_args *a);
 /* core/monitor_disks.c: every blockdev, its size, read-only, the VM using it. */
 int monitor_cmd_disks(const struct monitor_args *a);
+/* core/monitor_cmds.c: the switch and its ports (core/vm_net.c). */
+int monitor_cmd_net(const struct monitor_args *a);
 
 #endif

@@ -146,12 +146,22 @@ static int disks_load(void *dev, struct snap_cursor *c)
 	return err ? err : snap_cursor_done(c) ? 0 : -EINVAL;
 }
 
+/* Requests in flight complete into guest memory: done before it is saved. */
+static void disks_quiesce(void *dev)
+{
+	struct vm_disks *d = dev;
+
+	for (unsigned i = 0; i < d->n; i++)
+		virtio_blk_drain(d->blk[i]);
+}
+
 static const struct device_ops disks_dev = {
 	.save = disks_save,
 	.load = disks_load,
 	.name = "virtio-blk",
 	.create = disks_create,
 	.reset = disks_reset,
+	.quiesce = disks_quiesce,
 	.destroy = disks_destroy,
 };
 

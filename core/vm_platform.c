@@ -14,6 +14,7 @@
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
 #include "hv/vm_disks.h"
+#include "hv/vm_net.h"
 #include "devices/acpi_pm.h"
 #include "devices/apic_bus.h"
 #include "devices/pci_host.h"
@@ -336,7 +337,10 @@ int vm_platform_init(struct vm *vm)
 	vm->isa_irq = (struct irq_sink){ .set = isa_irq_set, .ctx = vm };
 	int err = vm_devices_create(vm, platform_devices, ARRAY_SIZE(platform_devices));
 
-	return err ? err : vm_disks_init(vm); /* on the PCI host, after the platform */
+	/* On the PCI host, after the platform. */
+	if (!err)
+		err = vm_disks_init(vm);
+	return err ? err : vm_net_init(vm);
 }
 
 void vm_platform_reset(struct vm *vm)

@@ -131,6 +131,10 @@ static int write_snapshot(struct vm *vm, struct snapshot *out)
 		return err;
 	/* In the order snap_verify wants: (type, instance) increasing. */
 	err = snap_save_config(&w, &cfg);
+	/* Nothing may write guest memory behind the copy: devices finish
+	 * what they have in flight first (a queue's used ring saved in memory
+	 * must match the index saved with the device). */
+	vm_devices_quiesce(vm);
 	if (!err)
 		err = save_memory(&w, vm);
 	if (!err)

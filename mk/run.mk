@@ -6,7 +6,7 @@
 #                RUN_CONFIG / RUN_IMAGES override the VMs.
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
 #                the console and lifecycle tests (tests/guests/console-test.sh,
-#                lifecycle-test.sh), a subset under Bochs (VT-x) and the lifecycle
+#                lifecycle-test.sh, net-lifecycle-test.sh), a subset under Bochs (VT-x) and the lifecycle
 #                there (tests/bochs/lifecycle-vmx.sh);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
@@ -49,9 +49,10 @@ run-tests:
 	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
 
-# All six parts always run: unit tests, the matrix under QEMU (AMD-V), the
+# All the parts always run: unit tests, the matrix under QEMU (AMD-V), the
 # console and monitor and a VM's lifecycle driven through QEMU's serial line
-# (tests/guests/console-test.sh and lifecycle-test.sh, each check counts one), a
+# (tests/guests/console-test.sh and lifecycle-test.sh, each check counts one), two
+# VMs on the switch through snapshot and restore (net-lifecycle-test.sh), a
 # subset of the matrix under Bochs (VT-x, VMX_TEST_CASES in mk/bochs.mk; all of
 # it: make test-vmx), and a VM's lifecycle and the console driven through
 # Bochs's COM1 with a counting test guest (tests/bochs/lifecycle-vmx.sh, each
@@ -68,12 +69,15 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/console.out; \
 	bash tests/guests/lifecycle-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/lifecycle.out; \
+	bash tests/guests/net-lifecycle-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/net-lifecycle.out; \
 	bash tests/guests/disk-boot-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/disk-boot.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
 	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
 		guests:$(BUILD)/test/guests.out console:$(BUILD)/test/console.out \
-		lifecycle:$(BUILD)/test/lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
+		lifecycle:$(BUILD)/test/lifecycle.out \
+		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);

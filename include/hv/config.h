@@ -54,6 +54,10 @@ struct vm_config {
 	enum on_crash on_crash; /* what a stop (triple fault, bad exit) does to the VM */
 	struct vm_disk disks[VM_MAX_DISKS]; /* in the guest's PCI slot order */
 	u32 nr_disks;
+	/* net or net=mac=<mac>: a virtio-net device on the switch
+	 * (devices/virtio_net.h); without mac= one is derived from the name. */
+	bool net;
+	u8 mac[6];
 };
 
 enum on_done {

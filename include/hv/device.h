@@ -27,6 +27,10 @@ struct device_ops {
 	int (*load)(void *dev, struct snap_cursor *c);
 	/* Frees it; its bus ranges go with the VM's buses. */
 	void (*destroy)(void *dev);
+	/* The VM is paused and its memory is about to be saved: finish, and
+	 * start no more, whatever writes guest memory from outside its vCPUs
+	 * (requests in flight, frames from other VMs). May be NULL. */
+	void (*quiesce)(void *dev);
 	/* The scheduler tick, on the VM's clock: raise what is due. May be NULL. */
 	void (*tick)(void *dev, u64 now_ns);
 };
@@ -51,6 +55,8 @@ int vm_devices_create(struct vm *vm, const struct device_ops *const *table, unsi
 void vm_devices_reset(struct vm *vm);
 /* Every device's timer hook. */
 void vm_devices_tick(struct vm *vm, u64 now_ns);
+/* Every device's quiesce, in creation order (a snapshot, before memory). */
+void vm_devices_quiesce(struct vm *vm);
 /* Every device freed, last created first; the list is empty after. */
 void vm_devices_destroy(struct vm *vm);
 /* The device of that name, or NULL. */

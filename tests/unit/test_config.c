@@ -245,6 +245,44 @@ TEST(pins_are_exclusive)
 	CHECK_EQ(cfg.nr_vms, 2);
 }
 
+/* net: a bare word derives a stable locally administered MAC from the
+ * name; net=mac= sets one; bad MACs and one MAC on two VMs are refused. */
+TEST(net)
+{
+	const struct vm_config *v;
+	u8 first[6];
+
+	CHECK_EQ(parse("vm=a,image=x,net vm=b,image=x vm=c,image=x,net=mac=52:54:00:AB:cd:01"), 0);
+	v = find("a");
+	CHECK(v && v->net);
+	if (v) {
+		CHECK_EQ(v->mac[0], 0x02);
+		memcpy(first, v->mac, 6);
+	}
+	v = find("b");
+	CHECK(v && !v->net);
+	v = find("c");
+	CHECK(v && v->net && v->mac[0] == 0x52 && v->mac[3] == 0xab && v->mac[5] == 0x01);
+	/* The same name, the same MAC; another name, another. */
+	CHECK_EQ(parse("vm=a,image=x,net vm=a2,image=x,net"), 0);
+	v = find("a");
+	CHECK(v && !memcmp(v->mac, first, 6));
+	CHECK(find("a2") && memcmp(find("a2")->mac, first, 6));
+	CHECK_EQ(parse("vm=a,image=x,net=mac=52:54:00:ab:cd"), 1);
+	CHECK(reported("config: vm 'a': field 'net': 'mac=52:54:00:ab:cd' is not "
+		       "mac=xx:xx:xx:xx:xx:xx; vm not started"));
+	CHECK_EQ(parse("vm=a,image=x,net=on"), 1);
+	CHECK_EQ(parse("vm=a,image=x,net=mac=52-54-00-ab-cd-01"), 1);
+	CHECK_EQ(parse("vm=a,image=x,net=mac=01:00:5e:00:00:01"), 1);
+	CHECK(reported("config: vm 'a': field 'net': '01:00:5e:00:00:01' is a multicast address "
+		       "(the first byte is odd); vm not started"));
+	CHECK_EQ(parse("vm=a,image=x,net=mac=00:00:00:00:00:00"), 1);
+	CHECK_EQ(parse("vm=a,image=x,net,net"), 1);
+	CHECK_EQ(parse("vm=a,image=x,net=mac=02:00:00:00:00:01 vm=b,image=x,net=mac=02:00:00:00:00:01"), 1);
+	CHECK(reported("config: vm 'b': field 'net': its MAC is vm 'a''s already; vm not started"));
+	CHECK(find("a") && !find("b"));
+}
+
 /* disk=: several per VM, ",ro" after one, module: and gpt: only; one
  * writer per partition across VMs (issue 10). */
 TEST(disks)
@@ -760,6 +798,7 @@ int main(void)
 	RUN(cpu_lists);
 	RUN(pins_are_exclusive);
 	RUN(disks);
+	RUN(net);
 	RUN(load_checks);
 	RUN(arg_and_expect);
 	RUN(on_crash);

@@ -42,6 +42,8 @@ TEST(every_field_round_trips)
 	round_trip("vm=p,image=i,mode=long,mem=1G,cpus=16,pin=0-3+7,arg=0");
 	round_trip("vm=r,image=i,mode=long,mem=16M,cpus=1,on_crash=reset");
 	round_trip("vm=d,image=i,mode=long,mem=16M,cpus=1,disk=module:disk.img,disk=gpt:data,ro");
+	round_trip("vm=n,image=i,net");
+	round_trip("vm=n,image=i,net=mac=52:54:00:ab:cd:ef,disk=module:d");
 	round_trip("vm=q,image=i,mode=long,mem=16M,cpus=1,on_crash=pause,expect=stop");
 }
 

@@ -1,4 +1,4 @@
-/* The device list (core/device.c): creation order, reset, tick, find, destroy. */
+/* The device list (core/device.c): creation order, reset, tick, quiesce, find, destroy. */
 #include "unit.h"
 #include "hv/device.h"
 #include "hv/vm.h"
@@ -21,10 +21,12 @@ static void *create_c(struct vm *vm) { note("create", "c"); return "c"; }
 static void reset(void *dev) { note("reset", dev); }
 static void destroy(void *dev) { note("destroy", dev); }
 static void tick(void *dev, u64 now) { note(now == 42 ? "tick42" : "tick?", dev); }
+static void quiesce(void *dev) { note("quiesce", dev); }
 
 static const struct device_ops a_ops = { .name = "a", .create = create_a, .reset = reset,
 					 .destroy = destroy, .tick = tick };
-static const struct device_ops b_ops = { .name = "b", .create = create_b, .destroy = destroy };
+static const struct device_ops b_ops = { .name = "b", .create = create_b, .destroy = destroy,
+					 .quiesce = quiesce };
 static const struct device_ops c_ops = { .name = "c", .create = create_c, .reset = reset,
 					 .destroy = destroy, .tick = tick };
 static const struct device_ops *const table[] = { &a_ops, &b_ops, &c_ops };
@@ -40,14 +42,15 @@ TEST(create_reset_tick_find_destroy_in_order)
 	CHECK_EQ(vm.devices.nr, 3u);
 	vm_devices_reset(&vm);   /* b has no reset: skipped */
 	vm_devices_tick(&vm, 42); /* b has no tick: skipped */
+	vm_devices_quiesce(&vm);  /* only b has one */
 	CHECK(vm_device_find(&vm, "b") && vm_device_find(&vm, "b")->dev == (void *)"b");
 	CHECK(vm_device_find(&vm, "nosuch") == NULL);
 	vm_devices_destroy(&vm);
 	CHECK_EQ(vm.devices.nr, 0u);
 	CHECK(!strcmp(trace, "create:a create:b create:c reset:a reset:c tick42:a tick42:c "
-			     "destroy:c destroy:b destroy:a"));
+			     "quiesce:b destroy:c destroy:b destroy:a"));
 	if (strcmp(trace, "create:a create:b create:c reset:a reset:c tick42:a tick42:c "
-			  "destroy:c destroy:b destroy:a"))
+			  "quiesce:b destroy:c destroy:b destroy:a"))
 		fprintf(stderr, "  trace: %s\n", trace);
 }
 
