@@ -18,6 +18,7 @@
 
 /* The exit reports the trapped instruction's length (28.2.4). */
 #define HAS_LEN 0x80
+#define HAS_MORE 0x40 /* with HAS_LEN: more to read (I/O's qualification, VMCALL's CPL) */
 
 /* Basic exit reasons with a direct translation; the others are decoded
  * below, or VMEXIT_UNHANDLED (0 here). */
@@ -34,7 +35,7 @@ static const u8 exit_reason[NR_VMX_EXIT_REASONS] = {
 	[EXIT_HLT] = VMEXIT_HLT | HAS_LEN,
 	[EXIT_INVD] = VMEXIT_INVD | HAS_LEN,
 	[EXIT_RSM] = VMEXIT_UD,
-	/* EXIT_VMCALL: decoded below (the caller's CPL). */
+	[EXIT_VMCALL] = VMEXIT_HYPERCALL | HAS_LEN | HAS_MORE,
 	/* The guest is told it has no VMX (CPUID): its VMX instructions are #UD. */
 	[EXIT_VMCLEAR] = VMEXIT_UD,
 	[EXIT_VMLAUNCH] = VMEXIT_UD,
@@ -45,7 +46,7 @@ static const u8 exit_reason[NR_VMX_EXIT_REASONS] = {
 	[EXIT_VMWRITE] = VMEXIT_UD,
 	[EXIT_VMXOFF] = VMEXIT_UD,
 	[EXIT_VMXON] = VMEXIT_UD,
-	[EXIT_IO_INSTRUCTION] = VMEXIT_IO | HAS_LEN,
+	[EXIT_IO_INSTRUCTION] = VMEXIT_IO | HAS_LEN | HAS_MORE,
 	[EXIT_RDMSR] = VMEXIT_MSR_READ | HAS_LEN,
 	[EXIT_WRMSR] = VMEXIT_MSR_WRITE | HAS_LEN,
 	[EXIT_INVALID_GUEST_STATE] = VMEXIT_ENTRY_FAIL,
@@ -62,7 +63,7 @@ static const u8 exit_reason[NR_VMX_EXIT_REASONS] = {
 	[EXIT_VMFUNC] = VMEXIT_UD,
 	[EXIT_ENCLS] = VMEXIT_UD,
 };
-_Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < HAS_LEN, "exit_reason[] packs u8 reasons");
+_Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < HAS_MORE, "exit_reason[] packs u8 reasons");
 
 /*
  * A control-register exit (28.2.1, Table 28-3): MOV to CR8 always ("CR8-load
@@ -167,15 +168,6 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 		e->reason = cr_access(e);
 		record_shadow(v);
 		return;
-	case EXIT_VMCALL:
-		/* VMCALL exits from any CPL in VMX non-root operation (SDM vol.
-		 * 2B, VMCALL): the core refuses CPL > 0, which is SS.DPL (SDM
-		 * vol. 3, 25.4.1). */
-		e->reason = VMEXIT_HYPERCALL;
-		e->hypercall.cpl = (u8)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3);
-		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
-		record_shadow(v);
-		return;
 	case EXIT_INVLPG: /* the qualification is the linear address (Table 28-1) */
 		e->invlpg.addr = vmread(VMCS_EXIT_QUALIFICATION);
 		e->invlpg.known = true;
@@ -276,10 +268,12 @@ void vmx_run(struct vcpu *v, struct vmexit *e)
 	r = EXIT_REASON_BASIC(reason) < NR_VMX_EXIT_REASONS
 		    ? exit_reason[EXIT_REASON_BASIC(reason)] : 0;
 	if (likely(r & HAS_LEN)) {
-		e->reason = (enum vmexit_reason)(r & ~HAS_LEN);
+		e->reason = (enum vmexit_reason)(r & ~(HAS_LEN | HAS_MORE));
 		e->insn_len = (u8)vmread(VMCS_EXIT_INSN_LEN);
 		s->intr_shadow = (u8)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 				 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		if (!(r & HAS_MORE))
+			return;
 		if (e->reason == VMEXIT_IO) {
 			u64 q = vmread(VMCS_EXIT_QUALIFICATION);
 
@@ -288,6 +282,11 @@ void vmx_run(struct vcpu *v, struct vmexit *e)
 			e->io.in = q & IO_QUAL_IN;
 			e->io.string = q & IO_QUAL_STRING;
 			e->io.rep = q & IO_QUAL_REP;
+		} else if (e->reason == VMEXIT_HYPERCALL) {
+			/* VMCALL exits from any CPL in VMX non-root operation
+			 * (SDM vol. 2B, VMCALL): the core refuses CPL > 0,
+			 * which is SS.DPL (SDM vol. 3, 25.4.1). */
+			e->hypercall.cpl = (u8)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3);
 		}
 		return;
 	}
