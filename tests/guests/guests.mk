@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog conform multiboot multiboot-low count
+	vstate bench dirtylog conform multiboot multiboot-low count badvq
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -73,6 +73,8 @@ multiboot-low_LOAD := 0x8000
 multiboot-low_SRCS := $(multiboot_SRCS)
 count_MODE := long
 count_SRCS := $(GUEST_DIR)/count.c
+badvq_MODE := long
+badvq_SRCS := $(GUEST_DIR)/badvq.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 
