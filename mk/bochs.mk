@@ -17,16 +17,17 @@
 #                    (tests/bochs/lifecycle-vmx.sh, about 2 minutes; part of
 #                    make test); "lifecycle-vmx: N passed, N failed".
 #
-# VMX_TEST_CASES is what `make test` runs under Bochs (about 3 minutes on
+# VMX_TEST_CASES is what `make test` runs under Bochs (about 4 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
 # isolation, the APICs, the platform, the vCPU state round trip, the CPU's
 # conformance (conform, a few seconds), malformed virtqueue chains (badvq-alone;
-# badvq with its Linux VM takes minutes there), and Linux on one CPU. The SMP Linux cases pass too but take 5-15 minutes each under
-# Bochs: make test-vmx.
+# badvq with its Linux VM takes minutes there), Linux on one CPU, and a VM of
+# 2.5 GiB on a 3 GiB machine (bigmem, about a minute). The SMP Linux cases pass
+# too but take 5-15 minutes each under Bochs: make test-vmx.
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
-	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform badvq-alone linux-1cpu
+	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform badvq-alone linux-1cpu bigmem
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \

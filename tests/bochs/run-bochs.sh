@@ -132,11 +132,12 @@ bochs_config() {
 # Writes $dir/result: "PASS <case> (<s>s)" or "FAIL <case>: <why> (<s>s)".
 # Runner words as in run-matrix.sh: @vms=<n> (how many VMs end), @log=<regex>
 # (a line the serial log must have), @mod=<file> (an extra boot module, a path
-# from the top of the tree); an image named missing-* is deliberately absent.
+# from the top of the tree), @ram=<n>M|<n>G (the machine's memory, default 1G),
+# @cpu= (QEMU's, ignored here); an image named missing-* is deliberately absent.
 run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg
 	local dir=$log_dir/$name word field img mods=() nvms=0 missing="" start rc summary status why=""
-	local hvcfg="" want_vms="" m
+	local hvcfg="" want_vms="" m megs=1024
 	local -a must_log=()
 
 	for word in $4; do
@@ -144,6 +145,9 @@ run_case() {
 		@vms=*) want_vms=${word#@vms=} ;;
 		@log=*) must_log+=("${word#@log=}") ;;
 		@mod=*) mods+=("$root/${word#@mod=}") ;;
+		@ram=*G) m=${word#@ram=}; megs=$((${m%G} * 1024)) ;;
+		@ram=*M) m=${word#@ram=}; megs=${m%M} ;;
+		@cpu=*) ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
@@ -179,7 +183,7 @@ run_case() {
 		echo "FAIL $name: grub-mkrescue failed (see $dir/grub-mkrescue.out)" >"$dir/result"
 		return
 	fi
-	bochs_write_rc "$dir" "$smp" "mode=file, dev=serial.log"
+	bochs_write_rc "$dir" "$smp" "mode=file, dev=serial.log" "$megs"
 
 	start=$(date +%s)
 	(bochs_exec "$dir" $((timeout * scale)) </dev/null >"$dir/bochs.out" 2>&1)

@@ -10,7 +10,7 @@
 #                              and each MODULE as a boot module named by its
 #                              file name; status non-zero (and DIR/grub-mkrescue.out)
 #                              when grub-mkrescue fails
-#   bochs_write_rc DIR SMP COM1
+#   bochs_write_rc DIR SMP COM1 [MEGS]   (MEGS: the machine's memory, default 1024)
 #                              DIR/bochsrc (SMP CPUs, 1 GiB, the ISO, COM1 as
 #                              the words of a com1: line) and DIR/debugger.rc
 #   bochs_exec DIR SECONDS     runs Bochs in DIR, at most SECONDS (exec: call
@@ -73,9 +73,12 @@ bochs_build_iso() {
 # display nobody waits for, and "c" (continue) as the debugger's first
 # command. Time is emulated: ips instructions make a second.
 bochs_write_rc() {
-	local dir=$1 smp=$2 com1=$3
+	local dir=$1 smp=$2 com1=$3 megs=${4:-1024}
+	# Bochs 2.7 allocates at most 2048 MB of host memory up front and the
+	# rest of a larger guest on demand (memory: guest=, host=).
+	local host=$((megs < 2048 ? megs : 2048))
 	cat >"$dir/bochsrc" <<-EOF2
-	megs: 1024
+	memory: guest=$megs, host=$host
 	cpu: model=${BOCHS_CPU:-tigerlake}, count=$smp, ips=${BOCHS_IPS:-20000000}, reset_on_triple_fault=0
 	romimage: file=$bochs_bios
 	vgaromimage: file=$bochs_vgabios
