@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog conform multiboot multiboot-low count badvq
+	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -75,6 +75,8 @@ count_MODE := long
 count_SRCS := $(GUEST_DIR)/count.c
 badvq_MODE := long
 badvq_SRCS := $(GUEST_DIR)/badvq.c
+drleak_MODE := long
+drleak_SRCS := $(GUEST_DIR)/drleak.c
 bench_MODE := long
 bench_SRCS := bench/bench.c
 
