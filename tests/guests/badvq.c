@@ -181,23 +181,6 @@ static bool find_device(void)
 		     "common at %#lx", common);
 }
 
-/* A check that prints only its failure; each case prints one PASS line. */
-static bool expect(bool ok, const char *name, const char *fmt, ...) __printf(3, 4);
-static bool expect(bool ok, const char *name, const char *fmt, ...)
-{
-	char why[192];
-	__builtin_va_list ap;
-
-	if (ok)
-		return true;
-	__builtin_va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	__builtin_va_end(ap);
-	printf("FAIL %s: %s\n", name, why);
-	atomic_add(&failures, 1);
-	return false;
-}
-
 static void fill(void *p, u8 v, ulong n) { memset(p, v, n); }
 
 static bool all(const volatile u8 *p, u8 v, ulong n)

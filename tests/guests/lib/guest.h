@@ -126,6 +126,8 @@ void uart_puts(const char *s); /* through the UART's THR, port 0x3f8 */
 /* ---- checks (runtime.c): PASS/FAIL lines, failures counted for the VM ---- */
 extern volatile u32 failures;
 bool check(bool ok, const char *name, const char *fmt, ...) __printf(3, 4);
+/* check() that prints only a failure: for many checks under one PASS line. */
+bool expect(bool ok, const char *name, const char *fmt, ...) __printf(3, 4);
 bool check_eq(const char *name, u64 got, u64 want);
 
 /* ---- helpers (runtime.c) ---- */

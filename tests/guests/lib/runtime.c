@@ -443,9 +443,17 @@ void uart_puts(const char *s)
 
 /* ---- checks ---- */
 
-bool check(bool ok, const char *name, const char *fmt, ...)
+static void fail(const char *name, const char *fmt, __builtin_va_list ap)
 {
 	char why[192];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	printf("FAIL %s: %s\n", name, why);
+	atomic_add(&failures, 1);
+}
+
+bool check(bool ok, const char *name, const char *fmt, ...)
+{
 	__builtin_va_list ap;
 
 	if (ok) {
@@ -453,10 +461,20 @@ bool check(bool ok, const char *name, const char *fmt, ...)
 		return true;
 	}
 	__builtin_va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
+	fail(name, fmt, ap);
 	__builtin_va_end(ap);
-	printf("FAIL %s: %s\n", name, why);
-	atomic_add(&failures, 1);
+	return false;
+}
+
+bool expect(bool ok, const char *name, const char *fmt, ...)
+{
+	__builtin_va_list ap;
+
+	if (ok)
+		return true;
+	__builtin_va_start(ap, fmt);
+	fail(name, fmt, ap);
+	__builtin_va_end(ap);
 	return false;
 }
 
