@@ -89,10 +89,11 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	}
 	vendor->get_paging_ctx(v, &ctx);
 	err = insn_fetch_decode_cached(vm, &ctx, v->regs.rip, v->regs.rflags, &v->fetch_cache, &insn, &pf);
-	if (err == -ENOENT && nothing)
-		return stop_fetch(v, e->mem.gpa);
-	if (nothing)
+	if (unlikely(nothing)) {
+		if (err == -ENOENT)
+			return stop_fetch(v, e->mem.gpa);
 		note_unassigned(v, e->mem.gpa, e->mem.write);
+	}
 	if (err)
 		return vm_stop_report(v, "MMIO at %lx: cannot fetch or decode the instruction (%d)",
 				      e->mem.gpa, err);

@@ -67,6 +67,25 @@ static const struct boot_module *initrd_module(struct vm *vm, const struct boot_
 	return m;
 }
 
+/* What both kinds of kernel need first: the initrd= module (NULL if none)
+ * and the PC platform. 0, or an error already said. */
+static int pc_prepare(struct vm *vm, const struct boot_info *bi,
+		      const struct boot_module **initrd, struct guest_platform *plat)
+{
+	int err;
+
+	*initrd = initrd_module(vm, bi, &err);
+	return err ? err : pc_platform(vm, plat);
+}
+
+/* A loader's failure, said with the image's name. */
+static int loaded(const struct vm *vm, int err, const char *why)
+{
+	if (err)
+		kprintf("utsuwa: vm '%s': image '%s': %s\n", vm->name, vm->cfg.image, why);
+	return err;
+}
+
 int vm_load_linux(struct vm *vm, const struct boot_info *bi, const struct boot_module *kernel,
 		  struct guest_ctx *ctx, struct vcpu_regs *regs0)
 {
@@ -76,9 +95,7 @@ int vm_load_linux(struct vm *vm, const struct boot_info *bi, const struct boot_m
 	const char *why = "";
 	int err;
 
-	initrd = initrd_module(vm, bi, &err);
-	if (!err)
-		err = pc_platform(vm, &plat);
+	err = pc_prepare(vm, bi, &initrd, &plat);
 	if (err)
 		return err;
 	err = linux_load(vm, (const void *)(uintptr_t)kernel->start, kernel->end - kernel->start,
@@ -86,9 +103,7 @@ int vm_load_linux(struct vm *vm, const struct boot_info *bi, const struct boot_m
 			 initrd ? initrd->end - initrd->start : 0,
 			 c->cmdline[0] ? c->cmdline : "console=ttyS0", &plat, true, ctx, regs0,
 			 &why);
-	if (err)
-		kprintf("utsuwa: vm '%s': image '%s': %s\n", vm->name, c->image, why);
-	return err;
+	return loaded(vm, err, why);
 }
 
 int vm_load_multiboot(struct vm *vm, const struct boot_info *bi, const struct boot_module *kernel,
@@ -101,9 +116,7 @@ int vm_load_multiboot(struct vm *vm, const struct boot_info *bi, const struct bo
 	const char *why = "";
 	int err;
 
-	initrd = initrd_module(vm, bi, &err);
-	if (!err)
-		err = pc_platform(vm, &plat);
+	err = pc_prepare(vm, bi, &initrd, &plat);
 	if (err)
 		return err;
 	/* The initrd is the one module; its string is its name, as GRUB's
@@ -114,7 +127,5 @@ int vm_load_multiboot(struct vm *vm, const struct boot_info *bi, const struct bo
 	err = multiboot_guest_load(vm, (const void *)(uintptr_t)kernel->start,
 				   kernel->end - kernel->start, c->cmdline, initrd ? &mod : NULL,
 				   &plat, ctx, regs0, &why);
-	if (err)
-		kprintf("utsuwa: vm '%s': image '%s': %s\n", vm->name, c->image, why);
-	return err;
+	return loaded(vm, err, why);
 }
