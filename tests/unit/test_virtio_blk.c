@@ -258,11 +258,11 @@ static void req_done(struct blk_req *r, int status)
 static int start(void)
 {
 	dev = calloc(1, sizeof(*dev));
-	dev->name = "vblk-test";
-	dev->common = bar;
-	dev->notify_base = bar + 0x1000;
-	dev->notify_multiplier = 4;
-	dev->device = bar + 0x2000;
+	dev->t.name = "vblk-test";
+	dev->t.common = bar;
+	dev->t.notify_base = bar + 0x1000;
+	dev->t.notify_multiplier = 4;
+	dev->t.device = bar + 0x2000;
 	dev->msix_entry = 0;
 	return vblk_start(dev);
 }
@@ -306,7 +306,7 @@ static void drain(bool reverse)
 TEST(start_negotiates)
 {
 	setup();
-	CHECK_EQ(dev->size, 128); /* 256 offered, our maximum taken */
+	CHECK_EQ(dev->q.size, 128); /* 256 offered, our maximum taken */
 	CHECK_EQ(f.qsize, 128);
 	CHECK_EQ(dev->capacity, DISK_SECTORS);
 	CHECK_EQ(dev->seg_max, 126);
@@ -330,7 +330,7 @@ TEST(start_failures)
 	fake_reset();
 	f.qsize_max = 100; /* not a power of 2 (a split queue's must be) */
 	CHECK_EQ(start(), 0);
-	CHECK_EQ(dev->size, 64);
+	CHECK_EQ(dev->q.size, 64);
 }
 
 TEST(write_then_read_back)
@@ -404,7 +404,7 @@ TEST(many_in_flight_out_of_order)
 		add_seg(r[i], bufs[i][1], 512);
 		CHECK_EQ(blockdev_submit(&bd, r[i]), 0);
 	}
-	CHECK_EQ(dev->nr_free, 0); /* 32 chains of 4 fill the 128 descriptors */
+	CHECK_EQ(dev->q.nr_free, 0); /* 32 chains of 4 fill the 128 descriptors */
 	drain(true);
 	for (unsigned i = 0; i < N; i++) {
 		CHECK_EQ(d[i].calls, 1);
@@ -412,7 +412,7 @@ TEST(many_in_flight_out_of_order)
 		CHECK(!memcmp(bufs[i], fdisk + i * 1024, 1024));
 		free(r[i]);
 	}
-	CHECK_EQ(dev->nr_free, 128);
+	CHECK_EQ(dev->q.nr_free, 128);
 	CHECK_EQ(f.done_count, N);
 	CHECK_EQ(f.bad, 0);
 }
