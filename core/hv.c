@@ -10,6 +10,7 @@
 #include "hv/platform.h"
 #include "hv/sched.h"
 #include "hv/vendor.h"
+#include "hv/uplink.h"
 #include "hv/vm.h"
 #include "hv/vm_verdict.h"
 #include "asm/cpu.h"
@@ -174,6 +175,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	irq_register(VECTOR_TIMER, sched_tick, NULL);
 	irq_register(VECTOR_KICK, kick, NULL);
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
+	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();

@@ -10,6 +10,7 @@
 #include "hv/vm_apic.h"
 #include "hv/vm_clock.h"
 #include "hv/vm_console.h"
+#include "hv/uplink.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
 #include "asm/cpu.h"
@@ -188,8 +189,12 @@ __noreturn void sched_cpu_loop(void)
 		if (cpu->id == 0) {
 			/* Monitor commands wait for other CPUs to leave a VM:
 			 * never in the tick, and with interrupts on. */
+			cpu->in_monitor = true;
 			irq_enable();
 			monitor_service();
+			irq_disable();
+			cpu->in_monitor = false;
+			uplink_poll_deferred();
 		}
 		irq_disable();
 		struct vcpu *v = sched_pick(cpu);

@@ -12,6 +12,7 @@
 #include "hv/mm.h"
 #include "hv/platform.h"
 #include "hv/snapshot.h"
+#include "hv/uplink.h"
 #include "hv/vm.h"
 #include "hv/vswitch.h"
 #include "asm/cpu.h"
@@ -166,4 +167,5 @@ void vm_net_report(void)
 			(unsigned long)row.c.drops, (unsigned long)row.c.spoofs,
 			(unsigned long)row.c.bad);
 	}
+	uplink_report();
 }

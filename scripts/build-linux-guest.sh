@@ -31,7 +31,8 @@ sum=$(cat "$0" tools/guest-tsc/guest-tsc.c | sha256sum | cut -d' ' -f1)
 # The modules must come from the same package as vmlinuz: a different module
 # list means taking both from the archive again.
 [ "$(cat "$out/modules/list" 2>/dev/null)" = "$modules" ] || rm -f "$out/vmlinuz"
-[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && exit 0
+[ -s "$out/vmlinuz" ] && [ -s "$out/initrd.gz" ] && [ -x "$out/busybox" ] && exit 0
+[ -x "$out/busybox" ] || rm -f "$out/initrd.gz"
 
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
 # cpio packs the initramfs; setup-deps installs it with the other build tools.
@@ -106,6 +107,9 @@ if [ ! -s "$out/initrd.gz" ]; then
 	printf '#!/bin/sh\nexec /sbin/poweroff\n' >"$root/etc/acpi/PWRF/00000080"
 	chmod 755 "$root/etc/acpi/PWRF/00000080"
 	cp "$work/bb/bin/busybox" "$root/bin/busybox"
+	# The same binary serves the uplink test's files on the build machine
+	# (its httpd; tests/guests/uplink-test.sh).
+	rm -f "$out/busybox" && cp "$work/bb/bin/busybox" "$out/busybox"
 	chmod 755 "$root/bin/busybox"
 	ln -s busybox "$root/bin/sh"
 	# The kernel opens /dev/console before /init runs, so it must exist in the
@@ -196,6 +200,21 @@ if grep -q 'utsuwa\.netping=' /proc/cmdline; then
 	ip link set eth0 up
 	ping -c 600 "${arg#*/}"
 	poweroff -f
+fi
+# The uplink test boots with utsuwa.fetch=<URL>: eth0 gets an address by
+# DHCP (QEMU's user networking, through utsuwa's switch and the machine's
+# NIC) and wget fetches the URL (utsuwa-fetch prints the facts), then power off.
+if grep -q 'utsuwa\.fetch=' /proc/cmdline; then
+	/bin/utsuwa-fetch
+	poweroff -f
+fi
+# The interactive shell (make run): a VM with a NIC asks for an address by
+# DHCP, briefly (a VM on a switch without an uplink gets no answer).
+if [ -e /sys/class/net/eth0 ]; then
+	ip link set lo up
+	udhcpc -i eth0 -s /etc/udhcpc.script -n -q -t 3 -T 2 >/dev/null 2>&1 &&
+		echo "utsuwa-guest: eth0 $(ip -4 -o addr show eth0 | sed -n 's/.* inet \([0-9./]*\).*/\1/p') by DHCP" ||
+		echo "utsuwa-guest: eth0 got no address by DHCP (udhcpc -i eth0 -s /etc/udhcpc.script retries)"
 fi
 # The guest tests boot with utsuwa.check on the command line: print the
 # facts, then power off (ACPI S5), which ends the VM.
@@ -326,6 +345,49 @@ echo "utsuwa-net: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
 echo "utsuwa-net: done"
 EOF
 	chmod 755 "$root/bin/utsuwa-net"
+
+	# udhcpc's hook (busybox runs it with the lease in the environment;
+	# $mask is the prefix length): the address, the default route, the DNS server.
+	cat >"$root/etc/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+bound|renew)
+	ip addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	[ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+	: >/etc/resolv.conf
+	for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done ;;
+esac
+exit 0
+EOF
+	chmod 755 "$root/etc/udhcpc.script"
+
+	# The uplink (issue 10): utsuwa.fetch=<URL>. DHCP on eth0, then wget;
+	# prints the lease, the file's size and SHA-256 for the test to compare.
+	cat >"$root/bin/utsuwa-fetch" <<'EOF'
+#!/bin/sh
+url=$(sed -n 's/.*utsuwa\.fetch=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ ! -e /sys/class/net/eth0 ]; then echo "utsuwa-fetch: eth0=missing"; exit 0; fi
+ip link set lo up
+if udhcpc -i eth0 -s /etc/udhcpc.script -n -q -t 10 -T 3 >/dev/null 2>&1; then
+	echo "utsuwa-fetch: address=$(ip -4 -o addr show eth0 | sed -n 's/.* inet \([0-9./]*\).*/\1/p')"
+	echo "utsuwa-fetch: gateway=$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')"
+else
+	echo "utsuwa-fetch: address=none"
+fi
+# (busybox 1.35's wget crashes with -T: timeout bounds it instead)
+if timeout 60 wget -q -O /tmp/fetched "$url" 2>/tmp/wget.err; then
+	echo "utsuwa-fetch: bytes=$(wc -c </tmp/fetched)"
+	echo "utsuwa-fetch: sha256=$(sha256sum </tmp/fetched | cut -d' ' -f1)"
+else
+	echo "utsuwa-fetch: wget=failed: $(tail -n 1 /tmp/wget.err)"
+fi
+hits=$(dmesg | grep -E 'BUG|WARNING|Call Trace|virtio.*(error|fail)|NETDEV WATCHDOG')
+echo "utsuwa-fetch: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
+echo "utsuwa-fetch: done"
+EOF
+	chmod 755 "$root/bin/utsuwa-fetch"
 
 	# Reads the TSC (no C library: the compiler alone builds it).
 	${CC:-gcc} -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -O2 \

@@ -19,6 +19,9 @@ struct percpu {
 	volatile bool need_resched; /* set by the tick or a kick IPI */
 	u64 slice_end;             /* TSC when the current vCPU's slice ends */
 	u64 ticks;
+	/* CPU 0 runs a monitor command, with interrupts on: an interrupt
+	 * handler must not take a VM's device locks (core/uplink.c). */
+	volatile bool in_monitor;
 
 	/* TLB tags (ASIDs, VPIDs) are handed out per CPU; when they run out
 	 * the generation moves on and the whole guest TLB is flushed once. */

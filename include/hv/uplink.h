@@ -1,0 +1,13 @@
+/* The machine's NIC on the virtual switch (core/uplink.c). */
+#ifndef HV_UPLINK_H
+#define HV_UPLINK_H
+
+/* Probes the NIC drivers (after the PCI scan); the first NIC found joins
+ * the switch as its uplink. Once, at boot. */
+void uplink_init(void);
+/* Receives what arrived while receiving was unsafe. CPU 0's loop, interrupts off. */
+void uplink_poll_deferred(void);
+/* One line for the monitor's net. */
+void uplink_report(void);
+
+#endif
