@@ -109,6 +109,7 @@ void uplink_poll_deferred(void)
 void uplink_init(void)
 {
 	virtio_net_pci_probe();
+	e1000e_pci_probe();
 	if (!uplink)
 		kprintf("uplink: none (no NIC utsuwa drives): VMs reach only each other\n");
 }

@@ -366,12 +366,13 @@ int e1000e_start(struct e1000e *e)
 unsigned e1000e_poll_rx(struct nic *n, unsigned budget)
 {
 	struct e1000e *e = n->priv;
-	unsigned delivered = 0, seen = 0;
+	unsigned seen = 0;
 	u32 i = e->rx_next;
 
 	if (!__atomic_load_n(&e->started, __ATOMIC_ACQUIRE))
 		return 0;
-	while (delivered < budget && seen < E1000E_RX_RING) {
+	/* Every descriptor counts against the budget, frame or not (drivers/nic.h). */
+	while (seen < budget && seen < E1000E_RX_RING) {
 		volatile struct e1000e_rx_desc *d = &e->rx[i];
 		u8 status = d->status;
 
@@ -394,7 +395,6 @@ unsigned e1000e_poll_rx(struct nic *n, unsigned budget)
 			e->rx_bad_length++; /* never more than the buffer: ETH_MAX_FRAME < 2048 */
 		} else {
 			nic_rx(n, e->rx_buf + (u64)i * E1000E_BUF_SIZE, len);
-			delivered++;
 		}
 		rx_post(e, i);
 		i = (i + 1) % E1000E_RX_RING;
@@ -405,7 +405,7 @@ unsigned e1000e_poll_rx(struct nic *n, unsigned budget)
 		hw_mb(); /* the reposted descriptors before the tail */
 		wr(e, REG_RDT, (i + E1000E_RX_RING - 1) % E1000E_RX_RING);
 	}
-	return delivered;
+	return seen;
 }
 
 /* Descriptors the card has sent (DD) become free again. Lock held. */

@@ -30,7 +30,8 @@ struct nic {
 	/* One frame [frame, frame+len) onto the wire; false when the transmit
 	 * ring is full (the switch counts a drop). */
 	bool (*xmit)(struct nic *n, const void *frame, u32 len);
-	/* Up to budget received frames, each through nic_rx(); returns how many.
+	/* Handles up to budget receive completions, each good frame through
+	 * nic_rx(); returns how many it handled (fewer than budget: no more).
 	 * Called by the uplink with interrupts off, never on two CPUs at once. */
 	unsigned (*poll_rx)(struct nic *n, unsigned budget);
 	void *priv;                   /* the driver's */

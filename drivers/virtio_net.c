@@ -22,13 +22,23 @@ static u8 *buffers(u16 n)
 	return (u8 *)(uintptr_t)page_alloc((u64)n * VNIC_BUF / PAGE_SIZE, PAGE_SIZE);
 }
 
-/* Receive descriptor i, always over buffer i, given to the device. */
+/* Receive descriptor i, always over buffer i, back in the available ring
+ * (the device sees it at rx_publish). */
 static void rx_post(struct vnic *v, u16 i)
 {
 	v->rx.desc[i] = (struct virtq_desc){ vdrv_pa(v->rx_buf + (u64)i * VNIC_BUF), VNIC_BUF,
 					     VIRTQ_DESC_F_WRITE, 0 };
-	v->rx_posted[i] = true;
 	vdrv_avail_add(&v->rx, i);
+}
+
+/* The buffers posted since avail index from now belong to the device: only
+ * now, so that a used entry naming one before the device could see it (a
+ * repeated id) is not taken as a frame. */
+static void rx_publish(struct vnic *v, u16 from)
+{
+	for (u16 i = from; i != v->rx.avail_idx; i++)
+		v->rx_posted[v->rx.avail[2 + i % v->rx.size]] = true;
+	vdrv_avail_publish(&v->rx);
 }
 
 int vnic_start(struct vnic *v)
@@ -72,7 +82,7 @@ int vnic_start(struct vnic *v)
 	vdrv_driver_ok(t);
 	for (u16 i = 0; i < v->rx.size; i++)
 		rx_post(v, i);
-	vdrv_avail_publish(&v->rx);
+	rx_publish(v, 0);
 	return 0;
 }
 
@@ -80,9 +90,12 @@ unsigned vnic_poll_rx(struct nic *n, unsigned budget)
 {
 	struct vnic *v = n->priv;
 	unsigned done = 0;
+	u16 from = v->rx.avail_idx;
 	u32 id, len;
 
-	while (done < budget && vdrv_used_next(&v->rx, &id, &len)) {
+	/* Every used entry counts against the budget, good or bad: a device
+	 * cannot keep this loop going with entries it makes up. */
+	for (; done < budget && vdrv_used_next(&v->rx, &id, &len); done++) {
 		/* The device's word is checked: an id we do not have posted, or
 		 * a length beyond the buffer or short of a header, is counted
 		 * and the buffer (if ours) goes back. */
@@ -96,10 +109,9 @@ unsigned vnic_poll_rx(struct nic *n, unsigned budget)
 		else
 			nic_rx(n, v->rx_buf + (u64)id * VNIC_BUF + VNIC_HDR, len - VNIC_HDR);
 		rx_post(v, (u16)id);
-		done++;
 	}
-	if (done)
-		vdrv_avail_publish(&v->rx);
+	if (from != v->rx.avail_idx)
+		rx_publish(v, from);
 	return done;
 }
 

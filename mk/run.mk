@@ -2,7 +2,8 @@
 # Included by the Makefile after tests/guests/guests.mk (GUEST_BINS, GUEST_OUT).
 #
 #   make run     utsuwa on 4 emulated CPUs with a Linux VM that has the console
-#                (Ctrl-] the monitor, Ctrl-A X quits QEMU; docs/console.md).
+#                (Ctrl-] the monitor, Ctrl-A X quits QEMU; docs/console.md)
+#                and the network through QEMU's user NAT (RUN_NET).
 #                RUN_CONFIG / RUN_IMAGES override the VMs.
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
 #                the console and lifecycle tests (tests/guests/console-test.sh,
@@ -24,8 +25,11 @@ QEMU_SVM := -accel tcg -cpu $(QEMU_SVM_CPU) -m 1G -no-reboot
 # (docs/linux-guest.md), attached to it (console=linux, docs/console.md);
 # make run-tests shows the test guests instead.
 RUN_CONFIG ?= exit=halt console=linux \
-	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,cmdline="console=ttyS0 quiet"
+	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,net,cmdline="console=ttyS0 quiet"
 RUN_IMAGES ?= vmlinuz initrd.gz
+# The machine's NIC: QEMU's user network (NAT; the build machine is
+# 10.0.2.2) behind a virtio-net-pci card utsuwa drives as the switch's uplink.
+RUN_NET ?= -netdev user,id=n0 -device virtio-net-pci,netdev=n0
 RUN_TESTS_CONFIG := exit=halt \
 	vm=real,image=basic-real.bin,mode=real,mem=16M,cpus=1,expect=0 \
 	vm=prot,image=basic-prot.bin,mode=prot,mem=16M,cpus=1,expect=0 \
@@ -41,7 +45,7 @@ space := $(empty) $(empty)
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) | $(SETUP)
 	@echo "run: QEMU with 4 CPUs; Ctrl-] switches between the VM and the monitor; Ctrl-A X quits"
 	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $(BUILD)/utsuwa.elf \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 $(RUN_NET) -kernel $(BUILD)/utsuwa.elf \
 		-append '$(strip $(RUN_CONFIG))' \
 		-initrd "$(subst $(space),$(comma),$(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)))"
 
@@ -56,7 +60,8 @@ run-tests:
 # subset of the matrix under Bochs (VT-x, VMX_TEST_CASES in mk/bochs.mk; all of
 # it: make test-vmx), and a VM's lifecycle and the console driven through
 # Bochs's COM1 with a counting test guest (tests/bochs/lifecycle-vmx.sh, each
-# check counts one). tests/sum-results.sh sums them in the last line.
+# check counts one), the machine's disks (disk-boot-test.sh) and its NIC as the
+# switch's uplink (uplink-test.sh). tests/sum-results.sh sums them in the last line.
 test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
@@ -72,13 +77,15 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	bash tests/guests/net-lifecycle-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/net-lifecycle.out; \
 	bash tests/guests/disk-boot-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/disk-boot.out; \
+	bash tests/guests/uplink-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uplink.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
 	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
 		guests:$(BUILD)/test/guests.out console:$(BUILD)/test/console.out \
 		lifecycle:$(BUILD)/test/lifecycle.out \
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
-		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out
+		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
+		uplink:$(BUILD)/test/uplink.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.

@@ -507,7 +507,7 @@ TEST(receive_drops_bad_descriptors)
 	/* Then a good one. */
 	CHECK(card_rx_frame(good, sizeof(good)));
 	rdt_before = *reg(RDT);
-	CHECK_EQ(poll(64), 1);
+	CHECK_EQ(poll(64), 10); /* ten descriptors handled, one frame passed on */
 	CHECK_EQ(ngot, 1);
 	CHECK_EQ(got_len[0], sizeof(good));
 	CHECK(!memcmp(got[0], good, sizeof(good)));
@@ -522,10 +522,11 @@ TEST(receive_drops_bad_descriptors)
 
 	/* A frame whose first part was in an earlier poll: still dropped whole. */
 	CHECK(card_rx(fr, 2048, 2048, DD, 0));
-	CHECK_EQ(poll(64), 0);
+	CHECK_EQ(poll(64), 1);
+	CHECK_EQ(ngot, 1);
 	CHECK(card_rx(fr, 100, 100, DD | EOP, 0));
 	CHECK(card_rx_frame(good, 100));
-	CHECK_EQ(poll(64), 1);
+	CHECK_EQ(poll(64), 2);
 	CHECK_EQ(ngot, 2);
 	CHECK(!memcmp(got[1], good, 100));
 	CHECK_EQ(dev->rx_spanning, 2);
@@ -542,7 +543,7 @@ TEST(receive_never_loops)
 		dev->rx[i].length = 60;
 		dev->rx[i].status = DD;
 	}
-	CHECK_EQ(poll(1000), 0);
+	CHECK_EQ(poll(1000), E1000E_RX_RING); /* each handled once */
 	CHECK_EQ(ngot, 0);
 	CHECK_EQ(dev->rx_spanning, 1);
 	CHECK_EQ(dev->rx_next, 0); /* once round */
