@@ -24,10 +24,14 @@ img_dir=$root/build/run-disk-test img=$root/build/run-disk-test/disk.img
 rm -rf "$img_dir"
 sh "$root/scripts/make-run-disk.sh" "$img" >/dev/null
 check $? "scripts/make-run-disk.sh makes the image" || finish
-cfg=$(make -s --no-print-directory -C "$root" print-run-config) &&
-	disk_args=$(make -s --no-print-directory -C "$root" print-run-disk-args RUN_DISK="$img") &&
+# make's complaints (under make test -j: the jobserver it cannot reach) go
+# to a file, shown if this fails.
+cfg=$(make -s --no-print-directory -C "$root" print-run-config 2>"$log_dir/run-disk-make.err") &&
+	disk_args=$(make -s --no-print-directory -C "$root" print-run-disk-args RUN_DISK="$img" \
+		2>>"$log_dir/run-disk-make.err") &&
 	[ -n "$cfg" ] && [ -n "$disk_args" ]
-check $? "make prints make run's configuration and disk options" || finish
+check $? "make prints make run's configuration and disk options" ||
+	{ cat "$log_dir/run-disk-make.err"; finish; }
 vm=$(sed -n 's/.*vm=\([^,]*\),.*disk=gpt:utsuwa-data.*/\1/p' <<<"$cfg")
 [ -n "$vm" ]
 check $? "make run's VM ($vm) has disk=gpt:utsuwa-data" || finish
