@@ -7,7 +7,8 @@
 #                RUN_CONFIG / RUN_IMAGES override the VMs.
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
 #                the console and lifecycle tests (tests/guests/console-test.sh,
-#                lifecycle-test.sh, net-lifecycle-test.sh), a subset under Bochs (VT-x) and the lifecycle
+#                lifecycle-test.sh, net-lifecycle-test.sh), the disk tests (disk-boot-test.sh,
+#                run-disk-test.sh: make run's disk), a subset under Bochs (VT-x) and the lifecycle
 #                there (tests/bochs/lifecycle-vmx.sh);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
@@ -22,10 +23,19 @@ QEMU_SVM_CPU := $(shell . ./scripts/qemu-svm-cpu.sh && echo $$QEMU_SVM_CPU)
 QEMU_SVM := -accel tcg -cpu $(QEMU_SVM_CPU) -m 1G -no-reboot
 
 # The default VM: Debian's kernel with a busybox shell on the console
-# (docs/linux-guest.md), attached to it (console=linux, docs/console.md);
-# make run-tests shows the test guests instead.
+# (docs/linux-guest.md), attached to it (console=linux, docs/console.md), and
+# a persistent disk: the partition utsuwa-data of RUN_DISK, the emulated
+# machine's NVMe disk, which holds ext4 and is mounted at /data in the guest.
+# RUN_DISK is made at the first run (scripts/make-run-disk.sh: a sparse
+# 256 MiB image, a GPT, ext4) and kept; delete it to start over. make
+# run-tests shows the test guests instead, without the disk.
+# tests/guests/run-disk-test.sh boots this same configuration, disk and NIC,
+# through make print-run-config, print-run-disk-args and print-run-net-args.
+RUN_DISK ?= $(BUILD)/run/disk.img
 RUN_CONFIG ?= exit=halt console=linux \
-	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,net,cmdline="console=ttyS0 quiet"
+	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,disk=gpt:utsuwa-data,net,cmdline="console=ttyS0 quiet"
+RUN_DISK_QEMU = $(if $(RUN_DISK),-drive file=$(RUN_DISK)$(comma)if=none$(comma)id=rundisk$(comma)format=raw \
+	-device nvme$(comma)serial=utsuwa-run$(comma)drive=rundisk)
 RUN_IMAGES ?= vmlinuz initrd.gz
 # The machine's NIC: QEMU's user network (NAT; the build machine is
 # 10.0.2.2) behind a virtio-net-pci card utsuwa drives as the switch's uplink.
@@ -41,17 +51,33 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: run run-tests test bench bench-linux bench-snapshot
-run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) | $(SETUP)
+.PHONY: run run-tests test bench bench-linux bench-snapshot print-run-config print-run-disk-args \
+	print-run-net-args
+run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) $(RUN_DISK) | $(SETUP)
 	@echo "run: QEMU with 4 CPUs; Ctrl-] switches between the VM and the monitor; Ctrl-A X quits"
-	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio \
+	$(if $(RUN_DISK),@echo "run: the VM's disk (/data) is $(RUN_DISK); delete it to start over")
+	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio $(RUN_DISK_QEMU) \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 $(RUN_NET) -kernel $(BUILD)/utsuwa.elf \
 		-append '$(strip $(RUN_CONFIG))' \
 		-initrd "$(subst $(space),$(comma),$(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)))"
 
 run-tests:
-	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' \
+	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' RUN_DISK= \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
+
+# Made once; never remade while it exists (it has no prerequisites).
+ifneq ($(RUN_DISK),)
+$(RUN_DISK): | $(SETUP)
+	sh scripts/make-run-disk.sh $@
+endif
+
+# What make run boots, for tests/guests/run-disk-test.sh (RUN_DISK=<its image>).
+print-run-config:
+	@echo '$(strip $(RUN_CONFIG))'
+print-run-disk-args:
+	@echo '$(strip $(RUN_DISK_QEMU))'
+print-run-net-args:
+	@echo '$(strip $(RUN_NET))'
 
 # All the parts always run: unit tests, the matrix under QEMU (AMD-V), the
 # console and monitor and a VM's lifecycle driven through QEMU's serial line
@@ -78,6 +104,8 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/net-lifecycle.out; \
 	bash tests/guests/disk-boot-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/disk-boot.out; \
 	bash tests/guests/uplink-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uplink.out; \
+	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
 	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
@@ -85,7 +113,7 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 		lifecycle:$(BUILD)/test/lifecycle.out \
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
-		uplink:$(BUILD)/test/uplink.out
+		uplink:$(BUILD)/test/uplink.out run-disk:$(BUILD)/test/run-disk.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.

@@ -13,8 +13,12 @@ else
     # library's headers, which the host unit tests include (stdint.h).
     # gdisk: sgdisk writes the GPT disk images the disk boot test makes
     # at test time (tests/guests/disk-boot-test.sh; none is committed).
+    # e2fsprogs: mkfs.ext4 makes the file system of make run's disk in its
+    # image (scripts/make-run-disk.sh); run-disk-test.sh checks it with
+    # e2fsck and debugfs. (Debian 12 marks it required, so it is nearly
+    # always there; listed so that nothing relies on that.)
     pkgs="gcc libc6-dev make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
-          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk"
+          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk e2fsprogs"
 fi
 for p in $pkgs; do
     have "$p" || need="$need $p"

@@ -8,8 +8,10 @@
 # GPT falls back to the backup (on a q35 machine, the controller behind a
 # PCIe root port), that a disk with both tables damaged is
 # reported and not used, that a boot without disks is as before, and that
-# two Linux VMs on partitions of the two disks (disk=gpt:<name>) write and
-# read back 16 MiB each, the bytes landing in the images.
+# data survives power-off: two Linux VMs on partitions of the two disks
+# (disk=gpt:<name>) write 64 MiB each and its checksum and power off (the
+# bytes land in the images), and two new VMs in a second QEMU run on the same
+# images read it back and verify it.
 # One PASS/FAIL line per check, then "disk-boot: N passed, N failed".
 #   disk-boot-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
 set -u
@@ -122,25 +124,58 @@ has "$log" '^pci: [0-9]+ functions' "none: the PCI scan runs"
 hasnt "$log" '^(nvme|vblk)[0-9]|^gpt:' "none: no disk, no partitions"
 has "$log" '^utsuwa: vm long: as expected' "none: the VM runs"
 
-# 5. Linux VMs on partitions of both disks (disk=gpt:<name>, the VM side's
-# virtio-blk): each writes 16 MiB of random data with O_DIRECT and fsync,
-# reads it back (the initramfs's utsuwa-disk); the bytes are then in the
-# images, at the partitions' places.
-img=$img_dir/linux.img vimg=$img_dir/vlinux.img log=$log_dir/disk-boot-linux.log
-make_image "$img" && make_image "$vimg" v
+# 5. Data survives power-off, checked by other VMs: in a first boot, Linux
+# VMs on partitions of both disks (disk=gpt:<name>, the VM side's virtio-blk)
+# each write 64 MiB of random data with O_DIRECT and fsync and its SHA-256 in
+# a header block after it (the initramfs's utsuwa-disk, utsuwa.disk=write),
+# then power off, and QEMU ends. The bytes are then in the images, at the
+# partitions' places. A second QEMU on the same image files starts new VMs
+# (other names) on the same partitions, which read the data back and compare
+# it with the stored sum (utsuwa.disk=verify).
+# Disks of 128 MiB (sparse): scratch 8 MiB, data 72 MiB (sectors 18432-165887).
+img=$img_dir/linux.img vimg=$img_dir/vlinux.img
+for f in "$img":"" "$vimg":v; do
+	rm -f "${f%%:*}" && truncate -s 128M "${f%%:*}" &&
+		sgdisk -n 1:2048:+8M -c "1:${f#*:}scratch" -n 2:0:+72M -c "2:${f#*:}data" "${f%%:*}" >/dev/null ||
+		bad "sgdisk makes ${f%%:*}"
+done
 lin='image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=1,expect=0'
-cmd='cmdline="console=ttyS0 utsuwa.disk"'
-vm="vm=ln,$lin,disk=gpt:data,$cmd vm=lv,$lin,disk=gpt:vdata,$cmd" \
-	mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz" boot "$log" "" $(nvme "$img" 0) $(vblk "$vimg" 1)
-for v in ln:data:"$img" lv:vdata:"$vimg"; do
-	n=${v%%:*} part=${v#*:} part=${part%%:*} file=${v##*:}
-	has "$log" "^\[$n\] utsuwa-disk: serial=gpt:$part\$" "linux $n: its disk is gpt:$part"
-	has "$log" "^\[$n\] utsuwa-disk: match=yes" "linux $n: 16 MiB written and read back equal"
-	has "$log" "^\[$n\] utsuwa-disk: past_end_bytes=0" "linux $n: nothing read past its partition"
-	has "$log" "^\[$n\] utsuwa-disk: dmesg_hits=0" "linux $n: no I/O errors or warnings"
-	w=$(sed -n "s/^\[$n\] utsuwa-disk: written=//p" "$log")
-	h=$(dd if="$file" bs=512 skip=18432 count=32768 status=none | sha256sum | cut -d' ' -f1)
-	if [ -n "$w" ] && [ "$w" = "$h" ]; then ok "linux $n: the data is in the image's partition"
-	else bad "linux $n: the data is in the image's partition"; fi
+linux_boot() { # linux_boot LOG MODE NVME-VM VIRTIO-VM: one QEMU, one VM on each disk
+	local c="cmdline=\"console=ttyS0 utsuwa.disk=$2\""
+	vm="vm=$3,$lin,disk=gpt:data,$c vm=$4,$lin,disk=gpt:vdata,$c" \
+		mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz" boot "$1" "" $(nvme "$img" 0) $(vblk "$vimg" 1)
+}
+# The facts every Linux VM here prints: its disk, nothing past its end, a clean log, a clean end.
+linux_facts() { # linux_facts LOG VM PARTITION
+	has "$1" "^\[$2\] utsuwa-disk: serial=gpt:$3\$" "linux $2: its disk is gpt:$3"
+	has "$1" "^\[$2\] utsuwa-disk: ro=0\$" "linux $2: its disk is writable"
+	has "$1" "^\[$2\] utsuwa-disk: irq=PCI-MSI" "linux $2: its disk interrupts by MSI-X"
+	has "$1" "^\[$2\] utsuwa-disk: past_end_bytes=0\$" "linux $2: nothing read past its partition"
+	has "$1" "^\[$2\] utsuwa-disk: dmesg_hits=0\$" "linux $2: no I/O errors or warnings"
+	has "$1" "^utsuwa: vm $2: as expected" "linux $2: powered off, as expected"
+}
+log=$log_dir/disk-boot-linux.log
+t0=$SECONDS
+linux_boot "$log" write wn wv
+t1=$SECONDS
+log2=$log_dir/disk-boot-linux-verify.log
+linux_boot "$log2" verify rn rv
+echo "$name: linux write boot $((t1 - t0)) s, verify boot $((SECONDS - t1)) s"
+for v in wn:rn:data:"$img" wv:rv:vdata:"$vimg"; do
+	IFS=: read -r w r part file <<<"$v"
+	linux_facts "$log" "$w" "$part"
+	has "$log" "^\[$w\] utsuwa-disk: header_written=yes" "linux $w: 64 MiB and its checksum written"
+	hasnt "$log" "^\[$w\] utsuwa-disk: write_error" "linux $w: no write error"
+	sum=$(sed -n "s/^\[$w\] utsuwa-disk: written=//p" "$log")
+	h=$(dd if="$file" bs=512 skip=18432 count=131072 status=none | sha256sum | cut -d' ' -f1)
+	hdr=$(dd if="$file" bs=512 skip=$((18432 + 131072)) count=1 status=none | tr -d '\0' | head -n 1)
+	if [ -n "$sum" ] && [ "$sum" = "$h" ] && [ "$hdr" = "utsuwa-disk bytes=67108864 sha256=$sum" ]; then
+		ok "linux $w: the data and its checksum are in the image's partition"
+	else
+		bad "linux $w: the data and its checksum are in the image's partition"
+	fi
+	linux_facts "$log2" "$r" "$part"
+	has "$log2" "^\[$r\] utsuwa-disk: stored=$sum\$" "linux $r (a new VM, after power-off): reads $w's checksum"
+	has "$log2" "^\[$r\] utsuwa-disk: verify=yes\$" "linux $r: the 64 MiB read back match it"
 done
 finish

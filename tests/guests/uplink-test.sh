@@ -44,7 +44,7 @@ lin='image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=1,net,expect=0'
 cmdline="cmdline=\"console=ttyS0 utsuwa.fetch=http://10.0.2.2:$port/blob\""
 DRIVER_QEMU_ARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" driver_start "$log" 400 2 \
 	"exit=halt vm=f1,$lin,$cmdline vm=f2,$lin,$cmdline" "$guest_dir/vmlinuz,$guest_dir/initrd.gz"
-wait_for 'utsuwa: vm f[12]: exited.*[^$]*utsuwa: vm f[12]: exited' 360
+wait_for 'utsuwa: all VMs have ended' 360
 wait_for 'utsuwa> $' 20
 cmd net
 out=$(since)
