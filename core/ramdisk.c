@@ -6,6 +6,7 @@
 #include "hv/bootinfo.h"
 #include "hv/console.h"
 #include "hv/mm.h"
+#include "hv/snapshot.h"
 #include "lib/string.h"
 
 #define PIECE SZ_2M
@@ -106,4 +107,29 @@ void ramdisk_destroy(struct blockdev *bd)
 		if (rd->piece[i])
 			page_free(rd->piece[i], PIECE / PAGE_SIZE);
 	kfree(rd);
+}
+
+void ramdisk_save(const struct blockdev *bd, struct snap_writer *w)
+{
+	const struct ramdisk *rd = (const struct ramdisk *)bd;
+	u64 size = bd->nr_sectors * BLK_SECTOR;
+
+	snap_put_u64(w, size);
+	for (u64 pos = 0; pos < size; pos += PIECE)
+		snap_put_bytes(w, (const void *)(uintptr_t)rd->piece[pos / PIECE],
+			       MIN(PIECE, size - pos));
+}
+
+int ramdisk_load(struct blockdev *bd, struct snap_cursor *c)
+{
+	struct ramdisk *rd = (struct ramdisk *)bd;
+	u64 size = bd->nr_sectors * BLK_SECTOR;
+
+	/* The new VM's disk comes from the same module, so it has the size the
+	 * saved one had; anything else is not this disk's snapshot. */
+	if (snap_get_u64(c) != size)
+		return -EINVAL;
+	for (u64 pos = 0; pos < size; pos += PIECE)
+		snap_get_bytes(c, (void *)(uintptr_t)rd->piece[pos / PIECE], MIN(PIECE, size - pos));
+	return 0;
 }

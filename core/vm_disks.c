@@ -114,10 +114,10 @@ static void disks_reset(void *dev)
 		virtio_blk_reset(d->blk[i]);
 }
 
-/* docs/snapshot.md, "virtio-blk": a version, the count, each disk's transport.
- * A RAM disk's contents are not in it: a restored VM's starts from its
- * module again, as a new VM's does. */
-#define DISKS_SNAP_VERSION 1
+/* docs/snapshot.md, "virtio-blk": a version, the count, each disk's
+ * transport, and for a RAM disk its contents (the guest's page cache in the
+ * saved memory expects them; a partition's are on the machine's disk). */
+#define DISKS_SNAP_VERSION 2
 
 static int disks_save(const void *dev, struct snap_writer *w)
 {
@@ -126,8 +126,12 @@ static int disks_save(const void *dev, struct snap_writer *w)
 
 	snap_put_u16(w, DISKS_SNAP_VERSION);
 	snap_put_u8(w, (u8)d->n);
-	for (unsigned i = 0; i < d->n && !err; i++)
+	for (unsigned i = 0; i < d->n && !err; i++) {
 		err = virtio_blk_save(d->blk[i], w);
+		snap_put_bool(w, d->ramdisk[i]);
+		if (!err && d->ramdisk[i])
+			ramdisk_save(d->bd[i], w);
+	}
 	return err ? err : snap_writer_error(w);
 }
 
@@ -141,8 +145,13 @@ static int disks_load(void *dev, struct snap_cursor *c)
 
 	if (snap_get_u16(c) != DISKS_SNAP_VERSION || snap_get_u8(c) != d->n)
 		return -EINVAL;
-	for (unsigned i = 0; i < d->n && !err; i++)
+	for (unsigned i = 0; i < d->n && !err; i++) {
 		err = virtio_blk_load(d->blk[i], c);
+		if (!err && snap_get_bool(c) != d->ramdisk[i])
+			err = -EINVAL; /* another kind of disk than the configuration's */
+		if (!err && d->ramdisk[i])
+			err = ramdisk_load(d->bd[i], c);
+	}
 	return err ? err : snap_cursor_done(c) ? 0 : -EINVAL;
 }
 

@@ -165,8 +165,10 @@ fi
 # The snapshot test boots with utsuwa.loop: a loop appends a line to a file
 # in the initramfs each second and says how far it is, whether the file
 # holds every line so far, and whether uptime or the clock went backwards;
-# the test snapshots, destroys and restores the VM meanwhile. After 30
-# rounds it prints the facts and powers off.
+# the test snapshots, destroys and restores the VM meanwhile. With a disk
+# (/dev/vda) it also writes "loop N" to sector N, bypassing the page cache,
+# and reads sectors 1..N back the same way (disk=ok when all hold what was
+# written). After 30 rounds it prints the facts and powers off.
 if grep -qw utsuwa.loop /proc/cmdline; then
 	i=0 up0=0 date0=0
 	while [ $i -lt 30 ]; do
@@ -176,7 +178,16 @@ if grep -qw utsuwa.loop /proc/cmdline; then
 		back=no
 		{ [ "$up" -lt "$up0" ] || [ "$date" -lt "$date0" ]; } && back=yes
 		up0=$up date0=$date
-		echo "utsuwa-loop: n=$i lines=$(wc -l </root/loop.txt) uptime=$up date=$date backwards=$back"
+		disk=none
+		if [ -b /dev/vda ]; then
+			printf 'loop %-507s' "$i" | dd of=/dev/vda bs=512 seek=$i count=1 oflag=direct 2>/dev/null
+			disk=ok k=1
+			while [ $k -le $i ]; do
+				[ "$(dd if=/dev/vda bs=512 skip=$k count=1 iflag=direct 2>/dev/null | tr -d ' ')" = "loop$k" ] || disk=bad
+				k=$((k + 1))
+			done
+		fi
+		echo "utsuwa-loop: n=$i lines=$(wc -l </root/loop.txt) uptime=$up date=$date backwards=$back disk=$disk"
 		sleep 1
 	done
 	/bin/utsuwa-check

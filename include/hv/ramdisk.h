@@ -11,6 +11,8 @@
 #include "hv/blockdev.h"
 
 struct boot_info;
+struct snap_writer;
+struct snap_cursor;
 
 /* A RAM disk holding module `name` (its size rounded down to whole
  * sectors), named "module:<name>". NULL, with a message naming the VM,
@@ -18,5 +20,12 @@ struct boot_info;
  * runs out. */
 struct blockdev *ramdisk_create(const struct boot_info *bi, const char *name, const char *vm);
 void ramdisk_destroy(struct blockdev *bd);
+
+/* A snapshot holds a RAM disk's contents (docs/snapshot.md, "virtio-blk"):
+ * its size, then its bytes. Loading needs a disk of the same size (made from
+ * the same module); -EINVAL otherwise. A short or damaged payload shows in
+ * the cursor's state (snap_cursor_done), as for any section. */
+void ramdisk_save(const struct blockdev *bd, struct snap_writer *w);
+int ramdisk_load(struct blockdev *bd, struct snap_cursor *c);
 
 #endif

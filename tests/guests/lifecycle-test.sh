@@ -4,15 +4,18 @@
 # (make test-vmx; about 10 minutes: lin has 1 vCPU there, the timeouts are 4
 # times longer, and the result line is "lifecycle-linux-vmx: ...").
 # utsuwa starts one Linux VM, lin
-# (2 vCPUs, 256 MiB), whose init runs a loop (utsuwa.loop): each second it
-# appends a line to a file in its initramfs and prints
-# "utsuwa-loop: n=N lines=L uptime=U date=D backwards=no|yes". Checks:
+# (2 vCPUs, 256 MiB, a RAM disk made from its initrd module), whose init
+# runs a loop (utsuwa.loop): each second it appends a line to a file in its
+# initramfs, writes sector N of its disk and reads sectors 1..N back, and
+# prints "utsuwa-loop: n=N lines=L uptime=U date=D backwards=no|yes
+# disk=ok|bad". Checks:
 #   - pause stops the counting loop (no line for 3 s, list says paused) and
 #     resume continues it from the next number
 #   - snapshot lin, destroy it, restore the snapshot as lin2: the loop goes
 #     on from where it was (n and the file's line count continue, nothing
-#     went backwards), and after its last round lin2 prints a clean dmesg
-#     and powers off
+#     went backwards, the RAM disk holds what was written before the
+#     snapshot), and after its last round lin2 prints a clean dmesg and
+#     powers off
 #   - a damaged snapshot is refused with one line naming a section, while
 #     lin2 runs on
 #   - then, with no VM left (exit=halt keeps the monitor), 100 create/destroy
@@ -32,7 +35,7 @@ driver_args "$@"
 cpus=2 slow=1
 [ "$driver_backend" = bochs ] && name=lifecycle-linux-vmx cpus=1 slow=4
 cfg='exit=halt' # the monitor stays when every VM has ended
-cfg+=" vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=$cpus"
+cfg+=" vm=lin,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=$cpus,disk=module:initrd.gz"
 cfg+=',cmdline="console=ttyS0 quiet utsuwa.loop"'
 mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/spin.bin,$guest_dir/triplefault.bin"
 case $driver_backend in
@@ -89,6 +92,10 @@ l=$(sed -n 's/.*n=\([0-9]*\) lines=\([0-9]*\) .*/\2/p' <<<"$line")
 	grep -q 'backwards=no' <<<"$line"
 check $? "lin2 continues lin's loop (n=$n after $at, file lines=$l, not backwards)" ||
 	echo "  | $line"
+# Its RAM disk (disk=module:) came back with the snapshot: the sectors the
+# loop wrote before it read back (O_DIRECT, past the page cache).
+grep -q ' disk=ok$' <<<"$line"
+check $? "lin2's RAM disk holds what lin wrote before the snapshot" || echo "  | $line"
 
 # ---- a damaged snapshot ----
 cmd_until 'damage 1 5000' '^snapshot 1: byte 5000 flipped|^damage: '
