@@ -3,6 +3,7 @@
 #include "hv/exit.h"
 #include "hv/guest_ctx.h"
 #include "hv/spinlock.h"
+#include "devices/vlapic.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
@@ -27,8 +28,15 @@ enum exit_action handle_hlt(struct vcpu *v, struct vmexit *e)
 		}
 		return ACT_HALT;
 	}
-	/* With interrupts off only NMI, SMI or INIT would wake it, and the
-	 * hypervisor sends none yet: once every vCPU is so, the VM is dead. */
+	/* With interrupts off only an NMI, SMI or INIT wakes it. An NMI
+	 * already waiting is taken at once. Once every vCPU is halted so, the
+	 * VM is taken for dead: no vCPU is left to send an NMI or INIT (an
+	 * I/O APIC entry in NMI delivery mode could; utsuwa does not wait for
+	 * one). */
+	if (v->lapic && vlapic_nmi_pending(v->lapic)) {
+		v->irq_work = true;
+		return ACT_SKIP;
+	}
 	v->halted_if0 = true;
 	spin_lock(&vm->lock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)

@@ -71,6 +71,7 @@ static void vm_stats(const struct vm *vm, struct vcpu_stats *sum)
 		for (unsigned r = 0; r < NR_VMEXIT_REASONS; r++)
 			sum->exits[r] += s->exits[r];
 		sum->irqs_injected += s->irqs_injected;
+		sum->nmis_injected += s->nmis_injected;
 		sum->run_tsc += s->run_tsc;
 	}
 }
@@ -152,6 +153,8 @@ static int cmd_info(const struct monitor_args *a)
 		if (s.exits[r])
 			kprintf("  %-16s %12lu\n", exit_names[r], (unsigned long)s.exits[r]);
 	kprintf("interrupts injected: %lu\n", (unsigned long)s.irqs_injected);
+	if (s.nmis_injected)
+		kprintf("NMIs injected: %lu\n", (unsigned long)s.nmis_injected);
 	kprintf("accesses to nothing: %lu\n", (unsigned long)vm->unassigned);
 	if (vm_dirty_pages(vm, &dirty))
 		kprintf("dirty pages: %lu\n", (unsigned long)dirty);

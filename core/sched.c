@@ -4,6 +4,7 @@
 #include "hv/spinlock.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "devices/vlapic.h"
 #include "asm/percpu.h"
 
 u64 sched_slice_tsc;
@@ -139,7 +140,9 @@ static bool has_work(struct vcpu *v)
 {
 	if (v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))
 		return true;
-	return !v->halted_if0 && !v->wait_sipi && vcpu_irq_deliverable(v);
+	if (v->halted_if0) /* HLT with interrupts off: an NMI wakes it */
+		return v->lapic && vlapic_nmi_pending(v->lapic);
+	return !v->wait_sipi && vcpu_irq_deliverable(v);
 }
 
 bool sched_block(struct vcpu *v)
@@ -167,7 +170,8 @@ void sched_wake(struct vcpu *v)
 
 	spin_lock(&sched_lock);
 	if (v->state == VCPU_BLOCKED && v->vm->state != VM_PAUSED &&
-	    (!v->halted_if0 || v->init_pending || (v->wait_sipi && v->sipi_vector >= 0))) {
+	    (!v->halted_if0 || v->init_pending || (v->wait_sipi && v->sipi_vector >= 0) ||
+	     (v->lapic && vlapic_nmi_pending(v->lapic)))) {
 		enqueue_locked(v);
 		queued = true;
 	} else if (v->state == VCPU_RUNNING) {

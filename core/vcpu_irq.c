@@ -65,6 +65,17 @@ void vcpu_irq_prepare(struct vcpu *v)
 	 * so: the copy MOV from CR8 reads follows the model. */
 	if (v->lapic)
 		vendor->set_tpr(v, vlapic_cr8_read(v->lapic));
+	/* An NMI goes before any interrupt; one the guest cannot take yet
+	 * stays pending in the local APIC and is asked for at every exit. */
+	if (v->lapic && vlapic_nmi_pending(v->lapic)) {
+		if (vendor->offer_nmi(v)) {
+			vlapic_take_nmi(v->lapic);
+			v->halted_if0 = false; /* an NMI ends HLT with interrupts off */
+			v->stats.nmis_injected++;
+		} else {
+			v->irq_work = true;
+		}
+	}
 
 	int from_apic = v->lapic ? vlapic_pending(v->lapic) : -1;
 	int from_pending = highest_pending(v);

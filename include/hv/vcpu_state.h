@@ -106,7 +106,7 @@ struct vcpu_state {
 
 	struct vcpu_state_event event;
 	u8 shadow;         /* VCPU_SHADOW_* */
-	u8 nmi_blocked;    /* an NMI handler runs (blocking by NMI); VT-x only */
+	u8 nmi_blocked;    /* an NMI handler runs and has not returned (blocking by NMI) */
 	u8 activity;       /* enum vcpu_activity */
 	u8 halted_if0;     /* halted with RFLAGS.IF clear: only the VM's end wakes it */
 	u8 has_lapic;      /* lapic below holds a modelled local APIC */

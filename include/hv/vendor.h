@@ -68,6 +68,12 @@ struct vendor_ops {
 	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an
 	 * earlier one is still waiting: try again after the next exit. */
 	bool (*offer_irq)(struct vcpu *v, u8 vector);
+	/* Deliver an NMI at the next entry if the guest can take one now (no
+	 * NMI handler running, no event on its way in, no shadow): true when
+	 * it will. Otherwise false, and the back end makes sure an exit comes
+	 * when the guest can (the handler's IRET, the NMI window); the core
+	 * asks again after each exit while an NMI waits. */
+	bool (*offer_nmi)(struct vcpu *v);
 	/* Is the guest in an interrupt shadow (after STI or MOV SS)? Nothing is
 	 * offered then. */
 	bool (*irq_shadow)(struct vcpu *v);

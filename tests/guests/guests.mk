@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq
+	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -52,6 +52,8 @@ isolation_MODE := long
 isolation_SRCS := $(GUEST_DIR)/isolation.c
 platform_MODE := long
 platform_SRCS := $(GUEST_DIR)/platform.c
+nmi_MODE := long
+nmi_SRCS := $(GUEST_DIR)/nmi.c
 apic_MODE := long
 apic_SRCS := $(GUEST_DIR)/apic.c
 reset_MODE := long

@@ -381,6 +381,7 @@ const struct vendor_ops svm_ops = {
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,
 	.offer_irq = svm_offer_irq,
+	.offer_nmi = svm_offer_nmi,
 	.irq_shadow = svm_irq_shadow,
 	.irq_offered = svm_irq_offered,
 	.withdraw_irq = svm_withdraw_irq,

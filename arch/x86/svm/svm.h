@@ -35,6 +35,12 @@ long svm_msrpm_bit(u32 msr, bool write);
 
 /* The whole vCPU state, and freeing a vCPU's VMCB (svm_vstate.c). */
 struct vcpu_state;
+/* NMIs (svm_nmi.c). */
+bool svm_offer_nmi(struct vcpu *v);
+void svm_nmi_track(struct vcpu *v);
+bool svm_nmi_blocked(const struct vcpu *v);
+void svm_set_nmi_blocked(struct vcpu *v, bool blocked);
+
 int svm_get_state(struct vcpu *v, struct vcpu_state *s);
 int svm_set_state(struct vcpu *v, const struct vcpu_state *s);
 void svm_vcpu_destroy(struct vcpu *v);

@@ -21,6 +21,7 @@ static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_INIT - 0x60] = VMEXIT_INTR,
 	[SVM_EXIT_VINTR - 0x60] = VMEXIT_IRQ_WINDOW,
 	[SVM_EXIT_CPUID - 0x60] = VMEXIT_CPUID,
+	[SVM_EXIT_IRET - 0x60] = VMEXIT_IRQ_WINDOW, /* an NMI handler ends: svm_nmi_track */
 	[SVM_EXIT_INVD - 0x60] = VMEXIT_INVD,
 	[SVM_EXIT_HLT - 0x60] = VMEXIT_HLT,
 	[SVM_EXIT_INVLPGA - 0x60] = VMEXIT_UD,
@@ -186,6 +187,9 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	c->tlb_control = TLB_CONTROL_NONE;
 	/* An event whose delivery the exit interrupted is delivered again. */
 	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
+
+	if (unlikely(v->arch.svm.nmi_masked))
+		svm_nmi_track(v);
 
 	e->insn_len = 0;
 	e->reason = decode(vmcb, e);

@@ -12,6 +12,13 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 	bool virq_inflight; /* V_IRQ set and not yet taken by the guest */
+	/* NMIs (svm_nmi.c): AMD-V without vNMI keeps no NMI blocking, so we
+	 * do. nmi_masked from an NMI's injection until its handler's IRET has
+	 * run: the IRET is intercepted, and it has run once an exit finds RIP
+	 * elsewhere than at it (iret_rip). */
+	bool nmi_masked;
+	bool iret_seen;
+	u64 iret_rip;
 };
 
 struct svm_vm {

@@ -13,7 +13,6 @@
 #include "hv/vcpu_state.h"
 #include "hv/vm.h"
 
-#define INT_STATE_SHADOW BIT(0)
 #define EVENTINJ_TYPE(ev) (((ev) >> 8) & 7)
 
 static void seg_out(struct vcpu_state_seg *d, const struct vmcb_seg *s)
@@ -105,9 +104,8 @@ int svm_get_state(struct vcpu *v, struct vcpu_state *s)
 	 * does not say whether STI or MOV SS made it. */
 	if ((c->int_state & INT_STATE_SHADOW) && a->rip == v->regs.rip)
 		s->shadow = VCPU_SHADOW_STI;
-	/* NMIs are never injected, so no NMI handler can be running (AMD-V
-	 * keeps no NMI blocking in the VMCB without vNMI). */
-	s->nmi_blocked = 0;
+	/* AMD-V keeps no NMI blocking in the VMCB without vNMI: ours (svm_nmi.c). */
+	s->nmi_blocked = svm_nmi_blocked(v);
 	return 0;
 }
 
@@ -158,6 +156,7 @@ int svm_set_state(struct vcpu *v, const struct vcpu_state *s)
 	c->int_state = s->shadow ? INT_STATE_SHADOW : 0;
 	c->eventinj = event_in(&s->event);
 	sv->virq_inflight = false;
+	svm_set_nmi_blocked(v, s->nmi_blocked);
 	/* A fresh ASID at the next vcpu_load: nothing the old state cached
 	 * can serve the new one (15.16). */
 	sv->asid_cpu = -1;

@@ -103,6 +103,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.rax) == 0x5f8, "rax");
 _Static_assert(__builtin_offsetof(struct vmcb, save.cr2) == 0x640, "cr2");
 _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 
+/* VMCB int_state (offset 0x068): bit 0, the guest is in an interrupt shadow. */
+#define INT_STATE_SHADOW BIT(0)
+
 /* intercept_misc1 (APM vol. 2, B.1 offset 0x00c) */
 #define INTERCEPT_INTR BIT(0)
 #define INTERCEPT_NMI BIT(1)
@@ -110,6 +113,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_INIT BIT(3)
 #define INTERCEPT_VINTR BIT(4)
 #define INTERCEPT_CPUID BIT(18)
+#define INTERCEPT_IRET BIT(20)
 #define INTERCEPT_INVD BIT(22)
 #define INTERCEPT_HLT BIT(24)
 #define INTERCEPT_INVLPG BIT(25)
@@ -171,6 +175,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define SVM_EXIT_INIT 0x063
 #define SVM_EXIT_VINTR 0x064
 #define SVM_EXIT_CPUID 0x072
+#define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_INVD 0x076
 #define SVM_EXIT_PAUSE 0x077
 #define SVM_EXIT_HLT 0x078

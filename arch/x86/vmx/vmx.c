@@ -30,7 +30,9 @@ bool vmx_supported(void)
 
 /* The controls utsuwa needs (required) and uses when present (optional). */
 #define PIN_REQUIRED (PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING)
-#define PIN_OPTIONAL PIN_PREEMPTION_TIMER
+/* Virtual NMIs: the CPU tracks the guest's blocking by NMI and can exit
+ * when it ends (NMI-window exiting, 26.2), so a waiting NMI goes in at once. */
+#define PIN_OPTIONAL (PIN_PREEMPTION_TIMER | PIN_VIRTUAL_NMIS)
 /* The TPR shadow keeps a 64-bit guest's CR8 off the real APIC's TPR, which
  * would hold back the host's own interrupts (26.3, 30.3): MOV from CR8 reads
  * the virtual-APIC page, which set_tpr keeps equal to the local APIC
@@ -123,6 +125,10 @@ static int vmx_probe(void)
 	if (!c->vpid)
 		c->proc2 &= ~PROC2_ENABLE_VPID;
 
+	/* NMI-window exiting may be 1 only with virtual NMIs (26.2.1.1). */
+	c->nmi_window = (c->pin & PIN_VIRTUAL_NMIS) &&
+			(rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS
+					 : MSR_IA32_VMX_PROCBASED_CTLS) >> 32 & PROC_NMI_WINDOW_EXITING);
 	c->preemption_timer = c->pin & PIN_PREEMPTION_TIMER;
 	c->timer_rate = VMX_MISC_TIMER_RATE(rdmsr(MSR_IA32_VMX_MISC));
 	c->timer_max = (u32)MAX(tsc_khz * 1000 / SCHED_TICK_HZ >> c->timer_rate, 1);
@@ -378,6 +384,7 @@ const struct vendor_ops vmx_ops = {
 	.get_paging_ctx = vmx_get_paging_ctx,
 	.inject_exception = vmx_inject_exception,
 	.offer_irq = vmx_offer_irq,
+	.offer_nmi = vmx_offer_nmi,
 	.irq_shadow = vmx_irq_shadow,
 	.irq_offered = vmx_irq_offered,
 	.withdraw_irq = vmx_withdraw_irq,

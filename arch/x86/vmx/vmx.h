@@ -22,6 +22,7 @@ struct vmx_caps {
 	u8 timer_rate;                     /* preemption timer: TSC >> timer_rate */
 	u32 timer_max;                     /* at most one scheduler tick, in timer units */
 	bool vpid, preemption_timer, timer_saved;
+	bool nmi_window;                   /* virtual NMIs and NMI-window exiting */
 };
 extern struct vmx_caps vmx_caps;
 
@@ -53,6 +54,7 @@ int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val);
 void vmx_run(struct vcpu *v, struct vmexit *e);
 void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error);
 bool vmx_offer_irq(struct vcpu *v, u8 vector);
+bool vmx_offer_nmi(struct vcpu *v);
 bool vmx_irq_shadow(struct vcpu *v);
 bool vmx_irq_offered(struct vcpu *v);
 void vmx_withdraw_irq(struct vcpu *v, u8 vector);
@@ -60,6 +62,7 @@ void vmx_withdraw_irq(struct vcpu *v, u8 vector);
  * an interrupt waiting for the window goes now that it is open. */
 void vmx_reinject(struct vcpu *v, u32 idt_vectoring);
 void vmx_window_open(struct vcpu *v);
+void vmx_nmi_window_open(struct vcpu *v);
 
 /* Reset value of the guest PAT (SDM vol. 3, 12.12.4): WB, WT, UC-, UC twice. */
 #define PAT_POWER_ON 0x0007040600070406ULL

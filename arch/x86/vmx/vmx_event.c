@@ -60,6 +60,23 @@ void vmx_inject_exception(struct vcpu *v, u8 vector, bool has_error, u32 error)
 	set_entry_event(s, info);
 }
 
+/* The guest's interruptibility state (25.4.2). When the dispatcher has
+ * skipped the instruction in an STI or MOV-SS shadow, the shadow is over:
+ * it is dropped now, since an entry that injects may not have it (27.3.1.5). */
+static u32 guest_blocking(struct vcpu *v)
+{
+	struct vmx_vcpu *s = &v->arch.vmx;
+	u32 blocking = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if ((blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+	    v->regs.rip != s->exit_rip) {
+		blocking &= ~(u32)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, blocking);
+		s->intr_shadow = 0;
+	}
+	return blocking;
+}
+
 bool vmx_offer_irq(struct vcpu *v, u8 vector)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
@@ -68,17 +85,7 @@ bool vmx_offer_irq(struct vcpu *v, u8 vector)
 	/* One interrupt at a time is in the hardware's hands. */
 	if (is_ext_intr(s->entry_intr) || s->window_pending)
 		return false;
-	blocking = (u32)vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	/* The instruction in the shadow has been skipped, so the shadow is
-	 * over: drop it now, an entry that injects may not have it (27.3.1.5). */
-	if ((blocking & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
-	    v->regs.rip != s->exit_rip) {
-		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-			blocking & ~(u32)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-		s->intr_shadow = 0;
-		blocking = 0;
-	}
-	blocking &= INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS;
+	blocking = guest_blocking(v) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS);
 	/* An exception the next entry injects goes first: the interrupt then
 	 * waits for the window like one the guest cannot take yet. */
 	if ((v->regs.rflags & RFLAGS_IF) && !blocking && !(s->entry_intr & INTR_INFO_VALID)) {
@@ -89,6 +96,54 @@ bool vmx_offer_irq(struct vcpu *v, u8 vector)
 	s->window_pending = true;
 	set_window_exiting(s, true);
 	return true;
+}
+
+static void set_nmi_window_exiting(struct vmx_vcpu *s, bool on)
+{
+	u32 ctls = on ? s->proc_ctls | PROC_NMI_WINDOW_EXITING
+		      : s->proc_ctls & ~PROC_NMI_WINDOW_EXITING;
+
+	if (ctls != s->proc_ctls) {
+		s->proc_ctls = ctls;
+		vmwrite(VMCS_PROC_BASED_CTLS, ctls);
+	}
+}
+
+/*
+ * An NMI goes in at the next entry (type 2, 27.6.1) unless the guest
+ * blocks NMIs (an NMI handler has not returned: with virtual NMIs the CPU
+ * keeps that in the interruptibility state, 26.6.1.2), is in an STI or
+ * MOV-SS shadow (which holds NMIs off too on some CPUs, 25.4.2: treated as
+ * blocking, as KVM does), or the entry already injects an exception or a
+ * re-delivered event. Then NMI-window exiting brings an exit as soon as it
+ * can (26.2, 27.2); without virtual NMIs the core asks again at every exit.
+ * An external interrupt the entry was to inject waits behind the NMI.
+ */
+bool vmx_offer_nmi(struct vcpu *v)
+{
+	struct vmx_vcpu *s = &v->arch.vmx;
+
+	if (((s->entry_intr & INTR_INFO_VALID) && !is_ext_intr(s->entry_intr)) ||
+	    (guest_blocking(v) &
+	     (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))) {
+		if (vmx_caps.nmi_window)
+			set_nmi_window_exiting(s, true);
+		return false;
+	}
+	if (is_ext_intr(s->entry_intr)) {
+		s->window_vector = INTR_INFO_VECTOR(s->entry_intr);
+		s->window_pending = true;
+		set_window_exiting(s, true);
+	}
+	set_entry_event(s, 2 | (INTR_TYPE_NMI << 8) | INTR_INFO_VALID);
+	return true;
+}
+
+/* NMI-window exit: the guest can take an NMI now; the core offers it. */
+void vmx_nmi_window_open(struct vcpu *v)
+{
+	set_nmi_window_exiting(&v->arch.vmx, false);
+	v->irq_work = true;
 }
 
 /* Blocking by STI or MOV SS, unless the dispatcher has moved past the

@@ -144,6 +144,9 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 	case EXIT_INTERRUPT_WINDOW:
 		vmx_window_open(v);
 		return;
+	case EXIT_NMI_WINDOW:
+		vmx_nmi_window_open(v);
+		return;
 	case EXIT_PREEMPTION_TIMER:
 		/* A tick of guest time, or the end of the slice. */
 		if (rdtsc() >= this_cpu()->slice_end)

@@ -69,6 +69,12 @@ extern bool hc_intel;               /* VMCALL (Intel) rather than VMMCALL (AMD) 
 extern bool on_kvm;
 #define PEER_EXIT_PORT 0xf4
 extern volatile u32 timer_count;    /* incremented by the TIMER_VECTOR handler */
+#if defined(GUEST_MODE_LONG)
+/* NMIs (long mode): vector 2 calls guest_nmi(), which a program may define;
+ * the runtime's (weak) one counts in nmi_count. */
+void guest_nmi(void);
+extern volatile u32 nmi_count;
+#endif
 
 /*
  * An instruction that may fault: its address and where to resume are put in

@@ -15,6 +15,16 @@ volatile u32 failures __shared; /* every vCPU of the VM adds to it */
 #define EXC_STUB_SIZE 16 /* the stubs are .align 16 apart */
 extern char exc_stubs[];  /* vectors 0-31 */
 extern char timer_stub[]; /* TIMER_VECTOR */
+#if defined(GUEST_MODE_LONG)
+extern char nmi_stub[];   /* vector 2: guest_nmi() */
+
+/* A guest that sends itself NMIs defines its own; this one counts. */
+volatile u32 nmi_count;
+void __attribute__((weak)) guest_nmi(void)
+{
+	__atomic_fetch_add(&nmi_count, 1, __ATOMIC_RELAXED);
+}
+#endif
 
 #if defined(GUEST_MODE_LONG)
 /* A 64-bit interrupt gate (SDM vol. 3, 6.14.1). */
@@ -87,6 +97,9 @@ static void idt_install(void)
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
 	for (unsigned v = 0; v < 32; v++)
 		set_vector(v, exc_stubs + v * EXC_STUB_SIZE, cs);
+#if defined(GUEST_MODE_LONG)
+	set_vector(2, nmi_stub, cs);
+#endif
 	set_vector(TIMER_VECTOR, timer_stub, cs);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }

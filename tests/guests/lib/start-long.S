@@ -94,6 +94,34 @@ exc_common:
 	call	unhandled_exception	/* does not return */
 	ud2
 
+/* NMI (vector 2): guest_nmi() in C, with the registers the C calling
+ * convention lets it change saved around it. The CPU pushed 5 quadwords on
+ * a 16-byte-aligned stack; 9 more make the call's stack aligned again. */
+	.align	16
+	.globl	nmi_stub
+nmi_stub:
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10
+	push	%r11
+	cld
+	call	guest_nmi
+	pop	%r11
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	iretq
+
 /* The HC_TIMER interrupt: count it. Touches no register but RFLAGS, which IRET restores. */
 	.align	16
 	.globl	timer_stub
