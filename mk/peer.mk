@@ -9,6 +9,10 @@
 #                     peer <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>
 #                     peer linux-boot native=<N> utsuwa=<N> kvm=<N>
 #                     peer linux-boot overhead utsuwa=<R> kvm=<R>
+#   make bench-io     the same L1 system, and utsuwa, run two Linux guests each
+#                     with io-bench (tools/io-bench): disk and network requests
+#                     in instructions (bench/io.sh; bench/README.md, "I/O");
+#                     io <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>
 #
 # KVM runs inside QEMU's emulated machine (TCG, -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh)), never on
 # the build machine's /dev/kvm. Not part of make test.
@@ -41,3 +45,7 @@ peer-l1: $(PEER_OUT)/kvm-runner $(GUEST_OUT)/bench.bin \
 .PHONY: bench-peer
 bench-peer: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin linux-guest peer-l1 | $(SETUP)
 	@sh bench/peer/bench-peer.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin $(PEER_OUT) $(GUEST_OUT)
+
+.PHONY: bench-io
+bench-io: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
+	@sh bench/io.sh $(BUILD)/utsuwa.elf $(GUEST_OUT) $(PEER_OUT)

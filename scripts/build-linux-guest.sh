@@ -30,8 +30,10 @@ modules="evdev button virtio_pci virtio_blk virtio_net"
 # in Debian's kernel, and the initramfs has no modprobe to fetch it).
 modules="$modules crc32c_generic ext4"
 
-# The initramfs is rebuilt when this script (it holds /init) or utsuwa-tsc changes.
-sum=$(cat "$0" tools/guest-tsc/guest-tsc.c | sha256sum | cut -d' ' -f1)
+# The initramfs is rebuilt when this script (it holds /init), utsuwa-tsc or
+# io-bench (tools/io-bench: the I/O benchmark's guest side) changes.
+sum=$(cat "$0" tools/guest-tsc/guest-tsc.c tools/io-bench/io-bench.c tools/io-bench/run.sh |
+	sha256sum | cut -d' ' -f1)
 [ "$(cat "$out/initrd.sum" 2>/dev/null)" = "$sum" ] || rm -f "$out/initrd.gz"
 # The modules must come from the same package as vmlinuz: a different module
 # list means taking both from the archive again.
@@ -225,6 +227,15 @@ if grep -q 'utsuwa\.fetch=' /proc/cmdline; then
 	/bin/utsuwa-fetch
 	poweroff -f
 fi
+# ---- the I/O benchmark (make bench-io, bench/io.sh) ----
+# It boots with utsuwa.iobench=<role>,<address>,...: the server VM answers
+# io-bench's echo and sink, the client runs the disk and network figures
+# (tools/io-bench/run.sh), then power off.
+if grep -q 'utsuwa\.iobench=' /proc/cmdline; then
+	/bin/utsuwa-iobench
+	poweroff -f
+fi
+# ---- end of the I/O benchmark ----
 # The interactive shell (make run): a VM with a NIC asks for an address by
 # DHCP, briefly (a VM on a switch without an uplink gets no answer).
 if [ -e /sys/class/net/eth0 ]; then
@@ -463,6 +474,15 @@ EOF
 	# Reads the TSC (no C library: the compiler alone builds it).
 	${CC:-gcc} -static -nostdlib -ffreestanding -fno-stack-protector -fno-pie -no-pie -O2 \
 		-Wall -Werror -o "$root/bin/utsuwa-tsc" tools/guest-tsc/guest-tsc.c
+
+	# ---- the I/O benchmark (make bench-io, bench/io.sh) ----
+	# io-bench times disk and network requests with RDTSC; utsuwa-iobench
+	# (tools/io-bench/run.sh) runs it from /init with utsuwa.iobench=.
+	# Static with the C library (sockets, poll), resolving no names.
+	${CC:-gcc} -static -O2 -Wall -Wextra -Werror -o "$root/bin/io-bench" tools/io-bench/io-bench.c
+	cp tools/io-bench/run.sh "$root/bin/utsuwa-iobench"
+	chmod 755 "$root/bin/utsuwa-iobench"
+	# ---- end of the I/O benchmark ----
 
 	# Same inputs, same bytes: fixed times, numeric owners, sorted names.
 	find "$root" -exec touch -h -d @0 {} +

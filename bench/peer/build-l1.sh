@@ -26,7 +26,11 @@
 # /usr/share/qemu, /usr/share/seabios and /usr/lib/ipxe/qemu; the Linux
 # guest, GUEST_DIR/vmlinuz and GUEST_DIR/initrd.gz (the files utsuwa boots in
 # bench/linux-boot.sh), as /l2/vmlinuz and /l2/initrd.gz; and /bin/utsuwa-tsc,
-# taken from that initrd. It is packed again only when one of these files
+# taken from that initrd. For make bench-io (bench/io.sh): /io-init
+# (bench/peer/io-init, which /init runs instead of the rest with peer.io=1)
+# and the tun, bridge and vhost_net modules with their dependencies under
+# /lib/modules/io (load order in /lib/modules/io/order), loaded by io-init
+# only. It is packed again only when one of these files
 # (or this script) changed: their checksums are kept in OUTDIR/inputs.sum.
 set -eu
 
@@ -101,6 +105,11 @@ bbdeb=$(fetch busybox-static)
 
 # ---- what goes into the initramfs: "SOURCE PATH-IN-INITRAMFS" a line ----
 modprobe -d "$out/kernel" -S "$kver" --show-depends kvm_amd >"$out/modules.deps"
+# make bench-io's (bench/io.sh, bench/peer/io-init): tap devices on a bridge
+# for the L2 guests' virtio-net, and vhost-net; loaded only by io-init.
+for m in tun bridge vhost_net; do
+	modprobe -d "$out/kernel" -S "$kver" --show-depends $m
+done >"$out/modules-io.deps"
 man=$out/manifest
 {
 	echo "$root/bench/peer/init /init"
@@ -132,10 +141,16 @@ man=$out/manifest
 		[ -n "$found" ] || { echo "build-l1: no $fw in QEMU's firmware path (-L help: $(printf '%s\n' "$fwdirs" | tr '\n' ' '))" >&2; exit 1; }
 		echo "$found"
 	done
+	# bench-io: its /init, and its modules under /lib/modules/io, each once.
+	echo "$root/bench/peer/io-init /io-init"
+	sed -n 's/^insmod \([^ ]*\).*/\1/p' "$out/modules-io.deps" | awk '!seen[$0]++' | while read -r ko; do
+		echo "$ko /lib/modules/io/$(basename "$ko")"
+	done
 	echo "$guests/vmlinuz /l2/vmlinuz"
 	echo "$guests/initrd.gz /l2/initrd.gz"
 } >"$man.tmp" || exit 1
 grep -q ' /lib/modules/' "$man.tmp" || { echo "build-l1: no modules for kvm_amd" >&2; exit 1; }
+grep -q ' /lib/modules/io/vhost_net.ko$' "$man.tmp" || { echo "build-l1: no modules for bench-io" >&2; exit 1; }
 mv "$man.tmp" "$man"
 
 # Pack again only when an input changed (this script, busybox's package, the
@@ -159,8 +174,9 @@ while read -r src dst; do
 	mkdir -p "$ir$(dirname "$dst")"
 	cp "$src" "$ir$dst"
 done <"$man"
-sed -n 's|^[^ ]* /lib/modules/||p' "$man" >"$ir/lib/modules/order"
-chmod 755 "$ir/init" "$ir/bin/kvm-runner"
+sed -n 's|^[^ ]* /lib/modules/\([^/]*\)$|\1|p' "$man" >"$ir/lib/modules/order"
+sed -n 's|^[^ ]* /lib/modules/io/||p' "$man" >"$ir/lib/modules/io/order"
+chmod 755 "$ir/init" "$ir/io-init" "$ir/bin/kvm-runner"
 ln -s "$l2qemu" "$ir/bin/qemu-system-x86_64"
 # utsuwa-tsc (tools/guest-tsc) from the guest's initrd: the L1 reads its TSC
 # around the L2 boot with it.

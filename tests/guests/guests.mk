@@ -121,7 +121,8 @@ $(foreach p,$(GUEST_PROGS),$(eval $(call guest_prog_rules,$(p))))
 LINUX_DIR := $(BUILD)/linux
 .PHONY: linux-guest
 linux-guest: $(GUEST_OUT)/vmlinuz $(GUEST_OUT)/initrd.gz
-$(LINUX_DIR)/.built: scripts/build-linux-guest.sh tools/guest-tsc/guest-tsc.c | $(SETUP)
+$(LINUX_DIR)/.built: scripts/build-linux-guest.sh tools/guest-tsc/guest-tsc.c \
+		tools/io-bench/io-bench.c tools/io-bench/run.sh | $(SETUP)
 	@mkdir -p $(LINUX_DIR)
 	sh scripts/build-linux-guest.sh $(LINUX_DIR)
 	@touch $@
