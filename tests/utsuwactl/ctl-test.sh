@@ -182,6 +182,10 @@ check "rmimage: says so" out_is "vmlinuz: deleted"
 run --json rmimage vmlinuz
 [ "$rc" = 0 ] && [ ! -s "$work/out" ]
 verdict "rmimage --json: nothing to print"
+route 'DELETE /images/initrd+v2.gz 200 {"name":"initrd+v2.gz","deleted":true}'
+run rmimage initrd+v2.gz
+[ "$rc" = 0 ] && [ "$(last_req)" = "DELETE /images/initrd+v2.gz" ] && out_is "initrd+v2.gz: deleted"
+verdict "rmimage: a 200 with a body is fine too; '+' in a name goes as it is"
 
 # ---- the lifecycle: POST /vms/NAME/<action> ----
 for a in start:running pause:paused resume:running reset:running stop:stopped destroy:destroyed; do
@@ -195,6 +199,11 @@ for a in start:running pause:paused resume:running reset:running stop:stopped de
 		bad "$verb: POST /vms/web/$verb (rc $rc, $(last_req))"
 	fi
 done
+
+route 'POST /vms/web/stop 202 {"name":"web","state":"running","timeout_s":30}'
+run stop web
+[ "$rc" = 0 ] && out_is "web: running"
+verdict "stop: a 202 (the power button pressed, the stop to come) is done too"
 
 # ---- snapshot and restore ----
 route 'POST /vms/web/snapshot 201 {"id":3}'
@@ -213,8 +222,20 @@ run restore 3 'we"b\'
 check "restore: the name is escaped in JSON" [ "$(cat "$log/last.body")" = '{"snapshot":3,"name":"we\"b\\"}' ]
 n=$(requests)
 run restore x web-3
-[ "$rc" = 2 ] && [ "$(requests)" = "$n" ]
-verdict "restore: an ID that is not a number: exit 2, nothing sent"
+check "restore: an ID that is not a number: exit 2" [ "$rc" = 2 ]
+run restore 0 web-3
+check "restore: snapshot 0 (they count from 1): exit 2" [ "$rc" = 2 ]
+check "restore: none of these was sent" [ "$(requests)" = "$n" ]
+route 'GET /snapshots 200 [{"id":3,"vm":"web","bytes":268500992},{"id":12,"vm":"db","bytes":4096}]'
+run snapshots
+check "snapshots: GET /snapshots, a table" out_is "ID  VM       BYTES
+ 3  web  268500992
+12  db        4096"
+route 'DELETE /snapshots/3 200 {"id":3,"deleted":true}'
+run rmsnapshot 3
+[ "$rc" = 0 ] && [ "$(last_req)" = "DELETE /snapshots/3" ]
+verdict "rmsnapshot: DELETE /snapshots/3"
+check "rmsnapshot: says so" out_is "snapshot 3: deleted"
 
 # ---- the API refuses: 401, 404, 409; the server fails: 500 ----
 route "GET /host 200 $host_json"

@@ -55,6 +55,7 @@ static const char *reason(int status)
 	case 101: return "Switching Protocols";
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";

@@ -471,7 +471,7 @@ int path_append_name(char *dst, size_t size, const char *name)
 
 	for (const unsigned char *s = (const unsigned char *)name; *s; s++) {
 		bool plain = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-			     (*s >= '0' && *s <= '9') || strchr("._~-", *s);
+			     (*s >= '0' && *s <= '9') || strchr("._~+-", *s);
 
 		if (n + (plain ? 1 : 3) >= size)
 			return -1;

@@ -73,7 +73,9 @@ int http_write(struct http_conn *c, const void *buf, size_t len);
 /* Writes all of buf to fd (blocking), or -1. */
 int write_all(int fd, const void *buf, size_t len);
 
-/* Appends NAME to the path in dst, percent-encoding all but [A-Za-z0-9._~-]. */
+/* Appends NAME to the path in dst, percent-encoding all but
+ * [A-Za-z0-9._~+-] (the API's names are made of these; '+' is a plain
+ * character in a path, RFC 3986 3.3, and the API takes it as it is). */
 int path_append_name(char *dst, size_t size, const char *name);
 
 #endif

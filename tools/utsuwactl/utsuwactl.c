@@ -198,7 +198,7 @@ static int call(struct ctl *ctl, struct http_conn *c, struct http_request *req,
 
 /* How a successful answer is shown to people. */
 enum show_as { SHOW_FIELDS, SHOW_STATE, SHOW_IMAGE, SHOW_SNAPSHOT, SHOW_VMS, SHOW_IMAGES,
-	       SHOW_NOTHING };
+	       SHOW_SNAPSHOTS, SHOW_NOTHING };
 
 static const struct json_column vm_columns[] = {
 	{ "name", "NAME", false },
@@ -208,6 +208,11 @@ static const struct json_column vm_columns[] = {
 };
 static const struct json_column image_columns[] = {
 	{ "name", "NAME", false },
+	{ "bytes", "BYTES", true },
+};
+static const struct json_column snapshot_columns[] = {
+	{ "id", "ID", true },
+	{ "vm", "VM", false },
 	{ "bytes", "BYTES", true },
 };
 
@@ -267,10 +272,13 @@ static int show(struct ctl *ctl, const struct http_response *resp, enum show_as 
 		break;
 	case SHOW_VMS:
 	case SHOW_IMAGES:
+	case SHOW_SNAPSHOTS:
 		if (how == SHOW_VMS)
 			rc = json_print_table(&j, 0, vm_columns, 4, stdout);
-		else
+		else if (how == SHOW_IMAGES)
 			rc = json_print_table(&j, 0, image_columns, 2, stdout);
+		else
+			rc = json_print_table(&j, 0, snapshot_columns, 3, stdout);
 		if (rc < 0) {
 			fprintf(stderr, "utsuwactl: %s: the answer is not a list\n", prog_cmd);
 			rc = EXIT_SERVER;
@@ -326,6 +334,35 @@ static int cmd_list(struct ctl *ctl, const struct command *cmd, char **argv)
 static int cmd_images(struct ctl *ctl, const struct command *cmd, char **argv)
 {
 	return simple(ctl, "GET", "/images", SHOW_IMAGES, NULL);
+}
+
+static int cmd_snapshots(struct ctl *ctl, const struct command *cmd, char **argv)
+{
+	return simple(ctl, "GET", "/snapshots", SHOW_SNAPSHOTS, NULL);
+}
+
+/* A snapshot's number: decimal digits, from 1. */
+static int snapshot_id(const char *s, unsigned long long *id)
+{
+	char *end;
+
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || *id == 0)
+		return local_error("%s: ID is a snapshot's number (from 1), not \"%s\"", prog_cmd, s);
+	return 0;
+}
+
+static int cmd_rmsnapshot(struct ctl *ctl, const struct command *cmd, char **argv)
+{
+	unsigned long long id;
+	char path[64], what[48];
+
+	if (snapshot_id(argv[0], &id))
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/snapshots/%llu", id);
+	snprintf(what, sizeof(what), "snapshot %llu", id);
+	return simple(ctl, "DELETE", path, SHOW_NOTHING, what);
 }
 
 static int cmd_show(struct ctl *ctl, const struct command *cmd, char **argv)
@@ -400,16 +437,14 @@ static int cmd_create(struct ctl *ctl, const struct command *cmd, char **argv)
 
 static int cmd_restore(struct ctl *ctl, const struct command *cmd, char **argv)
 {
-	char *body = NULL, *end;
+	char *body = NULL;
 	size_t len = 0;
 	unsigned long long id;
 	FILE *m;
 	int rc;
 
-	errno = 0;
-	id = strtoull(argv[0], &end, 10);
-	if (!*argv[0] || *end || errno || argv[0][0] == '-')
-		return local_error("restore: ID is a snapshot's number, not \"%s\"", argv[0]);
+	if (snapshot_id(argv[0], &id))
+		return EXIT_USAGE;
 	m = open_memstream(&body, &len);
 	if (!m)
 		return local_error("out of memory");
@@ -491,6 +526,8 @@ static const struct command commands[] = {
 	{ "console", 1, "NAME", cmd_console },
 	{ "snapshot", 1, "NAME", cmd_vm_action },
 	{ "restore", 2, "ID NEWNAME", cmd_restore },
+	{ "snapshots", 0, "", cmd_snapshots },
+	{ "rmsnapshot", 1, "ID", cmd_rmsnapshot },
 };
 
 static void usage(FILE *out)
