@@ -535,7 +535,8 @@ static void usage(FILE *out)
 	fprintf(out, "usage: utsuwactl [--host H:P] [--token-file F] [--json] [--timeout S] "
 		     "COMMAND [ARGS]\ncommands:\n");
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-		fprintf(out, "  %s %s\n", commands[k].name, commands[k].args);
+		fprintf(out, "  %s%s%s\n", commands[k].name, commands[k].args[0] ? " " : "",
+			commands[k].args);
 	fprintf(out, "console: Ctrl-] leaves. Exit status: 0 ok, 1 refused by the API (4xx), "
 		     "2 usage,\n3 cannot connect or transport error, 4 server error (5xx). "
 		     "See docs/utsuwactl.md.\n");
