@@ -1,5 +1,6 @@
 # utsuwa — plain GNU Make. See README.md.
 #   make          build/utsuwa.elf (Multiboot v1 for QEMU -kernel, Multiboot2 for GRUB)
+#                 and build/utsuwactl (the management API's CLI, mk/utsuwactl.mk)
 #   make iso      build/utsuwa.iso (GRUB, for Bochs and real machines)
 #   make run      boot the default VMs in QEMU, console attached
 #   make test     host unit tests, then the guest test matrix
@@ -76,6 +77,7 @@ clean:
 	rm -rf $(BUILD)
 
 include tests/guests/guests.mk
+include mk/utsuwactl.mk
 include mk/run.mk
 include mk/peer.mk
 include mk/bochs.mk

@@ -9,7 +9,8 @@
 #                the console and lifecycle tests (tests/guests/console-test.sh,
 #                lifecycle-test.sh, net-lifecycle-test.sh), the disk tests (disk-boot-test.sh,
 #                run-disk-test.sh: make run's disk), a subset under Bochs (VT-x) and the lifecycle
-#                there (tests/bochs/lifecycle-vmx.sh);
+#                there (tests/bochs/lifecycle-vmx.sh), utsuwactl against a fake API server
+#                (tests/utsuwactl/ctl-test.sh, make test-ctl);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
 #   make bench   the exit benchmark under QEMU -icount and Bochs, then the
@@ -87,8 +88,9 @@ print-run-net-args:
 # it: make test-vmx), and a VM's lifecycle and the console driven through
 # Bochs's COM1 with a counting test guest (tests/bochs/lifecycle-vmx.sh, each
 # check counts one), the machine's disks (disk-boot-test.sh) and its NIC as the
-# switch's uplink (uplink-test.sh). tests/sum-results.sh sums them in the last line.
-test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
+# switch's uplink (uplink-test.sh), and utsuwactl against a fake API server
+# (tests/utsuwactl/ctl-test.sh). tests/sum-results.sh sums them in the last line.
+test: $(BUILD)/utsuwa.elf guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
 		| tee $(BUILD)/test/unit.out; \
@@ -108,12 +110,14 @@ test: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
+	$(CTL_TEST) 2>&1 | tee $(BUILD)/test/ctl.out; \
 	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
 		guests:$(BUILD)/test/guests.out console:$(BUILD)/test/console.out \
 		lifecycle:$(BUILD)/test/lifecycle.out \
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
-		uplink:$(BUILD)/test/uplink.out run-disk:$(BUILD)/test/run-disk.out
+		uplink:$(BUILD)/test/uplink.out run-disk:$(BUILD)/test/run-disk.out \
+		ctl:$(BUILD)/test/ctl.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.
