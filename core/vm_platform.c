@@ -57,7 +57,9 @@ static u64 vm_created_unix(void *ctx)
 	return vm->created_unix;
 }
 
-/* ISA line n: the PICs' IRQ n and the I/O APIC's pin n (pin 2 for IRQ 0). */
+/* ISA line n: the PICs' IRQ n and the I/O APIC's pin n (pin 2 for IRQ 0).
+ * Each ISA line has one device (PIT 0, UART 4, RTC 8, SCI 9), so its level
+ * is that device's; PCI's shared lines are ORed apart (devices/pci_intx.c). */
 static void isa_irq_set(void *ctx, u32 irq, bool level)
 {
 	struct vm *vm = ctx;
@@ -193,6 +195,10 @@ static void *pci_create_in(struct vm *vm)
 		pci_host_destroy(p);
 		return NULL;
 	}
+	/* INTx# reaches the I/O APIC alone: its lines are GSIs 16-23, which
+	 * no 8259 input has (devices/pci_intx.h). */
+	if (p)
+		pci_intx_init(&p->intx, (struct irq_sink){ .set = vioapic_irq_set, .ctx = vm->ioapic });
 	vm->pci = p;
 	return p;
 }

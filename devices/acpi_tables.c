@@ -5,6 +5,7 @@
 #include "devices/acpi_tables.h"
 
 #include "devices/acpi_pm.h"
+#include "devices/pci_intx.h"
 #include "lib/string.h"
 
 #define OEM_ID "UTSUWA"         /* 6 bytes */
@@ -233,6 +234,7 @@ static struct acpi_gas io_gas(u16 port, u8 bytes, u8 access)
 /* ---- AML (chapter 20) ---- */
 
 #define AML_ZERO 0x00
+#define AML_ONE 0x01
 #define AML_NAME 0x08
 #define AML_BYTE_PREFIX 0x0a
 #define AML_WORD_PREFIX 0x0b
@@ -265,33 +267,47 @@ static void emit_byte(struct aml *a, u8 b)
 	emit(a, &b, 1);
 }
 
-/* 20.2.4 PkgLength: the length of what follows including itself, 1-4 bytes. */
-static void emit_pkglength(struct aml *a, size_t body)
+/*
+ * A term with a PkgLength (Scope, Device, Buffer, Package; 20.2.4): op, then
+ * one byte kept for the PkgLength, which pkg_end fills in once the body is
+ * there. Returns where the body starts.
+ */
+static size_t pkg_begin(struct aml *a, const u8 *op, size_t oplen)
 {
-	size_t n = body + 1;
-
-	if (n <= 0x3f) {
-		emit_byte(a, (u8)n);
-	} else if (body + 2 <= 0xfff) {
-		n = body + 2;
-		emit_byte(a, (u8)(0x40 | (n & 0xf)));
-		emit_byte(a, (u8)(n >> 4));
-	} else {
-		n = body + 3; /* DSDTs here stay far below 1 MiB */
-		emit_byte(a, (u8)(0x80 | (n & 0xf)));
-		emit_byte(a, (u8)(n >> 4));
-		emit_byte(a, (u8)(n >> 12));
-	}
+	emit(a, op, oplen);
+	emit_byte(a, 0);
+	return a->len;
 }
 
-/* op, PkgLength, then body: Scope, Device, Buffer, Package. */
-static void emit_pkg(struct aml *a, const u8 *op, size_t oplen, const struct aml *body)
+/* PkgLength counts itself and the body, in 1-3 bytes here (DSDTs stay far
+ * below 1 MiB); a body that needs more than the byte kept moves up. */
+static void pkg_end(struct aml *a, size_t body_at)
 {
-	if (body->overflow)
+	size_t body = a->len - body_at, n;
+	u8 enc[3];
+
+	if (a->overflow)
+		return;
+	if (body + 1 <= 0x3f) {
+		n = 1;
+		enc[0] = (u8)(body + 1);
+	} else if (body + 2 <= 0xfff) {
+		n = 2;
+		enc[0] = (u8)(0x40 | ((body + 2) & 0xf));
+		enc[1] = (u8)((body + 2) >> 4);
+	} else {
+		n = 3;
+		enc[0] = (u8)(0x80 | ((body + 3) & 0xf));
+		enc[1] = (u8)((body + 3) >> 4);
+		enc[2] = (u8)((body + 3) >> 12);
+	}
+	if (n - 1 > a->cap - a->len) {
 		a->overflow = true;
-	emit(a, op, oplen);
-	emit_pkglength(a, body->len);
-	emit(a, body->p, body->len);
+		return;
+	}
+	memmove(a->p + body_at + n - 1, a->p + body_at, body);
+	memcpy(a->p + body_at - 1, enc, n);
+	a->len += n - 1;
 }
 
 static void emit_name(struct aml *a, const char name[4])
@@ -312,22 +328,39 @@ static void emit_u32(struct aml *a, u32 v)
 	emit_u16(a, (u16)(v >> 16));
 }
 
+/* An Integer in its shortest form (20.2.3), as iasl writes it. */
+static void emit_integer(struct aml *a, u32 v)
+{
+	if (v <= 1) {
+		emit_byte(a, v ? AML_ONE : AML_ZERO);
+	} else if (v <= 0xff) {
+		emit_byte(a, AML_BYTE_PREFIX);
+		emit_byte(a, (u8)v);
+	} else if (v <= 0xffff) {
+		emit_byte(a, AML_WORD_PREFIX);
+		emit_u16(a, (u16)v);
+	} else {
+		emit_byte(a, AML_DWORD_PREFIX);
+		emit_u32(a, v);
+	}
+}
+
 /* Name(_S5, Package(4) {typ, typ, 0, 0}) (7.4.2.5 System \_Sx states). */
 static void emit_sleep_state(struct aml *a, const char name[4], u8 typ)
 {
-	u8 elems[8];
-	struct aml pkg = { .p = elems, .cap = sizeof(elems) };
 	static const u8 op = AML_PACKAGE;
+	size_t pkg;
 
-	emit_byte(&pkg, 4); /* NumElements */
-	emit_byte(&pkg, AML_BYTE_PREFIX);
-	emit_byte(&pkg, typ); /* PM1a_CNT.SLP_TYP */
-	emit_byte(&pkg, AML_BYTE_PREFIX);
-	emit_byte(&pkg, typ); /* PM1b_CNT.SLP_TYP (there is no PM1b) */
-	emit_byte(&pkg, AML_ZERO);
-	emit_byte(&pkg, AML_ZERO);
 	emit_name(a, name);
-	emit_pkg(a, &op, 1, &pkg);
+	pkg = pkg_begin(a, &op, 1);
+	emit_byte(a, 4); /* NumElements */
+	emit_byte(a, AML_BYTE_PREFIX);
+	emit_byte(a, typ); /* PM1a_CNT.SLP_TYP */
+	emit_byte(a, AML_BYTE_PREFIX);
+	emit_byte(a, typ); /* PM1b_CNT.SLP_TYP (there is no PM1b) */
+	emit_byte(a, AML_ZERO);
+	emit_byte(a, AML_ZERO);
+	pkg_end(a, pkg);
 }
 
 /* Large resource descriptors (6.4.3): Word Address Space and DWord Memory. */
@@ -371,67 +404,97 @@ static void res_dword_mem(struct aml *a, u32 base, u32 size)
 }
 
 /*
+ * Name(_PRT, Package(124) { Package(4) { 0xSSSSFFFF, pin, Zero, GSI }, ... }):
+ * every function (0xFFFF) of slots 1-31, INTA#-INTD# (pin 0-3), hard-wired to
+ * the GSI of devices/pci_intx.h (6.2.13: a Source of Zero names a GSI in
+ * Source Index). Slot 0 is the host bridge, which has no interrupt.
+ */
+static void emit_prt(struct aml *a)
+{
+	static const u8 package_op = AML_PACKAGE;
+	size_t prt, entry;
+
+	emit_name(a, "_PRT");
+	prt = pkg_begin(a, &package_op, 1);
+	emit_byte(a, (PCI_INTX_NR_SLOTS - 1) * PCI_INTX_NR_PINS); /* NumElements */
+	for (unsigned slot = 1; slot < PCI_INTX_NR_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < PCI_INTX_NR_PINS; pin++) {
+			entry = pkg_begin(a, &package_op, 1);
+			emit_byte(a, 4);
+			emit_integer(a, slot << 16 | 0xffff); /* Address: device, any function */
+			emit_integer(a, pin);
+			emit_byte(a, AML_ZERO); /* Source */
+			emit_integer(a, (u32)pci_intx_gsi(slot, pin + 1)); /* Source Index */
+			pkg_end(a, entry);
+		}
+	}
+	pkg_end(a, prt);
+}
+
+/*
  * Scope(\_SB) { Device(PCI0) { Name(_HID, EisaId("PNP0A03")) Name(_UID, 0)
  *   Name(_CRS, ResourceTemplate() { bus 0-255, I/O 0xcf8-0xcff (config),
- *   I/O windows 0-0xcf7 and 0xd00-0xffff, the MMIO window }) } }
+ *   I/O windows 0-0xcf7 and 0xd00-0xffff, the MMIO window })
+ *   Name(_PRT, ...) } }
  */
 static void emit_pci_root(struct aml *a, const struct acpi_platform *p)
 {
-	u8 crs_b[96], crs_buf_b[112], dev_b[160], scope_b[176];
-	struct aml crs = { .p = crs_b, .cap = sizeof(crs_b) };
-	struct aml crs_buf = { .p = crs_buf_b, .cap = sizeof(crs_buf_b) };
-	struct aml dev = { .p = dev_b, .cap = sizeof(dev_b) };
-	struct aml scope = { .p = scope_b, .cap = sizeof(scope_b) };
 	static const u8 io_cf8[] = { RES_IO, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
 	static const u8 end[] = { RES_END, 0x00 };
 	static const u8 pnp0a03[] = { AML_DWORD_PREFIX, 0x41, 0xd0, 0x0a, 0x03 }; /* EisaId */
 	static const u8 buffer_op = AML_BUFFER, device_op[] = { AML_EXT_PREFIX, AML_DEVICE };
 	static const u8 scope_op = AML_SCOPE, sb[] = { AML_ROOT_CHAR, '_', 'S', 'B', '_' };
+	size_t scope, dev, buf, size_at, crs;
 
-	res_word(&crs, RES_TYPE_BUS, 0, 0x00, 0xff);
-	emit(&crs, io_cf8, sizeof(io_cf8));
-	res_word(&crs, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
-	res_word(&crs, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
+	scope = pkg_begin(a, &scope_op, 1);
+	emit(a, sb, sizeof(sb));
+	dev = pkg_begin(a, device_op, sizeof(device_op));
+	emit(a, "PCI0", 4);
+	emit_name(a, "_HID");
+	emit(a, pnp0a03, sizeof(pnp0a03));
+	emit_name(a, "_UID");
+	emit_byte(a, AML_ZERO);
+
+	emit_name(a, "_CRS");
+	buf = pkg_begin(a, &buffer_op, 1);
+	emit_byte(a, AML_BYTE_PREFIX); /* BufferSize, known once the descriptors are in */
+	size_at = a->len;
+	emit_byte(a, 0);
+	crs = a->len;
+	res_word(a, RES_TYPE_BUS, 0, 0x00, 0xff);
+	emit(a, io_cf8, sizeof(io_cf8));
+	res_word(a, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0000, 0x0cf7);
+	res_word(a, RES_TYPE_IO, RES_IO_ENTIRE_RANGE, 0x0d00, 0xffff);
 	if (p->pci_mmio_size)
-		res_dword_mem(&crs, p->pci_mmio_base, p->pci_mmio_size);
-	emit(&crs, end, sizeof(end));
+		res_dword_mem(a, p->pci_mmio_base, p->pci_mmio_size);
+	emit(a, end, sizeof(end));
+	if (!a->overflow)
+		a->p[size_at] = (u8)(a->len - crs);
+	pkg_end(a, buf);
 
-	emit_byte(&crs_buf, AML_BYTE_PREFIX); /* BufferSize */
-	emit_byte(&crs_buf, (u8)crs.len);
-	emit(&crs_buf, crs.p, crs.len);
-	crs_buf.overflow |= crs.overflow;
-
-	emit(&dev, "PCI0", 4);
-	emit_name(&dev, "_HID");
-	emit(&dev, pnp0a03, sizeof(pnp0a03));
-	emit_name(&dev, "_UID");
-	emit_byte(&dev, AML_ZERO);
-	emit_name(&dev, "_CRS");
-	emit_pkg(&dev, &buffer_op, 1, &crs_buf);
-
-	emit(&scope, sb, sizeof(sb));
-	emit_pkg(&scope, device_op, sizeof(device_op), &dev);
-	emit_pkg(a, &scope_op, 1, &scope);
+	emit_prt(a);
+	pkg_end(a, dev);
+	pkg_end(a, scope);
 }
 
 /* ---- the tables ---- */
 
+/* The AML is written in place, after the header, in what room is left. */
 static int build_dsdt(struct out *o, const struct acpi_platform *p, u64 *gpa)
 {
-	u8 body_b[256];
-	struct aml body = { .p = body_b, .cap = sizeof(body_b) };
-	struct acpi_hdr *h;
+	struct acpi_hdr *h = take(o, sizeof(*h), 8, gpa);
+	struct aml body;
 
+	if (!h)
+		return -ENOSPC;
+	body = (struct aml){ .p = (u8 *)(h + 1), .cap = o->size - o->used };
 	emit_sleep_state(&body, "_S5_", ACPI_PM_SLP_TYP_S5);
 	if (p->pci_root)
 		emit_pci_root(&body, p);
 	if (body.overflow)
 		return -ENOSPC;
-	h = take(o, sizeof(*h) + body.len, 8, gpa);
-	if (!h)
-		return -ENOSPC;
+	o->used += body.len;
 	header(h, "DSDT", (u32)(sizeof(*h) + body.len), DSDT_REVISION);
-	memcpy(h + 1, body.p, body.len);
 	seal(h);
 	return 0;
 }

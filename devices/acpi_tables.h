@@ -14,7 +14,9 @@
  *         active high), LINT1 as NMI, PCAT_COMPAT (5.2.12)
  *   DSDT  hand-assembled AML (chapter 20): \_S5 = Package {5, 5, 0, 0}, and
  *         when pci_root is set \_SB.PCI0, a PNP0A03 root bridge with its bus
- *         and I/O ranges and the MMIO window in _CRS (5.2.11.1)
+ *         and I/O ranges and the MMIO window in _CRS, and a _PRT wiring each
+ *         slot's INTA#-INTD# to a GSI of 16-23 (devices/pci_intx.h; 5.2.11.1,
+ *         6.2.13)
  *
  * All checksums are filled in. Nothing here knows about guest memory: the
  * caller copies the buffer (or builds it in place) at gpa.
@@ -24,8 +26,8 @@
 
 #include "hv/types.h"
 
-/* Enough for every table with 255 vCPUs. */
-#define ACPI_TABLES_MAX_SIZE 4096
+/* Enough for every table with 255 vCPUs (about 5.8 KiB; the _PRT is 1.6). */
+#define ACPI_TABLES_MAX_SIZE 8192
 
 #define ACPI_LAPIC_ADDR 0xfee00000u
 #define ACPI_IOAPIC_ADDR 0xfec00000u

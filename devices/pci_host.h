@@ -25,6 +25,7 @@
 #ifndef DEVICES_PCI_HOST_H
 #define DEVICES_PCI_HOST_H
 
+#include "devices/pci_intx.h"
 #include "hv/bus.h"
 #include "hv/spinlock.h"
 #include "hv/types.h"
@@ -139,6 +140,11 @@ struct pci_host {
 	unsigned nr_slots;
 	const struct io_ops *cf9_ops;
 	void *cf9_dev;
+	/* The bus's INTx# lines (devices/pci_intx.h), with their own lock, which
+	 * devices take under theirs: nothing asserted at creation, no output
+	 * until the owner connects it with pci_intx_init(). Not saved: each
+	 * function's level is in its own state, and restored from there. */
+	struct pci_intx intx;
 };
 
 extern const struct io_ops pci_host_ops; /* PCI_HOST_BASE, PCI_HOST_NR_PORTS */

@@ -78,7 +78,7 @@ static void vpci_config_init(struct virtio_pci *vp)
 	put(c, PCI_BAR0 + 4 * VPCI_BAR, 4, (u32)vp->bar_default | PCI_BAR_MEM64);
 	put(c, PCI_BAR0 + 4 * VPCI_BAR + 4, 4, (u32)(vp->bar_default >> 32));
 	put(c, PCI_CAPABILITY_LIST, 1, CAP_MSIX);
-	put(c, PCI_INTERRUPT_PIN, 1, 1); /* INTA# */
+	put(c, PCI_INTERRUPT_PIN, 1, VPCI_INTX_PIN);
 	put_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
 
 	/* MSI-X (PCI 3.0, 6.8.2): table and PBA in the BAR; only enable and
@@ -117,7 +117,7 @@ static void update_intx(struct virtio_pci *vp)
 
 	if (level != vp->intx_level) {
 		vp->intx_level = level;
-		irq_set(&vp->irq, vp->pci.data[PCI_INTERRUPT_LINE], level);
+		pci_intx_set(vp->intx, vp->devfn, VPCI_INTX_PIN, level);
 	}
 }
 
@@ -526,7 +526,8 @@ struct virtio_pci *virtio_pci_create(struct vm *vm, struct pci_host *host, u8 de
 	vp->ops = ops;
 	vp->dev = dev;
 	vp->apic_bus = vm->apic_bus;
-	vp->irq = vm->isa_irq;
+	vp->intx = &host->intx;
+	vp->devfn = devfn;
 	vp->bar_default = bar_base;
 	strlcpy(vp->name, name, sizeof(vp->name));
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
@@ -560,10 +561,11 @@ void virtio_pci_reset(struct virtio_pci *vp)
 	device_reset(vp);
 	spin_lock(&vp->lock);
 	vpci_config_init(vp);
-	/* Firmware's work: memory decoding on at the BAR it placed, the line
-	 * a PC's firmware would give INTA# of this slot. */
+	/* Firmware's work: memory decoding on at the BAR it placed, and in the
+	 * Interrupt Line register the I/O APIC input INTA# of this slot is
+	 * wired to (the _PRT's GSI; only software reads the register). */
 	put(&vp->pci, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	put(&vp->pci, PCI_INTERRUPT_LINE, 1, 11);
+	put(&vp->pci, PCI_INTERRUPT_LINE, 1, (u32)pci_intx_gsi(vp->devfn >> 3, VPCI_INTX_PIN));
 	for (unsigned i = 0; i < VIRTIO_MSIX_VECTORS; i++)
 		vp->msix[i] = (typeof(vp->msix[i])){ .ctrl = MSIX_ENTRY_MASKED };
 	vp->msix_pba = 0;

@@ -13,9 +13,10 @@
  *
  * Interrupts: with MSI-X enabled, each queue's and the configuration's
  * vector is sent as an MSI to the VM's local APICs through its APIC bus;
- * without, the ISR bits drive the INTx# line (pin A) to the I/O APIC pin in
- * the Interrupt Line register, level-triggered, until the ISR is read. The
- * DSDT has no _PRT (docs/platform.md): Linux takes MSI-X, which is offered.
+ * without, the ISR bits drive the function's INTx# (pin A), level-triggered,
+ * until the ISR is read: through the bus's wiring (devices/pci_intx.h) to the
+ * I/O APIC input the DSDT's _PRT names for the slot, which is also what the
+ * Interrupt Line register is preset to (docs/platform.md).
  *
  * The BAR is placed in the VM's PCI MMIO window at creation, as firmware
  * would; when the guest moves it or turns memory decoding off, the MMIO
@@ -30,7 +31,6 @@
 
 #include "devices/pci_host.h"
 #include "devices/virtqueue.h"
-#include "hv/irq.h"
 #include "hv/spinlock.h"
 #include "hv/types.h"
 
@@ -60,6 +60,7 @@ struct apic_bus;
 #define VPCI_MSIX_TABLE 0x4000
 #define VPCI_MSIX_PBA 0x5000
 #define VPCI_BAR_SIZE 0x8000
+#define VPCI_INTX_PIN 1 /* INTA#, as the Interrupt Pin register numbers it */
 #define VPCI_BAR 0 /* BAR 0 and 1: 64-bit */
 
 #define VIRTIO_MAX_QUEUES 4
@@ -111,7 +112,8 @@ struct virtio_pci {
 	const struct virtio_dev_ops *ops;
 	void *dev;
 	struct apic_bus *apic_bus;  /* MSI-X messages */
-	struct irq_sink irq;        /* INTx#: the GSI in the Interrupt Line register */
+	struct pci_intx *intx;      /* INTx#: the bus's wiring (the PCI host's) */
+	u8 devfn;
 	u64 bar_default;            /* where creation placed the BAR */
 
 	spinlock_t lock;            /* guards everything below but the queues' own */

@@ -133,7 +133,9 @@ int virtio_pci_load(struct virtio_pci *vp, struct snap_cursor *c)
 		vp->queue_select = qsel;
 		vp->msix_config = msix_config;
 		vp->isr = isr;
-		vp->intx_level = intx; /* the I/O APIC's saved state holds the line */
+		/* The wiring learns the level; the I/O APIC's saved state holds the line. */
+		vp->intx_level = intx;
+		pci_intx_restore(vp->intx, vp->devfn, VPCI_INTX_PIN, intx);
 		for (unsigned i = 0; i < VIRTIO_MSIX_VECTORS; i++) {
 			vp->msix[i].addr_lo = msix[i][0];
 			vp->msix[i].addr_hi = msix[i][1];

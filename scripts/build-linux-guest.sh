@@ -200,7 +200,8 @@ fi
 # facts), then power off.
 if grep -qw utsuwa.disk /proc/cmdline; then
 	/bin/utsuwa-disk
-	poweroff -f
+	# With utsuwa.net= too (the INTx test), the network test follows.
+	grep -q 'utsuwa\.net=' /proc/cmdline || poweroff -f
 fi
 # The network test boots with utsuwa.net=<address>/<peer> (IPv4): eth0 gets
 # the address, pings the peer VM through utsuwa's switch and copies a file
@@ -299,6 +300,21 @@ echo "utsuwa-check: done"
 EOF
 	chmod 755 "$root/bin/utsuwa-check"
 
+	# A virtio device's interrupts (issue 10), for utsuwa-disk and utsuwa-net:
+	# utsuwa-irq NAME prints the /proc/interrupts lines of virtio device NAME
+	# (virtio0, ...), its queues' MSI-X vectors ("virtio0-req.0") or its one
+	# INTx line ("virtio0", or among others sharing it: "virtio0, virtio3");
+	# utsuwa-irq-sum adds up the per-CPU counts of the lines it is given.
+	cat >"$root/bin/utsuwa-irq" <<'EOF'
+#!/bin/sh
+grep -E "[ ,]$1(-[a-z]+\.[0-9]+)?(,|\$)" /proc/interrupts
+EOF
+	cat >"$root/bin/utsuwa-irq-sum" <<'EOF'
+#!/bin/sh
+awk '{ for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }'
+EOF
+	chmod 755 "$root/bin/utsuwa-irq" "$root/bin/utsuwa-irq-sum"
+
 	# The virtio disk's tests (issue 10), chosen by utsuwa.disk[=MODE] on the
 	# kernel command line:
 	#   utsuwa.disk         a round trip: 16 MiB of random data written to
@@ -322,8 +338,11 @@ echo "utsuwa-disk: vda=present sectors=$sectors"
 echo "utsuwa-disk: mode=${mode:-round}"
 echo "utsuwa-disk: serial=$(cat /sys/block/vda/serial 2>/dev/null)"
 echo "utsuwa-disk: ro=$(cat /sys/block/vda/ro)"
-# MSI-X when the device offers it (Debian's virtio_pci prefers it to INTx).
-echo "utsuwa-disk: irq=$(grep -m1 'virtio0-req' /proc/interrupts | grep -o 'PCI-MSI[A-Z-]*' | head -n 1)"
+# MSI-X when the device offers it (Debian's virtio_pci prefers it to INTx),
+# "PCI-MSIX-"; with pci=nomsi its INTx# through the I/O APIC, level-triggered:
+# "IO-APIC 20-fasteoi" (the GSI the DSDT's _PRT gives slot 4).
+v=$(basename "$(readlink /sys/block/vda/device)")
+echo "utsuwa-disk: irq=$(utsuwa-irq "$v" | grep -oE 'PCI-MSI[A-Z-]*|IO-APIC +[0-9]+-[a-z]+' | head -n 1 | tr -s ' ')"
 mib=64 hdr_block=16384 # the header's 4 KiB block: right after the data
 case $mode in
 '')
@@ -366,7 +385,8 @@ verify)
 esac
 n=$(dd if=$d bs=512 skip=$sectors count=1 iflag=direct 2>/dev/null | wc -c)
 echo "utsuwa-disk: past_end_bytes=$n"
-hits=$(dmesg | grep -E 'BUG|WARNING|Call Trace|virtio.*(error|fail)|I/O error')
+echo "utsuwa-disk: irq_count=$(utsuwa-irq "$v" | utsuwa-irq-sum)"
+hits=$(dmesg | grep -E 'BUG|WARNING|Call Trace|virtio.*(error|fail)|I/O error|nobody cared|no GSI')
 echo "utsuwa-disk: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
 [ -n "$hits" ] && printf '%s\n' "$hits" | sed 's/^/utsuwa-disk: dmesg: /'
 echo "utsuwa-disk: done"
@@ -388,7 +408,8 @@ echo "utsuwa-net: eth0=present mac=$(cat /sys/class/net/eth0/address) mtu=$(cat 
 ip link set lo up
 ip addr add "$me/24" dev eth0
 ip link set eth0 up
-echo "utsuwa-net: irq=$(grep -m1 'virtio[0-9]*-input' /proc/interrupts | grep -o 'PCI-MSI[A-Z-]*' | head -n 1)"
+v=$(basename "$(readlink /sys/class/net/eth0/device)")
+echo "utsuwa-net: irq=$(utsuwa-irq "$v" | grep -oE 'PCI-MSI[A-Z-]*|IO-APIC +[0-9]+-[a-z]+' | head -n 1 | tr -s ' ')"
 i=0
 until ping -c 1 -W 1 "$peer" >/dev/null 2>&1; do
 	i=$((i + 1))
@@ -421,7 +442,8 @@ else
 	n=$(ping -c 3 -W 2 "$peer" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 	echo "utsuwa-net: spoofed_ping_received=$n"
 fi
-hits=$(dmesg | grep -E 'BUG|WARNING|Call Trace|virtio.*(error|fail)|NETDEV WATCHDOG')
+echo "utsuwa-net: irq_count=$(utsuwa-irq "$v" | utsuwa-irq-sum)"
+hits=$(dmesg | grep -E 'BUG|WARNING|Call Trace|virtio.*(error|fail)|NETDEV WATCHDOG|nobody cared|no GSI')
 echo "utsuwa-net: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
 [ -n "$hits" ] && printf '%s\n' "$hits" | sed 's/^/utsuwa-net: dmesg: /'
 echo "utsuwa-net: done"

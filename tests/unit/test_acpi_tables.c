@@ -12,6 +12,7 @@
 #include <string.h>
 #include "arch/x86/acpi.h"
 #include "devices/acpi_pm.h"
+#include "devices/pci_intx.h"
 
 #define MEM_SIZE 0x200000u
 #define TABLES_GPA 0xe0000u
@@ -304,6 +305,54 @@ TEST(dsdt_s5_only)
 	CHECK(!memcmp(d + 36, s5_aml, sizeof(s5_aml)));
 }
 
+/*
+ * The _PRT's package list, from NumElements to end: slots 1-31, pins 0-3 in
+ * order, each Package(4) { 0xSSSSFFFF, pin, Zero, GSI } with the GSI of
+ * devices/pci_intx.h, integers in iasl's shortest form (ACPI 6.4, 6.2.13,
+ * 20.2.3). The first entries are spelled out as `iasl` compiles
+ * Package(){0x0001FFFF, Zero, Zero, 0x11}, Package(){0x0001FFFF, One, Zero, 0x12}.
+ */
+static void check_prt(const u8 *p, const u8 *end)
+{
+	static const u8 first[] = {
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x0a, 0x11,
+		0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00, 0x01, 0x00, 0x0a, 0x12,
+	};
+	unsigned entries = 0;
+
+	CHECK_EQ(p[0], 124);
+	p++;
+	CHECK(!memcmp(p, first, sizeof(first)));
+	for (unsigned slot = 1; slot < 32; slot++) {
+		for (unsigned pin = 0; pin < 4 && p + 12 <= end; pin++) {
+			u8 want_pin[2] = { (u8)pin, 0 }; /* Zero, One, or BytePrefix n */
+			unsigned pin_len = pin <= 1 ? 1 : 2;
+			u32 n, len;
+
+			if (pin > 1) {
+				want_pin[0] = 0x0a;
+				want_pin[1] = (u8)pin;
+			}
+			CHECK_EQ(p[0], 0x12);
+			len = pkglength(p + 1, &n);
+			CHECK_EQ(n, 1);
+			CHECK_EQ(len, 1 + 1 + 5 + pin_len + 1 + 2);
+			CHECK_EQ(p[2], 4);
+			CHECK_EQ(p[3], 0x0c); /* DWordPrefix */
+			CHECK_EQ(rd32(p + 4), slot << 16 | 0xffff);
+			CHECK(!memcmp(p + 8, want_pin, pin_len));
+			CHECK_EQ(p[8 + pin_len], 0x00); /* Source: Zero, a GSI */
+			CHECK_EQ(p[9 + pin_len], 0x0a);
+			CHECK_EQ(p[10 + pin_len], pci_intx_gsi(slot, pin + 1));
+			CHECK_EQ(p[10 + pin_len], 16 + (slot + pin) % 8);
+			p += 1 + len;
+			entries++;
+		}
+	}
+	CHECK_EQ(entries, 124);
+	CHECK(p == end);
+}
+
 TEST(dsdt_pci_root)
 {
 	u64 rsdp;
@@ -333,16 +382,20 @@ TEST(dsdt_pci_root)
 				      0x08, '_', 'U', 'I', 'D', 0x00 };
 	CHECK(!memcmp(p, hid_uid, sizeof(hid_uid))); /* EisaId("PNP0A03") = 0x030ad041 */
 	p += sizeof(hid_uid);
-	/* Name(_CRS, Buffer(84) {...}) ends the device. */
+	/* Name(_CRS, Buffer(84) {...}), */
 	CHECK(!memcmp(p, "\x08_CRS\x11", 6));
 	buf_len = pkglength(p + 6, &n);
 	CHECK_EQ(n, 2); /* past 63 bytes: the two-byte form */
-	CHECK(p + 6 + buf_len == end);
+	CHECK_EQ(buf_len, n + 2 + sizeof(crs_aml));
 	p += 6 + n;
 	CHECK(p[0] == 0x0a && p[1] == sizeof(crs_aml));
 	p += 2;
-	CHECK(p + sizeof(crs_aml) == end);
 	CHECK(!memcmp(p, crs_aml, sizeof(crs_aml)));
+	p += sizeof(crs_aml);
+	/* then Name(_PRT, Package(124) {...}) ends the device. */
+	CHECK(!memcmp(p, "\x08_PRT\x12", 6));
+	CHECK(p + 6 + pkglength(p + 6, &n) == end);
+	check_prt(p + 6 + n, end);
 }
 
 TEST(dsdt_pci_root_without_window)
@@ -365,7 +418,9 @@ TEST(dsdt_pci_root_without_window)
 	CHECK_EQ(n, 1);
 	CHECK(!memcmp(crs + 9, crs_aml, sizeof(crs_aml) - 28));   /* bus and I/O as before */
 	CHECK(!memcmp(crs + 9 + sizeof(crs_aml) - 28, "\x79\x00", 2));
-	CHECK(crs + 9 + sizeof(crs_aml) - 26 == d + len);
+	crs += 9 + sizeof(crs_aml) - 26;
+	CHECK(!memcmp(crs, "\x08_PRT\x12", 6)); /* the same _PRT follows */
+	check_prt(crs + 6 + 2, d + len);
 }
 
 TEST(too_small_and_bad_input)
