@@ -21,8 +21,10 @@
 
 void api_host_info(struct api_host_info *h)
 {
+	h->cpus = 0;
+	for (u64 m = hv_cpus_ready(); m; m &= m - 1) /* no libgcc for a popcount */
+		h->cpus++;
 	h->backend = vendor ? vendor->name : "none";
-	h->cpus = (unsigned)__builtin_popcountll(hv_cpus_ready());
 	h->free_mib = mm_free_pages() * PAGE_SIZE >> 20;
 	h->uptime_s = tsc_to_ns(rdtsc()) / 1000000000ULL;
 }

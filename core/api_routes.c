@@ -498,7 +498,9 @@ static void post_reset(struct api_call *c) { act(c, vm_reset_now); }
 
 static void post_stop(struct api_call *c)
 {
-	struct json_field f[] = { { .name = "timeout_s", .types = BIT(JSON_UINT), .max = STOP_TIMEOUT_MAX_S } };
+	struct json_field f[] = {
+		{ .name = "timeout_s", .types = BIT(JSON_UINT), .max = STOP_TIMEOUT_MAX_S },
+	};
 	char err[API_ERR_MAX] = "";
 	struct pending_stop *p = NULL;
 	struct json_doc d;
@@ -576,6 +578,16 @@ static void post_snapshot(struct api_call *c)
 	jw_obj_end(c->out);
 }
 
+#define SNAPSHOT_FOUND 0x80000000u
+
+static void find_snapshot(void *ctx, unsigned id, const char *vm, u64 bytes)
+{
+	unsigned *want = ctx;
+
+	if (id == *want)
+		*want |= SNAPSHOT_FOUND;
+}
+
 static void post_restore(struct api_call *c)
 {
 	struct json_field f[] = {
@@ -610,9 +622,16 @@ static void post_restore(struct api_call *c)
 		api_error(c, 409, "restore: the name '%s' is taken", name);
 		return;
 	}
+	vm_snapshot_list(find_snapshot, &id);
+	if (!(id & SNAPSHOT_FOUND)) {
+		api_error(c, 404, "restore: no snapshot %u", id);
+		return;
+	}
+	id &= ~SNAPSHOT_FOUND;
 	ret = vm_restore(id, name, err, sizeof(err));
 	if (ret) {
-		api_error(c, ret == -EINVAL ? 400 : status_of(ret), "%s",
+		/* A damaged snapshot, a section missing, an image gone: the request's. */
+		api_error(c, ret == -EEXIST ? 409 : ret == -ENOMEM ? 507 : 400, "%s",
 			  err[0] ? err : "restore: failed");
 		return;
 	}

@@ -144,11 +144,29 @@ static void free_vm(struct vm *vm)
 	free(vm);
 }
 
+static void forget_image(void *ctx, const char *name, u64 bytes)
+{
+	char (*names)[IMAGE_NAME_MAX] = ctx;
+
+	for (unsigned i = 0; i < IMAGE_STORE_SLOTS; i++)
+		if (!names[i][0]) {
+			snprintf(names[i], IMAGE_NAME_MAX, "%s", name);
+			return;
+		}
+}
+
 void fake_reset(void)
 {
+	char names[IMAGE_STORE_SLOTS][IMAGE_NAME_MAX] = { { 0 } };
+	char err[160];
+
 	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++)
 		if (vms[i])
 			free_vm(vms[i]);
+	image_store_list(forget_image, names);
+	for (unsigned i = 0; i < IMAGE_STORE_SLOTS; i++)
+		if (names[i][0])
+			image_store_delete(names[i], err, sizeof(err));
 	memset(&fake, 0, sizeof(fake));
 	fake_log[0] = 0;
 	bi.nr_mods = 0;

@@ -111,7 +111,6 @@ TEST(malformed)
 		{ "GET /host HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n", 400 },
 		{ "GET /host HTTP/1.1\r\nHost: h\rx\r\n\r\n", 400 },
 		{ "GET /host HTTP/1.1\r\nHost: h\x01\r\n\r\n", 400 },
-		{ "GET /host HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 400 },
 		{ "GET /host HTTP/1.1\r\n\r\n", 400 }, /* 1.1 needs Host */
 		{ "GET /host HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400 },
 		{ "POST /vms HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400 },
@@ -133,19 +132,21 @@ TEST(malformed)
 	for (unsigned i = 0; i < ARRAY_SIZE(bad); i++) {
 		conn_close();
 		conn_open();
-		feed(bad[i].req, strlen(bad[i].req));
-		if (i == 21) { /* the NUL: strlen stops at it, so feed the whole line */
-			static const char r[] = "GET /host HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n";
-
-			conn_close();
-			conn_open();
-			feed(r, sizeof(r) - 1);
-		}
+		feed_str(bad[i].req);
 		if (status_at(io.sent) != bad[i].status || !io.closed)
 			fprintf(stderr, "%u: %s -> %.*s\n", i, bad[i].req, (int)io.len, io.sent);
 		CHECK_EQ(status_at(io.sent), bad[i].status);
 		CHECK(io.closed);
 		CHECK(strstr(body(), "{\"error\":\"") == body());
+	}
+	{ /* a NUL in a header */
+		static const char r[] = "GET /host HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n";
+
+		conn_close();
+		conn_open();
+		feed(r, sizeof(r) - 1);
+		CHECK_EQ(status_at(io.sent), 400);
+		CHECK(io.closed);
 	}
 	/* Nothing was done by any of them. */
 	CHECK_EQ(fake.create, 0);
