@@ -432,6 +432,21 @@ static u16 parse_head(u32 end, struct head *h, const char **why)
 	return 0;
 }
 
+/* What a well-formed head may still ask that is refused: 0, or a status and why. */
+static u16 head_refused(const struct head *h, const char **why)
+{
+	if (h->has_te && h->has_length)
+		return *why = "both Transfer-Encoding and Content-Length", 400;
+	if (h->has_te)
+		return *why = "Transfer-Encoding (chunked bodies) is not supported: send "
+			      "Content-Length", 501;
+	if (h->minor && !h->has_host)
+		return *why = "an HTTP/1.1 request without a Host header", 400;
+	if (h->expect_other)
+		return *why = "the only expectation met is 100-continue", 417;
+	return 0;
+}
+
 /* Is the head whole? Its length (up to and with the empty line) in *end. */
 static bool head_end(struct api_conn *c, u32 *end)
 {
@@ -486,27 +501,21 @@ static void begin(struct api_conn *c, u32 end, u64 now)
 	consume(c, end);
 	st = parse_head(end, &h, &why);
 	c->keep_alive = false;
+	c->content_length = h.has_length ? h.length : 0;
+	c->body_got = 0;
+	if (!st)
+		st = head_refused(&h, &why);
 	if (st) {
 		fail(c, st, true, now, "%s", why);
 		return;
 	}
 	c->keep_alive = h.minor ? !h.conn_close : h.conn_keep_alive && !h.conn_close;
-	c->content_length = h.has_length ? h.length : 0;
-	c->body_got = 0;
-	if (h.has_te && h.has_length)
-		return fail(c, 400, true, now, "both Transfer-Encoding and Content-Length");
-	if (h.has_te)
-		return fail(c, 501, true, now, "Transfer-Encoding (chunked bodies) is not "
-			    "supported: send Content-Length");
-	if (h.minor && !h.has_host)
-		return fail(c, 400, true, now, "an HTTP/1.1 request without a Host header");
-	if (h.expect_other)
-		return fail(c, 417, true, now, "the only expectation met is 100-continue");
 	if (!h.has_auth || !api_auth_check(h.auth, h.auth_len)) {
 		api_auth_refused(!h.has_auth ? "a request without an Authorization header"
 					     : "a request with a wrong token", now);
-		return fail(c, 401, c->content_length > 0, now,
-			    "this call needs Authorization: Bearer <token>");
+		fail(c, 401, c->content_length > 0, now,
+		     "this call needs Authorization: Bearer <token>");
+		return;
 	}
 	call_init(c, &call, &w, now);
 	c->route = api_route_find(h.method, h.target, c->arg, sizeof(c->arg), &call);
@@ -517,12 +526,15 @@ static void begin(struct api_conn *c, u32 end, u64 now)
 		return;
 	}
 	c->upgrade = h.upgrade_console && h.conn_upgrade;
-	if (c->route->body == BODY_JSON && c->content_length > API_JSON_MAX)
-		return fail(c, 413, true, now, "a JSON body is at most %u bytes", API_JSON_MAX);
+	if (c->route->body == BODY_JSON && c->content_length > API_JSON_MAX) {
+		fail(c, 413, true, now, "a JSON body is at most %u bytes", API_JSON_MAX);
+		return;
+	}
 	if (c->route->body == BODY_IMAGE) {
-		call.content_length = c->content_length;
-		if (!h.has_length)
-			return fail(c, 411, true, now, "an upload needs Content-Length");
+		if (!h.has_length) {
+			fail(c, 411, true, now, "an upload needs Content-Length");
+			return;
+		}
 		if (c->route->begin(&call)) {
 			if (c->content_length)
 				c->want_close = true;
