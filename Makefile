@@ -53,6 +53,11 @@ $(BUILD)/utsuwa.elf: $(HV_OBJS) arch/x86/boot/linker.ld
 
 -include $(HV_OBJS:.o=.d)
 
+# jsmn (Debian's libjsmn-dev) is a header in /usr/include, which the
+# freestanding build does not search: core/api_json.c alone gets it, after
+# every other directory, so no libc header can stand in for the compiler's.
+$(BUILD)/hv/core/api_json.c.o: HV_CFLAGS += -idirafter /usr/include
+
 # ---- host unit tests (ASan + UBSan, same sources) ----
 UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \

@@ -18,6 +18,7 @@
 #define LOAD_REAL_DEFAULT 0x1000ULL
 #define LOAD_DEFAULT 0x100000ULL  /* 1 MiB, above the legacy holes */
 #define LOAD_REAL_LIMIT 0x10000ULL /* real mode starts at CS=0: entry within the first 64 KiB */
+#define API_IMAGE_MAX_LIMIT (64ULL << 30) /* api_image_max=: a sanity bound */
 
 #define REPORTS_MAX 64            /* messages shown per config_parse; all are counted */
 #define QUOTE_MAX 40              /* characters of an input word shown in a message */
@@ -540,6 +541,22 @@ static bool valid_name(struct str n)
 	return true;
 }
 
+/* A bearer token (RFC 6750's b64token without '='): API_TOKEN_MIN to
+ * API_TOKEN_MAX characters that need no quoting in a header. */
+static bool valid_token(struct str t)
+{
+	if (t.n < API_TOKEN_MIN || t.n > API_TOKEN_MAX)
+		return false;
+	for (size_t i = 0; i < t.n; i++) {
+		char c = t.s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* The checks between fields, once all are known; fills in the default load address. */
 static int check_load(struct vm_config *vm, char *why, size_t len)
 {
@@ -720,6 +737,22 @@ static void parse_word(struct parser *p, struct str word)
 				   "A-Z a-z 0-9 _ -); the console starts in the monitor",
 				quote(q, val), VM_NAME_MAX - 1);
 		}
+	} else if (has_value && str_eq(key, "api_token")) {
+		/* Never echoed: the token must not appear in a log. */
+		if (valid_token(val)) {
+			memcpy(p->cfg->api_token, val.s, val.n);
+			p->cfg->api_token[val.n] = 0;
+		} else {
+			problem(p, "option 'api_token': not %d to %d characters of A-Z a-z 0-9 . _ ~ + "
+				   "/ - (the value is not shown); one is made at boot",
+				API_TOKEN_MIN, API_TOKEN_MAX);
+		}
+	} else if (has_value && str_eq(key, "api_image_max")) {
+		if (parse_size(val, &n) && n >= PAGE_SIZE && n <= API_IMAGE_MAX_LIMIT)
+			p->cfg->api_image_max = n;
+		else
+			problem(p, "option 'api_image_max': '%s' is not a size from 4K to %luG",
+				quote(q, val), (unsigned long)(API_IMAGE_MAX_LIMIT >> 30));
 	} else if (has_value && str_eq(key, "slice")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
 			p->cfg->slice_ms = (u32)n;

@@ -3,6 +3,7 @@
  * everywhere, create the VMs and start scheduling them on every CPU.
  */
 #include "hv/hv.h"
+#include "hv/api.h"
 #include "hv/config.h"
 #include "core/disks.h"
 #include "hv/monitor.h"
@@ -174,6 +175,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	sched_init(config.slice_ms);
 	irq_register(VECTOR_TIMER, sched_tick, NULL);
 	irq_register(VECTOR_KICK, kick, NULL);
+	api_init(config.api_token, config.api_image_max); /* the token printed with the boot log */
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	create_vms(bi);

@@ -32,30 +32,6 @@ static const struct monitor_cmd *find_cmd(const char *name);
 
 /* ---- what a VM is doing ---- */
 
-static const char *const exit_names[NR_VMEXIT_REASONS] = {
-	[VMEXIT_NONE] = "none",
-	[VMEXIT_CPUID] = "cpuid",
-	[VMEXIT_MSR_READ] = "msr-read",
-	[VMEXIT_MSR_WRITE] = "msr-write",
-	[VMEXIT_IO] = "io",
-	[VMEXIT_HLT] = "hlt",
-	[VMEXIT_HYPERCALL] = "hypercall",
-	[VMEXIT_MEM] = "mem",
-	[VMEXIT_SHUTDOWN] = "shutdown",
-	[VMEXIT_INTR] = "host-interrupt",
-	[VMEXIT_IRQ_WINDOW] = "irq-window",
-	[VMEXIT_XSETBV] = "xsetbv",
-	[VMEXIT_INVD] = "invd",
-	[VMEXIT_UD] = "ud",
-	[VMEXIT_CR_ACCESS] = "cr-access",
-	[VMEXIT_INVLPG] = "invlpg",
-	[VMEXIT_EXCEPTION] = "exception",
-	[VMEXIT_MACHINE_CHECK] = "machine-check",
-	[VMEXIT_ENTRY_FAIL] = "entry-fail",
-	[VMEXIT_UNHANDLED] = "unhandled",
-};
-_Static_assert(NR_VMEXIT_REASONS == 20, "a vmexit_reason without a name in exit_names");
-
 static u64 vm_mem_bytes(const struct vm *vm)
 {
 	return gmem_size(vm);
@@ -151,7 +127,7 @@ static int cmd_info(const struct monitor_args *a)
 	kprintf("exits: %lu\n", (unsigned long)exits_total(&s));
 	for (unsigned r = 0; r < NR_VMEXIT_REASONS; r++)
 		if (s.exits[r])
-			kprintf("  %-16s %12lu\n", exit_names[r], (unsigned long)s.exits[r]);
+			kprintf("  %-16s %12lu\n", vmexit_name(r), (unsigned long)s.exits[r]);
 	kprintf("interrupts injected: %lu\n", (unsigned long)s.irqs_injected);
 	if (s.nmis_injected)
 		kprintf("NMIs injected: %lu\n", (unsigned long)s.nmis_injected);

@@ -4,6 +4,7 @@
  */
 #include "hv/ramdisk.h"
 #include "hv/bootinfo.h"
+#include "hv/image_store.h"
 #include "hv/console.h"
 #include "hv/mm.h"
 #include "hv/snapshot.h"
@@ -61,12 +62,12 @@ static const struct blockdev_ops ramdisk_ops = { .submit = ramdisk_submit };
 
 struct blockdev *ramdisk_create(const struct boot_info *bi, const char *name, const char *vm)
 {
-	const struct boot_module *mod = bootinfo_find_module(bi, name);
+	const struct boot_module *mod = image_find(bi, name);
 	struct ramdisk *rd;
 	u64 size, n;
 
 	if (!mod) {
-		kprintf("utsuwa: vm '%s': disk 'module:%s': no boot module of that name\n", vm, name);
+		kprintf("utsuwa: vm '%s': disk 'module:%s': no boot module or stored image of that name\n", vm, name);
 		return NULL;
 	}
 	size = ALIGN_DOWN(mod->end - mod->start, BLK_SECTOR);

@@ -1,5 +1,6 @@
 /* Every CPU's loop: run vCPUs in slices, deliver their interrupts, handle their exits. */
 #include "hv/sched.h"
+#include "hv/api.h"
 #include "hv/console.h"
 #include "hv/exit.h"
 #include "hv/monitor.h"
@@ -192,6 +193,7 @@ __noreturn void sched_cpu_loop(void)
 			cpu->in_monitor = true;
 			irq_enable();
 			monitor_service();
+			api_poll(tsc_to_ns(rdtsc()) / 1000000);
 			irq_disable();
 			cpu->in_monitor = false;
 			uplink_poll_deferred();

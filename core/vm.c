@@ -2,6 +2,7 @@
 #include "hv/vm.h"
 #include "hv/console.h"
 #include "hv/exit.h"
+#include "hv/image_store.h"
 #include "hv/loader.h"
 #include "hv/mm.h"
 #include "hv/sched.h"
@@ -98,10 +99,10 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 static const struct boot_module *image_module(const struct vm_config *cfg,
 					      const struct boot_info *bi)
 {
-	const struct boot_module *mod = bootinfo_find_module(bi, cfg->image);
+	const struct boot_module *mod = image_find(bi, cfg->image);
 
 	if (!mod)
-		kprintf("utsuwa: vm '%s': image '%s': no boot module of that name\n", cfg->name,
+		kprintf("utsuwa: vm '%s': image '%s': no boot module or stored image of that name\n", cfg->name,
 			cfg->image);
 	return mod;
 }

@@ -247,7 +247,9 @@ u64 vm_runtime_affinity(const struct vm_config *c, char *err, size_t n)
 	return ready & ~owned;
 }
 
-int vm_create_line(const char *line, char *err, size_t n)
+/* Creates the VM of one configuration word; starts it, or leaves it paused
+ * before its first instruction. */
+static int create_line(const char *line, bool start, char *err, size_t n)
 {
 	static struct hv_config cfg; /* 9 KiB: not on the stack; only CPU 0 runs this */
 	struct report_ctx r = { err, n, false };
@@ -276,6 +278,24 @@ int vm_create_line(const char *line, char *err, size_t n)
 	kprintf("utsuwa: vm %s: created, %u vCPU%s, %lu MiB (+%lu KiB of the hypervisor's)\n",
 		vm->name, vm->cfg.cpus, vm->cfg.cpus > 1 ? "s" : "", vm->cfg.mem >> 20,
 		vm->overhead_bytes >> 10);
+	if (!start) {
+		/* Paused before it ever ran: vm_start parks its vCPUs (enqueue
+		 * sees VM_PAUSED) and its clock stands at 0 until vm_resume. */
+		enum vm_state was;
+
+		transition(vm, BIT(VM_RUNNING), VM_PAUSED, &was);
+		vm_clock_stop(vm);
+	}
 	vm_start(vm);
 	return 0;
+}
+
+int vm_create_line(const char *line, char *err, size_t n)
+{
+	return create_line(line, true, err, n);
+}
+
+int vm_create_paused(const char *line, char *err, size_t n)
+{
+	return create_line(line, false, err, n);
 }

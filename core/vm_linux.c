@@ -7,6 +7,7 @@
  */
 #include "hv/vm_linux.h"
 #include "hv/bootinfo.h"
+#include "hv/image_store.h"
 #include "hv/console.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
@@ -58,9 +59,9 @@ static const struct boot_module *initrd_module(struct vm *vm, const struct boot_
 	*err = 0;
 	if (!vm->cfg.initrd[0])
 		return NULL;
-	m = bootinfo_find_module(bi, vm->cfg.initrd);
+	m = image_find(bi, vm->cfg.initrd);
 	if (!m) {
-		kprintf("utsuwa: vm '%s': initrd '%s': no boot module of that name\n", vm->name,
+		kprintf("utsuwa: vm '%s': initrd '%s': no boot module or stored image of that name\n", vm->name,
 			vm->cfg.initrd);
 		*err = -ENOENT;
 	}

@@ -17,8 +17,10 @@ else
     # image (scripts/make-run-disk.sh); run-disk-test.sh checks it with
     # e2fsck and debugfs. (Debian 12 marks it required, so it is nearly
     # always there; listed so that nothing relies on that.)
-    # libjsmn-dev: jsmn.h, the header-only JSON tokenizer utsuwactl uses to
-    # print the management API's answers (tools/utsuwactl/json.c).
+    # libjsmn-dev: jsmn, the header-only JSON tokenizer the management API
+    # parses request bodies with (core/api_json.c; the hypervisor build
+    # includes /usr/include/jsmn.h and nothing else from there), and utsuwactl
+    # prints the API's answers with (tools/utsuwactl/json.c).
     pkgs="gcc libc6-dev make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
           grub-pc-bin grub-common xorriso mtools cpio kmod gdisk e2fsprogs libjsmn-dev"
 fi

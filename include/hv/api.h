@@ -42,4 +42,16 @@ void api_conn_free(struct api_conn *c);
  * (api_token=), or made at boot and printed once. */
 void api_set_token(const char *token);
 
+/* At boot (core/hv.c): the configuration's token (empty: one is made from
+ * RDRAND and the TSC and printed once) and upload limit (0: the default). */
+void api_init(const char *token, u64 image_max);
+
+/* Every pass of CPU 0's loop, with or without connections (core/vcpu_run.c,
+ * next to the monitor): what the API keeps pending, stop's hard stop after
+ * its timeout. */
+void api_poll(u64 now_ms);
+
+/* The api_conn_* functions call io->close, if at all, as their last action:
+ * the transport may free the connection from inside it. */
+
 #endif

@@ -15,6 +15,9 @@
 #define VM_MAX_VCPUS 16
 #define MAX_CPUS 64
 #define VM_MAX_DISKS 4
+/* api_token=: the management API's bearer token (docs/api.md). */
+#define API_TOKEN_MIN 16
+#define API_TOKEN_MAX 64
 
 /* disk=<spec>[,ro]: a virtio-blk device (devices/virtio_blk.h). */
 struct vm_disk {
@@ -72,6 +75,8 @@ struct hv_config {
 	enum on_done on_done;
 	u32 slice_ms; /* scheduler time slice */
 	char console[VM_NAME_MAX]; /* console=: the VM attached at boot; empty: the monitor */
+	char api_token[API_TOKEN_MAX + 1]; /* api_token=; empty: one is made at boot */
+	u64 api_image_max; /* api_image_max=: the largest upload; 0: the default */
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);

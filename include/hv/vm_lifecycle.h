@@ -38,6 +38,9 @@ int vm_reset_now(struct vm *vm, char *err, size_t n);
 int vm_destroy(struct vm *vm, char *err, size_t n);
 /* Create and start a VM from one configuration word (docs/config.md). */
 int vm_create_line(const char *line, char *err, size_t n);
+/* The same, the VM left paused before its first instruction (the
+ * management API's "start": false): vm_resume starts it. */
+int vm_create_paused(const char *line, char *err, size_t n);
 
 struct vm_config;
 /* CPUs a VM created at run time may use: every CPU no VM owns, or its pin

@@ -38,6 +38,9 @@ enum vmexit_reason {
 	NR_VMEXIT_REASONS
 };
 
+/* "io", "hlt", ...: the reason's name for people and the API (core/vmexit_names.c). */
+const char *vmexit_name(unsigned reason);
+
 struct vmexit {
 	enum vmexit_reason reason;
 	/* Length of the trapped instruction when the CPU told us (NRIP, VM-exit

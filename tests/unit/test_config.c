@@ -507,6 +507,30 @@ TEST(globals)
 	CHECK_EQ(cfg.slice_ms, 10);
 }
 
+/* api_token= and api_image_max=: the management API's (docs/api.md). A bad
+ * token is refused without being shown: it must never reach a log. */
+TEST(api_options)
+{
+	CHECK_EQ(parse("api_token=0123456789abcdef-._~+/XYZ api_image_max=64M"), 0);
+	CHECK(!strcmp(cfg.api_token, "0123456789abcdef-._~+/XYZ"));
+	CHECK_EQ(cfg.api_image_max, 64ULL << 20);
+	CHECK_EQ(parse("vm=a,image=b"), 0);
+	CHECK_EQ(cfg.api_token[0], 0); /* none: made at boot */
+	CHECK_EQ(cfg.api_image_max, 0);
+	CHECK_EQ(parse("api_token=short-secret api_token=has,comma0123456789 api_image_max=1 "
+		       "api_image_max=65G api_image_max=x"), 5);
+	CHECK(reported("config: option 'api_token': not 16 to 64 characters of A-Z a-z 0-9 . _ ~ "
+		       "+ / - (the value is not shown); one is made at boot"));
+	CHECK(reported("config: option 'api_image_max': '1' is not a size from 4K to 64G"));
+	CHECK(reported("config: option 'api_image_max': '65G' is not a size from 4K to 64G"));
+	for (int i = 0; i < nr_msgs; i++)
+		CHECK(!strstr(msgs[i], "short-secret") && !strstr(msgs[i], "comma0123"));
+	CHECK_EQ(cfg.api_token[0], 0);
+	CHECK_EQ(parse("api_token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 0);
+	CHECK_EQ(strlen(cfg.api_token), 64);
+	CHECK_EQ(parse("api_token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 1);
+}
+
 /* console=<vm>: a VM name, checked against the VMs at boot (core/hv.c). */
 TEST(console_option)
 {
@@ -816,6 +840,7 @@ int main(void)
 	RUN(length_is_respected);
 	RUN(long_input_is_cut_in_messages);
 	RUN(reports_are_capped_but_counted);
+	RUN(api_options);
 	RUN(fuzz);
 	return unit_done();
 }

@@ -1,0 +1,34 @@
+/*
+ * What the management API needs of the machine (core/api_host.c), kept in
+ * one small file that the host tests replace with fakes: the machine's
+ * figures for GET /host, and the console tap of GET /vms/NAME/console.
+ */
+#ifndef CORE_API_HOST_H
+#define CORE_API_HOST_H
+
+#include "hv/types.h"
+
+struct vm;
+
+struct api_host_info {
+	const char *backend; /* "svm" or "vmx" */
+	unsigned cpus;       /* CPUs that run vCPUs */
+	u64 free_mib;
+	u64 uptime_s;
+};
+
+void api_host_info(struct api_host_info *h);
+
+/*
+ * The VM's console output from *cursor on (a count of bytes it ever wrote,
+ * hv/vm_console.h's total): up to n bytes into buf; *cursor moves past what
+ * was copied, and past what the VM's ring no longer holds (*lost says how
+ * much). The serial console's view is not touched.
+ */
+u32 api_console_read(struct vm *vm, u64 *cursor, char *buf, u32 n, u64 *lost);
+/* Where a reader starts: the beginning of the line the VM is on (a prompt). */
+u64 api_console_start(struct vm *vm);
+/* Typed input for the VM's UART: how many of the n bytes fit its queue. */
+u32 api_console_write(struct vm *vm, const u8 *s, u32 n);
+
+#endif
