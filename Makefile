@@ -24,18 +24,18 @@ HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 HV_DIRS := arch/x86/boot arch/x86 arch/x86/emul arch/x86/svm arch/x86/vmx core devices drivers loaders lib
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
+# V=1 shows the commands.
+Q := $(if $(V),,@)
 
 .PHONY: all iso run test unit guests bench clean setup
 all: $(BUILD)/utsuwa.elf
+include mk/lwip.mk
 
 setup: $(SETUP)
 $(SETUP): scripts/setup-deps.sh
 	@mkdir -p $(BUILD)
 	sh scripts/setup-deps.sh
 	@touch $@
-
-# V=1 shows the commands.
-Q := $(if $(V),,@)
 
 $(BUILD)/hv/%.c.o: %.c | $(SETUP)
 	@mkdir -p $(dir $@)
@@ -47,9 +47,9 @@ $(BUILD)/hv/%.S.o: %.S | $(SETUP)
 	@$(if $(Q),echo "  AS      $<")
 	$(Q)$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/utsuwa.elf: $(HV_OBJS) arch/x86/boot/linker.ld
+$(BUILD)/utsuwa.elf: $(HV_OBJS) $(LWIP_OBJS) arch/x86/boot/linker.ld
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) -o $@ $(HV_OBJS)
+	$(Q)$(CC) $(HV_CFLAGS) $(HV_LDFLAGS) -o $@ $(HV_OBJS) $(LWIP_OBJS)
 
 -include $(HV_OBJS:.o=.d)
 

@@ -358,6 +358,113 @@ static int set_net(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+/* A dotted-quad IPv4 address: four decimal numbers 0-255, 1-3 digits each. */
+static bool parse_ipv4(struct str v, u8 ip[4])
+{
+	size_t dots = 0;
+
+	for (size_t i = 0; i < v.n; i++)
+		dots += v.s[i] == '.';
+	if (dots != 3)
+		return false;
+	for (unsigned i = 0; i < 4; i++) {
+		struct str part = str_take(&v, '.');
+		unsigned n = 0;
+
+		if (!part.n || part.n > 3)
+			return false;
+		for (size_t j = 0; j < part.n; j++) {
+			if (part.s[j] < '0' || part.s[j] > '9')
+				return false;
+			n = n * 10 + (unsigned)(part.s[j] - '0');
+		}
+		if (n > 255)
+			return false;
+		ip[i] = (u8)n;
+	}
+	return true;
+}
+
+static u32 ipv4_u32(const u8 ip[4])
+{
+	return (u32)ip[0] << 24 | (u32)ip[1] << 16 | (u32)ip[2] << 8 | ip[3];
+}
+
+/*
+ * hostip=dhcp[,mac=M] or hostip=A.B.C.D/N[,gw=G][,mac=M]: the hypervisor's own
+ * address. Checked whole before anything is kept.
+ */
+static int set_hostip(struct host_net_config *h, struct str v, char *why, size_t len)
+{
+	struct host_net_config n = *h;
+	char q[QUOTE_BUF];
+	struct str first = str_take(&v, ','), addr, plen;
+	u64 prefix;
+
+	n.on = true;
+	n.gw_set = n.mac_set = false;
+	if (str_eq(first, "dhcp")) {
+		n.dhcp = true;
+	} else if (str_split(first, '/', &addr, &plen) && parse_ipv4(addr, n.ip) &&
+		   parse_u64(plen, &prefix) && plen.n <= 2 && prefix >= 1 && prefix <= 32) {
+		u32 ip = ipv4_u32(n.ip), host = prefix == 32 ? 0 : ~0u >> prefix;
+
+		n.dhcp = false;
+		n.prefix = (u8)prefix;
+		if (!ip || n.ip[0] >= 224 || n.ip[0] == 127) {
+			fmt_snprintf(why, len, "'%s' is not a station's address", quote(q, addr));
+			return -EINVAL;
+		}
+		if (prefix <= 30 && ((ip & host) == 0 || (ip & host) == host)) {
+			fmt_snprintf(why, len, "'%s' is its network's or broadcast address",
+				     quote(q, first));
+			return -EINVAL;
+		}
+	} else {
+		fmt_snprintf(why, len, "'%s' is not dhcp or an address a.b.c.d/n (n 1-32)",
+			     quote(q, first));
+		return -EINVAL;
+	}
+	while (v.n) {
+		struct str field = str_take(&v, ','), key, val;
+
+		if (!field.n)
+			continue;
+		if (str_split(field, '=', &key, &val) && str_eq(key, "gw") && !n.dhcp &&
+		    !n.gw_set) {
+			u32 ip = ipv4_u32(n.ip), gw, mask = ~0u << (32 - n.prefix);
+
+			if (!parse_ipv4(val, n.gw)) {
+				fmt_snprintf(why, len, "gw: '%s' is not an address a.b.c.d",
+					     quote(q, val));
+				return -EINVAL;
+			}
+			gw = ipv4_u32(n.gw);
+			if (gw == ip || (gw & mask) != (ip & mask)) {
+				fmt_snprintf(why, len, "gw: '%s' is not another address of the "
+					     "host's network", quote(q, val));
+				return -EINVAL;
+			}
+			n.gw_set = true;
+		} else if (str_eq(key, "mac") && !n.mac_set) {
+			if (!parse_mac(val, n.mac) || (n.mac[0] & 1) ||
+			    !(n.mac[0] | n.mac[1] | n.mac[2] | n.mac[3] | n.mac[4] | n.mac[5])) {
+				fmt_snprintf(why, len, "mac: '%s' is not a unicast MAC "
+					     "xx:xx:xx:xx:xx:xx", quote(q, val));
+				return -EINVAL;
+			}
+			n.mac_set = true;
+		} else {
+			fmt_snprintf(why, len, "'%s' is not %s", quote(q, field),
+				     n.dhcp ? "mac=xx:xx:xx:xx:xx:xx (once)" :
+					      "gw=a.b.c.d or mac=xx:xx:xx:xx:xx:xx (each once)");
+			return -EINVAL;
+		}
+	}
+	*h = n;
+	return 0;
+}
+
 /* The rest of the vm= word, commas and all; "double quotes" may hold spaces. */
 static int set_cmdline(struct vm_config *vm, struct str v, char *why, size_t len)
 {
@@ -753,6 +860,17 @@ static void parse_word(struct parser *p, struct str word)
 		else
 			problem(p, "option 'api_image_max': '%s' is not a size from 4K to %luG",
 				quote(q, val), (unsigned long)(API_IMAGE_MAX_LIMIT >> 30));
+	} else if (has_value && str_eq(key, "hostip")) {
+		char why[WHY_BUF];
+
+		if (set_hostip(&p->cfg->host, val, why, sizeof(why)))
+			problem(p, "option 'hostip': %s", why);
+	} else if (has_value && str_eq(key, "apiport")) {
+		if (parse_u64(val, &n) && n >= 1 && n <= 65535)
+			p->cfg->host.api_port = (u16)n;
+		else
+			problem(p, "option 'apiport': '%s' is not a TCP port from 1 to 65535",
+				quote(q, val));
 	} else if (has_value && str_eq(key, "slice")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
 			p->cfg->slice_ms = (u32)n;
@@ -770,6 +888,7 @@ void config_init(struct hv_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->on_done = DONE_HALT;
 	cfg->slice_ms = SLICE_MS_DEFAULT;
+	cfg->host.api_port = API_PORT_DEFAULT;
 }
 
 int config_parse(struct hv_config *cfg, const char *text, size_t len, config_report_fn report,

@@ -7,6 +7,7 @@
 #include "hv/config.h"
 #include "core/disks.h"
 #include "hv/monitor.h"
+#include "hv/netstack.h"
 #include "hv/console.h"
 #include "hv/platform.h"
 #include "hv/sched.h"
@@ -178,6 +179,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	api_init(config.api_token, config.api_image_max); /* the token printed with the boot log */
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
+	netstack_init(&config.host); /* its port before the VMs': none may take its MAC */
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();

@@ -19,6 +19,7 @@
 #include "hv/percpu.h"
 #include "asm/percpu.h"
 #include "asm/cpu.h"
+#include "lib/string.h"
 
 /* Frames per poll_rx call, and calls per interrupt before the rest waits
  * for the CPU loop: one NIC cannot keep CPU 0 from its vCPUs for long. */
@@ -112,6 +113,15 @@ void uplink_init(void)
 	e1000e_pci_probe();
 	if (!uplink)
 		kprintf("uplink: none (no NIC utsuwa drives): VMs reach only each other\n");
+}
+
+bool uplink_mac(u8 mac[6])
+{
+	struct nic *n = __atomic_load_n(&uplink, __ATOMIC_ACQUIRE);
+
+	if (n)
+		memcpy(mac, n->mac, 6);
+	return n;
 }
 
 void uplink_report(void)

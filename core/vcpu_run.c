@@ -4,6 +4,7 @@
 #include "hv/console.h"
 #include "hv/exit.h"
 #include "hv/monitor.h"
+#include "hv/netstack.h"
 #include "hv/platform.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
@@ -165,9 +166,10 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		}
 		if (cpu->need_resched) {
 			cpu->need_resched = false;
-			/* The monitor runs on CPU 0 between slices. */
+			/* The monitor and the network stack run on CPU 0
+			 * between slices. */
 			if (sched_others_waiting(cpu) ||
-			    (cpu->id == 0 && vm_console_monitor_pending())) {
+			    (cpu->id == 0 && (vm_console_monitor_pending() || netstack_pending()))) {
 				end = END_REQUEUE;
 				break;
 			}
@@ -189,10 +191,14 @@ __noreturn void sched_cpu_loop(void)
 	for (;;) {
 		if (cpu->id == 0) {
 			/* Monitor commands wait for other CPUs to leave a VM:
-			 * never in the tick, and with interrupts on. */
+			 * never in the tick, and with interrupts on. The
+			 * hypervisor's own network stack runs here too: its API
+			 * calls are monitor commands. */
 			cpu->in_monitor = true;
 			irq_enable();
 			monitor_service();
+			netstack_poll();
+			/* The API's own timers (a stop's hard deadline). */
 			api_poll(tsc_to_ns(rdtsc()) / 1000000);
 			irq_disable();
 			cpu->in_monitor = false;
@@ -222,5 +228,8 @@ void sched_tick(void *ctx)
 	if (cpu->id == 0) {
 		vm_timers_tick(now);
 		vm_console_input_poll();
+		/* A frame for the hypervisor, or its timers: within a tick. */
+		if (netstack_pending())
+			cpu->need_resched = true;
 	}
 }

@@ -10,6 +10,7 @@
 #include "hv/console.h"
 #include "hv/device.h"
 #include "hv/mm.h"
+#include "hv/netstack.h"
 #include "hv/platform.h"
 #include "hv/snapshot.h"
 #include "hv/uplink.h"
@@ -130,7 +131,7 @@ void vm_net_report(void)
 	struct {
 		char name[VM_NAME_MAX];
 		u8 mac[ETH_ALEN];
-		bool fixed;
+		bool fixed, host;
 		struct vswitch_counters c;
 	} row;
 
@@ -152,14 +153,16 @@ void vm_net_report(void)
 			strlcpy(row.name, p->name, sizeof(row.name));
 			memcpy(row.mac, p->mac, ETH_ALEN);
 			row.fixed = p->fixed_mac;
+			row.host = p == netstack_port();
 			vswitch_port_counters(p, &row.c);
 		}
 		spin_unlock(&sw->lock);
 		if (!here)
 			continue;
 		if (row.fixed)
-			kprintf("port %d: vm %s mac %02x:%02x:%02x:%02x:%02x:%02x", i, row.name,
-				row.mac[0], row.mac[1], row.mac[2], row.mac[3], row.mac[4], row.mac[5]);
+			kprintf("port %d: %s%s mac %02x:%02x:%02x:%02x:%02x:%02x", i,
+				row.host ? "" : "vm ", row.name, row.mac[0], row.mac[1], row.mac[2],
+				row.mac[3], row.mac[4], row.mac[5]);
 		else
 			kprintf("port %d: %s", i, row.name);
 		kprintf(" in %lu out %lu drops %lu spoofs %lu bad %lu\n",
@@ -168,4 +171,5 @@ void vm_net_report(void)
 			(unsigned long)row.c.bad);
 	}
 	uplink_report();
+	netstack_report();
 }

@@ -21,8 +21,10 @@ else
     # parses request bodies with (core/api_json.c; the hypervisor build
     # includes /usr/include/jsmn.h and nothing else from there), and utsuwactl
     # prints the API's answers with (tools/utsuwactl/json.c).
+    # dpkg-dev: dpkg-source unpacks and checks lwIP's Debian source package
+    # (scripts/fetch-lwip.sh).
     pkgs="gcc libc6-dev make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
-          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk e2fsprogs libjsmn-dev"
+          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk e2fsprogs libjsmn-dev dpkg-dev"
 fi
 for p in $pkgs; do
     have "$p" || need="$need $p"

@@ -63,6 +63,21 @@ struct vm_config {
 	u8 mac[6];
 };
 
+/* hostip= and apiport= (docs/config.md): the hypervisor's own address on the
+ * switch (core/netstack.c) and the management API's TCP port. */
+#define API_PORT_DEFAULT 8080
+struct host_net_config {
+	bool on;        /* hostip= was given: without it there is no network stack */
+	bool dhcp;      /* hostip=dhcp; else ip/prefix */
+	u8 ip[4];
+	u8 prefix;      /* 1..32 */
+	bool gw_set;    /* ,gw= */
+	u8 gw[4];
+	bool mac_set;   /* ,mac=; else derived (core/netstack.c) */
+	u8 mac[6];
+	u16 api_port;   /* apiport=, API_PORT_DEFAULT when not given */
+};
+
 enum on_done {
 	DONE_HALT,       /* when every VM has ended, say so and halt */
 	DONE_QEMU_EXIT,  /* ... then leave QEMU through isa-debug-exit at port 0xf4 */
@@ -77,6 +92,7 @@ struct hv_config {
 	char console[VM_NAME_MAX]; /* console=: the VM attached at boot; empty: the monitor */
 	char api_token[API_TOKEN_MAX + 1]; /* api_token=; empty: one is made at boot */
 	u64 api_image_max; /* api_image_max=: the largest upload; 0: the default */
+	struct host_net_config host;
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);

@@ -529,6 +529,72 @@ TEST(api_options)
 	CHECK_EQ(parse("api_token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 0);
 	CHECK_EQ(strlen(cfg.api_token), 64);
 	CHECK_EQ(parse("api_token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 1);
+/* hostip= and apiport=: the hypervisor's own address (core/netstack.c). */
+TEST(host_network)
+{
+	static const u8 ip[4] = { 10, 0, 2, 50 }, gw[4] = { 10, 0, 2, 2 };
+	static const u8 mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+	CHECK_EQ(parse("vm=a,image=a"), 0);
+	CHECK(!cfg.host.on); /* no netstack */
+	CHECK_EQ(cfg.host.api_port, 8080);
+
+	CHECK_EQ(parse("hostip=dhcp"), 0);
+	CHECK(cfg.host.on && cfg.host.dhcp && !cfg.host.mac_set && !cfg.host.gw_set);
+	CHECK_EQ(parse("hostip=dhcp,mac=02:11:22:33:44:55 apiport=80"), 0);
+	CHECK(cfg.host.on && cfg.host.dhcp && cfg.host.mac_set);
+	CHECK(!memcmp(cfg.host.mac, mac, 6));
+	CHECK_EQ(cfg.host.api_port, 80);
+
+	CHECK_EQ(parse("hostip=10.0.2.50/24,gw=10.0.2.2"), 0);
+	CHECK(cfg.host.on && !cfg.host.dhcp && cfg.host.gw_set && !cfg.host.mac_set);
+	CHECK(!memcmp(cfg.host.ip, ip, 4) && !memcmp(cfg.host.gw, gw, 4));
+	CHECK_EQ(cfg.host.prefix, 24);
+	CHECK_EQ(parse("hostip=10.0.2.50/32"), 0);
+	CHECK(!cfg.host.gw_set);
+	CHECK_EQ(cfg.host.prefix, 32);
+	CHECK_EQ(parse("hostip=192.168.1.1/30,mac=02:11:22:33:44:55,gw=192.168.1.2,"), 0);
+	CHECK(cfg.host.gw_set && cfg.host.mac_set);
+	/* The last one counts, and a later one starts afresh. */
+	CHECK_EQ(parse("hostip=10.0.2.50/24,gw=10.0.2.2 hostip=dhcp"), 0);
+	CHECK(cfg.host.dhcp && !cfg.host.gw_set);
+
+	CHECK_EQ(parse("hostip=10.0.2.50/24 hostip=10.0.2/24 hostip=1.2.3.4.5/8 hostip=256.0.0.1/8 "
+		       "hostip=10.0.2.50 hostip=10.0.2.50/33 hostip=10.0.2.50/0 hostip=0x1.0.0.1/8 "
+		       "hostip=10..2.50/24 hostip=10.0.2.50./24 hostip= hostip=DHCP"), 11);
+	CHECK(reported("config: option 'hostip': '10.0.2/24' is not dhcp or an address a.b.c.d/n "
+		       "(n 1-32)"));
+	CHECK(reported("config: option 'hostip': '10.0.2.50' is not dhcp or an address a.b.c.d/n "
+		       "(n 1-32)"));
+	/* A bad value keeps the one before. */
+	CHECK(cfg.host.on && !cfg.host.dhcp && cfg.host.prefix == 24);
+	CHECK(!memcmp(cfg.host.ip, ip, 4));
+
+	CHECK_EQ(parse("hostip=0.0.0.0/8 hostip=224.0.0.1/4 hostip=127.0.0.1/8 hostip=10.0.2.0/24 "
+		       "hostip=10.0.2.255/24"), 5);
+	CHECK(reported("config: option 'hostip': '224.0.0.1' is not a station's address"));
+	CHECK(reported("config: option 'hostip': '10.0.2.255/24' is its network's or broadcast "
+		       "address"));
+	CHECK(!cfg.host.on);
+
+	CHECK_EQ(parse("hostip=10.0.2.50/24,gw=10.0.3.1 hostip=10.0.2.50/24,gw=10.0.2.50 "
+		       "hostip=10.0.2.50/24,gw=x hostip=dhcp,gw=10.0.2.2 "
+		       "hostip=10.0.2.50/24,gw=10.0.2.2,gw=10.0.2.3 hostip=dhcp,mac=01:00:00:00:00:01 "
+		       "hostip=dhcp,mac=00:00:00:00:00:00 hostip=dhcp,mac=x hostip=dhcp,dns=1.1.1.1"), 9);
+	CHECK(reported("config: option 'hostip': gw: '10.0.3.1' is not another address of the "
+		       "host's network"));
+	CHECK(reported("config: option 'hostip': gw: 'x' is not an address a.b.c.d"));
+	CHECK(reported("config: option 'hostip': 'gw=10.0.2.2' is not mac=xx:xx:xx:xx:xx:xx "
+		       "(once)"));
+	CHECK(reported("config: option 'hostip': 'gw=10.0.2.3' is not gw=a.b.c.d or "
+		       "mac=xx:xx:xx:xx:xx:xx (each once)"));
+	CHECK(reported("config: option 'hostip': mac: '01:00:00:00:00:01' is not a unicast MAC "
+		       "xx:xx:xx:xx:xx:xx"));
+	CHECK(!cfg.host.on);
+
+	CHECK_EQ(parse("apiport=0 apiport=65536 apiport=x apiport=65535"), 3);
+	CHECK(reported("config: option 'apiport': '65536' is not a TCP port from 1 to 65535"));
+	CHECK_EQ(cfg.host.api_port, 65535);
 }
 
 /* console=<vm>: a VM name, checked against the VMs at boot (core/hv.c). */
@@ -834,6 +900,7 @@ int main(void)
 	RUN(too_many_vms);
 	RUN(globals);
 	RUN(console_option);
+	RUN(host_network);
 	RUN(unknown_words);
 	RUN(module_text_with_comments);
 	RUN(docs_examples);

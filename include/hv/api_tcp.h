@@ -1,0 +1,17 @@
+/*
+ * The management API's TCP listener (core/api_tcp.c): lwIP's raw API on
+ * the hypervisor's own address, one struct api_conn (hv/api.h) per accepted
+ * connection. Runs on CPU 0 in netstack_poll, as lwIP does.
+ */
+#ifndef HV_API_TCP_H
+#define HV_API_TCP_H
+
+#include "hv/types.h"
+
+/* Listens on port; 0, or a negative errno (said on the console). */
+int api_tcp_start(u16 port);
+/* Every pass of netstack_poll: api_conn_poll for each connection, and the
+ * closes the API asked for. */
+void api_tcp_poll(u64 now_ms);
+
+#endif
