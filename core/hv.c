@@ -176,7 +176,10 @@ __noreturn void hv_main(const struct boot_info *bi)
 	sched_init(config.slice_ms);
 	irq_register(VECTOR_TIMER, sched_tick, NULL);
 	irq_register(VECTOR_KICK, kick, NULL);
-	api_init(config.api_token, config.api_image_max); /* the token printed with the boot log */
+	/* The API exists only on the hypervisor's own address (hostip=): its
+	 * token is made and printed only then. */
+	if (config.host.on)
+		api_init(config.api_token, config.api_image_max);
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	netstack_init(&config.host); /* its port before the VMs': none may take its MAC */

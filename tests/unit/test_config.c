@@ -529,6 +529,8 @@ TEST(api_options)
 	CHECK_EQ(parse("api_token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 0);
 	CHECK_EQ(strlen(cfg.api_token), 64);
 	CHECK_EQ(parse("api_token=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), 1);
+}
+
 /* hostip= and apiport=: the hypervisor's own address (core/netstack.c). */
 TEST(host_network)
 {
