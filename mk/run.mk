@@ -34,14 +34,23 @@ QEMU_SVM := -accel tcg -cpu $(QEMU_SVM_CPU) -m 1G -no-reboot
 # tests/guests/run-disk-test.sh boots this same configuration, disk and NIC,
 # through make print-run-config, print-run-disk-args and print-run-net-args.
 RUN_DISK ?= $(BUILD)/run/disk.img
-RUN_CONFIG ?= exit=halt console=linux \
+RUN_CONFIG ?= exit=halt console=linux hostip=10.0.2.50/24,gw=10.0.2.2 \
 	vm=linux,image=vmlinuz,initrd=initrd.gz,mem=256M,cpus=2,disk=gpt:utsuwa-data,net,cmdline="console=ttyS0 quiet"
 RUN_DISK_QEMU = $(if $(RUN_DISK),-drive file=$(RUN_DISK)$(comma)if=none$(comma)id=rundisk$(comma)format=raw \
 	-device nvme$(comma)serial=utsuwa-run$(comma)drive=rundisk)
 RUN_IMAGES ?= vmlinuz initrd.gz
 # The machine's NIC: QEMU's user network (NAT; the build machine is
 # 10.0.2.2) behind a virtio-net-pci card utsuwa drives as the switch's uplink.
-RUN_NET ?= -netdev user,id=n0 -device virtio-net-pci,netdev=n0
+# The hypervisor's own address on it (hostip= above) serves the management
+# API (docs/api.md) on port 8080, forwarded to the build machine's loopback
+# port RUN_API_PORT; its token is RUN_API_TOKEN's, made at the first run and
+# handed over in a .cfg module (RUN_API_CFG), not on the command line, which
+# the boot log prints.
+RUN_API_PORT ?= 8080
+RUN_API_TOKEN := $(BUILD)/run/api-token
+RUN_API_CFG := $(BUILD)/run/api.cfg
+RUN_NET ?= -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$(RUN_API_PORT)-10.0.2.50:8080 \
+	-device virtio-net-pci,netdev=n0
 RUN_TESTS_CONFIG := exit=halt \
 	vm=real,image=basic-real.bin,mode=real,mem=16M,cpus=1,expect=0 \
 	vm=prot,image=basic-prot.bin,mode=prot,mem=16M,cpus=1,expect=0 \
@@ -55,16 +64,25 @@ space := $(empty) $(empty)
 
 .PHONY: run run-tests test bench bench-linux bench-snapshot print-run-config print-run-disk-args \
 	print-run-net-args
-run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) $(RUN_DISK) | $(SETUP)
+run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) $(RUN_DISK) $(RUN_API_CFG) \
+		$(BUILD)/utsuwactl | $(SETUP)
 	@echo "run: QEMU with 4 CPUs; Ctrl-] switches between the VM and the monitor; Ctrl-A X quits"
 	$(if $(RUN_DISK),@echo "run: the VM's disk (/data) is $(RUN_DISK); delete it to start over")
+	@echo "run: the management API, from another terminal:" \
+		"$(BUILD)/utsuwactl --host 127.0.0.1:$(RUN_API_PORT) --token-file $(RUN_API_TOKEN) list"
 	$(QEMU) $(QEMU_SVM) -smp 4 -display none -serial mon:stdio $(RUN_DISK_QEMU) \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 $(RUN_NET) -kernel $(BUILD)/utsuwa.elf \
 		-append '$(strip $(RUN_CONFIG))' \
-		-initrd "$(subst $(space),$(comma),$(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)))"
+		-initrd "$(subst $(space),$(comma),$(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) $(RUN_API_CFG))"
+
+# The API's token: 128 random bits, made once, readable by its owner only.
+$(RUN_API_CFG):
+	@mkdir -p $(dir $@)
+	@umask 077; t=$$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n'); \
+		printf '%s\n' "$$t" >$(RUN_API_TOKEN) && printf 'api_token=%s\n' "$$t" >$@
 
 run-tests:
-	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG)' RUN_DISK= \
+	$(MAKE) run RUN_CONFIG='$(RUN_TESTS_CONFIG) hostip=10.0.2.50/24,gw=10.0.2.2' RUN_DISK= \
 		RUN_IMAGES="$(patsubst %,%.bin,$(RUN_TESTS_IMAGES))"
 
 # Made once; never remade while it exists (it has no prerequisites).

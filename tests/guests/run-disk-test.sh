@@ -31,6 +31,7 @@ cfg=$(make -s --no-print-directory -C "$root" print-run-config 2>"$log_dir/run-d
 	disk_args=$(make -s --no-print-directory -C "$root" print-run-disk-args RUN_DISK="$img" \
 		2>>"$log_dir/run-disk-make.err") &&
 	net_args=$(make -s --no-print-directory -C "$root" print-run-net-args \
+		RUN_API_PORT=$((20000 + RANDOM % 20000)) \
 		2>>"$log_dir/run-disk-make.err") &&
 	[ -n "$cfg" ] && [ -n "$disk_args" ] && [ -n "$net_args" ]
 check $? "make prints make run's configuration, disk and NIC options" ||
