@@ -15,32 +15,7 @@
 #define PG 4096u
 #define NREGS (0x20000 / 4)
 
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; } /* rings live forever */
-
-static unsigned log_lines;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (getenv("E1000E_TEST_VERBOSE"))
-		vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	log_lines++;
-}
-void *kzalloc(size_t size) { return calloc(1, size); }
-void kfree(void *p) { free(p); }
-u64 page_alloc(u64 n, u64 align)
-{
-	void *p = aligned_alloc(align, n * PG);
-
-	if (p)
-		memset(p, 0, n * PG);
-	return (u64)(uintptr_t)p;
-}
-void page_free(u64 pa, u64 n) { free((void *)(uintptr_t)pa); }
-void hw_delay_us(u64 us) {}
+#include "fake_driver_host.h"
 
 /* ---- the fake card ---- */
 

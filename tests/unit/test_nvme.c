@@ -15,35 +15,7 @@
 #define DISK_SECTORS 4096 /* 2 MiB */
 #define PG 4096u
 
-/* A controller's memory is never freed (it lives as long as the hypervisor);
- * each test makes a new one, so leaks here are by design. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
-
-/* ---- the hypervisor's services, on the host ---- */
-static unsigned log_lines;
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (getenv("NVME_TEST_VERBOSE"))
-		vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	log_lines++;
-}
-void *kzalloc(size_t size) { return calloc(1, size); }
-void kfree(void *p) { free(p); }
-u64 page_alloc(u64 n, u64 align)
-{
-	void *p = aligned_alloc(align, n * PG);
-
-	if (p)
-		memset(p, 0, n * PG);
-	return (u64)(uintptr_t)p;
-}
-void page_free(u64 pa, u64 n) { free((void *)(uintptr_t)pa); }
-void hw_delay_us(u64 us) {}
+#include "fake_driver_host.h" /* kprintf, page_alloc ...; leaks by design */
 
 /* ---- the fake controller ---- */
 static u8 bar[0x2000] __attribute__((aligned(4096)));

@@ -14,28 +14,7 @@
 
 #define PG 4096u
 
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; } /* devices live forever */
-
-void kprintf(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (getenv("VNIC_TEST_VERBOSE"))
-		vfprintf(stderr, fmt, ap);
-	va_end(ap);
-}
-void *kzalloc(size_t size) { return calloc(1, size); }
-u64 page_alloc(u64 n, u64 align)
-{
-	void *p = aligned_alloc(align, n * PG);
-
-	if (p)
-		memset(p, 0, n * PG);
-	return (u64)(uintptr_t)p;
-}
-void hw_delay_us(u64 us) {}
+#include "fake_driver_host.h"
 
 /* What the driver passed to the uplink. */
 static struct { u8 frame[2048]; u32 len; } got[64];
