@@ -169,8 +169,8 @@ fi
 # holds every line so far, and whether uptime or the clock went backwards;
 # the test snapshots, destroys and restores the VM meanwhile. With a disk
 # (/dev/vda) it also writes "loop N" to sector N, bypassing the page cache,
-# and reads sectors 1..N back the same way (disk=ok when all hold what was
-# written). After 30 rounds it prints the facts and powers off.
+# and reads sectors 1 and N back the same way (disk=ok when both hold what
+# was written: sector 1 was written before any snapshot). After 30 rounds it prints the facts and powers off.
 if grep -qw utsuwa.loop /proc/cmdline; then
 	i=0 up0=0 date0=0
 	while [ $i -lt 30 ]; do
@@ -183,10 +183,11 @@ if grep -qw utsuwa.loop /proc/cmdline; then
 		disk=none
 		if [ -b /dev/vda ]; then
 			printf 'loop %-507s' "$i" | dd of=/dev/vda bs=512 seek=$i count=1 oflag=direct 2>/dev/null
-			disk=ok k=1
-			while [ $k -le $i ]; do
+			disk=ok
+			# The first round's sector (written before any snapshot) and
+			# this round's: two reads, so a round stays about a second.
+			for k in 1 $i; do
 				[ "$(dd if=/dev/vda bs=512 skip=$k count=1 iflag=direct 2>/dev/null | tr -d ' ')" = "loop$k" ] || disk=bad
-				k=$((k + 1))
 			done
 		fi
 		echo "utsuwa-loop: n=$i lines=$(wc -l </root/loop.txt) uptime=$up date=$date backwards=$back disk=$disk"

@@ -6,7 +6,7 @@
 # utsuwa starts one Linux VM, lin
 # (2 vCPUs, 256 MiB, a RAM disk made from its initrd module), whose init
 # runs a loop (utsuwa.loop): each second it appends a line to a file in its
-# initramfs, writes sector N of its disk and reads sectors 1..N back, and
+# initramfs, writes sector N of its disk and reads sectors 1 and N back, and
 # prints "utsuwa-loop: n=N lines=L uptime=U date=D backwards=no|yes
 # disk=ok|bad". Checks:
 #   - pause stops the counting loop (no line for 3 s, list says paused) and
