@@ -15,6 +15,7 @@
 #include "hv/vendor.h"
 #include "hv/vm.h"
 #include "hv/vm_console.h"
+#include "devices/uart8250.h"
 #include "asm/cpu.h"
 
 #define CPUID_1_ECX_RDRAND BIT(30)
@@ -60,6 +61,17 @@ u32 api_console_read(struct vm *vm, u64 *cursor, char *buf, u32 n, u64 *lost)
 	return k;
 }
 
+/* Tops the VM's UART up from its input queue. CPU 0's tick does it only for
+ * the VM attached to the serial console: without this, what an API console
+ * sends to another VM waits in the queue, and the guest, whose UART never
+ * says data is ready, never reads it. With interrupts off (the tick, the
+ * other consumer under the UART's lock, runs on this CPU too). */
+static void console_refill(struct vm *vm)
+{
+	if (vm->uart && byteq_count(&vm->console.input))
+		uart8250_rx_refill(vm->uart);
+}
+
 u32 api_console_write(struct vm *vm, const u8 *s, u32 n)
 {
 	/* One producer at a time: CPU 0's tick pushes what the serial line
@@ -67,6 +79,7 @@ u32 api_console_write(struct vm *vm, const u8 *s, u32 n)
 	u64 f = irq_save();
 	u32 k = (u32)vm_console_input_push(vm, s, n);
 
+	console_refill(vm);
 	irq_restore(f);
 	return k;
 }
@@ -116,4 +129,16 @@ void api_init(const char *token, u64 image_max)
 void api_poll(u64 now_ms)
 {
 	api_routes_poll(now_ms);
+	/* A refill that found the UART's lock held (its vCPU was in it) is
+	 * tried again here; once the guest reads, the UART pulls the rest. */
+	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
+		struct vm *vm = vms[i];
+
+		if (vm) {
+			u64 f = irq_save();
+
+			console_refill(vm);
+			irq_restore(f);
+		}
+	}
 }

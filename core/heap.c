@@ -57,3 +57,8 @@ u64 kheap_live_blocks(void)
 {
 	return __atomic_load_n(&heap.live_blocks, __ATOMIC_RELAXED);
 }
+
+u64 kheap_pages_carved(void)
+{
+	return __atomic_load_n(&heap.pages_carved, __ATOMIC_RELAXED);
+}

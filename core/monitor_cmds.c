@@ -91,8 +91,9 @@ int monitor_cmd_damage(const struct monitor_args *a)
 
 int monitor_cmd_mem(const struct monitor_args *a)
 {
-	kprintf("memory: %lu pages free, %lu heap blocks in use\n", (unsigned long)mm_free_pages(),
-		(unsigned long)kheap_live_blocks());
+	kprintf("memory: %lu pages free, %lu heap blocks in use, %lu pages in small heap blocks\n",
+		(unsigned long)mm_free_pages(), (unsigned long)kheap_live_blocks(),
+		(unsigned long)kheap_pages_carved());
 	return 0;
 }
 

@@ -109,6 +109,7 @@ void vm_snapshot_list(void (*out)(void *ctx, unsigned id, const char *vm, u64 by
 }
 u64 mm_free_pages(void) { return 1234; }
 u64 kheap_live_blocks(void) { return 56; }
+u64 kheap_pages_carved(void) { return 9; }
 void vm_net_report(void) { kprintf("net: no VM has a NIC\n"); }
 u64 gmem_dirty_count(const struct vm *vm) { return 7; }
 

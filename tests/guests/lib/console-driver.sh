@@ -7,7 +7,8 @@
 #
 #   driver_start LOG SECONDS SMP CONFIG MODULES   QEMU with the serial line on
 #                                                 our pipe, its output in LOG
-#                                                 ($DRIVER_QEMU_ARGS: more options)
+#                                                 ($DRIVER_QEMU_ARGS: more options;
+#                                                 MODULES may be empty)
 #   driver_start_bochs DIR SECONDS SMP CONFIG MODULES
 #                       Bochs (VT-x) booting a GRUB ISO built in DIR
 #                       (tests/bochs/lib/bochs-iso.sh), COM1 a TCP server on
@@ -63,7 +64,7 @@ driver_start() {
 	timeout -k 5 "$limit" "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" \
 		-m 1G -smp "$smp" -display none -monitor none -serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 ${DRIVER_QEMU_ARGS:-} \
-		-kernel "$kernel" -append "$cfg" -initrd "$mods" \
+		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
 		<"$work/in" >"$log" 2>&1 &
 	emu_pid=$!
 	exec 3>"$work/in"
