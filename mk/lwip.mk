@@ -14,7 +14,9 @@ LWIP_FILES := core/def.c core/inet_chksum.c core/init.c core/ip.c core/mem.c cor
 LWIP_OBJS := $(patsubst %.c,$(BUILD)/lwip/%.o,$(LWIP_FILES))
 # -nostdinc: only the compiler's own headers (stdint.h, stddef.h) and
 # lib/lwip-port/libc's shims of string.h and stdlib.h, nothing of glibc's.
-LWIP_INC := -nostdinc -isystem $(shell $(CC) -print-file-name=include) -Ilib/lwip-port/libc \
+# Expanded when a recipe runs, not when make reads this: on a fresh machine
+# the compiler is installed (scripts/setup-deps.sh) only after that.
+LWIP_INC = -nostdinc -isystem $(shell $(CC) -print-file-name=include) -Ilib/lwip-port/libc \
 	-Ilib/lwip-port -I$(LWIP_SRC)/src/include
 # The hypervisor's files that include lwIP's headers.
 LWIP_USERS := $(BUILD)/hv/core/netstack.c.o $(BUILD)/hv/core/api_tcp.c.o
@@ -30,7 +32,9 @@ $(LWIP_OBJS): $(BUILD)/lwip/%.o: $(LWIP_STAMP) mk/lwip.mk
 	@$(if $(Q),echo "  CC      lwip/$*.c")
 	$(Q)$(CC) $(HV_CFLAGS) $(LWIP_INC) -MMD -MP -c $(LWIP_SRC)/src/$*.c -o $@
 
-$(LWIP_USERS): HV_CFLAGS += $(LWIP_INC)
+# (HV_CFLAGS is simply expanded: a += here would expand LWIP_INC now.)
+HV_CFLAGS_BASE := $(HV_CFLAGS)
+$(LWIP_USERS): HV_CFLAGS = $(HV_CFLAGS_BASE) $(LWIP_INC)
 $(LWIP_USERS): | $(LWIP_STAMP)
 
 -include $(LWIP_OBJS:.o=.d)
