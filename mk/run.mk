@@ -8,7 +8,7 @@
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
 #                the console and lifecycle tests (tests/guests/console-test.sh,
 #                lifecycle-test.sh, net-lifecycle-test.sh, uplink-test.sh,
-#                netstack-test.sh), the disk tests (disk-boot-test.sh,
+#                netstack-test.sh, api-storm-test.sh), the disk tests (disk-boot-test.sh,
 #                run-disk-test.sh: make run's disk), a subset under Bochs (VT-x) and the lifecycle
 #                there (tests/bochs/lifecycle-vmx.sh), utsuwactl against a fake API server
 #                (tests/utsuwactl/ctl-test.sh, make test-ctl);
@@ -108,7 +108,9 @@ print-run-net-args:
 # Bochs's COM1 with a counting test guest (tests/bochs/lifecycle-vmx.sh, each
 # check counts one), the machine's disks (disk-boot-test.sh), its NIC as the
 # switch's uplink (uplink-test.sh), the hypervisor's own address on the
-# switch with the API's TCP listener (netstack-test.sh), and utsuwactl against
+# switch with the API's TCP listener (netstack-test.sh), 10,000 random and
+# malformed API requests while a canary VM counts (api-storm-test.sh,
+# tests/api-storm/storm.c), and utsuwactl against
 # a fake API server (tests/utsuwactl/ctl-test.sh). tests/sum-results.sh sums
 # them in the last line.
 test: $(BUILD)/utsuwa.elf guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
@@ -128,6 +130,7 @@ test: $(BUILD)/utsuwa.elf guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
 	bash tests/guests/disk-boot-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/disk-boot.out; \
 	bash tests/guests/uplink-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uplink.out; \
 	bash tests/guests/netstack-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/netstack.out; \
+	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
 	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
@@ -139,6 +142,7 @@ test: $(BUILD)/utsuwa.elf guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
 		uplink:$(BUILD)/test/uplink.out netstack:$(BUILD)/test/netstack.out \
+		api-storm:$(BUILD)/test/api-storm.out \
 		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
