@@ -853,11 +853,27 @@ static void count_status(int st)
 	}
 }
 
+/* The start of a request for a report, printable, with anything that
+ * looks like the token (the wrong ones are made from it) masked. */
+static const char *shown(const struct req *q, char ex[121])
+{
+	size_t n = q->len < 120 ? q->len : 120, k = strlen(token) / 2;
+	char *t;
+
+	for (size_t i = 0; i < n; i++)
+		ex[i] = q->buf[i] == '\r' || q->buf[i] == '\n' ? q->buf[i] :
+			(q->buf[i] < ' ' || q->buf[i] > '~') ? '?' : q->buf[i];
+	ex[n] = 0;
+	while ((t = memmem(ex, n, token, k)))
+		memset(t, '*', k);
+	return ex;
+}
+
 /* One request on c (dialled if needed); counts what came back. */
 static void do_req(struct conn *c, const struct req *q, unsigned long index)
 {
 	uint64_t t0 = now_ms(), deadline;
-	char why[200] = "";
+	char why[200] = "", ex[121];
 	bool fresh = false;
 
 	if (q->how == SEND_ABANDON || q->how == SEND_RST) {
@@ -933,17 +949,17 @@ static void do_req(struct conn *c, const struct req *q, unsigned long index)
 				n_mismatch++;
 				pthread_mutex_unlock(&lock);
 				report("request %lu (%s), answer %d: status %d, expected %d (%s "
-				       "connection, after %.1f s); sent '%.120s'", index, q->kind, i + 1,
+				       "connection, after %.1f s); sent '%s'", index, q->kind, i + 1,
 				       a.status, q->exp[i], fresh ? "a new" : "a kept",
-				       (now_ms() - t0) / 1000.0, q->buf);
+				       (now_ms() - t0) / 1000.0, shown(q, ex));
 				pthread_mutex_lock(&lock);
 			}
 			if (i == q->nexp - 1 && a.close != q->closes) {
 				n_close_mismatch++;
 				pthread_mutex_unlock(&lock);
-				report("request %lu (%s): the connection %s, expected it %s; sent '%.120s'",
+				report("request %lu (%s): the connection %s, expected it %s; sent '%s'",
 				       index, q->kind, a.close ? "closes" : "stays open",
-				       q->closes ? "closed" : "open", q->buf);
+				       q->closes ? "closed" : "open", shown(q, ex));
 				pthread_mutex_lock(&lock);
 			}
 			pthread_mutex_unlock(&lock);
@@ -956,8 +972,8 @@ static void do_req(struct conn *c, const struct req *q, unsigned long index)
 		if (rr == RD_TIMEOUT) {
 			n_hang++;
 			pthread_mutex_unlock(&lock);
-			report("request %lu (%s): no answer in %llu ms (a hang); sent '%.120s'", index,
-			       q->kind, (unsigned long long)(now_ms() - t0), q->buf);
+			report("request %lu (%s): no answer in %llu ms (a hang); sent '%s'", index,
+			       q->kind, (unsigned long long)(now_ms() - t0), shown(q, ex));
 		} else if (rr == RD_BAD) {
 			n_non_http++;
 			pthread_mutex_unlock(&lock);
@@ -969,8 +985,8 @@ static void do_req(struct conn *c, const struct req *q, unsigned long index)
 			n_reset_bad++;
 			pthread_mutex_unlock(&lock);
 			report("request %lu (%s): the connection %s before answer %d (%s, %.1f s); "
-			       "sent '%.120s'", index, q->kind, rr == RD_EOF ? "closed" : "was reset",
-			       i + 1, fresh ? "new" : "kept", (now_ms() - t0) / 1000.0, q->buf);
+			       "sent '%s'", index, q->kind, rr == RD_EOF ? "closed" : "was reset",
+			       i + 1, fresh ? "new" : "kept", (now_ms() - t0) / 1000.0, shown(q, ex));
 		}
 		conn_close(c);
 		return;
