@@ -168,6 +168,14 @@ static void finish(struct api_conn *c)
 	}
 }
 
+/* The request is answered (run, or refused before it ran): the next one's
+ * time starts with its first byte, or now if some of it came already. */
+static void next_request(struct api_conn *c, u64 now)
+{
+	c->started = c->in_len > 0;
+	c->start_ms = now;
+}
+
 /* The answer: a head, then body (JSON, n bytes) and a line end. */
 static void answer_with(struct api_conn *c, u16 status, const char *body, u32 n,
 			const char *allow, u64 now)
@@ -212,6 +220,7 @@ static void fail(struct api_conn *c, u16 status, bool close, u64 now, const char
 		c->want_close = true;
 	answer_with(c, status, answer, w.len, NULL, now);
 	c->st = ST_HEAD;
+	next_request(c, now);
 }
 
 void api_error(struct api_call *c, u16 status, const char *fmt, ...)
@@ -523,6 +532,7 @@ static void begin(struct api_conn *c, u32 end, u64 now)
 		if (c->content_length)
 			c->want_close = true;
 		answer_with(c, call.status, answer, w.len, call.allow, now);
+		next_request(c, now);
 		return;
 	}
 	c->upgrade = h.upgrade_console && h.conn_upgrade;
@@ -539,6 +549,7 @@ static void begin(struct api_conn *c, u32 end, u64 now)
 			if (c->content_length)
 				c->want_close = true;
 			answer_with(c, call.status, answer, w.len, NULL, now);
+			next_request(c, now);
 			return;
 		}
 		c->upload = call.upload;
@@ -574,9 +585,7 @@ static void run(struct api_conn *c, u64 now)
 	c->st = ST_HEAD;
 	c->route->run(&call);
 	c->upload = -1; /* the route committed or dropped it */
-	/* The next request starts with whatever follows in in[]. */
-	c->started = c->in_len > 0;
-	c->start_ms = now;
+	next_request(c, now);
 	if (call.status == 101 && call.console) {
 		static const char up[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
 					 "Upgrade: " CONSOLE_UPGRADE "\r\n\r\n";

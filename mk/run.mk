@@ -8,8 +8,8 @@
 #   make test    the host unit tests, then the guest matrix (tests/guests/matrix.cfg)
 #                the console and lifecycle tests (tests/guests/console-test.sh,
 #                lifecycle-test.sh, net-lifecycle-test.sh, uplink-test.sh,
-#                netstack-test.sh, api-e2e-test.sh: the API through utsuwactl),
-#                the disk tests (disk-boot-test.sh,
+#                netstack-test.sh, api-e2e-test.sh: the API through utsuwactl,
+#                api-storm-test.sh), the disk tests (disk-boot-test.sh,
 #                run-disk-test.sh: make run's disk), a subset under Bochs (VT-x) and the lifecycle
 #                there (tests/bochs/lifecycle-vmx.sh), utsuwactl against a fake API server
 #                (tests/utsuwactl/ctl-test.sh, make test-ctl);
@@ -110,7 +110,9 @@ print-run-net-args:
 # check counts one), the machine's disks (disk-boot-test.sh), its NIC as the
 # switch's uplink (uplink-test.sh), the hypervisor's own address on the
 # switch with the API's TCP listener (netstack-test.sh), the API end to end
-# through utsuwactl (api-e2e-test.sh), and utsuwactl against
+# through utsuwactl (api-e2e-test.sh), 10,000 random and malformed API
+# requests while a canary VM counts (api-storm-test.sh,
+# tests/api-storm/storm.c), and utsuwactl against
 # a fake API server (tests/utsuwactl/ctl-test.sh). tests/sum-results.sh sums
 # them in the last line.
 test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
@@ -131,6 +133,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/uplink-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uplink.out; \
 	bash tests/guests/netstack-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/netstack.out; \
 	bash tests/guests/api-e2e-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-e2e.out; \
+	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
 	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
@@ -143,6 +146,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
 		uplink:$(BUILD)/test/uplink.out netstack:$(BUILD)/test/netstack.out \
 		api-e2e:$(BUILD)/test/api-e2e.out \
+		api-storm:$(BUILD)/test/api-storm.out \
 		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);

@@ -307,6 +307,32 @@ TEST(timeouts)
 	CHECK(io.closed);
 	CHECK_EQ(io.len, 0);
 
+	/* A request refused before it ran (401, 404) ends like one that ran:
+	 * the next one, coming later in pieces on the same connection, has
+	 * its own API_REQUEST_MS (found by tests/api-storm/storm.c). */
+	static const char *const refused[] = {
+		"GET /host HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /nope HTTP/1.1\r\nHost: h\r\n" AUTH "\r\n",
+		"DELETE /host HTTP/1.1\r\nHost: h\r\n" AUTH "\r\n",
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(refused); i++) {
+		conn_close();
+		conn_open();
+		feed_str(refused[i]);
+		CHECK(status_at(io.sent) == 401 || status_at(io.sent) == 404 ||
+		      status_at(io.sent) == 405);
+		CHECK(!io.closed);
+		io.len = 0;
+		now += API_REQUEST_MS + 1000;
+		feed_str("GET /host HTTP/1.1\r\n");
+		api_conn_poll(conn, now);
+		CHECK_EQ(io.len, 0);
+		now += 500;
+		feed_str("Host: h\r\n" AUTH "\r\n");
+		CHECK_EQ(status_at(io.sent), 200);
+		CHECK(!io.closed);
+	}
+
 	/* A peer that reads nothing. */
 	conn_close();
 	conn_open();
