@@ -13,8 +13,8 @@
 #      TSC (= instructions):
 #        a. the start route takes the request on: start_tsc
 #           (core/api_routes.c)
-#        b. the VM's first slice, a few hundred instructions before its first
-#           VMRUN: first_entry_tsc (core/vcpu_run.c)
+#        b. the VM's first slice, just before its first VMRUN:
+#           first_entry_tsc (core/vcpu_run.c)
 #        c. Linux's /init where the shell would start: the guest prints its
 #           TSC there ("utsuwa-bench: shell-ready tsc=N", tools/guest-tsc);
 #           host TSC = host_tsc_at_guest_tsc_0 + guest TSC (core/vm_clock.c:

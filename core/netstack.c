@@ -321,6 +321,7 @@ void netstack_poll(void)
 		ns.rx_frames++;
 		if (ns.netif.input(p, &ns.netif) != ERR_OK)
 			pbuf_free(p);
+		api_tcp_frame_done();
 	}
 	sys_check_timeouts();
 	now = netstack_now_ms();
