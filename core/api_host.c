@@ -7,6 +7,7 @@
 #include "core/api_auth.h"
 #include "core/api_http.h"
 #include "hv/api.h"
+#include "hv/api_tcp.h"
 #include "hv/console.h"
 #include "hv/hv.h"
 #include "hv/image_store.h"
@@ -14,11 +15,17 @@
 #include "hv/platform.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 #include "hv/vm_console.h"
 #include "devices/uart8250.h"
 #include "asm/cpu.h"
 
 #define CPUID_1_ECX_RDRAND BIT(30)
+
+u64 api_vm_guest_tsc(const struct vm *vm)
+{
+	return vm_guest_tsc(vm);
+}
 
 void api_host_info(struct api_host_info *h)
 {
@@ -28,6 +35,7 @@ void api_host_info(struct api_host_info *h)
 	h->backend = vendor ? vendor->name : "none";
 	h->free_mib = mm_free_pages() * PAGE_SIZE >> 20;
 	h->uptime_s = tsc_to_ns(rdtsc()) / 1000000000ULL;
+	h->api_last_request_tsc = api_tcp_last_request_tsc();
 }
 
 u64 api_console_start(struct vm *vm)

@@ -15,9 +15,12 @@ struct api_host_info {
 	unsigned cpus;       /* CPUs that run vCPUs */
 	u64 free_mib;
 	u64 uptime_s;
+	u64 api_last_request_tsc; /* hv/api_tcp.h: api_tcp_last_request_tsc */
 };
 
 void api_host_info(struct api_host_info *h);
+/* The VM's guest TSC now (hv/vm_clock.h: vm_guest_tsc). */
+u64 api_vm_guest_tsc(const struct vm *vm);
 
 /*
  * The VM's console output from *cursor on (a count of bytes it ever wrote,

@@ -71,6 +71,7 @@ struct api_conn {
 	char out[API_OUT_MAX];
 	u32 out_len, out_sent;
 	u64 out_ms;       /* the transport last took bytes */
+	u32 answers;      /* answers made (api_conn_between) */
 
 	/* ST_CONSOLE */
 	struct vm *vm;
@@ -195,6 +196,7 @@ static void answer_with(struct api_conn *c, u16 status, const char *body, u32 n,
 	if (queue(c, head, (u32)MIN((size_t)h, sizeof(head) - 1), now) && queue(c, body, n, now))
 		queue(c, "\n", 1, now);
 	c->idle_ms = now;
+	c->answers++;
 	push(c, now);
 }
 
@@ -767,6 +769,12 @@ void api_conn_poll(struct api_conn *c, u64 now_ms)
 		c->want_close = true;
 	}
 	finish(c);
+}
+
+bool api_conn_between(const struct api_conn *c, u32 *answers)
+{
+	*answers = c->answers;
+	return c->st == ST_HEAD && !c->started && drained(c);
 }
 
 void api_conn_free(struct api_conn *c)

@@ -22,6 +22,7 @@
 #include "hv/vm_lifecycle.h"
 #include "lib/format.h"
 #include "lib/string.h"
+#include "asm/cpu.h"
 
 #define STOP_TIMEOUT_S 30     /* stop: the power button, then a hard stop after this */
 #define STOP_TIMEOUT_MAX_S 3600
@@ -110,6 +111,7 @@ static void get_host(struct api_call *c)
 	jw_ku64(c->out, "free_mib", h.free_mib);
 	jw_ku64(c->out, "uptime_s", h.uptime_s);
 	jw_ku64(c->out, "vms", nr_vms);
+	jw_ku64(c->out, "api_last_request_tsc", h.api_last_request_tsc);
 	jw_obj_end(c->out);
 }
 
@@ -136,6 +138,7 @@ static void get_vm(struct api_call *c)
 	struct vcpu_stats sum;
 	char line[SPEC_LINE_MAX];
 	struct vm *vm;
+	bool stopped;
 
 	if (!no_fields(c) || !(vm = path_vm(c)))
 		return;
@@ -169,6 +172,15 @@ static void get_vm(struct api_call *c)
 	jw_ku64(w, "output_bytes", vm->console.total);
 	jw_ku64(w, "input_dropped", vm->console.input_dropped);
 	jw_obj_end(w);
+	/* The host TSC as POST /vms/NAME/start took the request on, and at
+	 * the first slice; the guest's TSC now (it stands
+	 * while the clock does); the host TSC at which the running guest's TSC
+	 * reads 0 (guest TSC = host TSC - it; 0 while the clock stands). */
+	stopped = __atomic_load_n(&vm->clock.stopped, __ATOMIC_ACQUIRE);
+	jw_ku64(w, "start_tsc", vm->start_tsc);
+	jw_ku64(w, "first_entry_tsc", vm->first_entry_tsc);
+	jw_ku64(w, "guest_tsc", api_vm_guest_tsc(vm));
+	jw_ku64(w, "host_tsc_at_guest_tsc_0", stopped ? 0 : (u64)0 - vm->clock.tsc_offset);
 	jw_obj_end(w);
 }
 
@@ -485,9 +497,13 @@ static void act(struct api_call *c, int (*fn)(struct vm *vm, char *err, size_t n
  * instruction; start runs it (as resume does any paused VM). */
 static int start_vm(struct vm *vm, char *err, size_t n)
 {
+	/* The host TSC as the route takes the request on (make bench-api). */
+	u64 tsc = rdtsc();
+
 	if (vm->state != VM_PAUSED)
 		return vm_err(err, n, -EINVAL, "start: vm %s is %s, not waiting to start (paused)",
 			      vm->name, vm_state_name(vm));
+	vm->start_tsc = tsc;
 	return vm_resume(vm, err, n);
 }
 

@@ -11,6 +11,17 @@
  * connection is freed. When the peer closes (an empty receive) or lwIP drops
  * the connection (an error: reset, retransmissions given up, out of memory),
  * the connection is freed at once.
+ *
+ * Timing (bench/README.md, "Management API"): a request that comes whole in
+ * one TCP segment and whose answer all goes to tcp_write in that segment's
+ * receive callback is timed from the host TSC at which netstack_poll took its
+ * frame from the receive ring to the return of lwIP's input function for it
+ * (api_tcp_frame_done): lwIP's input path (Ethernet, IP, TCP), the HTTP
+ * parse, the token check, the route, the JSON, the answer's head, tcp_write,
+ * and the answer's segment, which lwIP sends as tcp_input ends (tcp_output
+ * does nothing inside a receive callback): TCP, IP, Ethernet and the frame's
+ * way through the switch to the uplink's transmit queue. GET /host reports
+ * the last such figure (api_last_request_tsc): that of the request before it.
  */
 #include "hv/api_tcp.h"
 #include "hv/api.h"
@@ -18,6 +29,7 @@
 #include "hv/netstack.h"
 
 #include "lwip/tcp.h"
+#include "asm/cpu.h"
 
 struct api_slot {
 	struct tcp_pcb *pcb;   /* NULL: the slot is free */
@@ -28,6 +40,21 @@ struct api_slot {
 static struct tcp_pcb *listener;
 static struct api_slot slots[API_MAX_CONNS];
 static u64 refused;        /* connections refused: every slot taken */
+static u64 last_request_tsc; /* api_tcp_last_request_tsc */
+static bool timed;           /* the frame lwIP handles holds a timed request */
+
+u64 api_tcp_last_request_tsc(void)
+{
+	return last_request_tsc;
+}
+
+void api_tcp_frame_done(void)
+{
+	if (timed) {
+		last_request_tsc = rdtsc() - netstack_frame_tsc();
+		timed = false;
+	}
+}
 
 static u32 api_send(void *ctx, const void *data, u32 len)
 {
@@ -91,6 +118,8 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 {
 	struct api_slot *s = arg;
 	u64 now = netstack_now_ms();
+	u32 answers0, answers1;
+	bool between;
 
 	if (!s) { /* cannot happen: close_now takes the callback off first */
 		if (p)
@@ -103,8 +132,13 @@ static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		pbuf_free(p);
 		return err;
 	}
+	between = api_conn_between(s->conn, &answers0);
 	for (struct pbuf *q = p; q && !s->closing; q = q->next)
 		api_conn_input(s->conn, q->payload, q->len, now);
+	/* One whole request in, its whole answer queued: timed, until lwIP
+	 * has sent it (api_tcp_frame_done). */
+	if (between && api_conn_between(s->conn, &answers1) && answers1 == answers0 + 1)
+		timed = true;
 	tcp_recved(pcb, p->tot_len);
 	pbuf_free(p);
 	return s->closing ? close_now(s) : ERR_OK;

@@ -287,6 +287,13 @@ void netstack_init(const struct host_net_config *cfg)
 	api_tcp_start(cfg->api_port);
 }
 
+static u64 frame_tsc; /* netstack_frame_tsc */
+
+u64 netstack_frame_tsc(void)
+{
+	return frame_tsc;
+}
+
 void netstack_poll(void)
 {
 	u64 now, sleep_ms;
@@ -302,6 +309,7 @@ void netstack_poll(void)
 		if (tail == __atomic_load_n(&ns.head, __ATOMIC_ACQUIRE))
 			break;
 		s = &ns.ring[tail % RX_SLOTS];
+		frame_tsc = rdtsc();
 		p = pbuf_alloc(PBUF_RAW, (u16_t)s->len, PBUF_POOL);
 		if (p)
 			pbuf_take(p, s->data, (u16_t)s->len);
@@ -313,6 +321,7 @@ void netstack_poll(void)
 		ns.rx_frames++;
 		if (ns.netif.input(p, &ns.netif) != ERR_OK)
 			pbuf_free(p);
+		api_tcp_frame_done();
 	}
 	sys_check_timeouts();
 	now = netstack_now_ms();

@@ -123,6 +123,12 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		v->tlb_gen = vm->gmem.tlb_gen - 1;
 	}
 	start = rdtsc();
+	if (unlikely(!vm->first_entry_tsc)) {
+		u64 zero = 0;
+
+		__atomic_compare_exchange_n(&vm->first_entry_tsc, &zero, start, false,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+	}
 	cpu->slice_end = start + sched_slice_tsc;
 	cpu->need_resched = false;
 

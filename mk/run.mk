@@ -18,6 +18,7 @@
 #   make bench   the exit benchmark under QEMU -icount and Bochs, then the
 #                Linux-boot benchmark (bench/README.md).
 #   make bench-linux  Linux boot to the shell, native and as a utsuwa guest.
+#   make bench-api    POST /vms/NAME/start to the first entry and to /init, API round trips.
 #
 # Everything runs under QEMU TCG with AMD-V emulated, never KVM.
 
@@ -63,7 +64,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: run run-tests test bench bench-linux bench-snapshot print-run-config print-run-disk-args \
+.PHONY: run run-tests test bench bench-linux bench-snapshot bench-api print-run-config print-run-disk-args \
 	print-run-net-args
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) $(RUN_DISK) $(RUN_API_CFG) \
 		$(BUILD)/utsuwactl | $(SETUP)
@@ -162,3 +163,9 @@ bench-snapshot: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
 
 bench-linux: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
 	@bash bench/linux-boot.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)
+
+# The management API: POST /vms/NAME/start to the first VM entry and to
+# Linux's /init, and a request's cost, in instructions under icount
+# (bench/api.sh, bench/README.md "Management API").
+bench-api: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl linux-guest | $(SETUP)
+	@bash bench/api.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)

@@ -35,6 +35,10 @@ void api_conn_input(struct api_conn *c, const void *data, u32 len, u64 now_ms);
 void api_conn_sent(struct api_conn *c, u32 len, u64 now_ms);
 /* Called every pass of CPU 0's loop: timeouts, a console's output. */
 void api_conn_poll(struct api_conn *c, u64 now_ms);
+/* For the transport's timing of requests (core/api_tcp.c): true when no
+ * request is under way on c and all its answers have gone to io->send;
+ * *answers counts the answers it has made. */
+bool api_conn_between(const struct api_conn *c, u32 *answers);
 /* The transport is gone (closed by the peer or by io->close): frees c. */
 void api_conn_free(struct api_conn *c);
 

@@ -28,6 +28,10 @@ bool netstack_pending(void);
 
 /* Milliseconds since boot (the TSC): lwIP's sys_now, the API's clock. */
 u64 netstack_now_ms(void);
+/* The host TSC when netstack_poll took the frame lwIP is handling now from
+ * the receive ring (before its copy into a pbuf): the start of an API
+ * request's timing (core/api_tcp.c, bench/README.md "Management API"). */
+u64 netstack_frame_tsc(void);
 
 /* The netstack's port on the switch, or NULL (the monitor's net). */
 const struct vswitch_port *netstack_port(void);

@@ -73,6 +73,13 @@ struct vm {
 	unsigned resets;        /* how often the guest has reset the VM */
 	u64 unassigned;         /* accesses to guest-physical addresses with nothing there (core/exit_mem.c) */
 	u64 overhead_bytes;     /* host memory it took at creation beyond its RAM */
+	/* The host TSC at the start of the first slice any of its vCPUs ran
+	 * (core/vcpu_run.c, run_slice; 0: none yet), just before the first VM
+	 * entry. GET /vms/NAME: first_entry_tsc. */
+	u64 first_entry_tsc;
+	/* The host TSC as the API's start route took the request on (0: never
+	 * started through it). GET /vms/NAME: start_tsc. */
+	u64 start_tsc;
 
 	/* Where the image starts, as the loader left it, for every (re)start. */
 	const struct boot_info *bi;

@@ -343,7 +343,10 @@ void api_host_info(struct api_host_info *h)
 	h->cpus = 4;
 	h->free_mib = fake_free_pages * PAGE_SIZE >> 20;
 	h->uptime_s = 42;
+	h->api_last_request_tsc = 1234;
 }
+
+u64 api_vm_guest_tsc(const struct vm *vm) { return 5678; }
 
 u64 api_console_start(struct vm *vm)
 {

@@ -36,7 +36,7 @@ TEST(host_and_list)
 	setup();
 	CHECK_EQ(request("GET", "/host", NULL), 200);
 	CHECK(body_is("{\"version\":\"0.11.0\",\"backend\":\"svm\",\"cpus\":4,\"free_mib\":4096,"
-		      "\"uptime_s\":42,\"vms\":1}\n"));
+		      "\"uptime_s\":42,\"vms\":1,\"api_last_request_tsc\":1234}\n"));
 	CHECK_EQ(request("GET", "/vms", NULL), 200);
 	CHECK(body_is("[{\"name\":\"web\",\"state\":\"running\",\"vcpus\":2,\"mem_mib\":64}]\n"));
 	CHECK_EQ(request("GET", "/vms", "{}"), 200);
@@ -49,7 +49,8 @@ TEST(host_and_list)
 			     "\"exits\":{\"none\":0,\"cpuid\":0,\"msr-read\":0,\"msr-write\":0,"
 			     "\"io\":30,") == body());
 	CHECK(strstr(body(), "\"irqs_injected\":0,\"unassigned_accesses\":0,\"dirty_pages\":7,"
-			     "\"resets\":0,\"console\":{\"output_bytes\":0,\"input_dropped\":0}}\n"));
+			     "\"resets\":0,\"console\":{\"output_bytes\":0,\"input_dropped\":0},"
+			     "\"start_tsc\":0,\"first_entry_tsc\":0,\"guest_tsc\":5678,\"host_tsc_at_guest_tsc_0\":0}\n"));
 	CHECK_EQ(request("GET", "/vms/nope", NULL), 404);
 	CHECK(body_is("{\"error\":\"no vm 'nope'\"}\n"));
 }
