@@ -124,7 +124,7 @@ check $? "cnt2 runs on beside the refused restore"
 mon 'console cnt2' 'utsuwa: console: vm cnt2 \(Ctrl-\] for the monitor\)'
 # Only what came after the attach counts: a line the guest finished while
 # the monitor read the command is still the monitor's, prefixed.
-wait_for '^count: n=[0-9]+ ' 5 &&
+wait_for '^count: n=[0-9]+ ' 15 &&
 	! since | sed -n '/utsuwa: console: vm cnt2/,$p' | grep -aq '\[cnt2\] count:'
 check $? "console cnt2: its output raw (no [cnt2] prefix)"
 set_mark
