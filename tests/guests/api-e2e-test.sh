@@ -31,16 +31,6 @@ ctl_bin=${UTSUWACTL:-$root/build/utsuwactl}
 [ -x "$ctl_bin" ] || driver_abort "missing $ctl_bin (make)"
 started=$SECONDS
 
-# A TCP port of 127.0.0.1 nothing answers on now (QEMU's hostfwd binds it).
-free_port() {
-	local p try
-	for try in $(seq 20); do
-		p=$((20000 + (RANDOM + $$ + try) % 30000))
-		if ! { exec 9<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return; fi
-		exec 9>&-
-	done
-	return 1
-}
 port=$(free_port) || driver_abort "no free TCP port on 127.0.0.1"
 token=e2e-Token.0123456789abcdef
 printf '%s\n' "$token" >"$work/token"

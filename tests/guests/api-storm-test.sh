@@ -39,16 +39,6 @@ gcc -O2 -Wall -Wextra -Werror -pthread -o "$storm" "$root/tests/api-storm/storm.
 	driver_abort "tests/api-storm/storm.c does not build"
 printf '%s\n' "$token" >"$work/token"
 
-# A TCP port of 127.0.0.1 nothing answers on now (QEMU's hostfwd binds it).
-free_port() {
-	local p try
-	for try in $(seq 20); do
-		p=$((20000 + (RANDOM + $$ + try) % 30000))
-		if ! { exec 9<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return; fi
-		exec 9>&-
-	done
-	return 1
-}
 api_get() { "$storm" -p "$port" -f "$work/token" get "$1"; }
 # The monitor's mem: "PAGES BLOCKS".
 mem() {

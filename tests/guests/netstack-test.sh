@@ -21,16 +21,6 @@ name=netstack driver_needs="vmlinuz initrd.gz"
 driver_args "$@"
 has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
 
-# A TCP port of 127.0.0.1 nothing answers on now (QEMU's hostfwd binds it).
-free_port() {
-	local p try
-	for try in $(seq 20); do
-		p=$((20000 + (RANDOM + $$ + try) % 30000))
-		if ! { exec 9<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return; fi
-		exec 9>&-
-	done
-	return 1
-}
 # One request through the forwarded port; prints what came back (10 s at most).
 request() {
 	( exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1

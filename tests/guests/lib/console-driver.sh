@@ -24,6 +24,7 @@
 #                       looking every $driver_poll s (default 0.2)
 #   check RC WHAT       a PASS or FAIL line for one check, counted
 #   driver_end          the sum line; status 0 only if all passed
+#   free_port           a TCP port of 127.0.0.1 nothing answers on (for hostfwd)
 #   driver_args "$@"   -k KERNEL -g GUEST_DIR -o LOG_DIR [-b qemu|bochs],
 #                       checks the files the test needs ($driver_needs, under
 #                       GUEST_DIR) exist; -b sets $driver_backend (default qemu)
@@ -118,6 +119,16 @@ driver_cleanup() {
 }
 trap driver_cleanup EXIT
 
+# A TCP port of 127.0.0.1 nothing answers on now (QEMU's hostfwd binds it).
+free_port() {
+	local p try
+	for try in $(seq 20); do
+		p=$((20000 + (RANDOM + $$ + try) % 30000))
+		if ! { exec 9<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return; fi
+		exec 9>&-
+	done
+	return 1
+}
 ok() { echo "PASS $name: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $name: $1"; fail=$((fail + 1)); }
 check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; return "$1"; }
