@@ -558,6 +558,12 @@ void jw_bool(struct json_writer *w, bool v)
 	put(w, v ? "true" : "false", v ? 4 : 5);
 }
 
+void jw_null(struct json_writer *w)
+{
+	sep(w);
+	put(w, "null", 4);
+}
+
 void jw_kstr(struct json_writer *w, const char *k, const char *s)
 {
 	jw_key(w, k);

@@ -76,6 +76,7 @@ void jw_str(struct json_writer *w, const char *s);
 void jw_strn(struct json_writer *w, const char *s, size_t n);
 void jw_u64(struct json_writer *w, u64 v);
 void jw_bool(struct json_writer *w, bool v);
+void jw_null(struct json_writer *w);
 /* key and value in one */
 void jw_kstr(struct json_writer *w, const char *k, const char *s);
 void jw_ku64(struct json_writer *w, const char *k, u64 v);

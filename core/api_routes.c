@@ -19,6 +19,8 @@
 #include "hv/version.h"
 #include "hv/vm.h"
 #include "hv/vm_console.h"
+#include "hv/vm_disks.h"
+#include "hv/vm_net.h"
 #include "hv/vm_lifecycle.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -131,6 +133,47 @@ static void get_vms(struct api_call *c)
 	jw_arr_end(c->out);
 }
 
+/* "io": each disk's requests and the NIC's frames (docs/api.md). */
+static void vm_io(struct json_writer *w, struct vm *vm)
+{
+	struct vm_disk_io d[VM_MAX_DISKS];
+	unsigned n = vm_disks_io(vm, d, VM_MAX_DISKS);
+	struct vm_net_io net;
+
+	jw_key(w, "io");
+	jw_obj(w);
+	jw_key(w, "disks");
+	jw_arr(w);
+	for (unsigned i = 0; i < n; i++) {
+		jw_obj(w);
+		jw_kstr(w, "disk", d[i].spec);
+		jw_kbool(w, "ro", d[i].ro);
+		jw_ku64(w, "reads", d[i].st.reads);
+		jw_ku64(w, "read_bytes", d[i].st.read_bytes);
+		jw_ku64(w, "writes", d[i].st.writes);
+		jw_ku64(w, "write_bytes", d[i].st.write_bytes);
+		jw_ku64(w, "flushes", d[i].st.flushes);
+		jw_ku64(w, "errors", d[i].st.errors);
+		jw_ku64(w, "unsupported", d[i].st.unsupported);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "net");
+	if (vm_net_io(vm, &net)) {
+		jw_obj(w);
+		jw_ku64(w, "tx_frames", net.tx_frames);
+		jw_ku64(w, "tx_bytes", net.tx_bytes);
+		jw_ku64(w, "rx_frames", net.rx_frames);
+		jw_ku64(w, "rx_bytes", net.rx_bytes);
+		jw_ku64(w, "rx_dropped", net.rx_dropped);
+		jw_ku64(w, "tx_refused", net.tx_refused);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+	jw_obj_end(w);
+}
+
 /* What the monitor's info shows (core/monitor.c), from the same counters. */
 static void get_vm(struct api_call *c)
 {
@@ -167,6 +210,7 @@ static void get_vm(struct api_call *c)
 	jw_ku64(w, "unassigned_accesses", vm->unassigned);
 	jw_ku64(w, "dirty_pages", gmem_dirty_count(vm));
 	jw_ku64(w, "resets", vm->resets);
+	vm_io(w, vm);
 	jw_key(w, "console");
 	jw_obj(w);
 	jw_ku64(w, "output_bytes", vm->console.total);

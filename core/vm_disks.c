@@ -174,6 +174,20 @@ static const struct device_ops disks_dev = {
 	.destroy = disks_destroy,
 };
 
+unsigned vm_disks_io(struct vm *vm, struct vm_disk_io *out, unsigned max)
+{
+	struct vm_device *dev = vm_device_find(vm, disks_dev.name);
+	struct vm_disks *d = dev ? dev->dev : NULL;
+	unsigned n = d ? MIN(d->n, max) : 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		out[i].spec = vm->cfg.disks[i].spec;
+		out[i].ro = vm->cfg.disks[i].ro;
+		virtio_blk_stats(d->blk[i], &out[i].st);
+	}
+	return n;
+}
+
 int vm_disks_init(struct vm *vm)
 {
 	const struct device_ops *const table[] = { &disks_dev };

@@ -125,6 +125,27 @@ int vm_net_init(struct vm *vm)
 	return vm_devices_create(vm, table, 1);
 }
 
+bool vm_net_io(struct vm *vm, struct vm_net_io *out)
+{
+	struct vm_device *dev = vm_device_find(vm, net_dev.name);
+	struct vswitch_counters c;
+	struct virtio_net_stats st;
+
+	if (!dev || !dev->dev)
+		return false;
+	/* The switch counts from its side: what the port sent in is what the
+	 * guest transmitted. The port's counters live as long as the device. */
+	vswitch_port_counters(virtio_net_port(dev->dev), &c);
+	virtio_net_stats(dev->dev, &st);
+	out->tx_frames = c.rx_frames;
+	out->tx_bytes = c.rx_bytes;
+	out->rx_frames = c.tx_frames;
+	out->rx_bytes = c.tx_bytes;
+	out->rx_dropped = c.drops;
+	out->tx_refused = c.spoofs + c.bad + st.tx_bad;
+	return true;
+}
+
 void vm_net_report(void)
 {
 	struct vswitch *sw = &the_switch;

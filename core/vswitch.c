@@ -209,12 +209,14 @@ unsigned vswitch_send(struct vswitch_port *from, const void *frame, u32 len)
 	spin_unlock(&sw->lock);
 
 	count(&from->c.rx_frames);
+	__atomic_fetch_add(&from->c.rx_bytes, len, __ATOMIC_RELAXED);
 	count(&sw->frames);
 	if (flood)
 		count(&sw->floods);
 	for (unsigned i = 0; i < n; i++) {
 		if (to[i]->deliver(to[i], frame, len)) {
 			count(&to[i]->c.tx_frames);
+			__atomic_fetch_add(&to[i]->c.tx_bytes, len, __ATOMIC_RELAXED);
 			taken++;
 		} else {
 			count(&to[i]->c.drops);
@@ -228,6 +230,8 @@ void vswitch_port_counters(const struct vswitch_port *p, struct vswitch_counters
 {
 	out->rx_frames = __atomic_load_n(&p->c.rx_frames, __ATOMIC_RELAXED);
 	out->tx_frames = __atomic_load_n(&p->c.tx_frames, __ATOMIC_RELAXED);
+	out->rx_bytes = __atomic_load_n(&p->c.rx_bytes, __ATOMIC_RELAXED);
+	out->tx_bytes = __atomic_load_n(&p->c.tx_bytes, __ATOMIC_RELAXED);
 	out->drops = __atomic_load_n(&p->c.drops, __ATOMIC_RELAXED);
 	out->spoofs = __atomic_load_n(&p->c.spoofs, __ATOMIC_RELAXED);
 	out->bad = __atomic_load_n(&p->c.bad, __ATOMIC_RELAXED);

@@ -57,6 +57,7 @@ struct virtio_blk {
 	spinlock_t pool_lock;   /* guards free */
 	struct vblk_req *free;
 	struct vblk_req pool[VBLK_QUEUE_SIZE];
+	struct virtio_blk_stats st; /* atomic adds: completions run on any CPU */
 };
 
 static struct vblk_req *req_get(struct virtio_blk *b)
@@ -82,10 +83,35 @@ static void req_put(struct virtio_blk *b, struct vblk_req *q)
 	__atomic_fetch_sub(&b->inflight, 1, __ATOMIC_ACQ_REL);
 }
 
+static void stat_add(u64 *c, u64 n)
+{
+	__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+/* A request answered OK: its kind and bytes. */
+static void count_ok(struct virtio_blk *b, const struct blk_req *r)
+{
+	u64 bytes = (u64)r->nr_sectors * BLK_SECTOR;
+
+	if (r->op == BLK_READ) {
+		stat_add(&b->st.reads, 1);
+		stat_add(&b->st.read_bytes, bytes);
+	} else if (r->op == BLK_WRITE) {
+		stat_add(&b->st.writes, 1);
+		stat_add(&b->st.write_bytes, bytes);
+	} else {
+		stat_add(&b->st.flushes, 1);
+	}
+}
+
 /* The answer: status byte, used entry, interrupt if the driver wants one. */
 static void finish(struct virtio_blk *b, struct virtq *vq, u16 head, u64 status_gpa, u32 written,
 		   u8 status)
 {
+	if (status == VIRTIO_BLK_S_IOERR)
+		stat_add(&b->st.errors, 1);
+	else if (status == VIRTIO_BLK_S_UNSUPP)
+		stat_add(&b->st.unsupported, 1);
 	gmem_write(b->vm, status_gpa, &status, 1);
 	if (vq_push(vq, head, written))
 		virtio_pci_queue_interrupt(b->vp, vq);
@@ -97,9 +123,12 @@ static void req_done(struct blk_req *r, int status)
 	struct vblk_req *q = (struct vblk_req *)r;
 	struct virtio_blk *b = q->b;
 
-	if (q->gen == b->gen)
+	if (q->gen == b->gen) {
+		if (!status)
+			count_ok(b, &q->r);
 		finish(b, q->vq, q->head, q->status_gpa, status ? 1 : q->written,
 		       status ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
+	}
 	req_put(b, q);
 }
 
@@ -263,6 +292,17 @@ static void blk_reset(void *dev)
 	struct virtio_blk *b = dev;
 
 	__atomic_fetch_add(&b->gen, 1, __ATOMIC_ACQ_REL);
+}
+
+void virtio_blk_stats(const struct virtio_blk *b, struct virtio_blk_stats *out)
+{
+	const u64 *from = (const u64 *)&b->st;
+	u64 *to = (u64 *)out;
+
+	_Static_assert(sizeof(*out) % sizeof(u64) == 0, "u64 counters only");
+	/* Each counter alone: a reader on another CPU sees each whole. */
+	for (unsigned i = 0; i < sizeof(*out) / sizeof(u64); i++)
+		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
 }
 
 struct virtio_pci *virtio_blk_pci(struct virtio_blk *b)

@@ -62,6 +62,17 @@ struct snap_cursor;
 int virtio_blk_save(const struct virtio_blk *b, struct snap_writer *w);
 int virtio_blk_load(struct virtio_blk *b, struct snap_cursor *c);
 
+/* What the device has answered since it was made (a reset keeps them;
+ * a restored VM's start from zero). Requests count when they complete. */
+struct virtio_blk_stats {
+	u64 reads, read_bytes;   /* VIRTIO_BLK_T_IN answered OK */
+	u64 writes, write_bytes; /* VIRTIO_BLK_T_OUT answered OK */
+	u64 flushes;             /* VIRTIO_BLK_T_FLUSH answered OK */
+	u64 errors;              /* answered IOERR: a backend error, a bad range or buffer, read-only */
+	u64 unsupported;         /* answered UNSUPP: a request type not offered */
+};
+void virtio_blk_stats(const struct virtio_blk *b, struct virtio_blk_stats *out);
+
 /* For tests: the transport under it. */
 struct virtio_pci *virtio_blk_pci(struct virtio_blk *b);
 

@@ -2,6 +2,8 @@
 #ifndef HV_VM_NET_H
 #define HV_VM_NET_H
 
+#include "hv/types.h"
+
 struct vm;
 
 /* Adds the "virtio-net" unit to the VM's devices when its configuration has
@@ -11,5 +13,17 @@ int vm_net_init(struct vm *vm);
 /* For the monitor's net command: the switch's totals, then one line per
  * port (VM, MAC, frames in and out, drops, spoofs, bad frames). */
 void vm_net_report(void);
+
+/* The VM's NIC counters, from the guest's side: what it sent (tx) and
+ * received (rx) through the switch, and what the switch or the device
+ * refused. For GET /vms/NAME. */
+struct vm_net_io {
+	u64 tx_frames, tx_bytes; /* sent by the guest, taken by the switch */
+	u64 rx_frames, rx_bytes; /* delivered into the guest's receive buffers */
+	u64 rx_dropped;          /* for the guest, but it had no (big enough) buffer posted */
+	u64 tx_refused;          /* sent with another MAC, too short or long, or a bad chain */
+};
+/* false when the VM has no NIC. */
+bool vm_net_io(struct vm *vm, struct vm_net_io *out);
 
 #endif

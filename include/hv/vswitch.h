@@ -48,6 +48,8 @@ struct vswitch_port;
 struct vswitch_counters {
 	u64 rx_frames;   /* frames the port sent into the switch and the switch accepted */
 	u64 tx_frames;   /* frames the switch handed to the port and it took */
+	u64 rx_bytes;    /* the bytes of rx_frames (Ethernet header on, no FCS) */
+	u64 tx_bytes;    /* the bytes of tx_frames */
 	u64 drops;       /* handed to the port but not taken (no receive buffer) */
 	u64 spoofs;      /* sent with a source MAC not its own */
 	u64 bad;         /* sent too short, too long, or from a multicast source */

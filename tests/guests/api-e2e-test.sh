@@ -10,7 +10,9 @@
 #   3. create two Linux VMs from JSON specs naming the uploaded images: one
 #      counting once a second (utsuwa.loop), one a plain shell; list shows
 #      both running; the loop's lines come out on the serial line ([loop] ...)
-#   4. console to the shell VM with a command piped in: its answer comes back
+#   4. console to the shell VM with a command piped in: its answer comes back;
+#      it reads 256 KiB of its RAM disk (an uploaded image) and pings the
+#      hypervisor's address 3 times, and show's I/O counters say so
 #   5. pause the loop VM: no line for 3 s, show says paused; resume: the
 #      next number
 #   6. snapshot it, destroy it, restore the snapshot as loop2: the counter
@@ -82,14 +84,18 @@ ctl images
 [ "$rc" = 0 ] && grep -qE "^e2e-vmlinuz +$k_size\$" <<<"$out" &&
 	grep -qE "^e2e-initrd\.gz +$i_size\$" <<<"$out"
 check $? "images lists both with their exact sizes" || show_out images
+head -c 1048576 /dev/urandom >"$work/disk.img"
+ctl upload e2e-disk "$work/disk.img"
+[ "$rc" = 0 ] && [ "$out" = "e2e-disk: 1048576 bytes" ]
+check $? "upload a 1 MiB disk image" || show_out upload
 
 # ---- 3. two VMs from JSON specs ----
-spec() { # NAME CMDLINE
-	printf '{"name":"%s","image":"e2e-vmlinuz","initrd":"e2e-initrd.gz","cmdline":"%s","mem_mib":128,"cpus":1}\n' \
-		"$1" "$2" >"$work/$1.json"
+spec() { # NAME CMDLINE [MORE-FIELDS]
+	printf '{"name":"%s","image":"e2e-vmlinuz","initrd":"e2e-initrd.gz","cmdline":"%s","mem_mib":128,"cpus":1%s}\n' \
+		"$1" "$2" "${3:-}" >"$work/$1.json"
 }
 spec loop "console=ttyS0 quiet utsuwa.loop"
-spec sh "console=ttyS0 quiet"
+spec sh "console=ttyS0 quiet" ',"disks":[{"source":"module:e2e-disk"}],"net":true'
 set_mark
 ctl create "$work/loop.json"
 [ "$rc" = 0 ] && [ "$out" = "loop: running" ]
@@ -156,6 +162,29 @@ rc=$? err=$(cat "$work/err")
 [ "$rc" = 0 ] && tr -d '\r' <<<"$out" | grep -qx 'e2e-42'
 check $? "console sh: a piped command's answer comes back, and utsuwactl leaves at stdin's end" ||
 	show_out console sh
+
+# The I/O counters of GET /vms/NAME (show prints them as io.disks[0].reads:
+# ...): 256 KiB read from the RAM disk with O_DIRECT (no readahead), three
+# pings to the hypervisor's own address and their answers.
+io_of() { sed -n "s/^io\.$1: //p" <<<"$out"; }
+ctl show sh
+r0=$(io_of 'disks\[0\]\.read_bytes') t0=$(io_of net.tx_frames) x0=$(io_of net.rx_frames)
+out=$(printf 'dd if=/dev/vda of=/dev/null bs=65536 count=4 iflag=direct 2>/dev/null; ip link set eth0 up; ip addr add 10.0.2.61/24 dev eth0; echo pings=$(ping -c 3 -i 0.3 -W 2 10.0.2.50 | grep -c "bytes from")\n' |
+	HOME=$work UTSUWA_TOKEN= timeout 30 "$ctl_bin" --host "127.0.0.1:$port" \
+	--token-file "$work/token" console sh 2>"$work/err")
+rc=$? err=$(cat "$work/err")
+[ "$rc" = 0 ] && tr -d '\r' <<<"$out" | grep -qx 'pings=3'
+check $? "console sh: dd from /dev/vda and 3 pings to the hypervisor's address answered" ||
+	show_out console sh
+ctl show sh
+r1=$(io_of 'disks\[0\]\.read_bytes') t1=$(io_of net.tx_frames) x1=$(io_of net.rx_frames)
+[ "$rc" = 0 ] && [ "$(io_of 'disks\[0\]\.disk')" = module:e2e-disk ] && [ -n "$r0" ] && [ -n "$r1" ] &&
+	[ $((r1 - r0)) -ge 262144 ] && [ $((r1 - r0)) -lt 524288 ] &&
+	[ "$(io_of 'disks\[0\]\.errors')" = 0 ] && [ "$(io_of 'disks\[0\]\.writes')" = 0 ] &&
+	[ -n "$t0" ] && [ -n "$t1" ] && [ $((t1 - t0)) -ge 4 ] && [ -n "$x0" ] && [ -n "$x1" ] &&
+	[ $((x1 - x0)) -ge 4 ] && [ "$(io_of net.tx_refused)" = 0 ]
+check $? "show sh: the disk read $((${r1:-0} - ${r0:-0})) bytes (256 KiB asked), the NIC sent $((${t1:-0} - ${t0:-0})) frames and received $((${x1:-0} - ${x0:-0})) (ARP and 3 pings each way)" ||
+	show_out show sh
 ctl list
 grep -qE '^sh +running ' <<<"$out"
 check $? "the shell VM runs on after the console is left" || show_out list
@@ -194,7 +223,7 @@ for vm in loop2 sh; do
 	[ "$rc" = 0 ] && [ "$out" = "$vm: destroyed" ]
 	check $? "destroy $vm" || show_out destroy $vm
 done
-for img in e2e-vmlinuz e2e-initrd.gz; do
+for img in e2e-vmlinuz e2e-initrd.gz e2e-disk; do
 	ctl rmimage $img
 	[ "$rc" = 0 ] && [ "$out" = "$img: deleted" ]
 	check $? "rmimage $img" || show_out rmimage $img

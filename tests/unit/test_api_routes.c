@@ -49,10 +49,32 @@ TEST(host_and_list)
 			     "\"exits\":{\"none\":0,\"cpuid\":0,\"msr-read\":0,\"msr-write\":0,"
 			     "\"io\":30,") == body());
 	CHECK(strstr(body(), "\"irqs_injected\":0,\"unassigned_accesses\":0,\"dirty_pages\":7,"
-			     "\"resets\":0,\"console\":{\"output_bytes\":0,\"input_dropped\":0},"
+			     "\"resets\":0,\"io\":{\"disks\":[],\"net\":null},\"console\":{\"output_bytes\":0,\"input_dropped\":0},"
 			     "\"start_tsc\":0,\"first_entry_tsc\":0,\"guest_tsc\":5678,\"host_tsc_at_guest_tsc_0\":0}\n"));
 	CHECK_EQ(request("GET", "/vms/nope", NULL), 404);
 	CHECK(body_is("{\"error\":\"no vm 'nope'\"}\n"));
+}
+
+/* The I/O counters: each disk in disk= order, the NIC from the guest's side. */
+TEST(vm_io_counters)
+{
+	struct vm *vm;
+
+	setup();
+	vm = vms[0];
+	vm->cfg.nr_disks = 2;
+	snprintf(vm->cfg.disks[0].spec, sizeof(vm->cfg.disks[0].spec), "module:root");
+	snprintf(vm->cfg.disks[1].spec, sizeof(vm->cfg.disks[1].spec), "gpt:data");
+	vm->cfg.disks[1].ro = true;
+	vm->cfg.net = true;
+	CHECK_EQ(request("GET", "/vms/web", NULL), 200);
+	CHECK(strstr(body(), "\"io\":{\"disks\":["
+			     "{\"disk\":\"module:root\",\"ro\":false,\"reads\":1,\"read_bytes\":2,"
+			     "\"writes\":3,\"write_bytes\":4,\"flushes\":5,\"errors\":6,\"unsupported\":7},"
+			     "{\"disk\":\"gpt:data\",\"ro\":true,\"reads\":11,\"read_bytes\":12,"
+			     "\"writes\":13,\"write_bytes\":14,\"flushes\":15,\"errors\":16,\"unsupported\":17}],"
+			     "\"net\":{\"tx_frames\":1,\"tx_bytes\":2,\"rx_frames\":3,\"rx_bytes\":4,"
+			     "\"rx_dropped\":5,\"tx_refused\":6}},"));
 }
 
 TEST(paths_and_methods)
@@ -404,6 +426,7 @@ int main(void)
 {
 	api_set_token(TOKEN);
 	RUN(host_and_list);
+	RUN(vm_io_counters);
 	RUN(paths_and_methods);
 	RUN(actions);
 	RUN(stop);

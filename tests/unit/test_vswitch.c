@@ -102,6 +102,8 @@ TEST(unicast_to_fixed_mac)
 	CHECK_EQ(sw.floods, 0);
 	CHECK_EQ(vm_a.p.c.rx_frames, 1);
 	CHECK_EQ(vm_b.p.c.tx_frames, 1);
+	CHECK_EQ(vm_a.p.c.rx_bytes, 60);
+	CHECK_EQ(vm_b.p.c.tx_bytes, 60);
 }
 
 /* Broadcast, multicast and unknown unicast reach every port but the sender. */
@@ -208,6 +210,10 @@ TEST(drops)
 	CHECK_EQ(vm_b.p.c.drops, 2);
 	CHECK_EQ(vm_a.p.c.rx_frames, 2);
 	CHECK_EQ(vm_c.p.c.tx_frames, 1);
+	/* A dropped frame's bytes are not counted as taken. */
+	CHECK_EQ(vm_a.p.c.rx_bytes, 120);
+	CHECK_EQ(vm_b.p.c.tx_bytes, 0);
+	CHECK_EQ(vm_c.p.c.tx_bytes, 60);
 }
 
 /* Ports: a second port with a VM's MAC is refused; a removed port's MACs
