@@ -202,8 +202,8 @@ done
 
 route 'POST /vms/web/stop 202 {"name":"web","state":"running","timeout_s":30}'
 run stop web
-[ "$rc" = 0 ] && out_is "web: running"
-verdict "stop: a 202 (the power button pressed, the stop to come) is done too"
+[ "$rc" = 0 ] && out_is "web: running (accepted; the VM has not stopped yet)"
+verdict "stop: a 202 (the power button pressed, the stop to come) is done too, and says so"
 
 # ---- snapshot and restore ----
 route 'POST /vms/web/snapshot 201 {"id":3}'

@@ -257,7 +257,10 @@ static int show(struct ctl *ctl, const struct http_response *resp, enum show_as 
 		json_print_fields(&j, 0, stdout);
 		break;
 	case SHOW_STATE:
-		print_pair(&j, "name", ": ", "state", "");
+		/* 202: accepted, not done (stop: the power button is pressed and
+		 * the guest decides; the state is the one before). */
+		print_pair(&j, "name", ": ", "state",
+			   resp->status == 202 ? " (accepted; the VM has not stopped yet)" : "");
 		break;
 	case SHOW_IMAGE:
 		print_pair(&j, "name", ": ", "bytes", " bytes");
