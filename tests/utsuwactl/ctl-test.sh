@@ -337,16 +337,21 @@ check "console: a 200 instead of 101: exit 4" [ "$rc" = 4 ]
 # while it is attached (stty.during) and signal it.
 route 'GET /vms/web/console console'
 # pty_run KEYS SECONDS [HOST] [WHILE]: KEYS typed 2 s after the start, then
-# SECONDS more; WHILE runs in the inner shell 1 s after the start ($pid is
-# utsuwactl's there).
+# SECONDS more; WHILE runs in the inner shell once the terminal is raw (or
+# after 5 s; $pid is utsuwactl's there).
 pty_run() {
 	rm -f "$work"/stty.* "$work/pty.rc"
 	cat >"$work/pty.sh" <<EOF
 stty -g >"$work/stty.before"
 "$ctl" --host ${3:-$host} --token-file "$work/token" console web </dev/tty 2>"$work/pty.err" &
 pid=\$!
-sleep 1
-stty -g >"$work/stty.during" </dev/tty
+# Raw mode comes once utsuwactl has connected: under load that can take
+# more than a second, so look for up to 5 s.
+for i in \$(seq 50); do
+	stty -g >"$work/stty.during" </dev/tty
+	cmp -s "$work/stty.before" "$work/stty.during" || break
+	sleep 0.1
+done
 ${4:-}
 wait \$pid
 echo "rc=\$?" >"$work/pty.rc"
