@@ -144,6 +144,17 @@ static enum vmexit_reason decode(const struct vmcb *vmcb, struct vmexit *e)
  */
 static u64 intinfo_fixup(struct vmcb_control *c, u64 info)
 {
+	u64 type = info & (7ULL << 8);
+
+	/* INTn, INT3 and INTO cut short: RIP is still on the instruction
+	 * (15.7.2), so running it again raises the event again with the
+	 * right return address. Re-injected, it would push the instruction's
+	 * own address (without NRIP there is no next RIP to give VMRUN), and
+	 * the guest's handler would return onto it: Linux's INT3 self-test
+	 * caught that under shadow paging. */
+	if (type == EVENTINJ_TYPE_SOFT ||
+	    (type == EVENTINJ_TYPE_EXCEPTION && ((u8)info == 3 || (u8)info == 4)))
+		return 0;
 	if ((info & (7ULL << 8)) == EVENTINJ_TYPE_EXCEPTION && (u8)info >= 32)
 		info &= ~(7ULL << 8); /* type 0: INTR */
 	if ((info & (7ULL << 8)) == EVENTINJ_TYPE_INTR && (c->int_ctl & V_IRQ) &&
