@@ -21,7 +21,7 @@ HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -z noexecstack \
 	-Wl,--build-id=none -Wl,--no-warn-rwx-segments -T arch/x86/boot/linker.ld
 
 # Every .c/.S under these directories is part of the image.
-HV_DIRS := arch/x86/boot arch/x86 arch/x86/emul arch/x86/svm arch/x86/vmx core devices drivers loaders lib
+HV_DIRS := arch/x86/boot arch/x86 arch/x86/emul arch/x86/mmu arch/x86/svm arch/x86/vmx core devices drivers loaders lib
 HV_SRCS := $(foreach d,$(HV_DIRS),$(wildcard $(d)/*.c) $(wildcard $(d)/*.S))
 HV_OBJS := $(patsubst %,$(BUILD)/hv/%.o,$(HV_SRCS))
 # V=1 shows the commands.

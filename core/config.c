@@ -612,8 +612,23 @@ static int set_on_crash(struct vm_config *vm, struct str v, char *why, size_t le
 	return 0;
 }
 
+static int set_paging(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (str_eq(v, "nested"))
+		vm->paging = PAGING_NESTED;
+	else if (str_eq(v, "shadow"))
+		vm->paging = PAGING_SHADOW;
+	else {
+		fmt_snprintf(why, len, "'%s' is not nested or shadow", quote(q, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		F_ON_CRASH, F_DISK, F_NET, NR_FIELDS };
+		F_ON_CRASH, F_DISK, F_NET, F_PAGING, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -632,6 +647,7 @@ static const struct {
 	[F_ON_CRASH] = { "on_crash", set_on_crash },
 	[F_DISK] = { "disk", set_disk },
 	[F_NET] = { "net", set_net },
+	[F_PAGING] = { "paging", set_paging },
 };
 
 static bool valid_name(struct str n)

@@ -17,6 +17,10 @@
 #include "hv/vendor.h"
 #include "hv/vm.h"
 
+/* mov_cr_operand's answers for the other CR0 writers. */
+#define CR0_CLTS 100
+#define CR0_LMSW_BASE 200
+
 /*
  * The register operand of the trapped instruction, from guest memory (AMD-V
  * without decode assists): 0F 22 /r is MOV to CR[reg], 0F 20 /r MOV from it,
@@ -33,6 +37,13 @@ static int mov_cr_operand(struct vcpu *v, struct vmexit *e, const struct guest_c
 	if (insn_fetch_decode_cached(v->vm, ctx, v->regs.rip, v->regs.rflags, &v->fetch_cache,
 				     &insn, &pf_error))
 		return -1;
+	if (insn.map == INSN_MAP_0F && e->cr.cr == 0 && e->cr.write &&
+	    (insn.opcode == 0x06 || (insn.opcode == 0x01 && insn.mod == 3 && (insn.reg & 7) == 6))) {
+		/* CLTS (0F 06) and LMSW r16 (0F 01 /6) write CR0 too, and exit
+		 * with its write intercept (shadow paging, APM vol. 2, 15.9). */
+		e->insn_len = insn.len;
+		return insn.opcode == 0x06 ? CR0_CLTS : CR0_LMSW_BASE + insn.rm;
+	}
 	if (insn.map != INSN_MAP_0F || (insn.opcode != 0x20 && insn.opcode != 0x22))
 		return -1;
 	cr = insn.reg == 0 && (insn.prefixes & INSN_PFX_LOCK) ? 8 : insn.reg;
@@ -127,6 +138,15 @@ enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e)
 	long64 = guest_ctx_mode(&ctx, v->regs.rflags) == MODE_LONG64;
 	if (gpr < 0)
 		gpr = mov_cr_operand(v, e, &ctx);
+	if (gpr == CR0_CLTS)
+		return cr_write(v, &ctx, long64, 0, ctx.cr0 & ~CR0_TS);
+	if (gpr >= CR0_LMSW_BASE && gpr < CR0_LMSW_BASE + 16) {
+		/* LMSW loads CR0[3:0] from the operand; it can set PE, not
+		 * clear it (SDM vol. 2, LMSW). */
+		u64 src = v->regs.gpr[gpr - CR0_LMSW_BASE] & 0xf;
+
+		return cr_write(v, &ctx, long64, 0, (ctx.cr0 & ~0xeULL) | src | (ctx.cr0 & CR0_PE));
+	}
 	if (gpr < 0 || gpr > 15)
 		return vm_stop_report(v, "a CR%u %s exit at rip %lx that is not MOV %s CR%u",
 				      e->cr.cr, e->cr.write ? "write" : "read", v->regs.rip,

@@ -21,6 +21,9 @@ enum exit_action handle_exception(struct vcpu *v, struct vmexit *e)
 	if (vector >= 32 || !(v->vm->intercepts->exceptions & BIT(vector)))
 		return vm_stop_report(v, "exception %u exited, which the VM's policy does not "
 				      "intercept", vector);
+	/* Shadow paging: most #PFs are its own (hv/shadow.h). */
+	if (vector == EXC_PF && v->shadow)
+		return handle_shadow_pf(v, e);
 	/* A #PF's address reaches CR2 only with its delivery (APM vol. 2,
 	 * 15.12; SDM vol. 3, 28.1): deliver both. */
 	if (vector == EXC_PF)

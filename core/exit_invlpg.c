@@ -8,6 +8,7 @@
 #include "core/exit_handlers.h"
 #include "arch/x86/emul/fetch.h"
 #include "hv/exit.h"
+#include "hv/shadow.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
@@ -86,6 +87,11 @@ enum exit_action handle_invlpg(struct vcpu *v, struct vmexit *e)
 		return invpcid(v, e);
 	if (!e->invlpg.known && invlpg_decode(v, e))
 		return vm_stop_report(v, "an INVLPG exit at rip %lx that is not INVLPG", v->regs.rip);
+	if (v->shadow) {
+		/* Only the address's region of the shadow (hv/shadow.h). */
+		shadow_invlpg(v->shadow, e->invlpg.addr);
+		return ACT_SKIP;
+	}
 	vendor->flush_guest_tlb(v);
 	return ACT_SKIP;
 }

@@ -109,7 +109,9 @@ int vm_intercept_init(struct vm *vm)
 
 	if (!p)
 		return -ENOMEM;
-	intercept_policy_build(p, &vm->pio, 0, 0);
+	/* Shadow paging (hv/shadow.h) must see every #PF and INVLPG. */
+	intercept_policy_build(p, &vm->pio, vm->shadow ? INTERCEPT_POLICY_INVLPG : 0,
+			       vm->shadow ? BIT(14) : 0);
 	vm->intercepts = p;
 	return 0;
 }

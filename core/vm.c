@@ -12,6 +12,7 @@
 #include "hv/vm_linux.h"
 #include "loaders/linux.h"
 #include "loaders/multiboot_guest.h"
+#include "hv/vm_paging.h"
 #include "hv/vm_platform.h"
 #include "hv/vm_lifecycle.h"
 #include "hv/vm_verdict.h"
@@ -83,6 +84,8 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 		}
 		err = vm_apic_add_vcpu(vm, v);
 		if (!err)
+			err = vm_paging_vcpu_init(v);
+		if (!err)
 			err = vendor->vcpu_init(v, ctx);
 		if (err)
 			return err;
@@ -151,6 +154,7 @@ void vm_free(struct vm *vm)
 		if (v->lapic)
 			vlapic_destroy(v->lapic);
 		vendor->vcpu_destroy(v);
+		vm_paging_vcpu_free(v);
 		/* No CPU's fpu_owner can mistake a later vCPU at this address for
 		 * this one: a new vCPU starts with fpu_cpu = -1 and is restored. */
 		kfree(v);
@@ -213,7 +217,9 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	if (!err)
 		err = vm_platform_init(vm);
 	if (!err)
-		err = vm_intercept_init(vm); /* after the devices: their ports exit */
+		err = vm_paging_init(vm);
+	if (!err)
+		err = vm_intercept_init(vm); /* after the devices and paging= */
 	if (!err)
 		err = vendor->vm_init(vm);
 	if (!err)

@@ -116,6 +116,13 @@ print-run-net-args:
 # tests/api-storm/storm.c), and utsuwactl against
 # a fake API server (tests/utsuwactl/ctl-test.sh). tests/sum-results.sh sums
 # them in the last line.
+# make test-shadow: every matrix case on a CPU without nested paging (QEMU
+# -npt), so every VM runs on shadow page tables (docs/shadow-paging.md).
+.PHONY: test-shadow
+test-shadow: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
+	MATRIX_CPU_EXTRA=-npt bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs-shadow $(MATRIX_CASES)
+
 test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \

@@ -39,6 +39,13 @@ enum on_crash {
 	ON_CRASH_PAUSE, /* the VM is paused as it was, for the monitor to look at */
 };
 
+/* paging=: how guest-physical memory is virtualized (docs/config.md, "Paging"). */
+enum vm_paging {
+	PAGING_AUTO,   /* nested where the CPU has it (NPT, EPT), else shadow (the default) */
+	PAGING_NESTED, /* nested paging; the VM is refused on a CPU without it */
+	PAGING_SHADOW, /* shadow page tables (arch/x86/mmu/), on any CPU */
+};
+
 struct vm_config {
 	char name[VM_NAME_MAX];
 	char image[VM_IMAGE_MAX]; /* boot module name: raw, Multiboot or a Linux bzImage */
@@ -55,6 +62,7 @@ struct vm_config {
 	bool expect_stop; /* test harness: this VM is expected to be stopped by the hypervisor */
 	int expect_code;  /* test harness: expected HC_EXIT code */
 	enum on_crash on_crash; /* what a stop (triple fault, bad exit) does to the VM */
+	enum vm_paging paging;  /* paging=nested|shadow; PAGING_AUTO when not given */
 	struct vm_disk disks[VM_MAX_DISKS]; /* in the guest's PCI slot order */
 	u32 nr_disks;
 	/* net or net=mac=<mac>: a virtio-net device on the switch

@@ -63,6 +63,7 @@ struct vcpu_stats {
 };
 
 struct vm;
+struct shadow_mmu;
 
 struct vcpu {
 	/* Saved by the world switch (arch/x86/svm/svm_run.S expects offset 0). */
@@ -101,6 +102,9 @@ struct vcpu {
 	/* The code page of the last trapped instruction: only the CPU running
 	 * this vCPU touches it (arch/x86/emul/fetch.h). */
 	struct insn_fetch_cache fetch_cache;
+	/* Its shadow tables when the VM has vm->shadow, else NULL: only the CPU
+	 * running it touches them, in exits (include/hv/shadow.h). */
+	struct shadow_mmu *shadow;
 
 	struct vcpu_stats stats;
 

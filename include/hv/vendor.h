@@ -22,6 +22,13 @@ struct vendor_ops {
 	 * why and returns a negative errno when it cannot. */
 	int (*cpu_enable)(void);
 
+	/* Whether this CPU has nested paging (NPT, EPT; known after
+	 * cpu_enable), and whether the back end can run a VM with shadow page
+	 * tables instead (include/hv/shadow.h). A VM's paging= chooses
+	 * (core/vm_paging.c). */
+	bool (*nested_paging)(void);
+	bool shadow_paging;
+
 	/* The format of its nested page tables (NPT or EPT): vm->gmem builds
 	 * and owns them (core/gmem.c). */
 	const struct pt_format *pt_format;
@@ -87,7 +94,8 @@ struct vendor_ops {
 	 * stored. -ENOENT for any other MSR. */
 	int (*msr_state)(struct vcpu *v, u32 msr, bool write, u64 *val);
 
-	/* Drop the vCPU's guest TLB entries on this CPU (after a mapping change). */
+	/* Drop the vCPU's guest TLB entries on this CPU (after a mapping change);
+	 * under shadow paging, its shadow tables too. */
 	void (*flush_guest_tlb)(struct vcpu *v);
 
 	/* Load CR0, CR2, CR3 or CR4 with a value core/ has checked

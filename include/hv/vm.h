@@ -43,6 +43,10 @@ struct vm {
 	struct vm_config cfg;
 
 	struct gmem gmem; /* guest RAM and its nested tables (include/hv/gmem.h) */
+	/* Shadow page tables instead of nested paging (paging=, core/vm_paging.c):
+	 * the hardware walks each vCPU's v->shadow; gmem's nested tables stay
+	 * the record of RAM and of what dirty logging protects. */
+	bool shadow;
 
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nr_vcpus;

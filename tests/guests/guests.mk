@@ -37,7 +37,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
-	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi
+	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -64,6 +64,8 @@ dirtylog_MODE := long
 dirtylog_SRCS := $(GUEST_DIR)/dirtylog.c
 vstate_MODE := long
 vstate_SRCS := $(GUEST_DIR)/vstate.c
+paging_MODE := long
+paging_SRCS := $(GUEST_DIR)/paging.c
 conform_MODE := long
 conform_SRCS := $(GUEST_DIR)/conform.c $(GUEST_DIR)/lib/ring3.c
 multiboot_MODE := prot

@@ -8,7 +8,9 @@
 # Prints "PASS <case>" or "FAIL <case>: <why>" followed by the case's serial
 # log, then "guests: N passed, N failed". Exit status 0 only if all passed.
 # Cases run JOBS at a time (default 2); results print in matrix order.
-# Environment: QEMU (default qemu-system-x86_64), GUEST_JOBS (for -j).
+# Environment: QEMU (default qemu-system-x86_64), GUEST_JOBS (for -j),
+# MATRIX_CPU_EXTRA (CPU features added to every case's -cpu: -npt runs the
+# whole matrix on a CPU without nested paging, so with shadow page tables).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,7 +94,7 @@ run_case() {
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
 	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
 	local -a must_log=()
-	local want_vms="" extra_mods="" ram=1G cpu=$QEMU_SVM_CPU
+	local want_vms="" extra_mods="" ram=1G cpu=$QEMU_SVM_CPU${MATRIX_CPU_EXTRA:+,$MATRIX_CPU_EXTRA}
 
 	rm -f "$log" "$out" "$res"
 	# Words for the runner, not the hypervisor: @vms=<n> (how many VMs end;

@@ -385,6 +385,19 @@ TEST(on_crash)
 	CHECK_EQ(cfg.nr_vms, 0);
 }
 
+TEST(paging)
+{
+	CHECK_EQ(parse("vm=a,image=a vm=b,image=b,paging=nested vm=c,image=c,paging=shadow"), 0);
+	CHECK_EQ(find("a")->paging, PAGING_AUTO);
+	CHECK_EQ(find("b")->paging, PAGING_NESTED);
+	CHECK_EQ(find("c")->paging, PAGING_SHADOW);
+	CHECK_EQ(parse("vm=a,image=a,paging=npt"), 1);
+	CHECK(reported("config: vm 'a': field 'paging': 'npt' is not nested or shadow; "
+		       "vm not started"));
+	CHECK_EQ(parse("vm=a,image=a,paging=shadow,paging=nested"), 1);
+	CHECK_EQ(cfg.nr_vms, 0);
+}
+
 TEST(images)
 {
 	char text[256], img[80];
@@ -894,6 +907,7 @@ int main(void)
 	RUN(load_checks);
 	RUN(arg_and_expect);
 	RUN(on_crash);
+	RUN(paging);
 	RUN(images);
 	RUN(names);
 	RUN(fields_unknown_repeated_empty);

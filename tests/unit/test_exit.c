@@ -71,6 +71,10 @@ static const struct vendor_ops fake_ops = {
 };
 const struct vendor_ops *vendor = &fake_ops;
 
+/* Shadow paging links in (core/exit_shadow.c); no test here logs
+ * dirty pages. */
+bool shadow_gmem_writable(struct vm *vm, u64 gpa, bool write) { return true; }
+
 static int vm_end_calls;
 static enum vm_state vm_end_how;
 void vm_end(struct vm *vm, enum vm_state how, int code)

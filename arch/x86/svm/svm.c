@@ -11,6 +11,7 @@
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/spinlock.h"
+#include "hv/shadow.h"
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "lib/string.h"
@@ -28,6 +29,8 @@
 #define PAT_POWER_ON 0x0007040600070406ULL
 
 static u32 svm_features;
+bool svm_npt;
+bool svm_flush_by_asid;
 bool svm_nrip;
 bool svm_decode_assists;
 static u32 svm_nr_asids;
@@ -56,13 +59,16 @@ static int svm_cpu_enable(void)
 		return -EPERM;
 	}
 	r = cpuid(0x8000000a);
-	if (!(r.edx & SVM_FEATURE_NP)) {
-		kprintf("svm: CPU %u has no nested paging (CPUID 8000_000Ah EDX.NP = 0)\n", cpu->id);
-		return -ENODEV;
-	}
 	if (cpu->id == 0) {
+		/* Without nested paging VMs get shadow page tables
+		 * (core/vm_paging.c, arch/x86/mmu/). */
+		svm_npt = r.edx & SVM_FEATURE_NP;
+		if (!svm_npt)
+			kprintf("svm: no nested paging (CPUID 8000_000Ah EDX.NP = 0): VMs use "
+				"shadow page tables\n");
 		svm_features = r.edx;
 		svm_nrip = r.edx & SVM_FEATURE_NRIPS;
+		svm_flush_by_asid = r.edx & SVM_FEATURE_FLUSH_BY_ASID;
 		svm_decode_assists = r.edx & SVM_FEATURE_DECODE_ASSISTS;
 		svm_nr_asids = r.ebx;
 		kprintf("svm: %u ASIDs, NRIP save %s, flush by ASID %s\n", svm_nr_asids,
@@ -141,6 +147,8 @@ static void svm_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.eventinj = 0;
 	vmcb->control.int_state = 0;
 	vmcb->control.int_ctl &= ~(V_IRQ | V_TPR_MASK); /* the TPR is 0 after INIT and reset */
+	if (v->shadow)
+		shadow_flush(v->shadow); /* a new CR3 and paging mode */
 }
 
 static void svm_set_tpr(struct vcpu *v, u8 cr8)
@@ -187,8 +195,12 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.tsc_offset = v->vm->clock.tsc_offset;
 	vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vmcb->control.int_ctl = V_INTR_MASKING;
-	vmcb->control.np_ctl = NP_ENABLE;
-	vmcb->control.n_cr3 = v->vm->gmem.pt.root;
+	if (v->shadow) {
+		svm_shadow_vcpu_init(v);
+	} else {
+		vmcb->control.np_ctl = NP_ENABLE;
+		vmcb->control.n_cr3 = v->vm->gmem.pt.root;
+	}
 
 	svm_set_ctx(v, c);
 	return 0;
@@ -225,6 +237,8 @@ static void svm_vcpu_load(struct vcpu *v)
 
 static void svm_flush_guest_tlb(struct vcpu *v)
 {
+	if (v->shadow)
+		shadow_flush(v->shadow);
 	v->arch.svm.vmcb->control.tlb_control = (svm_features & SVM_FEATURE_FLUSH_BY_ASID)
 							? TLB_CONTROL_FLUSH_ASID
 							: TLB_CONTROL_FLUSH_ALL;
@@ -323,9 +337,11 @@ static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 
 	switch (msr) {
 	case MSR_EFER:
-		if (write)
+		if (write) {
 			s->efer = *val | EFER_SVME;
-		else
+			if (v->shadow) /* NXE and LMA change what the leaves mean */
+				shadow_flush(v->shadow);
+		} else
 			*val = s->efer;
 		return 0;
 	case MSR_IA32_PAT:
@@ -367,9 +383,16 @@ static int svm_set_cr(struct vcpu *v, unsigned cr, u64 val)
 
 void svm_run(struct vcpu *v, struct vmexit *exit);
 
+static bool svm_nested_paging(void)
+{
+	return svm_npt;
+}
+
 const struct vendor_ops svm_ops = {
 	.name = "svm",
 	.cpu_enable = svm_cpu_enable,
+	.nested_paging = svm_nested_paging,
+	.shadow_paging = true,
 	.pt_format = &pt_format_npt,
 	.vm_init = svm_vm_init,
 	.vcpu_init = svm_vcpu_init,

@@ -41,6 +41,17 @@ void svm_nmi_track(struct vcpu *v);
 bool svm_nmi_blocked(const struct vcpu *v);
 void svm_set_nmi_blocked(struct vcpu *v, bool blocked);
 
+/* Shadow paging (svm_shadow.c). */
+extern bool svm_npt;
+extern bool svm_flush_by_asid; /* CPUID 8000_000Ah EDX bit 6 */
+void svm_shadow_vcpu_init(struct vcpu *v);
+struct vmcb;
+struct svm_shadow_saved {
+	u64 cr0, cr3, cr4, efer;
+};
+void svm_shadow_enter(struct vcpu *v, struct vmcb *vmcb, struct svm_shadow_saved *g);
+void svm_shadow_leave(struct vmcb *vmcb, const struct svm_shadow_saved *g);
+
 int svm_get_state(struct vcpu *v, struct vcpu_state *s);
 int svm_set_state(struct vcpu *v, const struct vcpu_state *s);
 void svm_vcpu_destroy(struct vcpu *v);

@@ -130,6 +130,40 @@ static enum vmexit_reason decode(const struct vmcb *vmcb, struct vmexit *e)
 }
 
 /*
+ * EXITINTINFO of an exit during an event's delivery (APM vol. 2, 15.7.2).
+ * QEMU 7.2 records an interrupted virtual interrupt (V_IRQ) as an
+ * exception of its vector (its do_interrupt_all writes type EXEPT for every
+ * event that is not a software interrupt), and its VMRUN refuses to inject
+ * an "exception" with a vector of 32 or more: the VM would fail its next
+ * entry. No CPU raises such an exception, so it is an external interrupt.
+ * QEMU also leaves V_IRQ set then (the exit cut its delivery short), where a
+ * CPU clears it as delivery starts (15.21.4): the interrupt would come twice,
+ * once re-injected and once from V_IRQ. The re-injection stands for it, so
+ * V_IRQ goes, and the core counts it taken. Seen under shadow paging, where a
+ * #PF on the IDT or stack during V_IRQ delivery exits.
+ */
+static u64 intinfo_fixup(struct vmcb_control *c, u64 info)
+{
+	u64 type = info & (7ULL << 8);
+
+	/* INTn, INT3 and INTO cut short: RIP is still on the instruction
+	 * (15.7.2), so running it again raises the event again with the
+	 * right return address. Re-injected, it would push the instruction's
+	 * own address (without NRIP there is no next RIP to give VMRUN), and
+	 * the guest's handler would return onto it: Linux's INT3 self-test
+	 * caught that under shadow paging. */
+	if (type == EVENTINJ_TYPE_SOFT ||
+	    (type == EVENTINJ_TYPE_EXCEPTION && ((u8)info == 3 || (u8)info == 4)))
+		return 0;
+	if ((info & (7ULL << 8)) == EVENTINJ_TYPE_EXCEPTION && (u8)info >= 32)
+		info &= ~(7ULL << 8); /* type 0: INTR */
+	if ((info & (7ULL << 8)) == EVENTINJ_TYPE_INTR && (c->int_ctl & V_IRQ) &&
+	    (u8)(c->int_ctl >> V_INTR_VECTOR_SHIFT) == (u8)info)
+		c->int_ctl &= ~V_IRQ;
+	return info;
+}
+
+/*
  * The guest stopped in an interrupt shadow (after STI or MOV SS). If the
  * dispatcher moved RIP, the shadowed instruction is done and so is the
  * shadow. If not, the core holds back interrupts until it has run
@@ -178,7 +212,15 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	vmcb->save.rip = v->regs.rip;
 	vmcb->save.rflags = v->regs.rflags;
 
-	svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
+	if (unlikely(v->shadow)) {
+		struct svm_shadow_saved g;
+
+		svm_shadow_enter(v, vmcb, &g);
+		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
+		svm_shadow_leave(vmcb, &g);
+	} else {
+		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
+	}
 
 	v->regs.gpr[GPR_RAX] = vmcb->save.rax;
 	v->regs.gpr[GPR_RSP] = vmcb->save.rsp;
@@ -186,7 +228,7 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	v->regs.rflags = vmcb->save.rflags;
 	c->tlb_control = TLB_CONTROL_NONE;
 	/* An event whose delivery the exit interrupted is delivered again. */
-	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
+	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? intinfo_fixup(c, c->exitintinfo) : 0;
 
 	if (unlikely(v->arch.svm.nmi_masked))
 		svm_nmi_track(v);

@@ -10,6 +10,7 @@
 #include "hv/guest_ctx.h"
 #include "hv/mm.h"
 #include "hv/vcpu.h"
+#include "hv/shadow.h"
 #include "hv/vcpu_state.h"
 #include "hv/vm.h"
 
@@ -160,6 +161,8 @@ int svm_set_state(struct vcpu *v, const struct vcpu_state *s)
 	/* A fresh ASID at the next vcpu_load: nothing the old state cached
 	 * can serve the new one (15.16). */
 	sv->asid_cpu = -1;
+	if (v->shadow)
+		shadow_flush(v->shadow);
 	return 0;
 }
 

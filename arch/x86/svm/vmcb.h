@@ -137,7 +137,13 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_XSETBV BIT(13)
 #define INTERCEPT_RDPRU BIT(14)
 
-/* intercept_cr (offset 0x000): writes of CRn are bit 16 + n. */
+/* intercept_cr (offset 0x000): reads of CRn are bit n, writes bit 16 + n
+ * (APM vol. 2, 15.9). */
+#define INTERCEPT_CR0_READ BIT(0)
+#define INTERCEPT_CR3_READ BIT(3)
+#define INTERCEPT_CR4_READ BIT(4)
+#define INTERCEPT_CR0_WRITE BIT(16 + 0)
+#define INTERCEPT_CR3_WRITE BIT(16 + 3)
 #define INTERCEPT_CR4_WRITE BIT(16 + 4)
 #define INTERCEPT_CR8_WRITE BIT(16 + 8)
 

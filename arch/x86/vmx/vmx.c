@@ -369,9 +369,18 @@ const char *vmx_insn_error_str(u32 err)
 	return "see SDM vol. 3, 31.4";
 }
 
+/* cpu_enable refuses a CPU without EPT: shadow paging on VT-x is not
+ * written yet (vmx_ops.shadow_paging). */
+static bool vmx_nested_paging(void)
+{
+	return true;
+}
+
 const struct vendor_ops vmx_ops = {
 	.name = "vmx",
 	.cpu_enable = vmx_cpu_enable,
+	.nested_paging = vmx_nested_paging,
+	.shadow_paging = false,
 	.pt_format = &pt_format_ept,
 	.vm_init = vmx_vm_init,
 	.vcpu_init = vmx_vcpu_init,

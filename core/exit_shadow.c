@@ -1,0 +1,46 @@
+/*
+ * A #PF under shadow paging (include/hv/shadow.h): the shadow MMU says
+ * whether it was its own (a leaf to fill), the guest's (delivered as the
+ * CPU would, CR2 with it), or an access to device memory, which goes to the
+ * same MMIO path as a nested page fault (core/exit_mem.c).
+ */
+#include "core/exit_handlers.h"
+#include "hv/exit.h"
+#include "hv/shadow.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+
+enum exit_action handle_shadow_pf(struct vcpu *v, struct vmexit *e)
+{
+	u64 la = e->exc.address;
+	u32 hw_error = e->exc.error;
+	struct shadow_fault f = { 0 };
+	struct guest_ctx ctx;
+
+	vendor->get_paging_ctx(v, &ctx);
+	ctx.efer &= ~EFER_SVME; /* AMD-V's, not the guest's */
+	shadow_page_fault(v->shadow, v->vm, &ctx, la, hw_error, &f);
+	switch (f.kind) {
+	case SHADOW_FIXED:
+		return ACT_RESUME;
+	case SHADOW_GUEST_FAULT:
+		/* CR2 is written with the #PF's delivery (APM vol. 2, 15.12). */
+		vendor->set_cr(v, 2, la);
+		return vcpu_fault(v, EXC_PF, true, f.error);
+	case SHADOW_GP:
+		return vcpu_fault(v, EXC_GP, true, 0);
+	case SHADOW_BAD_TABLE:
+		return vm_stop_report(v, "its page tables reach guest-physical %lx, outside its RAM",
+				      f.gpa);
+	case SHADOW_MMIO:
+		break;
+	}
+	/* The union's #PF fields become a nested page fault's. */
+	e->mem.gpa = f.gpa;
+	e->mem.write = hw_error & PF_ERR_W;
+	e->mem.fetch = hw_error & PF_ERR_ID;
+	e->mem.present = false;
+	e->mem.walk = false;
+	return handle_mem(v, e);
+}

@@ -1,0 +1,86 @@
+/*
+ * Which paging a VM gets (paging=, docs/config.md): nested paging where the
+ * CPU has it, unless the VM asks for shadow page tables; shadow page
+ * tables on a CPU without it (AMD-V without NPT: CPUID 8000_000Ah EDX.NP,
+ * APM vol. 3, E.4.9), where paging=nested is refused.
+ */
+#include "hv/vm_paging.h"
+#include "hv/console.h"
+#include "hv/mm.h"
+#include "hv/shadow.h"
+#include "hv/vcpu.h"
+#include "hv/vendor.h"
+#include "hv/vm.h"
+
+int vm_paging_init(struct vm *vm)
+{
+	bool nested = vendor->nested_paging();
+
+	switch (vm->cfg.paging) {
+	case PAGING_NESTED:
+		if (!nested) {
+			kprintf("utsuwa: vm '%s': paging=nested: this CPU has no nested paging; "
+				"vm not started\n", vm->name);
+			return -EINVAL;
+		}
+		vm->shadow = false;
+		break;
+	case PAGING_SHADOW:
+		vm->shadow = true;
+		break;
+	case PAGING_AUTO:
+		vm->shadow = !nested;
+		break;
+	}
+	if (vm->shadow && !vendor->shadow_paging) {
+		kprintf("utsuwa: vm '%s': shadow paging is not available on %s yet%s; vm not started\n",
+			vm->name, vendor->name, nested ? "" : " (and the CPU has no nested paging)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A PAE root must lie below 4 GiB (CR3 holds 32 bits outside long mode):
+ * checked after shadow_init. */
+static u64 shadow_table_alloc(void)
+{
+	return page_alloc(1, PAGE_SIZE);
+}
+
+static void shadow_table_free(u64 pa)
+{
+	page_free(pa, 1);
+}
+
+int vm_paging_vcpu_init(struct vcpu *v)
+{
+	struct shadow_mmu *s;
+	int err;
+
+	if (!v->vm->shadow)
+		return 0;
+	s = kzalloc(sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	err = shadow_init(s, shadow_table_alloc, shadow_table_free);
+	if (!err && s->root >= BIT(32)) {
+		kprintf("utsuwa: vm '%s': no page below 4 GiB for a shadow root\n", v->vm->name);
+		shadow_destroy(s);
+		err = -ENOMEM;
+	}
+	if (err) {
+		kfree(s);
+		return err;
+	}
+	v->shadow = s;
+	return 0;
+}
+
+void vm_paging_vcpu_free(struct vcpu *v)
+{
+	if (!v->shadow)
+		return;
+	shadow_destroy(v->shadow);
+	kfree(v->shadow);
+	v->shadow = NULL;
+}

@@ -1,0 +1,139 @@
+/*
+ * Shadow page tables: guest-virtual to host-physical tables the CPU walks in
+ * place of the guest's own, for CPUs without nested paging (AMD-V without
+ * NPT, APM vol. 2, 15.24 "Shadow paging"; later VT-x without EPT).
+ *
+ * The scheme is a "virtual TLB" (docs/shadow-paging.md): each vCPU has its
+ * own shadow tables, built on demand at #PF from the guest's tables, and
+ * dropped exactly where a TLB would drop translations: INVLPG drops the
+ * region of the address, a CR3 load or a paging-mode change drops
+ * everything. Guest page-table writes are not tracked (no write protection):
+ * the guest must invalidate after changing a translation, as it must on
+ * hardware; what it need not invalidate (a not-present entry made present,
+ * rights widened) faults into the builder, which walks again.
+ *
+ * Guest-physical addresses go through the VM's struct gmem: a shadow leaf
+ * points only into its RAM chunks; MMIO and addresses with nothing there are
+ * never mapped, so every access to them faults and is emulated as under
+ * nested paging.
+ */
+#ifndef HV_SHADOW_H
+#define HV_SHADOW_H
+
+#include "hv/types.h"
+#include "hv/guest_ctx.h"
+
+struct vm;
+
+/* Table pages a vCPU's shadow may hold beyond its root (2 MiB); when they
+ * run out the shadow is flushed and built again. */
+#define SHADOW_MAX_TABLES 512
+
+struct shadow_stats {
+	u64 fills;        /* shadow leaves written */
+	u64 guest_faults; /* #PF handed to the guest */
+	u64 mmio;         /* faults that were MMIO or unassigned */
+	u64 flushes;      /* the whole shadow dropped */
+	u64 invlpgs;      /* a region dropped by INVLPG */
+	u64 full;         /* flushes because the tables ran out */
+};
+
+struct shadow_mmu {
+	u64 root;       /* PML4 (4-level) or PAE PDPT; below 4 GiB (PAE CR3 is 32 bits) */
+	u8 levels;      /* the root's format: 4 (guest in long mode) or 3 (PAE, all others) */
+	bool hw_flush;  /* the CPU's TLB must drop this vCPU's translations before entry */
+	bool huge;      /* a 1 GiB guest page was shadowed since the last flush */
+	u32 used;       /* tables[0, used) hold tables; [used, allocated) are free */
+	u32 allocated;
+	u64 *tables;    /* one page: physical addresses of the table pages */
+	u64 (*alloc_table)(void);   /* a zeroed page, physical; 0 when none */
+	void (*free_table)(u64 pa);
+	struct shadow_stats stats;
+};
+
+/* Writes the 4 KiB shadow leaf for la (shadow_pt.c), building the tables
+ * above it; flushes first if the pool has run out. Whether a present leaf
+ * was there before (the CPU's TLB may hold it: the caller flushes). */
+bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf);
+
+/* The registers the CPU runs the guest with (shadow_hw_regs). */
+struct shadow_hw {
+	u64 cr0, cr3, cr4, efer;
+};
+
+/* Sets up s with alloc/free; the caller checks that the root lies below
+ * 4 GiB. -ENOMEM. */
+int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(void), void (*free_table)(u64 pa));
+void shadow_destroy(struct shadow_mmu *s);
+
+/* Drops every shadow translation (CR3 load, paging-mode change, a change
+ * of the VM's guest-physical space). */
+void shadow_flush(struct shadow_mmu *s);
+/* Drops the translations INVLPG of la must drop (its 2 or 4 MiB region,
+ * everything after a 1 GiB guest page). */
+void shadow_invlpg(struct shadow_mmu *s, u64 la);
+
+/*
+ * The CR0, CR3, CR4 and EFER to run the guest with when it believes it has
+ * ctx's: paging always on (paged real mode when CR0.PE is clear, APM vol. 2,
+ * 15.19), CR0.WP always set (WP = 0 is emulated in the leaves), PAE tables
+ * unless the guest is in long mode, the shadow root in CR3. Switches the
+ * root's format (a flush) when the guest's mode needs the other one.
+ */
+void shadow_hw_regs(struct shadow_mmu *s, const struct guest_ctx *ctx, struct shadow_hw *hw);
+
+/* What a guest page-table walk found (arch/x86/mmu/shadow_gwalk.c). */
+struct shadow_gpte {
+	u64 gpa;        /* of the linear address's byte */
+	bool write;     /* the walk's rights: R/W, U/S and XD of all levels */
+	bool user;
+	bool nx;
+	bool dirty;     /* the leaf's D bit, after the walk set it */
+	u64 cache;      /* PWT, PCD, PAT as a 4 KiB leaf holds them (bits 3, 4, 7) */
+	u8 page_shift;  /* the guest page: 12, 21, 22 or 30; 32 with paging off */
+};
+
+/*
+ * The guest's walk of linear for access (GW_WRITE, GW_USER, GW_FETCH of
+ * arch/x86/emul/gwalk.h), as its MMU would do it (SDM vol. 3, 4.3 to 4.8;
+ * APM vol. 2, 5.2 to 5.7), setting accessed bits in every entry used and
+ * the dirty bit of the leaf on a write, atomically and only when the access
+ * is allowed. 0 with *g filled; -EFAULT with the #PF error code in
+ * *pf_error; -ENOENT when a paging-structure entry lies outside RAM (*bad:
+ * its guest-physical address); -EINVAL non-canonical; -ENOTSUP 5-level
+ * paging; -EAGAIN when another vCPU changed an entry under the walk.
+ */
+int shadow_gwalk(struct vm *vm, const struct guest_ctx *ctx, u64 linear, unsigned access,
+		 struct shadow_gpte *g, u32 *pf_error, u64 *bad);
+
+enum shadow_fault_kind {
+	SHADOW_FIXED,       /* a shadow leaf now allows the access: resume */
+	SHADOW_GUEST_FAULT, /* the guest's tables forbid it: #PF (error) for the guest */
+	SHADOW_MMIO,        /* the address is not RAM: emulate the access (gpa) */
+	SHADOW_BAD_TABLE,   /* the guest's tables reach outside its RAM (gpa): stop the VM */
+	SHADOW_GP,          /* non-canonical (cannot fault with #PF): #GP(0) */
+};
+
+struct shadow_fault {
+	enum shadow_fault_kind kind;
+	u32 error; /* SHADOW_GUEST_FAULT */
+	u64 gpa;   /* SHADOW_MMIO, SHADOW_BAD_TABLE */
+};
+
+/*
+ * A #PF the CPU raised through the shadow tables at linear with error code
+ * hw_error, the guest's registers in ctx: walk the guest's tables and fill
+ * the shadow leaf, or say what else to do (arch/x86/mmu/shadow_fault.c).
+ */
+void shadow_page_fault(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx *ctx,
+		       u64 linear, u32 hw_error, struct shadow_fault *out);
+
+/*
+ * Whether a shadow leaf for gpa (in RAM) may allow writes, given the
+ * VM's dirty logging; for a write access the page is marked dirty first,
+ * so a write never lands unlogged (arch/x86/mmu/shadow_gmem.c; the host
+ * tests have their own).
+ */
+bool shadow_gmem_writable(struct vm *vm, u64 gpa, bool write);
+
+#endif
