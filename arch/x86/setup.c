@@ -70,12 +70,38 @@ static void print_cmdline(const char *s)
 	kprintf("%s\"\n", from);
 }
 
+static void print_mmap_source(const struct boot_info *bi)
+{
+	switch (bi->mmap_source) {
+	case BOOT_MMAP_EFI:
+		kprintf("boot: memory map from the EFI memory map tag (Multiboot2 tag 17, "
+			"%u descriptors)\n", bi->nr_efi_desc);
+		break;
+	case BOOT_MMAP_MB2:
+		kprintf("boot: memory map from the memory map tag (Multiboot2 tag 6)\n");
+		break;
+	case BOOT_MMAP_MB1:
+		kprintf("boot: memory map from the Multiboot info's mmap fields\n");
+		break;
+	case BOOT_MMAP_MEMINFO:
+		kprintf("boot: memory map made from the loader's mem_lower/mem_upper\n");
+		break;
+	case BOOT_MMAP_NONE:
+		kprintf("boot: the loader gave no memory map\n");
+		break;
+	}
+}
+
 static void print_boot_info(const struct boot_info *bi, u32 warnings)
 {
 	for (unsigned b = 0; b < BOOTINFO_NR_WARNINGS; b++)
 		if (warnings & BIT(b))
 			kprintf("boot: %s\n", bootinfo_warning_text(b));
 	print_cmdline(bi->cmdline);
+	if (bi->uefi)
+		kprintf("boot: UEFI firmware (EFI system table at 0x%lx); no BIOS area is read\n",
+			bi->efi_systab);
+	print_mmap_source(bi);
 	kprintf("boot: memory map (%u entries):\n", bi->nr_mmap);
 	for (unsigned i = 0; i < bi->nr_mmap; i++)
 		kprintf("  %016lx-%016lx %s\n", bi->mmap[i].base,
@@ -97,8 +123,9 @@ static void find_cpus(const struct boot_info *bi)
 {
 	struct acpi_info *a = &boot_acpi;
 
-	if (acpi_parse(&phys_view_identity, bi->has_rsdp ? bi->rsdp : NULL, a, acpi_report,
-		       NULL)) {
+	/* On UEFI the BIOS areas are not there to scan: the loader's copy or nothing. */
+	if (acpi_parse(&phys_view_identity, bi->has_rsdp ? bi->rsdp : NULL, !bi->uefi, a,
+		       acpi_report, NULL)) {
 		kprintf("acpi: no usable MADT; running on the boot CPU alone\n");
 		memset(a, 0, sizeof(*a));
 		a->pcat_compat = true; /* assume a PC: mask the 8259s */
@@ -107,7 +134,8 @@ static void find_cpus(const struct boot_info *bi)
 	if (a->rsdp_pa)
 		kprintf("acpi: RSDP at 0x%lx\n", a->rsdp_pa);
 	else
-		kprintf("acpi: RSDP from the loader's copy\n");
+		kprintf("acpi: RSDP from the loader's copy (Multiboot2 tag %u, ACPI %s RSDP)\n",
+			bi->rsdp_tag, bi->rsdp_tag == 15 ? "2.0+" : "1.0");
 	kprintf("acpi: %s at 0x%lx, %u CPU%s, local APIC at 0x%lx, %u I/O APIC%s\n",
 		a->root_is_xsdt ? "XSDT" : "RSDT", a->root_pa, a->nr_cpus, a->nr_cpus == 1 ? "" : "s",
 		a->lapic_addr, a->nr_ioapics, a->nr_ioapics == 1 ? "" : "s");
@@ -152,6 +180,8 @@ static void start_other_cpus(u64 trampoline)
 		kprintf("smp: no free page below 1 MiB for the start-up code; running on one CPU\n");
 		failed = others;
 	} else if (others) {
+		kprintf("smp: start-up code at 0x%lx, a page the memory map says is free\n",
+			trampoline);
 		failed = smp_start_aps(boot_acpi.apic_ids, boot_acpi.nr_cpus, trampoline);
 	}
 	kprintf("smp: %u of %u CPU%s online%s\n", nr_cpus, nr_cpus + failed,
