@@ -30,6 +30,7 @@ Q := $(if $(V),,@)
 .PHONY: all iso run test unit guests bench clean setup
 all: $(BUILD)/utsuwa.elf
 include mk/lwip.mk
+include mk/font.mk
 
 setup: $(SETUP)
 $(SETUP): scripts/setup-deps.sh
@@ -97,7 +98,9 @@ include $(wildcard mk/fuzz_*.mk)
 # GRUB's x86_64-efi BOOTX64.EFI), and a GPT/MBR for USB sticks. ISO and
 # ISO_ROOT (its staging tree) let a test build its own ISO beside the user's
 # (tests/guests/uefi-test.sh); the rule does not track ISO_CONFIG, so a
-# caller that changes it removes the ISO first.
+# caller that changes it removes the ISO first. On UEFI, grub.cfg loads
+# efi_gop so that GRUB sets a graphics mode and passes it to utsuwa (tag 8)
+# for its log on the screen; a BIOS GRUB leaves EGA text.
 ISO_CONFIG ?= vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=1 \
 	vm=prot,image=basic-prot.bin,mode=prot,mem=16M,cpus=1 \
 	vm=real,image=basic-real.bin,mode=real,mem=16M,cpus=1
@@ -112,6 +115,7 @@ $(ISO): $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) | $(S
 	cp $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) $(ISO_ROOT)/boot/
 	{ echo 'set timeout=0'; echo 'set default=0'; \
 	  echo 'serial --unit=0 --speed=115200'; echo 'terminal_output serial console'; \
+	  echo 'if [ "$$grub_platform" = efi ]; then insmod efi_gop; fi'; \
 	  echo 'menuentry "utsuwa" {'; \
 	  echo '  multiboot2 /boot/utsuwa.elf $(strip $(ISO_CONFIG))'; \
 	  $(foreach i,$(ISO_IMAGES),echo '  module2 /boot/$(i).bin $(i).bin';) \

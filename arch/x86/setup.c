@@ -113,6 +113,32 @@ static void print_boot_info(const struct boot_info *bi, u32 warnings)
 			bi->mods[i].cmdline);
 }
 
+/*
+ * The log on the loader's framebuffer too, when there is one the identity
+ * map reaches: on a machine without a serial port it is all there is.
+ */
+static void screen_setup(const struct boot_fb *fb)
+{
+	static const char *const kind[] = { "indexed-colour", "RGB", "EGA text" };
+	u64 size = (u64)fb->pitch * fb->height;
+	const char *what = fb->type < ARRAY_SIZE(kind) ? kind[fb->type] : "unknown";
+
+	if (!fb->present)
+		return;
+	if (fb->addr == 0 || fb->addr + size > idmap_limit() || fb->addr + size < fb->addr) {
+		kprintf("console: the %s framebuffer at 0x%lx is outside the identity map; "
+			"not used\n", what, fb->addr);
+		return;
+	}
+	if (console_attach_screen(fb, (void *)(uintptr_t)fb->addr)) {
+		kprintf("console: a %s framebuffer (%u bpp) is not drawn; the log stays on "
+			"the serial port\n", what, fb->bpp);
+		return;
+	}
+	kprintf("console: the log is on the screen too: %ux%u %s framebuffer at 0x%lx\n",
+		fb->width, fb->height, what, fb->addr);
+}
+
 static void acpi_report(void *ctx, const char *msg)
 {
 	kprintf("%s\n", msg);
@@ -209,6 +235,7 @@ void arch_setup(u32 magic, u64 info, struct boot_info *bi)
 			info);
 		cannot_run();
 	}
+	screen_setup(&bi->fb);
 	print_boot_info(bi, warnings);
 	/* Chosen now, while everything below 1 MiB is as the loader left it. */
 	trampoline = smp_pick_trampoline(bi);

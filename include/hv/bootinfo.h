@@ -21,6 +21,24 @@ struct boot_module {
 	char cmdline[BOOT_MODNAME_MAX]; /* the loader's string for the module */
 };
 
+/*
+ * The framebuffer the loader set up (Multiboot2 2.0, 3.6 "Framebuffer
+ * info", tag 8), for the log on the screen (drivers/fbcon.c).
+ */
+#define BOOT_FB_INDEXED 0
+#define BOOT_FB_RGB 1
+#define BOOT_FB_EGA_TEXT 2
+
+struct boot_fb {
+	bool present;
+	u8 type;            /* BOOT_FB_* */
+	u8 bpp;             /* bits per pixel; 16 for EGA text */
+	u64 addr;           /* physical */
+	u32 pitch;          /* bytes per line of pixels, or per text row */
+	u32 width, height;  /* pixels, or characters for EGA text */
+	u8 red_pos, red_size, green_pos, green_size, blue_pos, blue_size; /* RGB only */
+};
+
 /* Where bi->mmap came from. */
 enum boot_mmap_source {
 	BOOT_MMAP_NONE,
@@ -48,6 +66,7 @@ struct boot_info {
 	bool uefi;
 	u64 efi_systab;       /* the EFI system table's address, 0 if not given */
 	bool efi_bs_active;   /* tag 18: the loader did not exit boot services */
+	struct boot_fb fb;
 	u64 info_start, info_end; /* the loader's info block, physical */
 };
 

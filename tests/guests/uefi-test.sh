@@ -9,6 +9,12 @@
 #     CPUs up, and the test VM (basic-long on 2 vCPUs) passes;
 #   - by SeaBIOS (QEMU's default), the same ISO: BIOS still boots, with the
 #     Multiboot2 memory map tag.
+# Both times the log is on the screen too (a machine without a serial port):
+# GRUB leaves a GOP framebuffer on UEFI and EGA text on BIOS (Multiboot2 tag
+# 8); the machine is stopped for a moment through QEMU's monitor to compare
+# the screen with what utsuwa wrote to the serial line: the first line of the
+# RGB screen pixel by pixel against the font, every row of the EGA screen
+# against the serial log (tests/guests/lib/screen-check.sh).
 # Prints one PASS/FAIL line per check and "uefi: N passed, N failed".
 #
 # Usage: uefi-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
@@ -16,6 +22,7 @@
 set -u
 name=uefi driver_needs="basic-long.bin"
 . "$(dirname "$0")/lib/console-driver.sh"
+. "$(dirname "$0")/lib/screen-check.sh"
 driver_args "$@"
 
 ovmf=/usr/share/OVMF
@@ -37,9 +44,29 @@ check $? "the ISO has a UEFI El Torito boot image"
 
 # ---- OVMF: the firmware's variable store is a copy, written by the firmware ----
 cp "$ovmf/OVMF_VARS.fd" "$dir/OVMF_VARS.fd" || exit 2
+screen_monitor_args || driver_abort "no free TCP port for QEMU's monitor"
 DRIVER_QEMU_ARGS="-drive if=pflash,format=raw,readonly=on,file=$ovmf/OVMF_CODE.fd
-	-drive if=pflash,format=raw,file=$dir/OVMF_VARS.fd"
+	-drive if=pflash,format=raw,file=$dir/OVMF_VARS.fd $screen_args"
 driver_start_iso "$log_dir/uefi-ovmf.log" 150 2 "$iso"
+screen_open "$dir/monitor-ovmf.out" || driver_abort "QEMU's monitor did not answer"
+# The first line on the screen; the machine is stopped before it goes on.
+screen_line='console: the log is on the screen too: '
+driver_poll=0.05
+wait_for "^$screen_line[0-9]+x[0-9]+ RGB framebuffer" 120
+check $? "OVMF: the log goes to the GOP framebuffer too (an RGB one, Multiboot2 tag 8)"
+rm -f "$dir/screen-ovmf.ppm"
+screen_cmd stop
+screen_cmd "screendump $dir/screen-ovmf.ppm"
+for _ in $(seq 100); do
+	grep -aq 'screendump' "$dir/monitor-ovmf.out" && [ -s "$dir/screen-ovmf.ppm" ] &&
+		sleep 0.2 && break
+	sleep 0.1
+done
+screen_cmd cont
+screen_rgb_row0 "$dir/screen-ovmf.ppm" "$screen_line"
+check $? "OVMF: the screen's first line shows '$screen_line' in the 8x16 font"
+screen_close
+driver_poll=0.2
 wait_for 'utsuwa: all VMs ended' 140
 check $? "OVMF: GRUB EFI boots utsuwa and its VM ends"
 driver_wait
@@ -59,10 +86,26 @@ grep -aq 'utsuwa: all VMs ended: 1 as expected, 0 not' <<<"$log" && [ "$emu_rc" 
 check $? "OVMF: the test VM passes (QEMU exit status $emu_rc, 1 expected)"
 
 # ---- SeaBIOS: the same ISO on a BIOS machine ----
-DRIVER_QEMU_ARGS=
-set_mark
+screen_monitor_args || driver_abort "no free TCP port for QEMU's monitor"
+DRIVER_QEMU_ARGS=$screen_args
 driver_start_iso "$log_dir/uefi-seabios.log" 120 2 "$iso"
 mark=0
+screen_open "$dir/monitor-seabios.out" || driver_abort "QEMU's monitor did not answer"
+driver_poll=0.05
+wait_for "^$screen_line[0-9]+x[0-9]+ EGA text framebuffer at 0xb8000" 100
+check $? "SeaBIOS: the log goes to the EGA text screen too (Multiboot2 tag 8)"
+screen_cmd stop
+screen_cmd "xp /4000xb 0xb8000"
+for _ in $(seq 50); do
+	grep -aq '^0*b8f98: ' <(tr -d '\r' <"$dir/monitor-seabios.out") && break
+	sleep 0.1
+done
+screen_cmd cont
+# EGA text scrolls: by now the first line may be gone, but every row is the log's.
+screen_ega_mirrors "$dir/monitor-seabios.out" "$log_dir/uefi-seabios.log"
+check $? "SeaBIOS: the 80x25 text at 0xB8000 shows lines of the serial log"
+screen_close
+driver_poll=0.2
 wait_for 'utsuwa: all VMs ended' 110
 check $? "SeaBIOS: GRUB (i386-pc) boots the same ISO and its VM ends"
 driver_wait

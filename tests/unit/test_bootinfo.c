@@ -547,6 +547,47 @@ TEST(mb2_efi_memory_map_long)
 	CHECK_EQ(bi.mmap[0].len, (u64)n * 0x3000);
 }
 
+/* Framebuffer info (tag 8): an RGB one with its colour fields, EGA text, a short tag. */
+TEST(mb2_framebuffer)
+{
+	struct mb2_builder b;
+	u32 warn, t;
+
+	reset();
+	b.pa = MB2_INFO + 8;
+	t = mb2_tag(&b, 8, 38);
+	put64(t + 8, 0x80000000);
+	put32(t + 16, 5120);
+	put32(t + 20, 1280);
+	put32(t + 24, 800);
+	mem[t + 28 - MEM_BASE] = 32;
+	mem[t + 29 - MEM_BASE] = 1;
+	memcpy(&mem[t + 32 - MEM_BASE], (u8[]){ 16, 8, 8, 8, 0, 8 }, 6);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, 0);
+	CHECK(bi.fb.present);
+	CHECK_EQ(bi.fb.type, BOOT_FB_RGB);
+	CHECK_EQ(bi.fb.addr, 0x80000000);
+	CHECK_EQ(bi.fb.pitch, 5120);
+	CHECK_EQ(bi.fb.width, 1280);
+	CHECK_EQ(bi.fb.height, 800);
+	CHECK_EQ(bi.fb.bpp, 32);
+	CHECK_EQ(bi.fb.red_pos, 16);
+	CHECK_EQ(bi.fb.green_size, 8);
+	CHECK_EQ(bi.fb.blue_pos, 0);
+
+	/* EGA text needs no colour fields; an RGB tag without them is ignored. */
+	mem[t + 29 - MEM_BASE] = 2;
+	put32(t + 4, 32);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK(bi.fb.present);
+	CHECK_EQ(bi.fb.type, BOOT_FB_EGA_TEXT);
+	mem[t + 29 - MEM_BASE] = 1;
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK(!bi.fb.present);
+}
+
 TEST(find_module_by_basename)
 {
 	struct boot_info b = { 0 };
@@ -581,6 +622,7 @@ int main(void)
 	RUN(mb2_efi_memory_map);
 	RUN(mb2_efi_memory_map_broken);
 	RUN(mb2_efi_memory_map_long);
+	RUN(mb2_framebuffer);
 	RUN(find_module_by_basename);
 	return unit_done();
 }

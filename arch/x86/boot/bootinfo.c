@@ -54,6 +54,7 @@ struct mb2_tag {
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_BASIC_MEMINFO 4
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_FRAMEBUFFER 8
 #define MB2_TAG_EFI32 11           /* EFI 32-bit system table pointer */
 #define MB2_TAG_EFI64 12           /* EFI 64-bit system table pointer */
 #define MB2_TAG_ACPI_OLD 14
@@ -89,6 +90,22 @@ struct mb2_tag_efi_mmap {
 	u32 descr_size, descr_vers;
 } __packed;
 _Static_assert(sizeof(struct mb2_tag_efi_mmap) == 16, "Multiboot2 EFI memory map tag");
+
+/*
+ * "Framebuffer info". The specification's prose gives one reserved byte
+ * before color_info, its own C header (multiboot2.h) and GRUB a u16: GRUB is
+ * what writes the tag, so color_info is at offset 32.
+ */
+struct mb2_tag_framebuffer {
+	struct mb2_tag tag;
+	u64 addr;
+	u32 pitch, width, height;
+	u8 bpp, type;
+	u16 reserved;
+	u8 red_pos, red_size, green_pos, green_size, blue_pos, blue_size; /* type 1 */
+} __packed;
+_Static_assert(offsetof(struct mb2_tag_framebuffer, red_pos) == 32, "Multiboot2 framebuffer tag");
+#define MB2_FB_COMMON_SIZE 32
 
 struct mb2_mmap_entry {
 	u64 base, len;
@@ -435,6 +452,24 @@ static void mb2_choose_mmap(struct parser *p, struct tag_ref efi, struct tag_ref
 		add_meminfo_ranges(p, meminfo->mem_lower, meminfo->mem_upper);
 }
 
+static void mb2_framebuffer(struct parser *p, u64 tag_pa, u32 tag_size)
+{
+	struct mb2_tag_framebuffer t = { 0 };
+	struct boot_fb *fb = &p->bi->fb;
+
+	if (tag_size < MB2_FB_COMMON_SIZE || !read_phys(p, tag_pa, &t, MB2_FB_COMMON_SIZE))
+		return;
+	if (t.type == BOOT_FB_RGB &&
+	    (tag_size < sizeof(t) || !read_phys(p, tag_pa, &t, sizeof(t))))
+		return;
+	*fb = (struct boot_fb){
+		.present = true, .type = t.type, .bpp = t.bpp, .addr = t.addr, .pitch = t.pitch,
+		.width = t.width, .height = t.height, .red_pos = t.red_pos,
+		.red_size = t.red_size, .green_pos = t.green_pos, .green_size = t.green_size,
+		.blue_pos = t.blue_pos, .blue_size = t.blue_size,
+	};
+}
+
 /* EFI system table pointer tags: 4 bytes (tag 11) or 8 bytes (tag 12) after the header. */
 static void mb2_efi_systab(struct parser *p, u64 tag_pa, u32 tag_size, u32 type)
 {
@@ -493,6 +528,9 @@ static int mb2_parse(struct parser *p, u64 info_pa)
 			if (!mmap.size)
 				mmap = (struct tag_ref){ pa, tag.size };
 			break;
+		case MB2_TAG_FRAMEBUFFER:
+			mb2_framebuffer(p, pa, tag.size);
+			break;
 		case MB2_TAG_EFI_MMAP:
 			bi->uefi = true;
 			if (!efi_mmap.size)
@@ -520,7 +558,7 @@ static int mb2_parse(struct parser *p, u64 info_pa)
 			mb2_rsdp(p, pa, tag.size, tag.type);
 			break;
 		default:
-			break; /* framebuffer, ELF sections, EFI tables ...: not ours */
+			break; /* ELF sections, SMBIOS, the loader's name ...: not ours */
 		}
 		off = ALIGN_UP(off + tag.size, 8);
 	}

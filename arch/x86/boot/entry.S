@@ -37,6 +37,13 @@ mb2_header:
 	.long MB2_ARCH_I386
 	.long mb2_header_end - mb2_header
 	.long -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	/*
+	 * No framebuffer tag: GRUB on UEFI sets a graphics mode anyway when a
+	 * video driver is loaded (grub.cfg's "insmod efi_gop") and reports it
+	 * in tag 8; on BIOS it then leaves EGA text, also in tag 8. Asking for
+	 * a framebuffer here would make a BIOS GRUB set a VBE mode, and GRUB
+	 * 2.06's VBE code corrupts its heap under Bochs's VGA BIOS.
+	 */
 	/* End tag. */
 	.short 0
 	.short 0
