@@ -1,7 +1,7 @@
 # utsuwa — plain GNU Make. See README.md.
 #   make          build/utsuwa.elf (Multiboot v1 for QEMU -kernel, Multiboot2 for GRUB)
 #                 and build/utsuwactl (the management API's CLI, mk/utsuwactl.mk)
-#   make iso      build/utsuwa.iso (GRUB, for Bochs and real machines)
+#   make iso      build/utsuwa.iso (GRUB, for Bochs and real machines, BIOS and UEFI)
 #   make run      boot the default VMs in QEMU, console attached
 #   make test     host unit tests, then the guest test matrix
 #   make bench    the exit benchmark under QEMU icount
@@ -30,6 +30,7 @@ Q := $(if $(V),,@)
 .PHONY: all iso run test unit guests bench clean setup
 all: $(BUILD)/utsuwa.elf
 include mk/lwip.mk
+include mk/font.mk
 
 setup: $(SETUP)
 $(SETUP): scripts/setup-deps.sh
@@ -89,23 +90,34 @@ include mk/bochs.mk
 include mk/fuzz.mk
 include $(wildcard mk/fuzz_*.mk)
 
-# ---- GRUB ISO (Bochs, real machines) ----
+# ---- GRUB ISO (Bochs, real machines, BIOS and UEFI) ----
 # The ISO boots utsuwa through Multiboot2 with the test guests as modules;
-# ISO_CONFIG is the command line (docs/config.md).
+# ISO_CONFIG is the command line (docs/config.md). With both grub-pc-bin and
+# grub-efi-amd64-bin installed, grub-mkrescue writes a hybrid image: El Torito
+# entries for BIOS (i386-pc) and for UEFI (an EFI system partition image with
+# GRUB's x86_64-efi BOOTX64.EFI), and a GPT/MBR for USB sticks. ISO and
+# ISO_ROOT (its staging tree) let a test build its own ISO beside the user's
+# (tests/guests/uefi-test.sh); the rule does not track ISO_CONFIG, so a
+# caller that changes it removes the ISO first. On UEFI, grub.cfg loads
+# efi_gop so that GRUB sets a graphics mode and passes it to utsuwa (tag 8)
+# for its log on the screen; a BIOS GRUB leaves EGA text.
 ISO_CONFIG ?= vm=long,image=basic-long.bin,mode=long,mem=16M,cpus=1 \
 	vm=prot,image=basic-prot.bin,mode=prot,mem=16M,cpus=1 \
 	vm=real,image=basic-real.bin,mode=real,mem=16M,cpus=1
 ISO_IMAGES ?= basic-real basic-prot basic-long
+ISO ?= $(BUILD)/utsuwa.iso
+ISO_ROOT ?= $(BUILD)/iso
 
-iso: $(BUILD)/utsuwa.iso
-$(BUILD)/utsuwa.iso: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) | $(SETUP)
-	rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
-	cp $(BUILD)/utsuwa.elf $(BUILD)/iso/boot/
-	cp $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) $(BUILD)/iso/boot/
+iso: $(ISO)
+$(ISO): $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) | $(SETUP)
+	rm -rf $(ISO_ROOT) && mkdir -p $(ISO_ROOT)/boot/grub
+	cp $(BUILD)/utsuwa.elf $(ISO_ROOT)/boot/
+	cp $(patsubst %,$(GUEST_OUT)/%.bin,$(ISO_IMAGES)) $(ISO_ROOT)/boot/
 	{ echo 'set timeout=0'; echo 'set default=0'; \
 	  echo 'serial --unit=0 --speed=115200'; echo 'terminal_output serial console'; \
+	  echo 'if [ "$$grub_platform" = efi ]; then insmod efi_gop; fi'; \
 	  echo 'menuentry "utsuwa" {'; \
 	  echo '  multiboot2 /boot/utsuwa.elf $(strip $(ISO_CONFIG))'; \
 	  $(foreach i,$(ISO_IMAGES),echo '  module2 /boot/$(i).bin $(i).bin';) \
-	  echo '}'; } > $(BUILD)/iso/boot/grub/grub.cfg
-	grub-mkrescue -o $@ $(BUILD)/iso 2>/dev/null
+	  echo '}'; } > $(ISO_ROOT)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(ISO_ROOT) 2>/dev/null

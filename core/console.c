@@ -1,15 +1,31 @@
 #include "hv/console.h"
 #include "hv/vm_console.h"
 #include "hv/spinlock.h"
+#include "drivers/fbcon.h"
 #include "drivers/serial.h"
 #include "lib/format.h"
 #include "asm/cpu.h"
 
 static spinlock_t console_lock = SPINLOCK_INIT;
+static struct fbcon screen;  /* guarded by console_lock */
+static bool screen_on;       /* written once, at boot, before other CPUs run */
 
 void console_init(void)
 {
 	serial_init();
+}
+
+int console_attach_screen(const struct boot_fb *fb, void *base)
+{
+	u64 flags = irq_save();
+	int ret;
+
+	spin_lock(&console_lock);
+	ret = fbcon_setup(&screen, fb, base);
+	screen_on = ret == 0;
+	spin_unlock(&console_lock);
+	irq_restore(flags);
+	return ret;
 }
 
 static void write_locked(const char *s, size_t n)
@@ -18,6 +34,8 @@ static void write_locked(const char *s, size_t n)
 		if (s[i] == '\n')
 			serial_putc('\r');
 		serial_putc(s[i]);
+		if (screen_on)
+			fbcon_putc(&screen, s[i]);
 	}
 }
 

@@ -10,11 +10,14 @@
 #                lifecycle-test.sh, net-lifecycle-test.sh, uplink-test.sh,
 #                netstack-test.sh, api-e2e-test.sh: the API through utsuwactl,
 #                api-storm-test.sh), the disk tests (disk-boot-test.sh,
-#                run-disk-test.sh: make run's disk), a subset under Bochs (VT-x) and the lifecycle
+#                run-disk-test.sh: make run's disk), the ISO under UEFI (OVMF) and BIOS
+#                (uefi-test.sh), a subset under Bochs (VT-x) and the lifecycle
 #                there (tests/bochs/lifecycle-vmx.sh), utsuwactl against a fake API server
 #                (tests/utsuwactl/ctl-test.sh, make test-ctl);
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
+#   make test-uefi  make iso's ISO with a test VM, booted by OVMF on 2 CPUs and by
+#                SeaBIOS (tests/guests/uefi-test.sh, about 25 s; part of make test).
 #   make bench   the exit benchmark under QEMU -icount and Bochs, then the
 #                Linux-boot benchmark (bench/README.md).
 #   make bench-linux  Linux boot to the shell, native and as a utsuwa guest.
@@ -64,7 +67,7 @@ comma := ,
 empty :=
 space := $(empty) $(empty)
 
-.PHONY: run run-tests test bench bench-linux bench-snapshot bench-api print-run-config print-run-disk-args \
+.PHONY: run run-tests test test-uefi bench bench-linux bench-snapshot bench-api print-run-config print-run-disk-args \
 	print-run-net-args
 run: $(BUILD)/utsuwa.elf $(patsubst %,$(GUEST_OUT)/%,$(RUN_IMAGES)) $(RUN_DISK) $(RUN_API_CFG) \
 		$(BUILD)/utsuwactl | $(SETUP)
@@ -114,15 +117,9 @@ print-run-net-args:
 # through utsuwactl (api-e2e-test.sh), 10,000 random and malformed API
 # requests while a canary VM counts (api-storm-test.sh,
 # tests/api-storm/storm.c), and utsuwactl against
-# a fake API server (tests/utsuwactl/ctl-test.sh). tests/sum-results.sh sums
-# them in the last line.
-# make test-shadow: every matrix case on a CPU without nested paging (QEMU
-# -npt), so every VM runs on shadow page tables (docs/shadow-paging.md).
-.PHONY: test-shadow
-test-shadow: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
-	MATRIX_CPU_EXTRA=-npt bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
-		-o $(GUEST_OUT)/logs-shadow $(MATRIX_CASES)
-
+# a fake API server (tests/utsuwactl/ctl-test.sh), and make iso's ISO booted by
+# UEFI firmware (OVMF) and by SeaBIOS (tests/guests/uefi-test.sh).
+# tests/sum-results.sh sums them in the last line.
 test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
 	@mkdir -p $(BUILD)/test; start=$$(date +%s); \
 	{ $(MAKE) --no-print-directory unit; echo $$? >$(BUILD)/test/unit.rc; } 2>&1 \
@@ -144,6 +141,8 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
 	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
+	bash tests/guests/uefi-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uefi.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
 	$(CTL_TEST) 2>&1 | tee $(BUILD)/test/ctl.out; \
@@ -155,7 +154,11 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		uplink:$(BUILD)/test/uplink.out netstack:$(BUILD)/test/netstack.out \
 		api-e2e:$(BUILD)/test/api-e2e.out \
 		api-storm:$(BUILD)/test/api-storm.out \
-		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out
+		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out \
+		uefi:$(BUILD)/test/uefi.out
+
+test-uefi: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	bash tests/guests/uefi-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs
 
 # Both back ends: AMD-V under QEMU -icount, VT-x under Bochs (bench/README.md);
 # then Linux's boot, natively and under utsuwa (AMD-V), in QEMU.
@@ -176,3 +179,10 @@ bench-linux: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
 # (bench/api.sh, bench/README.md "Management API").
 bench-api: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl linux-guest | $(SETUP)
 	@bash bench/api.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)
+
+# make test-shadow: every matrix case on a CPU without nested paging (QEMU
+# -npt), so every VM runs on shadow page tables (docs/shadow-paging.md).
+.PHONY: test-shadow
+test-shadow: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
+	MATRIX_CPU_EXTRA=-npt bash tests/guests/run-matrix.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(GUEST_OUT)/logs-shadow $(MATRIX_CASES)

@@ -23,8 +23,12 @@ else
     # prints the API's answers with (tools/utsuwactl/json.c).
     # dpkg-dev: dpkg-source unpacks and checks lwIP's Debian source package
     # (scripts/fetch-lwip.sh).
+    # grub-efi-amd64-bin: with grub-pc-bin, grub-mkrescue makes `make iso`'s
+    # ISO bootable on both BIOS and UEFI machines. ovmf: the UEFI firmware
+    # QEMU boots that ISO with in tests/guests/uefi-test.sh.
     pkgs="gcc libc6-dev make binutils qemu-system-x86 bochs bochsbios vgabios bochs-x \
-          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk e2fsprogs libjsmn-dev dpkg-dev"
+          grub-pc-bin grub-common xorriso mtools cpio kmod gdisk e2fsprogs libjsmn-dev dpkg-dev \
+          grub-efi-amd64-bin ovmf"
 fi
 for p in $pkgs; do
     have "$p" || need="$need $p"

@@ -364,8 +364,8 @@ static int madt_parse(const struct ctx *c, const u8 *t, u32 len, struct acpi_inf
 	return 0;
 }
 
-int acpi_parse(const struct phys_view *view, const u8 *rsdp_copy, struct acpi_info *info,
-	       acpi_report_fn report, void *rctx)
+int acpi_parse(const struct phys_view *view, const u8 *rsdp_copy, bool scan_bios,
+	       struct acpi_info *info, acpi_report_fn report, void *rctx)
 {
 	struct ctx c = { .view = view, .report = report, .rctx = rctx };
 	const u8 *rsdp = NULL, *madt;
@@ -378,7 +378,12 @@ int acpi_parse(const struct phys_view *view, const u8 *rsdp_copy, struct acpi_in
 		if (rsdp_valid(rsdp_copy, sizeof(struct acpi_rsdp)))
 			rsdp = rsdp_copy;
 		else
-			say(&c, "ACPI: the loader's RSDP copy is invalid; scanning memory");
+			say(&c, "ACPI: the loader's RSDP copy is invalid%s",
+			    scan_bios ? "; scanning memory" : "");
+	}
+	if (!rsdp && !scan_bios) {
+		say(&c, "ACPI: no RSDP from the loader, and no BIOS areas to scan (UEFI)");
+		return -ENOENT;
 	}
 	if (!rsdp) {
 		info->rsdp_pa = rsdp_find(&c);

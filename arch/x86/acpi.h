@@ -48,13 +48,15 @@ typedef void (*acpi_report_fn)(void *ctx, const char *msg);
 
 /*
  * Finds the RSDP: the loader's copy rsdp_copy (36 bytes, may be NULL) when
- * its checksums hold, else a scan of the EBDA's first KiB and of
- * 0xE0000-0xFFFFF (ACPI 6.5, 5.2.5.1). Then the XSDT (the RSDT when there is
+ * its checksums hold, else, when scan_bios, a scan of the EBDA's first KiB
+ * and of 0xE0000-0xFFFFF (ACPI 6.5, 5.2.5.1). A UEFI machine has no BIOS
+ * areas to scan: there the RSDP comes from the EFI configuration table, which
+ * the loader copies into its tag (ACPI 6.5, 5.2.5.2). Then the XSDT (the RSDT when there is
  * no valid XSDT) and the MADT. Returns 0 with info filled, or a negative
  * errno after reporting why; info->nr_cpus is then 0.
  */
-int acpi_parse(const struct phys_view *view, const u8 *rsdp_copy, struct acpi_info *info,
-	       acpi_report_fn report, void *ctx);
+int acpi_parse(const struct phys_view *view, const u8 *rsdp_copy, bool scan_bios,
+	       struct acpi_info *info, acpi_report_fn report, void *ctx);
 
 /*
  * The physical address of the first table with signature sig listed in the

@@ -70,12 +70,38 @@ static void print_cmdline(const char *s)
 	kprintf("%s\"\n", from);
 }
 
+static void print_mmap_source(const struct boot_info *bi)
+{
+	switch (bi->mmap_source) {
+	case BOOT_MMAP_EFI:
+		kprintf("boot: memory map from the EFI memory map tag (Multiboot2 tag 17, "
+			"%u descriptors)\n", bi->nr_efi_desc);
+		break;
+	case BOOT_MMAP_MB2:
+		kprintf("boot: memory map from the memory map tag (Multiboot2 tag 6)\n");
+		break;
+	case BOOT_MMAP_MB1:
+		kprintf("boot: memory map from the Multiboot info's mmap fields\n");
+		break;
+	case BOOT_MMAP_MEMINFO:
+		kprintf("boot: memory map made from the loader's mem_lower/mem_upper\n");
+		break;
+	case BOOT_MMAP_NONE:
+		kprintf("boot: the loader gave no memory map\n");
+		break;
+	}
+}
+
 static void print_boot_info(const struct boot_info *bi, u32 warnings)
 {
 	for (unsigned b = 0; b < BOOTINFO_NR_WARNINGS; b++)
 		if (warnings & BIT(b))
 			kprintf("boot: %s\n", bootinfo_warning_text(b));
 	print_cmdline(bi->cmdline);
+	if (bi->uefi)
+		kprintf("boot: UEFI firmware (EFI system table at 0x%lx); no BIOS area is read\n",
+			bi->efi_systab);
+	print_mmap_source(bi);
 	kprintf("boot: memory map (%u entries):\n", bi->nr_mmap);
 	for (unsigned i = 0; i < bi->nr_mmap; i++)
 		kprintf("  %016lx-%016lx %s\n", bi->mmap[i].base,
@@ -85,6 +111,32 @@ static void print_boot_info(const struct boot_info *bi, u32 warnings)
 		kprintf("boot: module %u: %lx-%lx (%lu KiB) \"%s\"\n", i, bi->mods[i].start,
 			bi->mods[i].end, (bi->mods[i].end - bi->mods[i].start) >> 10,
 			bi->mods[i].cmdline);
+}
+
+/*
+ * The log on the loader's framebuffer too, when there is one the identity
+ * map reaches: on a machine without a serial port it is all there is.
+ */
+static void screen_setup(const struct boot_fb *fb)
+{
+	static const char *const kind[] = { "indexed-colour", "RGB", "EGA text" };
+	u64 size = (u64)fb->pitch * fb->height;
+	const char *what = fb->type < ARRAY_SIZE(kind) ? kind[fb->type] : "unknown";
+
+	if (!fb->present)
+		return;
+	if (fb->addr == 0 || fb->addr + size > idmap_limit() || fb->addr + size < fb->addr) {
+		kprintf("console: the %s framebuffer at 0x%lx is outside the identity map; "
+			"not used\n", what, fb->addr);
+		return;
+	}
+	if (console_attach_screen(fb, (void *)(uintptr_t)fb->addr)) {
+		kprintf("console: a %s framebuffer (%u bpp) is not drawn; the log stays on "
+			"the serial port\n", what, fb->bpp);
+		return;
+	}
+	kprintf("console: the log is on the screen too: %ux%u %s framebuffer at 0x%lx\n",
+		fb->width, fb->height, what, fb->addr);
 }
 
 static void acpi_report(void *ctx, const char *msg)
@@ -97,8 +149,9 @@ static void find_cpus(const struct boot_info *bi)
 {
 	struct acpi_info *a = &boot_acpi;
 
-	if (acpi_parse(&phys_view_identity, bi->has_rsdp ? bi->rsdp : NULL, a, acpi_report,
-		       NULL)) {
+	/* On UEFI the BIOS areas are not there to scan: the loader's copy or nothing. */
+	if (acpi_parse(&phys_view_identity, bi->has_rsdp ? bi->rsdp : NULL, !bi->uefi, a,
+		       acpi_report, NULL)) {
 		kprintf("acpi: no usable MADT; running on the boot CPU alone\n");
 		memset(a, 0, sizeof(*a));
 		a->pcat_compat = true; /* assume a PC: mask the 8259s */
@@ -107,7 +160,8 @@ static void find_cpus(const struct boot_info *bi)
 	if (a->rsdp_pa)
 		kprintf("acpi: RSDP at 0x%lx\n", a->rsdp_pa);
 	else
-		kprintf("acpi: RSDP from the loader's copy\n");
+		kprintf("acpi: RSDP from the loader's copy (Multiboot2 tag %u, ACPI %s RSDP)\n",
+			bi->rsdp_tag, bi->rsdp_tag == 15 ? "2.0+" : "1.0");
 	kprintf("acpi: %s at 0x%lx, %u CPU%s, local APIC at 0x%lx, %u I/O APIC%s\n",
 		a->root_is_xsdt ? "XSDT" : "RSDT", a->root_pa, a->nr_cpus, a->nr_cpus == 1 ? "" : "s",
 		a->lapic_addr, a->nr_ioapics, a->nr_ioapics == 1 ? "" : "s");
@@ -152,6 +206,8 @@ static void start_other_cpus(u64 trampoline)
 		kprintf("smp: no free page below 1 MiB for the start-up code; running on one CPU\n");
 		failed = others;
 	} else if (others) {
+		kprintf("smp: start-up code at 0x%lx, a page the memory map says is free\n",
+			trampoline);
 		failed = smp_start_aps(boot_acpi.apic_ids, boot_acpi.nr_cpus, trampoline);
 	}
 	kprintf("smp: %u of %u CPU%s online%s\n", nr_cpus, nr_cpus + failed,
@@ -179,6 +235,7 @@ void arch_setup(u32 magic, u64 info, struct boot_info *bi)
 			info);
 		cannot_run();
 	}
+	screen_setup(&bi->fb);
 	print_boot_info(bi, warnings);
 	/* Chosen now, while everything below 1 MiB is as the loader left it. */
 	trampoline = smp_pick_trampoline(bi);

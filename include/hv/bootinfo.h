@@ -21,6 +21,33 @@ struct boot_module {
 	char cmdline[BOOT_MODNAME_MAX]; /* the loader's string for the module */
 };
 
+/*
+ * The framebuffer the loader set up (Multiboot2 2.0, 3.6 "Framebuffer
+ * info", tag 8), for the log on the screen (drivers/fbcon.c).
+ */
+#define BOOT_FB_INDEXED 0
+#define BOOT_FB_RGB 1
+#define BOOT_FB_EGA_TEXT 2
+
+struct boot_fb {
+	bool present;
+	u8 type;            /* BOOT_FB_* */
+	u8 bpp;             /* bits per pixel; 16 for EGA text */
+	u64 addr;           /* physical */
+	u32 pitch;          /* bytes per line of pixels, or per text row */
+	u32 width, height;  /* pixels, or characters for EGA text */
+	u8 red_pos, red_size, green_pos, green_size, blue_pos, blue_size; /* RGB only */
+};
+
+/* Where bi->mmap came from. */
+enum boot_mmap_source {
+	BOOT_MMAP_NONE,
+	BOOT_MMAP_MB1,     /* Multiboot v1 mmap_* fields */
+	BOOT_MMAP_MB2,     /* Multiboot2 memory map tag (type 6) */
+	BOOT_MMAP_EFI,     /* Multiboot2 EFI memory map tag (type 17), converted */
+	BOOT_MMAP_MEMINFO, /* built from mem_lower/mem_upper */
+};
+
 struct boot_info {
 	char cmdline[BOOT_CMDLINE_MAX];
 	struct mem_range mmap[BOOT_MAX_MMAP];
@@ -29,6 +56,17 @@ struct boot_info {
 	unsigned nr_mods;
 	u8 rsdp[36];   /* a copy of the ACPI RSDP when the loader gave one (Multiboot2 tags 14/15) */
 	bool has_rsdp;
+	u8 rsdp_tag;   /* the Multiboot2 tag it came from: 14 (ACPI 1.0) or 15 (2.0+) */
+	enum boot_mmap_source mmap_source;
+	unsigned nr_efi_desc; /* descriptors in the EFI memory map tag, when used */
+	/*
+	 * The firmware is UEFI: the loader passed an EFI system table or memory
+	 * map (Multiboot2 tags 11, 12, 17-20). No BIOS areas are then to be read.
+	 */
+	bool uefi;
+	u64 efi_systab;       /* the EFI system table's address, 0 if not given */
+	bool efi_bs_active;   /* tag 18: the loader did not exit boot services */
+	struct boot_fb fb;
 	u64 info_start, info_end; /* the loader's info block, physical */
 };
 

@@ -19,6 +19,16 @@ static const void *fake_map(void *ctx, u64 pa, u64 len)
 }
 
 static const struct phys_view view = { .map = fake_map };
+
+/* The same memory, counting each look below 1 MiB (a UEFI machine has no BIOS areas). */
+static unsigned low_reads;
+static const void *counting_map(void *ctx, u64 pa, u64 len)
+{
+	if (pa < 0x100000)
+		low_reads++;
+	return fake_map(ctx, pa, len);
+}
+static const struct phys_view counting_view = { .map = counting_map };
 static struct acpi_info info;
 
 static char msgs[16][160];
@@ -178,7 +188,7 @@ static void machine(void)
 TEST(scan_finds_rsdp_and_parses_madt)
 {
 	machine();
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), 0);
 	CHECK_EQ(nr_msgs, 0);
 	CHECK_EQ(info.rsdp_pa, RSDP_PA);
 	CHECK(info.root_is_xsdt);
@@ -207,7 +217,7 @@ TEST(rsdp_in_ebda_and_from_loader_copy)
 	memset(mem + RSDP_PA, 0, 36);
 	put16(0x40e, 0x9fc0);
 	put_rsdp(0x9fc00 + 0x30, 0, RSDT_PA, 0); /* ACPI 1.0: RSDT only */
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), 0);
 	CHECK_EQ(info.rsdp_pa, 0x9fc30);
 	CHECK(!info.root_is_xsdt);
 	CHECK_EQ(info.nr_cpus, 3);
@@ -216,7 +226,7 @@ TEST(rsdp_in_ebda_and_from_loader_copy)
 	machine();
 	memcpy(copy, mem + RSDP_PA, 36);
 	memset(mem + RSDP_PA, 0, 36);
-	CHECK_EQ(acpi_parse(&view, copy, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, copy, true, &info, report, NULL), 0);
 	CHECK_EQ(info.rsdp_pa, 0);
 	CHECK_EQ(info.nr_cpus, 3);
 
@@ -224,9 +234,36 @@ TEST(rsdp_in_ebda_and_from_loader_copy)
 	machine();
 	memcpy(copy, mem + RSDP_PA, 36);
 	copy[8] ^= 1;
-	CHECK_EQ(acpi_parse(&view, copy, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, copy, true, &info, report, NULL), 0);
 	CHECK(reported("RSDP copy is invalid"));
 	CHECK_EQ(info.rsdp_pa, RSDP_PA);
+}
+
+TEST(uefi_reads_no_bios_area)
+{
+	u8 copy[36];
+
+	/* No copy, scanning not allowed: no RSDP, and nothing below 1 MiB was read. */
+	machine();
+	nr_msgs = 0;
+	low_reads = 0;
+	CHECK_EQ(acpi_parse(&counting_view, NULL, false, &info, report, NULL), -ENOENT);
+	CHECK(reported("no BIOS areas"));
+	CHECK_EQ(low_reads, 0);
+
+	/* A bad copy is not followed by a scan either. */
+	memcpy(copy, mem + RSDP_PA, 36);
+	copy[8] ^= 1;
+	low_reads = 0;
+	CHECK_EQ(acpi_parse(&counting_view, copy, false, &info, report, NULL), -ENOENT);
+	CHECK_EQ(low_reads, 0);
+
+	/* The loader's good copy: the tables above 1 MiB are all that is read. */
+	copy[8] ^= 1;
+	low_reads = 0;
+	CHECK_EQ(acpi_parse(&counting_view, copy, false, &info, report, NULL), 0);
+	CHECK_EQ(info.nr_cpus, 3);
+	CHECK_EQ(low_reads, 0);
 }
 
 TEST(bad_rsdp_candidates_are_skipped)
@@ -238,14 +275,14 @@ TEST(bad_rsdp_candidates_are_skipped)
 	mem[0xe0000 + 8] ^= 0xff;
 	put_rsdp(0xe0040, 2, RSDT_PA, XSDT_PA);
 	mem[0xe0040 + 32] ^= 0xff;
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), 0);
 	CHECK_EQ(info.rsdp_pa, RSDP_PA);
 
 	/* No RSDP at all. */
 	memset(mem + RSDP_PA, 0, 36);
 	memset(mem + 0xe0000, 0, 0x100);
 	nr_msgs = 0;
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -ENOENT);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -ENOENT);
 	CHECK(reported("no RSDP"));
 	CHECK_EQ(info.nr_cpus, 0);
 }
@@ -254,7 +291,7 @@ TEST(bad_xsdt_falls_back_to_rsdt)
 {
 	machine();
 	mem[XSDT_PA + 20] ^= 0x55;
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), 0);
 	CHECK(reported("XSDT at 0x100000 has a bad checksum"));
 	CHECK(reported("falling back"));
 	CHECK(!info.root_is_xsdt);
@@ -264,14 +301,14 @@ TEST(bad_xsdt_falls_back_to_rsdt)
 	machine();
 	mem[XSDT_PA + 20] ^= 0x55;
 	put32(RSDT_PA + 4, 0x7fffffff);
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -ENOENT);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -ENOENT);
 	CHECK(reported("RSDT at 0x101000 has an impossible length"));
 	CHECK(reported("no usable XSDT or RSDT"));
 
 	/* A root pointing out of memory. */
 	machine();
 	put_rsdp(RSDP_PA, 2, 0xfff00000, 0xffffffff00000000ULL);
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -ENOENT);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -ENOENT);
 	CHECK(reported("out of reach"));
 }
 
@@ -280,7 +317,7 @@ TEST(broken_madts)
 	/* Bad checksum: no MADT is believed, no CPUs. */
 	machine();
 	mem[MADT_PA + 50] ^= 1;
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -ENOENT);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -ENOENT);
 	CHECK(reported("APIC at 0x102000 has a bad checksum"));
 	CHECK_EQ(info.nr_cpus, 0);
 
@@ -292,7 +329,7 @@ TEST(broken_madts)
 	mem[madt_end + 1] = 0;
 	madt_end += 8;
 	madt_finish();
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -EINVAL);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -EINVAL);
 	CHECK(reported("bad length 0"));
 	CHECK_EQ(info.nr_cpus, 0);
 
@@ -303,13 +340,13 @@ TEST(broken_madts)
 	madt_lapic(1, 1);
 	mem[madt_end - 7] = 40;
 	madt_finish();
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -EINVAL);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -EINVAL);
 	machine();
 	madt_begin(0xfee00000, 0);
 	madt_ioapic(0, 0xfec00000, 0);
 	mem[madt_end - 11] = 8;
 	madt_finish();
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -EINVAL);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -EINVAL);
 	CHECK_EQ(info.nr_ioapics, 0);
 
 	/* A MADT shorter than its fixed part, and one with no enabled CPU. */
@@ -317,20 +354,20 @@ TEST(broken_madts)
 	madt_begin(0xfee00000, 0);
 	madt_end = MADT_PA + 40;
 	madt_finish();
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -EINVAL);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -EINVAL);
 	machine();
 	madt_begin(0xfee00000, 0);
 	madt_lapic(0, 0);
 	madt_finish();
 	nr_msgs = 0;
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -EINVAL);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -EINVAL);
 	CHECK(reported("no enabled CPU"));
 
 	/* No MADT in the root table. */
 	machine();
 	put64(XSDT_PA + 44, HPET_PA);
 	fix_table_checksum(XSDT_PA);
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), -ENOENT);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), -ENOENT);
 	CHECK(reported("no valid MADT"));
 }
 
@@ -345,7 +382,7 @@ TEST(madt_override_and_too_many_cpus)
 	put64(madt_end + 4, 0xfed00000);
 	madt_end += 12;
 	madt_finish();
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, NULL), 0);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), 0);
 	CHECK_EQ(info.nr_cpus, MAX_CPUS);
 	CHECK_EQ(info.nr_cpus_dropped, 5);
 	CHECK(reported("5 more enabled CPUs"));
@@ -358,6 +395,7 @@ int main(void)
 	mem = calloc(1, MEM_SIZE);
 	RUN(scan_finds_rsdp_and_parses_madt);
 	RUN(rsdp_in_ebda_and_from_loader_copy);
+	RUN(uefi_reads_no_bios_area);
 	RUN(bad_rsdp_candidates_are_skipped);
 	RUN(bad_xsdt_falls_back_to_rsdt);
 	RUN(broken_madts);

@@ -222,7 +222,7 @@ TEST(parsed_by_arch_acpi)
 	int problems = 0;
 
 	build(4, true, &rsdp);
-	CHECK_EQ(acpi_parse(&view, NULL, &info, report, &problems), 0);
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, &problems), 0);
 	CHECK_EQ(problems, 0);
 	CHECK_EQ(info.rsdp_pa, TABLES_GPA);
 	CHECK(info.root_is_xsdt);

@@ -295,6 +295,9 @@ TEST(mb2_well_formed)
 	CHECK_EQ(bi.mmap[2].len, 0x40000000);
 	CHECK(bi.has_rsdp);
 	CHECK_EQ(bi.rsdp[15], 2); /* the v2 copy, not overwritten by the v1 tag */
+	CHECK_EQ(bi.rsdp_tag, 15);
+	CHECK_EQ(bi.mmap_source, BOOT_MMAP_MB2);
+	CHECK(!bi.uefi);
 	CHECK_EQ(bi.info_start, MB2_INFO);
 	CHECK_EQ(bi.info_end, b.pa);
 }
@@ -399,6 +402,192 @@ TEST(mb2_bad_mmap_and_rsdp_tags)
 	CHECK(strcmp(bi.mods[0].cmdline, "abcd") == 0);
 }
 
+/* ---- Multiboot2 on UEFI: the EFI memory map tag (17) and the system table (12) ---- */
+
+#define EFI_DESC_SIZE 48 /* OVMF's: larger than the 40 of the UEFI struct */
+
+/* One EFI_MEMORY_DESCRIPTOR at index i of the map whose tag is at t. */
+static void efi_desc(u32 t, unsigned i, u32 type, u64 start, u64 pages, u64 attr)
+{
+	u32 d = t + 16 + i * EFI_DESC_SIZE;
+
+	put32(d, type);
+	put64(d + 8, start);
+	put64(d + 16, start + 0xffff800000000000ULL); /* a virtual address: ignored */
+	put64(d + 24, pages);
+	put64(d + 32, attr);
+}
+
+#define WB BIT(3)
+
+/* The plain map tag as GRUB gives it on EFI, then the EFI map (nine descriptors, unsorted). */
+static u32 mb2_efi(struct mb2_builder *b, u32 descr_size)
+{
+	u32 t;
+
+	reset();
+	b->pa = MB2_INFO + 8;
+	t = mb2_tag(b, 6, 16 + 24);
+	put32(t + 8, 24);
+	put64(t + 16, 0x100000);
+	put64(t + 24, 0x1000000);
+	put32(t + 32, 1);
+	t = mb2_tag(b, 12, 16);
+	put64(t + 8, 0x3f5e0018);
+	t = mb2_tag(b, 17, 16 + 9 * EFI_DESC_SIZE);
+	put32(t + 8, descr_size);
+	put32(t + 12, 1);
+	efi_desc(t, 0, 7, 0, 0xa0, WB);                  /* conventional */
+	efi_desc(t, 1, 7, 0x200000, 0x300, WB);          /* conventional, before ... */
+	efi_desc(t, 2, 3, 0x100000, 0x100, WB);          /* ... boot services code below it */
+	efi_desc(t, 3, 6, 0x500000, 1, WB);              /* runtime services data */
+	efi_desc(t, 4, 9, 0x501000, 2, WB);              /* ACPI reclaim */
+	efi_desc(t, 5, 10, 0x503000, 1, WB);             /* ACPI NVS */
+	efi_desc(t, 6, 11, 0xffe00000, 0x200, 0);        /* MMIO (the flash) */
+	efi_desc(t, 7, 7, 0x600000, 1, 0);               /* conventional but not write-back */
+	efi_desc(t, 8, 7, 0x601000, 1, WB | BIT(18));    /* specific-purpose */
+	return t;
+}
+
+TEST(mb2_efi_memory_map)
+{
+	struct mb2_builder b;
+	u32 warn = ~0u;
+
+	mb2_efi(&b, EFI_DESC_SIZE);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, 0);
+	CHECK(bi.uefi);
+	CHECK_EQ(bi.efi_systab, 0x3f5e0018);
+	CHECK_EQ(bi.mmap_source, BOOT_MMAP_EFI);
+	CHECK_EQ(bi.nr_efi_desc, 9);
+	/* Sorted, boot services code joined with the conventional memory above it. */
+	CHECK_EQ(bi.nr_mmap, 7);
+	CHECK_EQ(bi.mmap[0].base, 0);
+	CHECK_EQ(bi.mmap[0].len, 0xa0000);
+	CHECK_EQ(bi.mmap[0].type, 1);
+	CHECK_EQ(bi.mmap[1].base, 0x100000);
+	CHECK_EQ(bi.mmap[1].len, 0x400000);
+	CHECK_EQ(bi.mmap[1].type, 1);
+	CHECK_EQ(bi.mmap[2].type, 2);
+	CHECK_EQ(bi.mmap[3].base, 0x501000);
+	CHECK_EQ(bi.mmap[3].type, 3);
+	CHECK_EQ(bi.mmap[4].type, 4);
+	/* Neither the uncacheable nor the specific-purpose page is RAM. */
+	CHECK_EQ(bi.mmap[5].base, 0x600000);
+	CHECK_EQ(bi.mmap[5].len, 0x2000);
+	CHECK_EQ(bi.mmap[5].type, 2);
+	/* The flash (MMIO) is reserved and stays apart: it touches nothing. */
+	CHECK_EQ(bi.mmap[6].base, 0xffe00000);
+	CHECK_EQ(bi.mmap[6].len, 0x200000);
+	CHECK_EQ(bi.mmap[6].type, 2);
+}
+
+TEST(mb2_efi_memory_map_broken)
+{
+	struct mb2_builder b;
+	u32 warn, t;
+
+	/* descr_size below the UEFI struct: the plain map tag instead, and said so. */
+	mb2_efi(&b, 32);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, BOOTINFO_W_EFI_MMAP_UNUSED);
+	CHECK_EQ(bi.mmap_source, BOOT_MMAP_MB2);
+	CHECK_EQ(bi.nr_mmap, 1);
+	CHECK_EQ(bi.mmap[0].len, 0x1000000);
+	CHECK(bi.uefi);
+
+	/* A descriptor whose pages run past 2^64, and no plain map: what came before it. */
+	reset();
+	b.pa = MB2_INFO + 8;
+	t = mb2_tag(&b, 17, 16 + 3 * EFI_DESC_SIZE);
+	put32(t + 8, EFI_DESC_SIZE);
+	efi_desc(t, 0, 7, 0x100000, 0x100, WB);
+	efi_desc(t, 1, 7, 0xfffffffffff00000ULL, 0x1000, WB);
+	efi_desc(t, 2, 7, 0x300000, 0x100, WB);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, BOOTINFO_W_MMAP_BAD);
+	CHECK_EQ(bi.mmap_source, BOOT_MMAP_EFI);
+	CHECK_EQ(bi.nr_mmap, 1);
+
+	/* A tag ending mid-descriptor, and boot services left running (tag 18). */
+	reset();
+	b.pa = MB2_INFO + 8;
+	t = mb2_tag(&b, 17, 16 + EFI_DESC_SIZE + 20);
+	put32(t + 8, EFI_DESC_SIZE);
+	efi_desc(t, 0, 7, 0x100000, 0x100, WB);
+	mb2_tag(&b, 18, 8);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, BOOTINFO_W_MMAP_BAD | BOOTINFO_W_EFI_BS);
+	CHECK(bi.efi_bs_active);
+	CHECK_EQ(bi.nr_mmap, 1);
+}
+
+/* Hundreds of descriptors, alternating types that read alike: joined, none dropped. */
+TEST(mb2_efi_memory_map_long)
+{
+	struct mb2_builder b;
+	u32 warn, t, n = 200;
+
+	reset();
+	b.pa = MB2_INFO + 8;
+	t = mb2_tag(&b, 17, 16 + n * EFI_DESC_SIZE);
+	put32(t + 8, EFI_DESC_SIZE);
+	for (unsigned i = 0; i < n; i++)
+		efi_desc(t, i, i % 2 ? 4 : 7, 0x100000 + (u64)i * 0x3000, 3, WB);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, 0);
+	CHECK_EQ(bi.nr_efi_desc, n);
+	CHECK_EQ(bi.nr_mmap, 1);
+	CHECK_EQ(bi.mmap[0].len, (u64)n * 0x3000);
+}
+
+/* Framebuffer info (tag 8): an RGB one with its colour fields, EGA text, a short tag. */
+TEST(mb2_framebuffer)
+{
+	struct mb2_builder b;
+	u32 warn, t;
+
+	reset();
+	b.pa = MB2_INFO + 8;
+	t = mb2_tag(&b, 8, 38);
+	put64(t + 8, 0x80000000);
+	put32(t + 16, 5120);
+	put32(t + 20, 1280);
+	put32(t + 24, 800);
+	mem[t + 28 - MEM_BASE] = 32;
+	mem[t + 29 - MEM_BASE] = 1;
+	memcpy(&mem[t + 32 - MEM_BASE], (u8[]){ 16, 8, 8, 8, 0, 8 }, 6);
+	mb2_finish(&b);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK_EQ(warn, 0);
+	CHECK(bi.fb.present);
+	CHECK_EQ(bi.fb.type, BOOT_FB_RGB);
+	CHECK_EQ(bi.fb.addr, 0x80000000);
+	CHECK_EQ(bi.fb.pitch, 5120);
+	CHECK_EQ(bi.fb.width, 1280);
+	CHECK_EQ(bi.fb.height, 800);
+	CHECK_EQ(bi.fb.bpp, 32);
+	CHECK_EQ(bi.fb.red_pos, 16);
+	CHECK_EQ(bi.fb.green_size, 8);
+	CHECK_EQ(bi.fb.blue_pos, 0);
+
+	/* EGA text needs no colour fields; an RGB tag without them is ignored. */
+	mem[t + 29 - MEM_BASE] = 2;
+	put32(t + 4, 32);
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK(bi.fb.present);
+	CHECK_EQ(bi.fb.type, BOOT_FB_EGA_TEXT);
+	mem[t + 29 - MEM_BASE] = 1;
+	CHECK_EQ(bootinfo_parse_view(MB2_BOOT_MAGIC, MB2_INFO, &view, &bi, &warn), 0);
+	CHECK(!bi.fb.present);
+}
+
 TEST(find_module_by_basename)
 {
 	struct boot_info b = { 0 };
@@ -430,6 +619,10 @@ int main(void)
 	RUN(mb2_well_formed);
 	RUN(mb2_broken_blocks);
 	RUN(mb2_bad_mmap_and_rsdp_tags);
+	RUN(mb2_efi_memory_map);
+	RUN(mb2_efi_memory_map_broken);
+	RUN(mb2_efi_memory_map_long);
+	RUN(mb2_framebuffer);
 	RUN(find_module_by_basename);
 	return unit_done();
 }

@@ -8,6 +8,7 @@
  */
 #include "hv/bootinfo.h"
 #include "arch/x86/boot/bootinfo_parse.h"
+#include "arch/x86/boot/efi_memmap.h"
 #include "arch/x86/boot/multiboot_defs.h"
 #include "lib/string.h"
 
@@ -53,8 +54,15 @@ struct mb2_tag {
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_BASIC_MEMINFO 4
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_FRAMEBUFFER 8
+#define MB2_TAG_EFI32 11           /* EFI 32-bit system table pointer */
+#define MB2_TAG_EFI64 12           /* EFI 64-bit system table pointer */
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
+#define MB2_TAG_EFI_MMAP 17
+#define MB2_TAG_EFI_BS 18          /* EFI boot services not terminated */
+#define MB2_TAG_EFI32_IH 19        /* EFI 32-bit image handle pointer */
+#define MB2_TAG_EFI64_IH 20        /* EFI 64-bit image handle pointer */
 
 struct mb2_tag_module {
 	struct mb2_tag tag;
@@ -75,6 +83,29 @@ struct mb2_tag_mmap {
 	/* entries follow */
 } __packed;
 _Static_assert(sizeof(struct mb2_tag_mmap) == 16, "Multiboot2 mmap tag");
+
+/* "EFI memory map": descriptors of descr_size bytes follow (UEFI's own layout). */
+struct mb2_tag_efi_mmap {
+	struct mb2_tag tag;
+	u32 descr_size, descr_vers;
+} __packed;
+_Static_assert(sizeof(struct mb2_tag_efi_mmap) == 16, "Multiboot2 EFI memory map tag");
+
+/*
+ * "Framebuffer info". The specification's prose gives one reserved byte
+ * before color_info, its own C header (multiboot2.h) and GRUB a u16: GRUB is
+ * what writes the tag, so color_info is at offset 32.
+ */
+struct mb2_tag_framebuffer {
+	struct mb2_tag tag;
+	u64 addr;
+	u32 pitch, width, height;
+	u8 bpp, type;
+	u16 reserved;
+	u8 red_pos, red_size, green_pos, green_size, blue_pos, blue_size; /* type 1 */
+} __packed;
+_Static_assert(offsetof(struct mb2_tag_framebuffer, red_pos) == 32, "Multiboot2 framebuffer tag");
+#define MB2_FB_COMMON_SIZE 32
 
 struct mb2_mmap_entry {
 	u64 base, len;
@@ -148,6 +179,7 @@ static bool add_range(struct parser *p, u64 base, u64 len, u32 type)
 static void add_meminfo_ranges(struct parser *p, u32 mem_lower_kib, u32 mem_upper_kib)
 {
 	p->warn |= BOOTINFO_W_NO_MMAP;
+	p->bi->mmap_source = BOOT_MMAP_MEMINFO;
 	add_range(p, 0, (u64)mem_lower_kib << 10, MEM_USABLE);
 	add_range(p, 1ULL << 20, (u64)mem_upper_kib << 10, MEM_USABLE);
 }
@@ -232,6 +264,8 @@ static int mb1_parse(struct parser *p, u64 info_pa)
 		mb1_modules(p, mi.mods_addr, mi.mods_count);
 	if (mi.flags & MB1_INFO_MMAP)
 		mb1_mmap(p, mi.mmap_addr, mi.mmap_length);
+	if (bi->nr_mmap)
+		bi->mmap_source = BOOT_MMAP_MB1;
 	if (bi->nr_mmap == 0 && (mi.flags & MB1_INFO_MEM))
 		add_meminfo_ranges(p, mi.mem_lower, mi.mem_upper);
 	return 0;
@@ -294,6 +328,158 @@ static void mb2_rsdp(struct parser *p, u64 tag_pa, u32 tag_size, u32 want)
 		return;
 	}
 	bi->has_rsdp = true;
+	bi->rsdp_tag = (u8)want;
+}
+
+/*
+ * The EFI map can list a hundred descriptors or more, many of them
+ * neighbours of one type once read as Multiboot types (boot services code
+ * beside conventional memory): a range that touches one of its type joins it.
+ */
+static bool add_range_merged(struct parser *p, u64 base, u64 len, u32 type)
+{
+	struct boot_info *bi = p->bi;
+
+	for (unsigned i = 0; i < bi->nr_mmap; i++) {
+		struct mem_range *r = &bi->mmap[i];
+
+		if (r->type != type)
+			continue;
+		if (r->base + r->len == base) {
+			r->len += len;
+			return true;
+		}
+		if (base + len == r->base) {
+			r->base = base;
+			r->len += len;
+			return true;
+		}
+	}
+	return add_range(p, base, len, type);
+}
+
+/* UEFI does not promise its map in address order: sort it, then join what now touches. */
+static void sort_and_join(struct boot_info *bi)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 1; i < bi->nr_mmap; i++) {
+		struct mem_range r = bi->mmap[i];
+		unsigned j = i;
+
+		for (; j > 0 && bi->mmap[j - 1].base > r.base; j--)
+			bi->mmap[j] = bi->mmap[j - 1];
+		bi->mmap[j] = r;
+	}
+	for (unsigned i = 0; i < bi->nr_mmap; i++) {
+		struct mem_range *last = n ? &bi->mmap[n - 1] : NULL;
+
+		if (last && last->type == bi->mmap[i].type &&
+		    last->base + last->len == bi->mmap[i].base)
+			last->len += bi->mmap[i].len;
+		else
+			bi->mmap[n++] = bi->mmap[i];
+	}
+	bi->nr_mmap = n;
+}
+
+/* The "EFI memory map" tag (Multiboot2 2.0, 3.6): UEFI descriptors, as Multiboot types. */
+static void mb2_efi_mmap(struct parser *p, u64 tag_pa, u32 tag_size)
+{
+	struct mb2_tag_efi_mmap t;
+	struct efi_memory_descriptor d;
+
+	if (tag_size < sizeof(t) || !read_phys(p, tag_pa, &t, sizeof(t)) ||
+	    t.descr_size < sizeof(d)) {
+		p->warn |= BOOTINFO_W_MMAP_BAD;
+		return;
+	}
+	/* descr_size, not sizeof(d): later UEFI versions may append fields. */
+	for (u64 off = sizeof(t); off < tag_size; off += t.descr_size) {
+		if (tag_size - off < sizeof(d) || !read_phys(p, tag_pa + off, &d, sizeof(d)) ||
+		    d.number_of_pages > (~0ULL - d.physical_start) >> EFI_PAGE_SHIFT) {
+			p->warn |= BOOTINFO_W_MMAP_BAD;
+			break;
+		}
+		p->bi->nr_efi_desc++;
+		if (d.number_of_pages &&
+		    !add_range_merged(p, d.physical_start, d.number_of_pages << EFI_PAGE_SHIFT,
+				      efi_memory_to_mb_type(&d)))
+			break;
+	}
+	sort_and_join(p->bi);
+}
+
+struct tag_ref {
+	u64 pa;
+	u32 size; /* 0: not seen */
+};
+
+/*
+ * The memory map: the EFI one when the loader gave it, since it is the
+ * firmware's own, taken as boot services were exited (the plain map tag is
+ * the loader's translation of an earlier one, and "may not be provided" on
+ * EFI platforms, Multiboot2 2.0, 3.6 "Memory map"); the plain map when the
+ * EFI one is missing or broken; the two sizes of the basic memory tag last.
+ */
+static void mb2_choose_mmap(struct parser *p, struct tag_ref efi, struct tag_ref mmap,
+			    const struct mb2_tag_meminfo *meminfo)
+{
+	struct boot_info *bi = p->bi;
+
+	if (efi.size) {
+		u32 outer = p->warn;
+
+		p->warn = 0;
+		mb2_efi_mmap(p, efi.pa, efi.size);
+		if (bi->nr_mmap && !(p->warn & (BOOTINFO_W_MMAP_BAD | BOOTINFO_W_MMAP_TRUNC))) {
+			bi->mmap_source = BOOT_MMAP_EFI;
+		} else if (mmap.size) {
+			p->warn = BOOTINFO_W_EFI_MMAP_UNUSED;
+			bi->nr_mmap = 0;
+			bi->nr_efi_desc = 0;
+		} else if (bi->nr_mmap) {
+			bi->mmap_source = BOOT_MMAP_EFI; /* what was good of it */
+		}
+		p->warn |= outer;
+	}
+	if (bi->mmap_source == BOOT_MMAP_NONE && mmap.size) {
+		mb2_mmap(p, mmap.pa, mmap.size);
+		if (bi->nr_mmap)
+			bi->mmap_source = BOOT_MMAP_MB2;
+	}
+	if (bi->nr_mmap == 0 && meminfo)
+		add_meminfo_ranges(p, meminfo->mem_lower, meminfo->mem_upper);
+}
+
+static void mb2_framebuffer(struct parser *p, u64 tag_pa, u32 tag_size)
+{
+	struct mb2_tag_framebuffer t = { 0 };
+	struct boot_fb *fb = &p->bi->fb;
+
+	if (tag_size < MB2_FB_COMMON_SIZE || !read_phys(p, tag_pa, &t, MB2_FB_COMMON_SIZE))
+		return;
+	if (t.type == BOOT_FB_RGB &&
+	    (tag_size < sizeof(t) || !read_phys(p, tag_pa, &t, sizeof(t))))
+		return;
+	*fb = (struct boot_fb){
+		.present = true, .type = t.type, .bpp = t.bpp, .addr = t.addr, .pitch = t.pitch,
+		.width = t.width, .height = t.height, .red_pos = t.red_pos,
+		.red_size = t.red_size, .green_pos = t.green_pos, .green_size = t.green_size,
+		.blue_pos = t.blue_pos, .blue_size = t.blue_size,
+	};
+}
+
+/* EFI system table pointer tags: 4 bytes (tag 11) or 8 bytes (tag 12) after the header. */
+static void mb2_efi_systab(struct parser *p, u64 tag_pa, u32 tag_size, u32 type)
+{
+	u64 ptr = 0;
+	u32 len = type == MB2_TAG_EFI64 ? 8 : 4;
+
+	p->bi->uefi = true;
+	if (tag_size >= sizeof(struct mb2_tag) + len &&
+	    read_phys(p, tag_pa + sizeof(struct mb2_tag), &ptr, len))
+		p->bi->efi_systab = ptr;
 }
 
 static int mb2_parse(struct parser *p, u64 info_pa)
@@ -301,6 +487,7 @@ static int mb2_parse(struct parser *p, u64 info_pa)
 	struct boot_info *bi = p->bi;
 	struct mb2_tag fixed;
 	struct mb2_tag_meminfo meminfo = { 0 };
+	struct tag_ref efi_mmap = { 0 }, mmap = { 0 };
 	bool have_meminfo = false, ended = false;
 	u64 off;
 
@@ -338,7 +525,29 @@ static int mb2_parse(struct parser *p, u64 info_pa)
 			mb2_module(p, pa, tag.size);
 			break;
 		case MB2_TAG_MMAP:
-			mb2_mmap(p, pa, tag.size);
+			if (!mmap.size)
+				mmap = (struct tag_ref){ pa, tag.size };
+			break;
+		case MB2_TAG_FRAMEBUFFER:
+			mb2_framebuffer(p, pa, tag.size);
+			break;
+		case MB2_TAG_EFI_MMAP:
+			bi->uefi = true;
+			if (!efi_mmap.size)
+				efi_mmap = (struct tag_ref){ pa, tag.size };
+			break;
+		case MB2_TAG_EFI32:
+		case MB2_TAG_EFI64:
+			mb2_efi_systab(p, pa, tag.size, tag.type);
+			break;
+		case MB2_TAG_EFI_BS:
+			bi->uefi = true;
+			bi->efi_bs_active = true;
+			p->warn |= BOOTINFO_W_EFI_BS;
+			break;
+		case MB2_TAG_EFI32_IH:
+		case MB2_TAG_EFI64_IH:
+			bi->uefi = true;
 			break;
 		case MB2_TAG_BASIC_MEMINFO:
 			if (tag.size >= sizeof(meminfo) && read_phys(p, pa, &meminfo, sizeof(meminfo)))
@@ -349,14 +558,13 @@ static int mb2_parse(struct parser *p, u64 info_pa)
 			mb2_rsdp(p, pa, tag.size, tag.type);
 			break;
 		default:
-			break; /* framebuffer, ELF sections, EFI tables ...: not ours */
+			break; /* ELF sections, SMBIOS, the loader's name ...: not ours */
 		}
 		off = ALIGN_UP(off + tag.size, 8);
 	}
 	if (!ended)
 		p->warn |= BOOTINFO_W_INFO_BAD;
-	if (bi->nr_mmap == 0 && have_meminfo)
-		add_meminfo_ranges(p, meminfo.mem_lower, meminfo.mem_upper);
+	mb2_choose_mmap(p, efi_mmap, mmap, have_meminfo ? &meminfo : NULL);
 	return 0;
 }
 
@@ -403,6 +611,8 @@ static const char *const warning_text[BOOTINFO_NR_WARNINGS] = {
 	"the command line was truncated",
 	"a module string was truncated",
 	"an ACPI RSDP tag too short or unreadable; ignored",
+	"the EFI memory map tag is malformed or too long; used the loader's memory map tag",
+	"the loader left EFI boot services running (Multiboot2 tag 18); utsuwa does not use them",
 };
 
 const char *bootinfo_warning_text(unsigned bit)

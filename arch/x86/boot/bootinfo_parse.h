@@ -19,7 +19,9 @@
 #define BOOTINFO_W_CMDLINE_TRUNC BIT(6)   /* command line longer than BOOT_CMDLINE_MAX-1 */
 #define BOOTINFO_W_MODNAME_TRUNC BIT(7)   /* a module string longer than BOOT_MODNAME_MAX-1 */
 #define BOOTINFO_W_RSDP_BAD BIT(8)        /* an ACPI tag too short to hold an RSDP */
-#define BOOTINFO_NR_WARNINGS 9
+#define BOOTINFO_W_EFI_MMAP_UNUSED BIT(9) /* a bad EFI map: the plain map tag used instead */
+#define BOOTINFO_W_EFI_BS BIT(10)         /* boot services still running (tag 18) */
+#define BOOTINFO_NR_WARNINGS 11
 
 /*
  * bootinfo_parse() with the loader's block at physical info_pa, read through

@@ -3,6 +3,16 @@
  * 32-bit protected mode, paging off, EAX = loader magic, EBX = its info.
  * We build an identity map of the first 4 GiB with 2 MiB pages, enter long
  * mode (SDM vol. 3, 10.8.5 "Initializing IA-32e Mode") and call kmain().
+ *
+ * GRUB's multiboot2 command on UEFI hands over the same way: the header
+ * below asks for no EFI entry point (Multiboot2 2.0, 3.1 "EFI amd64 entry
+ * address tag") and does not ask to keep boot services ("EFI boot services
+ * tag"), so GRUB exits boot services and drops from the firmware's long mode
+ * to 32-bit protected mode with paging off (Multiboot2 2.0, 3.3 "I386
+ * machine state"). That section leaves the other bits of CR0, CR4 and
+ * EFLAGS, the GDTR and the IDTR undefined, and UEFI firmware does leave some
+ * set (CR4.OSFXSR, PGE, EFER.NXE, ...): we load no segment register before
+ * our own GDT, and set EFLAGS and CR4 to known values.
  */
 #include "arch/x86/boot/multiboot_defs.h"
 
@@ -27,6 +37,13 @@ mb2_header:
 	.long MB2_ARCH_I386
 	.long mb2_header_end - mb2_header
 	.long -(MB2_HEADER_MAGIC + MB2_ARCH_I386 + (mb2_header_end - mb2_header))
+	/*
+	 * No framebuffer tag: GRUB on UEFI sets a graphics mode anyway when a
+	 * video driver is loaded (grub.cfg's "insmod efi_gop") and reports it
+	 * in tag 8; on BIOS it then leaves EGA text, also in tag 8. Asking for
+	 * a framebuffer here would make a BIOS GRUB set a VBE mode, and GRUB
+	 * 2.06's VBE code corrupts its heap under Bochs's VGA BIOS.
+	 */
 	/* End tag. */
 	.short 0
 	.short 0
@@ -53,6 +70,8 @@ _start32:
 	popl %edi
 
 	movl $boot_stack_top, %esp
+	pushl $0x2			/* EFLAGS: only the reserved bit 1 (IF, DF, AC, NT clear) */
+	popfl
 
 	/* Long mode present? CPUID 8000_0001h EDX bit 29. */
 	movl $0x80000000, %eax
@@ -89,8 +108,7 @@ _start32:
 	cmpl $2048, %ecx
 	jne 2b
 
-	movl %cr4, %eax
-	orl $(1 << 5), %eax		/* PAE */
+	movl $(1 << 5), %eax		/* CR4 = PAE alone: whatever the firmware left goes */
 	movl %eax, %cr4
 	movl $boot_pml4, %eax
 	movl %eax, %cr3

@@ -9,6 +9,9 @@
 #                                                 our pipe, its output in LOG
 #                                                 ($DRIVER_QEMU_ARGS: more options;
 #                                                 MODULES may be empty)
+#   driver_start_iso LOG SECONDS SMP ISO          QEMU's firmware booting ISO
+#                       from its CD-ROM drive ($DRIVER_QEMU_ARGS: e.g. OVMF)
+#   driver_wait         until the emulator ends; its status in $emu_rc
 #   driver_start_bochs DIR SECONDS SMP CONFIG MODULES
 #                       Bochs (VT-x) booting a GRUB ISO built in DIR
 #                       (tests/bochs/lib/bochs-iso.sh), COM1 a TCP server on
@@ -59,16 +62,36 @@ work=$(mktemp -d) || exit 2
 
 driver_start() {
 	local log=$1 limit=$2 smp=$3 cfg=$4 mods=$5
+	driver_qemu "$log" "$limit" "$smp" -kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"}
+}
+
+# The firmware boots ISO from the CD-ROM drive (SeaBIOS unless
+# $DRIVER_QEMU_ARGS names other firmware). A script may call it again once
+# the previous machine has ended (driver_wait).
+driver_start_iso() {
+	driver_qemu "$1" "$2" "$3" -cdrom "$4"
+}
+
+driver_qemu() {
+	local log=$1 limit=$2 smp=$3
+	shift 3
 	driver_log=$log
 	: >"$log"
-	mkfifo "$work/in"
+	exec 3>&-
+	rm -f "$work/in" && mkfifo "$work/in"
 	timeout -k 5 "$limit" "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" \
 		-m 1G -smp "$smp" -display none -monitor none -serial stdio -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 ${DRIVER_QEMU_ARGS:-} \
-		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 ${DRIVER_QEMU_ARGS:-} "$@" \
 		<"$work/in" >"$log" 2>&1 &
 	emu_pid=$!
 	exec 3>"$work/in"
+}
+
+# Waits for the emulator to end; its exit status in $emu_rc.
+driver_wait() {
+	wait "$emu_pid"
+	emu_rc=$?
+	emu_pid=
 }
 
 # A run that cannot start is one failure, with the reason.
