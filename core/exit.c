@@ -30,12 +30,13 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_INVLPG] = handle_invlpg,
 	[VMEXIT_EXCEPTION] = handle_exception,
 	[VMEXIT_MACHINE_CHECK] = handle_machine_check,
+	[VMEXIT_LTR] = handle_ltr,
 	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
 	[VMEXIT_UNHANDLED] = handle_unexpected,
 };
 /* Every reason has its handler: exit_dispatch calls without a check. A new
  * reason must be added above (and this count with it). */
-_Static_assert(NR_VMEXIT_REASONS == 20, "a vmexit_reason without a handler");
+_Static_assert(NR_VMEXIT_REASONS == 21, "a vmexit_reason without a handler");
 
 /*
  * The instruction an exit implies, when it has a single encoding without

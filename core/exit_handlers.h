@@ -24,6 +24,7 @@ enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_invd(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e);  /* exit_cr.c */
 enum exit_action handle_invlpg(struct vcpu *v, struct vmexit *e);     /* exit_invlpg.c */
+enum exit_action handle_ltr(struct vcpu *v, struct vmexit *e);        /* exit_ltr.c */
 enum exit_action handle_exception(struct vcpu *v, struct vmexit *e);  /* exit_exception.c */
 enum exit_action handle_shadow_pf(struct vcpu *v, struct vmexit *e);  /* exit_shadow.c */
 enum exit_action handle_ud(struct vcpu *v, struct vmexit *e);

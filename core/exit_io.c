@@ -34,12 +34,14 @@ static const struct seg *string_source_seg(const struct guest_ctx *c, u8 overrid
  * straddle a page end, so up to two guest-physical pieces (each page is
  * translated on its own: two linear pages can map frames far apart).
  * Returns 0; or -EFAULT with the #PF error code in *pf and the faulting
- * linear address in *fault_at (the caller injects #PF); or -ENOENT when a
- * piece or the guest's page tables lie outside RAM.
+ * linear address in *fault_at (the caller injects #PF); or -ENOENT when the
+ * guest's page tables lie outside RAM. A piece outside RAM goes to the MMIO
+ * bus (ram[i] false), as the CPU's memory access would.
  */
 struct io_pieces {
 	u64 gpa[2];
 	unsigned len[2], n;
+	bool ram[2];
 };
 
 static int translate_element(struct vcpu *v, const struct guest_ctx *ctx, u64 linear, unsigned size,
@@ -59,10 +61,30 @@ static int translate_element(struct vcpu *v, const struct guest_ctx *ctx, u64 li
 			*fault_at = at;
 		if (err)
 			return err == -EFAULT ? err : -ENOENT;
-		if (p->gpa[i] + p->len[i] > gmem_size(v->vm) || p->gpa[i] + p->len[i] < p->gpa[i])
-			return -ENOENT;
+		p->ram[i] = p->gpa[i] + p->len[i] <= gmem_size(v->vm) &&
+			    p->gpa[i] + p->len[i] >= p->gpa[i];
 	}
 	return 0;
+}
+
+/*
+ * A piece outside RAM, a byte at a time on the MMIO bus (a device's
+ * registers, or nothing: reads all ones, writes dropped, counted in the
+ * VM's unassigned accesses). The local APIC page is not on that bus: a
+ * string I/O there meets nothing, unlike on a CPU (docs/cpu.md).
+ */
+static void mmio_piece(struct vcpu *v, u64 gpa, u8 *bytes, unsigned len, bool write)
+{
+	for (unsigned k = 0; k < len; k++) {
+		u64 b = write ? bytes[k] : 0xff;
+		int err = write ? bus_write(&v->vm->mmio, gpa + k, 1, b) :
+				  bus_read(&v->vm->mmio, gpa + k, 1, &b);
+
+		if (err)
+			__atomic_fetch_add(&v->vm->unassigned, 1, __ATOMIC_RELAXED);
+		if (!write)
+			bytes[k] = err ? 0xff : (u8)b;
+	}
 }
 
 static enum exit_action string_io(struct vcpu *v, struct vmexit *e)
@@ -106,16 +128,22 @@ static enum exit_action string_io(struct vcpu *v, struct vmexit *e)
 			return ACT_RESUME;
 		}
 		if (err)
-			return vm_stop_report(v, "string I/O at rip %lx: guest address %lx is not "
-					      "mapped to its memory", v->regs.rip, linear);
+			return vm_stop_report(v, "string I/O at rip %lx: the page tables for guest "
+					      "address %lx lie outside its memory", v->regs.rip, linear);
 		if (e->io.in) {
 			if (bus_read(&v->vm->pio, e->io.port, e->io.size, &val))
 				val = ~0ULL;
 			for (unsigned i = 0, off = 0; i < p.n; off += p.len[i++])
-				gmem_write(v->vm, p.gpa[i], bytes + off, p.len[i]); /* in RAM: checked */
+				if (p.ram[i])
+					gmem_write(v->vm, p.gpa[i], bytes + off, p.len[i]);
+				else
+					mmio_piece(v, p.gpa[i], bytes + off, p.len[i], true);
 		} else {
 			for (unsigned i = 0, off = 0; i < p.n; off += p.len[i++])
-				gmem_read(v->vm, p.gpa[i], bytes + off, p.len[i]);
+				if (p.ram[i])
+					gmem_read(v->vm, p.gpa[i], bytes + off, p.len[i]);
+				else
+					mmio_piece(v, p.gpa[i], bytes + off, p.len[i], false);
 			bus_write(&v->vm->pio, e->io.port, e->io.size, val);
 		}
 		r[reg] = (r[reg] & ~amask) | ((r[reg] + (u64)step) & amask);

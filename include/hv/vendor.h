@@ -44,6 +44,10 @@ struct vendor_ops {
 	 * Runs on the CPU about to run the vCPU, after vcpu_load. */
 	void (*set_ctx)(struct vcpu *v, const struct guest_ctx *ctx);
 
+	/* TR, as an emulated LTR loads it (core/exit_ltr.c); NULL on a back end
+	 * that does not intercept LTR. */
+	void (*load_tr)(struct vcpu *v, const struct seg *tr);
+
 	/* The local APIC's TPR changed (core/vcpu_irq.c): cr8 is TPR[7:4], for
 	 * the copy the guest's MOV from CR8 reads without an exit. MOV to CR8
 	 * always exits (VMEXIT_CR_ACCESS). */

@@ -33,6 +33,7 @@ enum vmexit_reason {
 	VMEXIT_EXCEPTION,   /* an exception the VM's policy intercepts (exc); #MC
 			       is VMEXIT_MACHINE_CHECK */
 	VMEXIT_MACHINE_CHECK,
+	VMEXIT_LTR,         /* LTR, on AMD-V (core/exit_ltr.c: QEMU's TCG loads a null TR) */
 	VMEXIT_ENTRY_FAIL,  /* VMRUN / VM entry refused the state */
 	VMEXIT_UNHANDLED,   /* an exit the back end does not translate */
 	NR_VMEXIT_REASONS

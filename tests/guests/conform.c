@@ -275,7 +275,8 @@ static void check_single_step(void)
  * #PF with CR2 = that address and changes nothing. The port is PCI
  * configuration data for the host bridge's ID, 0x12378086. Page tables of
  * our own at linear 1 TiB (PML4 slot 2): page 0 -> frame a, page 1 -> frame
- * c (b lies between them and must stay untouched), page 2 not present.
+ * c (b lies between them and must stay untouched), page 2 not present,
+ * page 3 beyond RAM.
  */
 static u8 frames[3][4096] __attribute__((aligned(4096)));
 static u64 pdpt[512] __attribute__((aligned(4096))), pd[512] __attribute__((aligned(4096))),
@@ -317,6 +318,18 @@ static void check_string_io(void)
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
 	check(vector == 14 && cr2 == window + 2 * 4096 + 8 && error == 2, "insd_not_present_pf",
 	      "vector %lu, CR2 %#lx, error %#lx", vector, cr2, error);
+
+	/* page 3: guest-physical 1 GiB, beyond this VM's RAM, where nothing is:
+	 * a CPU's INSD writes to nowhere and its OUTSB reads all ones; both go
+	 * on (the VM is not stopped). */
+	pt[3] = 0x40000000ul | 3;
+	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
+	rdi = window + 3 * 4096 + 16;
+	__asm__ volatile("rep insl" : "+D"(rdi), "+c"((ulong){ 2 }) : "d"(0xcfc) : "memory");
+	check(rdi == window + 3 * 4096 + 24, "insd_to_nothing_goes_on", "RDI %#lx", rdi);
+	rdi = window + 3 * 4096 + 16; /* as RSI */
+	__asm__ volatile("rep outsb" : "+S"(rdi), "+c"((ulong){ 3 }) : "d"(0x80) : "memory");
+	check(rdi == window + 3 * 4096 + 19, "outsb_from_nothing_goes_on", "RSI %#lx", rdi);
 	pml4[2] = 0;
 	__asm__ volatile("mov %0, %%cr3" ::"r"(cr3) : "memory");
 }

@@ -58,6 +58,12 @@ static int fake_set_cr(struct vcpu *v, unsigned cr, u64 val)
 	return -EINVAL;
 }
 static void fake_flush(struct vcpu *v) { flushes++; }
+static int load_tr_calls;
+static void fake_load_tr(struct vcpu *v, const struct seg *tr)
+{
+	load_tr_calls++;
+	fake_ctx.tr = *tr;
+}
 
 static const struct vendor_ops fake_ops = {
 	.name = "fake",
@@ -68,6 +74,7 @@ static const struct vendor_ops fake_ops = {
 	.msr_state = fake_msr_state,
 	.set_cr = fake_set_cr,
 	.flush_guest_tlb = fake_flush,
+	.load_tr = fake_load_tr,
 };
 const struct vendor_ops *vendor = &fake_ops;
 
@@ -578,6 +585,75 @@ TEST(intercepted_exceptions_go_back_to_the_guest)
 	CHECK_EQ(vm_end_how, VM_STOPPED);
 }
 
+/* LTR (core/exit_ltr.c): the SDM's checks, each a fault with RIP and TR
+ * kept; a good 64-bit TSS marked busy and loaded, RIP past the instruction. */
+TEST(ltr_checks_then_loads_tr)
+{
+	/* ltr %ax; ltr (%rbx) */
+	static const u8 code[] = { 0x0f, 0x00, 0xd8, 0x0f, 0x00, 0x1b };
+	const u64 gdt = 0x200000;
+	u64 *d = (u64 *)(void *)0;
+	static const struct {
+		u16 sel;
+		u8 vector;
+		u32 error;
+	} bad[] = {
+		{ 0x0000, EXC_GP, 0 },    /* null: QEMU's TCG loads it, a CPU faults */
+		{ 0x0003, EXC_GP, 0 },    /* null with an RPL */
+		{ 0x000c, EXC_GP, 0x0c }, /* the LDT */
+		{ 0x0080, EXC_GP, 0x80 }, /* beyond the GDT's limit */
+		{ 0x0078, EXC_GP, 0x78 }, /* its upper half beyond the limit (16 bytes in IA-32e) */
+		{ 0x0010, EXC_GP, 0x10 }, /* a data segment */
+		{ 0x0020, EXC_GP, 0x20 }, /* a 16-bit TSS: not in IA-32e mode */
+		{ 0x0050, EXC_GP, 0x50 }, /* upper type field not 0 */
+		{ 0x0030, EXC_NP, 0x30 }, /* not present */
+	};
+
+	setup(code, sizeof(code));
+	d = (u64 *)(ram + gdt);
+	d[2] = 0x00cf93000000ffffull;                  /* 0x10: data */
+	d[4] = 0x0000810000000067ull;                  /* 0x20: 16-bit TSS, available */
+	d[6] = 0x0000090000000067ull;                  /* 0x30: 64-bit TSS, not present */
+	d[8] = 0x78008956789a0067ull;                  /* 0x40: base bits 31:0 0x7856789a */
+	d[9] = 0x12;                                   /* base bits 63:32 */
+	d[10] = 0x0000890000000067ull;                 /* 0x50: present, but upper type 1 */
+	d[11] = 0x100ull << 32;
+	d[15] = 0x0000890000000067ull;                 /* 0x78: its upper half past the limit */
+	fake_ctx.gdtr.base = gdt;
+	fake_ctx.gdtr.limit = 0x7f;
+	fake_ctx.tr = (struct seg){ 0x18, 0x8b, 0x67, 0 };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		vcpu.regs.gpr[GPR_RAX] = bad[i].sel;
+		injected_vector = -1;
+		CHECK_EQ(run_exit(VMEXIT_LTR), ACT_RESUME);
+		CHECK_EQ(injected_vector, bad[i].vector);
+		CHECK_EQ(injected_error, bad[i].error);
+		CHECK_EQ(vcpu.regs.rip, 0x100000);
+	}
+	CHECK_EQ(load_tr_calls, 0);
+	CHECK_EQ(fake_ctx.tr.sel, 0x18);
+	vcpu.regs.gpr[GPR_RAX] = 0x40;
+	/* A good one: busy in the GDT, TR from it. */
+	injected_vector = -1;
+	CHECK_EQ(run_exit(VMEXIT_LTR), ACT_SKIP);
+	CHECK_EQ(injected_vector, -1);
+	CHECK_EQ(load_tr_calls, 1);
+	CHECK_EQ(fake_ctx.tr.sel, 0x40);
+	CHECK_EQ(fake_ctx.tr.base, 0x127856789aull);
+	CHECK_EQ(fake_ctx.tr.limit, 0x67);
+	CHECK_EQ(fake_ctx.tr.attr, 0x8b);
+	CHECK_EQ(d[8], 0x78008b56789a0067ull);
+	CHECK_EQ(vcpu.regs.rip, 0x100003);
+	/* From memory: the same selector, busy now, is no available TSS. */
+	*(u16 *)(ram + 0x300000) = 0x40;
+	vcpu.regs.gpr[GPR_RBX] = 0x300000;
+	CHECK_EQ(run_exit(VMEXIT_LTR), ACT_RESUME);
+	CHECK_EQ(injected_vector, EXC_GP);
+	CHECK_EQ(injected_error, 0x40);
+	CHECK_EQ(vcpu.regs.rip, 0x100003);
+	CHECK_EQ(load_tr_calls, 1);
+}
+
 TEST(invlpg_flushes_and_finds_its_address)
 {
 	/* invlpg 0x10(%rbx,%rcx,4); invlpg %fs:(%rax); swapgs */
@@ -643,5 +719,6 @@ int main(void)
 	RUN(cpuid_apic_bit_follows_apic_base);
 	RUN(intercepted_exceptions_go_back_to_the_guest);
 	RUN(invlpg_flushes_and_finds_its_address);
+	RUN(ltr_checks_then_loads_tr);
 	return unit_done();
 }

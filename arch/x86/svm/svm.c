@@ -113,6 +113,12 @@ static void seg_from_vmcb(struct seg *d, const struct vmcb_seg *s)
 }
 
 /* The save area from ctx and v->regs (vcpu_init, INIT and SIPI). */
+/* TR is VMLOAD/VMSAVE state: the next VMLOAD before VMRUN takes it. */
+static void svm_load_tr(struct vcpu *v, const struct seg *tr)
+{
+	seg_to_vmcb(&v->arch.svm.vmcb->save.tr, tr);
+}
+
 static void svm_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
@@ -182,6 +188,7 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
 					INTERCEPT_MSR_PROT | INTERCEPT_SHUTDOWN |
+					INTERCEPT_TR_WRITE | /* core/exit_ltr.c */
 					(v->vm->intercepts->invlpg ? INTERCEPT_INVLPG : 0);
 	/* VMRUN must be intercepted (APM vol. 2, 15.5.1); the other SVM
 	 * instructions too, since the guest is told it has no SVM. */
@@ -399,6 +406,7 @@ const struct vendor_ops svm_ops = {
 	.vcpu_load = svm_vcpu_load,
 	.run = svm_run,
 	.set_ctx = svm_set_ctx,
+	.load_tr = svm_load_tr,
 	.set_tpr = svm_set_tpr,
 	.get_ctx = svm_get_ctx,
 	.get_paging_ctx = svm_get_paging_ctx,
