@@ -57,3 +57,14 @@ bench-vmx: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
 
 lifecycle-vmx: $(BUILD)/utsuwa.elf guests | $(SETUP)
 	$(LIFECYCLE_VMX)
+
+# make test-long (issue 15, item 3): crashme round after round for
+# CRASHME_MINUTES (default 30) under QEMU (AMD-V) and, every fourth round,
+# Bochs (VT-x): tests/guests/crashme-long.sh. Not part of make test.
+CRASHME_MINUTES ?= 30
+.PHONY: test-long
+test-long: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	@mkdir -p $(BUILD)/test-long
+	bash tests/guests/crashme-long.sh -m $(CRASHME_MINUTES) -o $(BUILD)/test-long 2>&1 | \
+		tee $(BUILD)/test-long/crashme-long.out; \
+	sh tests/sum-results.sh crashme-long:$(BUILD)/test-long/crashme-long.out

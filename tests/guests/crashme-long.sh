@@ -1,0 +1,79 @@
+#!/bin/bash
+# make test-long (issue 15, item 3): crashme for a while on both back ends.
+# Round after round of the matrix's crashme configuration (four VMs of two
+# vCPUs running random code at CPL 0 and 3 beside a canary), each round
+# with four new seeds and SNIPPETS snippets a vCPU, under QEMU (AMD-V) and,
+# every BOCHS_EVERY-th round, under Bochs (VT-x, SNIPPETS/16), until
+# MINUTES have passed (a round under way finishes).
+# A round passes when the host lives and every VM ends as expected.
+# Prints one line per round and the snippets each back end ran, then
+# "crashme-long: N passed, N failed".
+#
+#   crashme-long.sh [-m MINUTES] [-n SNIPPETS] [-b BOCHS_EVERY] [-o LOG_DIR]
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+minutes=30 snippets=16384 bochs_every=4 log_dir=$root/build/crashme-long
+while getopts m:n:b:o: opt; do
+	case $opt in
+	m) minutes=$OPTARG ;;
+	n) snippets=$OPTARG ;;
+	b) bochs_every=$OPTARG ;;
+	o) log_dir=$OPTARG ;;
+	*) sed -n '2,12s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	esac
+done
+mkdir -p "$log_dir"
+pass=0 fail=0 round=0 qemu_snippets=0 bochs_snippets=0
+end=$((SECONDS + minutes * 60))
+
+# The matrix line for round $1 with $2 snippets a vCPU: seeds 4*round+1 ..
+# 4*round+4 (mod 256).
+round_cfg() {
+	local r=$1 snippets=$2 vms="" i seed
+	for i in 1 2 3 4; do
+		seed=$(((4 * r + i) % 256))
+		vms+=" vm=cm$i,image=crashme.bin,mode=long,mem=16M,cpus=2,on_crash=reset,expect=0"
+		vms+=",arg=$(printf '0x%02x%06x' "$seed" "$snippets")"
+	done
+	echo "crashme-r$r 2 3600 exit=qemu$vms vm=canary,image=basic-long.bin,mode=long,mem=16M,cpus=2,arg=2,expect=0"
+}
+
+# Snippets the VMs of a log ran: the last report of each seed.
+snippets_in() {
+	grep -aoE 'crashme: seed [0-9]+: [0-9]+ snippets' "$1" |
+		awk '{ if ($4 > m[$3]) m[$3] = $4 } END { t = 0; for (k in m) t += m[k]; print t }'
+}
+
+while [ $SECONDS -lt $end ]; do
+	backend=qemu
+	[ "$bochs_every" -gt 0 ] && [ $((round % bochs_every)) = $((bochs_every - 1)) ] && backend=bochs
+	# Bochs runs some 20 times slower than QEMU here: fewer snippets.
+	round_cfg $round $([ $backend = qemu ] && echo "$snippets" || echo $((snippets / 16 + 1))) \
+		>"$log_dir/round.cfg"
+	if [ $backend = qemu ]; then
+		bash "$here/run-matrix.sh" -j 1 -f "$log_dir/round.cfg" -k "$root/build/utsuwa.elf" \
+			-g "$root/build/guests" -o "$log_dir" >"$log_dir/r$round.out" 2>&1
+	else
+		bash "$root/tests/bochs/run-bochs.sh" -j 1 -f "$log_dir/round.cfg" -k "$root/build/utsuwa.elf" \
+			-g "$root/build/guests" -o "$log_dir" >"$log_dir/r$round.out" 2>&1
+	fi
+	rc=$?
+	log=$log_dir/crashme-r$round.log # run-bochs.sh keeps a directory per case
+	[ -d "$log_dir/crashme-r$round" ] && log=$log_dir/crashme-r$round/serial.log
+	n=$(snippets_in "$log" 2>/dev/null)
+	if [ $rc = 0 ]; then
+		pass=$((pass + 1))
+		echo "PASS crashme-long: round $round ($backend, seeds $((4 * round + 1))-$((4 * round + 4))): ${n:-0} snippets"
+	else
+		fail=$((fail + 1))
+		echo "FAIL crashme-long: round $round ($backend): $(grep -m1 -E '^FAIL' "$log_dir/r$round.out")"
+		grep -raE 'qemu: fatal|Triple fault|in the hypervisor' "$log_dir/crashme-r$round"* 2>/dev/null |
+			head -n 5 | sed 's/^/  | /'
+	fi
+	if [ $backend = qemu ]; then qemu_snippets=$((qemu_snippets + ${n:-0})); else bochs_snippets=$((bochs_snippets + ${n:-0})); fi
+	round=$((round + 1))
+done
+echo "crashme-long: $round rounds in $((minutes)) minutes: $qemu_snippets snippets under QEMU (AMD-V), $bochs_snippets under Bochs (VT-x)"
+echo "crashme-long: $pass passed, $fail failed"
+[ $fail = 0 ]
