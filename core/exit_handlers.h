@@ -25,6 +25,12 @@ enum exit_action handle_invd(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e);  /* exit_cr.c */
 enum exit_action handle_invlpg(struct vcpu *v, struct vmexit *e);     /* exit_invlpg.c */
 enum exit_action handle_ltr(struct vcpu *v, struct vmexit *e);        /* exit_ltr.c */
+/* exit_mem_split.c: an MMIO operand that may run over its page's end; *done
+ * false when it does not (handle_mem goes on). */
+struct guest_ctx;
+struct insn;
+enum exit_action handle_mem_split(struct vcpu *v, struct vmexit *e, const struct guest_ctx *ctx,
+				  const struct insn *in, bool *done);
 enum exit_action handle_exception(struct vcpu *v, struct vmexit *e);  /* exit_exception.c */
 enum exit_action handle_shadow_pf(struct vcpu *v, struct vmexit *e);  /* exit_shadow.c */
 enum exit_action handle_ud(struct vcpu *v, struct vmexit *e);

@@ -7,29 +7,12 @@
  */
 #include "core/exit_handlers.h"
 #include "arch/x86/emul/fetch.h"
+#include "arch/x86/emul/operand.h"
 #include "hv/exit.h"
 #include "hv/shadow.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
-
-/* The segment an address is formed in: the override, else SS for a stack
- * base (rSP, rBP; BP in 16-bit forms), else DS (SDM vol. 1, 3.7.4). In
- * 64-bit mode only FS and GS have a base (3.3.7.1). */
-static u64 segment_base(const struct guest_ctx *c, const struct insn *in, bool long64)
-{
-	switch (in->seg) {
-	case INSN_SEG_FS: return c->fs.base;
-	case INSN_SEG_GS: return c->gs.base;
-	case INSN_SEG_ES: return long64 ? 0 : c->es.base;
-	case INSN_SEG_CS: return long64 ? 0 : c->cs.base;
-	case INSN_SEG_SS: return long64 ? 0 : c->ss.base;
-	case INSN_SEG_DS: return long64 ? 0 : c->ds.base;
-	}
-	if (long64)
-		return 0;
-	return in->base == GPR_RSP || in->base == GPR_RBP ? c->ss.base : c->ds.base;
-}
 
 /* INVLPG m (0F 01 /7, a memory operand) decoded from guest memory: its
  * linear address and length go to e. -1 when it is not INVLPG. */
@@ -48,17 +31,8 @@ static int invlpg_decode(struct vcpu *v, struct vmexit *e)
 		return -1;
 	if (in.map != INSN_MAP_0F || in.opcode != 0x01 || in.mod == 3 || (in.reg & 7) != 7)
 		return -1;
-	a = (u64)in.disp;
-	if (in.rip_rel)
-		a += v->regs.rip + in.len;
-	else if (in.base != INSN_NO_REG)
-		a += v->regs.gpr[in.base];
-	if (in.index != INSN_NO_REG)
-		a += v->regs.gpr[in.index] * in.scale;
-	if (in.addr_size < 8)
-		a &= (1ULL << (in.addr_size * 8)) - 1;
-	a += segment_base(&ctx, &in, long64);
-	e->invlpg.addr = long64 ? a : (u32)a;
+	insn_operand_linear(&in, v->regs.gpr, v->regs.rip, &ctx, long64, &a);
+	e->invlpg.addr = a;
 	e->invlpg.known = true;
 	e->insn_len = in.len;
 	return 0;

@@ -18,6 +18,7 @@
 #include "core/exit_handlers.h"
 #include "arch/x86/emul/fetch.h"
 #include "arch/x86/emul/gwalk.h"
+#include "arch/x86/emul/operand.h"
 #include "hv/exit.h"
 #include "hv/gmem.h"
 #include "hv/vcpu.h"
@@ -68,41 +69,17 @@ static int guest_rw(struct vcpu *v, const struct guest_ctx *ctx, u64 linear, voi
 	return err;
 }
 
-/* The selector operand: a register, or a word in memory (DS unless
- * overridden; in 64-bit mode only FS and GS have a base). */
+/* The selector operand: a register, or a word in memory. */
 static int ltr_selector(struct vcpu *v, const struct guest_ctx *ctx, const struct insn *in,
 			bool long64, u16 *sel)
 {
 	u64 a;
-	const struct seg *s;
 
 	if (in->mod == 3) {
 		*sel = (u16)v->regs.gpr[in->rm];
 		return 0;
 	}
-	a = (u64)in->disp;
-	if (in->rip_rel)
-		a += v->regs.rip + in->len;
-	else if (in->base != INSN_NO_REG)
-		a += v->regs.gpr[in->base];
-	if (in->index != INSN_NO_REG)
-		a += v->regs.gpr[in->index] * in->scale;
-	if (in->addr_size < 8)
-		a &= (1ULL << (in->addr_size * 8)) - 1;
-	switch (in->seg) {
-	case INSN_SEG_ES: s = &ctx->es; break;
-	case INSN_SEG_CS: s = &ctx->cs; break;
-	case INSN_SEG_SS: s = &ctx->ss; break;
-	case INSN_SEG_FS: s = &ctx->fs; break;
-	case INSN_SEG_GS: s = &ctx->gs; break;
-	case INSN_SEG_DS: s = &ctx->ds; break;
-	default:
-		s = in->base == GPR_RSP || in->base == GPR_RBP ? &ctx->ss : &ctx->ds;
-	}
-	if (!long64 || s == &ctx->fs || s == &ctx->gs)
-		a += s->base;
-	if (!long64)
-		a = (u32)a;
+	insn_operand_linear(in, v->regs.gpr, v->regs.rip, ctx, long64, &a);
 	return guest_rw(v, ctx, a, sel, 2, false);
 }
 

@@ -97,6 +97,14 @@ enum exit_action handle_mem(struct vcpu *v, struct vmexit *e)
 	if (err)
 		return vm_stop_report(v, "MMIO at %lx: cannot fetch or decode the instruction (%d)",
 				      e->mem.gpa, err);
+	/* An operand that may run over its page's end (core/exit_mem_split.c). */
+	if (unlikely((e->mem.gpa & (PAGE_SIZE - 1)) == 0 || (e->mem.gpa & (PAGE_SIZE - 1)) > PAGE_SIZE - 8)) {
+		bool done;
+		enum exit_action act = handle_mem_split(v, e, &ctx, &insn, &done);
+
+		if (done)
+			return act;
+	}
 	err = emul_mmio(&v->regs, &insn, e->mem.gpa, bus, guest_ctx_mode(&ctx, v->regs.rflags));
 	if (err == -ENOTSUP)
 		return vm_stop_report(v, "MMIO at %lx: instruction not emulated", e->mem.gpa);

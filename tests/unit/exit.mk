@@ -4,6 +4,7 @@ test_exit_SRCS := tests/unit/test_exit.c core/exit.c core/exit_cpuid.c core/exit
 	arch/x86/emul/cpuid.c arch/x86/emul/msr.c arch/x86/emul/decode.c arch/x86/emul/fetch.c \
 	arch/x86/emul/gwalk.c core/vcpu_irq.c core/vm_clock.c core/exit_cr8.c core/exit_cr.c \
 	core/exit_invlpg.c core/exit_ltr.c core/exit_exception.c arch/x86/emul/cr.c core/intercept.c \
+	arch/x86/emul/operand.c \
 	core/exit_shadow.c arch/x86/mmu/shadow_fault.c \
 	arch/x86/mmu/shadow_gwalk.c arch/x86/mmu/shadow_pt.c \
 	devices/vlapic.c devices/pvclock.c lib/string.c lib/format.c

@@ -183,7 +183,12 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	 * writes are checked against what CPUID offers (core/exit_cr.c): the
 	 * CPU would take OSXSAVE or PKE it has but the guest was not shown,
 	 * and AMD-V has no per-bit mask like VT-x's (APM vol. 2, 15.9). */
-	vmcb->control.intercept_cr = INTERCEPT_CR4_WRITE | INTERCEPT_CR8_WRITE;
+	/* CR0 writes too: a CPU raises #GP for bits 63:32 and the other
+	 * reserved combinations, which QEMU's TCG takes, and VMRUN then
+	 * refuses the guest state (the attack guest found it, issue 15).
+	 * core/exit_cr.c checks them as the SDM says; guests write CR0 a
+	 * handful of times. */
+	vmcb->control.intercept_cr = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE | INTERCEPT_CR8_WRITE;
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
