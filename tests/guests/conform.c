@@ -8,7 +8,10 @@
  *   - MOV to CR4 of OSXSAVE, PKE or CET while CPUID hides XSAVE, PKU and
  *     CET: #GP; CPUID offers no CET, whose MSRs #GP
  *   - IA32_MISC_ENABLE keeps its writable bits, #GP for unmodelled ones
- *   - CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN
+ *   - CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN; the APIC moves with its
+ *     base MSR and back
+ *   - WRMSR of a non-canonical FS/GS/KernelGS base: #GP
+ *   - XGETBV without OSXSAVE, MONITOR and RDTSCP when hidden: #UD
  *   - an injected fault's frame has RFLAGS.RF set
  *   - AMD's PerfEvtSel0-3/PerfCtr0-3 hold values and do not count (AMD
  *     vendor); no architectural PMU on Intel (CPUID 0xA version 0, #GP)
@@ -202,6 +205,82 @@ static void check_apic_bit(void)
 	check_eq("cpuid_apic_while_disabled", cpuid_apic(), 0);
 	check_eq("apic_enable_again", (u64)wrmsr_safe(MSR_IA32_APIC_BASE, base), (u64)-1);
 	check_eq("cpuid_apic_enabled_again", cpuid_apic(), 1);
+}
+
+/*
+ * Item 6 of issue 15: the APIC moved by IA32_APIC_BASE answers at its new
+ * base and nothing at the old (SDM vol. 3, 11.4.4, "Local APIC Status and
+ * Location"), then moves back.
+ */
+static void check_apic_relocation(void)
+{
+	u64 base = rdmsr_or(MSR_IA32_APIC_BASE, 0);
+	u64 moved = (base & 0xfff) | 0xfef00000ull;
+	u32 version = mmio_read32(0xfee00030);
+
+	check_eq("apic_relocate", (u64)wrmsr_safe(MSR_IA32_APIC_BASE, moved), (u64)-1);
+	check_eq("apic_version_at_new_base", mmio_read32(0xfef00030), version);
+	check_eq("apic_old_base_empty", mmio_read32(0xfee00030), 0xffffffff);
+	check_eq("apic_move_back", (u64)wrmsr_safe(MSR_IA32_APIC_BASE, base), (u64)-1);
+	check_eq("apic_version_back", mmio_read32(0xfee00030), version);
+}
+
+/*
+ * WRMSR of a non-canonical FS, GS or KernelGS base: #GP (SDM vol. 4 / APM
+ * vol. 2, the segment base MSRs), the base unchanged. These MSRs are the
+ * guest's own (not intercepted, docs/cpu.md), so the CPU checks: an AMD CPU
+ * does, QEMU's TCG does not (it stores the value). Checked on VT-x (Bochs);
+ * on AMD-V only said.
+ */
+static void check_canonical_bases(void)
+{
+	static const u32 msrs[] = { 0xc0000100, 0xc0000101, 0xc0000102 };
+	static const char *const names[] = { "fs_base_noncanonical_gp", "gs_base_noncanonical_gp",
+					      "kernel_gs_base_noncanonical_gp" };
+
+	if (amd) {
+		u64 was = rdmsr_or(msrs[0], 1);
+		int vec = wrmsr_safe(msrs[0], 0x0000800000000000ull);
+
+		printf("conform: non-canonical FS base: %s (the CPU's own check; QEMU's TCG has none)\n",
+		       vec == 13 ? "#GP" : "taken");
+		wrmsr_safe(msrs[0], was);
+		return;
+	}
+	for (unsigned i = 0; i < 3; i++) {
+		u64 was = rdmsr_or(msrs[i], 1);
+
+		check_eq(names[i], (u64)wrmsr_safe(msrs[i], 0x0000800000000000ull), 13);
+		check_eq("base_msr_unchanged", rdmsr_or(msrs[i], 1), was);
+	}
+}
+
+/* Instructions CPUID does not offer: #UD (SDM vol. 2: each one's "Protected
+ * Mode Exceptions"). XGETBV needs CR4.OSXSAVE, which XSAVE's absence keeps
+ * clear; MONITOR and RDTSCP are hidden (docs/cpu.md). */
+static void check_hidden_instructions(void)
+{
+	u32 r1[4], r81[4];
+	ulong vector;
+
+	cpuid(1, 0, r1);
+	cpuid(0x80000001, 0, r81);
+	vector = (ulong)-1;
+	__asm__ volatile("1: xgetbv\n2:\n\t" EXTABLE(1b, 2b)
+			 : "+S"(vector), "+D"((ulong){ 0 }) : "c"(0) : "rax", "rdx", "memory");
+	check_eq("xgetbv_ud_without_osxsave", vector, 6);
+	if (!(r1[2] & (1u << 3))) {
+		vector = (ulong)-1;
+		__asm__ volatile("1: monitor\n2:\n\t" EXTABLE(1b, 2b)
+				 : "+S"(vector), "+D"((ulong){ 0 }) : "a"(0ul), "c"(0), "d"(0) : "memory");
+		check_eq("monitor_ud_when_hidden", vector, 6);
+	}
+	if (!(r81[3] & (1u << 27))) {
+		vector = (ulong)-1;
+		__asm__ volatile("1: rdtscp\n2:\n\t" EXTABLE(1b, 2b)
+				 : "+S"(vector), "+D"((ulong){ 0 }) : : "rax", "rcx", "rdx", "memory");
+		check_eq("rdtscp_ud_when_hidden", vector, 6);
+	}
 }
 
 /* ---- RF in an injected fault's frame ---- */
@@ -412,6 +491,9 @@ int main(ulong arg)
 	check_cr4_and_cet();
 	check_misc_enable();
 	check_apic_bit();
+	check_apic_relocation();
+	check_canonical_bases();
+	check_hidden_instructions();
 	check_rf();
 	check_single_step();
 	check_string_io();
