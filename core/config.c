@@ -627,8 +627,23 @@ static int set_paging(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+static int set_exitport(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (str_eq(v, "on"))
+		vm->exitport = true;
+	else if (str_eq(v, "off"))
+		vm->exitport = false;
+	else {
+		fmt_snprintf(why, len, "'%s' is not on or off", quote(q, v));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		F_ON_CRASH, F_DISK, F_NET, F_PAGING, NR_FIELDS };
+		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -648,6 +663,7 @@ static const struct {
 	[F_DISK] = { "disk", set_disk },
 	[F_NET] = { "net", set_net },
 	[F_PAGING] = { "paging", set_paging },
+	[F_EXITPORT] = { "exitport", set_exitport },
 };
 
 static bool valid_name(struct str n)

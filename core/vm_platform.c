@@ -15,6 +15,7 @@
 #include "hv/vm_clock.h"
 #include "hv/vm_disks.h"
 #include "hv/vm_net.h"
+#include "hv/vm_debug_exit.h"
 #include "devices/acpi_pm.h"
 #include "devices/apic_bus.h"
 #include "devices/pci_host.h"
@@ -346,7 +347,9 @@ int vm_platform_init(struct vm *vm)
 	/* On the PCI host, after the platform. */
 	if (!err)
 		err = vm_disks_init(vm);
-	return err ? err : vm_net_init(vm);
+	if (!err)
+		err = vm_net_init(vm);
+	return err ? err : vm_debug_exit_init(vm);
 }
 
 void vm_platform_reset(struct vm *vm)

@@ -63,6 +63,7 @@ struct vm_config {
 	int expect_code;  /* test harness: expected HC_EXIT code */
 	enum on_crash on_crash; /* what a stop (triple fault, bad exit) does to the VM */
 	enum vm_paging paging;  /* paging=nested|shadow; PAGING_AUTO when not given */
+	bool exitport;          /* exitport=on: port 0xf4 ends the VM (core/vm_debug_exit.c) */
 	struct vm_disk disks[VM_MAX_DISKS]; /* in the guest's PCI slot order */
 	u32 nr_disks;
 	/* net or net=mac=<mac>: a virtio-net device on the switch

@@ -38,7 +38,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
-	vm86lm attack
+	vm86lm attack exitport
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -57,6 +57,8 @@ nmi_MODE := long
 crashme_MODE := long
 vm86lm_MODE := long
 attack_MODE := long
+exitport_MODE := long
+exitport_SRCS := $(GUEST_DIR)/exitport.c
 attack_SRCS := $(GUEST_DIR)/attack.c
 vm86lm_SRCS := $(GUEST_DIR)/vm86lm.c
 crashme_SRCS := $(GUEST_DIR)/crashme.c $(GUEST_DIR)/crashme-entry.S

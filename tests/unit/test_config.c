@@ -398,6 +398,17 @@ TEST(paging)
 	CHECK_EQ(cfg.nr_vms, 0);
 }
 
+TEST(exitport)
+{
+	CHECK_EQ(parse("vm=a,image=a vm=b,image=b,exitport=on vm=c,image=c,exitport=off"), 0);
+	CHECK(!find("a")->exitport);
+	CHECK(find("b")->exitport);
+	CHECK(!find("c")->exitport);
+	CHECK_EQ(parse("vm=a,image=a,exitport=yes"), 1);
+	CHECK(reported("config: vm 'a': field 'exitport': 'yes' is not on or off; vm not started"));
+	CHECK_EQ(cfg.nr_vms, 0);
+}
+
 TEST(images)
 {
 	char text[256], img[80];
@@ -908,6 +919,7 @@ int main(void)
 	RUN(arg_and_expect);
 	RUN(on_crash);
 	RUN(paging);
+	RUN(exitport);
 	RUN(images);
 	RUN(names);
 	RUN(fields_unknown_repeated_empty);

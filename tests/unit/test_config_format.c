@@ -46,6 +46,7 @@ TEST(every_field_round_trips)
 	round_trip("vm=n,image=i,net=mac=52:54:00:ab:cd:ef,disk=module:d");
 	round_trip("vm=q,image=i,mode=long,mem=16M,cpus=1,on_crash=pause,expect=stop");
 	round_trip("vm=s,image=i,mode=long,mem=16M,cpus=2,paging=shadow");
+	round_trip("vm=x,image=i,mode=long,mem=16M,cpus=1,exitport=on");
 	round_trip("vm=t,image=i,mode=real,mem=16M,cpus=1,paging=nested,on_crash=reset");
 }
 
