@@ -27,17 +27,8 @@
  * Prints "attack <name>: N attempts, M unexpected" and ends with M.
  */
 #include "guest.h"
+#include "lapic.h"
 
-#define LAPIC 0xfee00000ul
-#define IOAPIC 0xfec00000ul
-#define APIC_ID 0x020
-#define APIC_EOI 0x0b0
-#define APIC_SVR 0x0f0
-#define APIC_ICR_LO 0x300
-#define APIC_ICR_HI 0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_DCR 0x3e0
 
 static u64 attempts, unexpected;
 static const char *phase_name = "?";

@@ -24,19 +24,9 @@
  * and ends with HC_EXIT 0 when every vCPU has run its share.
  */
 #include "guest.h"
+#include "lapic.h"
 #include "crashme.h"
 
-#define LAPIC 0xfee00000ul
-#define APIC_ID 0x020
-#define APIC_EOI 0x0b0
-#define APIC_SVR 0x0f0
-#define APIC_ICR_LO 0x300
-#define APIC_ICR_HI 0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_TIMER_INIT 0x380
-#define APIC_TIMER_DCR 0x3e0
-#define APIC_LVT_PERIODIC (1u << 17)
-#define APIC_DM_NMI (4u << 8)
 #define CM_TIMER_VECTOR 0x40
 
 /* The sandbox: one 2 MiB user page at SANDBOX_VA (backed by SANDBOX_PA),
