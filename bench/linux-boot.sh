@@ -38,6 +38,7 @@ kernel=${1:-$root/build/utsuwa.elf}
 guests=${2:-$root/build/guests}
 qemu=${QEMU:-qemu-system-x86_64}
 . "$root/scripts/qemu-svm-cpu.sh"
+. "$root/bench/marks.sh"
 runs=${BOOT_RUNS:-3}
 limit=${BOOT_TIMEOUT:-600}
 out=$root/build/linux-boot
@@ -62,7 +63,7 @@ icount() {
 	rm -f "$log"
 	timeout -k 10 "$limit" "$qemu" "${common[@]}" -icount shift=0,sleep=off \
 		-serial "file:$log" "$@" </dev/null >"$out/$side-icount.qemu" 2>&1
-	tsc=$(tr -d '\r' <"$log" | sed -n "s/.*$marker\([0-9]*\).*/\1/p" | head -n 1)
+	tsc=$(mark "$log" "${marker% tsc=}")
 	[ -n "$tsc" ] || { echo "linux-boot: $side: no \"$marker\" line (log: $log)" >&2; return 1; }
 	base=0
 	if [ "$side" = svm ]; then

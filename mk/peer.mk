@@ -13,6 +13,12 @@
 #                     with io-bench (tools/io-bench): disk and network requests
 #                     in instructions (bench/io.sh; bench/README.md, "I/O");
 #                     io <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>
+#   make bench-paging the Linux guest's page-table-heavy workloads (boot to
+#                     /init, fork+exec, mmap+touch+munmap) natively, under
+#                     utsuwa with nested and shadow paging and under KVM in
+#                     the same L1 with npt=1 and npt=0, in instructions
+#                     (bench/paging.sh; bench/README.md, "Paging");
+#                     paging <workload> native=<N> nested=<N> shadow=<N> kvm_nested=<N> kvm_shadow=<N>
 #
 # KVM runs inside QEMU's emulated machine (TCG, -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh)), never on
 # the build machine's /dev/kvm. Not part of make test.
@@ -49,3 +55,7 @@ bench-peer: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin linux-guest peer-l1 | $(S
 .PHONY: bench-io
 bench-io: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
 	@sh bench/io.sh $(BUILD)/utsuwa.elf $(GUEST_OUT) $(PEER_OUT)
+
+.PHONY: bench-paging
+bench-paging: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
+	@sh bench/paging.sh $(BUILD)/utsuwa.elf $(GUEST_OUT) $(PEER_OUT)

@@ -30,9 +30,11 @@ modules="evdev button virtio_pci virtio_blk virtio_net"
 # in Debian's kernel, and the initramfs has no modprobe to fetch it).
 modules="$modules crc32c_generic ext4"
 
-# The initramfs is rebuilt when this script (it holds /init), utsuwa-tsc or
-# io-bench (tools/io-bench: the I/O benchmark's guest side) changes.
-sum=$(cat "$0" tools/guest-tsc/guest-tsc.c tools/io-bench/io-bench.c tools/io-bench/run.sh |
+# The initramfs is rebuilt when this script (it holds /init), utsuwa-tsc,
+# io-bench (tools/io-bench: the I/O benchmark's guest side) or the paging
+# benchmark's (tools/paging-bench) changes.
+sum=$(cat "$0" tools/guest-tsc/guest-tsc.c tools/io-bench/io-bench.c tools/io-bench/run.sh \
+	tools/paging-bench/mmap-touch.c tools/paging-bench/run.sh |
 	sha256sum | cut -d' ' -f1)
 [ "$(cat "$out/initrd.sum" 2>/dev/null)" = "$sum" ] || rm -f "$out/initrd.gz"
 # The modules must come from the same package as vmlinuz: a different module
@@ -131,6 +133,14 @@ if [ ! -s "$out/initrd.gz" ]; then
 /bin/busybox --install -s
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
+# The paging benchmark (make bench-paging, bench/paging.sh) boots with
+# utsuwa.pgbench[=...]: the TSC here is the boot to /init, then the workloads
+# (tools/paging-bench/run.sh) and power off, before anything else starts.
+if grep -q 'utsuwa\.pgbench' /proc/cmdline; then
+	/bin/utsuwa-tsc "utsuwa-pgbench: init"
+	/bin/utsuwa-pgbench
+	poweroff -f
+fi
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
@@ -506,6 +516,14 @@ EOF
 	cp tools/io-bench/run.sh "$root/bin/utsuwa-iobench"
 	chmod 755 "$root/bin/utsuwa-iobench"
 	# ---- end of the I/O benchmark ----
+
+	# The paging benchmark (make bench-paging, bench/paging.sh): the mmap
+	# workload's program, static with the C library, and the workloads'
+	# script, which /init runs with utsuwa.pgbench.
+	${CC:-gcc} -static -O2 -Wall -Wextra -Werror -o "$root/bin/utsuwa-mmap-touch" \
+		tools/paging-bench/mmap-touch.c
+	cp tools/paging-bench/run.sh "$root/bin/utsuwa-pgbench"
+	chmod 755 "$root/bin/utsuwa-pgbench"
 
 	# Same inputs, same bytes: fixed times, numeric owners, sorted names.
 	find "$root" -exec touch -h -d @0 {} +

@@ -30,7 +30,8 @@
 # (bench/peer/io-init, which /init runs instead of the rest with peer.io=1)
 # and the tun, bridge and vhost_net modules with their dependencies under
 # /lib/modules/io (load order in /lib/modules/io/order), loaded by io-init
-# only. It is packed again only when one of these files
+# only. For make bench-paging (bench/paging.sh): /paging-init
+# (bench/peer/paging-init, run instead with peer.paging=). It is packed again only when one of these files
 # (or this script) changed: their checksums are kept in OUTDIR/inputs.sum.
 set -eu
 
@@ -143,6 +144,8 @@ man=$out/manifest
 	done
 	# bench-io: its /init, and its modules under /lib/modules/io, each once.
 	echo "$root/bench/peer/io-init /io-init"
+	# bench-paging (bench/paging.sh): its /init part.
+	echo "$root/bench/peer/paging-init /paging-init"
 	sed -n 's/^insmod \([^ ]*\).*/\1/p' "$out/modules-io.deps" | awk '!seen[$0]++' | while read -r ko; do
 		echo "$ko /lib/modules/io/$(basename "$ko")"
 	done
@@ -176,7 +179,7 @@ while read -r src dst; do
 done <"$man"
 sed -n 's|^[^ ]* /lib/modules/\([^/]*\)$|\1|p' "$man" >"$ir/lib/modules/order"
 sed -n 's|^[^ ]* /lib/modules/io/||p' "$man" >"$ir/lib/modules/io/order"
-chmod 755 "$ir/init" "$ir/io-init" "$ir/bin/kvm-runner"
+chmod 755 "$ir/init" "$ir/io-init" "$ir/paging-init" "$ir/bin/kvm-runner"
 ln -s "$l2qemu" "$ir/bin/qemu-system-x86_64"
 # utsuwa-tsc (tools/guest-tsc) from the guest's initrd: the L1 reads its TSC
 # around the L2 boot with it.
