@@ -11,9 +11,10 @@
  *
  * label is 'S' for frames from the source, 'D' from the destination, so a
  * frame cannot be reflected back; session is the two 16-byte nonces of this
- * migration (the source's, then the destination's; zeros until the
- * destination has answered), so a frame of another migration does not
- * authenticate; the sequence number in the header (checked against the
+ * migration, the source's then the destination's: all zeros for the offer
+ * (which carries the source's nonce), the source's nonce and zeros up to
+ * the destination's answer (which carries its nonce), both after that; so
+ * a frame of another migration does not authenticate; the sequence number in the header (checked against the
  * count of frames received) is covered by the MAC, so frames cannot be
  * dropped, reordered or replayed within one.
  *
