@@ -308,7 +308,19 @@ static bool stop_vm(void)
 	 * memory are marked) before the last harvest. */
 	vm_devices_quiesce(src.vm);
 	if (src.logging) {
-		src.st->dirty_pages = gmem_dirty_harvest(src.vm, src.todo, src.nbits);
+		/* The last harvest joins the round's, whose pages are unsent:
+		 * end_round harvested them just before deciding to stop. */
+		u64 words = ALIGN_UP(src.nbits, 64) / 64;
+		u64 *last = kzalloc(words * 8);
+
+		if (!last) {
+			fail("out of memory for the last dirty bitmap");
+			return false;
+		}
+		src.st->dirty_pages = gmem_dirty_harvest(src.vm, last, src.nbits);
+		for (u64 w = 0; w < words; w++)
+			src.todo[w] |= last[w];
+		kfree(last);
 		gmem_dirty_log_stop(src.vm);
 		src.logging = false;
 		src.skip_zero = false; /* a page written to zeros must go too */

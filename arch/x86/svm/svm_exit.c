@@ -11,6 +11,35 @@
 void svm_run(struct vcpu *v, struct vmexit *e);
 
 #define EXITINTINFO_VALID BIT(31)
+#define EXITINTINFO_TYPE (7ULL << 8)
+#define EXITINTINFO_EV BIT(11)  /* an error code is pushed */
+
+/*
+ * An event whose delivery an exit interrupted (EXITINTINFO), to be
+ * delivered again through EVENTINJ (APM vol. 2, 15.7.2, 15.20). QEMU's SVM
+ * records every event it delivers that is not a software interrupt as an
+ * exception (type 3), external interrupts and NMIs included, and its VMRUN
+ * then refuses type 3 with vector 2 or 31 and more (VMEXIT_INVALID).
+ * Exceptions are vectors 0-31 and vector 2 is the NMI (APM vol. 2, 8.2):
+ * type 3 with vector 32-255 can only be an external interrupt, with vector
+ * 2 an NMI, and each goes back as what it is. It shows when the delivery
+ * itself takes a nested page fault: dirty logging write-protects the
+ * guest's stacks (live migration, docs/migration.md).
+ */
+static u64 reinjection(u64 info)
+{
+	if (!(info & EXITINTINFO_VALID))
+		return 0;
+	if ((info & EXITINTINFO_TYPE) != EVENTINJ_TYPE_EXCEPTION)
+		return info;
+	if ((info & 0xff) >= 32)
+		return (info & ~(EXITINTINFO_TYPE | EXITINTINFO_EV | (0xffffffffULL << 32))) |
+		       EVENTINJ_TYPE_INTR;
+	if ((info & 0xff) == 2)
+		return (info & ~(EXITINTINFO_TYPE | EXITINTINFO_EV | (0xffffffffULL << 32))) |
+		       EVENTINJ_TYPE_NMI;
+	return info;
+}
 
 /* Exits 0x60-0x8f, by code - 0x60. Unlisted codes (0 here) are decoded
  * below (VMMCALL, INVLPG), or VMEXIT_UNHANDLED. */
@@ -94,7 +123,8 @@ static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmc
 		e->invlpg.invpcid = false; /* the union holds the last exit's fields */
 		return VMEXIT_INVLPG;
 	}
-	if (code == SVM_EXIT_INVALID)
+	/* QEMU stores the exit code zero-extended from 32 bits. */
+	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID)
 		return VMEXIT_ENTRY_FAIL;
 	return VMEXIT_UNHANDLED;
 }
@@ -186,7 +216,7 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	v->regs.rflags = vmcb->save.rflags;
 	c->tlb_control = TLB_CONTROL_NONE;
 	/* An event whose delivery the exit interrupted is delivered again. */
-	c->eventinj = (c->exitintinfo & EXITINTINFO_VALID) ? c->exitintinfo : 0;
+	c->eventinj = reinjection(c->exitintinfo);
 
 	if (unlikely(v->arch.svm.nmi_masked))
 		svm_nmi_track(v);
