@@ -16,6 +16,8 @@
 #      the next number on B's serial line, the file holds every line
 #   6. B to A: the same the other way
 #   7. uptime and date never went backwards; B's memory is back
+#   8. a migration to B, B's QEMU killed mid-stream: A gives up (nothing
+#      acknowledged for 20 s), the VM counts on on A
 # QEMU's user network (the API's usual way in, api-e2e-test.sh) is not on
 # the segment: its NAT sees every frame on a hub and answers or resets
 # connections between the hosts itself.
@@ -91,7 +93,7 @@ still_on_a() {
 	n0=$(last_n "$loga")
 	set_mark
 	wait_for "^\\[loop\\] utsuwa-loop: n=$((n0 + 1)) lines=$((n0 + 1)) " 20 &&
-		! grep -aq 'arrived from' "$logb"
+		! since_b | grep -aq 'arrived from'
 }
 
 # ---- 3. a wrong key ----
@@ -168,6 +170,18 @@ cmd_b mem
 free_b2=$(mem_b)
 [ -n "$free_b0" ] && [ "$free_b2" = "$free_b0" ]
 check $? "B's memory is back after the VM left ($free_b0; $free_b2)"
+# ---- 8. the destination dies mid-stream ----
+set_mark; set_mark_b
+type_keys $'migrate loop 10.0.3.51:8081\r'
+wait_b 'migrate: vm loop: accepted from 10.0.3.50' 30 && sleep 2
+kill "$pid_b" 2>/dev/null; wait "$pid_b" 2>/dev/null
+wait_for 'migrate: vm loop to 10.0.3.51:8081: .*the VM stays here \(running\)' 60
+a_says=$(since | grep -a 'the VM stays here' | tail -n 1)
+[ -n "$a_says" ]
+check $? "B killed mid-stream: A gives up, ${a_says#*10.0.3.51:8081: }" || since | grep -a '^migrate' | sed 's/^/  | /'
+still_on_a
+check $? "after it the VM runs on A and counts on"
+
 cmd 'destroy loop'
 since | grep -aq 'vm loop: destroyed'
 check $? "destroy the VM on A"
