@@ -94,7 +94,7 @@ u32 api_console_write(struct vm *vm, const u8 *s, u32 n)
 
 /* 64 bits from RDRAND if the CPU has it (up to 10 tries, as Intel's DRNG
  * guide advises), mixed with the TSC either way. */
-static u64 entropy(void)
+u64 api_entropy(void)
 {
 	u64 r = 0, tsc = rdtsc();
 
@@ -126,8 +126,8 @@ void api_init(const char *token, u64 image_max)
 		kprintf("api: the bearer token is the configuration's (api_token=)\n");
 		return;
 	}
-	seed[0] = entropy();
-	seed[1] = entropy();
+	seed[0] = api_entropy();
+	seed[1] = api_entropy();
 	api_token_make(seed, made);
 	api_set_token(made);
 	/* Printed once, here; never again in any log. */

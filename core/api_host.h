@@ -19,6 +19,9 @@ struct api_host_info {
 };
 
 void api_host_info(struct api_host_info *h);
+/* 64 bits from RDRAND (if the CPU has it) mixed with the TSC: the token
+ * made at boot, the migration stream's nonces (core/migrate.c). */
+u64 api_entropy(void);
 /* The VM's guest TSC now (hv/vm_clock.h: vm_guest_tsc). */
 u64 api_vm_guest_tsc(const struct vm *vm);
 

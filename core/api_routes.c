@@ -13,6 +13,7 @@
 #include "hv/gmem.h"
 #include "hv/hv.h"
 #include "hv/image_store.h"
+#include "hv/migrate.h"
 #include "hv/mm.h"
 #include "hv/platform.h"
 #include "hv/vcpu.h"
@@ -835,6 +836,89 @@ static void delete_snapshot(struct api_call *c)
 	jw_obj_end(c->out);
 }
 
+/* ---- live migration (docs/migration.md) ---- */
+
+static void migration_json(struct json_writer *w, const struct migrate_status *st)
+{
+	jw_obj(w);
+	jw_kstr(w, "name", st->vm);
+	jw_kstr(w, "to", st->to);
+	jw_kstr(w, "state", st->state);
+	jw_ku64(w, "rounds", st->rounds);
+	jw_ku64(w, "pages_sent", st->pages_sent);
+	jw_ku64(w, "bytes_sent", st->bytes_sent);
+	jw_ku64(w, "dirty_pages", st->dirty_pages);
+	jw_ku64(w, "rate_kib_s", st->rate_kib_s);
+	jw_ku64(w, "downtime_ms", st->downtime_ms);
+	jw_ku64(w, "total_ms", st->total_ms);
+	jw_kstr(w, "error", st->error);
+	jw_obj_end(w);
+}
+
+static void post_migrate(struct api_call *c)
+{
+	struct json_field f[] = {
+		{ .name = "to", .types = BIT(JSON_STRING), .max = 21 },
+		{ .name = "damage_frame", .types = BIT(JSON_UINT), .max = 0xffffffffu },
+		{ .name = "wrong_key", .types = BIT(JSON_BOOL) },
+	};
+	char err[API_ERR_MAX] = "", to[24];
+	struct migrate_status st;
+	struct json_doc d;
+	struct vm *vm;
+	u32 damage = 0;
+	int ret;
+
+	if (!fields(c, &d, f, ARRAY_SIZE(f)) || !(vm = path_vm(c)))
+		return;
+	if (f[0].tok < 0) {
+		api_error(c, 400, "field 'to': required (\"IP:PORT\")");
+		return;
+	}
+	json_string(&d, f[0].tok, to, sizeof(to));
+	if (f[1].tok >= 0)
+		damage = (u32)json_uint(&d, f[1].tok);
+	ret = migrate_start(vm, to, damage, f[2].tok >= 0 && json_bool(&d, f[2].tok), err,
+			    sizeof(err));
+	if (ret) {
+		api_error(c, ret == -ENOTSUP ? 409 : status_of(ret), "%s", err);
+		return;
+	}
+	c->status = 202;
+	if (migrate_status(c->arg, &st) == 0)
+		migration_json(c->out, &st);
+	else
+		acted(c, vm);
+}
+
+static void get_migrate(struct api_call *c)
+{
+	struct migrate_status st;
+
+	if (!no_fields(c))
+		return;
+	if (migrate_status(c->arg, &st)) {
+		api_error(c, 404, "no migration of vm '%s' on this host", c->arg);
+		return;
+	}
+	migration_json(c->out, &st);
+}
+
+static void delete_migrate(struct api_call *c)
+{
+	char err[API_ERR_MAX] = "";
+	struct migrate_status st;
+
+	if (!no_fields(c))
+		return;
+	if (migrate_cancel(c->arg, err, sizeof(err))) {
+		api_error(c, 404, "%s", err);
+		return;
+	}
+	migrate_status(c->arg, &st);
+	migration_json(c->out, &st);
+}
+
 /* ---- the table ---- */
 
 static const struct api_route routes[] = {
@@ -851,6 +935,9 @@ static const struct api_route routes[] = {
 	{ API_POST, "/vms/*/destroy", ARG_VM, BODY_JSON, NULL, post_destroy },
 	{ API_POST, "/vms/*/snapshot", ARG_VM, BODY_JSON, NULL, post_snapshot },
 	{ API_GET, "/vms/*/console", ARG_VM, BODY_JSON, NULL, get_console },
+	{ API_POST, "/vms/*/migrate", ARG_VM, BODY_JSON, NULL, post_migrate },
+	{ API_GET, "/vms/*/migrate", ARG_VM, BODY_JSON, NULL, get_migrate },
+	{ API_DELETE, "/vms/*/migrate", ARG_VM, BODY_JSON, NULL, delete_migrate },
 	{ API_GET, "/images", ARG_NONE, BODY_JSON, NULL, get_images },
 	{ API_PUT, "/images/*", ARG_IMAGE, BODY_IMAGE, put_image_begin, put_image },
 	{ API_DELETE, "/images/*", ARG_IMAGE, BODY_JSON, NULL, delete_image },

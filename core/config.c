@@ -903,6 +903,33 @@ static void parse_word(struct parser *p, struct str word)
 		else
 			problem(p, "option 'apiport': '%s' is not a TCP port from 1 to 65535",
 				quote(q, val));
+	} else if (has_value && str_eq(key, "migrate_key")) {
+		/* Never echoed: whoever has it can send this host a VM. */
+		if (valid_token(val)) {
+			memcpy(p->cfg->host.migrate_key, val.s, val.n);
+			p->cfg->host.migrate_key[val.n] = 0;
+		} else {
+			problem(p, "option 'migrate_key': not %d to %d characters of A-Z a-z 0-9 . _ ~ "
+				   "+ / - (the value is not shown); no migration",
+				API_TOKEN_MIN, API_TOKEN_MAX);
+		}
+	} else if (has_value && str_eq(key, "migrate_port")) {
+		if (parse_u64(val, &n) && n >= 1 && n <= 65535)
+			p->cfg->host.migrate_port = (u16)n;
+		else
+			problem(p, "option 'migrate_port': '%s' is not a TCP port from 1 to 65535",
+				quote(q, val));
+	} else if (has_value && str_eq(key, "migrate_precopy")) {
+		if (str_eq(val, "0") || str_eq(val, "1"))
+			p->cfg->host.migrate_no_precopy = str_eq(val, "0");
+		else
+			problem(p, "option 'migrate_precopy': '%s' is not 0 or 1", quote(q, val));
+	} else if (has_value && str_eq(key, "migrate_downtime")) {
+		if (parse_u64(val, &n) && n >= 1 && n <= MIGRATE_DOWNTIME_MAX_MS)
+			p->cfg->host.migrate_downtime_ms = (u32)n;
+		else
+			problem(p, "option 'migrate_downtime': '%s' is not a number of milliseconds "
+				   "from 1 to %d", quote(q, val), MIGRATE_DOWNTIME_MAX_MS);
 	} else if (has_value && str_eq(key, "slice")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
 			p->cfg->slice_ms = (u32)n;
@@ -921,6 +948,8 @@ void config_init(struct hv_config *cfg)
 	cfg->on_done = DONE_HALT;
 	cfg->slice_ms = SLICE_MS_DEFAULT;
 	cfg->host.api_port = API_PORT_DEFAULT;
+	cfg->host.migrate_port = MIGRATE_PORT_DEFAULT;
+	cfg->host.migrate_downtime_ms = MIGRATE_DOWNTIME_DEFAULT_MS;
 }
 
 int config_parse(struct hv_config *cfg, const char *text, size_t len, config_report_fn report,

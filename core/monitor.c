@@ -289,6 +289,12 @@ static const struct monitor_cmd commands[] = {
 	{ "disks", "", 0, "disks and partitions: name, size, read-only, the VM using it",
 	  monitor_cmd_disks },
 	{ "net", "", 0, "the switch: frames, and per port frames, drops, spoofs", monitor_cmd_net },
+	{ "migrate", "VM IP:PORT", 2, "move the VM live to another utsuwa host",
+	  monitor_cmd_migrate },
+	{ "migrate-test", "VM IP:PORT wrongkey|FRAME", 3,
+	  "test aid: a migration under another key, or with one frame damaged",
+	  monitor_cmd_migrate_test },
+	{ "migration", "VM", 1, "how the VM's last migration went", monitor_cmd_migration },
 };
 
 static int cmd_help(const struct monitor_args *a)

@@ -25,5 +25,9 @@ int monitor_cmd_mem(const struct monitor_args *a);
 int monitor_cmd_disks(const struct monitor_args *a);
 /* core/monitor_cmds.c: the switch and its ports (core/vm_net.c). */
 int monitor_cmd_net(const struct monitor_args *a);
+/* core/monitor_migrate.c: live migration (docs/migration.md). */
+int monitor_cmd_migrate(const struct monitor_args *a);
+int monitor_cmd_migrate_test(const struct monitor_args *a);
+int monitor_cmd_migration(const struct monitor_args *a);
 
 #endif

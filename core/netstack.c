@@ -22,6 +22,7 @@
 #include "hv/netstack.h"
 #include "hv/api_tcp.h"
 #include "hv/console.h"
+#include "hv/migrate.h"
 #include "hv/mm.h"
 #include "hv/platform.h"
 #include "hv/spinlock.h"
@@ -285,6 +286,7 @@ void netstack_init(const struct host_net_config *cfg)
 			m[3], m[4], m[5], ns.port.index);
 	}
 	api_tcp_start(cfg->api_port);
+	migrate_init(cfg);
 }
 
 static u64 frame_tsc; /* netstack_frame_tsc */
@@ -326,6 +328,7 @@ void netstack_poll(void)
 	sys_check_timeouts();
 	now = netstack_now_ms();
 	api_tcp_poll(now);
+	migrate_poll(now);
 	sleep_ms = MIN((u64)sys_timeouts_sleeptime(), (u64)POLL_MAX_MS);
 	__atomic_store_n(&ns.next_poll, rdtsc() + ns_to_tsc(sleep_ms * 1000000), __ATOMIC_RELEASE);
 }

@@ -146,8 +146,14 @@ int vm_load_image(struct vm *vm)
  * built only in part (a failed vm_create) as well as a whole one; its
  * vCPUs must be off every CPU (vm_destroy quiesces first).
  */
+/* Slots of VMs built and not yet listed: an incoming migration holds one
+ * across many polls of CPU 0's loop, while the API may build others. */
+static bool slot_held[CONFIG_MAX_VMS]; /* CPU 0 only */
+
 void vm_free(struct vm *vm)
 {
+	if (vms[vm->id] != vm)
+		slot_held[vm->id] = false; /* built, never listed */
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = vm->vcpus[i];
 
@@ -171,7 +177,7 @@ void vm_free(struct vm *vm)
 static int free_slot(void)
 {
 	for (int i = 0; i < CONFIG_MAX_VMS; i++)
-		if (!vms[i])
+		if (!vms[i] && !slot_held[i])
 			return i;
 	return -1;
 }
@@ -209,6 +215,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	vm->cfg = *cfg;
 	vm->bi = bi;
 	vm->id = (u32)slot;
+	slot_held[slot] = true;
 	vm_clock_init(vm);
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
@@ -239,6 +246,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 
 void vm_list(struct vm *vm)
 {
+	slot_held[vm->id] = false;
 	spin_lock(&vms_lock);
 	vms[vm->id] = vm;
 	nr_vms++;

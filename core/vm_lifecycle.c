@@ -12,6 +12,7 @@
  * interrupt context, so changing the slots here needs no more than vms_lock.
  */
 #include "hv/vm_lifecycle.h"
+#include "hv/migrate.h"
 #include "hv/config.h"
 #include "hv/console.h"
 #include "hv/hv.h"
@@ -115,8 +116,12 @@ static int vm_quiesce(struct vm *vm, unsigned from, enum vm_state to, enum vm_st
 int vm_pause(struct vm *vm, char *err, size_t n)
 {
 	enum vm_state was;
-	int ret = vm_quiesce(vm, BIT(VM_RUNNING), VM_PAUSED, &was);
+	int ret;
 
+	if (migrate_busy(vm))
+		return vm_err(err, n, -EBUSY, "pause: vm %s is being migrated (cancel it first)",
+			      vm->name);
+	ret = vm_quiesce(vm, BIT(VM_RUNNING), VM_PAUSED, &was);
 	if (ret == -EINVAL)
 		return vm_err(err, n, ret, "pause: vm %s is %s, not running", vm->name, state_name(was));
 	if (ret)
@@ -145,6 +150,9 @@ int vm_resume(struct vm *vm, char *err, size_t n)
 {
 	enum vm_state was;
 
+	if (migrate_busy(vm))
+		return vm_err(err, n, -EBUSY, "resume: vm %s is being migrated (cancel it first)",
+			      vm->name);
 	/* Only the monitor's CPU pauses and resumes, so the VM stays paused
 	 * between this check and the transition. The clock starts while it is
 	 * still paused: a vCPU woken the moment it runs again (an interrupt
@@ -176,6 +184,9 @@ int vm_power_button(struct vm *vm, char *err, size_t n)
 
 int vm_reset_now(struct vm *vm, char *err, size_t n)
 {
+	if (migrate_busy(vm))
+		return vm_err(err, n, -EBUSY, "reset: vm %s is being migrated (cancel it first)",
+			      vm->name);
 	if (vm->state != VM_RUNNING)
 		return vm_err(err, n, -EINVAL, "reset: vm %s is %s, not running", vm->name,
 			    vm_state_name(vm));
@@ -188,6 +199,9 @@ int vm_destroy(struct vm *vm, char *err, size_t n)
 	enum vm_state was;
 	int ret;
 
+	if (migrate_busy(vm))
+		return vm_err(err, n, -EBUSY, "destroy: vm %s is being migrated (cancel it first)",
+			      vm->name);
 	/* A reset under way ends with the VM running again: let it finish. */
 	for (u64 until = rdtsc() + ns_to_tsc(QUIESCE_TIMEOUT_NS); vm->state == VM_RESETTING;)
 		if (rdtsc() > until)

@@ -12,10 +12,12 @@
  * damaged snapshot changes nothing.
  */
 #include "hv/vm_lifecycle.h"
+#include "core/vm_state_io.h"
 #include "hv/config_format.h"
 #include "hv/console.h"
 #include "hv/device.h"
 #include "hv/gmem.h"
+#include "hv/migrate.h"
 #include "hv/hv.h"
 #include "hv/sched.h"
 #include "hv/snapshot.h"
@@ -114,6 +116,17 @@ static int save_memory(struct snap_writer *w, struct vm *vm)
 	return 0;
 }
 
+int vm_state_save(struct snap_writer *w, struct vm *vm)
+{
+	int err = save_vcpus(w, vm);
+
+	if (!err)
+		err = save_devices(w, vm);
+	if (!err)
+		err = save_vm_section(w, vm);
+	return err;
+}
+
 static int write_snapshot(struct vm *vm, struct snapshot *out)
 {
 	static struct snap_vm_config cfg; /* 1 KiB+ */
@@ -138,11 +151,7 @@ static int write_snapshot(struct vm *vm, struct snapshot *out)
 	if (!err)
 		err = save_memory(&w, vm);
 	if (!err)
-		err = save_vcpus(&w, vm);
-	if (!err)
-		err = save_devices(&w, vm);
-	if (!err)
-		err = save_vm_section(&w, vm);
+		err = vm_state_save(&w, vm);
 	if (err) {
 		snap_writer_abort(&w);
 		return err;
@@ -159,6 +168,8 @@ int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
 	for (int i = 0; i < MAX_SNAPSHOTS && slot < 0; i++)
 		if (!store[i].used)
 			slot = i;
+	if (migrate_busy(vm))
+		return vm_err(err, n, -EBUSY, "snapshot: vm %s is being migrated", vm->name);
 	if (slot < 0)
 		return vm_err(err, n, -ENOSPC, "snapshot: already %d snapshots; drop one first",
 			    MAX_SNAPSHOTS);
@@ -262,9 +273,36 @@ static int load_vcpus(const struct snapshot *s, struct vm *vm, const char **what
 	return 0;
 }
 
-/* The VM of the snapshot's configuration, called name, built but not
- * listed and not loaded from its image; NULL with err set. */
-static struct vm *build_from_config(const struct snapshot *s, const char *name, char *err,
+int vm_state_load(const struct snapshot *s, struct vm *vm, u64 *guest_tsc, const char **what)
+{
+	int ret = load_vm_section(s, vm, guest_tsc);
+
+	if (ret)
+		*what = SNAP_VM_NAME;
+	if (!ret)
+		ret = load_memory(s, vm, what);
+	if (!ret)
+		ret = load_devices(s, vm, what);
+	if (!ret)
+		ret = load_vcpus(s, vm, what);
+	return ret;
+}
+
+void vm_state_start(struct vm *vm, u64 guest_tsc)
+{
+	/* Paused until listed: the tick leaves it alone while it is assembled. */
+	vm->state = VM_PAUSED;
+	vm_set_guest_tsc(vm, guest_tsc);
+	vm_list(vm);
+}
+
+void vm_state_run(struct vm *vm)
+{
+	vm->state = VM_RUNNING;
+	sched_vm_resume(vm);
+}
+
+struct vm *vm_build_from_snapshot(const struct snapshot *s, const char *name, char *err,
 				    size_t n)
 {
 	static struct snap_vm_config sc;
@@ -303,31 +341,19 @@ int vm_restore(unsigned id, const char *name, char *err, size_t n)
 	ret = snap_verify(&st->snap, err, n);
 	if (ret)
 		return ret; /* err names the section */
-	vm = build_from_config(&st->snap, name, err, n);
+	vm = vm_build_from_snapshot(&st->snap, name, err, n);
 	if (!vm)
 		return -EINVAL;
-	ret = load_vm_section(&st->snap, vm, &guest_tsc);
-	if (ret)
-		what = SNAP_VM_NAME;
-	if (!ret)
-		ret = load_memory(&st->snap, vm, &what);
-	if (!ret)
-		ret = load_devices(&st->snap, vm, &what);
-	if (!ret)
-		ret = load_vcpus(&st->snap, vm, &what);
+	ret = vm_state_load(&st->snap, vm, &guest_tsc, &what);
 	if (ret) {
 		vm_free(vm);
 		return vm_err(err, n, ret, "restore: snapshot %u: section '%s' %s; nothing restored",
 			    id, what, ret == -ENOENT ? "is missing" : "cannot be loaded");
 	}
-	/* Paused until listed: the tick leaves it alone while it is assembled. */
-	vm->state = VM_PAUSED;
-	vm_set_guest_tsc(vm, guest_tsc);
-	vm_list(vm);
+	vm_state_start(vm, guest_tsc);
 	kprintf("utsuwa: vm %s: restored from snapshot %u (of vm %s), in %lu TSC ticks\n",
 		vm->name, id, st->vm, rdtsc() - t0);
-	vm->state = VM_RUNNING;
-	sched_vm_resume(vm);
+	vm_state_run(vm);
 	return 0;
 }
 

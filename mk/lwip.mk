@@ -19,7 +19,8 @@ LWIP_OBJS := $(patsubst %.c,$(BUILD)/lwip/%.o,$(LWIP_FILES))
 LWIP_INC = -nostdinc -isystem $(shell $(CC) -print-file-name=include) -Ilib/lwip-port/libc \
 	-Ilib/lwip-port -I$(LWIP_SRC)/src/include
 # The hypervisor's files that include lwIP's headers.
-LWIP_USERS := $(BUILD)/hv/core/netstack.c.o $(BUILD)/hv/core/api_tcp.c.o
+LWIP_USERS := $(BUILD)/hv/core/netstack.c.o $(BUILD)/hv/core/api_tcp.c.o \
+	$(BUILD)/hv/core/migrate.c.o $(BUILD)/hv/core/migrate_send.c.o $(BUILD)/hv/core/migrate_recv.c.o
 
 .PHONY: lwip-src
 lwip-src: $(LWIP_STAMP)

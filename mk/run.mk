@@ -116,8 +116,9 @@ print-run-net-args:
 # switch with the API's TCP listener (netstack-test.sh), the API end to end
 # through utsuwactl (api-e2e-test.sh), 10,000 random and malformed API
 # requests while a canary VM counts (api-storm-test.sh,
-# tests/api-storm/storm.c), and utsuwactl against
-# a fake API server (tests/utsuwactl/ctl-test.sh), and make iso's ISO booted by
+# tests/api-storm/storm.c), live migration between two QEMU hosts joined by a
+# socket network (migrate-test.sh, docs/migration.md), utsuwactl against a
+# fake API server (tests/utsuwactl/ctl-test.sh), and make iso's ISO booted by
 # UEFI firmware (OVMF) and by SeaBIOS (tests/guests/uefi-test.sh).
 # tests/sum-results.sh sums them in the last line.
 test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS) | $(SETUP)
@@ -139,6 +140,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/netstack-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/netstack.out; \
 	bash tests/guests/api-e2e-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-e2e.out; \
 	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
+	bash tests/guests/migrate-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/migrate.out; \
 	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	bash tests/guests/uefi-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
@@ -153,7 +155,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
 		uplink:$(BUILD)/test/uplink.out netstack:$(BUILD)/test/netstack.out \
 		api-e2e:$(BUILD)/test/api-e2e.out \
-		api-storm:$(BUILD)/test/api-storm.out \
+		api-storm:$(BUILD)/test/api-storm.out migrate:$(BUILD)/test/migrate.out \
 		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out \
 		uefi:$(BUILD)/test/uefi.out
 

@@ -180,10 +180,12 @@ fi
 # the test snapshots, destroys and restores the VM meanwhile. With a disk
 # (/dev/vda) it also writes "loop N" to sector N, bypassing the page cache,
 # and reads sectors 1 and N back the same way (disk=ok when both hold what
-# was written: sector 1 was written before any snapshot). After 30 rounds it prints the facts and powers off.
+# was written: sector 1 was written before any snapshot). After 30 rounds
+# (utsuwa.loop=N: N rounds; the migration test needs more) it prints the
+# facts and powers off.
 if grep -qw utsuwa.loop /proc/cmdline; then
-	i=0 up0=0 date0=0
-	while [ $i -lt 30 ]; do
+	i=0 up0=0 date0=0 rounds=$(sed -n 's/.*utsuwa\.loop=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+	while [ $i -lt "${rounds:-30}" ]; do
 		i=$((i + 1))
 		echo "$i" >>/root/loop.txt
 		up=$(cut -d. -f1 /proc/uptime) date=$(date +%s)

@@ -85,7 +85,17 @@ struct host_net_config {
 	bool mac_set;   /* ,mac=; else derived (core/netstack.c) */
 	u8 mac[6];
 	u16 api_port;   /* apiport=, API_PORT_DEFAULT when not given */
+	/* Live migration (docs/migration.md): migrate_key= is the key both
+	 * hosts share (16-64 characters as api_token's; never logged, never
+	 * sent); empty: no migration in or out. */
+	char migrate_key[API_TOKEN_MAX + 1];
+	u16 migrate_port;        /* migrate_port=, MIGRATE_PORT_DEFAULT */
+	u32 migrate_downtime_ms; /* migrate_downtime=, MIGRATE_DOWNTIME_DEFAULT_MS */
+	bool migrate_no_precopy; /* migrate_precopy=0: stop the VM, then copy (docs/migration.md) */
 };
+#define MIGRATE_PORT_DEFAULT 8081
+#define MIGRATE_DOWNTIME_DEFAULT_MS 50
+#define MIGRATE_DOWNTIME_MAX_MS 60000
 
 enum on_done {
 	DONE_HALT,       /* when every VM has ended, say so and halt */

@@ -9,6 +9,7 @@
 #include "hv/bootinfo.h"
 #include "hv/console.h"
 #include "hv/image_store.h"
+#include "hv/migrate.h"
 #include "hv/mm.h"
 #include "hv/vm_console.h"
 #include "hv/vm_disks.h"
@@ -394,4 +395,50 @@ u32 api_console_write(struct vm *vm, const u8 *s, u32 n)
 	for (; k < n && fake.console_in_len < sizeof(fake.console_in_buf); k++)
 		fake.console_in_buf[fake.console_in_len++] = (char)s[k];
 	return k;
+}
+
+/* ---- live migration (hv/migrate.h): one record, as the real one keeps ---- */
+
+static struct migrate_status fake_mig;
+static bool fake_mig_on;
+
+int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_key, char *err,
+		  size_t n)
+{
+	const char *colon = strchr(to, ':');
+
+	if (!strchr(to, '.') || (colon && strchr(colon + 1, ':')))
+		return vm_err(err, n, -EINVAL, "migrate: '%s' is not IP or IP:PORT", to);
+	if (fake_mig_on)
+		return vm_err(err, n, -EBUSY, "migrate: vm %s is being migrated; one at a time",
+			      fake_mig.vm);
+	memset(&fake_mig, 0, sizeof(fake_mig));
+	strncpy(fake_mig.vm, vm->name, sizeof(fake_mig.vm) - 1);
+	strncpy(fake_mig.to, to, sizeof(fake_mig.to) - 1);
+	fake_mig.state = "connecting";
+	fake_mig.rounds = damage_frame + (wrong_key ? 1000 : 0); /* lets a test see the fields */
+	fake_mig_on = true;
+	return 0;
+}
+
+int migrate_cancel(const char *name, char *err, size_t n)
+{
+	if (!fake_mig_on || strcmp(fake_mig.vm, name))
+		return vm_err(err, n, -ENOENT, "migrate: no migration of vm '%s' under way", name);
+	fake_mig_on = false;
+	fake_mig.state = "cancelled";
+	return 0;
+}
+
+int migrate_status(const char *name, struct migrate_status *st)
+{
+	if (!fake_mig.vm[0] || strcmp(fake_mig.vm, name))
+		return -ENOENT;
+	*st = fake_mig;
+	return 0;
+}
+
+bool migrate_busy(const struct vm *vm)
+{
+	return fake_mig_on && !strcmp(fake_mig.vm, vm->name);
 }

@@ -422,6 +422,30 @@ TEST(images)
 	conn_close();
 }
 
+/* Live migration's calls: start (202 and the status), the status, cancel. */
+TEST(migrate)
+{
+	setup();
+	CHECK_EQ(request("POST", "/vms/web/migrate", NULL), 400);
+	CHECK(body_is("{\"error\":\"field 'to': required (\\\"IP:PORT\\\")\"}\n"));
+	CHECK_EQ(request("POST", "/vms/web/migrate", "{\"to\":\"nowhere\"}"), 409);
+	CHECK_EQ(request("POST", "/vms/web/migrate", "{\"to\":\"10.0.0.1:8081:9\"}"), 409);
+	CHECK_EQ(request("POST", "/vms/nope/migrate", "{\"to\":\"10.0.0.1\"}"), 404);
+	CHECK_EQ(request("GET", "/vms/web/migrate", NULL), 404);
+	CHECK_EQ(request("POST", "/vms/web/migrate", "{\"to\":\"10.0.0.2:8081\",\"damage_frame\":5,\"wrong_key\":true}"),
+		 202);
+	CHECK(body_is("{\"name\":\"web\",\"to\":\"10.0.0.2:8081\",\"state\":\"connecting\","
+		      "\"rounds\":1005,\"pages_sent\":0,\"bytes_sent\":0,\"dirty_pages\":0,"
+		      "\"rate_kib_s\":0,\"downtime_ms\":0,\"total_ms\":0,\"error\":\"\"}\n"));
+	CHECK_EQ(request("POST", "/vms/web/migrate", "{\"to\":\"10.0.0.2\"}"), 409);
+	CHECK_EQ(request("GET", "/vms/web/migrate", NULL), 200);
+	CHECK_EQ(request("DELETE", "/vms/web/migrate", NULL), 200);
+	CHECK(strstr(body(), "\"state\":\"cancelled\"") != NULL);
+	CHECK_EQ(request("DELETE", "/vms/web/migrate", NULL), 404);
+	CHECK_EQ(request("PUT", "/vms/web/migrate", NULL), 405);
+	conn_close();
+}
+
 int main(void)
 {
 	api_set_token(TOKEN);
@@ -434,6 +458,7 @@ int main(void)
 	RUN(create_refused);
 	RUN(create_cmdline_stays_whole);
 	RUN(images);
+	RUN(migrate);
 	conn_close();
 	fake_reset();
 	return unit_done();

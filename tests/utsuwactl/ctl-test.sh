@@ -205,6 +205,27 @@ run stop web
 [ "$rc" = 0 ] && out_is "web: running (accepted; the VM has not stopped yet)"
 verdict "stop: a 202 (the power button pressed, the stop to come) is done too, and says so"
 
+# ---- live migration: start, then the record until it is over ----
+mig='"name":"web","to":"10.0.3.51:8081","rounds":2,"pages_sent":100,"bytes_sent":409600,"dirty_pages":3,"rate_kib_s":900,"downtime_ms":50,"total_ms":900'
+route "POST /vms/web/migrate 202 {$mig,\"state\":\"connecting\",\"error\":\"\"}" \
+	"GET /vms/web/migrate 200 {$mig,\"state\":\"done\",\"error\":\"\"}"
+run migrate web --to 10.0.3.51:8081
+[ "$rc" = 0 ] && [ "$(tail -n 1 "$work/out")" = "web: runs on 10.0.3.51:8081 now: 900 ms in all, 50 ms stopped, 2 rounds, 100 pages" ]
+verdict "migrate: POST, then GET until done; prints the summary" || cat "$work/out" "$work/err"
+grep -q '^POST /vms/web/migrate$' "$log/requests"
+verdict "migrate: POST /vms/web/migrate was sent"
+route "POST /vms/web/migrate 202 {$mig,\"state\":\"connecting\",\"error\":\"\"}" \
+	"GET /vms/web/migrate 200 {$mig,\"state\":\"failed\",\"error\":\"the destination refused: not enough memory here\"}"
+run migrate web --to 10.0.3.51:8081 --damage-frame 5 --wrong-key
+[ "$rc" = 1 ] && [ "$(tail -n 1 "$work/out")" = "web: not migrated (the destination refused: not enough memory here); it runs here" ]
+verdict "migrate: a failure: status 1 and the reason" || cat "$work/out" "$work/err"
+run migrate web
+check "migrate without --to: status 2" [ "$rc" = 2 ]
+route "DELETE /vms/web/migrate 200 {$mig,\"state\":\"cancelled\",\"error\":\"cancelled\"}"
+run cancel web
+[ "$rc" = 0 ] && [ "$(last_req)" = "DELETE /vms/web/migrate" ] && grep -qx 'state: cancelled' "$work/out"
+verdict "cancel: DELETE /vms/web/migrate" || cat "$work/out" "$work/err"
+
 # ---- snapshot and restore ----
 route 'POST /vms/web/snapshot 201 {"id":3}'
 run snapshot web

@@ -35,6 +35,9 @@ enum {
 #define MAX_SPEC (1u << 20)
 
 struct ctl {
+	const char *migrate_to;     /* migrate --to HOST:PORT */
+	long damage_frame;          /* migrate --damage-frame N: a test aid (docs/migration.md) */
+	bool wrong_key;             /* migrate --wrong-key: a test aid too */
 	const char *host;
 	const char *token_file;
 	bool json;
@@ -512,6 +515,128 @@ static int cmd_console(struct ctl *ctl, const struct command *cmd, char **argv)
 	return rc;
 }
 
+/* ---- live migration (docs/migration.md) ---- */
+
+/* GET /vms/NAME/migrate: the migration's record, parsed; 0 or an exit status. */
+static int migration_get(struct ctl *ctl, const char *path, struct json *j,
+			 struct http_response *resp)
+{
+	struct http_request req = { .method = "GET", .path = path, .body_fd = -1 };
+	struct http_conn c;
+	int rc = call(ctl, &c, &req, resp);
+
+	if (rc != EXIT_OK)
+		return rc;
+	http_close(&c);
+	if (!resp->body || json_parse(j, resp->body, resp->body_len) < 0) {
+		fprintf(stderr, "utsuwactl: %s: the answer is not JSON\n", prog_cmd);
+		return EXIT_SERVER;
+	}
+	return EXIT_OK;
+}
+
+static char *field(struct json *j, const char *k)
+{
+	char *t = json_text(j, json_get(j, 0, k));
+
+	return t ? t : strdup("?");
+}
+
+/* POST /vms/NAME/migrate {"to": ...}, then the record every half second
+ * until it is done, failed or cancelled. */
+static int cmd_migrate(struct ctl *ctl, const struct command *cmd, char **argv)
+{
+	char path[1024], *body = NULL, *last = NULL;
+	size_t len = 0;
+	FILE *m;
+	int rc;
+
+	if (!ctl->migrate_to)
+		return local_error("migrate: --to HOST:PORT is required");
+	if (make_path(path, sizeof(path), "/vms/", argv[0], "/migrate"))
+		return EXIT_USAGE;
+	m = open_memstream(&body, &len);
+	if (!m)
+		return local_error("out of memory");
+	fputs("{\"to\":", m);
+	json_put_string(m, ctl->migrate_to);
+	if (ctl->damage_frame)
+		fprintf(m, ",\"damage_frame\":%ld", ctl->damage_frame);
+	if (ctl->wrong_key)
+		fputs(",\"wrong_key\":true", m);
+	fputc('}', m);
+	fclose(m);
+	{
+		struct http_request req = { .method = "POST", .path = path, .body = body,
+					    .body_len = len, .body_fd = -1,
+					    .content_type = "application/json" };
+		struct http_response resp;
+		struct http_conn c;
+
+		rc = call(ctl, &c, &req, &resp);
+		if (rc == EXIT_OK)
+			http_close(&c);
+		http_response_free(&resp);
+	}
+	free(body);
+	if (rc != EXIT_OK)
+		return rc;
+	for (;;) {
+		struct http_response resp;
+		struct json j;
+		char *state, *round;
+
+		usleep(500 * 1000);
+		rc = migration_get(ctl, path, &j, &resp);
+		if (rc != EXIT_OK) {
+			http_response_free(&resp);
+			return rc;
+		}
+		state = field(&j, "state");
+		round = field(&j, "rounds");
+		if (!ctl->json && (!last || strcmp(last, state))) {
+			printf("%s: %s\n", argv[0], state);
+			fflush(stdout);
+		}
+		free(last);
+		last = strdup(state);
+		if (!strcmp(state, "done") || !strcmp(state, "failed") ||
+		    !strcmp(state, "cancelled")) {
+			char *to = field(&j, "to"), *err = field(&j, "error");
+			char *total = field(&j, "total_ms"), *down = field(&j, "downtime_ms");
+			char *pages = field(&j, "pages_sent");
+
+			if (ctl->json)
+				fwrite(resp.body, 1, resp.body_len, stdout);
+			else if (!strcmp(state, "done"))
+				printf("%s: runs on %s now: %s ms in all, %s ms stopped, %s rounds, %s "
+				       "pages\n", argv[0], to, total, down, round, pages);
+			else
+				printf("%s: not migrated (%s); it runs here\n", argv[0], err);
+			rc = strcmp(state, "done") ? EXIT_REFUSED : EXIT_OK;
+			free(to), free(err), free(total), free(down), free(pages);
+		}
+		free(state);
+		free(round);
+		json_free(&j);
+		http_response_free(&resp);
+		if (rc != EXIT_OK || (last && !strcmp(last, "done")))
+			break;
+	}
+	free(last);
+	return rc;
+}
+
+static int cmd_migration(struct ctl *ctl, const struct command *cmd, char **argv)
+{
+	char path[1024];
+
+	if (make_path(path, sizeof(path), "/vms/", argv[0], "/migrate"))
+		return EXIT_USAGE;
+	return simple(ctl, strcmp(cmd->name, "cancel") ? "GET" : "DELETE", path, SHOW_FIELDS,
+		      argv[0]);
+}
+
 static const struct command commands[] = {
 	{ "host", 0, "", cmd_host },
 	{ "list", 0, "", cmd_list },
@@ -531,6 +656,9 @@ static const struct command commands[] = {
 	{ "restore", 2, "ID NEWNAME", cmd_restore },
 	{ "snapshots", 0, "", cmd_snapshots },
 	{ "rmsnapshot", 1, "ID", cmd_rmsnapshot },
+	{ "migrate", 1, "NAME --to HOST:PORT", cmd_migrate },
+	{ "migration", 1, "NAME", cmd_migration },
+	{ "cancel", 1, "NAME", cmd_migration },
 };
 
 static void usage(FILE *out)
@@ -553,6 +681,9 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "to", required_argument, NULL, 'o' },
+		{ "damage-frame", required_argument, NULL, 'D' },
+		{ "wrong-key", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl = { .timeout_ms = DEFAULT_TIMEOUT_S * 1000 };
@@ -582,6 +713,19 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			ctl.timeout_ms = (int)s * 1000;
+			break;
+		case 'o':
+			ctl.migrate_to = optarg;
+			break;
+		case 'D':
+			ctl.damage_frame = strtol(optarg, &end, 10);
+			if (*end || ctl.damage_frame < 2) {
+				fprintf(stderr, "utsuwactl: --damage-frame takes a frame number from 2\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'W':
+			ctl.wrong_key = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -11,6 +11,35 @@
 void svm_run(struct vcpu *v, struct vmexit *e);
 
 #define EXITINTINFO_VALID BIT(31)
+#define EXITINTINFO_TYPE (7ULL << 8)
+#define EXITINTINFO_EV BIT(11)  /* an error code is pushed */
+
+/*
+ * An event whose delivery an exit interrupted (EXITINTINFO), to be
+ * delivered again through EVENTINJ (APM vol. 2, 15.7.2, 15.20). QEMU's SVM
+ * records every event it delivers that is not a software interrupt as an
+ * exception (type 3), external interrupts and NMIs included, and its VMRUN
+ * then refuses type 3 with vector 2 or 31 and more (VMEXIT_INVALID).
+ * Exceptions are vectors 0-31 and vector 2 is the NMI (APM vol. 2, 8.2):
+ * type 3 with vector 32-255 can only be an external interrupt, with vector
+ * 2 an NMI, and each goes back as what it is. It shows when the delivery
+ * itself takes a nested page fault: dirty logging write-protects the
+ * guest's stacks (live migration, docs/migration.md).
+ */
+static u64 reinjection(u64 info)
+{
+	if (!(info & EXITINTINFO_VALID))
+		return 0;
+	if ((info & EXITINTINFO_TYPE) != EVENTINJ_TYPE_EXCEPTION)
+		return info;
+	if ((info & 0xff) >= 32)
+		return (info & ~(EXITINTINFO_TYPE | EXITINTINFO_EV | (0xffffffffULL << 32))) |
+		       EVENTINJ_TYPE_INTR;
+	if ((info & 0xff) == 2)
+		return (info & ~(EXITINTINFO_TYPE | EXITINTINFO_EV | (0xffffffffULL << 32))) |
+		       EVENTINJ_TYPE_NMI;
+	return info;
+}
 
 /* Exits 0x60-0x8f, by code - 0x60. Unlisted codes (0 here) are decoded
  * below (VMMCALL, INVLPG), or VMEXIT_UNHANDLED. */
@@ -95,7 +124,8 @@ static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmc
 		e->invlpg.invpcid = false; /* the union holds the last exit's fields */
 		return VMEXIT_INVLPG;
 	}
-	if (code == SVM_EXIT_INVALID)
+	/* QEMU stores the exit code zero-extended from 32 bits. */
+	if (code == SVM_EXIT_INVALID || code == (u32)SVM_EXIT_INVALID)
 		return VMEXIT_ENTRY_FAIL;
 	return VMEXIT_UNHANDLED;
 }
@@ -131,34 +161,33 @@ static enum vmexit_reason decode(const struct vmcb *vmcb, struct vmexit *e)
 }
 
 /*
- * EXITINTINFO of an exit during an event's delivery (APM vol. 2, 15.7.2).
- * QEMU 7.2 records an interrupted virtual interrupt (V_IRQ) as an
- * exception of its vector (its do_interrupt_all writes type EXEPT for every
- * event that is not a software interrupt), and its VMRUN refuses to inject
- * an "exception" with a vector of 32 or more: the VM would fail its next
- * entry. No CPU raises such an exception, so it is an external interrupt.
- * QEMU also leaves V_IRQ set then (the exit cut its delivery short), where a
- * CPU clears it as delivery starts (15.21.4): the interrupt would come twice,
- * once re-injected and once from V_IRQ. The re-injection stands for it, so
- * V_IRQ goes, and the core counts it taken. Seen under shadow paging, where a
- * #PF on the IDT or stack during V_IRQ delivery exits.
+ * EXITINTINFO of an exit during an event's delivery (APM vol. 2, 15.7.2),
+ * made fit to inject again:
+ *   - INTn, INT3 and INTO cut short: RIP is still on the instruction, so
+ *     running it again raises the event again with the right return
+ *     address. Re-injected, it would push the instruction's own address
+ *     (without NRIP there is no next RIP to give VMRUN), and the guest's
+ *     handler would return onto it: Linux's INT3 self-test caught that
+ *     under shadow paging.
+ *   - an external interrupt or NMI that QEMU recorded as an exception goes
+ *     back as what it is (reinjection, above).
+ *   - QEMU leaves V_IRQ set when an exit cut a virtual interrupt's delivery
+ *     short, where a CPU clears it as delivery starts (15.21.4): the
+ *     interrupt would come twice, once re-injected and once from V_IRQ.
+ *     The re-injection stands for it, so V_IRQ goes, and the core counts
+ *     it taken.
+ * Seen under shadow paging (a #PF on the IDT or stack during delivery) and
+ * under dirty logging (a write-protected stack).
  */
 static u64 intinfo_fixup(struct vmcb_control *c, u64 info)
 {
-	u64 type = info & (7ULL << 8);
+	u64 type = info & EXITINTINFO_TYPE;
 
-	/* INTn, INT3 and INTO cut short: RIP is still on the instruction
-	 * (15.7.2), so running it again raises the event again with the
-	 * right return address. Re-injected, it would push the instruction's
-	 * own address (without NRIP there is no next RIP to give VMRUN), and
-	 * the guest's handler would return onto it: Linux's INT3 self-test
-	 * caught that under shadow paging. */
 	if (type == EVENTINJ_TYPE_SOFT ||
 	    (type == EVENTINJ_TYPE_EXCEPTION && ((u8)info == 3 || (u8)info == 4)))
 		return 0;
-	if ((info & (7ULL << 8)) == EVENTINJ_TYPE_EXCEPTION && (u8)info >= 32)
-		info &= ~(7ULL << 8); /* type 0: INTR */
-	if ((info & (7ULL << 8)) == EVENTINJ_TYPE_INTR && (c->int_ctl & V_IRQ) &&
+	info = reinjection(info);
+	if ((info & EXITINTINFO_TYPE) == EVENTINJ_TYPE_INTR && (c->int_ctl & V_IRQ) &&
 	    (u8)(c->int_ctl >> V_INTR_VECTOR_SHIFT) == (u8)info)
 		c->int_ctl &= ~V_IRQ;
 	return info;
