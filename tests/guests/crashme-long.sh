@@ -1,8 +1,9 @@
 #!/bin/bash
-# make test-long (issue 15, item 3): crashme for a while on both back ends.
-# Round after round of the matrix's crashme configuration (four VMs of two
-# vCPUs running random code at CPL 0 and 3 beside a canary), each round
-# with four new seeds and SNIPPETS snippets a vCPU, under QEMU (AMD-V) and,
+# make test-long (issue 15, items 3 and 5): crashme and the attacking guests
+# for a while on both back ends. Round after round of the matrix's crashme
+# configuration (four VMs of two vCPUs running random code at CPL 0 and 3
+# beside a canary), each round with four new seeds and SNIPPETS snippets a
+# vCPU, then the matrix's attack case, under QEMU (AMD-V) and,
 # every BOCHS_EVERY-th round, under Bochs (VT-x, SNIPPETS/16), until
 # MINUTES have passed (a round under way finishes).
 # A round passes when the host lives and every VM ends as expected.
@@ -72,6 +73,21 @@ while [ $SECONDS -lt $end ]; do
 			head -n 5 | sed 's/^/  | /'
 	fi
 	if [ $backend = qemu ]; then qemu_snippets=$((qemu_snippets + ${n:-0})); else bochs_snippets=$((bochs_snippets + ${n:-0})); fi
+	# The attacking guests' case of the matrix, on the same back end.
+	if [ $backend = qemu ]; then
+		bash "$here/run-matrix.sh" -j 1 -k "$root/build/utsuwa.elf" -g "$root/build/guests" \
+			-o "$log_dir/attack-r$round" attack >"$log_dir/a$round.out" 2>&1
+	else
+		bash "$root/tests/bochs/run-bochs.sh" -j 1 -k "$root/build/utsuwa.elf" -g "$root/build/guests" \
+			-o "$log_dir/attack-r$round" attack >"$log_dir/a$round.out" 2>&1
+	fi
+	if [ $? = 0 ]; then
+		pass=$((pass + 1))
+		echo "PASS crashme-long: round $round ($backend): the attacking guests"
+	else
+		fail=$((fail + 1))
+		echo "FAIL crashme-long: round $round ($backend): the attacking guests: $(grep -m1 -E '^FAIL' "$log_dir/a$round.out")"
+	fi
 	round=$((round + 1))
 done
 echo "crashme-long: $round rounds in $((minutes)) minutes: $qemu_snippets snippets under QEMU (AMD-V), $bochs_snippets under Bochs (VT-x)"
