@@ -24,6 +24,7 @@
  * and ends with HC_EXIT 0 when every vCPU has run its share.
  */
 #include "guest.h"
+#include "tss64.h"
 #include "lapic.h"
 #include "crashme.h"
 
@@ -82,16 +83,6 @@ struct cm_frame {
 _Static_assert(__builtin_offsetof(struct cm_frame, ds) == CF_DS, "crashme.h");
 _Static_assert(__builtin_offsetof(struct cm_frame, gpr) == CF_GPR, "crashme.h");
 
-/* 64-bit TSS (SDM vol. 3A, 8.7). */
-struct __attribute__((packed)) tss64 {
-	u32 reserved0;
-	u64 rsp[3];
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3;
-	u16 iomap_base;
-};
 
 struct gate64 {
 	u16 offset0, sel;

@@ -8,6 +8,7 @@
  * the GDT and the saved kernel stack are single.
  */
 #include "guest.h"
+#include "tss64.h"
 
 #if !defined(GUEST_MODE_LONG)
 #error "ring 3 is for long-mode guests"
@@ -22,16 +23,6 @@
 #define DESC_USER_DATA 0x00cff3000000ffffULL
 #define DESC_USER_CODE64 0x00affb000000ffffULL
 
-struct __attribute__((packed)) tss64 {
-	u32 reserved0;
-	u64 rsp[3];
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3;
-	u16 iomap_base;
-};
-_Static_assert(sizeof(struct tss64) == 104, "64-bit TSS (SDM vol. 3, 8.7)");
 
 struct __attribute__((packed)) dt_ptr {
 	u16 limit;
