@@ -111,7 +111,7 @@ check $? "cnt2 counts on: n=$((c_n + 5)), its memory and clocks as they were"
 mon "damage $snap 5000" "^snapshot $snap: byte 5000 flipped"
 mon "restore $snap bad" "^snapshot: |^restore: |vm bad" 60
 sleep 0.5
-out=$(since | grep -avE '\[cnt2\]|^utsuwa> $|restore [0-9]+ bad$|^$')
+out=$(answer_to "restore $snap bad" cnt2)
 [ "$(wc -l <<<"$out")" = 1 ] && grep -aqE "^snapshot: section [0-9]+ '[^']+': " <<<"$out" &&
 	! since | grep -aq 'vm bad'
 check $? "a damaged snapshot is refused in one line naming the section" ||

@@ -101,7 +101,7 @@ check $? "lin2's RAM disk holds what lin wrote before the snapshot" || echo "  |
 cmd_until 'damage 1 5000' '^snapshot 1: byte 5000 flipped|^damage: '
 cmd_until 'restore 1 bad' "^snapshot: |^restore: |vm bad" $((20 * slow))
 sleep 0.5
-out=$(since | grep -avE '\[lin2\]|^utsuwa> $|restore 1 bad$|^$')
+out=$(answer_to 'restore 1 bad' lin2)
 [ "$(wc -l <<<"$out")" = 1 ] && grep -aqE "^snapshot: section [0-9]+ '[^']+': " <<<"$out" &&
 	! since | grep -aq 'vm bad'
 check $? "a damaged snapshot is refused in one line naming the section" || echo "  | $out"

@@ -158,6 +158,19 @@ check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; return "$1"; }
 
 since() { tail -c +$((mark + 1)) "$driver_log" | tr -d '\r'; }
 set_mark() { mark=$(stat -c %s "$driver_log"); }
+# The monitor's answer to command $1 since the mark: without VM $2's lines,
+# prompts, blank lines and the echo of the command. A VM line printed while
+# the command was typed splits its echo ("rest" ... "utsuwa> restore 1 bad"):
+# every piece of the command is dropped, not only the whole of it.
+answer_to() {
+	local l
+	since | grep -avE "\\[$2\\]|^\$" | while IFS= read -r l; do
+		l=${l#utsuwa> }
+		[ -z "$l" ] && continue
+		case "$1" in "$l"* | *"$l") continue ;; esac
+		printf '%s\n' "$l"
+	done
+}
 wait_for() {
 	local end=$((SECONDS + $2))
 	while [ $SECONDS -lt "$end" ]; do
