@@ -25,6 +25,7 @@
 #include "hv/snapshot_vm.h"
 #include "hv/vm.h"
 #include "hv/vm_lifecycle.h"
+#include "hv/vm_net.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
@@ -278,6 +279,8 @@ static void got_end(void)
 	/* Its guest TSC goes on from the source's: the guest saw no time pass
 	 * while its vCPUs were stopped (docs/lifecycle.md, pause). */
 	vm_state_start(dst.vm, guest_tsc);
+	/* Switches still send its frames to the source: tell them (docs/migration.md). */
+	vm_net_announce(dst.vm);
 	vm_state_run(dst.vm);
 	kprintf("migrate: vm %s: arrived from %s and runs here; %lu pages in %lu ms\n", dst.name,
 		dst.peer, (unsigned long)dst.pages,

@@ -72,6 +72,11 @@ static void net_reset(void *dev)
 	virtio_net_reset(dev);
 }
 
+static void net_tick(void *dev, u64 now_ns)
+{
+	virtio_net_tick(dev, now_ns);
+}
+
 static void net_quiesce(void *dev)
 {
 	virtio_net_quiesce(dev);
@@ -112,6 +117,7 @@ static const struct device_ops net_dev = {
 	.name = "virtio-net",
 	.create = net_create,
 	.reset = net_reset,
+	.tick = net_tick,
 	.quiesce = net_quiesce,
 	.destroy = net_destroy,
 };
@@ -123,6 +129,14 @@ int vm_net_init(struct vm *vm)
 	if (!vm->cfg.net)
 		return 0;
 	return vm_devices_create(vm, table, 1);
+}
+
+void vm_net_announce(struct vm *vm)
+{
+	struct vm_device *dev = vm_device_find(vm, net_dev.name);
+
+	if (dev)
+		virtio_net_announce(dev->dev);
 }
 
 bool vm_net_io(struct vm *vm, struct vm_net_io *out)
@@ -144,6 +158,28 @@ bool vm_net_io(struct vm *vm, struct vm_net_io *out)
 	out->rx_dropped = c.drops;
 	out->tx_refused = c.spoofs + c.bad + st.tx_bad;
 	return true;
+}
+
+/* The MACs learned (stations behind the uplink, and VMs' MACs seen from
+ * another port after a migration), at most a screenful. */
+static void report_learned(struct vswitch *sw)
+{
+	static struct vswitch_entry seen[24]; /* the monitor runs on CPU 0 only */
+	unsigned n = vswitch_learned(sw, seen, ARRAY_SIZE(seen));
+
+	char name[VM_NAME_MAX];
+
+	for (unsigned i = 0; i < n; i++) {
+		const u8 *m = seen[i].mac;
+
+		/* Under the lock: the port (and its name) may leave meanwhile. */
+		spin_lock(&sw->lock);
+		strlcpy(name, sw->ports[seen[i].port] ? sw->ports[seen[i].port]->name : "gone",
+			sizeof(name));
+		spin_unlock(&sw->lock);
+		kprintf("learned %02x:%02x:%02x:%02x:%02x:%02x on port %d (%s)\n", m[0], m[1], m[2],
+			m[3], m[4], m[5], seen[i].port, name);
+	}
 }
 
 void vm_net_report(void)
@@ -191,6 +227,7 @@ void vm_net_report(void)
 			(unsigned long)row.c.drops, (unsigned long)row.c.spoofs,
 			(unsigned long)row.c.bad);
 	}
+	report_learned(sw);
 	uplink_report();
 	netstack_report();
 }

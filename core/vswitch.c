@@ -236,3 +236,50 @@ void vswitch_port_counters(const struct vswitch_port *p, struct vswitch_counters
 	out->spoofs = __atomic_load_n(&p->c.spoofs, __ATOMIC_RELAXED);
 	out->bad = __atomic_load_n(&p->c.bad, __ATOMIC_RELAXED);
 }
+
+/* RFC 903: the ARP packet layout (RFC 826) with opcode 3, "request reverse";
+ * sender and target hardware addresses both the announced MAC, no protocol
+ * addresses. The bytes after the 28-byte packet pad the frame to 60. */
+void vswitch_announce_frame(u8 frame[VSWITCH_ANNOUNCE_LEN], const u8 mac[ETH_ALEN])
+{
+	static const u8 rarp_head[] = {
+		0x80, 0x35,       /* ethertype: RARP */
+		0x00, 0x01,       /* hardware type: Ethernet */
+		0x08, 0x00,       /* protocol type: IPv4 */
+		ETH_ALEN, 4,      /* address lengths */
+		0x00, 0x03,       /* request reverse */
+	};
+	u8 *a = frame + 2 * ETH_ALEN + sizeof(rarp_head);
+
+	memset(frame, 0, VSWITCH_ANNOUNCE_LEN);
+	memset(frame, 0xff, ETH_ALEN);
+	memcpy(frame + ETH_ALEN, mac, ETH_ALEN);
+	memcpy(frame + 2 * ETH_ALEN, rarp_head, sizeof(rarp_head));
+	memcpy(a, mac, ETH_ALEN);              /* sender hardware address */
+	memcpy(a + ETH_ALEN + 4, mac, ETH_ALEN); /* target hardware address */
+}
+
+unsigned vswitch_announce(struct vswitch_port *p)
+{
+	u8 frame[VSWITCH_ANNOUNCE_LEN];
+
+	vswitch_announce_frame(frame, p->mac);
+	return vswitch_send(p, frame, sizeof(frame));
+}
+
+unsigned vswitch_learned(struct vswitch *sw, struct vswitch_entry *out, unsigned max)
+{
+	u64 now = sw->clock();
+	unsigned n = 0;
+
+	spin_lock(&sw->lock);
+	for (unsigned b = 0; b < VSWITCH_BUCKETS && n < max; b++)
+		for (unsigned w = 0; w < VSWITCH_WAYS && n < max; w++) {
+			const struct vswitch_entry *e = &sw->table[b][w];
+
+			if (e->port >= 0 && !e->fixed && now - e->seen <= sw->age)
+				out[n++] = *e;
+		}
+	spin_unlock(&sw->lock);
+	return n;
+}

@@ -32,6 +32,10 @@ struct virtio_net {
 	/* Scratch of one delivery; under the RX queue's avail_lock. */
 	struct vq_chain rx_chain;
 	struct virtio_net_stats st; /* atomic adds */
+	/* Announcements still to send (virtio_net_announce), and when the next
+	 * is due on the VM's clock (0: at the next tick). */
+	u32 announce_left;
+	u64 announce_next_ns;
 };
 
 static void count(u64 *c)
@@ -161,6 +165,29 @@ static u32 net_cfg_read(void *dev, u32 off, u8 size)
 static void net_reset(void *dev)
 {
 	/* Nothing is held between notifications: the queues' reset is all. */
+}
+
+void virtio_net_announce(struct virtio_net *n)
+{
+	__atomic_store_n(&n->announce_next_ns, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->announce_left, VNET_ANNOUNCE_ROUNDS, __ATOMIC_RELEASE);
+}
+
+void virtio_net_tick(struct virtio_net *n, u64 now_ns)
+{
+	u32 left = __atomic_load_n(&n->announce_left, __ATOMIC_ACQUIRE);
+	u32 done = VNET_ANNOUNCE_ROUNDS - left;
+
+	if (!left || now_ns < __atomic_load_n(&n->announce_next_ns, __ATOMIC_RELAXED))
+		return;
+	/* One tick runs at a time for a VM (vm_devices_tick); the exchange only
+	 * keeps a new virtio_net_announce from being lost. */
+	if (!__atomic_compare_exchange_n(&n->announce_left, &left, left - 1, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&n->announce_next_ns, now_ns + (50 + 100 * (u64)done) * 1000000,
+			 __ATOMIC_RELAXED);
+	vswitch_announce(&n->port);
 }
 
 struct virtio_pci *virtio_net_pci(struct virtio_net *n)

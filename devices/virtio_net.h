@@ -81,6 +81,16 @@ struct snap_cursor;
 int virtio_net_save(const struct virtio_net *n, struct snap_writer *w);
 int virtio_net_load(struct virtio_net *n, struct snap_cursor *c);
 
+/* The VM's MAC announced on the segment (vswitch_announce) five times from
+ * the next tick on, 50, 150, 250 and 350 ms apart on the VM's clock, as
+ * QEMU's announce-self does by default: after a migration, so that switches
+ * learn where the VM is now. The repeats cover the source host, whose switch
+ * refuses the MAC until the VM left it. Any CPU. */
+#define VNET_ANNOUNCE_ROUNDS 5
+void virtio_net_announce(struct virtio_net *n);
+/* The scheduler tick (device_ops.tick): sends what is due. */
+void virtio_net_tick(struct virtio_net *n, u64 now_ns);
+
 /* For the monitor and tests. */
 struct virtio_pci *virtio_net_pci(struct virtio_net *n);
 struct vswitch_port *virtio_net_port(struct virtio_net *n);

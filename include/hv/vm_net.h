@@ -11,8 +11,13 @@ struct vm;
 int vm_net_init(struct vm *vm);
 
 /* For the monitor's net command: the switch's totals, then one line per
- * port (VM, MAC, frames in and out, drops, spoofs, bad frames). */
+ * port (VM, MAC, frames in and out, drops, spoofs, bad frames), then the
+ * MACs it learned and their ports. */
 void vm_net_report(void);
+
+/* After the VM arrived by migration: its MAC announced on the segment
+ * (virtio_net_announce). Nothing when it has no NIC. */
+void vm_net_announce(struct vm *vm);
 
 /* The VM's NIC counters, from the guest's side: what it sent (tx) and
  * received (rx) through the switch, and what the switch or the device

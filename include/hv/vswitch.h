@@ -108,6 +108,23 @@ void vswitch_port_remove(struct vswitch_port *p);
  * counted. Returns the number of ports that took it. Any CPU. */
 unsigned vswitch_send(struct vswitch_port *from, const void *frame, u32 len);
 
+/*
+ * Announces p's MAC on the segment, as QEMU's announce-self does after a
+ * migration: one RARP request (RFC 903; ethertype 0x8035) from that MAC to
+ * broadcast, so that every switch on the way, ours and the physical ones
+ * behind the uplink, learns the port the MAC is behind now. Returns the
+ * number of ports that took it.
+ */
+unsigned vswitch_announce(struct vswitch_port *p);
+/* The RARP frame of vswitch_announce for mac: 60 bytes (the Ethernet
+ * minimum without FCS), into frame. */
+#define VSWITCH_ANNOUNCE_LEN 60
+void vswitch_announce_frame(u8 frame[VSWITCH_ANNOUNCE_LEN], const u8 mac[ETH_ALEN]);
+
+/* Up to max of the MACs the switch learned (not the VM ports' own), with
+ * their ports, copied under the lock; returns how many. For the monitor. */
+unsigned vswitch_learned(struct vswitch *sw, struct vswitch_entry *out, unsigned max);
+
 /* The switch of this machine, made at boot (core/vm_net.c). */
 struct vswitch *vswitch_global(void);
 

@@ -15,6 +15,8 @@
 #   5. A to B: done; the VM is gone from A, runs on B, its counter goes on at
 #      the next number on B's serial line, the file holds every line
 #   6. B to A: the same the other way
+#   5b, 6b. each time the destination announces the VM's MAC (RARP): the
+#      other host's switch learns it behind the uplink
 #   7. uptime and date never went backwards; B's memory is back
 #   8. a migration to B, B's QEMU killed mid-stream: A gives up (nothing
 #      acknowledged for 20 s), the VM counts on on A
@@ -31,6 +33,7 @@ started=$SECONDS
 
 ps=$(free_port) || driver_abort "no free TCP port on 127.0.0.1"
 key=mig-Key.0123456789abcdef
+vmmac=02:00:00:00:10:01 # the loop VM's NIC (it sends nothing itself)
 printf 'migrate_key=%s\n' "$key" >"$work/mig.cfg"
 mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz,$work/mig.cfg"
 loga=$log_dir/migrate-a.log logb=$log_dir/migrate-b.log
@@ -83,7 +86,7 @@ free_b0=$(mem_b)
 
 # ---- 2. the loop VM on A ----
 set_mark
-cmd 'create vm=loop,image=vmlinuz,initrd=initrd.gz,mem=128M,cpus=1,cmdline="console=ttyS0 quiet utsuwa.loop=600"'
+cmd 'create vm=loop,image=vmlinuz,initrd=initrd.gz,mem=128M,cpus=1,net=mac=02:00:00:00:10:01,cmdline="console=ttyS0 quiet utsuwa.loop=600"'
 wait_for '^\[loop\] utsuwa-loop: n=3 ' 150
 check $? "a Linux VM counts on A" || since | tail -n 5 | sed 's/^/  | /'
 
@@ -144,6 +147,20 @@ wait_b "^\\[loop\\] utsuwa-loop: n=$nb lines=$nb .*backwards=no" 30 &&
 check $? "its counter goes on on B at n=$nb, no line lost (A's last was n=$((nb - 1)))" ||
 	since_b | tail -n 5 | sed 's/^/  | /'
 
+# B announced the VM's MAC (RARP, docs/migration.md): A's switch, whose own
+# port for it is gone, learned it behind its uplink.
+learned_on() { # $1: cmd or cmd_b; $2: since or since_b
+	local end=$((SECONDS + 5))
+	while [ $SECONDS -lt $end ]; do
+		$1 net
+		$2 | grep -aqE "^learned $vmmac on port [0-9]+ \(uplink\)" && return 0
+		sleep 0.5
+	done
+	return 1
+}
+learned_on cmd since
+check $? "A learned the VM's MAC behind its uplink from B's announcement" || since | grep -a -e '^port' -e '^learned' | sed 's/^/  | /'
+
 # ---- 6. B to A ----
 set_mark; set_mark_b
 t=$SECONDS
@@ -160,6 +177,9 @@ na=$(($(last_n "$logb") + 1))
 wait_for "^\\[loop\\] utsuwa-loop: n=$na lines=$na .*backwards=no" 30 &&
 	wait_for "^\\[loop\\] utsuwa-loop: n=$((na + 2)) lines=$((na + 2)) .*backwards=no" 30
 check $? "its counter goes on on A at n=$na, no line lost" || since | tail -n 5 | sed 's/^/  | /'
+
+learned_on cmd_b since_b
+check $? "and B learned it behind its uplink from A's" || since_b | grep -a -e '^port' -e '^learned' | sed 's/^/  | /'
 
 # ---- 7. the whole run ----
 lines=$(cat "$loga" "$logb" | tr -d '\r' | grep -ac '^\[loop\] utsuwa-loop:')

@@ -261,6 +261,55 @@ TEST(table_full)
 	CHECK_EQ(send(&vm_a, macs[VSWITCH_WAYS], MAC_A, 60), 1);
 }
 
+/*
+ * A VM moved to another host (migration): that host's switch announces its
+ * MAC; the RARP reaches this switch through the uplink. While the VM is
+ * still here the frame is a spoof of its fixed MAC and teaches nothing (why
+ * the destination repeats it); once its port left, the uplink learns it, and
+ * unicast to it goes there at once, without a flood.
+ */
+TEST(announce)
+{
+	struct vswitch sw_b;
+	struct fake moved, uplink_b;
+	struct vswitch_entry seen[4];
+	u8 frame[VSWITCH_ANNOUNCE_LEN];
+
+	setup();
+	vswitch_init(&sw_b, fake_clock, AGE);
+	fake_init(&moved, "a", MAC_A);
+	fake_init(&uplink_b, "uplink", NULL);
+	CHECK_EQ(vswitch_port_add(&sw_b, &moved.p), 0);
+	CHECK_EQ(vswitch_port_add(&sw_b, &uplink_b.p), 0);
+	CHECK_EQ(vswitch_announce(&moved.p), 1);
+	CHECK_EQ(uplink_b.last_len, VSWITCH_ANNOUNCE_LEN);
+	vswitch_announce_frame(frame, MAC_A);
+	CHECK(!memcmp(uplink_b.last, frame, sizeof(frame)));
+	CHECK(!memcmp(frame, BCAST, 6));
+	CHECK(!memcmp(frame + 6, MAC_A, 6));
+	CHECK_EQ(frame[12], 0x80);
+	CHECK_EQ(frame[13], 0x35);
+	CHECK_EQ(frame[21], 3);                  /* opcode: request reverse */
+	CHECK(!memcmp(frame + 22, MAC_A, 6));    /* sender hardware address */
+	CHECK(!memcmp(frame + 32, MAC_A, 6));    /* target hardware address */
+
+	/* Here, vm a still holds MAC_A: refused as a spoof, nothing learned. */
+	CHECK_EQ(vswitch_send(&uplink.p, uplink_b.last, uplink_b.last_len), 0);
+	CHECK_EQ(uplink.p.c.spoofs, 1);
+	CHECK_EQ(vswitch_learned(&sw, seen, 4), 0);
+	/* It left: the next announcement teaches the uplink. */
+	vswitch_port_remove(&vm_a.p);
+	reset_counts();
+	CHECK_EQ(vswitch_send(&uplink.p, uplink_b.last, uplink_b.last_len), 2);
+	CHECK_EQ(vswitch_learned(&sw, seen, 4), 1);
+	CHECK(!memcmp(seen[0].mac, MAC_A, 6));
+	CHECK_EQ(seen[0].port, uplink.p.index);
+	reset_counts();
+	CHECK_EQ(send(&vm_b, MAC_A, MAC_B, 60), 1);
+	CHECK_EQ(uplink.got, 1);
+	CHECK_EQ(vm_c.got, 0);
+}
+
 int main(void)
 {
 	RUN(unicast_to_fixed_mac);
@@ -272,5 +321,6 @@ int main(void)
 	RUN(drops);
 	RUN(ports);
 	RUN(table_full);
+	RUN(announce);
 	return unit_done();
 }
