@@ -17,6 +17,7 @@
 #include "core/migrate_int.h"
 #include "core/vm_state_io.h"
 #include "hv/console.h"
+#include "hv/cpu_features.h"
 #include "hv/gmem.h"
 #include "hv/hv.h"
 #include "hv/image_store.h"
@@ -137,6 +138,27 @@ static void give_up(bool tell, const char *fmt, ...)
 
 static const char *const reg_names[] = { "EAX", "EBX", "ECX", "EDX" };
 
+/* "CPUID.80000001h.0:ECX 0x1 (LAHF-LM); ..." for every word in which the
+ * offer has bits that mine lacks. */
+static void missing_features(const u32 *mine, char *out, size_t size)
+{
+	size_t len = 0;
+
+	out[0] = 0;
+	for (int i = 0; i < MIG_NR_FEATURES && len + 1 < size; i++) {
+		const struct mig_feature *mf = &mig_feature_words[i];
+		u32 bits = dst.offer.features[i] & ~mine[i];
+		char names[96];
+
+		if (!bits)
+			continue;
+		cpu_feature_list(names, sizeof(names), mf->leaf, mf->subleaf, mf->reg, bits);
+		len += (size_t)fmt_snprintf(out + len, size - len, "%sCPUID.%xh.%u:%s 0x%x (%s)",
+					    len ? "; " : "", mf->leaf, mf->subleaf,
+					    reg_names[mf->reg], bits, names);
+	}
+}
+
 static bool build_vm(const u8 *payload, u64 len)
 {
 	static struct snap_vm_config cfg;
@@ -145,7 +167,7 @@ static bool build_vm(const u8 *payload, u64 len)
 	char err[MIG_REASON_MAX];
 	u32 mine[MIG_NR_FEATURES], missing = 0;
 	u64 free_bytes = mm_free_pages() * PAGE_SIZE;
-	int ret, f;
+	int ret;
 
 	/* The configuration as a one-section snapshot: the restore's parser. */
 	ret = snap_writer_init(&dst.w, &snap_page_alloc);
@@ -200,12 +222,9 @@ static bool build_vm(const u8 *payload, u64 len)
 		return false;
 	}
 	mig_vm_features(dst.vm, mine);
-	f = mig_features_missing(dst.offer.features, mine, &missing);
-	if (f >= 0) {
-		const struct mig_feature *mf = &mig_feature_words[f];
-
-		give_up(true, ": it sees CPUID.%xh.%u:%s bits 0x%x that a VM on this host lacks",
-			mf->leaf, mf->subleaf, reg_names[mf->reg], missing);
+	if (mig_features_missing(dst.offer.features, mine, &missing) >= 0) {
+		missing_features(mine, err, sizeof(err));
+		give_up(true, ": it sees CPU features a VM on this host lacks: %s", err);
 		return false;
 	}
 	/* The state sections will follow the configuration, as in a snapshot. */

@@ -20,6 +20,9 @@
 #   7. uptime and date never went backwards; B's memory is back
 #   8. a migration to B, B's QEMU killed mid-stream: A gives up (nothing
 #      acknowledged for 20 s), the VM counts on on A
+#   9. B again, on a CPU without LAHF-LM, which the VM sees on A: the
+#      migration is refused before any page moves, the message names the
+#      CPUID bits, the VM counts on on A
 # QEMU's user network (the API's usual way in, api-e2e-test.sh) is not on
 # the segment: its NAT sees every frame on a hub and answers or resets
 # connections between the hosts itself.
@@ -59,14 +62,20 @@ DRIVER_QEMU_ARGS="-netdev socket,id=n0,listen=127.0.0.1:$ps
 	"exit=halt hostip=10.0.3.50/16" "$mods"
 sleep 1
 mkfifo "$work/inb"
-: >"$logb"
-timeout -k 5 420 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 2 \
-	-display none -monitor none -serial stdio -no-reboot \
-	-netdev socket,id=n0,connect=127.0.0.1:$ps -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57 \
-	-kernel "$kernel" -append "exit=halt hostip=10.0.3.51/16" -initrd "$mods" \
-	<"$work/inb" >"$logb" 2>&1 &
-pid_b=$!
-exec 4>"$work/inb"
+# Host B on CPU model $1, its serial console on fd 4, its log in $logb.
+start_b() {
+	: >"$logb"
+	markb=0
+	timeout -k 5 420 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$1" -m 1G -smp 2 \
+		-display none -monitor none -serial stdio -no-reboot \
+		-netdev socket,id=n0,connect=127.0.0.1:$ps \
+		-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57 \
+		-kernel "$kernel" -append "exit=halt hostip=10.0.3.51/16" -initrd "$mods" \
+		<"$work/inb" >"$logb" 2>&1 &
+	pid_b=$!
+	exec 4>"$work/inb"
+}
+start_b "$QEMU_SVM_CPU"
 trap 'exec 4>&-; kill $pid_b 2>/dev/null; wait $pid_b 2>/dev/null; driver_cleanup' EXIT
 
 # ---- 1. both hosts ----
@@ -195,10 +204,27 @@ set_mark; set_mark_b
 type_keys $'migrate loop 10.0.3.51:8081\r'
 wait_b 'migrate: vm loop: accepted from 10.0.3.50' 30 && sleep 2
 kill "$pid_b" 2>/dev/null; wait "$pid_b" 2>/dev/null
+exec 4>&-
 wait_for 'migrate: vm loop to 10.0.3.51:8081: .*the VM stays here \(running\)' 60
+# Only now B comes back (sooner, its TCP reset would end the migration
+# before A's own timeout does), on a CPU without LAHF/SAHF in 64-bit mode
+# (CPUID.80000001h:ECX bit 0), which A's CPU has and its VM sees.
+start_b "$QEMU_SVM_CPU,-lahf-lm"
 a_says=$(since | grep -a 'the VM stays here' | tail -n 1)
 [ -n "$a_says" ]
 check $? "B killed mid-stream: A gives up, ${a_says#*10.0.3.51:8081: }" || since | grep -a '^migrate' | sed 's/^/  | /'
+still_on_a
+check $? "after it the VM runs on A and counts on"
+
+# ---- 9. a destination that lacks a CPU feature the VM sees ----
+wait_b '^migrate: listening on TCP port 8081' 120 && sleep 1 && cmd_b ''
+set_mark; set_mark_b
+type_keys $'migrate loop 10.0.3.51:8081\r'
+wait_for 'migrate: vm loop to 10.0.3.51:8081: .*the VM stays here' 60
+a_says=$(since | grep -a 'the VM stays here' | tail -n 1)
+grep -qE 'lacks: CPUID\.80000001h\.0:ECX 0x1 \(LAHF-LM\)' <<<"$a_says" && ! since_b | grep -aqE 'arrived from|pages'
+check $? "to a host without LAHF-LM: refused before any page moved, naming it: ${a_says#*10.0.3.51:8081: }" ||
+	{ since | grep -a '^migrate' | sed 's/^/  | A: /'; since_b | grep -a '^migrate' | sed 's/^/  | B: /'; }
 still_on_a
 check $? "after it the VM runs on A and counts on"
 
