@@ -34,6 +34,7 @@
 #include "hv/netstack.h"
 #include "hv/snapshot_vm.h"
 #include "hv/vm.h"
+#include "hv/vm_disks.h"
 #include "hv/vm_console.h"
 #include "hv/vm_lifecycle.h"
 #include "asm/cpu.h"
@@ -293,6 +294,8 @@ static bool memory_frame(bool *round_done)
 static bool stop_vm(void)
 {
 	struct snap_writer w;
+	const char *disk = NULL;
+	u64 flush_ms;
 	int err;
 
 	src.pause_ms = netstack_now_ms();
@@ -307,6 +310,18 @@ static bool stop_vm(void)
 	/* Devices finish their requests in flight (their writes to guest
 	 * memory are marked) before the last harvest. */
 	vm_devices_quiesce(src.vm);
+	/* Disks on shared storage: all the VM wrote is on the disk before the
+	 * destination can read it (docs/migration.md). */
+	flush_ms = netstack_now_ms();
+	err = vm_disks_flush(src.vm, &disk);
+	if (err) {
+		fail("disk '%s' could not be flushed (error %d)", disk, err);
+		return false;
+	}
+	flush_ms = netstack_now_ms() - flush_ms;
+	if (src.vm->cfg.nr_disks)
+		kprintf("migrate: vm %s: paused; its disks flushed in %lu ms\n", src.st->vm,
+			(unsigned long)flush_ms);
 	if (src.logging) {
 		/* The last harvest joins the round's, whose pages are unsent:
 		 * end_round harvested them just before deciding to stop. */

@@ -5,6 +5,7 @@
  * VM without disks has no such device at all, so its exits pay nothing.
  */
 #include "hv/vm_disks.h"
+#include "core/blk_sync.h"
 #include "hv/blockdev.h"
 #include "hv/console.h"
 #include "hv/device.h"
@@ -195,4 +196,25 @@ int vm_disks_init(struct vm *vm)
 	if (!vm->cfg.nr_disks)
 		return 0;
 	return vm_devices_create(vm, table, 1);
+}
+
+int vm_disks_flush(struct vm *vm, const char **which)
+{
+	struct vm_device *dev = vm_device_find(vm, disks_dev.name);
+	struct vm_disks *d = dev ? dev->dev : NULL;
+
+	for (unsigned i = 0; d && i < d->n; i++) {
+		int err;
+
+		/* A RAM disk goes with the VM's state; a read-only disk holds
+		 * nothing new. */
+		if (d->ramdisk[i] || !d->writer[i])
+			continue;
+		err = blk_sync_io(d->bd[i], BLK_FLUSH, 0, NULL, 0);
+		if (err) {
+			*which = vm->cfg.disks[i].spec;
+			return err;
+		}
+	}
+	return 0;
 }

@@ -10,6 +10,12 @@ struct vm;
  * disks (nothing otherwise). 0, or the error of vm_devices_create. */
 int vm_disks_init(struct vm *vm);
 
+/* Before another host opens the VM's disks on shared storage (a migration's
+ * switch-over): each machine-disk partition the VM writes is flushed to
+ * stable storage, waiting here (interrupts on, CPU 0). Call with the VM
+ * quiesced (nothing in flight). 0, or the error, *which naming the disk. */
+int vm_disks_flush(struct vm *vm, const char **which);
+
 /* One disk's counters for GET /vms/NAME (devices/virtio_blk.h). */
 struct vm_disk_io {
 	const char *spec; /* the disk= entry: "module:NAME" or "gpt:LABEL" */

@@ -13,7 +13,10 @@
 #   4. a migration whose 5th frame is damaged after sealing (migrate-test ...
 #      5): B refuses it as corrupt, keeps nothing, the VM counts on on A
 #   5. A to B: done; the VM is gone from A, runs on B, its counter goes on at
-#      the next number on B's serial line, the file holds every line
+#      the next number on B's serial line, the file holds every line; its
+#      disk is a partition of one image both QEMUs attach (a SAN): the
+#      sectors it wrote on A read back on B (the source flushes before the
+#      switch)
 #   6. B to A: the same the other way
 #   5b, 6b. each time the destination announces the VM's MAC (RARP): the
 #      other host's switch learns it behind the uplink
@@ -57,8 +60,15 @@ wait_b() {
 }
 cmd_b() { set_mark_b; printf '%s\r' "$1" >&4; wait_b 'utsuwa> $' "${2:-20}"; }
 
+# The SAN: one disk image both QEMUs attach as an NVMe disk (QEMU's image
+# locking off: two machines share it on purpose), its partition "shared".
+command -v sgdisk >/dev/null || driver_abort "no sgdisk (sh scripts/setup-deps.sh)"
+truncate -s 16M "$work/san.img" && sgdisk -n 1:2048:0 -c 1:shared "$work/san.img" >/dev/null ||
+	driver_abort "sgdisk cannot make the shared disk"
+san="-drive file=$work/san.img,if=none,id=san,format=raw,file.locking=off
+	-device nvme,serial=utsuwa-san,drive=san"
 DRIVER_QEMU_ARGS="-netdev socket,id=n0,listen=127.0.0.1:$ps
-	-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56" driver_start "$loga" 420 2 \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 $san" driver_start "$loga" 420 2 \
 	"exit=halt hostip=10.0.3.50/16" "$mods"
 sleep 1
 mkfifo "$work/inb"
@@ -69,7 +79,7 @@ start_b() {
 	timeout -k 5 420 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$1" -m 1G -smp 2 \
 		-display none -monitor none -serial stdio -no-reboot \
 		-netdev socket,id=n0,connect=127.0.0.1:$ps \
-		-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57 \
+		-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57 $san \
 		-kernel "$kernel" -append "exit=halt hostip=10.0.3.51/16" -initrd "$mods" \
 		<"$work/inb" >"$logb" 2>&1 &
 	pid_b=$!
@@ -95,7 +105,7 @@ free_b0=$(mem_b)
 
 # ---- 2. the loop VM on A ----
 set_mark
-cmd 'create vm=loop,image=vmlinuz,initrd=initrd.gz,mem=128M,cpus=1,net=mac=02:00:00:00:10:01,cmdline="console=ttyS0 quiet utsuwa.loop=600"'
+cmd 'create vm=loop,image=vmlinuz,initrd=initrd.gz,mem=128M,cpus=1,net=mac=02:00:00:00:10:01,disk=gpt:shared,cmdline="console=ttyS0 quiet utsuwa.loop=600"'
 wait_for '^\[loop\] utsuwa-loop: n=3 ' 150
 check $? "a Linux VM counts on A" || since | tail -n 5 | sed 's/^/  | /'
 
@@ -151,9 +161,10 @@ cmd_b list
 since_b | grep -aqE '^loop +running '
 check $? "it runs on B"
 nb=$(($(last_n "$loga") + 1))
-wait_b "^\\[loop\\] utsuwa-loop: n=$nb lines=$nb .*backwards=no" 30 &&
-	wait_b "^\\[loop\\] utsuwa-loop: n=$((nb + 2)) lines=$((nb + 2)) .*backwards=no" 30
-check $? "its counter goes on on B at n=$nb, no line lost (A's last was n=$((nb - 1)))" ||
+wait_b "^\\[loop\\] utsuwa-loop: n=$nb lines=$nb .*backwards=no disk=ok" 30 &&
+	wait_b "^\\[loop\\] utsuwa-loop: n=$((nb + 2)) lines=$((nb + 2)) .*backwards=no disk=ok" 30
+check $? "its counter goes on on B at n=$nb, no line lost (A's last was n=$((nb - 1))); \
+the shared disk holds what A wrote" ||
 	since_b | tail -n 5 | sed 's/^/  | /'
 
 # B announced the VM's MAC (RARP, docs/migration.md): A's switch, whose own
@@ -183,9 +194,9 @@ cmd_b list
 ! since_b | grep -aqE '^loop '
 check $? "the VM is gone from B"
 na=$(($(last_n "$logb") + 1))
-wait_for "^\\[loop\\] utsuwa-loop: n=$na lines=$na .*backwards=no" 30 &&
-	wait_for "^\\[loop\\] utsuwa-loop: n=$((na + 2)) lines=$((na + 2)) .*backwards=no" 30
-check $? "its counter goes on on A at n=$na, no line lost" || since | tail -n 5 | sed 's/^/  | /'
+wait_for "^\\[loop\\] utsuwa-loop: n=$na lines=$na .*backwards=no disk=ok" 30 &&
+	wait_for "^\\[loop\\] utsuwa-loop: n=$((na + 2)) lines=$((na + 2)) .*backwards=no disk=ok" 30
+check $? "its counter goes on on A at n=$na, no line lost; the shared disk holds what B wrote" || since | tail -n 5 | sed 's/^/  | /'
 
 learned_on cmd_b since_b
 check $? "and B learned it behind its uplink from A's" || since_b | grep -a -e '^port' -e '^learned' | sed 's/^/  | /'
@@ -193,8 +204,8 @@ check $? "and B learned it behind its uplink from A's" || since_b | grep -a -e '
 # ---- 7. the whole run ----
 lines=$(cat "$loga" "$logb" | tr -d '\r' | grep -ac '^\[loop\] utsuwa-loop:')
 [ "$lines" -gt 5 ] &&
-	! cat "$loga" "$logb" | tr -d '\r' | grep -a '^\[loop\] utsuwa-loop:' | grep -avE 'backwards=no' | grep -q .
-check $? "uptime and date never went backwards in $lines lines, on either host"
+	! cat "$loga" "$logb" | tr -d '\r' | grep -a '^\[loop\] utsuwa-loop:' | grep -avE 'backwards=no disk=ok' | grep -q .
+check $? "uptime and date never went backwards in $lines lines, on either host; every disk read held what was written"
 cmd_b mem
 free_b2=$(mem_b)
 [ -n "$free_b0" ] && [ "$free_b2" = "$free_b0" ]
