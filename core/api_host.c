@@ -36,6 +36,7 @@ void api_host_info(struct api_host_info *h)
 	h->free_mib = mm_free_pages() * PAGE_SIZE >> 20;
 	h->uptime_s = tsc_to_ns(rdtsc()) / 1000000000ULL;
 	h->api_last_request_tsc = api_tcp_last_request_tsc();
+	vm_host_features(&h->cpu);
 }
 
 u64 api_console_start(struct vm *vm)

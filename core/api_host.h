@@ -6,6 +6,7 @@
 #ifndef CORE_API_HOST_H
 #define CORE_API_HOST_H
 
+#include "hv/cpu_features.h"
 #include "hv/types.h"
 
 struct vm;
@@ -16,6 +17,7 @@ struct api_host_info {
 	u64 free_mib;
 	u64 uptime_s;
 	u64 api_last_request_tsc; /* hv/api_tcp.h: api_tcp_last_request_tsc */
+	struct cpu_featureset cpu; /* what a VM here sees (vm_host_features) */
 };
 
 void api_host_info(struct api_host_info *h);

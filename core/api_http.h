@@ -50,7 +50,7 @@ struct api_call {
 struct api_route {
 	enum api_method method;
 	const char *path;  /* segments; '*' is NAME: /vms/ * /pause */
-	enum api_arg { ARG_NONE, ARG_VM, ARG_IMAGE, ARG_SNAPSHOT } arg;
+	enum api_arg { ARG_NONE, ARG_VM, ARG_IMAGE, ARG_SNAPSHOT, ARG_POOL } arg;
 	enum api_body body;
 	/* BODY_IMAGE: before the body, once the head is known; 0, or an error
 	 * answer set in c (the body is then not read: the connection closes). */

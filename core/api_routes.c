@@ -6,6 +6,7 @@
  */
 #include "core/api_http.h"
 #include "core/api_host.h"
+#include "hv/cpu_features.h"
 #include "hv/api.h"
 #include "hv/config.h"
 #include "hv/config_format.h"
@@ -103,6 +104,7 @@ static void vm_summary(struct json_writer *w, const struct vm *vm)
 static void get_host(struct api_call *c)
 {
 	struct api_host_info h;
+	char text[CPU_FEATURESET_TEXT_MAX];
 
 	if (!no_fields(c))
 		return;
@@ -115,7 +117,66 @@ static void get_host(struct api_call *c)
 	jw_ku64(c->out, "uptime_s", h.uptime_s);
 	jw_ku64(c->out, "vms", nr_vms);
 	jw_ku64(c->out, "api_last_request_tsc", h.api_last_request_tsc);
+	cpu_featureset_format(&h.cpu, text);
+	jw_kstr(c->out, "cpu_features", text);
 	jw_obj_end(c->out);
+}
+
+/* ---- CPU-feature pools (docs/migration.md) ---- */
+
+static void pool_json(struct json_writer *w, const char *name, const struct cpu_featureset *set)
+{
+	char text[CPU_FEATURESET_TEXT_MAX];
+
+	cpu_featureset_format(set, text);
+	jw_obj(w);
+	jw_kstr(w, "name", name);
+	jw_kstr(w, "features", text);
+	jw_obj_end(w);
+}
+
+static void get_pools(struct api_call *c)
+{
+	struct cpu_pool p;
+
+	if (!no_fields(c))
+		return;
+	jw_obj(c->out);
+	jw_key(c->out, "pools");
+	jw_arr(c->out);
+	for (unsigned i = 0; i < CPU_POOLS_MAX; i++)
+		if (cpu_pool_at(i, &p))
+			pool_json(c->out, p.name, &p.set);
+	jw_arr_end(c->out);
+	jw_obj_end(c->out);
+}
+
+static void put_pool(struct api_call *c)
+{
+	struct json_field f[] = {
+		{ .name = "features", .types = BIT(JSON_STRING), .max = CPU_FEATURESET_TEXT_MAX - 1 },
+	};
+	char text[CPU_FEATURESET_TEXT_MAX];
+	struct cpu_featureset set;
+	struct json_doc d;
+
+	if (!fields(c, &d, f, ARRAY_SIZE(f)))
+		return;
+	if (f[0].tok < 0) {
+		api_error(c, 400, "field 'features' is missing");
+		return;
+	}
+	json_string(&d, f[0].tok, text, sizeof(text));
+	if (cpu_featureset_parse(text, strlen(text), &set)) {
+		api_error(c, 400, "field 'features': not SIG:W0.W1.W2.W3.W4.W5.W6 in hex, as GET "
+			  "/host's cpu_features");
+		return;
+	}
+	if (cpu_pool_define(c->arg, &set)) {
+		api_error(c, 507, "already %d pools, the most there can be", CPU_POOLS_MAX);
+		return;
+	}
+	pool_json(c->out, c->arg, &set);
 }
 
 /* ---- reading VMs ---- */
@@ -231,7 +292,7 @@ static void get_vm(struct api_call *c)
 
 /* ---- creating a VM from a JSON spec ---- */
 
-enum { S_NAME, S_IMAGE, S_INITRD, S_CMDLINE, S_MEM, S_CPUS, S_DISKS, S_NET, S_START, NR_S };
+enum { S_NAME, S_IMAGE, S_INITRD, S_CMDLINE, S_MEM, S_CPUS, S_DISKS, S_NET, S_START, S_CPU, NR_S };
 
 static bool vm_name_ok(const char *s)
 {
@@ -377,6 +438,7 @@ static bool spec_line(struct api_call *c, struct json_doc *d, char *line, size_t
 		[S_DISKS] = { .name = "disks", .types = BIT(JSON_ARRAY) },
 		[S_NET] = { .name = "net", .types = BIT(JSON_BOOL) | BIT(JSON_OBJECT) },
 		[S_START] = { .name = "start", .types = BIT(JSON_BOOL) },
+		[S_CPU] = { .name = "cpu", .types = BIT(JSON_STRING), .max = 5 + CPU_POOL_NAME_MAX },
 	};
 	char image[VM_IMAGE_MAX], cmdline[VM_CMDLINE_MAX];
 	u64 mem = 16, cpus = 1;
@@ -420,6 +482,21 @@ static bool spec_line(struct api_call *c, struct json_doc *d, char *line, size_t
 		if (c->status == 200)
 			api_error(c, 400, "the spec does not fit in a configuration word");
 		return false;
+	}
+	if (f[S_CPU].tok >= 0) {
+		char cpu[6 + CPU_POOL_NAME_MAX];
+
+		json_string(d, f[S_CPU].tok, cpu, sizeof(cpu));
+		if (strcmp(cpu, "host") &&
+		    (strncmp(cpu, "pool:", 5) || !cpu_pool_name_ok(cpu + 5, strlen(cpu + 5)))) {
+			api_error(c, 400, "field 'cpu': not host or pool:NAME (NAME: 1-%d characters of "
+				  "A-Z a-z 0-9 _ -)", CPU_POOL_NAME_MAX - 1);
+			return false;
+		}
+		if (strcmp(cpu, "host") && !add(line, cap, ",cpu=%s", cpu)) {
+			api_error(c, 400, "the spec does not fit in a configuration word");
+			return false;
+		}
 	}
 	if (f[S_CMDLINE].tok >= 0) {
 		json_string(d, f[S_CMDLINE].tok, cmdline, sizeof(cmdline));
@@ -942,6 +1019,8 @@ static const struct api_route routes[] = {
 	{ API_PUT, "/images/*", ARG_IMAGE, BODY_IMAGE, put_image_begin, put_image },
 	{ API_DELETE, "/images/*", ARG_IMAGE, BODY_JSON, NULL, delete_image },
 	{ API_GET, "/snapshots", ARG_NONE, BODY_JSON, NULL, get_snapshots },
+	{ API_GET, "/pools", ARG_NONE, BODY_JSON, NULL, get_pools },
+	{ API_PUT, "/pools/*", ARG_POOL, BODY_JSON, NULL, put_pool },
 	{ API_DELETE, "/snapshots/*", ARG_SNAPSHOT, BODY_JSON, NULL, delete_snapshot },
 };
 
@@ -994,6 +1073,12 @@ static bool arg_ok(enum api_arg kind, const char *arg, size_t len, struct api_ca
 				return true;
 		}
 		api_error(c, 400, "the snapshot in the path is not a number from 1");
+		return false;
+	case ARG_POOL:
+		if (cpu_pool_name_ok(arg, len))
+			return true;
+		api_error(c, 400, "the pool name in the path is not 1-%d characters of A-Z a-z 0-9 _ -",
+			  CPU_POOL_NAME_MAX - 1);
 		return false;
 	case ARG_NONE:
 		break;

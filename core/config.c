@@ -642,8 +642,26 @@ static int set_exitport(struct vm_config *vm, struct str v, char *why, size_t le
 	return 0;
 }
 
+static int set_cpu(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+
+	if (str_eq(v, "host")) {
+		vm->cpu_pool[0] = 0;
+		return 0;
+	}
+	if (v.n > 5 && !memcmp(v.s, "pool:", 5) && cpu_pool_name_ok(v.s + 5, v.n - 5)) {
+		memcpy(vm->cpu_pool, v.s + 5, v.n - 5);
+		vm->cpu_pool[v.n - 5] = 0;
+		return 0;
+	}
+	fmt_snprintf(why, len, "'%s' is not host or pool:NAME (1 to %d characters of a-z A-Z 0-9 "
+		     "_ -)", quote(q, v), CPU_POOL_NAME_MAX - 1);
+	return -EINVAL;
+}
+
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, NR_FIELDS };
+		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, F_CPU, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -664,6 +682,7 @@ static const struct {
 	[F_NET] = { "net", set_net },
 	[F_PAGING] = { "paging", set_paging },
 	[F_EXITPORT] = { "exitport", set_exitport },
+	[F_CPU] = { "cpu", set_cpu },
 };
 
 static bool valid_name(struct str n)
@@ -912,6 +931,24 @@ static void parse_word(struct parser *p, struct str word)
 			problem(p, "option 'migrate_key': not %d to %d characters of A-Z a-z 0-9 . _ ~ "
 				   "+ / - (the value is not shown); no migration",
 				API_TOKEN_MIN, API_TOKEN_MAX);
+		}
+	} else if (has_value && str_eq(key, "pool")) {
+		/* pool=NAME:SIG:W0.W1...W6 */
+		size_t colon = 0;
+		struct cpu_pool *pl = &p->cfg->pools[p->cfg->nr_pools];
+
+		while (colon < val.n && val.s[colon] != ':')
+			colon++;
+		if (p->cfg->nr_pools == CPU_POOLS_MAX)
+			problem(p, "option 'pool': more than %d pools", CPU_POOLS_MAX);
+		else if (colon == val.n || !cpu_pool_name_ok(val.s, colon) ||
+			 cpu_featureset_parse(val.s + colon + 1, val.n - colon - 1, &pl->set))
+			problem(p, "option 'pool': '%s' is not NAME:SIG:W0.W1.W2.W3.W4.W5.W6 (hex; "
+				   "docs/migration.md)", quote(q, val));
+		else {
+			memcpy(pl->name, val.s, colon);
+			pl->name[colon] = 0;
+			p->cfg->nr_pools++;
 		}
 	} else if (has_value && str_eq(key, "migrate_port")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= 65535)

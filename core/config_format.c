@@ -63,6 +63,8 @@ int config_format_vm(const struct vm_config *c, const char *name, char *buf, siz
 		    c->mac[3], c->mac[4], c->mac[5]);
 	if (c->exitport)
 		put(&o, ",exitport=on");
+	if (c->cpu_pool[0])
+		put(&o, ",cpu=pool:%s", c->cpu_pool);
 	if (c->paging != PAGING_AUTO)
 		put(&o, ",paging=%s", c->paging == PAGING_SHADOW ? "shadow" : "nested");
 	if (c->on_crash != ON_CRASH_STOP)

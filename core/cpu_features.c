@@ -101,3 +101,104 @@ size_t cpu_feature_list(char *buf, size_t size, u32 leaf, u32 subleaf, unsigned 
 	}
 	return len;
 }
+
+/* ---- feature sets and pools ---- */
+
+const struct cpu_feature_word cpu_feature_words[CPU_FEATURE_WORDS] = {
+	{ 0x1, 0, 2 }, { 0x1, 0, 3 }, { 0x7, 0, 1 }, { 0x7, 0, 2 },
+	{ 0x7, 0, 3 }, { 0x80000001, 0, 2 }, { 0x80000001, 0, 3 },
+};
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One hex number of 1-8 digits at s[*i], ending at n or at the separator. */
+static bool hex32(const char *s, size_t n, size_t *i, char sep, u32 *out)
+{
+	size_t start = *i;
+	u32 v = 0;
+
+	while (*i < n && s[*i] != sep) {
+		int d = hexval(s[*i]);
+
+		if (d < 0 || *i - start == 8)
+			return false;
+		v = v << 4 | (u32)d;
+		(*i)++;
+	}
+	if (*i == start)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cpu_featureset_parse(const char *s, size_t n, struct cpu_featureset *out)
+{
+	struct cpu_featureset f;
+	size_t i = 0;
+
+	if (!hex32(s, n, &i, ':', &f.sig) || i == n)
+		return -EINVAL;
+	for (int w = 0; w < CPU_FEATURE_WORDS; w++) {
+		i++; /* the ':' or '.' before it */
+		if (!hex32(s, n, &i, '.', &f.w[w]))
+			return -EINVAL;
+		if ((w < CPU_FEATURE_WORDS - 1) != (i < n))
+			return -EINVAL; /* too few words, or something after the last */
+	}
+	*out = f;
+	return 0;
+}
+
+void cpu_featureset_format(const struct cpu_featureset *f, char *buf)
+{
+	fmt_snprintf(buf, CPU_FEATURESET_TEXT_MAX, "%08x:%x.%x.%x.%x.%x.%x.%x", f->sig, f->w[0],
+		     f->w[1], f->w[2], f->w[3], f->w[4], f->w[5], f->w[6]);
+}
+
+u32 cpu_sig_family(u32 sig)
+{
+	u32 fam = sig >> 8 & 0xf;
+
+	return fam == 0xf ? fam + (sig >> 20 & 0xff) : fam;
+}
+
+u32 cpu_sig_model(u32 sig)
+{
+	u32 fam = sig >> 8 & 0xf, model = sig >> 4 & 0xf;
+
+	return fam == 0x6 || fam == 0xf ? model | (sig >> 16 & 0xf) << 4 : model;
+}
+
+void cpu_featureset_meet(struct cpu_featureset *a, const struct cpu_featureset *b)
+{
+	u32 fa = cpu_sig_family(a->sig), fb = cpu_sig_family(b->sig);
+	u32 ma = cpu_sig_model(a->sig), mb = cpu_sig_model(b->sig);
+
+	for (int w = 0; w < CPU_FEATURE_WORDS; w++)
+		a->w[w] &= b->w[w];
+	if (fb < fa || (fb == fa && (mb < ma || (mb == ma && (b->sig & 0xf) < (a->sig & 0xf)))))
+		a->sig = b->sig;
+}
+
+bool cpu_pool_name_ok(const char *s, size_t n)
+{
+	if (!n || n >= CPU_POOL_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}

@@ -9,6 +9,7 @@
 #include "hv/monitor.h"
 #include "hv/netstack.h"
 #include "hv/console.h"
+#include "hv/cpu_features.h"
 #include "hv/platform.h"
 #include "hv/sched.h"
 #include "hv/vendor.h"
@@ -183,6 +184,8 @@ __noreturn void hv_main(const struct boot_info *bi)
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	netstack_init(&config.host); /* its port before the VMs': none may take its MAC */
+	for (unsigned i = 0; i < config.nr_pools; i++) /* before the VMs that name them */
+		cpu_pool_define(config.pools[i].name, &config.pools[i].set);
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();

@@ -295,6 +295,9 @@ static const struct monitor_cmd commands[] = {
 	  "test aid: a migration under another key, or with one frame damaged",
 	  monitor_cmd_migrate_test },
 	{ "migration", "VM", 1, "how the VM's last migration went", monitor_cmd_migration },
+	{ "pools", "", 0, "the CPU features a VM here sees, and the CPU-feature pools",
+	  monitor_cmd_pools },
+	{ "pool", "NAME SET", 2, "define a CPU-feature pool (cpu=pool:NAME)", monitor_cmd_pool },
 };
 
 static int cmd_help(const struct monitor_args *a)

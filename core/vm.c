@@ -21,6 +21,7 @@
 #include "hv/vm_console.h"
 #include "hv/intercept.h"
 #include "arch/x86/emul/cpuid.h"
+#include "hv/cpu_features.h"
 #include "arch/x86/emul/msr.h"
 #include "devices/testdev.h"
 #include "devices/uart8250.h"
@@ -182,6 +183,32 @@ static int free_slot(void)
 	return -1;
 }
 
+/* cpu=pool:NAME: the pool's features only (docs/migration.md). -EINVAL
+ * after a message when this host has no such pool. */
+static int restrict_to_pool(struct vm *vm)
+{
+	struct cpu_featureset set;
+
+	if (!vm->cfg.cpu_pool[0])
+		return 0;
+	if (cpu_pool_get(vm->cfg.cpu_pool, &set)) {
+		kprintf("utsuwa: vm '%s': cpu=pool:%s: this host has no such pool (pool= in its "
+			"configuration, the monitor's pool or PUT /pools/NAME define one)\n",
+			vm->name, vm->cfg.cpu_pool);
+		return -EINVAL;
+	}
+	cpuid_policy_restrict((struct cpuid_policy *)vm->cpuid, &set);
+	return 0;
+}
+
+void vm_host_features(struct cpu_featureset *out)
+{
+	static struct cpuid_policy p; /* big: not on the stack; CPU 0's monitor and API */
+
+	cpuid_policy_build(&p, host_cpuid, 1, (u32)tsc_khz);
+	cpuid_policy_features(&p, out);
+}
+
 struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity,
 		    bool load_image)
 {
@@ -220,7 +247,9 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 
-	err = load_image && vm_load_image(vm) ? -EINVAL : 0;
+	err = restrict_to_pool(vm);
+	if (!err)
+		err = load_image && vm_load_image(vm) ? -EINVAL : 0;
 	if (!err)
 		err = vm_platform_init(vm);
 	if (!err)

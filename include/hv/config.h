@@ -6,6 +6,7 @@
 #ifndef HV_CONFIG_H
 #define HV_CONFIG_H
 
+#include "hv/cpu_features.h"
 #include "hv/types.h"
 
 #define VM_NAME_MAX 16
@@ -70,6 +71,9 @@ struct vm_config {
 	 * (devices/virtio_net.h); without mac= one is derived from the name. */
 	bool net;
 	u8 mac[6];
+	/* cpu=pool:NAME: the VM sees only pool NAME's features (include/hv/
+	 * cpu_features.h); empty (cpu=host, the default): the host's. */
+	char cpu_pool[CPU_POOL_NAME_MAX];
 };
 
 /* hostip= and apiport= (docs/config.md): the hypervisor's own address on the
@@ -112,6 +116,9 @@ struct hv_config {
 	char api_token[API_TOKEN_MAX + 1]; /* api_token=; empty: one is made at boot */
 	u64 api_image_max; /* api_image_max=: the largest upload; 0: the default */
 	struct host_net_config host;
+	/* pool=NAME:SET, defined at boot (docs/migration.md, "CPU-feature pools"). */
+	struct cpu_pool pools[CPU_POOLS_MAX];
+	unsigned nr_pools;
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);

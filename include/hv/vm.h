@@ -114,6 +114,10 @@ void vm_forget(struct vm *vm);
  * on the CPUs in affinity) and lists it in vms[]. NULL, with a message
  * naming the VM, on failure; nothing is kept then. */
 struct vm *vm_create(const struct vm_config *cfg, const struct boot_info *bi, u64 affinity);
+/* What a VM created here with cpu=host sees (the host's report for pools:
+ * GET /host, the monitor's features). CPU 0 only. */
+struct cpu_featureset;
+void vm_host_features(struct cpu_featureset *out);
 /* The same in two steps (a restore loads its state between them): build
  * without listing, the image loaded only if load_image (a restore fills
  * memory and vCPUs from a snapshot instead); then list it in the slot it

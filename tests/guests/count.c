@@ -91,6 +91,12 @@ static __noreturn void counter_lapic(ulong ms)
 	mmio_write32(LAPIC + APIC_LVT_TIMER, APIC_LVT_PERIODIC | TIMER_VECTOR);
 	mmio_write32(LAPIC + APIC_TIMER_INIT, r[0] * (u32)ms);
 	printf("count: counting every %lu ms (TSC %u kHz)\n", ms, r[0]);
+	/* What it sees of the CPU: a VM of a CPU-feature pool must not see what
+	 * the pool hides (tests/guests/migrate-test.sh). */
+	cpuid(1, 0, r);
+	printf("count: cpuid 1.eax=%08x 80000001.ecx=", r[0]);
+	cpuid(0x80000001, 0, r);
+	printf("%08x\n", r[2]);
 	for (;;) {
 		u64 ns, tsc;
 

@@ -26,13 +26,16 @@
 #   9. B again, on a CPU without LAHF-LM, which the VM sees on A: the
 #      migration is refused before any page moves, the message names the
 #      CPUID bits, the VM counts on on A
+#  10. a pool of both hosts' features (their baseline, without LAHF-LM):
+#      a VM of the pool (the count guest) does not see LAHF-LM on A and
+#      migrates to B; a VM of a pool the host lacks is refused
 # QEMU's user network (the API's usual way in, api-e2e-test.sh) is not on
 # the segment: its NAT sees every frame on a hub and answers or resets
 # connections between the hosts itself.
 # One PASS/FAIL line per check, then "migrate: N passed, N failed".
 #   migrate-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
 set -u
-name=migrate driver_needs="vmlinuz initrd.gz"
+name=migrate driver_needs="vmlinuz initrd.gz count.bin"
 . "$(dirname "$0")/lib/console-driver.sh"
 driver_args "$@"
 started=$SECONDS
@@ -41,7 +44,7 @@ ps=$(free_port) || driver_abort "no free TCP port on 127.0.0.1"
 key=mig-Key.0123456789abcdef
 vmmac=02:00:00:00:10:01 # the loop VM's NIC (it sends nothing itself)
 printf 'migrate_key=%s\n' "$key" >"$work/mig.cfg"
-mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz,$work/mig.cfg"
+mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/count.bin,$work/mig.cfg"
 loga=$log_dir/migrate-a.log logb=$log_dir/migrate-b.log
 
 # The last counter line's n of the loop VM in log $1.
@@ -242,5 +245,44 @@ check $? "after it the VM runs on A and counts on"
 cmd 'destroy loop'
 since | grep -aq 'vm loop: destroyed'
 check $? "destroy the VM on A"
+
+# ---- 10. a CPU-feature pool (seed 000's Extended Migration) ----
+# Each host says what a VM there sees; the pool is their baseline (what
+# utsuwactl pool computes): the same on both hosts. A VM of the pool never
+# sees LAHF-LM on A, so it may move to B.
+host_set() { $1 pools; $2 | sed -n 's/^host: \([0-9a-f:.]*\)$/\1/p' | tail -n 1; }
+set_a=$(host_set cmd since) set_b=$(host_set cmd_b since_b)
+meet() {
+	local IFS=.:
+	local -a a b
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$2"
+	[ "${a[0]}" = "${b[0]}" ] || return 1 # one CPU model here: no family to choose
+	printf '%s:' "${a[0]}"
+	for i in 1 2 3 4 5 6 7; do
+		printf '%x%s' $((0x${a[$i]} & 0x${b[$i]})) "$([ $i = 7 ] || echo .)"
+	done
+}
+pool=$(meet "$set_a" "$set_b")
+cmd "pool mig $pool"
+since | grep -aq '^  hides CPUID.80000001h.0:ECX LAHF-LM$'
+check $? "the pool of A ($set_a) and B ($set_b) hides LAHF-LM on A" || since | sed 's/^/  | /'
+cmd_b "pool mig $pool"
+set_mark
+cmd 'create vm=pc,image=count.bin,mode=long,mem=32M,cpus=2,arg=200,cpu=pool:mig'
+wait_for '^\[pc\] count: n=3 ' 30 && since | grep -aqE '^\[pc\] count: cpuid 1\.eax=[0-9a-f]{8} 80000001\.ecx=[0-9a-f]*[02468ace]$'
+check $? "a VM of the pool runs on A without LAHF-LM in its CPUID" || since | grep -a '\[pc\]' | head -n 3 | sed 's/^/  | /'
+set_mark; set_mark_b
+type_keys $'migrate pc 10.0.3.51:8081\r'
+wait_for 'migrate: vm pc: runs on 10.0.3.51:8081 now|migrate: vm pc to .*the VM stays here' 60
+a_says=$(since | grep -aE 'vm pc: runs on|the VM stays here' | tail -n 1)
+grep -q 'runs on 10.0.3.51:8081 now' <<<"$a_says" && wait_b '^\[pc\] count: n=[0-9]+ .*back=no bad=0' 20
+check $? "it migrates to B, which lacks LAHF-LM, and counts on there: ${a_says#migrate: vm pc: }" ||
+	{ since | grep -a '^migrate' | sed 's/^/  | A: /'; since_b | tail -n 3 | sed 's/^/  | B: /'; }
+cmd_b 'create vm=pc2,image=count.bin,mode=long,mem=32M,cpus=2,arg=200,cpu=pool:nosuch'
+since_b | grep -aq "vm 'pc2': cpu=pool:nosuch: this host has no such pool"
+check $? "a VM of a pool the host does not know is refused, naming it"
+cmd_b 'destroy pc'
+
 echo "$name: took $((SECONDS - started)) s; host B's log in $logb"
 driver_end

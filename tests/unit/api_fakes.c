@@ -369,6 +369,8 @@ void api_host_info(struct api_host_info *h)
 	h->free_mib = fake_free_pages * PAGE_SIZE >> 20;
 	h->uptime_s = 42;
 	h->api_last_request_tsc = 1234;
+	h->cpu = (struct cpu_featureset){ 0x00000f61, { 0x80202001, 0x078bfbff, 0, 0, 0, 0x1,
+							0x20100800 } };
 }
 
 u64 api_vm_guest_tsc(const struct vm *vm) { return 5678; }

@@ -1,2 +1,2 @@
 UNIT_TESTS += test_config
-test_config_SRCS := tests/unit/test_config.c core/config.c lib/format.c lib/string.c
+test_config_SRCS := tests/unit/test_config.c core/config.c core/cpu_features.c lib/format.c lib/string.c

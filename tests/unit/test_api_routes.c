@@ -36,7 +36,8 @@ TEST(host_and_list)
 	setup();
 	CHECK_EQ(request("GET", "/host", NULL), 200);
 	CHECK(body_is("{\"version\":\"0.11.0\",\"backend\":\"svm\",\"cpus\":4,\"free_mib\":4096,"
-		      "\"uptime_s\":42,\"vms\":1,\"api_last_request_tsc\":1234}\n"));
+		      "\"uptime_s\":42,\"vms\":1,\"api_last_request_tsc\":1234,"
+		      "\"cpu_features\":\"00000f61:80202001.78bfbff.0.0.0.1.20100800\"}\n"));
 	CHECK_EQ(request("GET", "/vms", NULL), 200);
 	CHECK(body_is("[{\"name\":\"web\",\"state\":\"running\",\"vcpus\":2,\"mem_mib\":64}]\n"));
 	CHECK_EQ(request("GET", "/vms", "{}"), 200);
@@ -233,9 +234,14 @@ TEST(create)
 			"\"net\":{\"mac\":\"02:00:00:00:00:01\"}}"), 201);
 	CHECK(strstr(body(), "\"state\":\"paused\""));
 	CHECK(!strcmp(fake.last_line, "vm=held,image=kernel,mem=16M,cpus=1,net=mac=02:00:00:00:00:01"));
+	CHECK_EQ(create("{\"name\":\"pl\",\"image\":\"kernel\",\"cpu\":\"pool:mig\"}"), 201);
+	CHECK(!strcmp(fake.last_line, "vm=pl,image=kernel,mem=16M,cpus=1,cpu=pool:mig"));
+	CHECK(!strcmp(fake.last_cfg.cpu_pool, "mig"));
+	CHECK_EQ(create("{\"name\":\"ho\",\"image\":\"kernel\",\"cpu\":\"host\"}"), 201);
+	CHECK(!strcmp(fake.last_line, "vm=ho,image=kernel,mem=16M,cpus=1"));
 	CHECK_EQ(request("POST", "/vms/held/start", NULL), 200);
 	CHECK_EQ(vm_find("held")->state, VM_RUNNING);
-	CHECK_EQ(fake.create, 3);
+	CHECK_EQ(fake.create, 5);
 }
 
 struct refused {
@@ -287,6 +293,12 @@ TEST(create_refused)
 		{ "{\"name\":\"a\",\"image\":\"kernel\",\"cpus\":0}", 400,
 		  "field 'cpus': a VM has 1 to 16 vCPUs" },
 		{ "{\"name\":\"a\",\"image\":\"kernel\",\"cpus\":17}", 400, "field 'cpus': more than 16" },
+		{ "{\"name\":\"a\",\"image\":\"kernel\",\"cpu\":\"pool:a,mem=2G\"}", 400,
+		  "field 'cpu': not host or pool:NAME (NAME: 1-15 characters of A-Z a-z 0-9 _ -)" },
+		{ "{\"name\":\"a\",\"image\":\"kernel\",\"cpu\":\"pool:\"}", 400,
+		  "field 'cpu': not host or pool:NAME (NAME: 1-15 characters of A-Z a-z 0-9 _ -)" },
+		{ "{\"name\":\"a\",\"image\":\"kernel\",\"cpu\":\"epyc\"}", 400,
+		  "field 'cpu': not host or pool:NAME (NAME: 1-15 characters of A-Z a-z 0-9 _ -)" },
 		{ "{\"name\":\"a\",\"image\":\"kernel\",\"start\":\"yes\"}", 400,
 		  "field 'start': expected true or false" },
 		{ "{\"name\":\"a\",\"image\":\"kernel\",\"net\":\"mac=02:00:00:00:00:01\"}", 400,
@@ -446,6 +458,32 @@ TEST(migrate)
 	conn_close();
 }
 
+/* CPU-feature pools: defined by PUT, listed by GET; a bad set, name or
+ * field is refused and defines nothing. */
+TEST(pools)
+{
+	setup();
+	CHECK_EQ(request("GET", "/pools", NULL), 200);
+	CHECK(body_is("{\"pools\":[]}\n"));
+	CHECK_EQ(request("PUT", "/pools/mig", "{\"features\":\"f61:1.2.3.4.5.6.7\"}"), 200);
+	CHECK(body_is("{\"name\":\"mig\",\"features\":\"00000f61:1.2.3.4.5.6.7\"}\n"));
+	CHECK_EQ(request("PUT", "/pools/mig", "{\"features\":\"f61:1.2.3.4.5.6.8\"}"), 200);
+	CHECK_EQ(request("GET", "/pools", NULL), 200);
+	CHECK(body_is("{\"pools\":[{\"name\":\"mig\",\"features\":\"00000f61:1.2.3.4.5.6.8\"}]}\n"));
+	CHECK_EQ(request("PUT", "/pools/mig", "{\"features\":\"f61:1.2.3\"}"), 400);
+	CHECK(body_is("{\"error\":\"field 'features': not SIG:W0.W1.W2.W3.W4.W5.W6 in hex, as "
+		      "GET /host's cpu_features\"}\n"));
+	CHECK_EQ(request("PUT", "/pools/mig", "{}"), 400);
+	CHECK(body_is("{\"error\":\"field 'features' is missing\"}\n"));
+	CHECK_EQ(request("PUT", "/pools/mig", "{\"features\":1}"), 400);
+	CHECK_EQ(request("PUT", "/pools/a.b", "{\"features\":\"f61:1.2.3.4.5.6.7\"}"), 400);
+	CHECK(body_is("{\"error\":\"the pool name in the path is not 1-15 characters of A-Z a-z "
+		      "0-9 _ -\"}\n"));
+	CHECK_EQ(request("GET", "/pools", NULL), 200);
+	CHECK(strstr(body(), "6.8\"}]}"));
+	CHECK_EQ(request("DELETE", "/pools/mig", NULL), 405);
+}
+
 int main(void)
 {
 	api_set_token(TOKEN);
@@ -459,6 +497,7 @@ int main(void)
 	RUN(create_cmdline_stays_whole);
 	RUN(images);
 	RUN(migrate);
+	RUN(pools);
 	conn_close();
 	fake_reset();
 	return unit_done();

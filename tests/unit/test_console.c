@@ -5,6 +5,7 @@
  * without loss, and the monitor's commands against a fake lifecycle.
  */
 #include "unit.h"
+#include "hv/cpu_features.h"
 #include "hv/vm_console.h"
 #include "hv/monitor.h"
 
@@ -114,6 +115,12 @@ int vm_snapshot_damage(unsigned id, u64 off, char *err, size_t n)
 }
 void vm_snapshot_list(void (*out)(void *ctx, unsigned id, const char *vm, u64 bytes), void *ctx)
 {
+}
+/* This host as pools sees it: LAHF-LM (80000001h.ECX bit 0) and SSE4A (6) among the rest. */
+void vm_host_features(struct cpu_featureset *out)
+{
+	*out = (struct cpu_featureset){ 0x00800f12, { 0x80202001, 0x078bfbff, 0, 0, 0, 0x41,
+						      0x2fd3fbff } };
 }
 u64 mm_free_pages(void) { return 1234; }
 u64 kheap_live_blocks(void) { return 56; }
@@ -481,6 +488,28 @@ TEST(boot_attach)
 	CHECK(vm_console_attached() == vm_b);
 }
 
+/* CPU-feature pools: the host's set, a pool defined, what it hides. */
+TEST(monitor_pools)
+{
+	setup();
+	CHECK_EQ(monitor_run("pools"), 0);
+	CHECK(shows("host: 00800f12:80202001.78bfbff.0.0.0.41.2fd3fbff\n"));
+	clear_screen();
+	CHECK_EQ(monitor_run("pool mig 00000f61:80202001.78bfbff.0.0.0.40.2fd3fbff"), 0);
+	CHECK(shows("pool mig: 00000f61:80202001.78bfbff.0.0.0.40.2fd3fbff\n"));
+	CHECK(shows("  hides CPUID.80000001h.0:ECX LAHF-LM\n"));
+	clear_screen();
+	CHECK_EQ(monitor_run("pools"), 0);
+	CHECK(shows("pool mig: 00000f61:"));
+	clear_screen();
+	CHECK_EQ(monitor_run("pool mig 00000f61:1.2.3"), -EINVAL);
+	CHECK(!strcmp(screen, "pool: '00000f61:1.2.3' is not SIG:W0.W1.W2.W3.W4.W5.W6 (hex, as "
+			      "pools shows)\n"));
+	clear_screen();
+	CHECK_EQ(monitor_run("pool a/b 0:0.0.0.0.0.0.0"), -EINVAL);
+	CHECK(shows("pool: 'a/b' is not a name"));
+}
+
 int main(void)
 {
 	RUN(unattached_output_is_prefixed);
@@ -495,5 +524,6 @@ int main(void)
 	RUN(monitor_actions);
 	RUN(monitor_line_editing);
 	RUN(boot_attach);
+	RUN(monitor_pools);
 	return unit_done();
 }

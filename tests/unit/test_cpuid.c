@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "arch/x86/emul/cpuid.h"
 #include "hv/guest_ctx.h"
+#include "hv/cpu_features.h"
 
 #include <string.h>
 
@@ -140,6 +141,47 @@ TEST(vendor_is_known)
 	CHECK(p.amd);
 }
 
+/* cpu=pool: the features a pool lacks disappear from every leaf that shows
+ * them, the signature becomes the pool's, the CR4 bits of hidden features
+ * become reserved; HTT follows the vCPU count whatever the pool says. */
+TEST(pool_restricts_features_and_cr4)
+{
+	static struct cpuid_policy p;
+	struct cpu_featureset host, pool, seen;
+	struct cpuid_leaf r;
+
+	cpuid_policy_build(&p, all_ones_host, 2, 2000000);
+	cpuid_policy_features(&p, &host);
+	CHECK_EQ(host.w[1] & BIT(28), 0);        /* HTT left out of the report */
+	CHECK_EQ(host.w[0] & BIT(27), 0);        /* OSXSAVE too */
+	CHECK(host.w[5] & BIT(0));               /* LAHF-LM */
+	CHECK(host.w[2] & BIT(7));               /* SMEP */
+	pool = host;
+	pool.w[5] &= ~BIT(0);                    /* no LAHF-LM */
+	pool.w[2] &= ~(BIT(7) | BIT(0));         /* no SMEP, no FSGSBASE */
+	pool.w[1] &= ~BIT(28);
+	pool.sig = 0x00000f61;                   /* family 0Fh model 6 */
+	cpuid_policy_restrict(&p, &pool);
+	cpuid_policy_features(&p, &seen);
+	CHECK(!memcmp(&seen, &pool, sizeof(seen)));
+	r = cpuid_policy_lookup(&p, 1, 0x80000001, 0);
+	CHECK_EQ(r.ecx & BIT(0), 0);
+	CHECK_EQ(r.eax, 0x00000f61);
+	r = cpuid_policy_lookup(&p, 1, 1, 0);
+	CHECK_EQ(r.eax, 0x00000f61);
+	CHECK(r.edx & BIT(28));                  /* 2 vCPUs: HTT stays */
+	CHECK_EQ(r.ebx >> 24, 1);                /* the APIC ID is still the vCPU's */
+	r = cpuid_policy_lookup(&p, 0, 7, 0);
+	CHECK_EQ(r.ebx & (BIT(7) | BIT(0)), 0);
+	CHECK_EQ(p.cr4_allowed & (CR4_SMEP | CR4_FSGSBASE), 0);
+	CHECK(p.cr4_allowed & CR4_SMAP);         /* still offered */
+	/* A pool cannot add what the host lacks. */
+	cpuid_policy_build(&p, bare_host, 1, 2000000);
+	pool.w[2] = ~0u;
+	cpuid_policy_restrict(&p, &pool);
+	CHECK_EQ(cpuid_policy_lookup(&p, 0, 7, 0).ebx, 0);
+}
+
 int main(void)
 {
 	RUN(hides_virtualization_and_unvirtualized_features);
@@ -147,5 +189,6 @@ int main(void)
 	RUN(shows_the_virtual_apic_features);
 	RUN(cr4_bits_follow_the_features_offered);
 	RUN(vendor_is_known);
+	RUN(pool_restricts_features_and_cr4);
 	return unit_done();
 }

@@ -1,6 +1,7 @@
 #include "arch/x86/emul/cpuid.h"
 #include "arch/x86/emul/cr.h"
 #include "devices/pvclock.h"
+#include "hv/cpu_features.h"
 #include "lib/string.h"
 
 /*
@@ -171,4 +172,51 @@ struct cpuid_leaf cpuid_policy_lookup_sub(const struct cpuid_policy *p, u32 leaf
 		if (p->sub[i].leaf == leaf && p->sub[i].subleaf == subleaf)
 			return p->sub[i].r;
 	return (struct cpuid_leaf){ 0, 0, 0, 0 };
+}
+
+/* The bits pools leave alone: HTT (1.EDX 28) follows the VM's vCPU count,
+ * OSXSAVE (1.ECX 27) the guest's CR4. */
+static const u32 pool_neutral[CPU_FEATURE_WORDS] = { BIT(27), BIT(28), 0, 0, 0, 0, 0 };
+
+/* The register of the policy that holds feature word i. */
+static u32 *feature_reg(struct cpuid_policy *p, unsigned i)
+{
+	const struct cpu_feature_word *fw = &cpu_feature_words[i];
+	struct cpuid_leaf *l = NULL;
+
+	if (fw->leaf == 1)
+		l = &p->basic[1];
+	else if (fw->leaf == 0x80000001)
+		l = &p->ext[1];
+	else
+		for (unsigned k = 0; k < p->nr_sub; k++)
+			if (p->sub[k].leaf == fw->leaf && p->sub[k].subleaf == fw->subleaf)
+				l = &p->sub[k].r;
+	if (!l)
+		return NULL;
+	return fw->reg == 0 ? &l->eax : fw->reg == 1 ? &l->ebx : fw->reg == 2 ? &l->ecx : &l->edx;
+}
+
+void cpuid_policy_features(const struct cpuid_policy *p, struct cpu_featureset *out)
+{
+	out->sig = p->basic[1].eax;
+	for (unsigned i = 0; i < CPU_FEATURE_WORDS; i++) {
+		u32 *r = feature_reg((struct cpuid_policy *)p, i);
+
+		out->w[i] = r ? *r & ~pool_neutral[i] : 0;
+	}
+}
+
+void cpuid_policy_restrict(struct cpuid_policy *p, const struct cpu_featureset *set)
+{
+	for (unsigned i = 0; i < CPU_FEATURE_WORDS; i++) {
+		u32 *r = feature_reg(p, i);
+
+		if (r)
+			*r &= set->w[i] | pool_neutral[i];
+	}
+	p->basic[1].eax = set->sig;
+	if (p->ext[1].eax) /* AMD repeats the signature in 8000_0001h.EAX (APM E.4.2) */
+		p->ext[1].eax = set->sig;
+	p->cr4_allowed = cr4_allowed(p);
 }

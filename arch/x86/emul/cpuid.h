@@ -45,6 +45,15 @@ typedef struct cpuid_leaf (*cpuid_source_fn)(u32 leaf, u32 subleaf);
 
 void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcpus, u32 tsc_khz);
 
+struct cpu_featureset;
+/* What a VM of this policy sees in the feature words of hv/cpu_features.h
+ * (HTT, which follows the vCPU count, and OSXSAVE, which follows the guest's
+ * CR4, left out) and its CPUID.1.EAX: the host's report for pools. */
+void cpuid_policy_features(const struct cpuid_policy *p, struct cpu_featureset *out);
+/* cpu=pool: p shows only the features of set and set's signature; the CR4
+ * bits of hidden features become reserved (#GP), as on a CPU without them. */
+void cpuid_policy_restrict(struct cpuid_policy *p, const struct cpu_featureset *set);
+
 /* The leaves that depend on ECX (4 and 7). */
 struct cpuid_leaf cpuid_policy_lookup_sub(const struct cpuid_policy *p, u32 leaf, u32 subleaf);
 
