@@ -47,9 +47,12 @@ void vtd_clflush(const void *p, u64 len);
 
 /*
  * Brings VT-d up from the DMAR at boot and shows what the ops do on this
- * machine (log lines "iommu: vt-d exercise: ..."): for tests before the
- * common layer (core/iommu.c) calls the ops itself. Returns init's result.
+ * machine (log lines "iommu: vt-d exercise: ..."), RAM [0, ram_end) in a
+ * host domain: for tests before the common layer (core/iommu.c) calls the
+ * ops itself (drivers/iommu_vtd_exercise.c). Returns init's result.
  */
-int iommu_vtd_exercise(void);
+int iommu_vtd_exercise(u64 ram_end);
+/* Logs up to 16 faults fault_next returns. */
+void iommu_vtd_exercise_faults(void);
 
 #endif
