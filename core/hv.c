@@ -3,6 +3,7 @@
  * everywhere, create the VMs and start scheduling them on every CPU.
  */
 #include "hv/hv.h"
+#include "drivers/iommu_vtd.h" /* TEMP */
 #include "hv/api.h"
 #include "hv/config.h"
 #include "core/disks.h"
@@ -183,6 +184,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	netstack_init(&config.host); /* its port before the VMs': none may take its MAC */
+	iommu_vtd_exercise_faults(); /* TEMP: VT-d before core/iommu.c */
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();
