@@ -52,6 +52,8 @@ void vtd_clflush(const void *p, u64 len);
  * ops itself (drivers/iommu_vtd_exercise.c). Returns init's result.
  */
 int iommu_vtd_exercise(u64 ram_end);
+/* The exercise's host domain, NULL before it. */
+struct iommu_domain *iommu_vtd_exercise_host(void);
 /* Logs up to 16 faults fault_next returns. */
 void iommu_vtd_exercise_faults(void);
 
