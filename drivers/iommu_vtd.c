@@ -8,13 +8,14 @@
  */
 #include "drivers/iommu_vtd.h"
 #include "drivers/iommu_vtd_pt.h"
+#include "drivers/hw.h"
 #include "drivers/pci.h"
 #include "hv/console.h"
 #include "hv/mm.h"
 #include "hv/spinlock.h"
 #include "lib/string.h"
 
-#define VTD_MAX_DIDS 256 /* domain IDs used: QEMU offers 256, real units 64 Ki */
+#define VTD_MAX_DIDS 256 /* domain IDs used at most (CAP.ND: QEMU 7.2 offers 64 Ki) */
 
 struct iommu_domain {
 	u16 did;
@@ -31,7 +32,11 @@ static unsigned nr_dids;
 static bool coherent;         /* every unit has ECAP.C */
 static bool caching_mode;     /* some unit has CAP.CM: not-present entries are cached too */
 static struct iommu_domain *domains[VTD_MAX_DIDS]; /* by domain ID; 0 is never used */
+/* Tables, domain IDs and invalidation; fault records have their own lock,
+ * taken with interrupts off: fault_next runs from CPU 0's timer tick, which
+ * may interrupt a map holding vtd_lock on that same CPU. */
 static spinlock_t vtd_lock = SPINLOCK_INIT;
+static spinlock_t fault_lock = SPINLOCK_INIT;
 
 static void report(void *ctx, const char *msg) { kprintf("iommu: vt-d: %s\n", msg); }
 
@@ -104,12 +109,17 @@ static int vtd_init(const u8 *table, u32 len)
 		return -ENODEV;
 	}
 	nr_dids = dids;
-	nr_units = dmar.nr_drhds;
-	for (unsigned i = 0; i < nr_units; i++)
+	for (unsigned i = 0; i < dmar.nr_drhds; i++)
 		if ((err = vtd_unit_enable(&units[i]))) {
-			kprintf("iommu: vt-d unit %u: not enabled (%d)\n", i, err);
+			/* As if there were no IOMMU, as the caller will say: the
+			 * units already on would otherwise block every device. */
+			kprintf("iommu: vt-d unit %u: not enabled (%d); remapping off on all\n", i,
+				err);
+			for (unsigned j = 0; j < i; j++)
+				vtd_unit_disable(&units[j]);
 			return err;
 		}
+	nr_units = dmar.nr_drhds;
 	log_rmrrs();
 	kprintf("iommu: vt-d: DMA remapping on, %u-level tables, every function blocked\n", levels);
 	return 0;
@@ -276,13 +286,20 @@ out:
 
 static int vtd_fault_next(struct iommu_fault *f)
 {
+	u64 flags = hw_irq_save();
 	int got = 0;
 
-	spin_lock(&vtd_lock);
+	spin_lock(&fault_lock);
 	for (unsigned i = 0; i < nr_units && !got; i++)
 		got = vtd_unit_fault(&units[i], f);
-	spin_unlock(&vtd_lock);
+	spin_unlock(&fault_lock);
+	hw_irq_restore(flags);
 	return got;
+}
+
+const struct vtd_dmar *iommu_vtd_dmar(void)
+{
+	return nr_units ? &dmar : NULL;
 }
 
 const struct iommu_ops iommu_vtd_ops = {

@@ -31,6 +31,8 @@ int vtd_unit_probe(struct vtd_unit *u, const struct vtd_drhd *drhd, unsigned ind
 /* Translation off if firmware left it on, root table set, caches flushed,
  * fault interrupts masked, translation on (everything blocked). */
 int vtd_unit_enable(struct vtd_unit *u);
+/* Translation off again (an init that failed on a later unit). */
+void vtd_unit_disable(struct vtd_unit *u);
 /* Context-cache invalidation (10.4.7): global, or device-selective for (bdf, did). */
 int vtd_unit_flush_context(struct vtd_unit *u, bool global, u16 bdf, u16 did);
 /* IOTLB invalidation (10.4.8.1): global, or domain-selective for did; drains DMA first. */
@@ -39,6 +41,14 @@ int vtd_unit_flush_iotlb(struct vtd_unit *u, bool global, u16 did);
 void vtd_unit_sync(const struct vtd_unit *u, const void *p, u64 len);
 /* The next fault the unit recorded, cleared; false when none. */
 bool vtd_unit_fault(struct vtd_unit *u, struct iommu_fault *f);
+
+/*
+ * The DMAR as parsed, once init succeeded (else NULL): its RMRRs (8.4) are
+ * regions firmware keeps DMAing to (legacy USB, graphics); the driver maps
+ * none of them, so the common layer may identity-map them into the host
+ * domain and attach their devices, or leave them blocked.
+ */
+const struct vtd_dmar *iommu_vtd_dmar(void);
 
 /* The CLFLUSH line size in bytes (vtd_unit_probe reads it). */
 extern u64 vtd_clflush_line;

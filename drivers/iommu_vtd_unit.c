@@ -244,6 +244,12 @@ int vtd_unit_enable(struct vtd_unit *u)
 	return 0;
 }
 
+void vtd_unit_disable(struct vtd_unit *u)
+{
+	gcmd(u, VTD_GCMD_TE, false);
+	wait32(u, VTD_GSTS, VTD_GCMD_TE, 0, "translation off");
+}
+
 bool vtd_unit_fault(struct vtd_unit *u, struct iommu_fault *f)
 {
 	for (unsigned n = 0; n < u->nr_frcd; n++) {
