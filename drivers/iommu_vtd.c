@@ -80,6 +80,8 @@ static int vtd_init(const u8 *table, u32 len)
 	unsigned sagaw = 0x1f, dids = VTD_MAX_DIDS, mgaw = 64;
 	int err;
 
+	nr_units = 0; /* no unit in use until every one is on */
+	caching_mode = false;
 	if ((err = vtd_dmar_parse(table, len, &dmar, report, NULL)))
 		return err;
 	kprintf("iommu: vt-d: %u unit(s), host address width %u, %u RMRR(s)%s\n", dmar.nr_drhds,

@@ -1,9 +1,9 @@
 /*
  * One VT-d remapping unit's registers (VT-d spec 10.4): bring-up in the
  * order of 10.4.4 and 6.5 (root table pointer, then global context-cache and
- * IOTLB invalidation, then translation on), register-based invalidation
- * (6.5.1 "Register-based Invalidation Interface"; queued invalidation is
- * left off, QEMU and real units accept both), and the primary fault log
+ * IOTLB invalidation, then translation on), invalidation through the queue
+ * (6.5.2, drivers/iommu_vtd_qi.c) where ECAP.QI offers it, else through the
+ * registers (6.5.1 "Register-based Invalidation Interface"), and the primary fault log
  * (7.2.1 "Primary Fault Logging", 10.4.14). Every wait for the hardware is
  * bounded; a unit that does not answer is reported and left alone.
  */
@@ -16,30 +16,15 @@
 #include "asm/idmap.h"
 #include "lib/string.h"
 
-#define VTD_WAIT_US 100000 /* 100 ms: real units take microseconds */
 
 u64 vtd_clflush_line = 64;
 
-static u32 rd32(const struct vtd_unit *u, unsigned off) { return mmio_read32(u->regs + off); }
-static void wr32(struct vtd_unit *u, unsigned off, u32 v) { mmio_write32(u->regs + off, v); }
+#define rd32 vtd_rd32
+#define wr32 vtd_wr32
+#define rd64 vtd_rd64
+#define wr64 vtd_wr64
 
-/* 64-bit registers as two 32-bit accesses, low first: 10.4 allows it, and
- * the command registers act on the write of their high half. */
-static u64 rd64(const struct vtd_unit *u, unsigned off)
-{
-	u64 lo = rd32(u, off);
-
-	return lo | (u64)rd32(u, off + 4) << 32;
-}
-
-static void wr64(struct vtd_unit *u, unsigned off, u64 v)
-{
-	wr32(u, off, (u32)v);
-	wr32(u, off + 4, (u32)(v >> 32));
-}
-
-/* Waits until (reg & mask) == want; -ETIMEDOUT after VTD_WAIT_US. */
-static int wait32(struct vtd_unit *u, unsigned off, u32 mask, u32 want, const char *what)
+int vtd_wait32(struct vtd_unit *u, unsigned off, u32 mask, u32 want, const char *what)
 {
 	for (unsigned us = 0; us < VTD_WAIT_US; us++) {
 		if ((rd32(u, off) & mask) == want)
@@ -65,7 +50,7 @@ static int wait64_clear(struct vtd_unit *u, unsigned off, u64 bit, u64 *last, co
 }
 
 /* 10.4.4: one command bit changed, the enables already on kept on. */
-static void gcmd(struct vtd_unit *u, u32 bit, bool on)
+void vtd_gcmd(struct vtd_unit *u, u32 bit, bool on)
 {
 	u32 sts = rd32(u, VTD_GSTS) & VTD_GSTS_KEEP;
 
@@ -120,10 +105,11 @@ int vtd_unit_probe(struct vtd_unit *u, const struct vtd_drhd *drhd, unsigned ind
 	if ((cpuid(1).ebx >> 8) & 0xff)
 		vtd_clflush_line = ((cpuid(1).ebx >> 8) & 0xff) * 8;
 	kprintf("iommu: vt-d unit %u at %lx: version %u.%u, cap %lx ecap %lx: SAGAW %x MGAW %u, "
-		"%u domains, %u fault records, %s%s%s%s\n",
+		"%u domains, %u fault records, %s, %s%s%s%s\n",
 		index, drhd->reg_base, (ver >> 4) & 0xf, ver & 0xf, u->cap, u->ecap,
 		VTD_CAP_SAGAW(u->cap), VTD_CAP_MGAW(u->cap), 1u << (4 + 2 * VTD_CAP_ND(u->cap)),
-		u->nr_frcd, VTD_ECAP_C(u->ecap) ? "coherent" : "not coherent (clflush)",
+		u->nr_frcd, VTD_ECAP_QI(u->ecap) ? "queued invalidation" : "register invalidation",
+		VTD_ECAP_C(u->ecap) ? "coherent" : "not coherent (clflush)",
 		VTD_CAP_CM(u->cap) ? ", caching mode" : "", VTD_CAP_RWBF(u->cap) ? ", RWBF" : "",
 		VTD_ECAP_IR(u->ecap) ? ", IR (left off)" : "");
 	return 0;
@@ -134,8 +120,8 @@ static int flush_write_buffer(struct vtd_unit *u)
 	/* 6.8: only units with CAP.RWBF need it before an invalidation. */
 	if (!VTD_CAP_RWBF(u->cap))
 		return 0;
-	gcmd(u, VTD_GCMD_WBF, true);
-	return wait32(u, VTD_GSTS, VTD_GCMD_WBF, 0, "write buffer flush");
+	vtd_gcmd(u, VTD_GCMD_WBF, true);
+	return vtd_wait32(u, VTD_GSTS, VTD_GCMD_WBF, 0, "write buffer flush");
 }
 
 int vtd_unit_flush_context(struct vtd_unit *u, bool global, u16 bdf, u16 did)
@@ -147,6 +133,9 @@ int vtd_unit_flush_context(struct vtd_unit *u, bool global, u16 bdf, u16 did)
 
 	if ((err = flush_write_buffer(u)))
 		return err;
+	if (u->iq) /* 6.5.2.1 context-cache invalidate descriptor: type 1, G in bits 5:4 */
+		return vtd_qi_submit(u, 0x1 | (global ? 1ULL << 4
+					      : 3ULL << 4 | (u64)did << 16 | (u64)bdf << 32), 0);
 	wr64(u, VTD_CCMD, cmd);
 	if ((err = wait64_clear(u, VTD_CCMD, VTD_CCMD_ICC, &v, "context-cache invalidation")))
 		return err;
@@ -173,6 +162,10 @@ int vtd_unit_flush_iotlb(struct vtd_unit *u, bool global, u16 did)
 		cmd |= VTD_IOTLB_DW;
 	if ((err = flush_write_buffer(u)))
 		return err;
+	if (u->iq) /* 6.5.2.3 IOTLB invalidate descriptor: type 2, G 5:4, DW 6, DR 7, DID 31:16 */
+		return vtd_qi_submit(u, 0x2 | (global ? 1ULL << 4 : 2ULL << 4 | (u64)did << 16) |
+					   (cmd & VTD_IOTLB_DW ? BIT(6) : 0) |
+					   (cmd & VTD_IOTLB_DR ? BIT(7) : 0), 0);
 	wr64(u, off, cmd);
 	if ((err = wait64_clear(u, off, VTD_IOTLB_IVT, &v, "IOTLB invalidation")))
 		return err;
@@ -202,13 +195,13 @@ int vtd_unit_enable(struct vtd_unit *u)
 	 * queued invalidation off before the root table changes (10.4.4). */
 	if (sts & VTD_GCMD_TE) {
 		kprintf("iommu: vt-d unit %u: translation was on; turning it off\n", u->index);
-		gcmd(u, VTD_GCMD_TE, false);
-		if ((err = wait32(u, VTD_GSTS, VTD_GCMD_TE, 0, "translation off")))
+		vtd_gcmd(u, VTD_GCMD_TE, false);
+		if ((err = vtd_wait32(u, VTD_GSTS, VTD_GCMD_TE, 0, "translation off")))
 			return err;
 	}
 	if (sts & VTD_GCMD_QIE) {
-		gcmd(u, VTD_GCMD_QIE, false);
-		if ((err = wait32(u, VTD_GSTS, VTD_GCMD_QIE, 0, "queued invalidation off")))
+		vtd_gcmd(u, VTD_GCMD_QIE, false);
+		if ((err = vtd_wait32(u, VTD_GSTS, VTD_GCMD_QIE, 0, "queued invalidation off")))
 			return err;
 	}
 	if (sts & VTD_GCMD_IRE)
@@ -224,20 +217,24 @@ int vtd_unit_enable(struct vtd_unit *u)
 	u->root = (struct vtd_root_entry *)(uintptr_t)root_pa;
 	vtd_unit_sync(u, u->root, PAGE_SIZE);
 	wr64(u, VTD_RTADDR, root_pa); /* TTM = 00: legacy mode (10.4.6) */
-	gcmd(u, VTD_GCMD_SRTP, true);
-	if ((err = wait32(u, VTD_GSTS, VTD_GCMD_SRTP, VTD_GCMD_SRTP, "root table pointer")))
+	vtd_gcmd(u, VTD_GCMD_SRTP, true);
+	if ((err = vtd_wait32(u, VTD_GSTS, VTD_GCMD_SRTP, VTD_GCMD_SRTP, "root table pointer")))
+		return err;
+	/* 6.5: queued invalidation where the unit has it (required of units
+	 * without register-based invalidation), else the registers. */
+	if (VTD_ECAP_QI(u->ecap) && (err = vtd_qi_enable(u)))
 		return err;
 	/* 6.5: after a new root table, global context-cache then IOTLB invalidation. */
 	if ((err = vtd_unit_flush_context(u, true, 0, 0)) || (err = vtd_unit_flush_iotlb(u, true, 0)))
 		return err;
-	gcmd(u, VTD_GCMD_TE, true);
-	if ((err = wait32(u, VTD_GSTS, VTD_GCMD_TE, VTD_GCMD_TE, "translation on")))
+	vtd_gcmd(u, VTD_GCMD_TE, true);
+	if ((err = vtd_wait32(u, VTD_GSTS, VTD_GCMD_TE, VTD_GCMD_TE, "translation on")))
 		return err;
 	/* 10.4.16: protected memory regions a pre-boot loader set are dropped
 	 * once remapping protects memory instead. */
 	if ((VTD_CAP_PLMR(u->cap) || VTD_CAP_PHMR(u->cap)) && (rd32(u, VTD_PMEN) & VTD_PMEN_EPM)) {
 		wr32(u, VTD_PMEN, 0);
-		if ((err = wait32(u, VTD_PMEN, VTD_PMEN_PRS, 0,
+		if ((err = vtd_wait32(u, VTD_PMEN, VTD_PMEN_PRS, 0,
 				  "protected memory off")))
 			return err;
 	}
@@ -246,8 +243,8 @@ int vtd_unit_enable(struct vtd_unit *u)
 
 void vtd_unit_disable(struct vtd_unit *u)
 {
-	gcmd(u, VTD_GCMD_TE, false);
-	wait32(u, VTD_GSTS, VTD_GCMD_TE, 0, "translation off");
+	vtd_gcmd(u, VTD_GCMD_TE, false);
+	vtd_wait32(u, VTD_GSTS, VTD_GCMD_TE, 0, "translation off");
 }
 
 bool vtd_unit_fault(struct vtd_unit *u, struct iommu_fault *f)

@@ -1,5 +1,5 @@
 UNIT_TESTS += test_iommu_vtd
-test_iommu_vtd_SRCS := tests/unit/test_iommu_vtd.c drivers/iommu_vtd.c drivers/iommu_vtd_unit.c \
+test_iommu_vtd_SRCS := tests/unit/test_iommu_vtd.c drivers/iommu_vtd.c drivers/iommu_vtd_unit.c drivers/iommu_vtd_qi.c \
 	drivers/iommu_vtd_dmar.c drivers/iommu_vtd_pt.c drivers/iommu_vtd_fault.c lib/format.c \
 	lib/string.c
 $(BUILD)/unit/test_iommu_vtd: drivers/iommu_vtd.h drivers/iommu_vtd_regs.h drivers/iommu_vtd_dmar.h \

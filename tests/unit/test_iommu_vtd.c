@@ -15,7 +15,10 @@
 
 /* QEMU 7.2's unit with aw-bits=39 (docs/iommu-vtd.md): fault records at 0x220, IOTLB at 0xf0. */
 #define FAKE_CAP 0xd2008c22260206ULL
-#define FAKE_ECAP 0xf42ULL
+#define FAKE_ECAP_QI 0xf42ULL /* queued invalidation offered */
+#define FAKE_ECAP_REG 0xf40ULL /* registers only */
+#define FAKE_IQT 0x88
+#define FAKE_IQA 0x90
 #define FAKE_IOTLB (0xf0 + 8)
 #define FAKE_FRCD 0x220
 
@@ -23,9 +26,43 @@ static u8 *regs;
 static bool stuck_rtps;
 static u64 ccmds[16], iotlbs[16];
 static unsigned nr_ccmds, nr_iotlbs;
-
 static u32 *reg32(unsigned off) { return (u32 *)(regs + off); }
 static u64 *reg64(unsigned off) { return (u64 *)(regs + off); }
+static u64 fake_ecap = FAKE_ECAP_QI;
+static unsigned iq_head, nr_waits;
+
+/* Queued descriptors (6.5.2) recorded in the registers' format, so the
+ * tests read the same either way. */
+static void run_queue(u32 tail)
+{
+	u64 *q = (u64 *)(uintptr_t)(*reg64(FAKE_IQA) & ~0xfffULL);
+
+	for (; iq_head != (tail >> 4); iq_head = (iq_head + 1) % 256) {
+		u64 lo = q[2 * iq_head], hi = q[2 * iq_head + 1], g = (lo >> 4) & 3;
+
+		switch (lo & 0xf) {
+		case 1:
+			if (nr_ccmds < 16)
+				ccmds[nr_ccmds++] = g << 61 | ((lo >> 32) & 0xffff) << 16 | ((lo >> 16) & 0xffff);
+			break;
+		case 2:
+			if (nr_iotlbs < 16)
+				iotlbs[nr_iotlbs++] = g << 60 | ((lo >> 16) & 0xffff) << 32 |
+						      (lo & BIT(7) ? VTD_IOTLB_DR : 0) |
+						      (lo & BIT(6) ? VTD_IOTLB_DW : 0);
+			break;
+		case 5:
+			nr_waits++;
+			if (lo & BIT(5))
+				*(u32 *)(uintptr_t)(hi & ~3ULL) = (u32)(lo >> 32);
+			break;
+		default:
+			*reg32(VTD_FSTS) |= BIT(4); /* IQE */
+			return;
+		}
+	}
+}
+
 
 u32 mmio_read32(const volatile void *p) { return *(const volatile u32 *)p; }
 u16 mmio_read16(const volatile void *p) { return *(const volatile u16 *)p; }
@@ -68,6 +105,10 @@ void mmio_write32(volatile void *p, u32 v)
 			*reg64(FAKE_IOTLB) = (cmd & ~VTD_IOTLB_IVT & ~(3ULL << 57)) | ((cmd >> 60) & 3) << 57;
 		}
 		return;
+	case FAKE_IQT:
+		*reg32(off) = v;
+		run_queue(v);
+		return;
 	case FAKE_FRCD + 12:
 		*reg32(off) &= ~(v & VTD_FRCD_F_DWORD);
 		return;
@@ -94,8 +135,9 @@ static void fresh_unit(void)
 	memset(regs, 0, 4096);
 	*reg32(VTD_VER) = 0x10;
 	*reg64(VTD_CAP) = FAKE_CAP;
-	*reg64(VTD_ECAP) = FAKE_ECAP;
-	nr_ccmds = nr_iotlbs = 0;
+	*reg64(VTD_ECAP) = fake_ecap;
+	nr_ccmds = nr_iotlbs = nr_waits = 0;
+	iq_head = 0;
 	stuck_rtps = false;
 }
 
@@ -230,11 +272,31 @@ TEST(faults_read_and_cleared)
 	CHECK_EQ(*reg32(VTD_FSTS) & VTD_FSTS_PFO, 0);
 }
 
+TEST(queue_used_when_offered)
+{
+	fresh_unit();
+	CHECK_EQ(init_fake(), 0);
+	CHECK(*reg32(VTD_GSTS) & VTD_GCMD_QIE);
+	CHECK_EQ(nr_waits, 2); /* each invalidation waited for */
+	fake_ecap = FAKE_ECAP_REG;
+	fresh_unit();
+	CHECK_EQ(init_fake(), 0);
+	CHECK(!(*reg32(VTD_GSTS) & VTD_GCMD_QIE));
+	CHECK_EQ(nr_waits, 0);
+	CHECK_EQ(nr_ccmds, 1);
+	fake_ecap = FAKE_ECAP_QI;
+}
+
 int main(void)
 {
-	RUN(a_unit_that_never_answers);
-	RUN(init_blocks_everything);
-	RUN(attach_map_unmap_detach);
-	RUN(faults_read_and_cleared);
+	RUN(queue_used_when_offered);
+	/* Everything through the queue, then through the registers. */
+	for (int pass = 0; pass < 2; pass++) {
+		fake_ecap = pass ? FAKE_ECAP_REG : FAKE_ECAP_QI;
+		RUN(a_unit_that_never_answers);
+		RUN(init_blocks_everything);
+		RUN(attach_map_unmap_detach);
+		RUN(faults_read_and_cleared);
+	}
 	return unit_done();
 }
