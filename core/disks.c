@@ -1,6 +1,5 @@
 /* The machine's disks at boot (core/disks.h). */
 #include "core/disks.h"
-#include "drivers/iommu_vtd.h" /* TEMP */
 #include "core/disktest.h"
 #include "core/gpt_scan.h"
 #include "drivers/disks.h"
@@ -65,7 +64,6 @@ static void scan_if_disk(struct blockdev *bd, void *ctx)
 void disks_init(void)
 {
 	pci_scan();
-	iommu_vtd_exercise(1ULL << 30); /* TEMP: VT-d before core/iommu.c; QEMU -m 1G */
 	nvme_pci_probe();
 	virtio_blk_pci_probe();
 	blockdev_foreach(scan_if_disk, NULL);

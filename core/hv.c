@@ -3,10 +3,6 @@
  * everywhere, create the VMs and start scheduling them on every CPU.
  */
 #include "hv/hv.h"
-#include "drivers/iommu_vtd.h" /* TEMP */
-#include "core/blk_sync.h" /* TEMP */
-#include "hv/blockdev.h" /* TEMP */
-#include "hv/mm.h" /* TEMP */
 #include "hv/api.h"
 #include "hv/config.h"
 #include "core/disks.h"
@@ -187,22 +183,6 @@ __noreturn void hv_main(const struct boot_info *bi)
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	netstack_init(&config.host); /* its port before the VMs': none may take its MAC */
-	iommu_vtd_exercise_faults(); /* TEMP: VT-d before core/iommu.c */
-	if (iommu_vtd_exercise_host() && blockdev_find("nvme0")) { /* TEMP: unmap blocks DMA */
-		struct blockdev *bd = blockdev_find("nvme0");
-		u8 *buf = (u8 *)(uintptr_t)page_alloc(1, PAGE_SIZE);
-		int r;
-
-		r = blk_sync_io(bd, BLK_READ, 0, buf, 8);
-		kprintf("iommu: vt-d exercise: nvme0 read into %p, mapped: %d\n", buf, r);
-		r = iommu_vtd_ops.unmap(iommu_vtd_exercise_host(), (u64)(uintptr_t)buf, PAGE_SIZE);
-		kprintf("iommu: vt-d exercise: %p unmapped: %d\n", buf, r);
-		memset(buf, 0xaa, PAGE_SIZE); /* the disk holds zeroes */
-		r = blk_sync_io(bd, BLK_READ, 0, buf, 8);
-		kprintf("iommu: vt-d exercise: nvme0 read into %p, unmapped: %d, buffer %s\n", buf, r,
-			buf[0] == 0xaa && buf[4095] == 0xaa ? "untouched" : "WRITTEN");
-		iommu_vtd_exercise_faults();
-	}
 	create_vms(bi);
 	if (!nr_vms)
 		vms_none();
