@@ -7,7 +7,7 @@
 FUZZ_API_RUNS ?= 1000000
 FUZZ_API_DIR := $(FUZZ_DIR)/api
 FUZZ_API_SRCS := core/api_http.c core/api_routes.c core/api_auth.c core/api_json.c \
-	core/image_store.c core/vmexit_names.c core/config.c core/config_format.c \
+	core/image_store.c core/vmexit_names.c core/config.c core/cpu_features.c core/cpu_pool.c core/config_format.c \
 	lib/format.c lib/string.c tests/unit/api_fakes.c
 FUZZ_API_HDRS := core/api_http.h core/api_json.h core/api_auth.h core/api_host.h \
 	tests/unit/api_fakes.h include/hv/api.h include/hv/image_store.h

@@ -7,11 +7,15 @@
 #   make test-ctl      tests/utsuwactl/ctl-test.sh against a fake API server,
 #                      with utsuwactl built under ASan and UBSan (part of make test)
 
-CTL_SRCS := $(wildcard tools/utsuwactl/*.c)
-CTL_HDRS := $(wildcard tools/utsuwactl/*.h)
+# The feature sets of CPU-feature pools are the hypervisor's own code
+# (core/cpu_features.c, with its formatter), built here for Linux.
+CTL_SRCS := $(wildcard tools/utsuwactl/*.c) core/cpu_features.c lib/format.c
+CTL_HDRS := $(wildcard tools/utsuwactl/*.h) include/hv/cpu_features.h lib/format.h
 # jsmn.h comes from Debian's libjsmn-dev (scripts/setup-deps.sh).
-CTL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+CTL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-DHOST_TEST -Iinclude -I.
 CTL_TEST_CFLAGS := -std=gnu11 -D_GNU_SOURCE -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-DHOST_TEST -Iinclude -I. \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 all: $(BUILD)/utsuwactl

@@ -226,6 +226,35 @@ run cancel web
 [ "$rc" = 0 ] && [ "$(last_req)" = "DELETE /vms/web/migrate" ] && grep -qx 'state: cancelled' "$work/out"
 verdict "cancel: DELETE /vms/web/migrate" || cat "$work/out" "$work/err"
 
+# ---- CPU-feature pools: the hosts' baseline, defined on each ----
+set_a=00800f12:80202001.78bfbff.0.0.0.41.2fd3fbff
+route "GET /host 200 {\"cpus\":2,\"cpu_features\":\"$set_a\"}" \
+	"PUT /pools/mig 200 {\"name\":\"mig\",\"features\":\"$set_a\"}"
+: >"$log/requests"
+run pool mig "$host" "$host"
+[ "$rc" = 0 ] && [ "$(tr '\n' ' ' <"$log/requests")" = "GET /host GET /host PUT /pools/mig PUT /pools/mig " ]
+verdict "pool: GET /host of each host, then PUT /pools/NAME on each" || { cat "$log/requests" "$work/err"; }
+check "pool: the body is the baseline" [ "$(cat "$log/last.body")" = "{\"features\":\"$set_a\"}" ]
+check "pool: prints it" out_is "mig: $set_a on 2 hosts"
+route 'GET /host 200 {"cpus":2}'
+: >"$log/requests"
+run pool mig "$host"
+[ "$rc" = 4 ] && [ "$(requests)" = 1 ] && grep -q "reports no CPU features" "$work/err"
+verdict "pool: a host without cpu_features: exit 4, nothing defined" || cat "$work/err"
+route "GET /host 200 {\"cpu_features\":\"$set_a\"}"
+: >"$log/requests"
+run pool mig "$host" 127.0.0.1:1
+[ "$rc" = 3 ] && ! grep -q PUT "$log/requests"
+verdict "pool: a host that cannot be reached: exit 3, nothing defined anywhere"
+run pool 'a b' "$host"
+check "pool: a bad NAME: exit 2" [ "$rc" = 2 ]
+run pool mig
+check "pool: no host: exit 2" [ "$rc" = 2 ]
+route 'GET /pools 200 {"pools":[{"name":"mig","features":"00000f61:1.2.3.4.5.6.7"}]}'
+run pools
+check "pools: a table" out_is "NAME  FEATURES
+mig   00000f61:1.2.3.4.5.6.7"
+
 # ---- snapshot and restore ----
 route 'POST /vms/web/snapshot 201 {"id":3}'
 run snapshot web

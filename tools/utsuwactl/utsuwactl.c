@@ -8,6 +8,7 @@
 #include "console.h"
 #include "http.h"
 #include "json.h"
+#include "hv/cpu_features.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,16 @@ struct command {
 static const char *prog_cmd = "";          /* the command, for messages */
 
 static void usage(FILE *out);
+
+/* The entries of a NULL-terminated argv. */
+static size_t argc_of(char **argv)
+{
+	size_t n = 0;
+
+	while (argv[n])
+		n++;
+	return n;
+}
 
 /* A problem found before sending anything: reported, and status 2. */
 __attribute__((format(printf, 1, 2)))
@@ -637,6 +648,118 @@ static int cmd_migration(struct ctl *ctl, const struct command *cmd, char **argv
 		      argv[0]);
 }
 
+/* ---- CPU-feature pools (docs/migration.md) ---- */
+
+static int cmd_pools(struct ctl *ctl, const struct command *cmd, char **argv)
+{
+	static const struct json_column cols[] = { { "name", "NAME", false },
+						   { "features", "FEATURES", false } };
+	struct http_request req = { .method = "GET", .path = "/pools", .body_fd = -1 };
+	struct http_response resp;
+	struct http_conn c;
+	struct json j;
+	int rc = call(ctl, &c, &req, &resp);
+
+	if (rc == EXIT_OK) {
+		http_close(&c);
+		if (ctl->json || !resp.body || json_parse(&j, resp.body, resp.body_len) < 0) {
+			rc = show(ctl, &resp, SHOW_FIELDS, NULL); /* --json, or says it is not JSON */
+		} else {
+			int arr = json_get(&j, 0, "pools");
+
+			if (arr < 0 || json_print_table(&j, arr, cols, 2, stdout) < 0) {
+				fprintf(stderr, "utsuwactl: pools: the answer has no list of pools\n");
+				rc = EXIT_SERVER;
+			}
+			json_free(&j);
+		}
+	}
+	http_response_free(&resp);
+	return rc;
+}
+
+/* What a VM on host sees: GET /host's cpu_features. */
+static int host_features(struct ctl *ctl, const char *host, struct cpu_featureset *out)
+{
+	struct http_request req = { .method = "GET", .path = "/host", .body_fd = -1 };
+	struct http_response resp;
+	struct http_conn c;
+	struct json j;
+	char *text = NULL;
+	int rc;
+
+	ctl->host = host;
+	rc = call(ctl, &c, &req, &resp);
+	if (rc != EXIT_OK) {
+		http_response_free(&resp);
+		return rc;
+	}
+	http_close(&c);
+	if (resp.body && json_parse(&j, resp.body, resp.body_len) == 0) {
+		text = json_text(&j, json_get(&j, 0, "cpu_features"));
+		json_free(&j);
+	}
+	http_response_free(&resp);
+	if (!text || cpu_featureset_parse(text, strlen(text), out)) {
+		fprintf(stderr, "utsuwactl: pool: %s reports no CPU features (GET /host has no "
+				"cpu_features%s%s)\n", host, text ? ": " : "", text ? text : "");
+		free(text);
+		return EXIT_SERVER;
+	}
+	free(text);
+	return EXIT_OK;
+}
+
+/*
+ * pool NAME HOST...: the baseline of the hosts' features (cpu_featureset_
+ * meet), defined as NAME on every one of them (PUT /pools/NAME). Nothing is
+ * defined anywhere unless every host answered GET /host.
+ */
+static int cmd_pool(struct ctl *ctl, const struct command *cmd, char **argv)
+{
+	struct cpu_featureset base, one;
+	char text[CPU_FEATURESET_TEXT_MAX], path[64], body[CPU_FEATURESET_TEXT_MAX + 20];
+	int rc;
+
+	if (!cpu_pool_name_ok(argv[0], strlen(argv[0])))
+		return local_error("pool: NAME is 1 to %d characters of a-z A-Z 0-9 _ -, not \"%s\"",
+				   CPU_POOL_NAME_MAX - 1, argv[0]);
+	for (int h = 1; argv[h]; h++) {
+		rc = host_features(ctl, argv[h], h == 1 ? &base : &one);
+		if (rc != EXIT_OK)
+			return rc;
+		if (h > 1)
+			cpu_featureset_meet(&base, &one);
+	}
+	cpu_featureset_format(&base, text);
+	snprintf(path, sizeof(path), "/pools/%s", argv[0]);
+	snprintf(body, sizeof(body), "{\"features\":\"%s\"}", text);
+	for (int h = 1; argv[h]; h++) {
+		struct http_request req = { .method = "PUT", .path = path, .body = body,
+					    .body_len = strlen(body), .body_fd = -1,
+					    .content_type = "application/json" };
+		struct http_response resp;
+		struct http_conn c;
+
+		ctl->host = argv[h];
+		rc = call(ctl, &c, &req, &resp);
+		if (rc == EXIT_OK)
+			http_close(&c);
+		http_response_free(&resp);
+		if (rc != EXIT_OK) {
+			fprintf(stderr, "utsuwactl: pool: %s is defined on the hosts before %s only\n",
+				argv[0], argv[h]);
+			return rc;
+		}
+	}
+	if (ctl->json)
+		printf("{\"name\":\"%s\",\"features\":\"%s\"}\n", argv[0], text);
+	else
+		printf("%s: %s on %d host%s\n", argv[0], text, (int)(argc_of(argv) - 1),
+		       argc_of(argv) == 2 ? "" : "s");
+	return EXIT_OK;
+}
+
 static const struct command commands[] = {
 	{ "host", 0, "", cmd_host },
 	{ "list", 0, "", cmd_list },
@@ -659,6 +782,9 @@ static const struct command commands[] = {
 	{ "migrate", 1, "NAME --to HOST:PORT", cmd_migrate },
 	{ "migration", 1, "NAME", cmd_migration },
 	{ "cancel", 1, "NAME", cmd_migration },
+	{ "pools", 0, "", cmd_pools },
+	/* nargs -2: two or more */
+	{ "pool", -2, "NAME HOST:PORT...", cmd_pool },
 };
 
 static void usage(FILE *out)
@@ -747,11 +873,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (argc - optind - 1 != cmd->nargs) {
+	if (cmd->nargs < 0 ? argc - optind - 1 < -cmd->nargs : argc - optind - 1 != cmd->nargs) {
 		fprintf(stderr, "usage: utsuwactl [OPTIONS] %s %s\n", cmd->name, cmd->args);
 		return EXIT_USAGE;
 	}
-	for (int k = 0; k < cmd->nargs; k++)
+	for (int k = 0; k < argc - optind - 1; k++)
 		if (!argv[optind + 1 + k][0]) {
 			fprintf(stderr, "utsuwactl: %s: an empty argument\n", cmd->name);
 			return EXIT_USAGE;
