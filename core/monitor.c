@@ -295,6 +295,10 @@ static const struct monitor_cmd commands[] = {
 	  "test aid: a migration under another key, or with one frame damaged",
 	  monitor_cmd_migrate_test },
 	{ "migration", "VM", 1, "how the VM's last migration went", monitor_cmd_migration },
+	{ "iommu", "", 0, "the IOMMU: functions blocked, in the host domain, in VMs; faults",
+	  monitor_cmd_iommu },
+	{ "dma-test", "DISK", 1, "test aid: the disk reads into memory no IOMMU domain maps",
+	  monitor_cmd_dma_test },
 };
 
 static int cmd_help(const struct monitor_args *a)
