@@ -292,8 +292,15 @@ void iommu_poll_faults(void)
 	if (!ops)
 		return;
 	while (ops->fault_next(&f)) {
-		struct vm *vm = owner_of(f.bdf);
+		struct vm *vm = f.source_unknown ? NULL : owner_of(f.bdf);
 
+		if (f.source_unknown) {
+			/* No device, no address: nothing to stop, only to say. */
+			host_faults++;
+			kprintf("iommu: DMA fault: %s (unit %02x:%02x.%u): device and address "
+				"unknown\n", f.what, f.bdf >> 8, (f.bdf >> 3) & 31, f.bdf & 7);
+			continue;
+		}
 		if (!vm)
 			host_faults++;
 		if (shown++ < FAULT_LINES_PER_POLL)

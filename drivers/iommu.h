@@ -32,6 +32,10 @@ struct iommu_fault {
 	u64 addr;   /* the device's address (iova) */
 	bool write;
 	const char *what; /* "not present", "no permission", "no translation", ... */
+	/* Set when the unit only signalled that it refused a DMA and logged no
+	 * event (QEMU 7.2's amd-iommu): bdf is then the IOMMU's own function and
+	 * addr and write mean nothing. Zero in every real report. */
+	bool source_unknown;
 };
 
 /* What a driver offers; the common layer (core/iommu.c) calls nothing else. */

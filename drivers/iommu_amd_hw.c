@@ -133,13 +133,9 @@ int amd_unit_event(struct amd_unit *u, u32 ev[4])
 		return 0;
 	}
 	tail = rd(u, MMIO_EVT_TAIL) & (RING_BYTES - 1);
-	if (tail != head)
-		u->tail_moves = true;
-	/* QEMU 7.2 writes entries without moving the tail register: until the
-	 * register has been seen to move, an entry is also one whose event code
-	 * is not 0 (we clear each one we take). */
-	if (tail == head && (u->tail_moves || !(u->evt[head / 4 + 1] >> 28)))
+	if (tail == head)
 		return 0;
+	u->tail_moves = true;
 	hw_mb(); /* the entry after the tail that says it is there */
 	memcpy(ev, (const u8 *)u->evt + head, 16);
 	memset((u8 *)u->evt + head, 0, 16);

@@ -12,7 +12,7 @@ struct amd_unit {
 	u32 cmd_tail;     /* bytes */
 	u32 *evt;         /* event log, one page */
 	u32 evt_head;     /* bytes: the next entry we take */
-	bool tail_moves;  /* its tail register was seen to move */
+	bool tail_moves;  /* it has logged an event: its tail register moved */
 	volatile u64 *sem; /* COMPLETION_WAIT stores here */
 	u64 sem_token;
 	u64 overflows;
