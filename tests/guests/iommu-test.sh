@@ -32,7 +32,7 @@ done
 driver_args ${args[@]+"${args[@]}"}
 hasnt() { if grep -qaE -- "$2" "$1"; then bad "$3"; else ok "$3"; fi; }
 has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
-finish() { type_keys $'\x01x' 2>/dev/null; driver_end; exit; }
+finish() { driver_end; exit; }
 request() {
 	( exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
 	  printf 'GET /host HTTP/1.1\r\nHost: utsuwa\r\n\r\n' >&5
