@@ -85,7 +85,7 @@ static int entries_parse(const u8 *e, u32 len, struct amd_ivhd *u, const char **
 			break;
 		case DEV_SELECT: case DEV_RANGE_START: case DEV_RANGE_END:
 		case DEV_ALIAS_SELECT: case DEV_ALIAS_RANGE:
-		case DEV_EXT_SELECT: case DEV_EXT_RANGE:
+		case DEV_EXT_SELECT: case DEV_EXT_RANGE: case DEV_ACPI_HID:
 			cover(u, le16(e + off + 1));
 			break;
 		case DEV_SPECIAL: /* IOAPIC or HPET: its DeviceID in bytes 6:5 */
