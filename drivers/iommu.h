@@ -98,7 +98,8 @@ int iommu_attach_vm(struct vm *vm, u16 bdf);
 void iommu_detach_vm(struct vm *vm, u16 bdf);
 /* Takes every fault the IOMMU logged: one log line each (function, address,
  * direction, the VM that owns the function), and that VM stopped with a
- * report. On CPU 0, from the timer tick. */
+ * report. On CPU 0, from its scheduler loop, which the timer tick wakes at
+ * least once a tick (not in the tick's handler: stopping a VM takes its lock). */
 void iommu_poll_faults(void);
 
 /* The drivers, chosen by the ACPI table found (IVRS, DMAR). */
