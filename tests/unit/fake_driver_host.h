@@ -42,7 +42,7 @@ u64 page_alloc(u64 n, u64 align)
 void page_free(u64 pa, u64 n) { free((void *)(uintptr_t)pa); }
 void hw_delay_us(u64 us) {}
 /* The IOMMU: the ranges a driver granted to its device, for tests to check. */
-#define FAKE_GRANTS_MAX 64
+#define FAKE_GRANTS_MAX 4096
 static struct { u64 pa, size; } fake_grants[FAKE_GRANTS_MAX];
 static unsigned fake_nr_grants;
 int iommu_grant_host(u64 pa, u64 size, unsigned perm)
