@@ -201,9 +201,6 @@ int iommu_attach_vm(struct vm *vm, u16 bdf)
 		return -ENODEV;
 	if (nr_owned == MAX_VM_FUNCS)
 		return -ENOSPC;
-	for (unsigned i = 0; i < nr_host; i++)
-		if (host_bdfs[i] == bdf)
-			return -EBUSY; /* utsuwa drives it itself */
 	for (unsigned i = 0; i < nr_owned; i++)
 		if (owners[i].bdf == bdf)
 			return -EBUSY;
@@ -224,6 +221,11 @@ int iommu_attach_vm(struct vm *vm, u16 bdf)
 		return ret;
 	spin_lock(&lock);
 	owners[nr_owned++] = (typeof(owners[0])){ .bdf = bdf, .vm = vm };
+	/* pci_enable() may have put it in the host domain on the way: it
+	 * leaves it (the caller claimed the function, so no driver of ours has it). */
+	for (unsigned i = 0; i < nr_host; i++)
+		if (host_bdfs[i] == bdf)
+			host_bdfs[i--] = host_bdfs[--nr_host];
 	spin_unlock(&lock);
 	return 0;
 }

@@ -92,7 +92,9 @@ int iommu_vm_ram_grant(struct vm *vm);
 void iommu_vm_gone(struct vm *vm);
 /* Puts function bdf in vm's domain, created with the first function: its
  * guest RAM mapped at guest-physical addresses, read and write. -ENODEV
- * without an IOMMU (a VM with pci= is then refused). */
+ * without an IOMMU (a VM with pci= is then refused), -EBUSY when another VM
+ * has it. A function pci_enable() put in the host domain leaves it: the
+ * caller must have claimed the function (no driver of utsuwa's has it). */
 int iommu_attach_vm(struct vm *vm, u16 bdf);
 /* Blocks bdf's DMA again; frees vm's domain with its last function. */
 void iommu_detach_vm(struct vm *vm, u16 bdf);
