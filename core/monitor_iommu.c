@@ -25,18 +25,35 @@ int monitor_cmd_iommu(const struct monitor_args *a)
 }
 
 /*
- * One sector read from the disk straight into a page of the hypervisor's
- * that no domain maps: the IOMMU must refuse the controller's write (a
- * fault, the request failing) and the page must stay as it was.
+ * One sector read from the disk straight into memory of the hypervisor's.
+ * First into a page granted for the occasion: the data must arrive (so what
+ * follows shows the IOMMU at work, not a read that never happened). Then
+ * into a page no domain maps: the IOMMU must refuse the controller's write
+ * (a fault reported) and the page must stay as it was.
  */
-#define TEST_PAGES (SZ_2M / PAGE_SIZE)
+#define BLOCK_PAGES (SZ_2M / PAGE_SIZE)
+
+/* Reads sector 0 into page (filled with 0x5a first); whether it changed. */
+static int read_into(struct blockdev *bd, struct blk_req *r, u8 *page, bool *written)
+{
+	int ret;
+
+	memset(page, 0x5a, PAGE_SIZE);
+	*r = (struct blk_req){ .op = BLK_READ, .sector = 0, .nr_sectors = 1, .nr_segs = 1 };
+	r->seg[0] = (struct blk_seg){ page, BLK_SECTOR };
+	ret = blk_wait_all(bd, &r, 1, 30000);
+	*written = false;
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		*written |= page[i] != 0x5a;
+	return ret;
+}
 
 int monitor_cmd_dma_test(const struct monitor_args *a)
 {
 	struct blockdev *bd = blockdev_find(a->argv[1]);
 	struct blk_req *r;
-	u8 *page;
-	bool untouched = true;
+	u8 *granted, *stray;
+	bool written;
 	int ret;
 
 	if (!bd) {
@@ -48,28 +65,36 @@ int monitor_cmd_dma_test(const struct monitor_args *a)
 		return -ENODEV;
 	}
 	r = kzalloc(sizeof(*r));
-	/* A fresh 2 MiB block: no grant ever reached it, so even its directory
-	 * entry is absent (QEMU 7.2 logs a fault only there, docs/iommu.md). */
-	page = (u8 *)(uintptr_t)page_alloc(TEST_PAGES, SZ_2M);
-	if (!r || !page) {
+	/* Fresh 2 MiB blocks: no grant ever reached the second, so even its
+	 * directory entry is absent (QEMU 7.2 signals a fault only there,
+	 * docs/iommu.md). */
+	granted = (u8 *)(uintptr_t)page_alloc(1, PAGE_SIZE);
+	stray = (u8 *)(uintptr_t)page_alloc(BLOCK_PAGES, SZ_2M);
+	if (!r || !granted || !stray) {
 		kfree(r);
-		if (page)
-			page_free((u64)(uintptr_t)page, TEST_PAGES);
+		if (granted)
+			page_free((u64)(uintptr_t)granted, 1);
+		if (stray)
+			page_free((u64)(uintptr_t)stray, BLOCK_PAGES);
 		return -ENOMEM;
 	}
-	memset(page, 0x5a, PAGE_SIZE);
-	*r = (struct blk_req){ .op = BLK_READ, .sector = 0, .nr_sectors = 1, .nr_segs = 1 };
-	r->seg[0] = (struct blk_seg){ page, BLK_SECTOR };
-	kprintf("dma-test: %s: reading sector 0 into 0x%lx, which no domain maps\n", bd->name,
-		(u64)(uintptr_t)page);
-	ret = blk_wait_all(bd, &r, 1, 30000);
+	iommu_grant_host((u64)(uintptr_t)granted, PAGE_SIZE, IOMMU_WRITE);
+	ret = read_into(bd, r, granted, &written);
 	if (ret == -ETIMEDOUT)
-		return ret; /* the driver may still hold both */
-	for (unsigned i = 0; i < PAGE_SIZE; i++)
-		untouched &= page[i] == 0x5a;
+		return ret; /* the driver may still hold r and the page */
+	iommu_revoke_host((u64)(uintptr_t)granted, PAGE_SIZE);
+	kprintf("dma-test: %s: sector 0 into granted 0x%lx: %s (%d)\n", bd->name,
+		(u64)(uintptr_t)granted, written ? "the data arrived" : "NOTHING ARRIVED", ret);
+	page_free((u64)(uintptr_t)granted, 1);
+
+	kprintf("dma-test: %s: reading sector 0 into 0x%lx, which no domain maps\n", bd->name,
+		(u64)(uintptr_t)stray);
+	ret = read_into(bd, r, stray, &written);
+	if (ret == -ETIMEDOUT)
+		return ret;
 	kprintf("dma-test: %s: the read %s (%d); the page is %s\n", bd->name,
-		ret ? "failed" : "completed", ret, untouched ? "untouched" : "WRITTEN");
+		ret ? "failed" : "completed", ret, written ? "WRITTEN" : "untouched");
 	kfree(r);
-	page_free((u64)(uintptr_t)page, TEST_PAGES);
-	return untouched ? 0 : -EIO;
+	page_free((u64)(uintptr_t)stray, BLOCK_PAGES);
+	return written ? -EIO : 0;
 }

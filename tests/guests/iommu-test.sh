@@ -11,7 +11,8 @@
 #     through the forwarded port, the VM reading and writing its disk (its
 #     data moves between the NVMe controller and the VM's RAM);
 #   - a stray DMA is refused and reported: the monitor's dma-test makes the
-#     NVMe controller write one sector into a hypervisor page no domain maps;
+#     NVMe controller write one sector into a page granted for it (the data
+#     must arrive), then into a hypervisor page no domain maps;
 #     a fault line names the function and the address, the request fails,
 #     the page is untouched; the disk, the API and the VM go on.
 # With -i intel and no VT-d driver yet (drivers/iommu_vtd.c a placeholder),
@@ -87,6 +88,7 @@ check $? "no DMA fault in normal work"
 
 cmd_until "dma-test gpt:scratch" 'dma-test: gpt:scratch: the read' 30
 check $? "the stray read ends"
+has <(since) 'into granted 0x[0-9a-f]+: the data arrived' "control: a read into a granted page arrives"
 # A unit that logs events names the function and the address; QEMU 7.2's
 # amd-iommu logs none and only sets Signaled Target Abort in its own status
 # register (docs/iommu.md), which is reported without them.
