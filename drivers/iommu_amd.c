@@ -158,7 +158,7 @@ static struct iommu_domain *amd_domain_new(void)
 	hw_irq_restore(f);
 	if (!d->id || amd_pt_init(&d->pt, &pt_mem)) {
 		if (d->id)
-			domain_used[d->id] = 0;
+			__atomic_store_n(&domain_used[d->id], 0, __ATOMIC_RELEASE);
 		kfree(d);
 		return NULL;
 	}
@@ -167,8 +167,17 @@ static struct iommu_domain *amd_domain_new(void)
 
 static void amd_domain_free(struct iommu_domain *d)
 {
+	u32 cmd[4];
+	u64 f = hw_irq_save();
+
+	/* No function uses it; the units may still cache its entries. */
+	amd_cmd_inval_domain(cmd, d->id);
+	spin_lock(&lock);
+	broadcast(cmd, 1);
+	spin_unlock(&lock);
+	hw_irq_restore(f);
 	amd_pt_destroy(&d->pt);
-	domain_used[d->id] = 0;
+	__atomic_store_n(&domain_used[d->id], 0, __ATOMIC_RELEASE);
 	kfree(d);
 }
 
