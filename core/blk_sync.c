@@ -1,9 +1,11 @@
 /* Waiting for block requests at boot (core/blk_sync.h). */
 #include "core/blk_sync.h"
+#include "drivers/iommu.h"
 #include "hv/console.h"
 #include "hv/mm.h"
 #include "hv/platform.h"
 #include "asm/cpu.h"
+#include "lib/string.h"
 
 #define BLK_SYNC_TIMEOUT_MS 30000 /* TCG is slow; a real disk answers in ms */
 
@@ -62,23 +64,48 @@ int blk_wait_all(struct blockdev *bd, struct blk_req **reqs, unsigned n, u64 tim
 	return ret;
 }
 
+/*
+ * With an IOMMU the disk reaches only granted memory, and buf is the
+ * caller's (the heap, a stack): the data goes through pages of its own,
+ * granted for this request (drivers/iommu.h).
+ */
 int blk_sync_io(struct blockdev *bd, enum blk_op op, u64 sector, void *buf, u32 nr_sectors)
 {
 	struct blk_req *r = kzalloc(sizeof(*r));
+	u64 bytes = (u64)nr_sectors * BLK_SECTOR, pages = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
+	u8 *bounce = NULL;
 	int ret;
 
 	if (!r)
 		return -ENOMEM;
+	if (op != BLK_FLUSH && iommu_active()) {
+		bounce = (u8 *)(uintptr_t)page_alloc(pages, PAGE_SIZE);
+		if (!bounce) {
+			kfree(r);
+			return -ENOMEM;
+		}
+		iommu_grant_host((u64)(uintptr_t)bounce, pages * PAGE_SIZE,
+				 IOMMU_READ | IOMMU_WRITE);
+		if (op == BLK_WRITE)
+			memcpy(bounce, buf, bytes);
+	}
 	r->op = op;
 	r->sector = sector;
 	r->nr_sectors = nr_sectors;
 	if (op != BLK_FLUSH) {
 		r->nr_segs = 1;
-		r->seg[0].buf = buf;
+		r->seg[0].buf = bounce ? bounce : buf;
 		r->seg[0].len = nr_sectors * BLK_SECTOR;
 	}
 	ret = blk_wait_all(bd, &r, 1, BLK_SYNC_TIMEOUT_MS);
-	if (ret != -ETIMEDOUT)
-		kfree(r); /* after a timeout the driver may still hold it */
+	if (ret == -ETIMEDOUT)
+		return ret; /* the driver may still hold r and the bounce pages */
+	kfree(r);
+	if (bounce) {
+		if (!ret && op == BLK_READ)
+			memcpy(buf, bounce, bytes);
+		iommu_revoke_host((u64)(uintptr_t)bounce, pages * PAGE_SIZE);
+		page_free((u64)(uintptr_t)bounce, pages);
+	}
 	return ret;
 }

@@ -1,5 +1,6 @@
 /* The machine's disks at boot (core/disks.h). */
 #include "core/disks.h"
+#include "drivers/iommu.h"
 #include "core/disktest.h"
 #include "core/gpt_scan.h"
 #include "drivers/disks.h"
@@ -64,6 +65,7 @@ static void scan_if_disk(struct blockdev *bd, void *ctx)
 void disks_init(void)
 {
 	pci_scan();
+	iommu_init(); /* every function blocked before a driver turns on bus mastering */
 	nvme_pci_probe();
 	virtio_blk_pci_probe();
 	blockdev_foreach(scan_if_disk, NULL);

@@ -1,5 +1,6 @@
 /* The disk self-test (core/disktest.h). */
 #include "core/disktest.h"
+#include "drivers/iommu.h"
 #include "core/blk_sync.h"
 #include "hv/blockdev.h"
 #include "hv/console.h"
@@ -119,6 +120,8 @@ void disktest_run(const char *name)
 		kprintf("disktest: %s: FAIL: out of memory\n", name);
 		return;
 	}
+	/* The disk's DMA lands here (drivers/iommu.h). */
+	iommu_grant_host((u64)(uintptr_t)arena, ARENA_PAGES * PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
 	seed = (u32)rdtsc(); /* a pattern no earlier run left on the disk */
 	/* 16 x 64 KiB writes in flight together, then a flush, then 8 x 128
 	 * KiB reads (each two commands) in other shapes. */
@@ -141,6 +144,8 @@ void disktest_run(const char *name)
 	else
 		kprintf("disktest: %s: PASS: wrote 1024 KiB (16 requests in flight), flushed, read "
 			"it back (8 requests) and compared; a read past the end refused\n", name);
-	if (ret != -ETIMEDOUT)
+	if (ret != -ETIMEDOUT) {
+		iommu_revoke_host((u64)(uintptr_t)arena, ARENA_PAGES * PAGE_SIZE);
 		page_free((u64)(uintptr_t)arena, ARENA_PAGES);
+	}
 }

@@ -3,6 +3,7 @@
  * everywhere, create the VMs and start scheduling them on every CPU.
  */
 #include "hv/hv.h"
+#include "drivers/iommu.h"
 #include "hv/api.h"
 #include "hv/config.h"
 #include "core/disks.h"
@@ -183,6 +184,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 		api_init(config.api_token, config.api_image_max);
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
+	iommu_report();
 	netstack_init(&config.host); /* its port before the VMs': none may take its MAC */
 	for (unsigned i = 0; i < config.nr_pools; i++) /* before the VMs that name them */
 		cpu_pool_define(config.pools[i].name, &config.pools[i].set);

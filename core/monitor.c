@@ -298,6 +298,10 @@ static const struct monitor_cmd commands[] = {
 	{ "pools", "", 0, "the CPU features a VM here sees, and the CPU-feature pools",
 	  monitor_cmd_pools },
 	{ "pool", "NAME SET", 2, "define a CPU-feature pool (cpu=pool:NAME)", monitor_cmd_pool },
+	{ "iommu", "", 0, "the IOMMU: functions blocked, in the host domain, in VMs; faults",
+	  monitor_cmd_iommu },
+	{ "dma-test", "DISK", 1, "test aid: the disk reads into memory no IOMMU domain maps",
+	  monitor_cmd_dma_test },
 };
 
 static int cmd_help(const struct monitor_args *a)

@@ -32,5 +32,8 @@ int monitor_cmd_migration(const struct monitor_args *a);
 /* core/monitor_pools.c: CPU-feature pools (docs/migration.md). */
 int monitor_cmd_pools(const struct monitor_args *a);
 int monitor_cmd_pool(const struct monitor_args *a);
+/* core/monitor_iommu.c: the IOMMU's state; a stray DMA of a disk (a test aid). */
+int monitor_cmd_iommu(const struct monitor_args *a);
+int monitor_cmd_dma_test(const struct monitor_args *a);
 
 #endif

@@ -1,5 +1,6 @@
 /* Every CPU's loop: run vCPUs in slices, deliver their interrupts, handle their exits. */
 #include "hv/sched.h"
+#include "drivers/iommu.h"
 #include "hv/api.h"
 #include "hv/console.h"
 #include "hv/exit.h"
@@ -209,6 +210,8 @@ __noreturn void sched_cpu_loop(void)
 			irq_disable();
 			cpu->in_monitor = false;
 			uplink_poll_deferred();
+			/* Not in the tick itself: stopping a VM takes its lock. */
+			iommu_poll_faults();
 		}
 		irq_disable();
 		struct vcpu *v = sched_pick(cpu);

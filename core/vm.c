@@ -1,5 +1,6 @@
 /* Creating VMs from their configuration, and ending them. */
 #include "hv/vm.h"
+#include "drivers/iommu.h"
 #include "hv/console.h"
 #include "hv/exit.h"
 #include "hv/image_store.h"
@@ -169,6 +170,7 @@ void vm_free(struct vm *vm)
 	vm_devices_destroy(vm);
 	vendor->vm_destroy(vm);
 	vm_intercept_free(vm);
+	iommu_vm_gone(vm); /* no device reaches its RAM any more */
 	gmem_destroy(vm);
 	kfree((void *)vm->cpuid);
 	kfree(vm);
@@ -240,6 +242,14 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	}
 	strlcpy(vm->name, cfg->name, sizeof(vm->name));
 	vm->cfg = *cfg;
+	/* Its disks' data moves between the disk and this RAM (drivers/iommu.h). */
+	if (iommu_vm_ram_grant(vm)) {
+		iommu_vm_gone(vm);
+		gmem_destroy(vm);
+		kfree(vm);
+		kfree(policy);
+		return NULL;
+	}
 	vm->bi = bi;
 	vm->id = (u32)slot;
 	slot_held[slot] = true;

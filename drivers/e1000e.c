@@ -15,6 +15,7 @@
  * before its buffer is read, and no loop runs further than once round a ring.
  */
 #include "drivers/e1000e.h"
+#include "drivers/iommu.h"
 #include "drivers/hw.h"
 #include "hv/console.h"
 #include "hv/mm.h"
@@ -249,6 +250,11 @@ static int rings_alloc(struct e1000e *e)
 		kprintf("%s: out of memory for its rings\n", e->name);
 		return -ENOMEM;
 	}
+	/* The device reaches the rings and their buffers, nothing else (drivers/iommu.h). */
+	iommu_grant_host(rx, PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+	iommu_grant_host(tx, PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+	iommu_grant_host(rxb, buf_pages(E1000E_RX_RING) * PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+	iommu_grant_host(txb, buf_pages(E1000E_TX_RING) * PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
 	e->rx = (volatile struct e1000e_rx_desc *)(uintptr_t)rx;
 	e->tx = (volatile struct e1000e_tx_desc *)(uintptr_t)tx;
 	e->rx_buf = (u8 *)(uintptr_t)rxb;

@@ -32,6 +32,10 @@ struct iommu_fault {
 	u64 addr;   /* the device's address (iova) */
 	bool write;
 	const char *what; /* "not present", "no permission", "no translation", ... */
+	/* Set when the unit only signalled that it refused a DMA and logged no
+	 * event (QEMU 7.2's amd-iommu): bdf is then the IOMMU's own function and
+	 * addr and write mean nothing. Zero in every real report. */
+	bool source_unknown;
 };
 
 /* What a driver offers; the common layer (core/iommu.c) calls nothing else. */
@@ -66,19 +70,42 @@ const struct iommu_ops *iommu_active(void);
 /* Lets every function utsuwa drives reach [pa, pa + size) (its DMA buffers);
  * a no-op without an IOMMU. */
 int iommu_grant_host(u64 pa, u64 size, unsigned perm);
-/* Puts one of utsuwa's own devices in the host domain. */
+/* Takes [pa, pa + size) away from the host domain again (a freed buffer);
+ * when it returns no DMA of a host device reaches it. */
+int iommu_revoke_host(u64 pa, u64 size);
+/* Puts one of utsuwa's own devices in the host domain (drivers/pci_msi.c's
+ * pci_enable does, before bus mastering). */
 int iommu_attach_host(u16 bdf);
+/* One boot-log line: the IOMMU, and how many functions are blocked, in the
+ * host domain, in VMs. */
+void iommu_report(void);
+/* Host-device DMA faults seen since boot (each was logged). */
+u64 iommu_host_faults(void);
 
 struct vm;
+/* A VM's RAM, while it exists: utsuwa's disk drivers move a VM's disk data
+ * straight between the device and its RAM (devices/virtio_blk.c hands the
+ * guest's buffers to drivers/nvme.c, drivers/virtio_blk.c), so the host
+ * domain must reach it. core/vm.c grants it when the RAM is made and revokes
+ * it (and drops the VM's own domain) before the RAM is freed. */
+int iommu_vm_ram_grant(struct vm *vm);
+void iommu_vm_gone(struct vm *vm);
 /* Puts function bdf in vm's domain, created with the first function: its
  * guest RAM mapped at guest-physical addresses, read and write. -ENODEV
- * without an IOMMU (a VM with pci= is then refused). */
+ * without an IOMMU (a VM with pci= is then refused), -EBUSY when another VM
+ * has it. A function pci_enable() put in the host domain leaves it: the
+ * caller must have claimed the function (no driver of utsuwa's has it). */
 int iommu_attach_vm(struct vm *vm, u16 bdf);
 /* Blocks bdf's DMA again; frees vm's domain with its last function. */
 void iommu_detach_vm(struct vm *vm, u16 bdf);
 /* Takes every fault the IOMMU logged: one log line each (function, address,
  * direction, the VM that owns the function), and that VM stopped with a
- * report. On CPU 0, from the timer tick. */
+ * report. On CPU 0, from its scheduler loop, which the timer tick wakes at
+ * least once a tick (not in the tick's handler: stopping a VM takes its lock). */
 void iommu_poll_faults(void);
+
+/* The drivers, chosen by the ACPI table found (IVRS, DMAR). */
+extern const struct iommu_ops iommu_amd_ops;
+extern const struct iommu_ops iommu_vtd_ops;
 
 #endif

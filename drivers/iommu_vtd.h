@@ -91,16 +91,5 @@ extern u64 vtd_clflush_line;
 /* Writes [p, p + len) back to memory from the CPU's caches. */
 void vtd_clflush(const void *p, u64 len);
 
-/*
- * Brings VT-d up from the DMAR at boot and shows what the ops do on this
- * machine (log lines "iommu: vt-d exercise: ..."), RAM [0, ram_end) in a
- * host domain: for tests before the common layer (core/iommu.c) calls the
- * ops itself (drivers/iommu_vtd_exercise.c). Returns init's result.
- */
-int iommu_vtd_exercise(u64 ram_end);
-/* The exercise's host domain, NULL before it. */
-struct iommu_domain *iommu_vtd_exercise_host(void);
-/* Logs up to 16 faults fault_next returns. */
-void iommu_vtd_exercise_faults(void);
 
 #endif

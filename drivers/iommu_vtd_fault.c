@@ -41,5 +41,6 @@ bool vtd_frcd_decode(u64 lo, u64 hi, struct iommu_fault *f)
 	f->addr = lo & ~0xfffULL; /* FI: the page; its offset is not recorded */
 	f->write = !(hi & VTD_FRCD_READ);
 	f->what = vtd_fault_reason(VTD_FRCD_FR(hi));
+	f->source_unknown = false; /* a fault record always names its source */
 	return true;
 }

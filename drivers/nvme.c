@@ -8,6 +8,7 @@
  * the last must run to its page's end).
  */
 #include "drivers/nvme.h"
+#include "drivers/iommu.h"
 #include "drivers/hw.h"
 #include "hv/console.h"
 #include "hv/mm.h"
@@ -71,9 +72,15 @@ static void wr64(struct nvme_ctrl *c, u32 off, u64 v)
 	wr32(c, off + 4, (u32)(v >> 32));
 }
 
+/* Every page the controller is given: queues, PRP lists, bounce buffers,
+ * identify data; granted to it (drivers/iommu.h). */
 static void *alloc_pages(u64 n)
 {
-	return (void *)(uintptr_t)page_alloc(n, PAGE_SIZE);
+	u64 p = page_alloc(n, PAGE_SIZE);
+
+	if (p)
+		iommu_grant_host(p, n * PAGE_SIZE, IOMMU_READ | IOMMU_WRITE);
+	return (void *)(uintptr_t)p;
 }
 
 static u64 pa(const volatile void *p)
@@ -315,6 +322,7 @@ int nvme_start(struct nvme_ctrl *c)
 	if (!buf)
 		return -ENOMEM;
 	ret = identify(c, buf);
+	iommu_revoke_host(pa(buf), PAGE_SIZE);
 	page_free(pa(buf), 1);
 	if (!ret)
 		ret = alloc_slots(c);

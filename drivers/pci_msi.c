@@ -4,6 +4,7 @@
  * 3.0, 6.8.2) or MSI (6.8.1) to a host vector on the boot CPU.
  */
 #include "drivers/pci.h"
+#include "drivers/iommu.h"
 #include "drivers/hw.h"
 #include "hv/console.h"
 #include "hv/percpu.h"
@@ -66,6 +67,10 @@ volatile void *pci_map_bar(struct pci_func *f, unsigned n)
 void pci_enable(struct pci_func *f)
 {
 	u16 cmd = pci_read16(f, PCI_COMMAND);
+
+	/* Into the host domain before it may master the bus: it reaches the
+	 * buffers its driver grants (drivers/iommu.h). */
+	iommu_attach_host(PCI_BDF(f->bus, f->dev, f->fn));
 
 	pci_write16(f, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
 					    PCI_COMMAND_INTX_DISABLE);

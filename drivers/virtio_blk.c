@@ -7,6 +7,7 @@
  * not fit in the free descriptors wait, in order.
  */
 #include "drivers/virtio_blk.h"
+#include "drivers/iommu.h"
 #include "drivers/hw.h"
 #include "hv/console.h"
 #include "hv/mm.h"
@@ -52,6 +53,11 @@ int vblk_start(struct vblk *v)
 		ALIGN_UP(v->q.size * sizeof(struct vblk_hdr), PAGE_SIZE) / PAGE_SIZE, PAGE_SIZE);
 	if (!v->req || !v->hdr)
 		return vdrv_fail(t, "out of memory");
+	/* Request headers and status bytes; the data is the requests' own
+	 * (a VM's RAM, or a granted bounce buffer: drivers/iommu.h). */
+	iommu_grant_host((u64)(uintptr_t)v->hdr,
+			 ALIGN_UP(v->q.size * sizeof(struct vblk_hdr), PAGE_SIZE),
+			 IOMMU_READ | IOMMU_WRITE);
 	v->waiting = NULL;
 	v->waiting_tail = &v->waiting;
 	__atomic_store_n(&v->started, true, __ATOMIC_RELEASE);

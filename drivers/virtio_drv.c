@@ -2,6 +2,7 @@
  * The driver side of modern virtio devices (drivers/virtio_drv.h).
  */
 #include "drivers/virtio_drv.h"
+#include "drivers/iommu.h"
 #include "drivers/hw.h"
 #include "hv/console.h"
 #include "hv/mm.h"
@@ -95,6 +96,7 @@ static int queue_alloc(struct vdrv_queue *q)
 
 	if (!base)
 		return -ENOMEM;
+	iommu_grant_host(base, ALIGN_UP(used_off + used, PAGE_SIZE), IOMMU_READ | IOMMU_WRITE);
 	q->desc = (struct virtq_desc *)(uintptr_t)base;
 	q->avail = (volatile u16 *)(uintptr_t)(base + desc);
 	q->used = (volatile u8 *)(uintptr_t)(base + used_off);

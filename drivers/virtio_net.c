@@ -2,6 +2,7 @@
  * The virtio-net driver's core (drivers/virtio_net.h).
  */
 #include "drivers/virtio_net.h"
+#include "drivers/iommu.h"
 #include "drivers/hw.h"
 #include "hv/console.h"
 #include "hv/mm.h"
@@ -19,7 +20,11 @@
 /* A zeroed buffer of n per-descriptor slots of VNIC_BUF bytes. */
 static u8 *buffers(u16 n)
 {
-	return (u8 *)(uintptr_t)page_alloc((u64)n * VNIC_BUF / PAGE_SIZE, PAGE_SIZE);
+	u64 p = page_alloc((u64)n * VNIC_BUF / PAGE_SIZE, PAGE_SIZE);
+
+	if (p) /* the device's to read and write (drivers/iommu.h) */
+		iommu_grant_host(p, (u64)n * VNIC_BUF, IOMMU_READ | IOMMU_WRITE);
+	return (u8 *)(uintptr_t)p;
 }
 
 /* Receive descriptor i, always over buffer i, back in the available ring

@@ -262,6 +262,15 @@ u64 acpi_find_table(const struct phys_view *view, const struct acpi_info *info,
 	return info->root_pa ? find_table(&c, info, sig) : 0;
 }
 
+const u8 *acpi_get_table(const struct phys_view *view, const struct acpi_info *info,
+			 const char sig[4], u32 *len, acpi_report_fn report, void *rctx)
+{
+	struct ctx c = { .view = view, .report = report, .rctx = rctx };
+	u64 pa = info->root_pa ? find_table(&c, info, sig) : 0;
+
+	return pa ? table_get(&c, pa, sig, len) : NULL;
+}
+
 static void add_cpu(const struct ctx *c, struct acpi_info *info, u32 apic_id, u32 flags)
 {
 	if (!(flags & MADT_CPU_ENABLED))

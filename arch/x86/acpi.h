@@ -65,6 +65,13 @@ int acpi_parse(const struct phys_view *view, const u8 *rsdp_copy, bool scan_bios
 u64 acpi_find_table(const struct phys_view *view, const struct acpi_info *info,
 		    const char sig[4], acpi_report_fn report, void *ctx);
 
+/*
+ * The same table mapped: a pointer to all of it (length *len, header
+ * included), checksummed and bounds-checked, or NULL when there is none.
+ */
+const u8 *acpi_get_table(const struct phys_view *view, const struct acpi_info *info,
+			 const char sig[4], u32 *len, acpi_report_fn report, void *ctx);
+
 /* The tables, as found at boot (arch/x86/setup.c fills it). */
 extern struct acpi_info boot_acpi;
 

@@ -41,5 +41,24 @@ u64 page_alloc(u64 n, u64 align)
 }
 void page_free(u64 pa, u64 n) { free((void *)(uintptr_t)pa); }
 void hw_delay_us(u64 us) {}
+/* The IOMMU: the ranges a driver granted to its device, for tests to check. */
+#define FAKE_GRANTS_MAX 4096
+static struct { u64 pa, size; } fake_grants[FAKE_GRANTS_MAX];
+static unsigned fake_nr_grants;
+int iommu_grant_host(u64 pa, u64 size, unsigned perm)
+{
+	if (fake_nr_grants < FAKE_GRANTS_MAX)
+		fake_grants[fake_nr_grants++] = (typeof(fake_grants[0])){ pa, size };
+	return 0;
+}
+int iommu_revoke_host(u64 pa, u64 size) { return 0; }
+/* Whether [pa, pa + len) lies in one granted range. */
+static inline bool fake_granted(u64 pa, u64 len)
+{
+	for (unsigned i = 0; i < fake_nr_grants; i++)
+		if (pa >= fake_grants[i].pa && pa + len <= fake_grants[i].pa + fake_grants[i].size)
+			return true;
+	return false;
+}
 
 #endif

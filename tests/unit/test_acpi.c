@@ -208,6 +208,28 @@ TEST(scan_finds_rsdp_and_parses_madt)
 	CHECK_EQ(acpi_find_table(&view, &info, "DMAR", report, NULL), 0);
 }
 
+TEST(get_table_maps_whole_checked_table)
+{
+	const u8 *t;
+	u32 len = 0;
+
+	machine();
+	CHECK_EQ(acpi_parse(&view, NULL, true, &info, report, NULL), 0);
+	t = acpi_get_table(&view, &info, "HPET", &len, report, NULL);
+	CHECK(t != NULL);
+	CHECK_EQ(len, 56);
+	CHECK(t && memcmp(t, "HPET", 4) == 0);
+	CHECK(acpi_get_table(&view, &info, "IVRS", &len, report, NULL) == NULL);
+	/* A bad checksum: not handed out. */
+	mem[HPET_PA + 40] ^= 1;
+	CHECK(acpi_get_table(&view, &info, "HPET", &len, report, NULL) == NULL);
+	/* A length past what the view reaches: not handed out either. */
+	fix_table_checksum(HPET_PA);
+	CHECK(acpi_get_table(&view, &info, "HPET", &len, report, NULL) != NULL);
+	put32(HPET_PA + 4, 0x7fff0);
+	CHECK(acpi_get_table(&view, &info, "HPET", &len, report, NULL) == NULL);
+}
+
 TEST(rsdp_in_ebda_and_from_loader_copy)
 {
 	u8 copy[36];
@@ -394,6 +416,7 @@ int main(void)
 {
 	mem = calloc(1, MEM_SIZE);
 	RUN(scan_finds_rsdp_and_parses_madt);
+	RUN(get_table_maps_whole_checked_table);
 	RUN(rsdp_in_ebda_and_from_loader_copy);
 	RUN(uefi_reads_no_bios_area);
 	RUN(bad_rsdp_candidates_are_skipped);

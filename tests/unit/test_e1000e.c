@@ -298,6 +298,11 @@ TEST(init_sequence)
 	CHECK(*reg(CTRL) & CTRL_SLU);
 	CHECK(!(*reg(CTRL) & CTRL_GIO_MD));
 	CHECK(!memcmp(dev->nic.mac, perm_mac, 6));
+	/* The rings and buffers are granted to the device (drivers/iommu.h). */
+	CHECK(fake_granted((u64)(uintptr_t)dev->rx, E1000E_RX_RING * 16));
+	CHECK(fake_granted((u64)(uintptr_t)dev->tx, E1000E_TX_RING * 16));
+	CHECK(fake_granted((u64)(uintptr_t)dev->rx_buf, E1000E_RX_RING * E1000E_BUF_SIZE));
+	CHECK(fake_granted((u64)(uintptr_t)dev->tx_buf, E1000E_TX_RING * E1000E_BUF_SIZE));
 	CHECK(*reg(RAH0) & RAH_AV);
 	for (int i = 0; i < 128; i++)
 		CHECK_EQ(*reg(MTA + 4 * i), 0);

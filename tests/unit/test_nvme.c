@@ -373,6 +373,15 @@ TEST(start_brings_the_controller_up)
 	CHECK(!strcmp(ctrl->model, "Fake NVMe") && !strcmp(ctrl->serial, "FAKE-SERIAL"));
 	CHECK(ctrl->volatile_cache);
 	CHECK_EQ(f.bad, 0);
+	/* Everything the controller is given is granted to it (drivers/iommu.h). */
+	CHECK(fake_granted((u64)(uintptr_t)ctrl->admin.sq, 4096));
+	CHECK(fake_granted((u64)(uintptr_t)ctrl->admin.cq, 4096));
+	CHECK(fake_granted((u64)(uintptr_t)ctrl->io.sq, 32 * 64));
+	CHECK(fake_granted((u64)(uintptr_t)ctrl->io.cq, 32 * 16));
+	for (unsigned i = 0; i < ctrl->nr_slots; i++) {
+		CHECK(fake_granted((u64)(uintptr_t)ctrl->slots[i].prp_list, 4096));
+		CHECK(fake_granted((u64)(uintptr_t)ctrl->slots[i].bounce, NVME_MAX_XFER));
+	}
 }
 
 TEST(start_failures)
