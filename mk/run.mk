@@ -17,7 +17,7 @@
 #                ends with "N passed, N failed", non-zero on any failure.
 #                MATRIX_CASES=<names> runs some cases; GUEST_JOBS=<n> sets parallelism.
 #   make test-iommu  tests/guests/iommu-test.sh alone (IOMMU=amd, or IOMMU=intel for
-#                -device intel-iommu), about 30 s; part of make test (amd).
+#                -device intel-iommu), about 30 s; part of make test (both).
 #   make test-uefi  make iso's ISO with a test VM, booted by OVMF on 2 CPUs and by
 #                SeaBIOS (tests/guests/uefi-test.sh, about 25 s; part of make test).
 #   make bench   the exit benchmark under QEMU -icount and Bochs, then the
@@ -142,6 +142,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/disk-boot-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/disk-boot.out; \
 	bash tests/guests/uplink-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uplink.out; \
 	bash tests/guests/iommu-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/iommu.out; \
+	bash tests/guests/iommu-test.sh -i intel -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/iommu-intel.out; \
 	bash tests/guests/netstack-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/netstack.out; \
 	bash tests/guests/api-e2e-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-e2e.out; \
 	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
@@ -159,6 +160,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
 		uplink:$(BUILD)/test/uplink.out iommu-amd:$(BUILD)/test/iommu.out \
+		iommu-intel:$(BUILD)/test/iommu-intel.out \
 		netstack:$(BUILD)/test/netstack.out \
 		api-e2e:$(BUILD)/test/api-e2e.out \
 		api-storm:$(BUILD)/test/api-storm.out migrate:$(BUILD)/test/migrate.out \
