@@ -1,7 +1,11 @@
 /*
- * What interrupt a vCPU gets next. Two sources: its local APIC
- * (devices/vlapic.c: IRR, ISR, TPR, EOI) and irq_pending, vectors raised
- * outside it (HC_TIMER, which needs no EOI). One vector at a time is handed
+ * What interrupt a vCPU gets next. Three sources: its local APIC
+ * (devices/vlapic.c: IRR, ISR, TPR, EOI), irq_pending, vectors raised
+ * outside it (HC_TIMER, which needs no EOI), and on the BSP the 8259s
+ * through LINT0 when the local APIC lets them in (LINT0 unmasked as ExtINT,
+ * or the APIC disabled: SDM vol. 3A, 10.5.1; the virtual wire of the MP
+ * specification, 3.6.2.2); their vector comes from the interrupt acknowledge
+ * (pic_ack) when the guest takes it. One vector at a time is handed
  * to the hardware (vendor offer_irq); after each exit, if the hardware no
  * longer holds it, the guest took it, and the local APIC moves it from IRR
  * to ISR. docs/interrupts.md has the model.
@@ -13,6 +17,7 @@
 #include "hv/vcpu.h"
 #include "hv/sched.h"
 #include "hv/vendor.h"
+#include "devices/pic8259.h"
 #include "devices/vlapic.h"
 
 static int highest_pending(const struct vcpu *v)
@@ -24,6 +29,14 @@ static int highest_pending(const struct vcpu *v)
 			return w * 64 + 63 - __builtin_clzll(bits);
 	}
 	return -1;
+}
+
+/* The PICs' vector if their INT reaches this vCPU now, else -1. */
+static int extint_pending(const struct vcpu *v)
+{
+	if (!v->extint || (v->lapic && !vlapic_pic_intr_allowed(v->lapic)))
+		return -1;
+	return pic_pending_vector(v->extint);
 }
 
 void vcpu_raise_irq(struct vcpu *v, u8 vector)
@@ -44,7 +57,7 @@ static void withdraw(struct vcpu *v)
 /* Runs on the vCPU's own CPU (HC_TIMER handler). */
 void vcpu_cancel_irq(struct vcpu *v, u8 vector)
 {
-	if (v->offered == vector && !v->offered_lapic)
+	if (v->offered == vector && !v->offered_lapic && !v->offered_extint)
 		withdraw(v);
 	__atomic_and_fetch(&v->irq_pending[vector / 64], ~BIT(vector % 64), __ATOMIC_ACQ_REL);
 }
@@ -81,13 +94,20 @@ void vcpu_irq_prepare(struct vcpu *v)
 	int from_pending = highest_pending(v);
 	bool lapic = from_apic >= from_pending;
 	int want = lapic ? from_apic : from_pending;
+	/* The PICs' only when nothing else waits: an ExtINT has no priority
+	 * class of its own in the local APIC. */
+	bool extint = want < 0 && (want = extint_pending(v)) >= 0;
 	bool shadow = want >= 0 && vendor->irq_shadow && vendor->irq_shadow(v);
 
-	if (v->offered >= 0 && (shadow || v->offered != want || v->offered_lapic != lapic))
+	if (extint)
+		lapic = false;
+	if (v->offered >= 0 && (shadow || v->offered != want || v->offered_lapic != lapic ||
+				v->offered_extint != extint))
 		withdraw(v);
 	if (want >= 0 && !shadow && v->offered < 0 && vendor->offer_irq(v, (u8)want)) {
 		v->offered = want;
 		v->offered_lapic = lapic;
+		v->offered_extint = extint;
 	}
 	/* Look again next time while a vector waits in the hardware (a higher
 	 * one may come) or is held back by the shadow. */
@@ -99,7 +119,9 @@ void vcpu_irq_taken(struct vcpu *v)
 {
 	if (vendor->irq_offered(v))
 		return;
-	if (v->offered_lapic)
+	if (v->offered_extint)
+		pic_ack(v->extint); /* the acknowledge cycle: IRR to ISR in the PICs */
+	else if (v->offered_lapic)
 		vlapic_ack(v->lapic, (u8)v->offered);
 	else
 		__atomic_and_fetch(&v->irq_pending[v->offered / 64], ~BIT(v->offered % 64),
@@ -111,6 +133,6 @@ void vcpu_irq_taken(struct vcpu *v)
 
 bool vcpu_irq_deliverable(struct vcpu *v)
 {
-	return v->offered >= 0 || highest_pending(v) >= 0 ||
+	return v->offered >= 0 || highest_pending(v) >= 0 || extint_pending(v) >= 0 ||
 	       (v->lapic && (vlapic_pending(v->lapic) >= 0 || vlapic_nmi_pending(v->lapic)));
 }

@@ -71,6 +71,7 @@ static int create_vcpus(struct vm *vm, u64 affinity, const struct guest_ctx *ctx
 		vm->vcpus[vm->nr_vcpus++] = v;
 		v->vm = vm;
 		v->id = i;
+		v->extint = i == 0 ? vm->pic : NULL; /* the PICs drive the BSP's LINT0 */
 		v->cpu = -1;
 		v->fpu_cpu = -1;
 		v->offered = -1;

@@ -20,6 +20,8 @@
 #include "devices/apic_bus.h"
 #include "devices/pci_host.h"
 #include "devices/pic8259.h"
+#include "hv/sched.h"
+#include "hv/vcpu.h"
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
 #include "devices/testdev.h"
@@ -135,11 +137,23 @@ static void *ioapic_create(struct vm *vm)
 	return io;
 }
 
-/* The PIC's output (ExtINT through LINT0) is not delivered: guests that use
- * the I/O APIC, as Linux does, mask the PICs. */
+/* The PICs' INT output is the BSP's LINT0 (core/vcpu_irq.c takes the
+ * vector when the local APIC lets it in): a rising output wakes vCPU 0 to
+ * look. Under the PIC's lock: only flags and a wake-up. */
+static void pic_int_changed(void *ctx, bool level)
+{
+	struct vm *vm = ctx;
+	struct vcpu *v = vm->vcpus[0];
+
+	if (!level || !v)
+		return;
+	v->irq_work = true;
+	sched_wake(v);
+}
+
 static void *pic_create_in(struct vm *vm)
 {
-	struct pic8259 *p = pic_create(NULL, NULL);
+	struct pic8259 *p = pic_create(pic_int_changed, vm);
 
 	if (p && (bus_register(&vm->pio, PIC_MASTER_BASE, PIC_NR_PORTS, "pic1", &pic_master_ops, p) ||
 		  bus_register(&vm->pio, PIC_SLAVE_BASE, PIC_NR_PORTS, "pic2", &pic_slave_ops, p) ||

@@ -87,6 +87,10 @@ struct vcpu {
 	volatile bool irq_work; /* something may have changed what to deliver: look before entry */
 	int offered;           /* the vector handed to the hardware, -1: none (core/vcpu_irq.c) */
 	bool offered_lapic;    /* ... from the local APIC (else from irq_pending) */
+	bool offered_extint;   /* ... from the PICs, through LINT0 (an ExtINT) */
+	/* The VM's 8259s, whose INT output is wired to this vCPU's LINT0 (the
+	 * BSP's, as on a PC); NULL on the other vCPUs (core/vcpu_irq.c). */
+	struct pic8259 *extint;
 	u64 irq_pending[4];  /* vectors outside the local APIC (HC_TIMER), no EOI needed */
 	u64 timer_deadline;  /* guest TSC at which timer_vector is raised; 0: none */
 	u8 timer_vector;

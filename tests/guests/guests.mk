@@ -38,7 +38,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
-	vm86lm attack exitport x2apic
+	vm86lm attack exitport x2apic pic-real
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -65,6 +65,8 @@ crashme_SRCS := $(GUEST_DIR)/crashme.c $(GUEST_DIR)/crashme-entry.S
 nmi_SRCS := $(GUEST_DIR)/nmi.c
 apic_MODE := long
 apic_SRCS := $(GUEST_DIR)/apic.c
+pic-real_MODE := real
+pic-real_SRCS := $(GUEST_DIR)/pic-real.c
 x2apic_MODE := long
 x2apic_SRCS := $(GUEST_DIR)/x2apic.c
 reset_MODE := long
