@@ -15,9 +15,16 @@
 #define VM_MAX_VCPUS 16
 #define MAX_CPUS 64
 #define VM_MAX_DISKS 4
+#define VM_MAX_PCI 4 /* pci=: functions passed through to one VM */
 /* api_token=: the management API's bearer token (docs/api.md). */
 #define API_TOKEN_MIN 16
 #define API_TOKEN_MAX 64
+
+/* pci=<bus>:<dev>.<fn>: a function of the machine passed through
+ * (docs/passthrough.md). */
+struct vm_pci {
+	u8 bus, dev, fn;
+};
 
 /* disk=<spec>[,ro]: a virtio-blk device (devices/virtio_blk.h). */
 struct vm_disk {
@@ -70,6 +77,8 @@ struct vm_config {
 	 * (devices/virtio_net.h); without mac= one is derived from the name. */
 	bool net;
 	u8 mac[6];
+	struct vm_pci pci[VM_MAX_PCI]; /* in the guest's slot order (docs/passthrough.md) */
+	u32 nr_pci;
 };
 
 /* hostip= and apiport= (docs/config.md): the hypervisor's own address on the
@@ -112,6 +121,9 @@ struct hv_config {
 	char api_token[API_TOKEN_MAX + 1]; /* api_token=; empty: one is made at boot */
 	u64 api_image_max; /* api_image_max=: the largest upload; 0: the default */
 	struct host_net_config host;
+	/* pci_noiommu=1 (test set-ups only, docs/passthrough.md): pci= is
+	 * allowed without an IOMMU; the guest's device can then DMA anywhere. */
+	bool pci_noiommu;
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);
