@@ -1,0 +1,200 @@
+/*
+ * passthru: a PCI function of the machine passed through (pci=, docs/
+ * passthrough.md), seen from inside the VM. The function is QEMU's "edu"
+ * device (-device edu: vendor 1234, device 11e8, one 1 MiB memory BAR with
+ * an identification register at 0x00, a liveness register at 0x04 that
+ * reads back inverted, a factorial unit at 0x08/0x20, and an interrupt raise
+ * register at 0x60 and acknowledge at 0x64, status at 0x24; one MSI).
+ *
+ * Checks: the function is at slot 16 of bus 0 with the real IDs; writes to
+ * read-only and hidden registers change nothing; the capability list holds
+ * only MSI/MSI-X; BAR 0 sizes to 1 MiB, works where utsuwa placed it and
+ * again where the guest moves it (and no longer at the old place); memory
+ * decoding off hides it; MSI with the guest's vector arrives when the device
+ * raises its interrupt, and nothing arrives with MSI off.
+ * DMA (edu's engine) needs the IOMMU (core/iommu.c): not checked here.
+ * Exit: the number of failures.
+ */
+#include "guest.h"
+#include "lapic.h"
+
+#define EDU_VENDOR 0x1234
+#define EDU_DEVICE 0x11e8
+#define EDU_ID 0x00
+#define EDU_LIVE 0x04
+#define EDU_FACT 0x08
+#define EDU_STATUS 0x20
+#define EDU_IRQ_STATUS 0x24
+#define EDU_IRQ_RAISE 0x60
+#define EDU_IRQ_ACK 0x64
+#define EDU_BAR_SIZE 0x100000u
+#define MOVED_BAR 0xd8000000u
+#define PT_SLOT 16
+
+static u8 slot;
+
+static u32 cfg_read32(u8 reg)
+{
+	outl(0xcf8, 0x80000000u | (u32)slot << 11 | (reg & 0xfc));
+	return inl(0xcfc);
+}
+
+static u16 cfg_read16(u8 reg)
+{
+	return (u16)(cfg_read32(reg) >> 8 * (reg & 2));
+}
+
+static u8 cfg_read8(u8 reg)
+{
+	return (u8)(cfg_read32(reg) >> 8 * (reg & 3));
+}
+
+static void cfg_write32(u8 reg, u32 v)
+{
+	outl(0xcf8, 0x80000000u | (u32)slot << 11 | (reg & 0xfc));
+	outl(0xcfc, v);
+}
+
+static void cfg_write16(u8 reg, u16 v)
+{
+	outl(0xcf8, 0x80000000u | (u32)slot << 11 | (reg & 0xfc));
+	outw(0xcfc + (reg & 2), v);
+}
+
+static bool find(void)
+{
+	for (unsigned s = 0; s < 32; s++) {
+		slot = (u8)s;
+		if (cfg_read32(0) == ((u32)EDU_DEVICE << 16 | EDU_VENDOR))
+			return true;
+	}
+	return false;
+}
+
+static bool edu_works(ulong bar, const char *where)
+{
+	bool ok = check_eq(where, mmio_read32(bar + EDU_ID) & 0xff, 0xed);
+
+	mmio_write32(bar + EDU_LIVE, 0x12345678);
+	ok = check_eq("edu_liveness", mmio_read32(bar + EDU_LIVE), ~0x12345678u) && ok;
+	mmio_write32(bar + EDU_FACT, 5);
+	for (u64 end = hc_time_ns() + 1000000000ull;
+	     (mmio_read32(bar + EDU_STATUS) & 1) && hc_time_ns() < end;)
+		cpu_relax();
+	return check_eq("edu_factorial_5", mmio_read32(bar + EDU_FACT), 120) && ok;
+}
+
+static void test_header(void)
+{
+	u32 id = cfg_read32(0);
+
+	check_eq("pt_slot", slot, PT_SLOT);
+	check_eq("pt_class_rev", cfg_read32(0x08) >> 8, 0x00ff00);
+	check_eq("pt_header_type", cfg_read8(0x0e) & 0x7f, 0);
+	check_eq("pt_int_pin", cfg_read8(0x3d), 0);
+	/* Read-only and unvirtualized bytes ignore writes. */
+	cfg_write32(0x00, 0);
+	check_eq("pt_id_read_only", cfg_read32(0), id);
+	cfg_write32(0xf0, 0xdeadbeef);
+	check_eq("pt_unvirtualized_dropped", cfg_read32(0xf0), 0);
+	cfg_write32(0x30, 0xffffffff);
+	check_eq("pt_no_rom", cfg_read32(0x30), 0);
+}
+
+static u8 test_caps(void)
+{
+	u8 msi = 0, n = 0;
+
+	check(cfg_read16(0x06) & 0x10, "pt_cap_list", "status %#x", cfg_read16(0x06));
+	for (u8 p = cfg_read8(0x34) & 0xfc; p && n < 48; p = cfg_read8(p + 1) & 0xfc, n++) {
+		u8 id = cfg_read8(p);
+
+		check(id == 0x05 || id == 0x11, "pt_cap_only_msi", "capability %#x at %#x", id, p);
+		if (id == 0x05)
+			msi = p;
+	}
+	check(msi, "pt_msi_cap", "no MSI capability");
+	return msi;
+}
+
+static ulong test_bar(void)
+{
+	u32 orig = cfg_read32(0x10), size;
+	ulong bar = orig & ~0xfu;
+
+	check(!(orig & 1), "pt_bar0_memory", "BAR0 %#x", orig);
+	check(bar >= 0xc0000000u, "pt_bar0_placed", "BAR0 %#x", orig);
+	cfg_write32(0x10, 0xffffffff);
+	size = ~(cfg_read32(0x10) & ~0xfu) + 1;
+	check_eq("pt_bar0_size", size, EDU_BAR_SIZE);
+	cfg_write32(0x10, orig);
+	check_eq("pt_bar0_restored", cfg_read32(0x10), orig);
+	cfg_write16(0x04, 0x0006); /* memory space, bus master (MSI is a write) */
+	edu_works(bar, "edu_id_at_firmware_place");
+
+	cfg_write32(0x10, MOVED_BAR);
+	check_eq("pt_bar0_moved", cfg_read32(0x10) & ~0xfu, MOVED_BAR);
+	edu_works(MOVED_BAR, "edu_id_after_move");
+	check_eq("old_place_empty", mmio_read32(bar + EDU_ID), 0xffffffff);
+
+	cfg_write16(0x04, 0x0004);
+	check_eq("decode_off_hides", mmio_read32(MOVED_BAR + EDU_ID), 0xffffffff);
+	cfg_write16(0x04, 0x0006);
+	check_eq("decode_on_again", mmio_read32(MOVED_BAR + EDU_ID) & 0xff, 0xed);
+	return MOVED_BAR;
+}
+
+static bool irq_arrives(ulong bar, u64 ms)
+{
+	u32 before = timer_count;
+
+	mmio_write32(bar + EDU_IRQ_RAISE, 1);
+	irq_enable();
+	for (u64 end = hc_time_ns() + ms * 1000000ull; timer_count == before && hc_time_ns() < end;)
+		cpu_relax();
+	irq_disable();
+	mmio_write32(bar + EDU_IRQ_ACK, 1);
+	if (timer_count != before)
+		mmio_write32(LAPIC + APIC_EOI, 0);
+	return timer_count != before;
+}
+
+static void test_msi(ulong bar, u8 msi)
+{
+	u16 ctrl = cfg_read16(msi + 2);
+	u8 data = ctrl & 0x80 ? 12 : 8;
+	u32 apic_id = mmio_read32(LAPIC + APIC_ID) >> 24;
+
+	check_eq("msi_one_message", (ctrl >> 1) & 7, 0);
+	mmio_write32(LAPIC + APIC_SVR, 0x1ff);
+	/* Fixed delivery, edge, physical destination: this vCPU (SDM vol. 3A, 11.11). */
+	cfg_write32(msi + 4, 0xfee00000u | apic_id << 12);
+	if (ctrl & 0x80)
+		cfg_write32(msi + 8, 0);
+	cfg_write16(msi + data, TIMER_VECTOR);
+	check_eq("msi_address_kept", cfg_read32(msi + 4), 0xfee00000u | apic_id << 12);
+	check_eq("msi_data_kept", cfg_read16(msi + data), TIMER_VECTOR);
+
+	check(!irq_arrives(bar, 50), "msi_off_nothing", "an interrupt with MSI disabled");
+	cfg_write16(msi + 2, ctrl | 1);
+	check(irq_arrives(bar, 2000), "msi_vector_delivered",
+	      "no interrupt on vector %#x after the raise", TIMER_VECTOR);
+	check(irq_arrives(bar, 2000), "msi_again", "no second interrupt");
+	cfg_write16(msi + 2, ctrl & ~1);
+	check(!irq_arrives(bar, 50), "msi_disabled_again", "an interrupt with MSI disabled");
+}
+
+int main(ulong arg)
+{
+	ulong bar;
+	u8 msi;
+
+	if (!check(find(), "pt_found", "no %04x:%04x on bus 0", EDU_VENDOR, EDU_DEVICE))
+		return 1;
+	test_header();
+	msi = test_caps();
+	bar = test_bar();
+	if (msi)
+		test_msi(bar, msi);
+	return (int)failures;
+}
