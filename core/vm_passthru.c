@@ -31,6 +31,8 @@
 #define PT_WINDOW 0xd0000000ULL
 #define PT_WINDOW_PER_FN 0x4000000ULL
 #define PT_OWNER_FREE "passthrough"
+#define PT_APIC_START 0xfec00000ULL /* I/O APIC ... */
+#define PT_APIC_END 0xfef00000ULL   /* ... through the local APIC's MiB */
 
 /* PCI Express capability (PCIe Base 3.0, 7.8.3-7.8.4) and power management
  * (PCI Bus Power Management 1.2, 3.2.4). */
@@ -185,6 +187,13 @@ static void bar_moved(void *ctx, unsigned bar, u64 old_gpa, u64 new_gpa)
 	}
 	if (!new_gpa)
 		return;
+	/* Over the I/O APIC and local APIC pages the guest would lose them: the
+	 * BAR decodes nothing there (as firmware would never place it). */
+	if (new_gpa < PT_APIC_END && new_gpa + size > PT_APIC_START) {
+		kprintf("utsuwa: vm '%s': %s: BAR %u at %lx overlaps the APICs: not mapped\n",
+			p->vm->name, p->name, bar, new_gpa);
+		return;
+	}
 	if (trap) {
 		t->p = p;
 		t->bar = bar;
