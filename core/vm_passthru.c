@@ -66,6 +66,12 @@ struct vm_pt_trap {
 	unsigned bar;
 	u64 off;   /* of the trapped range in the BAR */
 	u64 gpa;   /* where it is registered on vm->mmio; 0: not */
+	/* What is mapped straight in the nested tables (before and after the
+	 * trapped range): only these are ever unmapped, never the guest's RAM
+	 * a BAR was refused over. */
+	struct {
+		u64 gpa, len;
+	} piece[2];
 };
 
 struct vm_pt {
@@ -158,17 +164,20 @@ static const struct io_ops trap_ops = { .read = trap_read, .write = trap_write }
 /* ---- the BARs in the VM ---- */
 
 /* [gpa, gpa + len) of the BAR mapped straight to [hpa, hpa + len). */
-static void map_piece(struct vm_pt *p, unsigned bar, u64 gpa, u64 hpa, u64 len)
+static void map_piece(struct vm_pt *p, unsigned bar, unsigned n, u64 gpa, u64 hpa, u64 len)
 {
 	int err;
 
 	if (!len)
 		return;
 	err = gmem_pt_map_mmio(p->vm, gpa, hpa, len);
-	if (err)
-		kprintf("utsuwa: vm '%s': %s: BAR %u at %lx%s: not mapped (error %d)\n",
-			p->vm->name, p->name, bar, gpa, err == -EEXIST ? " is over RAM or another BAR" : "",
-			err);
+	if (!err) {
+		p->trap[bar].piece[n].gpa = gpa;
+		p->trap[bar].piece[n].len = len;
+		return;
+	}
+	kprintf("utsuwa: vm '%s': %s: BAR %u at %lx%s: not mapped (error %d)\n", p->vm->name,
+		p->name, bar, gpa, err == -EEXIST ? " is over RAM or another BAR" : "", err);
 }
 
 static void bar_moved(void *ctx, unsigned bar, u64 old_gpa, u64 new_gpa)
@@ -179,8 +188,10 @@ static void bar_moved(void *ctx, unsigned bar, u64 old_gpa, u64 new_gpa)
 	bool trap = pci_passthru_trap_range(&p->pt, bar, &off, &len);
 
 	if (old_gpa) {
-		if (size >= PAGE_SIZE)
-			gmem_pt_unmap(p->vm, old_gpa, size); /* unmapped pages are skipped */
+		for (unsigned n = 0; n < 2; n++)
+			if (t->piece[n].len)
+				gmem_pt_unmap(p->vm, t->piece[n].gpa, t->piece[n].len);
+		memset(t->piece, 0, sizeof(t->piece));
 		if (t->gpa)
 			bus_unregister(&p->vm->mmio, t->gpa, t);
 		t->gpa = 0;
@@ -204,11 +215,11 @@ static void bar_moved(void *ctx, unsigned bar, u64 old_gpa, u64 new_gpa)
 	if (size < PAGE_SIZE || !IS_ALIGNED(new_gpa, PAGE_SIZE))
 		return; /* all trapped (a BAR below a page is naturally aligned within one) */
 	if (!trap) {
-		map_piece(p, bar, new_gpa, hpa, size);
+		map_piece(p, bar, 0, new_gpa, hpa, size);
 		return;
 	}
-	map_piece(p, bar, new_gpa, hpa, off);
-	map_piece(p, bar, new_gpa + off + len, hpa + off + len, size - off - len);
+	map_piece(p, bar, 0, new_gpa, hpa, off);
+	map_piece(p, bar, 1, new_gpa + off + len, hpa + off + len, size - off - len);
 }
 
 /* ---- interrupts ---- */

@@ -30,6 +30,7 @@
 #define EDU_BAR_SIZE 0x100000u
 #define MOVED_BAR 0xd8000000u
 #define PT_SLOT 16
+#define RAM_SPOT 0xc00000u /* 12 MiB: in the VM's 16 MiB, away from code and stack */
 
 static u8 slot;
 
@@ -136,6 +137,14 @@ static ulong test_bar(void)
 	check_eq("pt_bar0_moved", cfg_read32(0x10) & ~0xfu, MOVED_BAR);
 	edu_works(MOVED_BAR, "edu_id_after_move");
 	check_eq("old_place_empty", mmio_read32(bar + EDU_ID), 0xffffffff);
+
+	/* Over the guest's own RAM: RAM stays, and stays when the BAR leaves. */
+	mmio_write32(RAM_SPOT, 0x600dcafe);
+	cfg_write32(0x10, RAM_SPOT);
+	check_eq("bar_over_ram_keeps_ram", mmio_read32(RAM_SPOT), 0x600dcafe);
+	cfg_write32(0x10, MOVED_BAR);
+	check_eq("ram_after_bar_left", mmio_read32(RAM_SPOT), 0x600dcafe);
+	check_eq("edu_back", mmio_read32(MOVED_BAR + EDU_ID) & 0xff, 0xed);
 
 	cfg_write16(0x04, 0x0004);
 	check_eq("decode_off_hides", mmio_read32(MOVED_BAR + EDU_ID), 0xffffffff);
