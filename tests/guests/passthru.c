@@ -11,7 +11,9 @@
  * only MSI/MSI-X; BAR 0 sizes to 1 MiB, works where utsuwa placed it and
  * again where the guest moves it (and no longer at the old place); memory
  * decoding off hides it; MSI with the guest's vector arrives when the device
- * raises its interrupt, and nothing arrives with MSI off.
+ * raises its interrupt, and nothing arrives with MSI off. Then the guest
+ * resets its VM (port 0xCF9); the second boot finds the function reset: its
+ * BAR back at the first boot's place, MSI off, and all of it working again.
  * DMA (edu's engine) needs the IOMMU (core/iommu.c): not checked here.
  * Exit: the number of failures.
  */
@@ -30,6 +32,9 @@
 #define EDU_BAR_SIZE 0x100000u
 #define MOVED_BAR 0xd8000000u
 #define PT_SLOT 16
+#define CMOS_MARK 0x50  /* general-purpose CMOS RAM: 1 after the first boot */
+#define CMOS_FAILS 0x51 /* the first boot's failures */
+#define CMOS_BAR 0x52   /* and 0x53: bits 31:16 of BAR 0 at power-on */
 #define RAM_SPOT 0xc00000u /* 12 MiB: in the VM's 16 MiB, away from code and stack */
 
 static u8 slot;
@@ -193,6 +198,34 @@ static void test_msi(ulong bar, u8 msi)
 	check(!irq_arrives(bar, 50), "msi_disabled_again", "an interrupt with MSI disabled");
 }
 
+static u8 cmos(u8 reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+static void cmos_write(u8 reg, u8 v)
+{
+	outb(0x70, reg);
+	outb(0x71, v);
+}
+
+/* After the VM's reset (port 0xCF9): the function reset too, its BAR back
+ * where "firmware" put it, MSI off, and everything working again. */
+static void test_after_reset(u8 msi)
+{
+	ulong bar = cfg_read32(0x10) & ~0xfu;
+
+	check_eq("first_boot_failures", cmos(CMOS_FAILS), 0);
+	check_eq("reset_bar_back", bar, (ulong)cmos(CMOS_BAR) << 24 | (ulong)cmos(CMOS_BAR + 1) << 16);
+	check_eq("reset_command", cfg_read16(0x04), 0x0002);
+	check_eq("reset_msi_off", cfg_read16(msi + 2) & 1, 0);
+	check_eq("reset_old_place_empty", mmio_read32(MOVED_BAR + EDU_ID), 0xffffffff);
+	cfg_write16(0x04, 0x0006);
+	edu_works(bar, "edu_id_after_reset");
+	test_msi(bar, msi);
+}
+
 int main(ulong arg)
 {
 	ulong bar;
@@ -200,10 +233,30 @@ int main(ulong arg)
 
 	if (!check(find(), "pt_found", "no %04x:%04x on bus 0", EDU_VENDOR, EDU_DEVICE))
 		return 1;
+	if (cmos(CMOS_MARK) == 1) {
+		cmos_write(CMOS_MARK, 2);
+		msi = test_caps();
+		if (msi)
+			test_after_reset(msi);
+		return (int)failures;
+	}
+	bar = cfg_read32(0x10) & ~0xfu;
+	cmos_write(CMOS_BAR, (u8)(bar >> 24));
+	cmos_write(CMOS_BAR + 1, (u8)(bar >> 16));
 	test_header();
 	msi = test_caps();
 	bar = test_bar();
 	if (msi)
 		test_msi(bar, msi);
+	/* Leave state a reset must clear: BAR moved, MSI on. */
+	if (msi)
+		cfg_write16(msi + 2, cfg_read16(msi + 2) | 1);
+	cmos_write(CMOS_FAILS, (u8)failures);
+	cmos_write(CMOS_MARK, 1);
+	printf("passthru: first boot; resetting through port 0xcf9\n");
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);
+	delay_ns(1000000000ull);
+	check(false, "reset_happens", "still running 1 s after the reset");
 	return (int)failures;
 }
