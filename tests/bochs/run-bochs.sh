@@ -150,7 +150,7 @@ run_case() {
 		@mod=*) mods+=("$root/${word#@mod=}") ;;
 		@ram=*G) m=${word#@ram=}; megs=$((${m%G} * 1024)) ;;
 		@ram=*M) m=${word#@ram=}; megs=${m%M} ;;
-		@cpu=*) ;;
+		@cpu=* | @nested) ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
