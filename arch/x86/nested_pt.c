@@ -100,7 +100,9 @@ int nested_pt_map_uc(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size)
 		if (!e)
 			return -ENOMEM;
 		if (e == (u64 *)-1 || (*e & pt->fmt->present)) {
-			nested_pt_unmap(pt, gpa, done); /* all or nothing */
+			/* All or nothing: clear the leaves set above (their tables exist). */
+			for (u64 back = 0; back < done; back += PAGE_SIZE)
+				*walk_create(pt, gpa + back, 0) = 0;
 			return -EEXIST;
 		}
 		*e = (hpa + done) | pt->fmt->leaf_uc;
