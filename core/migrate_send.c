@@ -666,6 +666,9 @@ int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_ke
 	struct migrate_status *st;
 	int ret;
 
+	if (vm_has_passthru(vm))
+		return vm_err(err, n, -ENOTSUP, "migrate: vm %s has a PCI function passed through "
+			      "(pci=): the device cannot move with it", vm->name);
 	if (!mig_cfg.keyed)
 		return vm_err(err, n, -ENOTSUP, "migrate: this host has no migrate_key=");
 	if (src.state != S_IDLE)
@@ -674,9 +677,6 @@ int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_ke
 	if (vm->state != VM_RUNNING)
 		return vm_err(err, n, -EINVAL, "migrate: vm %s is %s, not running", vm->name,
 			      vm_state_name(vm));
-	if (vm_has_passthru(vm))
-		return vm_err(err, n, -ENOTSUP, "migrate: vm %s has a PCI function passed through "
-			      "(pci=): the device cannot move with it", vm->name);
 	memset(&src, 0, sizeof(src));
 	ret = parse_to(to, &src.ip, &src.port, err, n);
 	if (ret)

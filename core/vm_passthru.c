@@ -466,7 +466,7 @@ static void pt_destroy(void *dev)
 	/* No DMA and no interrupt from here on: before the VM's memory goes. */
 	__atomic_store_n(&p->h->owner, NULL, __ATOMIC_RELEASE);
 	pci_passthru_unmap(&p->pt);
-	function_reset(f);
+	kprintf("utsuwa: vm '%s': %s released (%s)\n", p->vm->name, p->name, function_reset(f));
 	iommu_detach_vm(p->vm, PCI_BDF(f->bus, f->dev, f->fn));
 	f->owner = PT_OWNER_FREE; /* still kept from utsuwa's drivers */
 	kfree(p);
