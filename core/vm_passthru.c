@@ -450,11 +450,17 @@ static void pt_reset(void *dev)
 	struct vm_pt *p = dev;
 	const char *how;
 
-	/* The guest's view first: its BARs unmapped while the function resets. */
+	/* The interrupt handler lets go of the device first: the monitor
+	 * resets with interrupts on, on the CPU that takes them, and the device
+	 * lock is not an interrupt-safe one. What the function raises meanwhile
+	 * is dropped (it is being reset). */
+	__atomic_store_n(&p->h->owner, NULL, __ATOMIC_RELEASE);
+	/* The guest's view next: its BARs unmapped while the function resets. */
 	pci_passthru_unmap(&p->pt);
 	how = function_reset(p->h->f);
 	route(p->h, p->pt.nr_vectors);
 	pci_passthru_reset(&p->pt);
+	__atomic_store_n(&p->h->owner, p, __ATOMIC_RELEASE);
 	kprintf("utsuwa: vm '%s': %s reset (%s)\n", p->vm->name, p->name, how);
 }
 
