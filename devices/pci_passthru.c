@@ -373,8 +373,8 @@ u64 pci_passthru_trap_read(struct pci_passthru *pt, unsigned bar, u64 off, u8 si
 		else if (size == 8 && !(o & 7))
 			v = e[(o & 15) / 4] | (u64)e[(o & 15) / 4 + 1] << 32;
 	} else if (in_pba(pt, bar, off, size)) {
-		v = (pt->pending >> ((off - pt->msix_pba) * 8)) & (size == 8 ? ~0ULL :
-								     (1ULL << (8 * size)) - 1);
+		v = ((u64)pt->pending >> ((off - pt->msix_pba) * 8)) &
+		    (size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1);
 	} else if (in_real_table(pt, bar, off)) {
 		v = 0; /* the real entries past those offered: zeros */
 	} else {

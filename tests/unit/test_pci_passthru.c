@@ -300,6 +300,8 @@ TEST(msix_table_emulated)
 	pci_passthru_irq(&pt, 1);
 	CHECK_EQ(nr_sent, 1);
 	CHECK_EQ(pci_passthru_trap_read(&pt, 2, 0x3000, 8), 2);
+	CHECK_EQ(pci_passthru_trap_read(&pt, 2, 0x3000, 1), 2);
+	CHECK_EQ(pci_passthru_trap_read(&pt, 2, 0x3004, 4), 0);
 	pci_passthru_trap_write(&pt, 2, 0x201c, 4, 0);
 	CHECK_EQ(nr_sent, 2);
 	CHECK_EQ(pci_passthru_trap_read(&pt, 2, 0x3000, 8), 0);
