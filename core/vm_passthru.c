@@ -34,8 +34,9 @@
 #define PT_APIC_START 0xfec00000ULL /* I/O APIC ... */
 #define PT_APIC_END 0xfef00000ULL   /* ... through the local APIC's MiB */
 
-/* PCI Express capability (PCIe Base 3.0, 7.8.3-7.8.4) and power management
- * (PCI Bus Power Management 1.2, 3.2.4). */
+/* PCI Express capability: Device Capabilities and Device Control (PCIe Base
+ * 3.0, 7.8.3-7.8.4); power management: PMCSR (PCI Bus Power Management 1.2,
+ * 3.2.4). */
 #define EXP_DEVCAP 4
 #define EXP_DEVCAP_FLR BIT(28)
 #define EXP_DEVCTL 8
@@ -278,7 +279,9 @@ static void restore_bars(struct pci_func *f)
 
 		if (!b->size)
 			continue;
-		pci_write32(f, PCI_BAR0 + 4 * i, (u32)b->base | (pci_read32(f, PCI_BAR0 + 4 * i) & (b->io ? 3 : 0xf)));
+		u32 type = pci_read32(f, PCI_BAR0 + 4 * i) & (b->io ? 3 : 0xf);
+
+		pci_write32(f, PCI_BAR0 + 4 * i, (u32)b->base | type);
 		if (b->is64 && i + 1 < PCI_NR_BARS)
 			pci_write32(f, PCI_BAR0 + 4 * (i + 1), (u32)(b->base >> 32));
 	}
@@ -287,9 +290,10 @@ static void restore_bars(struct pci_func *f)
 /*
  * Bus mastering off first (no DMA into memory about to be reused), then a
  * Function Level Reset when the function has one (PCIe Base 3.0, 6.6.2:
- * wait 100 ms), else D3hot and back to D0 (PCI PM 1.2, 5.4.1: 10 ms each
- * way; a function with No_Soft_Reset keeps its state), else nothing more.
- * Returns how, for the log.
+ * wait 100 ms; we do not first wait for Transactions Pending to clear),
+ * else D3hot and back to D0 through PMCSR (PCI Bus Power Management 1.2,
+ * 3.2.4; 10 ms for the D3hot transitions; a function with No_Soft_Reset
+ * keeps its state), else nothing more. Returns how, for the log.
  */
 static const char *function_reset(struct pci_func *f)
 {
