@@ -346,6 +346,17 @@ static const struct pt_host_ops real_ops = {
 	.send = send,
 };
 
+/* A create that failed after saying why: vm_build need not add its own
+ * line (vm_passthru_init turns the failure into -EINVAL). CPU 0 only, as
+ * every VM creation. */
+static bool refused;
+
+static void *refuse(void)
+{
+	refused = true;
+	return NULL;
+}
+
 static void *pt_create(struct vm *vm, unsigned idx)
 {
 	const struct vm_pci *c = &vm->cfg.pci[idx];
@@ -360,28 +371,28 @@ static void *pt_create(struct vm *vm, unsigned idx)
 	fmt_snprintf(id, sizeof(id), "%02x:%02x.%u", c->bus, c->dev, c->fn);
 	if (!f) {
 		kprintf("utsuwa: vm '%s': pci=%s: no such function on this machine\n", vm->name, id);
-		return NULL;
+		return refuse();
 	}
 	if (f->claimed && f->owner && strcmp(f->owner, PT_OWNER_FREE)) {
 		kprintf("utsuwa: vm '%s': pci=%s: in use by %s%s%s\n", vm->name, id,
 			strncmp(f->owner, "vm ", 3) ? "utsuwa's " : "", f->owner,
 			strncmp(f->owner, "vm ", 3) ? " driver" : "");
-		return NULL;
+		return refuse();
 	}
 	if ((f->header_type & 0x7f) != 0) {
 		kprintf("utsuwa: vm '%s': pci=%s: a bridge cannot be passed through\n", vm->name, id);
-		return NULL;
+		return refuse();
 	}
 	if (vm->cfg.paging == PAGING_SHADOW) {
 		kprintf("utsuwa: vm '%s': pci=%s: needs nested paging, not paging=shadow\n",
 			vm->name, id);
-		return NULL;
+		return refuse();
 	}
 	h = host_of(f);
 	p = kzalloc(sizeof(*p));
 	if (!h || !p) {
 		kfree(p);
-		return NULL;
+		return NULL; /* out of memory: vm_build says so */
 	}
 	p->vm = vm;
 	p->h = h;
@@ -394,11 +405,11 @@ static void *pt_create(struct vm *vm, unsigned idx)
 		kprintf("utsuwa: vm '%s': pci=%s: NO IOMMU (pci_noiommu=1): the guest can make "
 			"this function DMA anywhere in the machine's memory\n", vm->name, id);
 	} else if (err) {
-		kprintf("utsuwa: vm '%s': pci=%s: %s; not passed through\n", vm->name, id,
+		kprintf("utsuwa: vm '%s': pci=%s: %s; vm not started\n", vm->name, id,
 			err == -ENODEV ? "this machine has no IOMMU to confine its DMA" :
 					 "the IOMMU refused it");
 		kfree(p);
-		return NULL;
+		return refuse();
 	}
 
 	/* The real function as firmware left it, quiet: a reset, memory decoding
@@ -437,7 +448,7 @@ static void *pt_create(struct vm *vm, unsigned idx)
 		function_reset(f);
 		iommu_detach_vm(vm, PCI_BDF(c->bus, c->dev, c->fn));
 		kfree(p);
-		return NULL;
+		return refuse();
 	}
 	f->claimed = true;
 	fmt_snprintf(h->owner_name, sizeof(h->owner_name), "vm '%s'", vm->name);
@@ -499,7 +510,13 @@ int vm_passthru_init(struct vm *vm)
 	static const struct device_ops *const table[VM_MAX_PCI] = { &pt_dev0, &pt_dev1, &pt_dev2,
 								     &pt_dev3 };
 
-	return vm->cfg.nr_pci ? vm_devices_create(vm, table, vm->cfg.nr_pci) : 0;
+	int err;
+
+	if (!vm->cfg.nr_pci)
+		return 0;
+	refused = false;
+	err = vm_devices_create(vm, table, vm->cfg.nr_pci);
+	return err && refused ? -EINVAL : err;
 }
 
 bool vm_has_passthru(const struct vm *vm)
