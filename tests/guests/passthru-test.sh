@@ -10,10 +10,7 @@
 #   - a VM asking for the e1000e the driver uses is refused with a message
 #   - another e1000e (00:07.0, named by VM ptn) is reset by FLR or D3hot to D0
 #     when the monitor resets ptn, and again when it destroys ptn
-# Until core/iommu.c lands: pci_noiommu=1. Two CPUs, ptn pinned to CPU 1:
-# the monitor's reset of a VM whose vCPU is on CPU 0 sometimes never starts
-# (seen without passthrough too: always with one CPU, about half the time
-# with two VMs on two CPUs; not explained yet).
+# Until core/iommu.c lands: pci_noiommu=1.
 # Prints one PASS/FAIL line per check and "passthru: N passed, N failed".
 #
 # Usage: passthru-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
@@ -24,7 +21,7 @@ driver_args "$@"
 
 vm='image=passthru.bin,mode=long,mem=16M,cpus=1,arg=2,pci=00:05.0'
 cfg="exit=halt pci_noiommu=1 vm=pt,$vm"
-cfg+=" vm=ptn,image=passthru.bin,mode=long,mem=16M,cpus=1,pin=1,arg=2,pci=00:07.0"
+cfg+=" vm=ptn,image=passthru.bin,mode=long,mem=16M,cpus=1,arg=2,pci=00:07.0"
 DRIVER_QEMU_ARGS="-device edu,addr=05.0 -device e1000e,addr=06.0 -device e1000e,addr=07.0" \
 	driver_start "$log_dir/passthru-test.log" 120 2 "$cfg" "$guest_dir/passthru.bin"
 
