@@ -358,6 +358,36 @@ static int set_net(struct vm_config *vm, struct str v, char *why, size_t len)
 	return 0;
 }
 
+/* pci=BB:DD.F (hexadecimal, as lspci prints it): bus 00-ff, device 00-1f,
+ * function 0-7; repeated for more functions. */
+static int set_pci(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	int d[6];
+
+	if (vm->nr_pci >= VM_MAX_PCI) {
+		fmt_snprintf(why, len, "more than %d functions", VM_MAX_PCI);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < 6 && i < v.n; i++)
+		d[i] = digit_value(v.s[i]);
+	if (v.n != 7 || v.s[2] != ':' || v.s[5] != '.' || d[0] < 0 || d[1] < 0 || d[3] < 0 ||
+	    d[4] < 0 || v.s[6] < '0' || v.s[6] > '7' || d[3] * 16 + d[4] > 31) {
+		fmt_snprintf(why, len, "'%s' is not bus:device.function (00:03.0; device up to 1f, "
+				       "function up to 7)", quote(q, v));
+		return -EINVAL;
+	}
+	struct vm_pci f = { (u8)(d[0] * 16 + d[1]), (u8)(d[3] * 16 + d[4]), (u8)(v.s[6] - '0') };
+
+	for (unsigned i = 0; i < vm->nr_pci; i++)
+		if (vm->pci[i].bus == f.bus && vm->pci[i].dev == f.dev && vm->pci[i].fn == f.fn) {
+			fmt_snprintf(why, len, "%s is given twice", quote(q, v));
+			return -EINVAL;
+		}
+	vm->pci[vm->nr_pci++] = f;
+	return 0;
+}
+
 /* A dotted-quad IPv4 address: four decimal numbers 0-255, 1-3 digits each. */
 static bool parse_ipv4(struct str v, u8 ip[4])
 {
@@ -661,7 +691,7 @@ static int set_cpu(struct vm_config *vm, struct str v, char *why, size_t len)
 }
 
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, F_CPU, NR_FIELDS };
+		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, F_CPU, F_PCI, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -683,6 +713,7 @@ static const struct {
 	[F_PAGING] = { "paging", set_paging },
 	[F_EXITPORT] = { "exitport", set_exitport },
 	[F_CPU] = { "cpu", set_cpu },
+	[F_PCI] = { "pci", set_pci },
 };
 
 static bool valid_name(struct str n)
@@ -765,6 +796,16 @@ static void add_vm(struct parser *p, const struct vm_config *vm)
 				vm->name, o->name);
 			return;
 		}
+		/* A function has one owner (docs/passthrough.md). */
+		for (unsigned a = 0; a < vm->nr_pci; a++)
+			for (unsigned b = 0; b < o->nr_pci; b++)
+				if (!memcmp(&vm->pci[a], &o->pci[b], sizeof(vm->pci[a]))) {
+					problem(p, "vm '%s': field 'pci': %02x:%02x.%u is passed through "
+						   "to vm '%s' already; vm not started",
+						vm->name, vm->pci[a].bus, vm->pci[a].dev, vm->pci[a].fn,
+						o->name);
+					return;
+				}
 		if (o->pin & vm->pin) {
 			problem(p, "vm '%s': field 'pin': CPU %d is already pinned to vm '%s'; "
 				   "vm not started",
@@ -842,7 +883,7 @@ static void parse_vm(struct parser *p, struct str spec)
 			problem(p, "vm '%s': field '%s': no value (%s=...); vm not started", qn,
 				key_name, key_name);
 			bad++;
-		} else if ((seen & BIT(f)) && f != F_DISK) {
+		} else if ((seen & BIT(f)) && f != F_DISK && f != F_PCI) {
 			problem(p, "vm '%s': field '%s' is given twice; vm not started", qn,
 				key_name);
 			bad++;
@@ -967,6 +1008,11 @@ static void parse_word(struct parser *p, struct str word)
 		else
 			problem(p, "option 'migrate_downtime': '%s' is not a number of milliseconds "
 				   "from 1 to %d", quote(q, val), MIGRATE_DOWNTIME_MAX_MS);
+	} else if (has_value && str_eq(key, "pci_noiommu")) {
+		if (str_eq(val, "0") || str_eq(val, "1"))
+			p->cfg->pci_noiommu = str_eq(val, "1");
+		else
+			problem(p, "option 'pci_noiommu': '%s' is not 0 or 1", quote(q, val));
 	} else if (has_value && str_eq(key, "slice")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
 			p->cfg->slice_ms = (u32)n;

@@ -61,6 +61,8 @@ int config_format_vm(const struct vm_config *c, const char *name, char *buf, siz
 	if (c->net)
 		put(&o, ",net=mac=%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0], c->mac[1], c->mac[2],
 		    c->mac[3], c->mac[4], c->mac[5]);
+	for (u32 i = 0; i < c->nr_pci; i++)
+		put(&o, ",pci=%02x:%02x.%u", c->pci[i].bus, c->pci[i].dev, c->pci[i].fn);
 	if (c->exitport)
 		put(&o, ",exitport=on");
 	if (c->cpu_pool[0])

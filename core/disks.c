@@ -64,8 +64,7 @@ static void scan_if_disk(struct blockdev *bd, void *ctx)
 
 void disks_init(void)
 {
-	pci_scan();
-	iommu_init(); /* every function blocked before a driver turns on bus mastering */
+	pci_scan(); /* once: core/hv.c has done it already */
 	nvme_pci_probe();
 	virtio_blk_pci_probe();
 	blockdev_foreach(scan_if_disk, NULL);

@@ -90,6 +90,19 @@ int gmem_pt_map(struct vm *vm, u64 gpa, u64 hpa, u64 size)
 	return err;
 }
 
+int gmem_pt_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size)
+{
+	struct gmem *g = &vm->gmem;
+	int err;
+
+	if (gpa < g->size)
+		return -EEXIST; /* never over RAM, even where RAM is unmapped for now */
+	spin_lock(&g->lock);
+	err = nested_pt_map_uc(&g->pt, gpa, hpa, size);
+	spin_unlock(&g->lock);
+	return err;
+}
+
 /* Every change below may leave a translation cached that is no longer
  * allowed (or, for split and merge, one of another page size, which the
  * manuals ask to flush too: SDM vol. 3, 4.10.2.3): flush everywhere. */

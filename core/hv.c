@@ -17,6 +17,8 @@
 #include "hv/uplink.h"
 #include "hv/vm.h"
 #include "hv/vm_verdict.h"
+#include "hv/vm_passthru.h"
+#include "drivers/pci.h"
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 #include "lib/string.h"
@@ -182,6 +184,10 @@ __noreturn void hv_main(const struct boot_info *bi)
 	 * token is made and printed only then. */
 	if (config.host.on)
 		api_init(config.api_token, config.api_image_max);
+	/* The functions VMs are to have are kept from the drivers that probe next. */
+	pci_scan();
+	iommu_init(); /* every function blocked before a driver turns on bus mastering */
+	vm_passthru_reserve(&config);
 	disks_init(); /* before the VMs: their disks are these disks' partitions */
 	uplink_init(); /* the NIC, after the PCI scan disks_init did */
 	iommu_report();

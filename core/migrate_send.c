@@ -26,6 +26,7 @@
  */
 #include "core/migrate_int.h"
 #include "core/vm_state_io.h"
+#include "hv/vm_passthru.h"
 #include "hv/console.h"
 #include "hv/config_format.h"
 #include "hv/device.h"
@@ -680,6 +681,9 @@ int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_ke
 	struct migrate_status *st;
 	int ret;
 
+	if (vm_has_passthru(vm))
+		return vm_err(err, n, -ENOTSUP, "migrate: vm %s has a PCI function passed through "
+			      "(pci=): the device cannot move with it", vm->name);
 	if (!mig_cfg.keyed)
 		return vm_err(err, n, -ENOTSUP, "migrate: this host has no migrate_key=");
 	if (src.state != S_IDLE)

@@ -185,11 +185,11 @@ void sched_wake(struct vcpu *v)
 		ipi_send((u32)v->cpu, VECTOR_KICK);
 }
 
-void sched_vm_leave(struct vm *vm)
+bool sched_vm_leave(struct vm *vm)
 {
 	u64 f = irq_save();
 	u64 kick = 0;
-	bool paused = vm->state == VM_PAUSED;
+	bool paused = vm->state == VM_PAUSED, last = false;
 
 	spin_lock(&sched_lock);
 	for (struct vcpu **pp = &rq_head, *prev = NULL; *pp;) {
@@ -213,11 +213,22 @@ void sched_vm_leave(struct vm *vm)
 		else if (v->state == VCPU_RUNNING && v->cpu >= 0 && (u32)v->cpu != this_cpu()->id)
 			kick |= BIT(v->cpu);
 	}
+	/* A reset asked for while no vCPU was on a CPU (the monitor's, with
+	 * every vCPU queued or halted): no vCPU will stop later to run it, so
+	 * the caller does (stop_locked's rule, applied here). */
+	if (vm->state == VM_RESETTING && !vm->reset_claimed) {
+		last = true;
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (vm->vcpus[i]->state != VCPU_STOPPED)
+				last = false;
+		vm->reset_claimed = last;
+	}
 	spin_unlock(&sched_lock);
 	irq_restore(f);
 	for (u32 cpu = 0; kick; cpu++, kick >>= 1)
 		if (kick & 1)
 			ipi_send(cpu, VECTOR_KICK);
+	return last;
 }
 
 bool sched_vm_quiet(struct vm *vm)

@@ -32,6 +32,12 @@ int vm_paging_init(struct vm *vm)
 		vm->shadow = !nested;
 		break;
 	}
+	/* Passed-through BARs are mapped in the nested tables (core/vm_passthru.c). */
+	if (vm->shadow && vm->cfg.nr_pci) {
+		kprintf("utsuwa: vm '%s': pci= needs nested paging, which this VM does not have; "
+			"vm not started\n", vm->name);
+		return -EINVAL;
+	}
 	if (vm->shadow && !vendor->shadow_paging) {
 		kprintf("utsuwa: vm '%s': shadow paging is not available on %s yet%s; vm not started\n",
 			vm->name, vendor->name, nested ? "" : " (and the CPU has no nested paging)");

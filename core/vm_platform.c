@@ -15,6 +15,7 @@
 #include "hv/vm_clock.h"
 #include "hv/vm_disks.h"
 #include "hv/vm_net.h"
+#include "hv/vm_passthru.h"
 #include "hv/vm_debug_exit.h"
 #include "devices/acpi_pm.h"
 #include "devices/apic_bus.h"
@@ -363,6 +364,8 @@ int vm_platform_init(struct vm *vm)
 		err = vm_disks_init(vm);
 	if (!err)
 		err = vm_net_init(vm);
+	if (!err)
+		err = vm_passthru_init(vm);
 	return err ? err : vm_debug_exit_init(vm);
 }
 

@@ -4,7 +4,7 @@
  *
  * The request stops the VM's vCPUs like an end does (sched_vm_leave), with
  * the VM in VM_RESETTING; the last vCPU to leave its CPU runs vm_reset on
- * that CPU, so nothing of the VM runs while it is rebuilt in place: devices
+ * that CPU (or the requester, when no vCPU was on a CPU), so nothing of the VM runs while it is rebuilt in place: devices
  * to their reset state, the image loaded again, every vCPU marked to take
  * the start state on its own CPU before it next enters (vcpu_startup). Then
  * the VM is RUNNING again and its vCPUs are queued.
@@ -18,6 +18,7 @@
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vm_platform.h"
+#include "asm/cpu.h"
 #include "arch/x86/emul/msr.h"
 #include "devices/vlapic.h"
 #include "lib/string.h"
@@ -32,7 +33,15 @@ void vm_reset_request(struct vm *vm)
 	vm->state = VM_RESETTING;
 	vm->reset_claimed = false;
 	spin_unlock(&vm->lock);
-	sched_vm_leave(vm);
+	/* No vCPU was on a CPU (a request from the monitor): none will stop to
+	 * run the reset, so it runs here, with interrupts off as on the vCPU
+	 * path (device locks are taken by CPU 0's tick too). */
+	if (sched_vm_leave(vm)) {
+		u64 f = irq_save();
+
+		vm_reset(vm);
+		irq_restore(f);
+	}
 }
 
 /* What a vCPU holds besides its architectural state, back to power-on. */

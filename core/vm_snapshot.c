@@ -26,6 +26,7 @@
 #include "hv/vcpu_state.h"
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
+#include "hv/vm_passthru.h"
 #include "asm/cpu.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -170,6 +171,9 @@ int vm_snapshot(struct vm *vm, unsigned *id, char *err, size_t n)
 			slot = i;
 	if (migrate_busy(vm))
 		return vm_err(err, n, -EBUSY, "snapshot: vm %s is being migrated", vm->name);
+	if (vm_has_passthru(vm))
+		return vm_err(err, n, -ENOTSUP, "snapshot: vm %s has a PCI function passed through "
+			    "(pci=): its state is in the device and cannot be saved", vm->name);
 	if (slot < 0)
 		return vm_err(err, n, -ENOSPC, "snapshot: already %d snapshots; drop one first",
 			    MAX_SNAPSHOTS);

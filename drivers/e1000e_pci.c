@@ -63,6 +63,8 @@ void e1000e_pci_probe(void)
 	struct pci_func *f;
 	unsigned n = 0;
 
-	while ((f = pci_claim_id(INTEL_VENDOR, E1000E_82574L)))
+	while ((f = pci_claim_id(INTEL_VENDOR, E1000E_82574L))) {
+		f->owner = "e1000e";
 		probe_one(f, n++);
+	}
 }

@@ -79,6 +79,8 @@ void nvme_pci_probe(void)
 	struct pci_func *f;
 	unsigned n = 0;
 
-	while ((f = pci_claim_class(0x01, 0x08, 0x02)))
+	while ((f = pci_claim_class(0x01, 0x08, 0x02))) {
+		f->owner = "nvme";
 		probe_one(f, n++);
+	}
 }

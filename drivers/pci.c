@@ -211,8 +211,13 @@ static void scan_bus(unsigned bus, u64 *seen)
 
 void pci_scan(void)
 {
+	static bool scanned;
 	u64 seen[PCI_MAX_BUS / 64] = { 0 };
 	unsigned n = 0;
+
+	if (scanned)
+		return; /* once: core/hv.c scans before the passthrough claims */
+	scanned = true;
 
 	/* Mechanism 1 absent: the address port does not keep what is written. */
 	outl(PCI_CONFIG_ADDRESS, BIT(31));
@@ -249,5 +254,13 @@ struct pci_func *pci_claim_id(u16 vendor, u16 device)
 			f->claimed = true;
 			return f;
 		}
+	return NULL;
+}
+
+struct pci_func *pci_find(u8 bus, u8 dev, u8 fn)
+{
+	for (struct pci_func *f = funcs; f; f = f->next)
+		if (f->bus == bus && f->dev == dev && f->fn == fn)
+			return f;
 	return NULL;
 }

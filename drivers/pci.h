@@ -28,16 +28,17 @@ struct pci_func {
 	u8 class, subclass, prog_if, revision;
 	u8 header_type; /* bits 6:0: 0 device, 1 PCI-to-PCI bridge */
 	struct pci_bar bar[PCI_NR_BARS];
-	bool claimed;   /* a driver took it */
+	bool claimed;   /* a driver took it, or a VM (pci=, core/vm_passthru.c) */
+	const char *owner; /* who claimed it, for messages: "e1000e", "vm 'a'" */
 	struct pci_func *next;
 };
 
 /* Configuration registers (PCI 3.0, Figure 6-1). */
 #define PCI_VENDOR_ID 0x00
 #define PCI_COMMAND 0x04
-#define PCI_COMMAND_IO BIT(0)
-#define PCI_COMMAND_MEMORY BIT(1)
-#define PCI_COMMAND_MASTER BIT(2)
+#define PCI_COMMAND_IO 0x0001 /* spelled as in devices/pci_host.h: both may be included */
+#define PCI_COMMAND_MEMORY 0x0002
+#define PCI_COMMAND_MASTER 0x0004
 #define PCI_COMMAND_INTX_DISABLE BIT(10)
 #define PCI_STATUS 0x06
 #define PCI_STATUS_CAP_LIST BIT(4)
@@ -60,6 +61,8 @@ struct pci_func *pci_first(void);
 struct pci_func *pci_claim_class(u8 class, u8 subclass, int prog_if);
 /* Likewise by vendor and device ID. */
 struct pci_func *pci_claim_id(u16 vendor, u16 device);
+/* The function at bus:dev.fn, claimed or not, or NULL. */
+struct pci_func *pci_find(u8 bus, u8 dev, u8 fn);
 
 u32 pci_read32(const struct pci_func *f, u16 off);
 u16 pci_read16(const struct pci_func *f, u16 off);
@@ -83,5 +86,8 @@ void pci_enable(struct pci_func *f);
  * function has neither, -ERANGE: no such entry).
  */
 int pci_irq_route(struct pci_func *f, unsigned entry, void (*fn)(void *ctx), void *ctx);
+/* Points entry at an already registered host vector again (after a function
+ * reset cleared its MSI-X table or MSI registers). 0 or as above. */
+int pci_irq_reroute(struct pci_func *f, unsigned entry, u8 vector);
 
 #endif

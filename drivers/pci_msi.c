@@ -118,6 +118,16 @@ static int route_msi(struct pci_func *f, u8 cap, unsigned entry, u8 vector)
 	return 0;
 }
 
+int pci_irq_reroute(struct pci_func *f, unsigned entry, u8 vector)
+{
+	u8 msix = pci_find_cap(f, PCI_CAP_ID_MSIX, 0);
+	u8 msi = msix ? 0 : pci_find_cap(f, PCI_CAP_ID_MSI, 0);
+
+	if (!msix && !msi)
+		return -ENODEV;
+	return msix ? route_msix(f, msix, entry, vector) : route_msi(f, msi, entry, vector);
+}
+
 int pci_irq_route(struct pci_func *f, unsigned entry, void (*fn)(void *ctx), void *ctx)
 {
 	u8 msix = pci_find_cap(f, PCI_CAP_ID_MSIX, 0);

@@ -63,6 +63,8 @@ void virtio_blk_pci_probe(void)
 	unsigned n = 0;
 
 	while ((f = pci_claim_id(VIRTIO_PCI_VENDOR, VIRTIO_BLK_MODERN)) ||
-	       (f = pci_claim_id(VIRTIO_PCI_VENDOR, VIRTIO_BLK_TRANSITIONAL)))
+	       (f = pci_claim_id(VIRTIO_PCI_VENDOR, VIRTIO_BLK_TRANSITIONAL))) {
+		f->owner = "virtio-blk";
 		probe_one(f, n++);
+	}
 }

@@ -49,6 +49,8 @@ void virtio_net_pci_probe(void)
 	unsigned n = 0;
 
 	while ((f = pci_claim_id(VIRTIO_PCI_VENDOR, VIRTIO_NET_MODERN)) ||
-	       (f = pci_claim_id(VIRTIO_PCI_VENDOR, VIRTIO_NET_TRANSITIONAL)))
+	       (f = pci_claim_id(VIRTIO_PCI_VENDOR, VIRTIO_NET_TRANSITIONAL))) {
+		f->owner = "virtio-net";
 		probe_one(f, n++);
+	}
 }

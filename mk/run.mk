@@ -121,7 +121,8 @@ print-run-net-args:
 # through utsuwactl (api-e2e-test.sh), 10,000 random and malformed API
 # requests while a canary VM counts (api-storm-test.sh,
 # tests/api-storm/storm.c), live migration between two QEMU hosts joined by a
-# socket network (migrate-test.sh, docs/migration.md), utsuwactl against a
+# socket network (migrate-test.sh, docs/migration.md), PCI passthrough from
+# the monitor (passthru-test.sh, docs/passthrough.md), utsuwactl against a
 # fake API server (tests/utsuwactl/ctl-test.sh), and make iso's ISO booted by
 # UEFI firmware (OVMF) and by SeaBIOS (tests/guests/uefi-test.sh).
 # tests/sum-results.sh sums them in the last line.
@@ -147,6 +148,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/api-e2e-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-e2e.out; \
 	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
 	bash tests/guests/migrate-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/migrate.out; \
+	bash tests/guests/passthru-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/passthru.out; \
 	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	bash tests/guests/uefi-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
@@ -165,7 +167,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		api-e2e:$(BUILD)/test/api-e2e.out \
 		api-storm:$(BUILD)/test/api-storm.out migrate:$(BUILD)/test/migrate.out \
 		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out \
-		uefi:$(BUILD)/test/uefi.out
+		uefi:$(BUILD)/test/uefi.out passthru:$(BUILD)/test/passthru.out
 
 # The IOMMU test alone: IOMMU=amd (default) or IOMMU=intel (-device intel-iommu).
 IOMMU ?= amd

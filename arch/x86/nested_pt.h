@@ -34,6 +34,10 @@ int nested_pt_init(struct nested_pt *pt, const struct pt_format *fmt, u64 (*allo
  */
 int nested_pt_map(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size);
 
+/* As nested_pt_map, for device memory (a PCI BAR passed through): 4 KiB
+ * leaves, uncached; on -EEXIST nothing of the range stays mapped. */
+int nested_pt_map_uc(struct nested_pt *pt, u64 gpa, u64 hpa, u64 size);
+
 /* The host-physical address gpa maps to, or ~0 when unmapped; *page_size
  * (if given) receives 4 KiB or 2 MiB. */
 u64 nested_pt_lookup(const struct nested_pt *pt, u64 gpa, u64 *page_size);

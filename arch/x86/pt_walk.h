@@ -32,6 +32,7 @@ struct pt_format {
 	/* What the hypervisor writes in the tables it builds (0 in the guest's formats). */
 	u64 table;   /* bits of an entry that points to the next table */
 	u64 leaf;    /* bits of a 4 KiB leaf */
+	u64 leaf_uc; /* bits of a 4 KiB leaf of device memory: uncached (nested formats) */
 	u64 large;   /* bits of a 2 MiB leaf (includes the page-size bit) */
 	u64 write;   /* the bit of a leaf that allows writes */
 	u64 ad;      /* accessed and dirty bits the CPU may set in a leaf */

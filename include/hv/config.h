@@ -16,9 +16,16 @@
 #define VM_MAX_VCPUS 16
 #define MAX_CPUS 64
 #define VM_MAX_DISKS 4
+#define VM_MAX_PCI 4 /* pci=: functions passed through to one VM */
 /* api_token=: the management API's bearer token (docs/api.md). */
 #define API_TOKEN_MIN 16
 #define API_TOKEN_MAX 64
+
+/* pci=<bus>:<dev>.<fn>: a function of the machine passed through
+ * (docs/passthrough.md). */
+struct vm_pci {
+	u8 bus, dev, fn;
+};
 
 /* disk=<spec>[,ro]: a virtio-blk device (devices/virtio_blk.h). */
 struct vm_disk {
@@ -74,6 +81,8 @@ struct vm_config {
 	/* cpu=pool:NAME: the VM sees only pool NAME's features (include/hv/
 	 * cpu_features.h); empty (cpu=host, the default): the host's. */
 	char cpu_pool[CPU_POOL_NAME_MAX];
+	struct vm_pci pci[VM_MAX_PCI]; /* in the guest's slot order (docs/passthrough.md) */
+	u32 nr_pci;
 };
 
 /* hostip= and apiport= (docs/config.md): the hypervisor's own address on the
@@ -119,6 +128,9 @@ struct hv_config {
 	/* pool=NAME:SET, defined at boot (docs/migration.md, "CPU-feature pools"). */
 	struct cpu_pool pools[CPU_POOLS_MAX];
 	unsigned nr_pools;
+	/* pci_noiommu=1 (test set-ups only, docs/passthrough.md): pci= is
+	 * allowed without an IOMMU; the guest's device can then DMA anywhere. */
+	bool pci_noiommu;
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);

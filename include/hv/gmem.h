@@ -71,6 +71,8 @@ u64 gmem_size(const struct vm *vm);
  */
 int gmem_pt_map(struct vm *vm, u64 gpa, u64 hpa, u64 size);
 int gmem_pt_unmap(struct vm *vm, u64 gpa, u64 size);
+/* Maps device memory (a passed-through BAR) uncached, outside RAM. */
+int gmem_pt_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size);
 int gmem_pt_protect(struct vm *vm, u64 gpa, u64 size, bool writable);
 int gmem_pt_split(struct vm *vm, u64 gpa);
 int gmem_pt_merge(struct vm *vm, u64 gpa);

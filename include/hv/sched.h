@@ -35,8 +35,10 @@ bool sched_stop(struct vcpu *v);
 void sched_wake(struct vcpu *v);
 /* The VM has ended, is being reset or paused (vm->state says which, set
  * first): take its vCPUs off the queue, kick the running ones. A paused VM's
- * vCPUs are parked (blocked ones stay blocked); the others are stopped. */
-void sched_vm_leave(struct vm *vm);
+ * vCPUs are parked (blocked ones stay blocked); the others are stopped.
+ * True when the VM is being reset and every vCPU is stopped now: the reset
+ * is then the caller's to run (vm_reset), as for sched_stop. */
+bool sched_vm_leave(struct vm *vm);
 /* No vCPU of the VM is on a CPU or in the queue: everything a vCPU holds in
  * a CPU (registers, VMCS, FPU) is back in memory. Polled after sched_vm_leave. */
 bool sched_vm_quiet(struct vm *vm);

@@ -90,6 +90,8 @@ add_case() {
 	esac
 	[ -n "$cfg" ] || { echo "run-bochs: $matrix: case $name has no configuration" >&2; exit 2; }
 	selected "$name" "${filters[@]}" || return 0
+	# @dev= adds a QEMU device (a function to pass through): not under Bochs.
+	case " $cfg " in *" @dev="*) return 0 ;; esac
 	local x
 	for x in "${excludes[@]}"; do
 		# shellcheck disable=SC2053
@@ -134,6 +136,7 @@ bochs_config() {
 # (a line the serial log must have), @mod=<file> (an extra boot module, a path
 # from the top of the tree), @ram=<n>M|<n>G (the machine's memory, default 1G),
 # @cpu= (QEMU's, ignored here); an image named missing-* is deliberately absent.
+# A case with @dev= (a QEMU device) is not run here at all (add_case).
 run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg
 	local dir=$log_dir/$name word field img mods=() nvms=0 missing="" start rc summary status why=""
@@ -147,7 +150,7 @@ run_case() {
 		@mod=*) mods+=("$root/${word#@mod=}") ;;
 		@ram=*G) m=${word#@ram=}; megs=$((${m%G} * 1024)) ;;
 		@ram=*M) m=${word#@ram=}; megs=${m%M} ;;
-		@cpu=*) ;;
+		@cpu=* | @nested) ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done

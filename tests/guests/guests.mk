@@ -38,7 +38,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
-	vm86lm attack exitport x2apic pic-real
+	vm86lm attack exitport x2apic pic-real passthru
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -58,6 +58,8 @@ crashme_MODE := long
 vm86lm_MODE := long
 attack_MODE := long
 exitport_MODE := long
+passthru_MODE := long
+passthru_SRCS := $(GUEST_DIR)/passthru.c
 exitport_SRCS := $(GUEST_DIR)/exitport.c
 attack_SRCS := $(GUEST_DIR)/attack.c
 vm86lm_SRCS := $(GUEST_DIR)/vm86lm.c

@@ -93,14 +93,17 @@ run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg=$4
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
 	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
-	local -a must_log=()
+	local -a must_log=() devs=()
+	local nested=0
 	local want_vms="" extra_mods="" ram=1G cpu=$QEMU_SVM_CPU${MATRIX_CPU_EXTRA:+,$MATRIX_CPU_EXTRA}
 
 	rm -f "$log" "$out" "$res"
 	# Words for the runner, not the hypervisor: @vms=<n> (how many VMs end;
 	# default: one per vm= word), @log=<regex> (a line the log must have),
 	# @mod=<file> (one more boot module), @ram=<size> (the machine's memory,
-	# QEMU -m; default 1G), @cpu=<flags> (added to QEMU's -cpu).
+	# QEMU -m; default 1G), @cpu=<flags> (added to QEMU's -cpu), @dev=<device>
+	# (one more QEMU -device: a machine's PCI function to pass through), @nested
+	# (the case needs nested paging: skipped when MATRIX_CPU_EXTRA has -npt).
 	for word in $cfg; do
 		case $word in
 		@vms=*) want_vms=${word#@vms=} ;;
@@ -108,6 +111,8 @@ run_case() {
 		@log=*) must_log+=("${word#@log=}") ;;
 		@mod=*) extra_mods+="${extra_mods:+,}$root/${word#@mod=}" ;;
 		@cpu=*) cpu+=",${word#@cpu=}" ;;
+		@dev=*) devs+=(-device "${word#@dev=}") ;;
+		@nested) nested=1 ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
@@ -129,6 +134,10 @@ run_case() {
 			[ -f "$guest_dir/$img" ] || missing+=" $img"
 		done
 	done
+	if [ "$nested" = 1 ] && [[ ,$cpu, == *,-npt,* ]]; then
+		echo "PASS $name (skipped: needs nested paging, the CPU has -npt)" >"$res"
+		return
+	fi
 	[ -n "$want_vms" ] && nvms=$want_vms
 	[ -n "$extra_mods" ] && mods+="${mods:+,}$extra_mods"
 	if [ -n "$missing" ]; then
@@ -138,7 +147,7 @@ run_case() {
 	start=$(date +%s)
 	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$cpu" -m "$ram" -smp "$smp" \
 		-display none -monitor none -serial "file:$log" -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 "${devs[@]}" \
 		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
 		</dev/null >"$out" 2>&1
 	rc=$?

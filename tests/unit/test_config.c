@@ -285,6 +285,39 @@ TEST(net)
 
 /* disk=: several per VM, ",ro" after one, module: and gpt: only; one
  * writer per partition across VMs (issue 10). */
+TEST(pci)
+{
+	const struct vm_config *v;
+
+	CHECK_EQ(parse("vm=a,image=x,pci=00:03.0,pci=0A:1f.7 vm=b,image=x,pci=00:04.1"), 0);
+	v = find("a");
+	CHECK(v && v->nr_pci == 2);
+	if (v) {
+		CHECK(v->pci[0].bus == 0 && v->pci[0].dev == 3 && v->pci[0].fn == 0);
+		CHECK(v->pci[1].bus == 0x0a && v->pci[1].dev == 0x1f && v->pci[1].fn == 7);
+	}
+	CHECK(find("b") && find("b")->nr_pci == 1);
+	CHECK(!cfg.pci_noiommu);
+	/* One owner per function. */
+	CHECK_EQ(parse("vm=a,image=x,pci=00:03.0 vm=b,image=x,pci=00:03.0"), 1);
+	CHECK(reported("config: vm 'b': field 'pci': 00:03.0 is passed through to vm 'a' "
+		       "already; vm not started"));
+	CHECK(find("a") && !find("b"));
+	CHECK_EQ(parse("vm=a,image=x,pci=00:03.0,pci=00:03.0"), 1);
+	CHECK_EQ(parse("vm=a,image=x,pci=00:20.0"), 1); /* device 0x20 */
+	CHECK(reported("config: vm 'a': field 'pci': '00:20.0' is not bus:device.function "
+		       "(00:03.0; device up to 1f, function up to 7); vm not started"));
+	CHECK_EQ(parse("vm=a,image=x,pci=00:03.8"), 1);
+	CHECK_EQ(parse("vm=a,image=x,pci=0:3.0"), 1);
+	CHECK_EQ(parse("vm=a,image=x,pci=00:03"), 1);
+	CHECK_EQ(parse("vm=a,image=x,pci=00:03.0,pci=00:04.0,pci=00:05.0,pci=00:06.0,"
+		       "pci=00:07.0"), 1);
+	CHECK(reported("config: vm 'a': field 'pci': more than 4 functions; vm not started"));
+	CHECK_EQ(parse("pci_noiommu=1"), 0);
+	CHECK(cfg.pci_noiommu);
+	CHECK_EQ(parse("pci_noiommu=yes"), 1);
+}
+
 TEST(disks)
 {
 	const struct vm_config *v;
@@ -913,6 +946,7 @@ int main(void)
 	RUN(cpus);
 	RUN(cpu_lists);
 	RUN(pins_are_exclusive);
+	RUN(pci);
 	RUN(disks);
 	RUN(net);
 	RUN(load_checks);

@@ -70,6 +70,50 @@ TEST(falls_back_to_4k_pages)
 	CHECK_EQ(sz, PAGE_SIZE);
 }
 
+/* Device memory (a passed-through BAR): 4 KiB uncached leaves even where
+ * 2 MiB would fit; all or nothing when part of the range is taken. */
+TEST(map_uc)
+{
+	const struct pt_format *fmts[] = { &pt_format_npt, &pt_format_ept };
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct nested_pt pt;
+		const u64 *e;
+		u64 sz = 0;
+		int at;
+
+		reset(100);
+		CHECK_EQ(nested_pt_init(&pt, fmts[i], zeroed_alloc), 0);
+		CHECK_EQ(nested_pt_map_uc(&pt, 0xd0000000, 0xfe000000, SZ_2M), 0);
+		CHECK_EQ(nested_pt_lookup(&pt, 0xd0100010, &sz), 0xfe100010);
+		CHECK_EQ(sz, PAGE_SIZE);
+		e = pt_walk(pt.root, 0xd0000000, 0, pt.fmt, NULL, &at);
+		CHECK(e && (*e & ~PT_ADDR_MASK) == fmts[i]->leaf_uc);
+		CHECK(fmts[i]->leaf_uc != fmts[i]->leaf);
+		/* Over the end of the first: refused, the first unchanged. */
+		CHECK_EQ(nested_pt_map_uc(&pt, 0xd01fc000, 0xfd000000, 0x5000), -EEXIST);
+		CHECK_EQ(nested_pt_lookup(&pt, 0xd01fc000, NULL), 0xfe1fc000);
+		CHECK_EQ(nested_pt_lookup(&pt, 0xd0200000, NULL), ~0ULL);
+		CHECK_EQ(nested_pt_map_uc(&pt, 0xd0200000, 0xfd000000, 0x1000), 0);
+		CHECK_EQ(nested_pt_map_uc(&pt, 0xd0000800, 0xfd000000, 0x1000), -EINVAL);
+	}
+}
+
+TEST(map_uc_rolls_back)
+{
+	struct nested_pt pt;
+
+	reset(100);
+	CHECK_EQ(nested_pt_init(&pt, &pt_format_npt, zeroed_alloc), 0);
+	CHECK_EQ(nested_pt_map_uc(&pt, 0xd0003000, 0xfe000000, 0x1000), 0);
+	/* The 4th page is taken: the three before it are cleared again. */
+	CHECK_EQ(nested_pt_map_uc(&pt, 0xd0000000, 0xfd000000, 0x5000), -EEXIST);
+	CHECK_EQ(nested_pt_lookup(&pt, 0xd0000000, NULL), ~0ULL);
+	CHECK_EQ(nested_pt_lookup(&pt, 0xd0002000, NULL), ~0ULL);
+	CHECK_EQ(nested_pt_lookup(&pt, 0xd0003000, NULL), 0xfe000000);
+	CHECK_EQ(nested_pt_lookup(&pt, 0xd0004000, NULL), ~0ULL);
+}
+
 TEST(rejects_overlap_misalignment_and_exhaustion)
 {
 	struct nested_pt pt;
@@ -149,6 +193,8 @@ TEST(ept_present_is_any_of_rwx)
 int main(void)
 {
 	RUN(uses_2m_pages_when_aligned);
+	RUN(map_uc);
+	RUN(map_uc_rolls_back);
 	RUN(falls_back_to_4k_pages);
 	RUN(rejects_overlap_misalignment_and_exhaustion);
 	RUN(walker_large_leaves_and_stops);
