@@ -1008,11 +1008,6 @@ static void parse_word(struct parser *p, struct str word)
 		else
 			problem(p, "option 'migrate_downtime': '%s' is not a number of milliseconds "
 				   "from 1 to %d", quote(q, val), MIGRATE_DOWNTIME_MAX_MS);
-	} else if (has_value && str_eq(key, "pci_noiommu")) {
-		if (str_eq(val, "0") || str_eq(val, "1"))
-			p->cfg->pci_noiommu = str_eq(val, "1");
-		else
-			problem(p, "option 'pci_noiommu': '%s' is not 0 or 1", quote(q, val));
 	} else if (has_value && str_eq(key, "slice")) {
 		if (parse_u64(val, &n) && n >= 1 && n <= SLICE_MS_MAX)
 			p->cfg->slice_ms = (u32)n;

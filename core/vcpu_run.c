@@ -173,10 +173,12 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		}
 		if (cpu->need_resched) {
 			cpu->need_resched = false;
-			/* The monitor and the network stack run on CPU 0
-			 * between slices. */
+			/* The monitor, the network stack and the IOMMU's
+			 * fault log (a VM's device may have to be stopped)
+			 * are looked at on CPU 0 between slices. */
 			if (sched_others_waiting(cpu) ||
-			    (cpu->id == 0 && (vm_console_monitor_pending() || netstack_pending()))) {
+			    (cpu->id == 0 && (vm_console_monitor_pending() || netstack_pending() ||
+					      iommu_active()))) {
 				end = END_REQUEUE;
 				break;
 			}

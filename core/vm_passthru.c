@@ -85,7 +85,6 @@ struct vm_pt {
 };
 
 static struct pt_host hosts[CONFIG_MAX_VMS * VM_MAX_PCI];
-static bool noiommu;
 
 /* ---- the real function ---- */
 
@@ -401,10 +400,7 @@ static void *pt_create(struct vm *vm, unsigned idx)
 
 	/* DMA only into this VM's RAM (drivers/iommu.h), or nowhere. */
 	err = iommu_attach_vm(vm, PCI_BDF(c->bus, c->dev, c->fn));
-	if (err == -ENODEV && noiommu) {
-		kprintf("utsuwa: vm '%s': pci=%s: NO IOMMU (pci_noiommu=1): the guest can make "
-			"this function DMA anywhere in the machine's memory\n", vm->name, id);
-	} else if (err) {
+	if (err) {
 		kprintf("utsuwa: vm '%s': pci=%s: %s; vm not started\n", vm->name, id,
 			err == -ENODEV ? "this machine has no IOMMU to confine its DMA" :
 					 "the IOMMU refused it");
@@ -526,10 +522,6 @@ bool vm_has_passthru(const struct vm *vm)
 
 void vm_passthru_reserve(const struct hv_config *cfg)
 {
-	noiommu = cfg->pci_noiommu;
-	if (noiommu)
-		kprintf("utsuwa: pci_noiommu=1: functions may be passed through without an IOMMU "
-			"(test set-ups only: such a guest can DMA anywhere)\n");
 	for (unsigned i = 0; i < cfg->nr_vms; i++)
 		for (unsigned j = 0; j < cfg->vms[i].nr_pci; j++) {
 			const struct vm_pci *c = &cfg->vms[i].pci[j];

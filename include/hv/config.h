@@ -128,9 +128,6 @@ struct hv_config {
 	/* pool=NAME:SET, defined at boot (docs/migration.md, "CPU-feature pools"). */
 	struct cpu_pool pools[CPU_POOLS_MAX];
 	unsigned nr_pools;
-	/* pci_noiommu=1 (test set-ups only, docs/passthrough.md): pci= is
-	 * allowed without an IOMMU; the guest's device can then DMA anywhere. */
-	bool pci_noiommu;
 };
 
 typedef void (*config_report_fn)(void *ctx, const char *msg);

@@ -12,7 +12,7 @@ struct hv_config;
  * At boot, after pci_scan() and before any driver probes: every function a
  * configured VM names in pci= is taken from the drivers (claimed, owner
  * "passthrough"), so utsuwa never drives a function a VM is to have. Logs
- * a function that is not there. Remembers pci_noiommu=.
+ * a function that is not there.
  */
 void vm_passthru_reserve(const struct hv_config *cfg);
 

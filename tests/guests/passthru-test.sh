@@ -10,7 +10,7 @@
 #   - a VM asking for the e1000e the driver uses is refused with a message
 #   - another e1000e (00:07.0, named by VM ptn) is reset by FLR or D3hot to D0
 #     when the monitor resets ptn, and again when it destroys ptn
-# Until core/iommu.c lands: pci_noiommu=1.
+# On q35 behind QEMU's amd-iommu.
 # Prints one PASS/FAIL line per check and "passthru: N passed, N failed".
 #
 # Usage: passthru-test.sh -k build/utsuwa.elf -g build/guests -o build/guests/logs
@@ -20,9 +20,9 @@ name=passthru driver_needs="passthru.bin"
 driver_args "$@"
 
 vm='image=passthru.bin,mode=long,mem=16M,cpus=1,arg=2,pci=00:05.0'
-cfg="exit=halt pci_noiommu=1 vm=pt,$vm"
+cfg="exit=halt vm=pt,$vm"
 cfg+=" vm=ptn,image=passthru.bin,mode=long,mem=16M,cpus=1,arg=2,pci=00:07.0"
-DRIVER_QEMU_ARGS="-device edu,addr=05.0 -device e1000e,addr=06.0 -device e1000e,addr=07.0" \
+DRIVER_QEMU_ARGS="-machine q35 -device amd-iommu -device edu,addr=05.0 -device e1000e,addr=06.0 -device e1000e,addr=07.0" \
 	driver_start "$log_dir/passthru-test.log" 120 2 "$cfg" "$guest_dir/passthru.bin"
 
 wait_for 'VMs? on [0-9]+ CPUs' 60

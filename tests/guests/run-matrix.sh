@@ -93,7 +93,7 @@ run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg=$4
 	local log=$log_dir/$name.log out=$log_dir/$name.qemu res=$log_dir/$name.result
 	local word field img mods="" nvms=0 missing="" start rc summary why="" hvcfg=""
-	local -a must_log=() devs=()
+	local -a must_log=() devs=() machine=()
 	local nested=0
 	local want_vms="" extra_mods="" ram=1G cpu=$QEMU_SVM_CPU${MATRIX_CPU_EXTRA:+,$MATRIX_CPU_EXTRA}
 
@@ -103,7 +103,9 @@ run_case() {
 	# @mod=<file> (one more boot module), @ram=<size> (the machine's memory,
 	# QEMU -m; default 1G), @cpu=<flags> (added to QEMU's -cpu), @dev=<device>
 	# (one more QEMU -device: a machine's PCI function to pass through), @nested
-	# (the case needs nested paging: skipped when MATRIX_CPU_EXTRA has -npt).
+	# (the case needs nested paging: skipped when MATRIX_CPU_EXTRA has -npt),
+	# @iommu=amd|intel (a q35 machine with QEMU's amd-iommu or intel-iommu,
+	# before any other device).
 	for word in $cfg; do
 		case $word in
 		@vms=*) want_vms=${word#@vms=} ;;
@@ -112,6 +114,7 @@ run_case() {
 		@mod=*) extra_mods+="${extra_mods:+,}$root/${word#@mod=}" ;;
 		@cpu=*) cpu+=",${word#@cpu=}" ;;
 		@dev=*) devs+=(-device "${word#@dev=}") ;;
+		@iommu=*) machine=(-machine q35 -device "${word#@iommu=}-iommu") ;;
 		@nested) nested=1 ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
@@ -147,7 +150,7 @@ run_case() {
 	start=$(date +%s)
 	timeout -k 10 "$timeout" "$qemu" -accel tcg -cpu "$cpu" -m "$ram" -smp "$smp" \
 		-display none -monitor none -serial "file:$log" -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=4 "${devs[@]}" \
+		"${machine[@]}" -device isa-debug-exit,iobase=0xf4,iosize=4 "${devs[@]}" \
 		-kernel "$kernel" -append "$cfg" ${mods:+-initrd "$mods"} \
 		</dev/null >"$out" 2>&1
 	rc=$?
