@@ -131,6 +131,37 @@ static void vm_timers_check(u64 now)
 	__atomic_store_n(&watch_dirty, true, __ATOMIC_SEQ_CST);
 }
 
+/* vcpu_deadline for the vCPU this CPU runs, on every entry: its VM runs,
+ * so its clock does (a VM's clock stops only once its vCPUs are off their
+ * CPUs). A 0 deadline, none, becomes the largest by the - 1. */
+static inline u64 running_deadline(const struct vcpu *v)
+{
+	u64 d = __atomic_load_n(&v->timer_deadline, __ATOMIC_RELAXED);
+	u64 l = v->lapic ? vlapic_next_deadline(v->lapic) : 0;
+
+	if (l - 1 < d - 1)
+		d = l;
+	return d ? d - v->vm->clock.tsc_offset : NO_DEADLINE;
+}
+
+/* v's timer is due or nearly so: fire what is due, then its next deadline. */
+static __attribute__((noinline)) u64 vcpu_due(struct vcpu *v, u64 vd)
+{
+	u64 now = rdtsc();
+
+	if (vd > now)
+		return vd;
+	vcpu_timers_check(v, vm_guest_tsc_at(v->vm, now)); /* raised now, taken at this entry */
+	return vcpu_deadline(v); /* a periodic timer's next */
+}
+
+/* CPU 0: what it watches changed; the nearest deadline anew. */
+static __attribute__((noinline)) void watch_rescan(void)
+{
+	if (__atomic_exchange_n(&watch_dirty, false, __ATOMIC_SEQ_CST))
+		watch_deadline = watch_scan();
+}
+
 void sched_timer_arm(struct percpu *cpu, struct vcpu *v)
 {
 	u64 want, vd;
@@ -138,29 +169,22 @@ void sched_timer_arm(struct percpu *cpu, struct vcpu *v)
 again:
 	want = cpu->tick_next;
 	if (cpu->id == 0) {
-		if (__atomic_exchange_n(&watch_dirty, false, __ATOMIC_SEQ_CST))
-			watch_deadline = watch_scan();
+		if (unlikely(__atomic_load_n(&watch_dirty, __ATOMIC_RELAXED)))
+			watch_rescan();
 		want = min_u64(want, watch_deadline);
 	}
 	if (v) {
-		vd = vcpu_deadline(v);
-		if (vd < want) {
-			u64 now = rdtsc();
-
-			if (vd <= now) { /* due: raised now, taken at this entry */
-				vcpu_timers_check(v, vm_guest_tsc_at(v->vm, now));
-				vd = vcpu_deadline(v); /* a periodic timer's next */
-			}
-			want = min_u64(want, vd);
-		}
+		vd = running_deadline(v);
+		if (unlikely(vd < want))
+			want = min_u64(want, vcpu_due(v, vd));
 	}
-	if (want != cpu->timer_armed) {
-		__atomic_store_n(&cpu->timer_armed, want, __ATOMIC_SEQ_CST);
-		timer_deadline_set(want);
-	}
+	if (likely(want == cpu->timer_armed))
+		return;
+	__atomic_store_n(&cpu->timer_armed, want, __ATOMIC_SEQ_CST);
+	timer_deadline_set(want);
 	/* A change noted between the scan and the store above saw the old
 	 * armed value and may have sent no kick: look again. A change noted
-	 * after this load sees the new value (sched_timer_changed). */
+	 * after this load sees the new value (watch_changed). */
 	if (cpu->id == 0 && __atomic_load_n(&watch_dirty, __ATOMIC_SEQ_CST))
 		goto again;
 }
