@@ -131,14 +131,17 @@ static void vm_timers_check(u64 now)
 	__atomic_store_n(&watch_dirty, true, __ATOMIC_SEQ_CST);
 }
 
-/* vcpu_deadline for the vCPU this CPU runs, on every entry: its VM runs,
+/* vcpu_deadline for the vCPU this CPU runs, on every arming: its VM runs,
  * so its clock does (a VM's clock stops only once its vCPUs are off their
- * CPUs). A 0 deadline, none, becomes the largest by the - 1. */
-static inline u64 running_deadline(const struct vcpu *v)
+ * CPUs). A 0 deadline, none, becomes the largest by the - 1. The raw
+ * deadlines it used are kept for sched_timer_entry. */
+static inline u64 running_deadline(struct percpu *cpu, const struct vcpu *v)
 {
 	u64 d = __atomic_load_n(&v->timer_deadline, __ATOMIC_RELAXED);
 	u64 l = v->lapic ? vlapic_next_deadline(v->lapic) : 0;
 
+	cpu->timer_v_hc = d;
+	cpu->timer_v_lapic = l;
 	if (l - 1 < d - 1)
 		d = l;
 	return d ? d - v->vm->clock.tsc_offset : NO_DEADLINE;
@@ -173,8 +176,9 @@ again:
 			watch_rescan();
 		want = min_u64(want, watch_deadline);
 	}
+	cpu->timer_v = v;
 	if (v) {
-		vd = running_deadline(v);
+		vd = running_deadline(cpu, v);
 		if (unlikely(vd < want))
 			want = min_u64(want, vcpu_due(v, vd));
 	}
@@ -187,6 +191,19 @@ again:
 	 * after this load sees the new value (watch_changed). */
 	if (cpu->id == 0 && __atomic_load_n(&watch_dirty, __ATOMIC_SEQ_CST))
 		goto again;
+}
+
+/* Before every entry: nothing the last arming depended on has changed
+ * (the same vCPU, its deadlines as they were, CPU 0's watch clean; the
+ * tick and expiries re-arm in the handler) -- then no need to look. */
+void sched_timer_entry(struct percpu *cpu, struct vcpu *v)
+{
+	if (likely(cpu->timer_v == v &&
+		   __atomic_load_n(&v->timer_deadline, __ATOMIC_RELAXED) == cpu->timer_v_hc &&
+		   (v->lapic ? vlapic_next_deadline(v->lapic) : 0) == cpu->timer_v_lapic &&
+		   (cpu->id != 0 || !__atomic_load_n(&watch_dirty, __ATOMIC_RELAXED))))
+		return;
+	sched_timer_arm(cpu, v);
 }
 
 /* Something CPU 0 watches moved to host TSC d (NO_DEADLINE: unknown). */
@@ -202,6 +219,10 @@ static void watch_changed(u64 d)
 void sched_timer_vcpu_left(struct vcpu *v)
 {
 	u64 d = vcpu_deadline(v);
+
+	/* Its clock may move while it is away (a restore sets a new offset):
+	 * the next entry here looks afresh. */
+	this_cpu()->timer_v = NULL;
 
 	if (d != NO_DEADLINE)
 		watch_changed(d);

@@ -111,7 +111,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		}
 		/* Its timers due now fire here; the host timer is armed for
 		 * the next of them (or the tick) before the guest runs. */
-		sched_timer_arm(cpu, v);
+		sched_timer_entry(cpu, v);
 		vcpu_irq_prepare(v);
 
 		/* A change to the VM's nested tables since this vCPU's last

@@ -25,6 +25,10 @@ struct percpu {
 	 * of CPU 0 is read by others. */
 	u64 tick_next;
 	u64 timer_armed;
+	/* What the last arming saw of the vCPU it was for: while these still
+	 * hold, an entry need not look again (sched_timer_entry). */
+	struct vcpu *timer_v;
+	u64 timer_v_hc, timer_v_lapic;
 	/* CPU 0 runs a monitor command, with interrupts on: an interrupt
 	 * handler must not take a VM's device locks (core/uplink.c). */
 	volatile bool in_monitor;

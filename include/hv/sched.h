@@ -64,7 +64,8 @@ void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v);
  * sched_tick: the VECTOR_TIMER handler; slice accounting on the tick, the
  * guest timers that are due, then the timer armed again.
  * sched_timer_arm (interrupts off): fires v's timers that are due, then
- * arms for the nearest deadline. Before every entry and before idling.
+ * arms for the nearest deadline. Before idling, and before an entry through
+ * sched_timer_entry when what the last arming saw has changed.
  * sched_timer_vcpu_left: v has left its CPU (blocked, queued, stopped).
  * sched_timer_changed: a deadline CPU 0 watches moved (a PIT reprogrammed):
  * CPU 0 looks again, at once if it may be armed too late.
@@ -72,6 +73,7 @@ void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v);
 void sched_timer_start(void);
 void sched_tick(void *ctx);
 void sched_timer_arm(struct percpu *cpu, struct vcpu *v);
+void sched_timer_entry(struct percpu *cpu, struct vcpu *v);
 void sched_timer_vcpu_left(struct vcpu *v);
 void sched_timer_changed(struct vm *vm);
 
