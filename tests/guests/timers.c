@@ -6,9 +6,9 @@
  *
  *   timer_oneshot_latency: SAMPLES one-shot local APIC timers 100 us ahead,
  *     waited for in HLT; the median of (TSC in the handler - deadline) is
- *     below 300 us (the tick alone gave about 500 us: the deadline falls
- *     anywhere in a 1 ms tick). The median, not the max: the host may
- *     deschedule QEMU now and then.
+ *     below 300 us (with the tick alone about 880 us: woken on a tick, the
+ *     loop arms 100 us past it and waits for the next). The median, not the
+ *     max: the host may deschedule QEMU now and then.
  *   timer_tscdeadline_latency: the same in TSC-deadline mode.
  *   timer_periodic: a periodic timer every 200 us for 100 ms of TSC
  *     delivers at least 200 of its 500 interrupts. The tick checked the
@@ -16,8 +16,12 @@
  *     for a loaded host, which stops QEMU for milliseconds at a time.
  *
  * The matrix runs it alone and as two VMs sharing one CPU (arg 1; both VMs
- * sleep in HLT between interrupts). There the latency bounds are the same;
- * the periodic timer runs every 500 us and only a quarter of its 200
+ * sleep in HLT between interrupts). There the latency bound is 600 us: the
+ * two identical guests run in lockstep, so each waits for the other's
+ * handling too, and under Bochs (20 instructions a microsecond) that made
+ * 376-412 us where one VM alone took 76; the tick gave 774-890 here (this
+ * loop arms just after a tick, so its deadline waits most of the next).
+ * The periodic timer runs every 500 us and only a quarter of its 200
  * interrupts must come: under QEMU's TCG one emulated CPU takes about
  * 10,000 timer interrupts a second through a hypervisor (each a wake-up, a
  * switch of VM, an injection and a HLT), fewer on a loaded host (114 to 185
@@ -99,10 +103,11 @@ static bool wait_irq(u32 seen)
 	return true;
 }
 
-static void latency(bool tsc_deadline)
+static void latency(bool tsc_deadline, bool shared)
 {
 	const char *name = tsc_deadline ? "timer_tscdeadline_latency" : "timer_oneshot_latency";
-	u64 ahead = tsc_khz / 10, bound = tsc_khz * 3 / 10; /* 100 us, 300 us */
+	/* 100 us ahead; bound 300 us, 600 us for two VMs on one CPU. */
+	u64 ahead = tsc_khz / 10, bound = tsc_khz * (shared ? 6 : 3) / 10;
 	unsigned lost = 0;
 
 	lapic_write(APIC_TIMER_DCR, APIC_TIMER_DCR_DIV1); /* counts at the TSC rate (CPUID 0x40000010) */
@@ -171,8 +176,8 @@ int main(ulong arg)
 		return (int)failures;
 	install();
 	lapic_write(APIC_SVR, 0x1ff);
-	latency(false);
-	latency(true);
+	latency(false, arg == 1);
+	latency(true, arg == 1);
 	periodic(arg == 1);
 	printf("timers: %u failure(s)\n", failures);
 	return (int)failures;
