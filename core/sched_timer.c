@@ -259,7 +259,7 @@ void sched_tick(void *ctx)
 	u64 now = rdtsc();
 
 	(void)ctx;
-	cpu->timer_armed = 0; /* spent (or to be armed anew: count mode repeats) */
+	cpu->timer_armed = 0; /* spent: armed anew below */
 	if (now >= cpu->tick_next) {
 		cpu->ticks++;
 		cpu->tick_next += tick_tsc;
