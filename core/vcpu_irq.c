@@ -31,12 +31,19 @@ static int highest_pending(const struct vcpu *v)
 	return -1;
 }
 
+/* Whether the PICs' INT reaches this vCPU now. Without the PICs' lock: the
+ * scheduler asks under its own lock (has_work), and the PICs call
+ * sched_wake under theirs. */
+static bool extint_up(const struct vcpu *v)
+{
+	return v->extint && __atomic_load_n(&v->extint->int_level, __ATOMIC_ACQUIRE) &&
+	       (!v->lapic || vlapic_pic_intr_allowed(v->lapic));
+}
+
 /* The PICs' vector if their INT reaches this vCPU now, else -1. */
 static int extint_pending(const struct vcpu *v)
 {
-	if (!v->extint || (v->lapic && !vlapic_pic_intr_allowed(v->lapic)))
-		return -1;
-	return pic_pending_vector(v->extint);
+	return extint_up(v) ? pic_pending_vector(v->extint) : -1;
 }
 
 void vcpu_raise_irq(struct vcpu *v, u8 vector)
@@ -133,6 +140,6 @@ void vcpu_irq_taken(struct vcpu *v)
 
 bool vcpu_irq_deliverable(struct vcpu *v)
 {
-	return v->offered >= 0 || highest_pending(v) >= 0 || extint_pending(v) >= 0 ||
+	return v->offered >= 0 || highest_pending(v) >= 0 || extint_up(v) ||
 	       (v->lapic && (vlapic_pending(v->lapic) >= 0 || vlapic_nmi_pending(v->lapic)));
 }

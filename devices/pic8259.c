@@ -85,7 +85,8 @@ static void update(struct pic8259 *p)
 	out = chip_pending(&p->chip[MASTER], true) >= 0;
 	if (out == p->int_level)
 		return;
-	p->int_level = out;
+	/* Read without the lock by the core (core/vcpu_irq.c): atomic. */
+	__atomic_store_n(&p->int_level, out, __ATOMIC_RELEASE);
 	if (p->int_changed)
 		p->int_changed(p->int_ctx, out);
 }

@@ -85,7 +85,7 @@ struct pic8259 {
 	 * not call back into the PIC (pic_ack comes later, from the core). */
 	void (*int_changed)(void *ctx, bool level);
 	void *int_ctx;
-	bool int_level;
+	bool int_level;  /* the master's INT output; written under the lock, atomically */
 };
 
 extern const struct io_ops pic_master_ops; /* PIC_MASTER_BASE, PIC_NR_PORTS */
