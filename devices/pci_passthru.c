@@ -18,6 +18,7 @@
 #define MSIX_TABLE 4
 #define MSIX_PBA 8
 #define MSIX_ENTRY_SIZE 16
+#define CAP_KEEP_MAX 16 /* MSI, MSI-X and vendor-specific ones, in the list's order */
 
 static void put(struct pci_config *c, unsigned reg, unsigned size, u32 v)
 {
@@ -83,10 +84,27 @@ static void keep_msix(struct pci_passthru *pt, u8 at)
 	put(c, at + MSIX_PBA, 4, pba);
 }
 
+/* A vendor-specific capability (PCI 3.0, 6.7: ID 09h, its length in byte
+ * 2), copied read-only: a virtio 1.x device describes where its registers
+ * are in its BARs this way (virtio 1.2, 4.1.4), by BAR number and offset,
+ * so the copy holds no host address. Writes to it are dropped (the virtio
+ * PCI configuration access window, which drivers do not need, then reads
+ * what was there). Returns false for a length that does not fit. */
+static bool keep_vendor(struct pci_passthru *pt, u8 at)
+{
+	u8 len = (u8)rread(pt, at + 2, 1);
+
+	if (len < 3 || at + len > 0x100)
+		return false;
+	for (unsigned i = 0; i < len; i++)
+		put(&pt->cfg, at + i, 1, rread(pt, at + i, 1));
+	return true;
+}
+
 /* Walks the real list (6.7) and links the kept capabilities in its order. */
 static void build_caps(struct pci_passthru *pt)
 {
-	u8 kept[2], nr = 0, at = 0;
+	u8 kept[CAP_KEEP_MAX], nr = 0, at = 0;
 
 	if (rread(pt, PCI_STATUS, 2) & PT_STATUS_CAP_LIST)
 		at = (u8)(rread(pt, PCI_CAPABILITY_LIST, 1) & 0xfc);
@@ -100,6 +118,8 @@ static void build_caps(struct pci_passthru *pt)
 			keep_msix(pt, at);
 			if (pt->msix_cap)
 				kept[nr++] = at;
+		} else if (id == PT_CAP_ID_VNDR && nr < CAP_KEEP_MAX - 2 && keep_vendor(pt, at)) {
+			kept[nr++] = at;
 		}
 		at = (u8)(rread(pt, at + 1, 1) & 0xfc);
 	}
@@ -107,11 +127,14 @@ static void build_caps(struct pci_passthru *pt)
 	 * (pci_irq_route prefers MSI-X), so the guest must use that one. */
 	if (pt->msix_cap && pt->msi_cap) {
 		unsigned len = vread(pt, pt->msi_cap + MSI_CTRL, 2) & PT_MSI_CTRL_64BIT ? 14 : 10;
+		unsigned j = 0;
 
 		memset(&pt->cfg.data[pt->msi_cap], 0, len);
 		memset(&pt->cfg.wmask[pt->msi_cap], 0, len);
-		kept[0] = pt->msix_cap;
-		nr = 1;
+		for (unsigned i = 0; i < nr; i++)
+			if (kept[i] != pt->msi_cap)
+				kept[j++] = kept[i];
+		nr = (u8)j;
 		pt->msi_cap = 0;
 	}
 	if (pt->msi_cap && !pt->msix_cap)
@@ -120,9 +143,8 @@ static void build_caps(struct pci_passthru *pt)
 		return;
 	put(&pt->cfg, PCI_STATUS, 2, PT_STATUS_CAP_LIST);
 	put(&pt->cfg, PCI_CAPABILITY_LIST, 1, kept[0]);
-	put(&pt->cfg, kept[0] + 1, 1, nr == 2 ? kept[1] : 0);
-	if (nr == 2)
-		put(&pt->cfg, kept[1] + 1, 1, 0);
+	for (unsigned i = 0; i < nr; i++)
+		put(&pt->cfg, kept[i] + 1, 1, i + 1 < nr ? kept[i + 1] : 0);
 }
 
 /* The header (6.1): what reset restores. Lock held or not yet shared. */

@@ -51,6 +51,7 @@
 #define PT_CAP_ID_MSI 0x05
 #define PT_CAP_ID_EXP 0x10
 #define PT_CAP_ID_MSIX 0x11
+#define PT_CAP_ID_VNDR 0x09 /* vendor-specific: virtio 1.x describes its registers so */
 #define PT_MSI_CTRL_ENABLE 0x0001
 #define PT_MSI_CTRL_64BIT 0x0080
 #define PT_MSI_CTRL_PVM 0x0100

@@ -29,6 +29,9 @@ modules="evdev button virtio_pci virtio_blk virtio_net"
 # that ext4's and jbd2's metadata checksums ask the crypto API for (a module
 # in Debian's kernel, and the initramfs has no modprobe to fetch it).
 modules="$modules crc32c_generic ext4"
+# Intel's e1000e driver (with ptp and pps_core) for a NIC passed through by
+# pci= (tests/guests/passthru-linux-test.sh, docs/passthrough.md).
+modules="$modules e1000e"
 
 # The initramfs is rebuilt when this script (it holds /init), utsuwa-tsc,
 # io-bench (tools/io-bench: the I/O benchmark's guest side) or the paging

@@ -100,7 +100,8 @@ static const struct pt_host_ops fake_ops = {
  * 8086:10d3 class 020000 rev 3, subsystem 8086:a01f; capabilities PM (0x40)
  * -> MSI 64-bit with per-vector masking (0x50) -> PCI Express (0x70) ->
  * MSI-X, 16 entries, table at BAR 2 + 0x2000, PBA at BAR 2 + 0x3000 (0xb0)
- * -> vendor-specific (0xd0); with_msix false leaves MSI-X out of the list.
+ * -> vendor-specific, 16 bytes (0xd0), as virtio 1.x describes its
+ * registers; with_msix false leaves MSI-X out of the list.
  */
 static void fake_function(bool with_msix)
 {
@@ -118,7 +119,8 @@ static void fake_function(bool with_msix)
 	rput(0xb2, 2, 15);
 	rput(0xb4, 4, 0x2000 | 2);
 	rput(0xb8, 4, 0x3000 | 2);
-	rput(0xd0, 2, 0x0000 | 0x09);
+	rput(0xd0, 4, 0x00100000 | 0x09); /* length 0x10 in byte 2 */
+	rput(0xd4, 4, 0x12345678);
 	real_writes = nr_moves = nr_sent = bar_reads = bar_writes = 0;
 }
 
@@ -228,15 +230,21 @@ TEST(capabilities_filtered)
 
 	setup(true);
 	CHECK(vr(PCI_STATUS, 2) & PT_STATUS_CAP_LIST);
-	/* MSI-X alone (MSI is not offered beside it); PM, PCIe, vendor hidden. */
+	/* MSI-X (MSI is not offered beside it), then the vendor-specific one,
+	 * read-only; PM and PCIe hidden. */
 	for (u8 p = (u8)vr(0x34, 1); p && n < 10; p = (u8)vr(p + 1, 1), n++)
-		CHECK_EQ(vr(p, 1), PT_CAP_ID_MSIX);
-	CHECK_EQ(n, 1);
+		CHECK_EQ(vr(p, 1), n == 0 ? PT_CAP_ID_MSIX : PT_CAP_ID_VNDR);
+	CHECK_EQ(n, 2);
 	CHECK_EQ(vr(0x34, 1), MSIX_AT);
+	CHECK_EQ(vr(MSIX_AT + 1, 1), 0xd0);
 	CHECK_EQ(vr(0x40, 4), 0);
 	CHECK_EQ(vr(MSI_AT, 4), 0);
 	CHECK_EQ(vr(0x70, 4), 0);
-	CHECK_EQ(vr(0xd0, 4), 0);
+	CHECK_EQ(vr(0xd2, 1), 0x10);
+	CHECK_EQ(vr(0xd4, 4), 0x12345678);
+	vw(0xd4, 4, 0);
+	CHECK_EQ(vr(0xd4, 4), 0x12345678);
+	CHECK_EQ(real_writes, 0);
 	/* Table size capped; table and PBA where the real ones are. */
 	CHECK_EQ(vr(MSIX_AT + 2, 2), PT_MAX_VECTORS - 1);
 	CHECK_EQ(vr(MSIX_AT + 4, 4), 0x2002);
@@ -247,8 +255,15 @@ TEST(capabilities_filtered)
 	setup(false);
 	n = 0;
 	for (u8 p = (u8)vr(0x34, 1); p && n < 10; p = (u8)vr(p + 1, 1), n++)
-		CHECK_EQ(vr(p, 1), PT_CAP_ID_MSI);
-	CHECK_EQ(n, 1);
+		CHECK_EQ(vr(p, 1), n == 0 ? PT_CAP_ID_MSI : PT_CAP_ID_VNDR);
+	CHECK_EQ(n, 2);
+	/* A vendor capability whose length runs past the space is hidden. */
+	fake_function(false);
+	rput(0xd0, 4, 0x00400000 | 0x09);
+	CHECK_EQ(pci_passthru_init(&pt, &fake_ops, NULL, (struct pt_bar[PCI_NR_BARS]){
+			 [0] = { .size = 0x20000, .place = 0xd0000000 } }), 0);
+	CHECK_EQ(vr(0xd0, 4), 0);
+	setup(false);
 	/* One message, no per-vector masking, 64-bit as the real one. */
 	CHECK_EQ(vr(MSI_AT + 2, 2), PT_MSI_CTRL_64BIT);
 	vw(MSI_AT + 2, 2, 0xffff);
