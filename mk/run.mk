@@ -122,7 +122,9 @@ print-run-net-args:
 # requests while a canary VM counts (api-storm-test.sh,
 # tests/api-storm/storm.c), live migration between two QEMU hosts joined by a
 # socket network (migrate-test.sh, docs/migration.md), PCI passthrough from
-# the monitor (passthru-test.sh, docs/passthrough.md), utsuwactl against a
+# the monitor (passthru-test.sh, docs/passthrough.md), a Linux VM driving a
+# passed-through e1000e and virtio-net behind each IOMMU (passthru-linux-test.sh),
+# utsuwactl against a
 # fake API server (tests/utsuwactl/ctl-test.sh), and make iso's ISO booted by
 # UEFI firmware (OVMF) and by SeaBIOS (tests/guests/uefi-test.sh).
 # tests/sum-results.sh sums them in the last line.
@@ -149,6 +151,10 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
 	bash tests/guests/migrate-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/migrate.out; \
 	bash tests/guests/passthru-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/passthru.out; \
+	for pl in amd-e1000e intel-e1000e amd-virtio intel-virtio; do \
+		bash tests/guests/passthru-linux-test.sh -i $${pl%-*} -n $${pl#*-} -k $(BUILD)/utsuwa.elf \
+			-g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/passthru-linux-$$pl.out; \
+	done; \
 	bash tests/guests/run-disk-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/run-disk.out; \
 	bash tests/guests/uefi-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
@@ -167,7 +173,11 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		api-e2e:$(BUILD)/test/api-e2e.out \
 		api-storm:$(BUILD)/test/api-storm.out migrate:$(BUILD)/test/migrate.out \
 		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out \
-		uefi:$(BUILD)/test/uefi.out passthru:$(BUILD)/test/passthru.out
+		uefi:$(BUILD)/test/uefi.out passthru:$(BUILD)/test/passthru.out \
+		passthru-linux-amd-e1000e:$(BUILD)/test/passthru-linux-amd-e1000e.out \
+		passthru-linux-intel-e1000e:$(BUILD)/test/passthru-linux-intel-e1000e.out \
+		passthru-linux-amd-virtio:$(BUILD)/test/passthru-linux-amd-virtio.out \
+		passthru-linux-intel-virtio:$(BUILD)/test/passthru-linux-intel-virtio.out
 
 # The IOMMU test alone: IOMMU=amd (default) or IOMMU=intel (-device intel-iommu).
 IOMMU ?= amd
