@@ -121,17 +121,6 @@ static void problem(struct parser *p, const char *fmt, ...)
 
 /* ---- values ---- */
 
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A decimal number, or a hexadecimal one after "0x"; false on anything else
  * or on overflow. */
 static bool parse_u64(struct str v, u64 *out)
@@ -147,7 +136,7 @@ static bool parse_u64(struct str v, u64 *out)
 	if (i == v.n)
 		return false;
 	for (; i < v.n; i++) {
-		int d = digit_value(v.s[i]);
+		int d = fmt_hex_digit(v.s[i]);
 
 		if (d < 0 || (unsigned)d >= base || x > (UINT64_MAX - (unsigned)d) / base)
 			return false;
@@ -300,7 +289,7 @@ static bool parse_mac(struct str v, u8 mac[6])
 	if (v.n != 17)
 		return false;
 	for (unsigned i = 0; i < 6; i++) {
-		int hi = digit_value(v.s[3 * i]), lo = digit_value(v.s[3 * i + 1]);
+		int hi = fmt_hex_digit(v.s[3 * i]), lo = fmt_hex_digit(v.s[3 * i + 1]);
 
 		if (hi < 0 || lo < 0 || (i < 5 && v.s[3 * i + 2] != ':'))
 			return false;
@@ -370,7 +359,7 @@ static int set_pci(struct vm_config *vm, struct str v, char *why, size_t len)
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < 6 && i < v.n; i++)
-		d[i] = digit_value(v.s[i]);
+		d[i] = fmt_hex_digit(v.s[i]);
 	if (v.n != 7 || v.s[2] != ':' || v.s[5] != '.' || d[0] < 0 || d[1] < 0 || d[3] < 0 ||
 	    d[4] < 0 || v.s[6] < '0' || v.s[6] > '7' || d[3] * 16 + d[4] > 31) {
 		fmt_snprintf(why, len, "'%s' is not bus:device.function (00:03.0; device up to 1f, "

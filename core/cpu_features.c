@@ -109,17 +109,6 @@ const struct cpu_feature_word cpu_feature_words[CPU_FEATURE_WORDS] = {
 	{ 0x7, 0, 3 }, { 0x80000001, 0, 2 }, { 0x80000001, 0, 3 },
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One hex number of 1-8 digits at s[*i], ending at n or at the separator. */
 static bool hex32(const char *s, size_t n, size_t *i, char sep, u32 *out)
 {
@@ -127,7 +116,7 @@ static bool hex32(const char *s, size_t n, size_t *i, char sep, u32 *out)
 	u32 v = 0;
 
 	while (*i < n && s[*i] != sep) {
-		int d = hexval(s[*i]);
+		int d = fmt_hex_digit(s[*i]);
 
 		if (d < 0 || *i - start == 8)
 			return false;

@@ -255,3 +255,15 @@ void pci_host_set_cf9(struct pci_host *host, const struct io_ops *ops, void *dev
 	host->cf9_dev = dev;
 	spin_unlock(&host->lock);
 }
+
+void pci_config_put(struct pci_config *cfg, unsigned reg, unsigned size, u32 v)
+{
+	for (unsigned i = 0; i < size; i++)
+		cfg->data[reg + i] = (u8)(v >> (8 * i));
+}
+
+void pci_config_put_wmask(struct pci_config *cfg, unsigned reg, unsigned size, u32 m)
+{
+	for (unsigned i = 0; i < size; i++)
+		cfg->wmask[reg + i] = (u8)(m >> (8 * i));
+}

@@ -115,6 +115,11 @@ struct pci_config {
 /* IDs, class code and header type 0, all read-only; command/status as the caller sets them. */
 void pci_config_init(struct pci_config *cfg, u16 vendor, u16 device, u32 class_code, u8 revision);
 u32 pci_config_read(const struct pci_config *cfg, u8 reg, u8 size);
+/* The device's own setting of a register: size bytes of v little-endian
+ * into the data (pci_config_put) or the write mask (pci_config_put_wmask),
+ * whatever the masks say. */
+void pci_config_put(struct pci_config *cfg, unsigned reg, unsigned size, u32 v);
+void pci_config_put_wmask(struct pci_config *cfg, unsigned reg, unsigned size, u32 m);
 void pci_config_write(struct pci_config *cfg, u8 reg, u8 size, u32 val);
 /* -EINVAL for a bad slot, size or flags. */
 int pci_config_set_bar(struct pci_config *cfg, unsigned bar, u64 size, u32 flags);

@@ -20,18 +20,6 @@
 #define MSIX_ENTRY_SIZE 16
 #define CAP_KEEP_MAX 16 /* MSI, MSI-X and vendor-specific ones, in the list's order */
 
-static void put(struct pci_config *c, unsigned reg, unsigned size, u32 v)
-{
-	for (unsigned i = 0; i < size; i++)
-		c->data[reg + i] = (u8)(v >> (8 * i));
-}
-
-static void put_wmask(struct pci_config *c, unsigned reg, unsigned size, u32 m)
-{
-	for (unsigned i = 0; i < size; i++)
-		c->wmask[reg + i] = (u8)(m >> (8 * i));
-}
-
 static u32 vread(const struct pci_passthru *pt, unsigned reg, unsigned size)
 {
 	return pci_config_read(&pt->cfg, (u8)reg, (u8)size);
@@ -53,13 +41,13 @@ static void keep_msi(struct pci_passthru *pt, u8 at)
 	pt->msi_cap = at;
 	/* One message, no per-vector mask: Multiple Message Capable 0 and the
 	 * PVM bit clear (6.8.1.3), so the guest uses only what we emulate. */
-	put(c, at, 1, PT_CAP_ID_MSI);
-	put(c, at + MSI_CTRL, 2, ctrl & PT_MSI_CTRL_64BIT);
-	put_wmask(c, at + MSI_CTRL, 2, PT_MSI_CTRL_ENABLE);
-	put_wmask(c, at + MSI_ADDR_LO, 4, 0xfffffffc);
+	pci_config_put(c, at, 1, PT_CAP_ID_MSI);
+	pci_config_put(c, at + MSI_CTRL, 2, ctrl & PT_MSI_CTRL_64BIT);
+	pci_config_put_wmask(c, at + MSI_CTRL, 2, PT_MSI_CTRL_ENABLE);
+	pci_config_put_wmask(c, at + MSI_ADDR_LO, 4, 0xfffffffc);
 	if (is64)
-		put_wmask(c, at + MSI_ADDR_HI, 4, 0xffffffff);
-	put_wmask(c, at + (is64 ? MSI_DATA_64 : MSI_DATA_32), 2, 0xffff);
+		pci_config_put_wmask(c, at + MSI_ADDR_HI, 4, 0xffffffff);
+	pci_config_put_wmask(c, at + (is64 ? MSI_DATA_64 : MSI_DATA_32), 2, 0xffff);
 }
 
 static void keep_msix(struct pci_passthru *pt, u8 at)
@@ -77,11 +65,11 @@ static void keep_msix(struct pci_passthru *pt, u8 at)
 	pt->msix_bir = table & 7;
 	pt->msix_table = table & ~7u;
 	pt->msix_pba = pba & ~7u;
-	put(c, at, 1, PT_CAP_ID_MSIX);
-	put(c, at + MSIX_CTRL, 2, pt->nr_vectors - 1u);
-	put_wmask(c, at + MSIX_CTRL, 2, PT_MSIX_CTRL_ENABLE | PT_MSIX_CTRL_MASKALL);
-	put(c, at + MSIX_TABLE, 4, table);
-	put(c, at + MSIX_PBA, 4, pba);
+	pci_config_put(c, at, 1, PT_CAP_ID_MSIX);
+	pci_config_put(c, at + MSIX_CTRL, 2, pt->nr_vectors - 1u);
+	pci_config_put_wmask(c, at + MSIX_CTRL, 2, PT_MSIX_CTRL_ENABLE | PT_MSIX_CTRL_MASKALL);
+	pci_config_put(c, at + MSIX_TABLE, 4, table);
+	pci_config_put(c, at + MSIX_PBA, 4, pba);
 }
 
 /* A vendor-specific capability (PCI 3.0, 6.7: ID 09h, its length in byte
@@ -97,7 +85,7 @@ static bool keep_vendor(struct pci_passthru *pt, u8 at)
 	if (len < 3 || at + len > 0x100)
 		return false;
 	for (unsigned i = 0; i < len; i++)
-		put(&pt->cfg, at + i, 1, rread(pt, at + i, 1));
+		pci_config_put(&pt->cfg, at + i, 1, rread(pt, at + i, 1));
 	return true;
 }
 
@@ -141,10 +129,10 @@ static void build_caps(struct pci_passthru *pt)
 		pt->nr_vectors = 1;
 	if (!nr)
 		return;
-	put(&pt->cfg, PCI_STATUS, 2, PT_STATUS_CAP_LIST);
-	put(&pt->cfg, PCI_CAPABILITY_LIST, 1, kept[0]);
+	pci_config_put(&pt->cfg, PCI_STATUS, 2, PT_STATUS_CAP_LIST);
+	pci_config_put(&pt->cfg, PCI_CAPABILITY_LIST, 1, kept[0]);
 	for (unsigned i = 0; i < nr; i++)
-		put(&pt->cfg, kept[i] + 1, 1, i + 1 < nr ? kept[i + 1] : 0);
+		pci_config_put(&pt->cfg, kept[i] + 1, 1, i + 1 < nr ? kept[i + 1] : 0);
 }
 
 /* The header (6.1): what reset restores. Lock held or not yet shared. */
@@ -156,19 +144,19 @@ static void build_view(struct pci_passthru *pt)
 	pt->msi_cap = pt->msix_cap = 0;
 	pt->nr_vectors = 0;
 	pci_config_init(c, (u16)id, (u16)(id >> 16), cr >> 8, (u8)cr);
-	put(c, PCI_SUBSYSTEM_VENDOR_ID, 4, rread(pt, PCI_SUBSYSTEM_VENDOR_ID, 4));
-	put_wmask(c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+	pci_config_put(c, PCI_SUBSYSTEM_VENDOR_ID, 4, rread(pt, PCI_SUBSYSTEM_VENDOR_ID, 4));
+	pci_config_put_wmask(c, PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
 					   PT_COMMAND_INTX_DISABLE);
-	put_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
+	pci_config_put_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
 	for (unsigned i = 0; i < PCI_NR_BARS; i++) {
 		const struct pt_bar *b = &pt->bar[i];
 
 		if (!b->size)
 			continue;
 		pci_config_set_bar(c, i, b->size, b->flags);
-		put(c, PCI_BAR0 + 4 * i, 4, (u32)b->place | b->flags);
+		pci_config_put(c, PCI_BAR0 + 4 * i, 4, (u32)b->place | b->flags);
 		if (b->flags & PCI_BAR_MEM64)
-			put(c, PCI_BAR0 + 4 * i + 4, 4, (u32)(b->place >> 32));
+			pci_config_put(c, PCI_BAR0 + 4 * i + 4, 4, (u32)(b->place >> 32));
 	}
 	build_caps(pt);
 	for (unsigned i = 0; i < PT_MAX_VECTORS; i++)
@@ -464,7 +452,7 @@ void pci_passthru_reset(struct pci_passthru *pt)
 	spin_lock(&pt->lock);
 	build_view(pt);
 	/* Firmware's work: memory decoding on at the places chosen. */
-	put(&pt->cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	pci_config_put(&pt->cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	forward_command(pt);
 	remap(pt);
 	spin_unlock(&pt->lock);

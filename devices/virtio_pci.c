@@ -35,29 +35,17 @@
 #define ISR_QUEUE 1
 #define ISR_CONFIG 2
 
-static void put(struct pci_config *c, unsigned reg, unsigned size, u32 v)
-{
-	for (unsigned i = 0; i < size; i++)
-		c->data[reg + i] = (u8)(v >> (8 * i));
-}
-
-static void put_wmask(struct pci_config *c, unsigned reg, unsigned size, u32 m)
-{
-	for (unsigned i = 0; i < size; i++)
-		c->wmask[reg + i] = (u8)(m >> (8 * i));
-}
-
 /* struct virtio_pci_cap (4.1.4): 16 bytes, 20 for the notify one. */
 static void put_vcap(struct pci_config *c, unsigned at, unsigned next, u8 type, u32 off, u32 len,
 		     unsigned cap_len)
 {
-	put(c, at + 0, 1, PCI_CAP_ID_VNDR);
-	put(c, at + 1, 1, next);
-	put(c, at + 2, 1, cap_len);
-	put(c, at + 3, 1, type);
-	put(c, at + 4, 1, VPCI_BAR);
-	put(c, at + 8, 4, off);
-	put(c, at + 12, 4, len);
+	pci_config_put(c, at + 0, 1, PCI_CAP_ID_VNDR);
+	pci_config_put(c, at + 1, 1, next);
+	pci_config_put(c, at + 2, 1, cap_len);
+	pci_config_put(c, at + 3, 1, type);
+	pci_config_put(c, at + 4, 1, VPCI_BAR);
+	pci_config_put(c, at + 8, 4, off);
+	pci_config_put(c, at + 12, 4, len);
 }
 
 /* The configuration space at power-on (PCI 3.0, 6.1; virtio 4.1.2, 4.1.4). */
@@ -69,32 +57,32 @@ static void vpci_config_init(struct virtio_pci *vp)
 	/* 4.1.2.1: non-transitional devices have revision 1 or more. */
 	pci_config_init(c, VIRTIO_PCI_VENDOR, (u16)(VIRTIO_PCI_DEVICE_BASE + o->device_id),
 			o->class_code, 1);
-	put_wmask(c, PCI_COMMAND, 2,
+	pci_config_put_wmask(c, PCI_COMMAND, 2,
 		  PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
-	put(c, PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
-	put(c, PCI_SUBSYSTEM_VENDOR_ID, 2, VIRTIO_PCI_VENDOR);
-	put(c, PCI_SUBSYSTEM_ID, 2, 0x1100);
+	pci_config_put(c, PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
+	pci_config_put(c, PCI_SUBSYSTEM_VENDOR_ID, 2, VIRTIO_PCI_VENDOR);
+	pci_config_put(c, PCI_SUBSYSTEM_ID, 2, 0x1100);
 	pci_config_set_bar(c, VPCI_BAR, VPCI_BAR_SIZE, PCI_BAR_MEM64);
-	put(c, PCI_BAR0 + 4 * VPCI_BAR, 4, (u32)vp->bar_default | PCI_BAR_MEM64);
-	put(c, PCI_BAR0 + 4 * VPCI_BAR + 4, 4, (u32)(vp->bar_default >> 32));
-	put(c, PCI_CAPABILITY_LIST, 1, CAP_MSIX);
-	put(c, PCI_INTERRUPT_PIN, 1, VPCI_INTX_PIN);
-	put_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
+	pci_config_put(c, PCI_BAR0 + 4 * VPCI_BAR, 4, (u32)vp->bar_default | PCI_BAR_MEM64);
+	pci_config_put(c, PCI_BAR0 + 4 * VPCI_BAR + 4, 4, (u32)(vp->bar_default >> 32));
+	pci_config_put(c, PCI_CAPABILITY_LIST, 1, CAP_MSIX);
+	pci_config_put(c, PCI_INTERRUPT_PIN, 1, VPCI_INTX_PIN);
+	pci_config_put_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
 
 	/* MSI-X (PCI 3.0, 6.8.2): table and PBA in the BAR; only enable and
 	 * function mask are writable. */
-	put(c, CAP_MSIX, 1, PCI_CAP_ID_MSIX);
-	put(c, CAP_MSIX + 1, 1, CAP_COMMON);
-	put(c, CAP_MSIX + 2, 2, VIRTIO_MSIX_VECTORS - 1);
-	put_wmask(c, CAP_MSIX + 2, 2, MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
-	put(c, CAP_MSIX + 4, 4, VPCI_MSIX_TABLE | VPCI_BAR);
-	put(c, CAP_MSIX + 8, 4, VPCI_MSIX_PBA | VPCI_BAR);
+	pci_config_put(c, CAP_MSIX, 1, PCI_CAP_ID_MSIX);
+	pci_config_put(c, CAP_MSIX + 1, 1, CAP_COMMON);
+	pci_config_put(c, CAP_MSIX + 2, 2, VIRTIO_MSIX_VECTORS - 1);
+	pci_config_put_wmask(c, CAP_MSIX + 2, 2, MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
+	pci_config_put(c, CAP_MSIX + 4, 4, VPCI_MSIX_TABLE | VPCI_BAR);
+	pci_config_put(c, CAP_MSIX + 8, 4, VPCI_MSIX_PBA | VPCI_BAR);
 
 	put_vcap(c, CAP_COMMON, CAP_NOTIFY, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON,
 		 VIRTIO_PCI_COMMON_SIZE, 16);
 	put_vcap(c, CAP_NOTIFY, CAP_ISR, VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_NOTIFY,
 		 VPCI_NOTIFY_MULT * o->nr_queues, 20);
-	put(c, CAP_NOTIFY + 16, 4, VPCI_NOTIFY_MULT); /* notify_off_multiplier */
+	pci_config_put(c, CAP_NOTIFY + 16, 4, VPCI_NOTIFY_MULT); /* notify_off_multiplier */
 	put_vcap(c, CAP_ISR, CAP_DEVICE, VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR, 1, 16);
 	put_vcap(c, CAP_DEVICE, 0, VIRTIO_PCI_CAP_DEVICE_CFG, VPCI_DEVICE, o->cfg_size, 16);
 }
@@ -564,8 +552,8 @@ void virtio_pci_reset(struct virtio_pci *vp)
 	/* Firmware's work: memory decoding on at the BAR it placed, and in the
 	 * Interrupt Line register the I/O APIC input INTA# of this slot is
 	 * wired to (the _PRT's GSI; only software reads the register). */
-	put(&vp->pci, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-	put(&vp->pci, PCI_INTERRUPT_LINE, 1, (u32)pci_intx_gsi(vp->devfn >> 3, VPCI_INTX_PIN));
+	pci_config_put(&vp->pci, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	pci_config_put(&vp->pci, PCI_INTERRUPT_LINE, 1, (u32)pci_intx_gsi(vp->devfn >> 3, VPCI_INTX_PIN));
 	for (unsigned i = 0; i < VIRTIO_MSIX_VECTORS; i++)
 		vp->msix[i] = (typeof(vp->msix[i])){ .ctrl = MSIX_ENTRY_MASKED };
 	vp->msix_pba = 0;

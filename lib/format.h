@@ -12,5 +12,7 @@
  */
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __printf(3, 4);
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+int fmt_hex_digit(char c);
 
 #endif

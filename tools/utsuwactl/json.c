@@ -2,6 +2,7 @@
  * The API's JSON for people (json.h), on jsmn's tokens.
  */
 #include "json.h"
+#include "lib/format.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -119,24 +120,13 @@ int json_get(const struct json *j, int obj, const char *key)
 	return -1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int hex4(const char *s, const char *end, uint32_t *v)
 {
 	*v = 0;
 	if (end - s < 4)
 		return -1;
 	for (int k = 0; k < 4; k++) {
-		int h = hexval(s[k]);
+		int h = fmt_hex_digit(s[k]);
 
 		if (h < 0)
 			return -1;
