@@ -47,15 +47,7 @@ www=$root/build/passthru-linux-test
 mkdir -p "$www" "$log_dir" || exit 2
 head -c $((1024 * 1024)) /dev/urandom >"$www/blob"
 want=$(sha256sum <"$www/blob" | cut -d' ' -f1)
-port= httpd=
-for try in 1 2 3 4 5 6 7 8; do
-	p=$((20000 + RANDOM % 20000))
-	"$busybox" httpd -f -p "127.0.0.1:$p" -h "$www" &
-	httpd=$!
-	sleep 0.3
-	if kill -0 "$httpd" 2>/dev/null; then port=$p; break; fi
-	httpd=
-done
+serve_dir "$busybox" "$www"
 [ -n "$port" ] || { bad "busybox httpd listens on 127.0.0.1"; finish; }
 
 log=$log_dir/$name.log

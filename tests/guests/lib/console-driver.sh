@@ -158,6 +158,21 @@ check() { if [ "$1" = 0 ]; then ok "$2"; else bad "$2"; fi; return "$1"; }
 
 since() { tail -c +$((mark + 1)) "$driver_log" | tr -d '\r'; }
 set_mark() { mark=$(stat -c %s "$driver_log"); }
+# A file server for guests: busybox ($1) httpd serving directory $2 on the
+# first free port of 127.0.0.1 it can bind, from a random start. Sets port
+# (empty when none could be had) and httpd (its pid, for the caller to kill).
+serve_dir() {
+	local try p
+	port= httpd=
+	for try in 1 2 3 4 5 6 7 8; do
+		p=$((20000 + RANDOM % 20000))
+		"$1" httpd -f -p "127.0.0.1:$p" -h "$2" &
+		httpd=$!
+		sleep 0.3
+		if kill -0 "$httpd" 2>/dev/null; then port=$p; return; fi
+		httpd=
+	done
+}
 # The monitor's answer to command $1 since the mark: without VM $2's lines,
 # prompts, blank lines and the echo of the command. A VM line printed while
 # the command was typed splits its echo ("rest" ... "utsuwa> restore 1 bad"):
