@@ -36,7 +36,7 @@ has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
 finish() { driver_end; exit; }
 request() {
 	( exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
-	  printf 'GET /host HTTP/1.1\r\nHost: utsuwa\r\n\r\n' >&5
+	  printf 'GET /host HTTP/1.1\r\nHost: utsuwa\r\nConnection: close\r\n\r\n' >&5
 	  timeout 10 cat <&5 ) 2>/dev/null | tr -d '\r'
 }
 api_answers() { request "$port" | grep -aqE '^HTTP/1\.1 [0-9]{3} '; }

@@ -113,12 +113,18 @@ wait_for '^\[loop\] utsuwa-loop: n=3 ' 150
 check $? "a Linux VM counts on A" || since | tail -n 5 | sed 's/^/  | /'
 
 # A migration that failed: the VM runs on A, counting on; nothing on B.
+# The mark goes first: a line printed between reading n0 and the mark would
+# otherwise be missed. A round is a second, far longer on a loaded machine.
 still_on_a() {
 	local n0
-	n0=$(last_n "$loga")
 	set_mark
-	wait_for "^\\[loop\\] utsuwa-loop: n=$((n0 + 1)) lines=$((n0 + 1)) " 20 &&
-		! since_b | grep -aq 'arrived from'
+	n0=$(last_n "$loga")
+	if ! wait_for "^\\[loop\\] utsuwa-loop: n=$((n0 + 1)) lines=$((n0 + 1)) " 40; then
+		echo "  | no line n=$((n0 + 1)) on A within 40 s; A's last lines:"
+		tr -d '\r' <"$loga" | tail -n 6 | sed 's/^/  | /'
+		return 1
+	fi
+	! since_b | grep -aq 'arrived from'
 }
 
 # ---- 3. a wrong key ----

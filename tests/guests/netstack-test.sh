@@ -24,7 +24,7 @@ has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
 # One request through the forwarded port; prints what came back (10 s at most).
 request() {
 	( exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
-	  printf 'GET /host HTTP/1.1\r\nHost: utsuwa\r\n\r\n' >&5
+	  printf 'GET /host HTTP/1.1\r\nHost: utsuwa\r\nConnection: close\r\n\r\n' >&5
 	  timeout 10 cat <&5 ) 2>/dev/null | tr -d '\r'
 }
 answered() { grep -aqE '^HTTP/1\.1 [0-9]{3} ' <<<"$1"; }
