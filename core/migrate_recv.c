@@ -296,8 +296,12 @@ static void got_end(void)
 		return;
 	}
 	/* Its guest TSC goes on from the source's: the guest saw no time pass
-	 * while its vCPUs were stopped (docs/lifecycle.md, pause). */
-	vm_state_start(dst.vm, guest_tsc);
+	 * while its vCPUs were stopped (docs/lifecycle.md, pause). Its NIC
+	 * joins this host's switch only now. */
+	if (vm_state_start(dst.vm, guest_tsc)) {
+		give_up(true, ": its MAC is another VM's on this host's switch now");
+		return;
+	}
 	/* Switches still send its frames to the source: tell them (docs/migration.md). */
 	vm_net_announce(dst.vm);
 	vm_state_run(dst.vm);

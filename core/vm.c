@@ -258,6 +258,7 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
 	vm->cpuid = policy;
 
+	vm->awaiting_state = !load_image;
 	err = restrict_to_pool(vm);
 	if (!err)
 		err = load_image && vm_load_image(vm) ? -EINVAL : 0;

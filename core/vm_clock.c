@@ -10,7 +10,14 @@ void vm_clock_init(struct vm *vm)
 {
 	vm->clock.tsc_offset = (u64)0 - rdtsc();
 	vm->clock.stopped_at = 0;
+	vm_clock_set_khz(vm, tsc_khz);
 	__atomic_store_n(&vm->clock.stopped, false, __ATOMIC_RELEASE);
+}
+
+void vm_clock_set_khz(struct vm *vm, u64 khz)
+{
+	vm->clock.khz = khz;
+	vm->clock.ns_mult = (1000000ULL << 32) / khz;
 }
 
 u64 vm_guest_tsc_at(const struct vm *vm, u64 host_tsc)
@@ -27,7 +34,7 @@ u64 vm_guest_tsc(const struct vm *vm)
 
 u64 vm_guest_ns(const struct vm *vm)
 {
-	return tsc_to_ns(vm_guest_tsc(vm));
+	return (u64)(((unsigned __int128)vm_guest_tsc(vm) * vm->clock.ns_mult) >> 32);
 }
 
 /* kvmclock maps the guest TSC to guest ns; after the TSC moved, each vCPU

@@ -51,19 +51,36 @@ struct vswitch *vswitch_global(void)
 	return &the_switch;
 }
 
-static void *net_create(struct vm *vm)
+static void net_failed(const struct vm *vm, int err)
 {
 	const u8 *m = vm->cfg.mac;
+
+	kprintf("utsuwa: vm '%s': net: %s (MAC %02x:%02x:%02x:%02x:%02x:%02x)\n", vm->name,
+		err == -EEXIST ? "another VM on the switch has this MAC" :
+		err == -ENOSPC ? "the switch has no free port" : "no room for its PCI device",
+		m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* A VM built for a saved state joins the switch in vm_net_join, when it is
+ * about to run: an incoming migration's would otherwise own its MAC here
+ * during the whole pre-copy, and this switch would take the frames the VM
+ * still sends and receives on the source for a port nobody reads. */
+static void *net_create(struct vm *vm)
+{
 	struct virtio_net *n;
 	int err;
 
-	n = virtio_net_create(vm, vm->pci, PCI_DEVFN(NET_SLOT, 0), NET_BAR_BASE, "virtio-net0", m,
-			      vswitch_global(), &err);
+	n = virtio_net_create(vm, vm->pci, PCI_DEVFN(NET_SLOT, 0), NET_BAR_BASE, "virtio-net0",
+			      vm->cfg.mac, vswitch_global(), &err);
+	if (n && !vm->awaiting_state)
+		err = virtio_net_join(n);
+	if (err) {
+		if (n)
+			virtio_net_destroy(n);
+		n = NULL;
+	}
 	if (!n)
-		kprintf("utsuwa: vm '%s': net: %s (MAC %02x:%02x:%02x:%02x:%02x:%02x)\n", vm->name,
-			err == -EEXIST ? "another VM on the switch has this MAC" :
-			err == -ENOSPC ? "the switch has no free port" : "no room for its PCI device",
-			m[0], m[1], m[2], m[3], m[4], m[5]);
+		net_failed(vm, err);
 	return n;
 }
 
@@ -129,6 +146,16 @@ int vm_net_init(struct vm *vm)
 	if (!vm->cfg.net)
 		return 0;
 	return vm_devices_create(vm, table, 1);
+}
+
+int vm_net_join(struct vm *vm)
+{
+	struct vm_device *dev = vm_device_find(vm, net_dev.name);
+	int err = dev ? virtio_net_join(dev->dev) : 0;
+
+	if (err)
+		net_failed(vm, err);
+	return err;
 }
 
 void vm_net_announce(struct vm *vm)

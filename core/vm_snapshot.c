@@ -26,7 +26,9 @@
 #include "hv/vcpu_state.h"
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
+#include "hv/vm_net.h"
 #include "hv/vm_passthru.h"
+#include "arch/x86/emul/cpuid.h"
 #include "asm/cpu.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -50,6 +52,7 @@ static int save_vm_section(struct snap_writer *w, struct vm *vm)
 	snap_put_u64(w, vm_guest_tsc(vm)); /* stands still: the VM is quiesced, its clock stopped */
 	snap_put_u64(w, vm->created_unix);
 	snap_put_u32(w, vm->resets);
+	snap_put_u64(w, vm->clock.khz); /* after the rest: older snapshots lack it */
 	return snap_section_end(w);
 }
 
@@ -210,6 +213,16 @@ static int load_vm_section(const struct snapshot *s, struct vm *vm, u64 *guest_t
 	*guest_tsc = snap_get_u64(&c);
 	vm->created_unix = snap_get_u64(&c);
 	vm->resets = snap_get_u32(&c);
+	if (!snap_cursor_done(&c)) {
+		/* The rate the guest was told (hv/vm_clock.h): kept, as its
+		 * CPUID says. A snapshot without it keeps this host's. */
+		u64 khz = snap_get_u64(&c);
+
+		if (khz < 1000 || khz > 100000000) /* 1 MHz to 100 GHz */
+			return -EINVAL;
+		vm_clock_set_khz(vm, khz);
+		cpuid_policy_set_tsc_khz((struct cpuid_policy *)vm->cpuid, (u32)khz);
+	}
 	return snap_cursor_done(&c) ? 0 : -EINVAL;
 }
 
@@ -292,12 +305,18 @@ int vm_state_load(const struct snapshot *s, struct vm *vm, u64 *guest_tsc, const
 	return ret;
 }
 
-void vm_state_start(struct vm *vm, u64 guest_tsc)
+int vm_state_start(struct vm *vm, u64 guest_tsc)
 {
+	int err = vm_net_join(vm);
+
+	if (err)
+		return err;
+	vm->awaiting_state = false;
 	/* Paused until listed: the tick leaves it alone while it is assembled. */
 	vm->state = VM_PAUSED;
 	vm_set_guest_tsc(vm, guest_tsc);
 	vm_list(vm);
+	return 0;
 }
 
 void vm_state_run(struct vm *vm)
@@ -354,7 +373,12 @@ int vm_restore(unsigned id, const char *name, char *err, size_t n)
 		return vm_err(err, n, ret, "restore: snapshot %u: section '%s' %s; nothing restored",
 			    id, what, ret == -ENOENT ? "is missing" : "cannot be loaded");
 	}
-	vm_state_start(vm, guest_tsc);
+	ret = vm_state_start(vm, guest_tsc);
+	if (ret) {
+		vm_free(vm);
+		return vm_err(err, n, ret, "restore: vm '%s' cannot join the switch; nothing restored",
+			      name);
+	}
 	kprintf("utsuwa: vm %s: restored from snapshot %u (of vm %s), in %lu TSC ticks\n",
 		vm->name, id, st->vm, rdtsc() - t0);
 	vm_state_run(vm);

@@ -22,9 +22,10 @@ int vm_state_load(const struct snapshot *s, struct vm *vm, u64 *guest_tsc, const
 /* The VM of the snapshot's configuration section, called name, built but
  * not listed and not loaded from its image; NULL with err set. */
 struct vm *vm_build_from_snapshot(const struct snapshot *s, const char *name, char *err, size_t n);
-/* A loaded VM: its guest TSC set (kvmclock published again) and listed,
- * still paused; then run. */
-void vm_state_start(struct vm *vm, u64 guest_tsc);
+/* A loaded VM: its NIC on the switch, its guest TSC set (kvmclock
+ * published again) and listed, still paused; then run. An error of
+ * vm_net_join (said on the console): nothing done, the caller frees it. */
+int vm_state_start(struct vm *vm, u64 guest_tsc);
 void vm_state_run(struct vm *vm);
 
 #endif

@@ -97,6 +97,28 @@ static void forget_port(struct vswitch *sw, int port)
 				sw->table[b][w].port = -1;
 }
 
+/* Whether a port has mac as its own (fixed) MAC. Lock held. */
+static bool mac_owned(struct vswitch *sw, const u8 *mac)
+{
+	for (int i = 0; i < VSWITCH_MAX_PORTS; i++) {
+		struct vswitch_port *o = sw->ports[i];
+
+		if (o && o->fixed_mac && mac_eq(o->mac, mac))
+			return true;
+	}
+	return false;
+}
+
+bool vswitch_mac_owned(struct vswitch *sw, const u8 *mac)
+{
+	bool owned;
+
+	spin_lock(&sw->lock);
+	owned = mac_owned(sw, mac);
+	spin_unlock(&sw->lock);
+	return owned;
+}
+
 int vswitch_port_add(struct vswitch *sw, struct vswitch_port *p)
 {
 	int slot = -1;
@@ -106,16 +128,13 @@ int vswitch_port_add(struct vswitch *sw, struct vswitch_port *p)
 	p->refs = 0;
 	p->index = -1;
 	spin_lock(&sw->lock);
-	for (int i = 0; i < VSWITCH_MAX_PORTS; i++) {
-		struct vswitch_port *o = sw->ports[i];
-
-		if (!o && slot < 0)
-			slot = i;
-		if (o && p->fixed_mac && o->fixed_mac && mac_eq(o->mac, p->mac)) {
-			spin_unlock(&sw->lock);
-			return -EEXIST;
-		}
+	if (p->fixed_mac && mac_owned(sw, p->mac)) {
+		spin_unlock(&sw->lock);
+		return -EEXIST;
 	}
+	for (int i = 0; i < VSWITCH_MAX_PORTS && slot < 0; i++)
+		if (!sw->ports[i])
+			slot = i;
 	if (slot < 0) {
 		spin_unlock(&sw->lock);
 		return -ENOSPC;

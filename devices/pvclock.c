@@ -8,6 +8,11 @@ void pvclock_scale(u64 tsc_khz, u32 *mul, s8 *shift)
 	u64 hz = tsc_khz * 1000, scaled = hz, q, r;
 	s8 s = 0;
 
+	if (!hz) { /* no rate: the loops below would never end */
+		*mul = 0;
+		*shift = 0;
+		return;
+	}
 	/* The shift that brings the tick rate into (NSEC_PER_SEC,
 	 * 2 * NSEC_PER_SEC]: then a scaled tick is [0.5, 1) ns and
 	 * NSEC_PER_SEC * 2^32 / (hz * 2^shift) fits 32 bits with its top bit set. */

@@ -25,6 +25,7 @@ struct virtio_net {
 	struct virtio_pci *vp;
 	struct virtio_dev_ops ops;
 	char name[16];
+	struct vswitch *sw;
 	struct vswitch_port port;
 	/* Scratch of one transmit notification; under the TX queue's avail_lock. */
 	struct vq_chain tx_chain;
@@ -240,14 +241,21 @@ struct virtio_net *virtio_net_create(struct vm *vm, struct pci_host *host, u8 de
 		kfree(n);
 		return NULL;
 	}
-	/* Joined last: from here on frames may arrive. */
-	*err = vswitch_port_add(sw, &n->port);
-	if (*err) {
+	n->sw = sw;
+	/* Refused now rather than when it joins, where it can be. */
+	if (vswitch_mac_owned(sw, mac)) {
+		*err = -EEXIST;
 		virtio_pci_destroy(n->vp);
 		kfree(n);
 		return NULL;
 	}
+	*err = 0;
 	return n;
+}
+
+int virtio_net_join(struct virtio_net *n)
+{
+	return n->port.index >= 0 ? 0 : vswitch_port_add(n->sw, &n->port);
 }
 
 void virtio_net_destroy(struct virtio_net *n)

@@ -61,12 +61,16 @@ struct virtio_net_stats {
 
 /*
  * A virtio-net function at devfn of vm's PCI host with mac, its BAR at
- * bar_base, joined to sw. NULL on failure (-EEXIST from the switch: the MAC
- * is another port's), nothing left registered.
+ * bar_base, for switch sw but not on it yet (virtio_net_join). NULL on
+ * failure (-EEXIST: the MAC is a port's of sw already), nothing left
+ * registered.
  */
 struct virtio_net *virtio_net_create(struct vm *vm, struct pci_host *host, u8 devfn,
 				     u64 bar_base, const char *name, const u8 mac[6],
 				     struct vswitch *sw, int *err);
+/* Joins its switch: from then on frames for its MAC arrive. 0 (also when
+ * joined already), -EEXIST (another port took the MAC since) or -ENOSPC. */
+int virtio_net_join(struct virtio_net *n);
 /* Leaves the switch (waiting for deliveries to it), then frees it. */
 void virtio_net_destroy(struct virtio_net *n);
 /* Power-on: the transport reset; frames arriving meanwhile are dropped. */

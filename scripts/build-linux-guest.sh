@@ -185,10 +185,26 @@ fi
 # and reads sectors 1 and N back the same way (disk=ok when both hold what
 # was written: sector 1 was written before any snapshot). After 30 rounds
 # (utsuwa.loop=N: N rounds; the migration test needs more) it prints the
-# facts and powers off.
+# facts and powers off. With utsuwa.ip=<address> eth0 gets that address (a
+# /24; the migration test pings it from the other host). Each kernel message
+# of level warning or worse logged after the loop began is printed once as
+# "utsuwa-kmsg: <N>text" (<N> the level): the migration test wants none.
 if grep -qw utsuwa.loop /proc/cmdline; then
 	i=0 up0=0 date0=0 rounds=$(sed -n 's/.*utsuwa\.loop=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+	ip=$(sed -n 's/.*utsuwa\.ip=\([0-9.]*\).*/\1/p' /proc/cmdline)
+	if [ -n "$ip" ] && [ -e /sys/class/net/eth0 ]; then
+		ip link set lo up
+		ip addr add "$ip/24" dev eth0
+		ip link set eth0 up
+	fi
+	kwarn() { dmesg -r | grep -c '^<[0-4]>'; }
+	kseen=$(kwarn)
 	while [ $i -lt "${rounds:-30}" ]; do
+		k=$(kwarn)
+		if [ "$k" -gt "$kseen" ]; then
+			dmesg -r | grep '^<[0-4]>' | tail -n $((k - kseen)) | sed 's/^/utsuwa-kmsg: /'
+			kseen=$k
+		fi
 		i=$((i + 1))
 		echo "$i" >>/root/loop.txt
 		up=$(cut -d. -f1 /proc/uptime) date=$(date +%s)

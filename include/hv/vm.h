@@ -77,6 +77,9 @@ struct vm {
 	unsigned resets;        /* how often the guest has reset the VM */
 	u64 unassigned;         /* accesses to guest-physical addresses with nothing there (core/exit_mem.c) */
 	u64 overhead_bytes;     /* host memory it took at creation beyond its RAM */
+	/* Built for a saved state (a restore, an incoming migration) that
+	 * vm_state_start has not started yet: its NIC is off the switch. */
+	bool awaiting_state;
 	/* The host TSC at the start of the first slice any of its vCPUs ran
 	 * (core/vcpu_run.c, run_slice; 0: none yet), just before the first VM
 	 * entry. GET /vms/NAME: first_entry_tsc. */

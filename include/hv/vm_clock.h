@@ -21,10 +21,22 @@ struct vm_clock {
 	u64 tsc_offset; /* guest TSC = host TSC + tsc_offset (mod 2^64) while running */
 	u64 stopped_at; /* the guest TSC while stopped */
 	bool stopped;   /* written with release, read with acquire: stopped_at first */
+	/* The guest TSC's rate as the guest was told it (CPUID 0x40000010,
+	 * kvmclock) and guest ns count it: this host's calibration at
+	 * creation, the first host's after a restore or a migration. Hosts
+	 * calibrate the same TSC a few parts in 10^5 apart; kvmclock maps the
+	 * whole guest TSC to ns with it, so another rate on another host would
+	 * move a guest's clock by (its uptime x that difference) at once, and
+	 * Linux's watchdog would call its TSC unstable. */
+	u64 khz;
+	u64 ns_mult; /* (10^6 << 32) / khz: guest ns per guest TSC tick, fixed point */
 };
 
-/* At creation: the guest TSC is 0 now, and running. */
+/* At creation: the guest TSC is 0 now, and running, at this host's rate. */
 void vm_clock_init(struct vm *vm);
+/* The rate the guest was told elsewhere (a restore, an incoming migration),
+ * before vm_set_guest_tsc publishes kvmclock with it. */
+void vm_clock_set_khz(struct vm *vm, u64 khz);
 
 /* The guest TSC now; at host TSC host_tsc (the timer tick reads the host
  * TSC once for every VM). */

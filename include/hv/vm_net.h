@@ -15,6 +15,11 @@ int vm_net_init(struct vm *vm);
  * MACs it learned and their ports. */
 void vm_net_report(void);
 
+/* A VM built for a saved state (restore, incoming migration): its NIC
+ * joins the switch now (core/vm_snapshot.c, vm_state_start). 0, or
+ * -EEXIST (another VM has its MAC) or -ENOSPC, said on the console. */
+int vm_net_join(struct vm *vm);
+
 /* After the VM arrived by migration: its MAC announced on the segment
  * (virtio_net_announce). Nothing when it has no NIC. */
 void vm_net_announce(struct vm *vm);

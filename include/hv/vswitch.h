@@ -103,6 +103,8 @@ void vswitch_init(struct vswitch *sw, u64 (*clock)(void), u64 age);
 int vswitch_port_add(struct vswitch *sw, struct vswitch_port *p);
 /* Leaves: its MACs are forgotten; returns once no delivery to it runs. */
 void vswitch_port_remove(struct vswitch_port *p);
+/* Whether a port has joined with mac as its own (fixed) MAC. Any CPU. */
+bool vswitch_mac_owned(struct vswitch *sw, const u8 *mac);
 
 /* A frame sent by port from: learned, forwarded or flooded, or dropped and
  * counted. Returns the number of ports that took it. Any CPU. */

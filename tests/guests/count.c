@@ -94,7 +94,7 @@ static __noreturn void counter_lapic(ulong ms)
 	/* What it sees of the CPU: a VM of a CPU-feature pool must not see what
 	 * the pool hides (tests/guests/migrate-test.sh). */
 	cpuid(1, 0, r);
-	printf("count: cpuid 1.eax=%08x 80000001.ecx=", r[0]);
+	printf("count: cpuid 1.eax=%08x 1.ecx=%08x 80000001.ecx=", r[0], r[2]);
 	cpuid(0x80000001, 0, r);
 	printf("%08x\n", r[2]);
 	for (;;) {

@@ -132,6 +132,7 @@ static void setup(const u8 *code, size_t n)
 	vm.cfg.cpus = 1;
 	vm.nr_vcpus = 1;
 	vm.vcpus[0] = &vcpu;
+	vm.clock.khz = tsc_khz; /* kvmclock's rate, as vm_clock_init sets it */
 	cpuid_policy_build(&policy, host, 1, 1000);
 	vm.cpuid = &policy;
 	intercept_policy_init(&intercepts);

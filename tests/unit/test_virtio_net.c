@@ -69,7 +69,9 @@ static u32 rd32(u64 gpa) { u32 v; memcpy(&v, at(gpa), 4); return v; }
 
 static struct virtq *q(int v, int i) { return &virtio_net_pci(nic[v])->vq[i]; }
 
-static void setup(void)
+/* Two VMs' NICs, a (MAC0) and b (MAC1), drivers ready; b joins the switch
+ * only when join_b (a VM built for a saved state joins later). */
+static void setup_nics(bool join_b)
 {
 	int err;
 
@@ -94,6 +96,8 @@ static void setup(void)
 		nic[v] = virtio_net_create(&tvm[v], NULL, 0, 0, "virtio-net0", v ? MAC1 : MAC0, &sw,
 					   &err);
 		CHECK(nic[v] != NULL);
+		if (v == 0 || join_b)
+			CHECK_EQ(virtio_net_join(nic[v]), 0);
 		vp = virtio_net_pci(nic[v]);
 		vp->status = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
 			     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
@@ -109,6 +113,8 @@ static void setup(void)
 		}
 	}
 }
+
+static void setup(void) { setup_nics(true); }
 
 /* Posts one chain of one descriptor on queue i of VM v; returns its head. */
 static u16 post(int v, int i, u64 addr, u32 len, bool write)
@@ -251,6 +257,30 @@ TEST(not_running)
 	CHECK_EQ(virtio_net_port(nic[1])->c.drops, 2);
 }
 
+/* A NIC not yet joined (an incoming migration's) gets nothing and owns no
+ * MAC: a frame for it floods past it; once joined it is delivered, and a
+ * third NIC with its MAC is refused at creation. */
+TEST(joins_later)
+{
+	struct virtio_net *dup;
+	int err = 0;
+
+	setup_nics(false);
+	post(1, VNET_RXQ, buf(1, 100), 1526, true);
+	CHECK(!vswitch_mac_owned(&sw, MAC1));
+	transmit(0, MAC1, 60, 0);
+	CHECK_EQ(used_idx(1, VNET_RXQ), 0);
+	CHECK_EQ(sw.floods, 1);
+	CHECK_EQ(virtio_net_join(nic[1]), 0);
+	CHECK_EQ(virtio_net_join(nic[1]), 0); /* joined already: nothing more */
+	CHECK(vswitch_mac_owned(&sw, MAC1));
+	transmit(0, MAC1, 60, 1);
+	CHECK_EQ(used_idx(1, VNET_RXQ), 1);
+	dup = virtio_net_create(&tvm[1], NULL, 0, 0, "virtio-net1", MAC1, &sw, &err);
+	CHECK(dup == NULL);
+	CHECK_EQ(err, -EEXIST);
+}
+
 /* Broadcast from b reaches a; the device configuration holds the MAC and MTU. */
 TEST(broadcast_and_config)
 {
@@ -280,6 +310,7 @@ int main(void)
 	RUN(bad_transmit);
 	RUN(spoof);
 	RUN(not_running);
+	RUN(joins_later);
 	RUN(broadcast_and_config);
 	return unit_done();
 }

@@ -15,10 +15,7 @@ void msr_kvmclock_publish(struct vcpu *v)
 	published[v->id]++;
 }
 
-u64 tsc_to_ns(u64 ticks)
-{
-	return ticks / 2;
-}
+u64 tsc_khz = 2000000; /* this "host" calibrated 2 GHz */
 
 static struct vm vm;
 static struct vcpu vcpus[2];
@@ -98,10 +95,26 @@ TEST(set_guest_tsc_continues_from_value)
 	CHECK_EQ(published[1], 2);
 }
 
+/* Guest ns count at the VM's own rate: this host's at creation, another
+ * host's once set (a restored or migrated VM keeps its first host's). */
+TEST(guest_ns_at_the_vms_rate)
+{
+	setup();
+	CHECK_EQ(vm.clock.khz, 2000000);
+	vm_clock_stop(&vm);
+	vm_set_guest_tsc(&vm, 6000000000ULL); /* 3 s at 2 GHz */
+	CHECK_EQ(vm_guest_ns(&vm), 3000000000ULL);
+	vm_clock_set_khz(&vm, 2000060); /* the source host's, 30 ppm apart */
+	CHECK_EQ(vm.clock.khz, 2000060);
+	CHECK(vm_guest_ns(&vm) < 3000000000ULL);
+	CHECK(vm_guest_ns(&vm) >= 2999910000ULL); /* 3 s less 30 ppm, and rounding */
+}
+
 int main(void)
 {
 	RUN(starts_at_zero_and_runs);
 	RUN(stopped_clock_stands_still);
 	RUN(set_guest_tsc_continues_from_value);
+	RUN(guest_ns_at_the_vms_rate);
 	return unit_done();
 }

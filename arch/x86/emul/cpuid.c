@@ -85,6 +85,12 @@ static void add_sub(struct cpuid_policy *p, u32 leaf, u32 subleaf, struct cpuid_
 		p->sub[p->nr_sub++] = (struct cpuid_subleaf){ leaf, subleaf, r };
 }
 
+void cpuid_policy_set_tsc_khz(struct cpuid_policy *p, u32 tsc_khz)
+{
+	p->hv[0x10].eax = tsc_khz;
+	p->hv[0x10].ebx = tsc_khz;
+}
+
 void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcpus, u32 tsc_khz)
 {
 	struct cpuid_leaf r;
@@ -152,8 +158,7 @@ void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcp
 	 * frequencies in kHz; the vLAPIC timer counts at the TSC rate. */
 	p->hv[0] = (struct cpuid_leaf){ CPUID_HV_BASE + CPUID_HV_LEAVES - 1, UTSUWA_SIG_EBX,
 					UTSUWA_SIG_ECX, UTSUWA_SIG_EDX };
-	p->hv[0x10].eax = tsc_khz;
-	p->hv[0x10].ebx = tsc_khz;
+	cpuid_policy_set_tsc_khz(p, tsc_khz);
 	/* KVM's leaves, offering kvmclock and nothing else: Linux takes the TSC
 	 * frequency from it on any vendor (devices/pvclock.h). */
 	p->kvm[0] = (struct cpuid_leaf){ CPUID_KVM_BASE + CPUID_KVM_LEAVES - 1, KVM_SIG_EBX,

@@ -44,6 +44,9 @@ struct cpuid_policy {
 typedef struct cpuid_leaf (*cpuid_source_fn)(u32 leaf, u32 subleaf);
 
 void cpuid_policy_build(struct cpuid_policy *p, cpuid_source_fn host, u32 nr_vcpus, u32 tsc_khz);
+/* The TSC and APIC-timer rate of leaf 0x40000010 (a restored VM keeps its
+ * first host's: hv/vm_clock.h). */
+void cpuid_policy_set_tsc_khz(struct cpuid_policy *p, u32 tsc_khz);
 
 struct cpu_featureset;
 /* What a VM of this policy sees in the feature words of hv/cpu_features.h

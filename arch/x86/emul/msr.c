@@ -76,7 +76,7 @@ static int kvmclock_write(struct vcpu *v, u32 msr, u64 val)
 			t = gmem_map(v->vm, val & ~(u64)KVM_SYSTEM_TIME_ENABLE, sizeof(*t), true);
 			if (!t || (val & 2))
 				return -EPERM; /* outside RAM, or not 4-byte aligned */
-			pvclock_fill_time(t, tsc_khz);
+			pvclock_fill_time(t, v->vm->clock.khz);
 		}
 		v->msrs.kvm_system_time = val;
 		return 0;
@@ -153,7 +153,7 @@ void msr_kvmclock_publish(struct vcpu *v)
 		return;
 	t = gmem_map(v->vm, val & ~(u64)KVM_SYSTEM_TIME_ENABLE, sizeof(*t), true);
 	if (t) /* checked when the guest wrote the MSR; a restored VM has its RAM */
-		pvclock_fill_time(t, tsc_khz);
+		pvclock_fill_time(t, v->vm->clock.khz);
 }
 
 void msr_vcpu_reset(struct vcpu *v)
