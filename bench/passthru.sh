@@ -91,6 +91,7 @@ run() {
 	echo "bench-passthru: $name: $(($(date +%s) - t)) s"
 	if [ "$rc" -ne "$want" ] || ! grep -q '^io-bench: done' "$out/$name.out" ||
 	   ! grep -q '^io-bench: no /dev/vda' "$out/$name.out"; then
+		[ "$rc" = 124 ] && echo "bench-passthru: $name: stopped after PT_TIMEOUT (${PT_TIMEOUT:-600} s)" >&2
 		echo "bench-passthru: $name failed (QEMU exit status $rc, $want expected; or no" \
 			"\"io-bench: done\", or a disk); $log:" >&2
 		tail -n 40 "$out/$name.out" >&2

@@ -1,9 +1,10 @@
 /*
  * io-bench, for the Linux guest's initramfs (scripts/build-linux-guest.sh):
- * the guest side of `make bench-io` (bench/io.sh, bench/README.md "I/O").
- * Each mode times its requests with RDTSC; under QEMU -icount shift=0 a TSC
- * tick is one instruction of the whole emulated machine, so the figures are
- * instructions: the guest's, the hypervisor's and (under KVM) the L1's.
+ * the guest side of `make bench-io` (bench/io.sh, bench/README.md "I/O") and
+ * `make bench-passthru` (bench/passthru.sh). Each mode times its requests
+ * with RDTSC; under QEMU -icount shift=0 a TSC tick is one instruction of the
+ * whole emulated machine, so the figures are instructions: the guest's, the
+ * hypervisor's and (under KVM) the L1's.
  *
  *   io-bench randread DEV COUNT   4 KiB O_DIRECT preads at random 4 KiB-aligned
  *                                 offsets, one at a time (queue depth 1)
@@ -28,8 +29,9 @@
  * Each measuring mode prints one line,
  *   io-bench: <mode> per=<N> ...
  * per is the median of the samples for randread and ping (instructions per
- * request or round trip) and the total over the MiB moved for seqread and
- * stream (instructions per MiB). Warm-up requests come first and are not
+ * request or round trip; p10= on the same line is their 10th percentile) and
+ * the total over the MiB moved for seqread and stream (instructions per
+ * MiB). Warm-up requests come first and are not
  * counted. Offsets come from a fixed-seed generator: every run reads the
  * same blocks.
  */
