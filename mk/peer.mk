@@ -13,6 +13,12 @@
 #                     with io-bench (tools/io-bench): disk and network requests
 #                     in instructions (bench/io.sh; bench/README.md, "I/O");
 #                     io <kind> utsuwa=<N> kvm=<N> ratio=<kvm/utsuwa>
+#   make bench-passthru  no L1: two Linux guests given a NIC each by PCI
+#                     passthrough (e1000e, virtio-net-pci) against utsuwa's
+#                     virtio-net and the same kernel natively, round trips and
+#                     a TCP stream in instructions (bench/passthru.sh;
+#                     bench/README.md, "I/O: a passed-through NIC");
+#                     io passthrough-<kind> nic=<M> passthrough=<N> virtio-net=<N> native=<N>
 #   make bench-paging the Linux guest's page-table-heavy workloads (boot to
 #                     /init, fork+exec, mmap+touch+munmap) natively, under
 #                     utsuwa with nested and shadow paging and under KVM in
@@ -55,6 +61,10 @@ bench-peer: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin linux-guest peer-l1 | $(S
 .PHONY: bench-io
 bench-io: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
 	@sh bench/io.sh $(BUILD)/utsuwa.elf $(GUEST_OUT) $(PEER_OUT)
+
+.PHONY: bench-passthru
+bench-passthru: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
+	@sh bench/passthru.sh $(BUILD)/utsuwa.elf $(GUEST_OUT)
 
 .PHONY: bench-paging
 bench-paging: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
