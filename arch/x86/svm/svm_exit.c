@@ -210,6 +210,26 @@ static __attribute__((noinline)) void shadow_fixup(struct vcpu *v, struct vmcb *
 }
 
 /*
+ * The same QEMU bug, one exit later: the guest entered in a shadow (held
+ * back above), and a host interrupt made it exit again before it ran
+ * anything, at the same RIP. That exit reports no shadow, because VMRUN
+ * dropped it; a CPU that keeps it would report it again. Without this the
+ * held-back vector went in now, between STI and HLT: the guest took it,
+ * returned to the HLT and slept for good waiting for it (the hang of the
+ * exact-timers work in timers-two, one run in about six: a trace showed
+ * INTR at the HLT with the shadow, INTR at the HLT without it, the vector
+ * offered, taken, then the HLT). Only an interrupt exit at the same RIP
+ * keeps it: any other exit there is the shadowed instruction itself, which
+ * the dispatcher completes or faults.
+ */
+static __attribute__((noinline)) void shadow_keep(struct vcpu *v, struct vmcb *vmcb,
+						  enum vmexit_reason reason)
+{
+	if (reason == VMEXIT_INTR && vmcb->save.rip == v->arch.svm.shadow_rip)
+		vmcb->control.int_state |= 1;
+}
+
+/*
  * The guest single-steps (RFLAGS.TF) and the dispatcher has just completed
  * an instruction for it (RIP moved since the exit): the CPU raises the #DB
  * trap after each instruction it executes, but the one emulated here never
@@ -235,6 +255,8 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 
 	if (unlikely(c->int_state & 1))
 		shadow_fixup(v, vmcb);
+	v->arch.svm.shadow_entered = (c->int_state & 1) && !(c->eventinj & EVENTINJ_VALID);
+	v->arch.svm.shadow_rip = v->regs.rip;
 	if (unlikely(v->regs.rflags & RFLAGS_TF))
 		single_step_trap(v, vmcb);
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
@@ -265,6 +287,8 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 
 	e->insn_len = 0;
 	e->reason = decode(vmcb, e);
+	if (unlikely(v->arch.svm.shadow_entered) && !(c->int_state & 1))
+		shadow_keep(v, vmcb, e->reason);
 	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
 		e->hw_code = c->exitcode;
 		e->hw_info1 = c->exitinfo1;

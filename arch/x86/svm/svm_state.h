@@ -12,6 +12,10 @@ struct svm_vcpu {
 	int asid_cpu;
 	u64 asid_gen;
 	bool virq_inflight; /* V_IRQ set and not yet taken by the guest */
+	/* Entered with an interrupt shadow at shadow_rip, nothing injected
+	 * (svm_exit.c, shadow_keep). */
+	bool shadow_entered;
+	u64 shadow_rip;
 	/* NMIs (svm_nmi.c): AMD-V without vNMI keeps no NMI blocking, so we
 	 * do. nmi_masked from an NMI's injection until its handler's IRET has
 	 * run: the IRET is intercepted, and it has run once an exit finds RIP
