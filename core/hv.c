@@ -204,7 +204,7 @@ __noreturn void hv_main(const struct boot_info *bi)
 	kprintf("utsuwa: %u VM%s on %u CPUs (%s), slice %u ms\n", nr_vms, nr_vms == 1 ? "" : "s",
 		count_bits(cpus_ready), vendor->name, config.slice_ms);
 	hv_phase = 2;
-	timer_start_periodic(SCHED_TICK_HZ);
+	sched_timer_start();
 	sched_cpu_loop();
 }
 
@@ -220,6 +220,6 @@ __noreturn void hv_ap_main(struct percpu *cpu)
 	__atomic_or_fetch(&cpus_ready, BIT(cpu->id), __ATOMIC_RELEASE);
 	while (hv_phase < 2)
 		cpu_relax();
-	timer_start_periodic(SCHED_TICK_HZ);
+	sched_timer_start();
 	sched_cpu_loop();
 }

@@ -19,38 +19,6 @@
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 
-/* HC_TIMER deadlines, in the guest's TSC. Checked on every tick of CPU 0 for all vCPUs, and on
- * each entry for the vCPU itself. */
-static void fire_timer(struct vcpu *v, u64 now)
-{
-	u64 d = __atomic_load_n(&v->timer_deadline, __ATOMIC_ACQUIRE);
-
-	if (d && now >= d && __atomic_compare_exchange_n(&v->timer_deadline, &d, 0, false,
-							 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		vcpu_raise_irq(v, v->timer_vector);
-}
-
-void vm_timers_tick(u64 now);
-void vm_timers_tick(u64 now)
-{
-	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
-		struct vm *vm = vms[i];
-		u64 guest_now;
-
-		if (!vm || vm->state != VM_RUNNING)
-			continue;
-		vm_platform_tick(vm);
-		guest_now = vm_guest_tsc_at(vm, now);
-		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
-			fire_timer(vm->vcpus[j], guest_now);
-			/* The local APIC timer, in the guest's TSC; an expiry wakes
-			 * the vCPU through its wake callback. */
-			if (vm->vcpus[j]->lapic)
-				vlapic_timer_check(vm->vcpus[j]->lapic, guest_now);
-		}
-	}
-}
-
 static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
 {
 	/* The registers still hold v's state only if v last ran here and no
@@ -142,8 +110,9 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			end = END_BLOCK;
 			break;
 		}
-		if (v->timer_deadline)
-			fire_timer(v, vm_guest_tsc(vm));
+		/* Its timers due now fire here; the host timer is armed for
+		 * the next of them (or the tick) before the guest runs. */
+		sched_timer_entry(cpu, v);
 		vcpu_irq_prepare(v);
 
 		/* A change to the VM's nested tables since this vCPU's last
@@ -191,6 +160,9 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 		sched_enqueue(v);
 	else if (end == END_BLOCK ? sched_block(v) : sched_stop(v))
 		vm_reset(vm); /* the last of a resetting VM's vCPUs to stop */
+	/* Off this CPU, its timers are CPU 0's to watch (after the state
+	 * change: CPU 0 skips vCPUs running elsewhere). */
+	sched_timer_vcpu_left(v);
 }
 
 __noreturn void sched_cpu_loop(void)
@@ -219,28 +191,11 @@ __noreturn void sched_cpu_loop(void)
 		struct vcpu *v = sched_pick(cpu);
 
 		if (!v) {
-			safe_halt(); /* woken by the tick or a kick */
+			sched_timer_arm(cpu, NULL);
+			safe_halt(); /* woken by the timer or a kick */
 			continue;
 		}
 		run_slice(cpu, v);
 		irq_enable();
-	}
-}
-
-/* The local APIC timer: slice accounting on every CPU, guest timers on CPU 0. */
-void sched_tick(void *ctx)
-{
-	struct percpu *cpu = this_cpu();
-	u64 now = rdtsc();
-
-	cpu->ticks++;
-	if (cpu->current && now >= cpu->slice_end)
-		cpu->need_resched = true;
-	if (cpu->id == 0) {
-		vm_timers_tick(now);
-		vm_console_input_poll();
-		/* A frame for the hypervisor, or its timers: within a tick. */
-		if (netstack_pending())
-			cpu->need_resched = true;
 	}
 }

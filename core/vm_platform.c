@@ -6,6 +6,7 @@
  * the MADT's override says). docs/platform.md describes the devices.
  */
 #include "hv/vm_platform.h"
+#include "hv/sched.h"
 #include "hv/device.h"
 #include "hv/vm_console.h"
 #include "hv/console.h"
@@ -166,6 +167,17 @@ static void *pic_create_in(struct vm *vm)
 	return p;
 }
 
+/* The guest wrote counter 0 or the control word (on any CPU): CPU 0, which
+ * watches the PIT, arms its timer anew. */
+static void pit_reprogrammed(void *ctx)
+{
+	sched_timer_changed(ctx);
+}
+
+static u64 pit_next_v(void *dev) { return pit_next_event_ns(dev); }
+static u64 rtc_next_v(void *dev) { return rtc_next_event_ns(dev); }
+static u64 acpi_pm_next_v(void *dev) { return acpi_pm_next_event_ns(dev); }
+
 static void *pit_create_in(struct vm *vm)
 {
 	struct pit8254 *p = pit_create(vm_now_ns, vm, &vm->isa_irq);
@@ -175,6 +187,8 @@ static void *pit_create_in(struct vm *vm)
 		pit_destroy(p);
 		return NULL;
 	}
+	if (p)
+		pit_set_reprogrammed(p, pit_reprogrammed, vm);
 	return p;
 }
 
@@ -318,12 +332,14 @@ static const struct device_ops pic_dev = {
 static const struct device_ops pit_dev = {
 	.save = pit_save_v, .load = pit_load_v,
 	.name = "pit", .create = pit_create_in, .tick = pit_tick,
+	.next_event_ns = pit_next_v,
 	.reset = pit_reset_v,
 	.destroy = pit_destroy_v,
 };
 static const struct device_ops rtc_dev = {
 	.save = rtc_cmos_save_v, .load = rtc_cmos_load_v,
 	.name = "rtc", .create = rtc_create_in, .tick = rtc_tick,
+	.next_event_ns = rtc_next_v,
 	.reset = rtc_cmos_reset_v,
 	.destroy = rtc_cmos_destroy_v,
 };
@@ -336,6 +352,7 @@ static const struct device_ops pci_dev = {
 static const struct device_ops acpi_pm_dev = {
 	.save = acpi_pm_save_v, .load = acpi_pm_load_v,
 	.name = "acpi-pm", .create = acpi_pm_create_in, .tick = acpi_pm_tick,
+	.next_event_ns = acpi_pm_next_v,
 	.reset = acpi_pm_reset_v,
 	.destroy = acpi_pm_destroy_v,
 };

@@ -9,8 +9,11 @@
 #include "asm/apic_regs.h"
 #include "asm/cpu.h"
 #include "asm/idmap.h"
+#include "asm/percpu.h"
 
 #define CPUID_1_ECX_X2APIC BIT(21)
+#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
+#define MSR_IA32_TSC_DEADLINE 0x6e0
 /* How long to wait for the xAPIC to accept an IPI; it takes well under a microsecond. */
 #define ICR_SPIN_MAX 10000000u
 
@@ -181,4 +184,56 @@ void timer_start_periodic(u32 hz)
 	apic_write(APIC_TIMER_DIV, APIC_DIV_16);
 	apic_write(APIC_LVT_TIMER, VECTOR_TIMER | APIC_LVT_TIMER_PERIODIC);
 	apic_write(APIC_TIMER_INIT, (u32)count);
+}
+
+/* ---- the timer as a deadline (hv/platform.h) ---- */
+
+enum deadline_mode { DL_TSC, DL_ONESHOT };
+static enum deadline_mode dl_mode;
+static u64 counts_per_tsc; /* APIC counts at divide-by-16 per TSC tick, 32.32 fixed point */
+
+void timer_deadline_start(void)
+{
+	u32 lvt = VECTOR_TIMER;
+
+	if (this_cpu()->id == 0) {
+		dl_mode = (cpuid(1).ecx & CPUID_1_ECX_TSC_DEADLINE) ? DL_TSC : DL_ONESHOT;
+		/* No 128-bit division here (no libgcc); counts at divide-by-16
+		 * are far below 2^32 a second on any machine. */
+		u64 hz = apic_timer_hz < (1ULL << 32) ? apic_timer_hz : (1ULL << 32) - 1;
+
+		counts_per_tsc = (hz << 32) / (tsc_khz * 1000);
+		if (counts_per_tsc == 0)
+			counts_per_tsc = 1;
+	}
+	if (dl_mode == DL_TSC)
+		lvt |= APIC_LVT_TIMER_TSC_DEADLINE;
+	apic_write(APIC_TIMER_INIT, 0);
+	apic_write(APIC_TIMER_DIV, APIC_DIV_16);
+	/* In TSC-deadline mode the LVT write comes before the MSR write, with
+	 * a fence between them (SDM vol. 3A, "TSC-Deadline Mode"). */
+	apic_write(APIC_LVT_TIMER, lvt);
+	__asm__ volatile("mfence" ::: "memory");
+}
+
+void timer_deadline_set(u64 tsc)
+{
+	u64 now, count;
+
+	if (dl_mode == DL_TSC) {
+		wrmsr(MSR_IA32_TSC_DEADLINE, tsc ? tsc : 1); /* 0 would disarm */
+		return;
+	}
+	now = rdtsc();
+	count = tsc > now ? (u64)(((unsigned __int128)(tsc - now) * counts_per_tsc) >> 32) : 0;
+	/* Rounded up, and never 0: a 0 initial count stops the timer. */
+	count += 1;
+	if (count > 0xffffffffu)
+		count = 0xffffffffu;
+	apic_write(APIC_TIMER_INIT, (u32)count);
+}
+
+const char *timer_deadline_mode(void)
+{
+	return dl_mode == DL_TSC ? "tsc-deadline" : "one-shot";
 }

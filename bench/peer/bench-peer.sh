@@ -108,6 +108,10 @@ awk '
 		exit bad
 	}' "$out/utsuwa.out" "$out/kvm.out" || fail=1
 
+# The guest timer's latency (bench/bench.c), both side by side as printed:
+#   timer latency <backend> min=<N> median=<N> max=<N>
+grep -h '^timer latency' "$out/utsuwa.out" "$out/kvm.out" | sed 's/^/peer /'
+
 # The Linux boot: native and utsuwa from bench/linux-boot.sh, KVM from the L1.
 #   linux-boot native instructions=<N> idle=<N> busy=<N> wall=-
 #   linux-boot svm instructions=<N> (utsuwa <N> + guest <N>) idle=<N> busy=<N> wall=-

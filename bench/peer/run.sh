@@ -5,6 +5,7 @@
 # boots utsuwa; its /init runs the bench guest under KVM with kvm-runner, then
 # boots the Linux guest under KVM with QEMU (bench/peer/init).
 # Prints the guest's lines,   exit <kind> kvm min=<N> median=<N>
+# and   timer latency kvm min=<N> median=<N> max=<N>   (a second kvm-runner run, with -i)
 # and the L1's own ("peer-l1: ...", among them
 # "peer-l1: linux-boot kvm tsc=<N> uptime=<s> idle=<s> qemu_run=<N>").
 # The whole serial log: build/peer/l1.log.
@@ -32,7 +33,7 @@ timeout -k 10 "${PEER_TIMEOUT:-900}" "$qemu" -accel tcg -cpu "$QEMU_SVM_CPU" -m 
 	-append "console=ttyS0 quiet panic=-1 ${PEER_APPEND:-} peer.runner=\"${PEER_RUNNER_OPTS:-}\" peer.linux=${PEER_LINUX:-1} peer.l2append=\"${PEER_L2_APPEND:-}\"" \
 	</dev/null 2>"$out/l1.qemu-stderr"
 rc=$?
-tr -d '\r' <"$log" 2>/dev/null | grep -E '^(exit [a-z]+ kvm |bench: kvm|peer-l1: )'
+tr -d '\r' <"$log" 2>/dev/null | grep -E '^(exit [a-z]+ kvm |timer latency kvm |bench: kvm|peer-l1: )'
 st=$(tr -d '\r' <"$log" 2>/dev/null | sed -n 's/^peer-l1: kvm-runner exit status \([0-9]*\).*/\1/p')
 lst=0
 if [ "${PEER_LINUX:-1}" != 0 ]; then

@@ -33,6 +33,9 @@ struct device_ops {
 	void (*quiesce)(void *dev);
 	/* The scheduler tick, on the VM's clock: raise what is due. May be NULL. */
 	void (*tick)(void *dev, u64 now_ns);
+	/* When tick next has something to do, on the same clock; ~0: nothing
+	 * (the host timer is armed for it: core/sched_timer.c). May be NULL. */
+	u64 (*next_event_ns)(void *dev);
 };
 
 struct vm_device {

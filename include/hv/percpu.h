@@ -19,6 +19,16 @@ struct percpu {
 	volatile bool need_resched; /* set by the tick or a kick IPI */
 	u64 slice_end;             /* TSC when the current vCPU's slice ends */
 	u64 ticks;
+	/* The host timer (core/sched_timer.c): the TSC of the next scheduler
+	 * tick, and what the timer is armed for (0: not armed). Written by
+	 * this CPU with interrupts off or in its timer handler; timer_armed
+	 * of CPU 0 is read by others. */
+	u64 tick_next;
+	u64 timer_armed;
+	/* What the last arming saw of the vCPU it was for: while these still
+	 * hold, an entry need not look again (sched_timer_entry). */
+	struct vcpu *timer_v;
+	u64 timer_v_hc, timer_v_lapic;
 	/* CPU 0 runs a monitor command, with interrupts on: an interrupt
 	 * handler must not take a VM's device locks (core/uplink.c). */
 	volatile bool in_monitor;

@@ -35,6 +35,21 @@ int irq_alloc_vector(void);
 /* Starts this CPU's local APIC timer, periodic at hz, on VECTOR_TIMER. */
 void timer_start_periodic(u32 hz);
 
+/*
+ * This CPU's local APIC timer as a deadline, on VECTOR_TIMER (the scheduler
+ * arms it for its next tick or the nearest guest timer, core/sched_timer.c).
+ * TSC-deadline mode where the CPU has it (CPUID.1:ECX[24]), else one-shot
+ * with the count to the deadline, rounded up. A deadline already passed
+ * fires at once; never a count of 0, which would stop the timer. Not
+ * periodic: under QEMU's TCG a periodic timer with a count of a few ticks
+ * keeps QEMU's main loop in its timer callback, holding the lock the vCPU
+ * needs to take the interrupt (docs/interrupts.md, "The tick").
+ * timer_deadline_mode: "tsc-deadline" or "one-shot".
+ */
+void timer_deadline_start(void);
+void timer_deadline_set(u64 tsc);
+const char *timer_deadline_mode(void);
+
 void lapic_eoi(void);
 /* A fixed-delivery IPI to one CPU (by percpu id). */
 void ipi_send(u32 cpu, u8 vector);

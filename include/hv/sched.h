@@ -56,8 +56,28 @@ void sched_vm_resume(struct vm *vm);
 void vcpu_to_cpu(struct percpu *cpu, struct vcpu *v);
 void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v);
 
-/* The local APIC timer tick (VECTOR_TIMER). */
+/*
+ * The host timer (core/sched_timer.c, docs/interrupts.md "The tick"): each
+ * CPU's local APIC timer is armed for the nearest of its next scheduler
+ * tick, the timers of the vCPU it runs and, on CPU 0, the timers of every
+ * vCPU not on a CPU and of every VM's devices (PIT, RTC, PM timer).
+ *
+ * sched_timer_start: on each CPU once, before its loop.
+ * sched_tick: the VECTOR_TIMER handler; slice accounting on the tick, the
+ * guest timers that are due, then the timer armed again.
+ * sched_timer_arm (interrupts off): fires v's timers that are due, then
+ * arms for the nearest deadline. Before idling, and before an entry through
+ * sched_timer_entry when what the last arming saw has changed.
+ * sched_timer_vcpu_left: v has left its CPU (blocked, queued, stopped).
+ * sched_timer_changed: a deadline CPU 0 watches moved (a PIT reprogrammed):
+ * CPU 0 looks again, at once if it may be armed too late.
+ */
+void sched_timer_start(void);
 void sched_tick(void *ctx);
+void sched_timer_arm(struct percpu *cpu, struct vcpu *v);
+void sched_timer_entry(struct percpu *cpu, struct vcpu *v);
+void sched_timer_vcpu_left(struct vcpu *v);
+void sched_timer_changed(struct vm *vm);
 
 /* Every CPU's loop: pick a vCPU, run it for a slice, repeat; halt when idle. */
 __noreturn void sched_cpu_loop(void);

@@ -38,7 +38,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
-	vm86lm attack exitport x2apic pic-real passthru
+	vm86lm attack exitport x2apic pic-real passthru timers
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -65,6 +65,8 @@ attack_SRCS := $(GUEST_DIR)/attack.c
 vm86lm_SRCS := $(GUEST_DIR)/vm86lm.c
 crashme_SRCS := $(GUEST_DIR)/crashme.c $(GUEST_DIR)/crashme-entry.S
 nmi_SRCS := $(GUEST_DIR)/nmi.c
+timers_MODE := long
+timers_SRCS := $(GUEST_DIR)/timers.c
 apic_MODE := long
 apic_SRCS := $(GUEST_DIR)/apic.c
 pic-real_MODE := real

@@ -92,12 +92,13 @@ static __noreturn void die_errno(const char *what)
 	exit(EXIT_KVM);
 }
 
-/* One line of UART output: printed as it is. */
+/* UART output, byte for byte as the guest wrote it (devices/uart8250.h;
+ * a newline after each call split the guest's lines into one byte each). */
 static void uart_line(void *ctx, const char *s, size_t n)
 {
 	fwrite(s, 1, n, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
+	if (n && s[n - 1] == '\n')
+		fflush(stdout);
 }
 
 static void dump_regs(void)
@@ -180,6 +181,10 @@ static void *read_image(const char *path, u64 *size)
 }
 
 /* CPUID as KVM offers it, set on the vCPU (as QEMU's -cpu host would). */
+/* With the in-kernel local APIC, KVM emulates the TSC-deadline timer but
+ * leaves CPUID.1:ECX[24] to user space (QEMU sets it likewise). */
+static bool tsc_deadline;
+
 static void set_cpuid(int kvm_fd)
 {
 	for (unsigned n = 64;; n *= 2) {
@@ -193,7 +198,7 @@ static void set_cpuid(int kvm_fd)
 			   it (QEMU does); the leaves from 0x40000000 are KVM's. */
 			for (u32 i = 0; i < c->nent; i++)
 				if (c->entries[i].function == 1)
-					c->entries[i].ecx |= 1u << 31;
+					c->entries[i].ecx |= 1u << 31 | (tsc_deadline ? 1u << 24 : 0);
 			if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
 				die_errno("KVM_SET_CPUID2");
 			free(c);
@@ -390,6 +395,7 @@ int main(int argc, char **argv)
 	run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
 	if (run == MAP_FAILED)
 		die_errno("mmap kvm_run");
+	tsc_deadline = irqchip && ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 	set_cpuid(kvm_fd);
 
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) < 0)

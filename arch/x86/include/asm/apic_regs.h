@@ -56,6 +56,7 @@
 #define APIC_LVT_DM_NMI (4u << 8)
 #define APIC_LVT_DM_EXTINT (7u << 8)
 #define APIC_LVT_TIMER_PERIODIC (1u << 17)
+#define APIC_LVT_TIMER_TSC_DEADLINE (2u << 17) /* SDM vol. 3A, "TSC-Deadline Mode" */
 
 /* Divide Configuration Register: bits 0, 1 and 3. */
 #define APIC_DIV_16 0x3
