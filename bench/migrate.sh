@@ -18,7 +18,10 @@
 # Figures, per workload, utsuwa against KVM:
 #   migrate <w>-downtime-guest utsuwa=<ms> kvm=<ms>   the longest gap the guest's
 #       clock saw in the migration window (mig-bench's maxgap_us and print_us,
-#       from the migrate command to the third line on the destination)
+#       from the migrate command to the third line on the destination). Both
+#       hypervisors carry the guest's clock across the stop (kvm-clock goes
+#       on from where it was), so this is the longest the vCPU did not run
+#       while its clock ran, in pre-copy or around the switch, not the stop
 #   migrate <w>-downtime-host utsuwa=<ms> kvm=<ms>    the hypervisor's own: utsuwa's
 #       "downtime N ms" (pause to DONE), QEMU's info migrate "downtime"
 #   migrate <w>-total utsuwa=<ms> kvm=<ms>            the whole migration, same sources
@@ -36,8 +39,9 @@
 # Environment: QEMU; MIG_MEM (MiB, default 256); MIG_DIRTY_MIB (32),
 # MIG_DIRTY_RATE (MiB/s, 0.25: 64 pages a second; utsuwa's hosts move about
 # 1 MiB/s under TCG, and a guest that dirties faster than the link never
-# converges); MIG_DOWNTIME (ms, 50: utsuwa's default target, given to QEMU
-# as its downtime-limit); MIG_KVM=0 (no KVM side: kvm=n/a).
+# converges); MIG_DOWNTIME (ms, 50, utsuwa's default: the downtime target of
+# both, utsuwa's migrate_downtime= and QEMU's downtime-limit); MIG_VM_OPTS (more fields for utsuwa's VM, e.g.
+# pin=1); MIG_KVM=0 (no KVM side: kvm=n/a).
 # Logs: build/bench-migrate/{a,b}.log (utsuwa's hosts), l1-a.log, l1-b.log.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,7 +56,7 @@ mkdir -p "$out"
 for f in "$kernel" "$guests/vmlinuz" "$guests/initrd.gz"; do
 	[ -f "$f" ] || { echo "bench-migrate: missing $f (make, make linux-guest)" >&2; exit 2; }
 done
-case $mem$dmib in *[!0-9]*) echo "bench-migrate: MIG_MEM and MIG_DIRTY_MIB are MiB" >&2; exit 2 ;; esac
+case $mem$dmib${MIG_DOWNTIME:-50} in *[!0-9]*) echo "bench-migrate: MIG_MEM and MIG_DIRTY_MIB are MiB, MIG_DOWNTIME ms" >&2; exit 2 ;; esac
 case $drate in *[!0-9.]* | '') echo "bench-migrate: MIG_DIRTY_RATE is MiB/s (a decimal)" >&2; exit 2 ;; esac
 start=$(date +%s)
 work=$(mktemp -d) || exit 2
@@ -71,7 +75,10 @@ fail() {
 
 # ---- the two utsuwa hosts ----
 key=bench-mig-$(od -An -tx8 -N8 /dev/urandom | tr -d ' ')
-printf 'migrate_key=%s\n' "$key" >"$work/mig.cfg"
+# The same downtime target on both sides: utsuwa's (its default is 50 ms)
+# and QEMU's downtime-limit (bench/peer/migrate-init).
+dtl=${MIG_DOWNTIME:-50}
+printf 'migrate_key=%s\nmigrate_downtime=%s\n' "$key" "$dtl" >"$work/mig.cfg"
 mods="$guests/vmlinuz,$guests/initrd.gz,$work/mig.cfg"
 # A free port of 127.0.0.1 for the socket network (A listens, B connects).
 port=
@@ -129,7 +136,7 @@ sleep 1
 utsuwa_run() {
 	local w=$1 vm=$2 args=$3 said n0 t
 	set_mark a
-	cmd a "create vm=$vm,image=vmlinuz,initrd=initrd.gz,mem=${mem}M,cpus=1,cmdline=\"console=ttyS0 quiet utsuwa.migbench=$args\""
+	cmd a "create vm=$vm,image=vmlinuz,initrd=initrd.gz,mem=${mem}M,cpus=1${MIG_VM_OPTS:+,$MIG_VM_OPTS},cmdline=\"console=ttyS0 quiet utsuwa.migbench=$args\""
 	# Ten lines before the migration: the baseline.
 	wait_on a "^\\[$vm\\] mig-bench: t=10 " 300 || fail "utsuwa: the $w VM did not reach mig-bench's t=10 on A"
 	since a | grep -a "^\\[$vm\\] mig-bench: \\(clocksource\\|dmesg\\)" | sed "s/^\\[$vm\\] /bench-migrate: utsuwa guest: /"
@@ -182,7 +189,7 @@ elif [ ! -f "$peer/vmlinuz" ] || [ ! -f "$peer/initramfs.cpio" ] ||
 	kvm_na="no L1 system with migrate-init in $peer (make peer-l1)"
 else
 	t=$(date +%s)
-	MIG_MEM=$mem bash "$root/bench/peer/migrate.sh" "$peer" "$out" "idle dirty,$dmib,$drate" >"$out/kvm.out" 2>"$out/kvm.err" ||
+	MIG_MEM=$mem MIG_DOWNTIME=$dtl bash "$root/bench/peer/migrate.sh" "$peer" "$out" "idle dirty,$dmib,$drate" >"$out/kvm.out" 2>"$out/kvm.err" ||
 		kvm_na="the L1 run failed (bench/peer/migrate.sh; $out/kvm.err, l1-a.log, l1-b.log)"
 	ksec=$(($(date +%s) - t))
 	[ -z "$kvm_na" ] || { echo "bench-migrate: KVM side: $kvm_na:" >&2; tail -n 40 "$out/kvm.err" >&2; }
@@ -229,5 +236,5 @@ awk -v na="$kvm_na" -v ram=$((mem * 256)) '
 		}
 	}' "$out/utsuwa.out" "$out/kvm.out" || exit 1
 echo "bench-migrate: utsuwa run ${usec}s, KVM (L1) run ${ksec}s; $(($(date +%s) - start))s in all" \
-	"(MIG_MEM=$mem, dirty $dmib MiB at $drate MiB/s)"
+	"(MIG_MEM=$mem, dirty $dmib MiB at $drate MiB/s, downtime target $dtl ms on both)"
 [ -z "$kvm_na" ] || [ "${MIG_KVM:-1}" = 0 ] || exit 1
