@@ -29,6 +29,8 @@
 #       QEMU's normal pages, its zero pages apart) against the VM's RAM
 #   migrate <w>-baseline-gap utsuwa=<ms> kvm=<ms>     the longest gap before the
 #       migration: what the guest sees anyway (timer ticks, the console)
+#   migrate <w>-clock-back utsuwa=<ms> kvm=<ms>       the largest step backwards
+#       of the guest's clock in the window (0: none; anything else is a bug)
 # then the target check (downtime and pages below KVM's; a miss is reported,
 # not an error). These are wall-clock figures of emulated machines (TCG, no
 # -icount: the two hosts talk over a real socket in real time): they move
@@ -125,6 +127,9 @@ cmd() {
 
 wait_on a '^migrate: listening on TCP port 8081' 180 && wait_on b '^migrate: listening on TCP port 8081' 180 ||
 	fail "the hosts did not come up (no 'migrate: listening' line in 180 s)"
+# Each host calibrates its TSC at boot; the guest's kvm-clock is scaled by it.
+echo "bench-migrate: utsuwa hosts' TSC: A $(since a | sed -n 's/^time: TSC \([0-9]*\) kHz.*/\1/p' | head -n 1) kHz," \
+	"B $(since b | sed -n 's/^time: TSC \([0-9]*\) kHz.*/\1/p' | head -n 1) kHz"
 sleep 1
 cmd a '' && cmd b ''
 sleep 1
@@ -158,13 +163,14 @@ utsuwa_run() {
 		sleep 0.5
 	done
 	# The window: A's lines since the command, B's first three.
-	local guest
-	guest=$({ since a | grep -a "^\\[$vm\\] mig-bench: t=[0-9]* maxgap"
+	# "<longest gap> <largest step back>", in us.
+	local guest back
+	read -r guest back <<<"$({ since a | grep -a "^\\[$vm\\] mig-bench: t=[0-9]* maxgap"
 		since b | grep -a "^\\[$vm\\] mig-bench: t=[0-9]* maxgap" | head -n 3; } |
-		sed -n 's/.*maxgap_us=\([0-9]*\) .*print_us=\([0-9]*\).*/\1 \2/p' |
-		awk '{ if ($1 > m) m = $1; if ($2 > m) m = $2 } END { print m + 0 }')
+		sed -n 's/.*maxgap_us=\([0-9]*\) .*print_us=\([0-9]*\) back_us=\([0-9]*\).*/\1 \2 \3/p' |
+		awk '{ if ($1 > m) m = $1; if ($2 > m) m = $2; if ($3 > b) b = $3 } END { print m + 0, b + 0 }')"
 	# "runs on IP now; R rounds, P pages, K KiB in T ms, downtime D ms"
-	echo "$said" | sed -n "s/.*; \\([0-9]*\\) rounds, \\([0-9]*\\) pages, \\([0-9]*\\) KiB in \\([0-9]*\\) ms, downtime \\([0-9]*\\) ms.*/$w guest_us=$guest base_us=$base host_ms=\\5 total_ms=\\4 pages=\\2 rounds=\\1 kib=\\3/p" >>"$out/utsuwa.out"
+	echo "$said" | sed -n "s/.*; \\([0-9]*\\) rounds, \\([0-9]*\\) pages, \\([0-9]*\\) KiB in \\([0-9]*\\) ms, downtime \\([0-9]*\\) ms.*/$w guest_us=$guest back_us=$back base_us=$base host_ms=\\5 total_ms=\\4 pages=\\2 rounds=\\1 kib=\\3/p" >>"$out/utsuwa.out"
 	since b | grep -a "^\\[$vm\\] mig-bench: t=" | head -n 3 | sed "s/^/bench-migrate: utsuwa on B: /"
 	cmd b "destroy $vm"
 	wait_on b "vm $vm: destroyed" 60 || fail "utsuwa: destroy $vm on B"
@@ -220,9 +226,18 @@ awk -v na="$kvm_na" -v ram=$((mem * 256)) '
 			show(w, "total", "total_ms", 1, "%d")
 			show(w, "pages", "pages", 1, "%d")
 			show(w, "baseline-gap", "base_us", 1000, "%.1f")
+			show(w, "clock-back", "back_us", 1000, "%.1f")
 		}
 		if (na != "") printf "bench-migrate: kvm=n/a: %s\n", na
 		if (!n) { print "bench-migrate: no figures from utsuwa"; exit 1 }
+		# A clock that went back is a bug: said on its own line.
+		for (i = 1; i <= n; i++) {
+			w = order[i]
+			if (val(utsuwa[w], "back_us") + 0 > 0)
+				printf "bench-migrate: utsuwa %s: the guest'"'"'s clock went back %.1f ms in the window\n", w, val(utsuwa[w], "back_us") / 1000
+			if ((w in kvm) && val(kvm[w], "back_us") + 0 > 0)
+				printf "bench-migrate: kvm %s: the guest'"'"'s clock went back %.1f ms in the window\n", w, val(kvm[w], "back_us") / 1000
+		}
 		# Issue 14: downtime and pages sent below KVM'"'"'s.
 		for (i = 1; i <= n; i++) {
 			w = order[i]

@@ -11,9 +11,9 @@
 #   bench/peer/migrate.sh PEER_DIR OUT_DIR "WORKLOAD..."
 # WORKLOADs are mig-bench's arguments (idle, dirty,<MiB>,<MiB/s>). Prints one
 # line per workload that completed,
-#   <workload> guest_us=<N> base_us=<N> host_ms=<N> total_ms=<N> pages=<N> dup=<N> kib=<N> rounds=<N>
-# (the longest gap the guest saw from the migrate command to B's third line;
-# the longest before it; info migrate's downtime, total time, normal and
+#   <workload> guest_us=<N> back_us=<N> base_us=<N> host_ms=<N> total_ms=<N> pages=<N> dup=<N> kib=<N> rounds=<N>
+# (the longest gap the guest saw from the migrate command to B's third line,
+# and the largest step backwards of its clock there; the longest gap before; info migrate's downtime, total time, normal and
 # duplicate (zero) pages, transferred ram and dirty sync count), and lines
 # "bench-migrate: KVM ..." for the record. Status 1 if a run failed.
 # Environment: QEMU, MIG_MEM (MiB, 256), MIG_DOWNTIME (ms, 50),
@@ -79,8 +79,11 @@ for w in $work; do
 		function num(s) { gsub(/[^0-9.]/, "", s); return s + 0 }
 		$1 == "base" || $1 == "win" {
 			g = 0
-			for (i = 2; i <= NF; i++)
-				if ($i ~ /^(maxgap_us|print_us)=/) { split($i, f, "="); if (f[2] + 0 > g) g = f[2] + 0 }
+			for (i = 2; i <= NF; i++) {
+				split($i, f, "=")
+				if (f[1] == "maxgap_us" || f[1] == "print_us") { if (f[2] + 0 > g) g = f[2] + 0 }
+				if (f[1] == "back_us" && $1 == "win" && f[2] + 0 > back) back = f[2] + 0
+			}
 			if ($1 == "base" && g > base) base = g
 			if ($1 == "win" && g > win) win = g
 		}
@@ -90,8 +93,8 @@ for w in $work; do
 			v[kv[1]] = num(kv[2])
 		}
 		END {
-			printf "%s guest_us=%d base_us=%d host_ms=%d total_ms=%d pages=%d dup=%d kib=%d rounds=%d\n",
-			       w, win, base, v["downtime"], v["total time"], v["normal"], v["duplicate"],
+			printf "%s guest_us=%d back_us=%d base_us=%d host_ms=%d total_ms=%d pages=%d dup=%d kib=%d rounds=%d\n",
+			       w, win, back, base, v["downtime"], v["total time"], v["normal"], v["duplicate"],
 			       v["transferred ram"], v["dirty sync count"]
 		}'
 done

@@ -17,12 +17,16 @@
  * after t seconds, RATE * 256 * t pages have been written.
  *
  * Prints one line a second of that clock,
- *   mig-bench: t=<s> maxgap_us=<N> dirtied=<pages> print_us=<N>
+ *   mig-bench: t=<s> maxgap_us=<N> dirtied=<pages> print_us=<N> back_us=<N>
  * maxgap_us the longest gap within that second (so the line after a stop
  * carries it), dirtied all pages written so far, print_us how long the
- * previous line's write took (a stop then shows there); and every 10 lines
- *   mig-bench: t=<s> worst_us=<N>
- * the longest gap since the start. Runs until the VM ends.
+ * previous line's write took (a stop then shows there), back_us the largest
+ * step backwards of the clock within that second (0: none; a clock that
+ * goes back is a bug of the hypervisor's, counted apart from the gaps);
+ * and every 10 lines
+ *   mig-bench: t=<s> worst_us=<N> backwards=<N>
+ * the longest gap since the start and how many reads went backwards. Runs
+ * until the VM ends.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
 	uint64_t mib = 0, npages = 0, dirtied = 0, next = 0;
 	double rate = 0;
 	uint64_t start, prev, line_at, gap_max = 0, worst = 0, lines = 0, print_gap = 0;
+	uint64_t back_max = 0, backwards = 0;
 	volatile uint64_t *buf = NULL;
 
 	if (argc < 2)
@@ -101,10 +106,18 @@ int main(int argc, char **argv)
 
 	start = prev = line_at = now_ns();
 	for (;;) {
-		uint64_t t = now_ns(), gap = t - prev;
+		uint64_t t = now_ns();
 
-		if (gap > gap_max)
-			gap_max = gap;
+		if (t < prev) {
+			backwards++;
+			if (prev - t > back_max)
+				back_max = prev - t;
+			/* The loop goes on from the later reading: pacing and
+			 * the next gap are measured from the highest time seen. */
+			t = prev;
+		}
+		if (t - prev > gap_max)
+			gap_max = t - prev;
 		prev = t;
 		/* Pages owed by now: rate MiB/s is rate * 256 pages a second. */
 		if (buf) {
@@ -121,19 +134,25 @@ int main(int argc, char **argv)
 				worst = gap_max;
 			if (print_gap > worst)
 				worst = print_gap;
-			printf("mig-bench: t=%llu maxgap_us=%llu dirtied=%llu print_us=%llu\n",
+			printf("mig-bench: t=%llu maxgap_us=%llu dirtied=%llu print_us=%llu back_us=%llu\n",
 			       (unsigned long long)((t - start) / 1000000000ull),
 			       (unsigned long long)(gap_max / 1000), (unsigned long long)dirtied,
-			       (unsigned long long)(print_gap / 1000));
+			       (unsigned long long)(print_gap / 1000), (unsigned long long)(back_max / 1000));
 			if (++lines % 10 == 0)
-				printf("mig-bench: t=%llu worst_us=%llu\n",
+				printf("mig-bench: t=%llu worst_us=%llu backwards=%llu\n",
 				       (unsigned long long)((t - start) / 1000000000ull),
-				       (unsigned long long)(worst / 1000));
+				       (unsigned long long)(worst / 1000), (unsigned long long)backwards);
 			fflush(stdout);
-			gap_max = 0;
+			gap_max = back_max = 0;
 			/* The write's own time is kept apart (the next line's
 			 * print_us), not counted as a gap of the loop's. */
-			line_at = prev = now_ns();
+			prev = now_ns();
+			if (prev < t) { /* backwards across the write: the next line's */
+				backwards++;
+				back_max = t - prev;
+				prev = t;
+			}
+			line_at = prev;
 			print_gap = prev - t;
 		}
 	}
