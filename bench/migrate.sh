@@ -171,7 +171,7 @@ utsuwa_run() {
 		awk '{ if ($1 > m) m = $1; if ($2 > m) m = $2; if ($3 > b) b = $3 } END { print m + 0, b + 0 }')"
 	# "runs on IP now; R rounds, P pages, K KiB in T ms, downtime D ms"
 	echo "$said" | sed -n "s/.*; \\([0-9]*\\) rounds, \\([0-9]*\\) pages, \\([0-9]*\\) KiB in \\([0-9]*\\) ms, downtime \\([0-9]*\\) ms.*/$w guest_us=$guest back_us=$back base_us=$base host_ms=\\5 total_ms=\\4 pages=\\2 rounds=\\1 kib=\\3/p" >>"$out/utsuwa.out"
-	since b | grep -a "^\\[$vm\\] mig-bench: t=" | head -n 3 | sed "s/^/bench-migrate: utsuwa on B: /"
+	since b | grep -a "^\\[$vm\\] mig-bench: t=[0-9]* maxgap" | head -n 3 | sed "s/^/bench-migrate: utsuwa on B: /"
 	cmd b "destroy $vm"
 	wait_on b "vm $vm: destroyed" 60 || fail "utsuwa: destroy $vm on B"
 }
