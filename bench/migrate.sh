@@ -39,8 +39,8 @@
 #   bench/migrate.sh [KERNEL [GUEST_DIR [PEER_DIR]]]
 # KERNEL build/utsuwa.elf, GUEST_DIR build/guests, PEER_DIR build/peer.
 # Environment: QEMU; MIG_MEM (MiB, default 256); MIG_DIRTY_MIB (32),
-# MIG_DIRTY_RATE (MiB/s, 0.25: 64 pages a second; utsuwa's hosts move about
-# 1 MiB/s under TCG, and a guest that dirties faster than the link never
+# MIG_DIRTY_RATE (MiB/s, 0.25: 64 pages a second; utsuwa's hosts move 1-3
+# MiB/s under TCG, and a guest that dirties faster than the link never
 # converges); MIG_DOWNTIME (ms, 50, utsuwa's default: the downtime target of
 # both, utsuwa's migrate_downtime= and QEMU's downtime-limit); MIG_VM_OPTS (more fields for utsuwa's VM, e.g.
 # pin=1); MIG_KVM=0 (no KVM side: kvm=n/a).

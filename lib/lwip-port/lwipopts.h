@@ -63,7 +63,7 @@
 /* TCP: a window of 32 full segments for uploads and incoming migrations (no
  * window scaling, so below 64 KiB); a send buffer per connection of 32. A
  * live migration's stream is bound by them: with 16 and 8 the source sent
- * 0.8-1 MiB/s in pre-copy under QEMU TCG, with 32 and 32 2.4-2.5 MiB/s
+ * 0.8-1 MiB/s in pre-copy under QEMU TCG, with 32 and 32 1.8-2.5 MiB/s
  * (make bench-migrate, bench/README.md "Live migration"). */
 #define TCP_MSS 1460
 #define TCP_WND (32 * TCP_MSS)
