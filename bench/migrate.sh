@@ -42,8 +42,8 @@
 # MIG_DIRTY_RATE (MiB/s, 0.25: 64 pages a second; utsuwa's hosts move 1-3
 # MiB/s under TCG, and a guest that dirties faster than the link never
 # converges); MIG_DOWNTIME (ms, 50, utsuwa's default: the downtime target of
-# both, utsuwa's migrate_downtime= and QEMU's downtime-limit); MIG_VM_OPTS (more fields for utsuwa's VM, e.g.
-# pin=1); MIG_KVM=0 (no KVM side: kvm=n/a).
+# both, utsuwa's migrate_downtime= and QEMU's downtime-limit); MIG_VM_OPTS
+# (more fields for utsuwa's VM, e.g. pin=1); MIG_KVM=0 (no KVM side: kvm=n/a).
 # Logs: build/bench-migrate/{a,b}.log (utsuwa's hosts), l1-a.log, l1-b.log.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
