@@ -108,6 +108,7 @@ sleep 1
 host b 4 "connect=127.0.0.1:$port" 52:54:00:12:34:57 10.0.3.51
 
 # Marks and waits on a host's log (the driver's since/wait_for, per host).
+# shellcheck disable=SC2034 # read through eval
 mark_a=0 mark_b=0
 set_mark() { eval "mark_$1=\$(stat -c %s \"\$out/$1.log\")"; }
 since() { eval "tail -c +\$((mark_$1 + 1)) \"\$out/$1.log\"" | tr -d '\r'; }
@@ -139,7 +140,7 @@ sleep 1
 # $out/utsuwa.out:
 #   <workload> guest_us=<N> base_us=<N> host_ms=<N> total_ms=<N> pages=<N> rounds=<N> kib=<N>
 utsuwa_run() {
-	local w=$1 vm=$2 args=$3 said n0 t
+	local w=$1 vm=$2 args=$3 said t
 	set_mark a
 	cmd a "create vm=$vm,image=vmlinuz,initrd=initrd.gz,mem=${mem}M,cpus=1${MIG_VM_OPTS:+,$MIG_VM_OPTS},cmdline=\"console=ttyS0 quiet utsuwa.migbench=$args\""
 	# Ten lines before the migration: the baseline.
