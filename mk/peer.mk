@@ -25,6 +25,12 @@
 #                     the same L1 with npt=1 and npt=0, in instructions
 #                     (bench/paging.sh; bench/README.md, "Paging");
 #                     paging <workload> native=<N> nested=<N> shadow=<N> kvm_nested=<N> kvm_shadow=<N>
+#   make bench-migrate a Linux VM running mig-bench (tools/mig-bench), idle and
+#                     dirtying memory, migrated live between two utsuwa hosts
+#                     and between two L1 machines of this system with QEMU's
+#                     migration under KVM (bench/migrate.sh,
+#                     bench/peer/migrate.sh; bench/README.md "Live migration");
+#                     migrate <workload>-<figure> utsuwa=<N> kvm=<N>
 #
 # KVM runs inside QEMU's emulated machine (TCG, -cpu qemu64,+svm,+npt (scripts/qemu-svm-cpu.sh)), never on
 # the build machine's /dev/kvm. Not part of make test.
@@ -69,3 +75,7 @@ bench-passthru: $(BUILD)/utsuwa.elf linux-guest | $(SETUP)
 .PHONY: bench-paging
 bench-paging: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
 	@sh bench/paging.sh $(BUILD)/utsuwa.elf $(GUEST_OUT) $(PEER_OUT)
+
+.PHONY: bench-migrate
+bench-migrate: $(BUILD)/utsuwa.elf linux-guest peer-l1 | $(SETUP)
+	@bash bench/migrate.sh $(BUILD)/utsuwa.elf $(GUEST_OUT) $(PEER_OUT)

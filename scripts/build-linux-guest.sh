@@ -34,10 +34,11 @@ modules="$modules crc32c_generic ext4"
 modules="$modules e1000e"
 
 # The initramfs is rebuilt when this script (it holds /init), utsuwa-tsc,
-# io-bench (tools/io-bench: the I/O benchmark's guest side) or the paging
-# benchmark's (tools/paging-bench) changes.
+# io-bench (tools/io-bench: the I/O benchmark's guest side), the paging
+# benchmark's (tools/paging-bench) or mig-bench (tools/mig-bench: the
+# migration benchmark's) changes.
 sum=$(cat "$0" tools/guest-tsc/guest-tsc.c tools/io-bench/io-bench.c tools/io-bench/run.sh \
-	tools/paging-bench/mmap-touch.c tools/paging-bench/run.sh |
+	tools/paging-bench/mmap-touch.c tools/paging-bench/run.sh tools/mig-bench/mig-bench.c |
 	sha256sum | cut -d' ' -f1)
 [ "$(cat "$out/initrd.sum" 2>/dev/null)" = "$sum" ] || rm -f "$out/initrd.gz"
 # The modules must come from the same package as vmlinuz: a different module
@@ -269,6 +270,18 @@ if grep -q 'utsuwa\.iobench=' /proc/cmdline; then
 	poweroff -f
 fi
 # ---- end of the I/O benchmark ----
+# The migration benchmark (make bench-migrate, bench/migrate.sh) boots with
+# utsuwa.migbench=idle or utsuwa.migbench=dirty,<MiB>,<MiB/s>: mig-bench
+# (tools/mig-bench) reads the clock in a tight loop (and dirties memory) and
+# prints a line a second until the VM is destroyed; first the kernel's
+# clocksource messages, which say what that clock is.
+if grep -q 'utsuwa\.migbench=' /proc/cmdline; then
+	arg=$(sed -n 's/.*utsuwa\.migbench=\([a-z0-9,.]*\).*/\1/p' /proc/cmdline)
+	dmesg | grep -E 'clocksource: Switched|kvm-clock: |tsc: (Detected|Refined|Marking)' | sed 's/^/mig-bench: dmesg: /'
+	# shellcheck disable=SC2046
+	/bin/mig-bench $(echo "$arg" | tr , ' ')
+	poweroff -f
+fi
 # The interactive shell (make run): a VM with a NIC asks for an address by
 # DHCP, briefly (a VM on a switch without an uplink gets no answer).
 if [ -e /sys/class/net/eth0 ]; then
@@ -537,6 +550,10 @@ EOF
 	cp tools/io-bench/run.sh "$root/bin/utsuwa-iobench"
 	chmod 755 "$root/bin/utsuwa-iobench"
 	# ---- end of the I/O benchmark ----
+
+	# The migration benchmark (make bench-migrate, bench/migrate.sh): /init
+	# runs mig-bench with utsuwa.migbench=. Static with the C library.
+	${CC:-gcc} -static -O2 -Wall -Wextra -Werror -o "$root/bin/mig-bench" tools/mig-bench/mig-bench.c
 
 	# The paging benchmark (make bench-paging, bench/paging.sh): the mmap
 	# workload's program, static with the C library, and the workloads'

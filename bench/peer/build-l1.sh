@@ -31,7 +31,10 @@
 # and the tun, bridge and vhost_net modules with their dependencies under
 # /lib/modules/io (load order in /lib/modules/io/order), loaded by io-init
 # only. For make bench-paging (bench/paging.sh): /paging-init
-# (bench/peer/paging-init, run instead with peer.paging=). It is packed again only when one of these files
+# (bench/peer/paging-init, run instead with peer.paging=). For make
+# bench-migrate (bench/migrate.sh): /migrate-init (bench/peer/migrate-init,
+# run instead with peer.migrate=) and the virtio_pci and virtio_net modules
+# with their dependencies under /lib/modules/mig, loaded by migrate-init only. It is packed again only when one of these files
 # (or this script) changed: their checksums are kept in OUTDIR/inputs.sum.
 set -eu
 
@@ -111,6 +114,12 @@ modprobe -d "$out/kernel" -S "$kver" --show-depends kvm_amd >"$out/modules.deps"
 for m in tun bridge vhost_net; do
 	modprobe -d "$out/kernel" -S "$kver" --show-depends $m
 done >"$out/modules-io.deps"
+# make bench-migrate's (bench/peer/migrate.sh, bench/peer/migrate-init): the
+# L1 machines' own NIC (virtio-net-pci), joined by a socket network; loaded
+# only by migrate-init.
+for m in virtio_pci virtio_net; do
+	modprobe -d "$out/kernel" -S "$kver" --show-depends $m
+done >"$out/modules-mig.deps"
 man=$out/manifest
 {
 	echo "$root/bench/peer/init /init"
@@ -149,6 +158,11 @@ man=$out/manifest
 	sed -n 's/^insmod \([^ ]*\).*/\1/p' "$out/modules-io.deps" | awk '!seen[$0]++' | while read -r ko; do
 		echo "$ko /lib/modules/io/$(basename "$ko")"
 	done
+	# bench-migrate: its /init part and its modules under /lib/modules/mig.
+	echo "$root/bench/peer/migrate-init /migrate-init"
+	sed -n 's/^insmod \([^ ]*\).*/\1/p' "$out/modules-mig.deps" | awk '!seen[$0]++' | while read -r ko; do
+		echo "$ko /lib/modules/mig/$(basename "$ko")"
+	done
 	echo "$guests/vmlinuz /l2/vmlinuz"
 	echo "$guests/initrd.gz /l2/initrd.gz"
 } >"$man.tmp" || exit 1
@@ -179,7 +193,8 @@ while read -r src dst; do
 done <"$man"
 sed -n 's|^[^ ]* /lib/modules/\([^/]*\)$|\1|p' "$man" >"$ir/lib/modules/order"
 sed -n 's|^[^ ]* /lib/modules/io/||p' "$man" >"$ir/lib/modules/io/order"
-chmod 755 "$ir/init" "$ir/io-init" "$ir/paging-init" "$ir/bin/kvm-runner"
+sed -n 's|^[^ ]* /lib/modules/mig/||p' "$man" >"$ir/lib/modules/mig/order"
+chmod 755 "$ir/init" "$ir/io-init" "$ir/paging-init" "$ir/migrate-init" "$ir/bin/kvm-runner"
 ln -s "$l2qemu" "$ir/bin/qemu-system-x86_64"
 # utsuwa-tsc (tools/guest-tsc) from the guest's initrd: the L1 reads its TSC
 # around the L2 boot with it.

@@ -142,7 +142,7 @@ LINUX_DIR := $(BUILD)/linux
 linux-guest: $(GUEST_OUT)/vmlinuz $(GUEST_OUT)/initrd.gz
 $(LINUX_DIR)/.built: scripts/build-linux-guest.sh tools/guest-tsc/guest-tsc.c \
 		tools/io-bench/io-bench.c tools/io-bench/run.sh tools/paging-bench/mmap-touch.c \
-		tools/paging-bench/run.sh | $(SETUP)
+		tools/paging-bench/run.sh tools/mig-bench/mig-bench.c | $(SETUP)
 	@mkdir -p $(LINUX_DIR)
 	sh scripts/build-linux-guest.sh $(LINUX_DIR)
 	@touch $@
