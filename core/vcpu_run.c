@@ -239,6 +239,8 @@ void sched_tick(void *ctx)
 	if (cpu->id == 0) {
 		vm_timers_tick(now);
 		vm_console_input_poll();
+		/* An uplink without interrupts (82540EM): its tick is its interrupt. */
+		uplink_tick();
 		/* A frame for the hypervisor, or its timers: within a tick. */
 		if (netstack_pending())
 			cpu->need_resched = true;
