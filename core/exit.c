@@ -103,11 +103,40 @@ static void advance_rip(struct vcpu *v, unsigned len)
 	v->regs.rip = rip;
 }
 
+/*
+ * The other vendor's hypercall: a guest that chose VMCALL or VMMCALL by the
+ * CPUID vendor it booted on (tests/guests/lib/runtime.c; Linux patches its
+ * hypercalls the same way) keeps that instruction after a live migration to
+ * a host of the other vendor, where it is #UD: VT-x does not exit on VMMCALL
+ * nor AMD-V on VMCALL. #UD is intercepted (INTERCEPT_EXC_ALWAYS), and a #UD
+ * on 0F 01 C1 or 0F 01 D9 is taken as the hypercall, 3 bytes long, as KVM
+ * does. Any other #UD stays an exception.
+ */
+static bool foreign_hypercall(struct vcpu *v, struct vmexit *e)
+{
+	struct guest_ctx ctx;
+	u8 b[15];
+	size_t got = 0;
+
+	if (e->exc.vector != 6)
+		return false;
+	vendor->get_paging_ctx(v, &ctx);
+	if (insn_fetch(v->vm, &ctx, v->regs.rip, b, &got) || got < 3 || b[0] != 0x0f ||
+	    b[1] != 0x01 || (b[2] != 0xc1 && b[2] != 0xd9))
+		return false;
+	e->reason = VMEXIT_HYPERCALL;
+	e->insn_len = 3;
+	e->hypercall.cpl = ctx.cpl;
+	return true;
+}
+
 enum exit_action exit_dispatch(struct vcpu *v, struct vmexit *e)
 {
 	enum exit_action act;
 	int len;
 
+	if (unlikely(e->reason == VMEXIT_EXCEPTION))
+		foreign_hypercall(v, e);
 	v->stats.exits[e->reason]++;
 	act = handlers[e->reason](v, e);
 

@@ -1,6 +1,7 @@
 /*
- * Exceptions the VM's intercept policy catches (hv/intercept.h; none but #MC
- * by default). Nothing in utsuwa needs to see them yet: each goes back to
+ * Exceptions the VM's intercept policy catches (hv/intercept.h; #MC and #UD
+ * by default: a #UD that is the other vendor's hypercall never gets here,
+ * core/exit.c). Nothing in utsuwa needs to see them yet: each goes back to
  * the guest as the CPU would have delivered it, so that shadow paging (#PF)
  * or a debugger (#DB, #BP) can hook in here later.
  */

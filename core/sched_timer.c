@@ -15,6 +15,7 @@
 #include "hv/console.h"
 #include "hv/netstack.h"
 #include "hv/platform.h"
+#include "hv/uplink.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
@@ -269,6 +270,8 @@ void sched_tick(void *ctx)
 			cpu->need_resched = true;
 		if (cpu->id == 0) {
 			vm_console_input_poll();
+			/* An uplink without interrupts (82540EM): its tick is its interrupt. */
+			uplink_tick();
 			/* A frame for the hypervisor, or its timers: within a tick. */
 			if (netstack_pending())
 				cpu->need_resched = true;

@@ -13,6 +13,23 @@
  *
  * The card is outside input: a descriptor's length and status are checked
  * before its buffer is read, and no loop runs further than once round a ring.
+ *
+ * The 82540EM (E1000E_82540) by the 8254x SDM (drivers/e1000e.h): the
+ * registers used here are at the same offsets with the same bits (13.4:
+ * CTRL, STATUS, ICR/IMS/IMC, RCTL, TCTL, TIPG, the rings, MTA, RAL/RAH,
+ * RXCSUM), and the legacy descriptors are the same (3.2.4, 3.3.3). What
+ * differs, each marked "8254x" where it is decided:
+ *   - EERD (13.4.4): DONE is bit 4 and the word address bits 15:8 on the
+ *     82540 (bit 1 and 15:2 only on the 82541/82547);
+ *   - no PCIe: no CTRL.GIO_MASTER_DISABLE/STATUS.GIO_MASTER_ENABLE (bits 2
+ *     and 19 are reserved, 13.4.1, 13.4.2), no EECD.AUTO_RD (bit 9 is
+ *     EE_SIZE, 13.4.3), no TXDCTL bit 22, TARC0 or RFCTL to set;
+ *   - no MSI or MSI-X (the 82540's PCI header has neither capability, 4.1):
+ *     no IVAR, EIAC, CTRL_EXT.PBA_SUPPORT; ICR holds the legacy causes
+ *     (13.4.17) and is cleared by reading it. The driver does not route its
+ *     INTx line: IMS stays 0, so the card never asserts it, and the uplink
+ *     calls nic.tick from CPU 0's timer tick, which reads ICR as the
+ *     interrupt handler would (a frame waits at most one tick, 1 ms).
  */
 #include "drivers/e1000e.h"
 #include "drivers/iommu.h"
@@ -40,6 +57,8 @@
 #define EERD_DONE BIT(1)
 #define EERD_ADDR_SHIFT 2
 #define EERD_DATA_SHIFT 16
+#define EERD_8254X_DONE BIT(4)   /* 8254x SDM 13.4.4: the 82540's layout */
+#define EERD_8254X_ADDR_SHIFT 8
 #define REG_CTRL_EXT 0x0018
 #define CTRL_EXT_EIAME BIT(24)
 #define CTRL_EXT_IAME BIT(27)
@@ -150,31 +169,41 @@ static bool wait_reg(struct e1000e *e, u32 off, u32 mask, u32 want, unsigned ms)
  */
 static int reset(struct e1000e *e)
 {
+	bool pcie = e->model == E1000E_82574;
+
 	wr(e, REG_IMC, ~0u);
 	wr(e, REG_RCTL, 0);
 	wr(e, REG_TCTL, TCTL_PSP);
-	wr(e, REG_CTRL, rd(e, REG_CTRL) | CTRL_GIO_MASTER_DISABLE);
-	wait_reg(e, REG_STATUS, STATUS_GIO_MASTER_ENABLE, 0, 10);
+	if (pcie) {
+		wr(e, REG_CTRL, rd(e, REG_CTRL) | CTRL_GIO_MASTER_DISABLE);
+		wait_reg(e, REG_STATUS, STATUS_GIO_MASTER_ENABLE, 0, 10);
+	}
 	wr(e, REG_CTRL, rd(e, REG_CTRL) | CTRL_RST);
 	hw_delay_us(1000);
 	if (!wait_reg(e, REG_CTRL, CTRL_RST, 0, 100)) {
 		kprintf("%s: does not reset (CTRL.RST stays set)\n", e->name);
 		return -EIO;
 	}
-	wait_reg(e, REG_EECD, EECD_AUTO_RD, EECD_AUTO_RD, 10);
+	if (pcie)
+		wait_reg(e, REG_EECD, EECD_AUTO_RD, EECD_AUTO_RD, 10);
+	else
+		hw_delay_us(5000); /* 8254x: no AUTO_RD to wait on; the EEPROM's load time */
 	wr(e, REG_IMC, ~0u);
-	wr(e, REG_ICR, rd(e, REG_ICR));
+	wr(e, REG_ICR, rd(e, REG_ICR)); /* 8254x: the read alone clears it */
 	return 0;
 }
 
 /* One NVM word through EERD (10.2.2: EEPROM Read Register); -1 on timeout. */
 static int eerd_word(struct e1000e *e, unsigned addr)
 {
-	wr(e, REG_EERD, addr << EERD_ADDR_SHIFT | EERD_START);
+	bool old = e->model == E1000E_82540;
+	u32 done = old ? EERD_8254X_DONE : EERD_DONE;
+
+	wr(e, REG_EERD, addr << (old ? EERD_8254X_ADDR_SHIFT : EERD_ADDR_SHIFT) | EERD_START);
 	for (unsigned t = 0; t < 1000; t++) {
 		u32 v = rd(e, REG_EERD);
 
-		if (v & EERD_DONE)
+		if (v & done)
 			return (int)(v >> EERD_DATA_SHIFT);
 		hw_delay_us(10);
 	}
@@ -281,7 +310,8 @@ static void rx_init(struct e1000e *e)
 	for (unsigned i = 0; i < MTA_WORDS; i++)
 		wr(e, REG_MTA + 4 * i, 0);
 	wr(e, REG_RXCSUM, 0);
-	wr(e, REG_RFCTL, rd(e, REG_RFCTL) & ~RFCTL_EXTEN);
+	if (e->model == E1000E_82574) /* 8254x: no RFCTL, no extended descriptors */
+		wr(e, REG_RFCTL, rd(e, REG_RFCTL) & ~RFCTL_EXTEN);
 	wr(e, REG_RDTR, 0); /* interrupt at once, no receive delay timer */
 	wr(e, REG_RDBAL, (u32)pa(e->rx));
 	wr(e, REG_RDBAH, (u32)(pa(e->rx) >> 32));
@@ -314,8 +344,10 @@ static void tx_init(struct e1000e *e)
 	wr(e, REG_TDH, 0);
 	wr(e, REG_TDT, 0);
 	wr(e, REG_TIPG, TIPG_DEFAULT);
-	wr(e, REG_TXDCTL, rd(e, REG_TXDCTL) | TXDCTL_BIT22);
-	wr(e, REG_TARC0, rd(e, REG_TARC0) | TARC_ENABLE);
+	if (e->model == E1000E_82574) { /* 8254x: TXDCTL bit 22 reserved, no TARC0 */
+		wr(e, REG_TXDCTL, rd(e, REG_TXDCTL) | TXDCTL_BIT22);
+		wr(e, REG_TARC0, rd(e, REG_TARC0) | TARC_ENABLE);
+	}
 	/* Full duplex: collision threshold 15, distance 63 (the datasheet's). */
 	wr(e, REG_TCTL, TCTL_EN | TCTL_PSP | TCTL_CT(0x0f) | TCTL_COLD(0x3f) | TCTL_RTLC);
 }
@@ -333,12 +365,24 @@ static void irq_init(struct e1000e *e)
 {
 	u32 v = IVAR_VALID | (e->msix_entry & 7);
 
+	if (e->model == E1000E_82540) {
+		/* No MSI: every cause stays masked (IMS 0), so INTx is never
+		 * asserted; e1000e_tick reads ICR instead. */
+		(void)rd(e, REG_ICR);
+		return;
+	}
 	wr(e, REG_IVAR, v << IVAR_RXQ0_SHIFT | v << IVAR_TXQ0_SHIFT | v << IVAR_OTHER_SHIFT);
 	wr(e, REG_EIAC, 0);
 	wr(e, REG_CTRL_EXT, (rd(e, REG_CTRL_EXT) & ~(CTRL_EXT_IAME | CTRL_EXT_EIAME)) |
 				    CTRL_EXT_PBA_SUPPORT);
 	wr(e, REG_ICR, ~0u);
 	wr(e, REG_IMS, ICR_RX_CAUSES | ICR_LSC | ICR_OTHER);
+}
+
+/* An 82540's nic.tick: its causes from ICR, as e1000e_irq reads them. */
+static void e1000e_tick(struct nic *n)
+{
+	e1000e_irq(n->priv);
 }
 
 int e1000e_start(struct e1000e *e)
@@ -348,6 +392,7 @@ int e1000e_start(struct e1000e *e)
 	e->nic.priv = e;
 	e->nic.xmit = e1000e_xmit;
 	e->nic.poll_rx = e1000e_poll_rx;
+	e->nic.tick = e->model == E1000E_82540 ? e1000e_tick : NULL;
 	ret = reset(e);
 	if (ret)
 		return ret;
@@ -470,7 +515,7 @@ void e1000e_irq(void *ctx)
 	icr = rd(e, REG_ICR);
 	if (!icr)
 		return;
-	wr(e, REG_ICR, icr); /* write 1 to clear (10.2.4) */
+	wr(e, REG_ICR, icr); /* write 1 to clear (10.2.4; 8254x: cleared by the read) */
 	e->interrupts++;
 	if (icr & ICR_LSC) {
 		bool up = rd(e, REG_STATUS) & STATUS_LU;

@@ -3,7 +3,8 @@
  * (PCI 8086:10D3, QEMU's e1000e): reset and set-up by the Intel 82574 GbE
  * Controller Family Datasheet, 4.6 (software initialization), one receive
  * and one transmit ring of legacy descriptors (7.1, 7.2), interrupts on one
- * MSI-X or MSI vector (7.4). Transport-independent and host-testable:
+ * MSI-X or MSI vector (7.4); also the 82540EM (8086:100E), polled (see
+ * enum e1000e_model). Transport-independent and host-testable:
  * drivers/e1000e_pci.c maps the registers (BAR 0) and routes the vector.
  */
 #ifndef DRIVERS_E1000E_H
@@ -40,9 +41,23 @@ struct e1000e_tx_desc {
 };
 _Static_assert(sizeof(struct e1000e_tx_desc) == 16, "82574 7.2: 16-byte TX descriptors");
 
+/*
+ * The models the driver knows. The 82540EM (8086:100E: QEMU's and Bochs's
+ * -device e1000 / e1000:) is the older PCI part of the 8254x family (Intel
+ * PCI/PCI-X Family of Gigabit Ethernet Controllers Software Developer's
+ * Manual, 317453006EN, "8254x SDM" below): the same registers and legacy
+ * descriptors for everything this driver does, but no MSI or MSI-X, an
+ * EERD laid out differently, and none of the 82574's PCIe-only registers.
+ */
+enum e1000e_model {
+	E1000E_82574,           /* MSI-X or MSI */
+	E1000E_82540,           /* legacy INTx only: polled from CPU 0's tick */
+};
+
 struct e1000e {
 	const char *name;
 	volatile u8 *regs;      /* BAR 0 (e1000e_pci.c sets it) */
+	enum e1000e_model model; /* set before e1000e_start (0: the 82574) */
 	u16 msix_entry;         /* the MSI-X entry every cause goes to (0 with MSI) */
 	struct nic nic;         /* nic.priv points back here */
 	bool link_up;
@@ -68,12 +83,15 @@ struct e1000e {
 };
 
 /* Resets the card, reads its MAC, sets up both rings and enables
- * interrupts on e->msix_entry. 0, or a negative errno after a line. */
+ * interrupts on e->msix_entry (an 82540: leaves them masked and sets
+ * nic.tick, through which the uplink polls it). 0, or a negative errno
+ * after a line. */
 int e1000e_start(struct e1000e *e);
 /* struct nic's operations. */
 bool e1000e_xmit(struct nic *n, const void *frame, u32 len);
 unsigned e1000e_poll_rx(struct nic *n, unsigned budget);
-/* The MSI-X/MSI handler (ctx: the struct e1000e). */
+/* The MSI-X/MSI handler (ctx: the struct e1000e); an 82540's nic.tick
+ * calls it too, on every tick of CPU 0, to read the causes from ICR. */
 void e1000e_irq(void *ctx);
 
 #endif

@@ -4,7 +4,8 @@
  * and two operations and registers it; the first NIC registered becomes the
  * virtual switch's uplink port, so VMs reach the machine's network.
  *
- * Receiving: the driver's interrupt handler calls nic_rx_interrupt(). The
+ * Receiving: the driver's interrupt handler (or its tick(), for a card
+ * without interrupts) calls nic_rx_interrupt(). The
  * uplink then calls poll_rx(), now or a little later (core/uplink.c says
  * when), and poll_rx() passes each received frame to nic_rx() and hands its
  * buffer back to the card. Frames are delivered into VMs from there, so a
@@ -34,6 +35,10 @@ struct nic {
 	 * nic_rx(); returns how many it handled (fewer than budget: no more).
 	 * Called by the uplink with interrupts off, never on two CPUs at once. */
 	unsigned (*poll_rx)(struct nic *n, unsigned budget);
+	/* Only for a card without interrupts (NULL otherwise): called on CPU 0
+	 * from its timer tick (SCHED_TICK_HZ), in interrupt context, as the
+	 * card's interrupt handler would be, so it may call nic_rx_interrupt. */
+	void (*tick)(struct nic *n);
 	void *priv;                   /* the driver's */
 
 	/* The uplink's. */

@@ -16,6 +16,13 @@
 #                    through Bochs's COM1 with a counting test guest
 #                    (tests/bochs/lifecycle-vmx.sh, about 2 minutes; part of
 #                    make test); "lifecycle-vmx: N passed, N failed".
+#   make test-migrate-vmx  live migration VT-x to VT-x: two Bochs machines whose
+#                    e1000s share a bxhub, a count guest A to B and back
+#                    (tests/bochs/migrate-vmx.sh; not part of make test);
+#                    "migrate-vmx: N passed, N failed".
+#   make test-migrate-xvendor  the same with host A a QEMU (AMD-V) on the hub
+#                    (-b qemu): AMD-V to VT-x and back (docs/migration.md,
+#                    "VT-x and cross-vendor").
 #
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 4 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
@@ -33,8 +40,10 @@ BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT
 	-o $(BUILD)/bochs
 LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
+MIGRATE_VMX := bash tests/bochs/migrate-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+	-o $(BUILD)/bochs
 
-.PHONY: test-vmx bench-vmx lifecycle-vmx
+.PHONY: test-vmx bench-vmx lifecycle-vmx test-migrate-vmx test-migrate-xvendor
 LIFECYCLE_LINUX_VMX := bash tests/guests/lifecycle-test.sh -b bochs -k $(BUILD)/utsuwa.elf \
 	-g $(GUEST_OUT) -o $(BUILD)/bochs
 
@@ -57,6 +66,12 @@ bench-vmx: $(BUILD)/utsuwa.elf $(GUEST_OUT)/bench.bin | $(SETUP)
 
 lifecycle-vmx: $(BUILD)/utsuwa.elf guests | $(SETUP)
 	$(LIFECYCLE_VMX)
+
+test-migrate-vmx: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	$(MIGRATE_VMX)
+
+test-migrate-xvendor: $(BUILD)/utsuwa.elf guests | $(SETUP)
+	$(MIGRATE_VMX) -b qemu
 
 # make test-long (issue 15, item 3): crashme round after round for
 # CRASHME_MINUTES (default 30) under QEMU (AMD-V) and, every fourth round,

@@ -20,8 +20,11 @@ struct vm;
 #define INTERCEPT_NR_MSR_RANGES 3
 extern const u32 intercept_msr_range_base[INTERCEPT_NR_MSR_RANGES];
 
-/* The machine check belongs to the host: it always exits (see handle_machine_check). */
-#define INTERCEPT_EXC_ALWAYS BIT(18)
+/* The machine check belongs to the host: it always exits (see handle_machine_check).
+ * #UD too: after a migration between vendors the guest's hypercall may be the
+ * other vendor's instruction, which faults (core/exit.c, foreign_hypercall);
+ * any other #UD goes back to the guest as it came. */
+#define INTERCEPT_EXC_ALWAYS (BIT(18) | BIT(6))
 
 struct intercept_policy {
 	u8 io[INTERCEPT_NR_PORTS / 8];  /* bit set: an access to the port exits */

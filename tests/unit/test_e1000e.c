@@ -44,6 +44,11 @@ static const u8 perm_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
 static struct fake {
 	bool link, ra_loaded, ra_stale, stuck_reset, nvm_dead;
+	/* An 82540EM (8254x SDM): EERD's DONE in bit 4 and the address in
+	 * 15:8; ICR cleared by reading it; writes to the 82574's own registers
+	 * (IVAR, EIAC, CTRL_EXT, TXDCTL, TARC0, RFCTL) counted in absent. */
+	bool i82540;
+	unsigned absent;
 	u16 eeprom[64];
 	unsigned resets, rst_reads_left, bad;
 	unsigned tdt_writes, rdt_writes, icr_reads;
@@ -97,6 +102,12 @@ u32 mmio_read32(const volatile void *p)
 		return 1u << 9;
 	case ICR:
 		f.icr_reads++;
+		if (f.i82540) {
+			u32 v = *reg(ICR);
+
+			*reg(ICR) = 0;
+			return v;
+		}
 		return *reg(ICR);
 	default:
 		return *reg((u32)off);
@@ -113,6 +124,9 @@ void mmio_write32(volatile void *p, u32 v)
 	}
 	if (f.nseq < 8192)
 		f.seq_off[f.nseq++] = (u32)off;
+	if (f.i82540 && (off == IVAR || off == EIAC || off == CTRL_EXT || off == 0x3828 ||
+			 off == TARC0 || off == 0x5008 || (off == CTRL && (v & CTRL_GIO_MD))))
+		f.absent++;
 	switch (off) {
 	case CTRL:
 		*reg(CTRL) = v;
@@ -139,6 +153,13 @@ void mmio_write32(volatile void *p, u32 v)
 		*reg(IMS) &= ~v;
 		return;
 	case EERD:
+		if (f.i82540) {
+			unsigned a = (v >> 8) & 0xff;
+
+			*reg(EERD) = (v & 1) && !f.nvm_dead && a < 64 ?
+					     (u32)f.eeprom[a] << 16 | a << 8 | 1u << 4 : 0;
+			return;
+		}
 		if ((v & 1) && !f.nvm_dead) {
 			unsigned a = (v >> 2) & 0x3fff;
 
@@ -636,6 +657,67 @@ TEST(interrupts)
 	CHECK_EQ(rx_interrupts, 1);
 }
 
+/* The 82540EM: its EERD layout, none of the 82574's registers written,
+ * interrupts left masked, nic.tick set; a tick reads ICR and asks for a
+ * receive poll as the interrupt handler would. */
+TEST(i82540_variant)
+{
+	unsigned before;
+
+	fake_reset();
+	f.i82540 = true;
+	f.ra_loaded = false; /* the MAC through EERD, the 82540's way */
+	f.eeprom[0] = 0x1102;
+	f.eeprom[1] = 0x3322;
+	f.eeprom[2] = 0x5544;
+	dev = calloc(1, sizeof(*dev));
+	strcpy(dev->nic.name, "e1000e-test");
+	dev->name = dev->nic.name;
+	dev->regs = bar;
+	dev->model = E1000E_82540;
+	ngot = nsent = rx_interrupts = 0;
+	CHECK_EQ(e1000e_start(dev), 0);
+	static const u8 want[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	CHECK(!memcmp(dev->nic.mac, want, 6));
+	CHECK_EQ(*reg(RAH0), 0x5544 | RAH_AV);
+	CHECK_EQ(f.absent, 0);
+	CHECK_EQ(*reg(IMS), 0);
+	CHECK(dev->nic.tick != NULL);
+	CHECK_EQ(*reg(RCTL), (1u << 1) | (1u << 3) | (1u << 4) | (1u << 15) | (1u << 26));
+	CHECK_EQ(*reg(RDT), E1000E_RX_RING - 1);
+	/* A frame arrives: the tick sees RXT0 and asks for a poll, which gets it. */
+	u8 fr[60];
+	pattern(fr, sizeof(fr), 3);
+	CHECK(card_rx_frame(fr, sizeof(fr)));
+	*reg(ICR) = ICR_RXT0;
+	dev->nic.tick(&dev->nic);
+	CHECK_EQ(rx_interrupts, 1);
+	CHECK_EQ(*reg(ICR), 0);
+	CHECK_EQ(poll(64), 1);
+	CHECK_EQ(ngot, 1);
+	CHECK(!memcmp(got[0], fr, sizeof(fr)));
+	/* A quiet tick: nothing asked for. */
+	dev->nic.tick(&dev->nic);
+	CHECK_EQ(rx_interrupts, 1);
+	/* The link lost: seen on the tick, logged. */
+	f.link = false;
+	*reg(ICR) = ICR_LSC;
+	before = log_lines;
+	dev->nic.tick(&dev->nic);
+	CHECK(!dev->link_up);
+	CHECK_EQ(log_lines, before + 1);
+	/* Transmit as on the 82574. */
+	CHECK(xmit(fr, sizeof(fr)));
+	CHECK_EQ(card_tx(), 1);
+	CHECK_EQ(f.absent, 0);
+	CHECK_EQ(f.bad, 0);
+
+	/* An 82574 keeps its interrupts and has no tick. */
+	setup();
+	CHECK(dev->nic.tick == NULL);
+	CHECK(*reg(IMS) != 0);
+}
+
 int main(void)
 {
 	RUN(init_sequence);
@@ -647,5 +729,6 @@ int main(void)
 	RUN(transmit);
 	RUN(transmit_refuses_bad_lengths);
 	RUN(interrupts);
+	RUN(i82540_variant);
 	return unit_done();
 }

@@ -581,7 +581,7 @@ TEST(intercepted_exceptions_go_back_to_the_guest)
 	CHECK_EQ(injected_vector, 3);
 	CHECK_EQ(vcpu.regs.rip, 0x100001);
 	/* An exception the policy does not intercept cannot exit: the VM stops. */
-	e = (struct vmexit){ .reason = VMEXIT_EXCEPTION, .exc = { .vector = 6 } };
+	e = (struct vmexit){ .reason = VMEXIT_EXCEPTION, .exc = { .vector = 13 } };
 	CHECK_EQ(exit_dispatch(&vcpu, &e), ACT_VM_STOP);
 	CHECK_EQ(vm_end_how, VM_STOPPED);
 }

@@ -94,7 +94,7 @@ TEST(builder_default_policy)
 	}
 	CHECK_EQ(zero_bits(&pol.msr_read[0][0], sizeof(pol.msr_read)), nr_msr_passthrough);
 	CHECK_EQ(zero_bits(&pol.msr_write[0][0], sizeof(pol.msr_write)), nr_msr_passthrough);
-	CHECK_EQ(pol.exceptions, BIT(18));
+	CHECK_EQ(pol.exceptions, BIT(18) | BIT(6));
 	CHECK(!pol.invlpg);
 
 	intercept_policy_build(&pol, &pio, INTERCEPT_POLICY_INVLPG, BIT(14) | BIT(6));

@@ -17,7 +17,8 @@
 #                              it in a subshell or a background job)
 #
 # Environment: BOCHS (default bochs), BOCHS_CPU (default tigerlake), BOCHS_IPS
-# (instructions per emulated second, default 20000000).
+# (instructions per emulated second, default 20000000), BOCHS_RC_EXTRA (more
+# bochsrc lines, e.g. a NIC: tests/bochs/migrate-vmx.sh).
 
 bochs_check_tools() {
 	local tool
@@ -93,6 +94,7 @@ bochs_write_rc() {
 	error: action=report
 	info: action=report
 	debug: action=ignore
+	${BOCHS_RC_EXTRA:-}
 	EOF2
 	echo c >"$dir/debugger.rc"
 }
