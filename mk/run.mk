@@ -121,7 +121,9 @@ print-run-net-args:
 # through utsuwactl (api-e2e-test.sh), 10,000 random and malformed API
 # requests while a canary VM counts (api-storm-test.sh,
 # tests/api-storm/storm.c), live migration between two QEMU hosts joined by a
-# socket network (migrate-test.sh, docs/migration.md), PCI passthrough from
+# socket network (migrate-test.sh, docs/migration.md), the same through
+# utsuwactl between two hosts on QEMU user networks (migrate-ctl-test.sh),
+# PCI passthrough from
 # the monitor (passthru-test.sh, docs/passthrough.md), a Linux VM driving a
 # passed-through e1000e and virtio-net behind each IOMMU (passthru-linux-test.sh),
 # utsuwactl against a
@@ -150,6 +152,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/api-e2e-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-e2e.out; \
 	bash tests/guests/api-storm-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/api-storm.out; \
 	bash tests/guests/migrate-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/migrate.out; \
+	bash tests/guests/migrate-ctl-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/migrate-ctl.out; \
 	bash tests/guests/passthru-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) -o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/passthru.out; \
 	for pl in amd-e1000e intel-e1000e amd-virtio intel-virtio; do \
 		bash tests/guests/passthru-linux-test.sh -i $${pl%-*} -n $${pl#*-} -k $(BUILD)/utsuwa.elf \
@@ -172,6 +175,7 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 		netstack:$(BUILD)/test/netstack.out \
 		api-e2e:$(BUILD)/test/api-e2e.out \
 		api-storm:$(BUILD)/test/api-storm.out migrate:$(BUILD)/test/migrate.out \
+		migrate-ctl:$(BUILD)/test/migrate-ctl.out \
 		run-disk:$(BUILD)/test/run-disk.out ctl:$(BUILD)/test/ctl.out \
 		uefi:$(BUILD)/test/uefi.out passthru:$(BUILD)/test/passthru.out \
 		passthru-linux-amd-e1000e:$(BUILD)/test/passthru-linux-amd-e1000e.out \
