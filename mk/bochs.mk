@@ -24,12 +24,6 @@
 #                    (-b qemu): AMD-V to VT-x and back (docs/migration.md,
 #                    "VT-x and cross-vendor").
 #
-# `nmi` is left out of VMX_TEST_CASES (still in make test-vmx): with the code
-# as of the merge of branch vmxmig it fails under Bochs every time, a vector-2
-# event reaching the guest's generic exception stub right after a self-NMI's
-# ICR write; one commit earlier it passed, and it failed once in an earlier
-# session. A timing-dependent fault in VT-x NMI delivery, cause not found
-# (README, "What is missing").
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 4 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
 # isolation, the APICs, the platform, the vCPU state round trip, the CPU's
@@ -41,7 +35,7 @@
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak badvq-alone isolation-walk \
-	oncrash-reset oncrash-reset-smp linux-1cpu bigmem x2apic pic-real timers
+	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \

@@ -50,13 +50,15 @@ started=$SECONDS
 
 ps=$(free_port) || driver_abort "no free TCP port on 127.0.0.1"
 key=mig-Key.0123456789abcdef
-vmmac=02:00:00:00:10:01 # the loop VM's NIC (it sends nothing itself)
+vmmac=02:00:00:00:10:01 # the loop VM's NIC (10.0.3.60: it answers B's pinging VM)
 printf 'migrate_key=%s\n' "$key" >"$work/mig.cfg"
 mods="$guest_dir/vmlinuz,$guest_dir/initrd.gz,$guest_dir/count.bin,$work/mig.cfg"
 loga=$log_dir/migrate-a.log logb=$log_dir/migrate-b.log
 
 # The last counter line's n of the loop VM in log $1.
-last_n() { tr -d '\r' <"$1" | sed -n 's/^\[loop\] utsuwa-loop: n=\([0-9]*\) .*/\1/p' | tail -n 1; }
+last_n() { tr -d '\r' <"$1" | sed -n 's/.*\[loop\] utsuwa-loop: n=\([0-9]*\) .*/\1/p' | tail -n 1; }
+# VM lines are matched unanchored: a console line can follow the monitor's
+# prompt on the same screen line (the prompt is redrawn under VM output).
 # B's side: its log from byte $markb on; waits; a monitor command.
 markb=0
 set_mark_b() { markb=$(stat -c %s "$logb"); }
@@ -85,6 +87,8 @@ sleep 1
 mkfifo "$work/inb"
 # Host B on CPU model $1, its serial console on fd 4, its log in $logb.
 start_b() {
+	# The first B's log is kept for a failure's diagnosis.
+	[ -s "$logb" ] && cp "$logb" "$logb.1"
 	: >"$logb"
 	markb=0
 	timeout -k 5 420 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$1" -m 1G -smp 2 \
@@ -134,7 +138,7 @@ still_on_a() {
 	local n0
 	set_mark
 	n0=$(last_n "$loga")
-	if ! wait_for "^\\[loop\\] utsuwa-loop: n=$((n0 + 1)) lines=$((n0 + 1)) " 40; then
+	if ! wait_for "\\[loop\\] utsuwa-loop: n=$((n0 + 1)) lines=$((n0 + 1)) " 40; then
 		echo "  | no line n=$((n0 + 1)) on A within 40 s; A's last lines:"
 		tr -d '\r' <"$loga" | tail -n 6 | sed 's/^/  | /'
 		return 1
@@ -185,8 +189,8 @@ cmd_b list
 since_b | grep -aqE '^loop +running '
 check $? "it runs on B"
 nb=$(($(last_n "$loga") + 1))
-wait_b "^\\[loop\\] utsuwa-loop: n=$nb lines=$nb .*backwards=no disk=ok" 30 &&
-	wait_b "^\\[loop\\] utsuwa-loop: n=$((nb + 2)) lines=$((nb + 2)) .*backwards=no disk=ok" 30
+wait_b "\\[loop\\] utsuwa-loop: n=$nb lines=$nb .*backwards=no disk=ok" 30 &&
+	wait_b "\\[loop\\] utsuwa-loop: n=$((nb + 2)) lines=$((nb + 2)) .*backwards=no disk=ok" 30
 check $? "its counter goes on on B at n=$nb, no line lost (A's last was n=$((nb - 1))); \
 the shared disk holds what A wrote" ||
 	since_b | tail -n 5 | sed 's/^/  | /'
@@ -218,8 +222,8 @@ cmd_b list
 ! since_b | grep -aqE '^loop '
 check $? "the VM is gone from B"
 na=$(($(last_n "$logb") + 1))
-wait_for "^\\[loop\\] utsuwa-loop: n=$na lines=$na .*backwards=no disk=ok" 30 &&
-	wait_for "^\\[loop\\] utsuwa-loop: n=$((na + 2)) lines=$((na + 2)) .*backwards=no disk=ok" 30
+wait_for "\\[loop\\] utsuwa-loop: n=$na lines=$na .*backwards=no disk=ok" 30 &&
+	wait_for "\\[loop\\] utsuwa-loop: n=$((na + 2)) lines=$((na + 2)) .*backwards=no disk=ok" 30
 check $? "its counter goes on on A at n=$na, no line lost; the shared disk holds what B wrote" || since | tail -n 5 | sed 's/^/  | /'
 
 learned_on cmd_b since_b

@@ -95,11 +95,20 @@ static void idt_install(void)
 
 	/* Whatever code segment the hypervisor started us in (0x08 prot, 0x18 long). */
 	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	for (unsigned v = 0; v < 32; v++)
-		set_vector(v, exc_stubs + v * EXC_STUB_SIZE, cs);
+	/* Every vCPU runs this on the one IDT, the others while the first may
+	 * already take NMIs: each gate is written once, with its final value.
+	 * (Vector 2 used to point at its exception stub until the line after
+	 * the loop, and a late vCPU's pass sent vCPU 0's self-NMI there: the
+	 * nmi case under Bochs failed with "unexpected exception: vector 2".) */
+	for (unsigned v = 0; v < 32; v++) {
 #if defined(GUEST_MODE_LONG)
-	set_vector(2, nmi_stub, cs);
+		if (v == 2) {
+			set_vector(v, nmi_stub, cs);
+			continue;
+		}
 #endif
+		set_vector(v, exc_stubs + v * EXC_STUB_SIZE, cs);
+	}
 	set_vector(TIMER_VECTOR, timer_stub, cs);
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 }
