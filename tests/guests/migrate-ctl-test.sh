@@ -39,17 +39,28 @@ DRIVER_QEMU_ARGS=$(net "$api_a" "$mig_a") driver_start "$loga" 300 2 \
 	"exit=halt hostip=10.0.2.50/24,gw=10.0.2.2 vm=cnt,image=count.bin,mode=long,mem=32M,cpus=2,arg=200" \
 	"$guest_dir/count.bin,$work/mig.cfg"
 sleep 1
-for _ in 1 2 3 4 5 6 7 8 9 10; do
-	api_b=$(free_port) && mig_b=$(free_port)
-	[ "$api_b" != "$api_a" ] && [ "$api_b" != "$mig_a" ] && [ "$mig_b" != "$api_a" ] &&
-		[ "$mig_b" != "$mig_a" ] && [ "$api_b" != "$mig_b" ] && break
-	sleep 0.5
-done
-timeout -k 5 300 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 2 \
-	-display none -monitor none -serial "file:$logb" -no-reboot $(net "$api_b" "$mig_b") \
-	-kernel "$kernel" -append "exit=halt hostip=10.0.2.50/24,gw=10.0.2.2" \
-	-initrd "$guest_dir/count.bin,$work/mig.cfg" </dev/null >/dev/null 2>&1 &
-pid_b=$!
+# B on two more free ports; QEMU's own complaints in $logb.qemu. It failed
+# to start once (an empty log, the reason lost): it is started once more
+# on other ports if it is gone after 2 s.
+start_b() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		api_b=$(free_port) && mig_b=$(free_port)
+		[ "$api_b" != "$api_a" ] && [ "$api_b" != "$mig_a" ] && [ "$mig_b" != "$api_a" ] &&
+			[ "$mig_b" != "$mig_a" ] && [ "$api_b" != "$mig_b" ] && break
+		sleep 0.5
+	done
+	timeout -k 5 300 "${QEMU:-qemu-system-x86_64}" -accel tcg -cpu "$QEMU_SVM_CPU" -m 1G -smp 2 \
+		-display none -monitor none -serial "file:$logb" -no-reboot $(net "$api_b" "$mig_b") \
+		-kernel "$kernel" -append "exit=halt hostip=10.0.2.50/24,gw=10.0.2.2" \
+		-initrd "$guest_dir/count.bin,$work/mig.cfg" </dev/null >"$logb.qemu" 2>&1 &
+	pid_b=$!
+	sleep 2
+	kill -0 "$pid_b" 2>/dev/null
+}
+if ! start_b; then
+	echo "$name: host B's QEMU ended at once: $(head -c 300 "$logb.qemu"); starting it again"
+	start_b || driver_abort "host B's QEMU does not start: $(head -c 300 "$logb.qemu")"
+fi
 trap 'kill $pid_b 2>/dev/null; wait $pid_b 2>/dev/null; driver_cleanup' EXIT
 
 ctl() { # $1: A's or B's API port; utsuwactl's output in $out, its status in $rc
