@@ -253,10 +253,12 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 	struct vmcb *vmcb = v->arch.svm.vmcb;
 	struct vmcb_control *c = &vmcb->control;
 
-	if (unlikely(c->int_state & 1))
+	if (unlikely(c->int_state & 1)) {
 		shadow_fixup(v, vmcb);
-	v->arch.svm.shadow_entered = (c->int_state & 1) && !(c->eventinj & EVENTINJ_VALID);
-	v->arch.svm.shadow_rip = v->regs.rip;
+		/* Still in it, nothing injected: shadow_keep after the exit. */
+		v->arch.svm.shadow_entered = (c->int_state & 1) && !(c->eventinj & EVENTINJ_VALID);
+		v->arch.svm.shadow_rip = v->regs.rip;
+	}
 	if (unlikely(v->regs.rflags & RFLAGS_TF))
 		single_step_trap(v, vmcb);
 	vmcb->save.rax = v->regs.gpr[GPR_RAX];
@@ -287,8 +289,11 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 
 	e->insn_len = 0;
 	e->reason = decode(vmcb, e);
-	if (unlikely(v->arch.svm.shadow_entered) && !(c->int_state & 1))
-		shadow_keep(v, vmcb, e->reason);
+	if (unlikely(v->arch.svm.shadow_entered)) {
+		v->arch.svm.shadow_entered = false;
+		if (!(c->int_state & 1))
+			shadow_keep(v, vmcb, e->reason);
+	}
 	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
 		e->hw_code = c->exitcode;
 		e->hw_info1 = c->exitinfo1;
