@@ -24,6 +24,15 @@
 #                    (-b qemu): AMD-V to VT-x and back (docs/migration.md,
 #                    "VT-x and cross-vendor").
 #
+#   make test-shadow-vmx  matrix cases under Bochs on a CPU without nested
+#                    paging for utsuwa (tests/bochs/run-bochs.sh with
+#                    BOCHS_SHADOW=1: Bochs's Lynnfield model, EPT without
+#                    unrestricted guest), where every VM gets shadow page
+#                    tables and real mode runs in virtual-8086 mode
+#                    (docs/shadow-paging.md): VMX_SHADOW_CASES (below; about
+#                    15 minutes on two cores, Linux on two vCPUs 6 of them),
+#                    or VMX_CASES=<names>; "vmx-guests: N passed, N failed".
+#
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 4 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
 # isolation, the APICs, the platform, the vCPU state round trip, the CPU's
@@ -36,6 +45,12 @@ VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak badvq-alone isolation-walk \
 	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers
+# make test-shadow-vmx's: the test guests in every mode, SMP, the MMU test
+# guest, the real-mode PIC guest, dirty logging and Linux on two vCPUs.
+VMX_SHADOW_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
+	multiboot multiboot-low apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate \
+	conform drleak badvq-alone isolation-walk oncrash-reset oncrash-reset-smp bigmem nmi x2apic \
+	pic-real timers paging vm86lm linux-2cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
@@ -43,7 +58,11 @@ LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(G
 MIGRATE_VMX := bash tests/bochs/migrate-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 
-.PHONY: test-vmx bench-vmx lifecycle-vmx test-migrate-vmx test-migrate-xvendor
+.PHONY: test-vmx bench-vmx lifecycle-vmx test-migrate-vmx test-migrate-xvendor test-shadow-vmx
+
+test-shadow-vmx: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
+	BOCHS_SHADOW=1 bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(BUILD)/bochs-shadow $(or $(strip $(VMX_CASES)),$(VMX_SHADOW_CASES))
 LIFECYCLE_LINUX_VMX := bash tests/guests/lifecycle-test.sh -b bochs -k $(BUILD)/utsuwa.elf \
 	-g $(GUEST_OUT) -o $(BUILD)/bochs
 
