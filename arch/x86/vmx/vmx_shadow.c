@@ -51,18 +51,21 @@ void vmx_shadow_flush(struct vcpu *v)
 /*
  * After the guest's CR0 changed (or a whole new state): real mode runs in
  * virtual-8086 mode, where every exception exits (vmx_rmode.c delivers them
- * through the IVT or emulates what faulted); the segment state a switch to
- * protected mode leaves must pass the VM-entry checks (vmx_rmode_pmode_fixup).
+ * through the IVT or emulates what faulted); the segment state the switch
+ * from real to protected mode leaves must pass the VM-entry checks
+ * (vmx_rmode_pmode_fixup).
  */
 void vmx_shadow_mode(struct vcpu *v)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
 	bool rmode = !(vmread(VMCS_CR0_READ_SHADOW) & CR0_PE);
 
-	if (!rmode)
-		vmx_rmode_pmode_fixup(v);
 	if (rmode == s->rmode)
 		return;
+	/* Only the way out of real mode: any other state's segments are a
+	 * CPU's (a user-mode CS of a restored state must stay as it is). */
+	if (!rmode)
+		vmx_rmode_pmode_fixup(v);
 	s->rmode = rmode;
 	vmwrite(VMCS_EXCEPTION_BITMAP,
 		rmode ? ~0u : v->vm->intercepts->exceptions | INTERCEPT_EXC_ALWAYS);
