@@ -31,7 +31,10 @@
 #                    tables and real mode runs in virtual-8086 mode
 #                    (docs/shadow-paging.md): VMX_SHADOW_CASES (below; about
 #                    15 minutes on two cores, Linux on two vCPUs 6 of them),
-#                    or VMX_CASES=<names>; "vmx-guests: N passed, N failed".
+#                    then lifecycle-vmx's checks (pause, snapshot, restore,
+#                    create/destroy) on that CPU; VMX_CASES=<names> runs those
+#                    matrix cases and nothing else. "vmx-guests: N passed, N
+#                    failed", "lifecycle-vmx: N passed, N failed".
 #
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 4 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
@@ -62,7 +65,11 @@ MIGRATE_VMX := bash tests/bochs/migrate-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST
 
 test-shadow-vmx: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
 	BOCHS_SHADOW=1 bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
-		-o $(BUILD)/bochs-shadow $(or $(strip $(VMX_CASES)),$(VMX_SHADOW_CASES))
+		-o $(BUILD)/bochs-shadow $(or $(strip $(VMX_CASES)),$(VMX_SHADOW_CASES)); rc=$$?; \
+	if [ -z "$(strip $(VMX_CASES))" ]; then \
+		BOCHS_CPU=corei5_lynnfield_750 bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf \
+			-g $(GUEST_OUT) -o $(BUILD)/bochs-shadow || rc=1; \
+	fi; exit $$rc
 LIFECYCLE_LINUX_VMX := bash tests/guests/lifecycle-test.sh -b bochs -k $(BUILD)/utsuwa.elf \
 	-g $(GUEST_OUT) -o $(BUILD)/bochs
 
