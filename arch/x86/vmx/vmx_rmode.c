@@ -38,6 +38,7 @@
 #include "arch/x86/vmx/vmcs.h"
 #include "arch/x86/vmx/vmx_conv.h"
 #include "arch/x86/emul/fetch.h"
+#include "arch/x86/emul/operand.h"
 #include "hv/exit.h"
 #include "hv/gmem.h"
 #include "hv/intercept.h"
@@ -242,37 +243,17 @@ static void queue_soft_int(struct vcpu *v, u8 vector, u8 len)
 	v->arch.vmx.entry_intr = info;
 }
 
-/* The linear address of a 16- or 32-bit memory operand (real mode). */
-static u64 operand_linear(struct vcpu *v, const struct insn *in)
-{
-	static const enum vmcs_seg segs[] = {
-		[INSN_SEG_ES] = VMCS_SEG_ES, [INSN_SEG_CS] = VMCS_SEG_CS, [INSN_SEG_SS] = VMCS_SEG_SS,
-		[INSN_SEG_DS] = VMCS_SEG_DS, [INSN_SEG_FS] = VMCS_SEG_FS, [INSN_SEG_GS] = VMCS_SEG_GS,
-	};
-	u64 ea = (u64)in->disp;
-	enum vmcs_seg seg = VMCS_SEG_DS;
-
-	if (in->base != INSN_NO_REG) {
-		ea += v->regs.gpr[in->base];
-		if (in->base == GPR_RSP || in->base == GPR_RBP)
-			seg = VMCS_SEG_SS;
-	}
-	if (in->index != INSN_NO_REG)
-		ea += v->regs.gpr[in->index] << in->scale;
-	ea = in->addr_size == 2 ? (u16)ea : (u32)ea;
-	if (in->seg != INSN_SEG_NONE)
-		seg = segs[in->seg];
-	return (u32)(vmread(VMCS_GUEST_BASE(seg)) + ea);
-}
-
 /* LGDT or LIDT: limit, then a 24-bit base (32 with an operand-size
  * prefix) (SDM vol. 2, LGDT/LIDT). */
-static bool load_dtable(struct vcpu *v, const struct insn *in)
+static bool load_dtable(struct vcpu *v, const struct insn *in, const struct guest_ctx *ctx)
 {
 	struct __attribute__((packed)) { u16 limit; u32 base; } d;
 	bool idt = (in->reg & 7) == 3;
+	u64 linear;
 
-	if (gmem_read(v->vm, operand_linear(v, in), &d, sizeof(d)))
+	/* Paging is off: the linear address is the guest-physical one. */
+	if (!insn_operand_linear(in, v->regs.gpr, v->regs.rip, ctx, false, &linear) ||
+	    gmem_read(v->vm, linear, &d, sizeof(d)))
 		return false;
 	if (in->op_size == 2)
 		d.base &= 0xffffff;
@@ -328,7 +309,7 @@ static enum vmexit_reason rmode_gp(struct vcpu *v, struct vmexit *e)
 			return VMEXIT_CR_ACCESS;
 		}
 		if (in.mod != 3 && ((in.reg & 7) == 2 || (in.reg & 7) == 3)) {
-			if (!load_dtable(v, &in))
+			if (!load_dtable(v, &in, &ctx))
 				goto reflect;
 			/* Done here, as an exit handler would; nothing else
 			 * moves RIP for it. */
