@@ -39,7 +39,6 @@
 #include "arch/x86/vmx/vmx_conv.h"
 #include "arch/x86/emul/fetch.h"
 #include "arch/x86/emul/operand.h"
-#include "hv/exit.h"
 #include "hv/gmem.h"
 #include "hv/intercept.h"
 #include "hv/mm.h"
