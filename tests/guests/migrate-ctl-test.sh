@@ -17,9 +17,11 @@
 #      on B at the next number, the file holds every line, uptime and date
 #      never went back, the disk holds what A wrote
 #   4. the same from B back to A
-#   5. to a port where nobody listens: a non-zero status naming the
+#   5. utsuwactl cancel while it copies to B: the migrate ends with status
+#      1, "not migrated (cancelled)"; the VM counts on on A, B has none
+#   6. to a port where nobody listens: a non-zero status naming the
 #      failure, and the VM runs on A
-#   6. the VM's kernel logged no warning or error on either host (dmesg)
+#   7. the VM's kernel logged no warning or error on either host (dmesg)
 # One PASS/FAIL line per check, then "migrate-ctl: N passed, N failed".
 #   migrate-ctl-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
 set -u
@@ -132,7 +134,32 @@ move() {
 move "$api_a" "$api_b" "$mig_b" "$logb" "$loga" "A to B"
 move "$api_b" "$api_a" "$mig_a" "$loga" "$logb" "B to A"
 
-# ---- 5. nobody there ----
+# ---- 5. cancelled ----
+# utsuwactl migrate in the background, cancel once it copies: the migrate
+# ends with status 1 naming the cancel, the VM counts on on A, B has none.
+"$ctl_bin" --host "127.0.0.1:$api_a" --token-file "$work/token" migrate loop --to "10.0.2.2:$mig_b" \
+	>"$work/mig-cancel" 2>&1 &
+mig_pid=$!
+end=$((SECONDS + 30))
+until grep -q 'copying' "$work/mig-cancel" || [ $SECONDS -ge $end ]; do sleep 0.2; done
+ctl "$api_a" cancel loop
+cancel_rc=$rc cancel_out=$out
+wait "$mig_pid"
+mig_rc=$?
+printf '$ utsuwactl migrate loop --to 10.0.2.2:%s (in the background)\n%s\n(status %s)\n' \
+	"$mig_b" "$(cat "$work/mig-cancel")" "$mig_rc" >>"$ctl_log"
+ctl "$api_a" list
+on_a=$out
+ctl "$api_b" list
+[ "$cancel_rc" = 0 ] && [ "$mig_rc" = 1 ] && grep -q 'not migrated (cancelled)' "$work/mig-cancel" &&
+	grep -qE '^loop +running ' <<<"$on_a" && ! grep -qE '^loop ' <<<"$out"
+check $? "utsuwactl cancel loop while it copies to B: the migrate ends with status $mig_rc, '$(tail -n 1 "$work/mig-cancel")'; loop runs on A, not on B" ||
+	{ sed 's/^/  | /' "$work/mig-cancel"; echo "  | cancel: status $cancel_rc, $cancel_out"; sed 's/^/  | A: /' <<<"$on_a"; sed 's/^/  | B: /' <<<"$out"; }
+n=$(($(last_n "$loga") + 1))
+wait_file "$loga" "\\[loop\\] utsuwa-loop: n=$n lines=$n .*backwards=no disk=ok" 30
+check $? "and counts on there (n=$n)"
+
+# ---- 6. nobody there ----
 none=$(free_port)
 ctl "$api_a" migrate loop --to "10.0.2.2:$none"
 said=$out r=$rc
@@ -141,7 +168,7 @@ ctl "$api_a" list
 check $? "to a port where nobody listens: status $r, '$(tail -n 1 <<<"$said")'; loop runs on A" ||
 	{ sed 's/^/  | /' <<<"$said"; sed 's/^/  | list: /' <<<"$out"; }
 
-# ---- 6. the whole run ----
+# ---- 7. the whole run ----
 lines=$(cat "$loga" "$logb" | tr -d '\r' | grep -ac '\[loop\] utsuwa-loop:')
 [ "$lines" -gt 5 ] &&
 	! cat "$loga" "$logb" | tr -d '\r' | grep -a '\[loop\] utsuwa-loop:' | grep -avE 'backwards=no disk=ok' | grep -q .
