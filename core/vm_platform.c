@@ -376,6 +376,11 @@ int vm_platform_init(struct vm *vm)
 	vm->isa_irq = (struct irq_sink){ .set = isa_irq_set, .ctx = vm };
 	int err = vm_devices_create(vm, platform_devices, ARRAY_SIZE(platform_devices));
 
+	/* The test device's INTx# register drives the PCI bus's wiring,
+	 * which is created after it. */
+	if (!err)
+		testdev_set_wires(vm_device_find(vm, "testdev")->dev, &vm->pci->intx);
+
 	/* On the PCI host, after the platform. */
 	if (!err)
 		err = vm_disks_init(vm);
