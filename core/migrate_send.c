@@ -14,10 +14,17 @@
  *      the VM section (its guest TSC), END
  *   -> wait for DONE: the destination runs it; only then destroy it here.
  *
- * Any failure before DONE (the destination refuses or goes away, a frame
- * does not authenticate, a timeout, a cancel) stops dirty logging, resumes
- * the VM if this side paused it and drops the connection: the VM runs on
- * here as before.
+ * Any failure before the whole VM went out (the destination refuses or
+ * goes away, a frame does not authenticate, a timeout, a cancel) stops
+ * dirty logging, resumes the VM if this side paused it and drops the
+ * connection: the VM runs on here as before. After END (confirming), the
+ * destination may have started it: only its own "gave up" proves it did
+ * not, and the VM is resumed then. Anything else (the connection lost, no
+ * answer in time, a frame that does not authenticate) leaves it unknown,
+ * and running it here as well could have two copies of one VM write one
+ * disk: the VM stays paused here, "in doubt", until an operator resumes it
+ * (it does not run there) or destroys it (it does). That is the fencing
+ * (docs/migration.md).
  *
  * Pacing: at most one frame (64 pages, 256 KiB) is copied and sealed per
  * call, and written to lwIP as its send buffer takes it; the rest waits
@@ -149,37 +156,66 @@ static void release(void)
 	src.state = S_IDLE;
 }
 
+/*
+ * The migration ends without DONE, st->error saying why. doubt: the whole
+ * VM went out and the destination did not say it gave up, so it may run
+ * there: the VM stays paused here. Else it carries on here.
+ */
+static void end_failed(bool doubt)
+{
+	struct migrate_status *st = src.st;
+
+	src.self = true;
+	if (src.logging)
+		gmem_dirty_log_stop(src.vm);
+	if (!doubt && src.paused && src.vm->state == VM_PAUSED)
+		vm_resume(src.vm, NULL, 0);
+	src.self = false;
+	src.logging = src.paused = false;
+	st->state = doubt ? "in doubt" : "failed";
+	st->total_ms = netstack_now_ms() - src.start_ms;
+	if (doubt)
+		kprintf("migrate: vm %s to %s: %s after the whole VM went there: it may run there; "
+			"it stays paused here: resume it here only if it does not run there, else "
+			"destroy it\n", st->vm, st->to, st->error);
+	else
+		kprintf("migrate: vm %s to %s: %s; the VM stays here (%s)\n", st->vm, st->to,
+			st->error, vm_state_name(src.vm));
+	release();
+}
+
 /* Anything that goes wrong before the destination said it runs: the VM
- * carries on here. */
+ * carries on here, or once the whole VM went out, stays paused in doubt. */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
-	struct migrate_status *st = src.st;
 	va_list ap;
 
 	if (src.state == S_IDLE)
 		return;
 	va_start(ap, fmt);
-	fmt_vsnprintf(st->error, sizeof(st->error), fmt, ap);
+	fmt_vsnprintf(src.st->error, sizeof(src.st->error), fmt, ap);
 	va_end(ap);
-	src.self = true;
-	if (src.logging)
-		gmem_dirty_log_stop(src.vm);
-	if (src.paused && src.vm->state == VM_PAUSED)
-		vm_resume(src.vm, NULL, 0);
-	src.self = false;
-	src.logging = src.paused = false;
-	st->state = "failed";
-	st->total_ms = netstack_now_ms() - src.start_ms;
-	kprintf("migrate: vm %s to %s: %s; the VM stays here (%s)\n", st->vm, st->to, st->error,
-		vm_state_name(src.vm));
-	release();
+	end_failed(src.state == S_CONFIRMING);
+}
+
+/* The destination said it gave up, and so freed what it had: whenever it
+ * says so, the VM carries on here. */
+static void gave_up(const char *why)
+{
+	if (src.state == S_IDLE)
+		return;
+	fmt_snprintf(src.st->error, sizeof(src.st->error), "the destination gave up: %s", why);
+	end_failed(false);
 }
 
 int migrate_cancel(const char *name, char *err, size_t n)
 {
 	if (src.state == S_IDLE || strcmp(src.st->vm, name))
 		return vm_err(err, n, -ENOENT, "migrate: no migration of vm '%s' under way", name);
+	if (src.state == S_CONFIRMING)
+		return vm_err(err, n, -EBUSY, "migrate: vm '%s' went to %s whole and may run there: "
+			      "too late to cancel; its answer decides", name, src.st->to);
 	fail("cancelled");
 	src.st->state = "cancelled";
 	return 0;
@@ -523,7 +559,7 @@ static void got_done(void)
 	}
 	/* The destination may give up at any point, and says why. */
 	if (!a.ok) {
-		fail("the destination gave up: %s", a.text);
+		gave_up(a.text);
 		return;
 	}
 	if (src.state != S_CONFIRMING) {

@@ -37,6 +37,9 @@
 #      the EPYC sees neither and migrates to the qemu64; a VM of a pool the
 #      host lacks is refused. (AVX, the issue's other example, is seen by
 #      no VM on either host: utsuwa offers no XSAVE yet.)
+#  11. fencing: B (test aid) runs the pool VM that arrives and resets the
+#      connection instead of confirming: A says "in doubt" and keeps its
+#      copy paused, B runs it, A's copy is destroyed by hand
 # QEMU's user network (the API's usual way in, api-e2e-test.sh) is not on
 # the segment: its NAT sees every frame on a hub and answers or resets
 # connections between the hosts itself.
@@ -348,7 +351,33 @@ check $? "it migrates from the EPYC to the qemu64 and counts on there: ${b_says#
 cmd 'create vm=pc2,image=count.bin,mode=long,mem=32M,cpus=2,arg=200,cpu=pool:nosuch'
 since | grep -aq "vm 'pc2': cpu=pool:nosuch: this host has no such pool"
 check $? "a VM of a pool the host does not know is refused, naming it"
+
+# ---- 11. fencing: the destination runs it but never says so ----
+# B's test aid: the next VM to arrive runs, then B resets the connection
+# instead of sending DONE, as if it died right after the start. A has sent
+# the whole VM: it must not run its copy too (docs/migration.md, "Fencing").
+cmd_b 'migrate-test-recv nodone'
+set_mark; set_mark_b
+type_keys $'migrate pc 10.0.3.51:8081\r'
+wait_for 'migrate: vm pc to 10\.0\.3\.51:8081: .*(it may run there|the VM stays here)|vm pc: runs on' 60
+a_says=$(since | grep -aE 'vm pc to 10\.0\.3\.51:8081: |vm pc: runs on' | tail -n 1)
+grep -q 'after the whole VM went there: it may run there; it stays paused here' <<<"$a_says" &&
+	wait_b 'migrate: vm pc: DONE not sent, the connection reset \(test aid\)' 10
+check $? "B runs the VM and never confirms (test aid): A is in doubt: ${a_says#*10.0.3.51:8081: }" ||
+	{ since | grep -a '^migrate' | sed 's/^/  | A: /'; since_b | grep -a '^migrate' | sed 's/^/  | B: /'; }
+cmd list
+since | grep -aqE '^pc +paused '
+check $? "A keeps its copy paused, not freed and not resumed" || since | sed 's/^/  | /'
+n=$(tr -d '\r' <"$loga" | sed -n 's/.*\[pc\] count: n=\([0-9]*\) .*/\1/p' | tail -n 1)
+wait_b "\\[pc\\] count: n=$((n + 2)) .*back=no bad=0" 20
+check $? "B runs it and counts on past A's last n=$n; A prints nothing more of it" ||
+	since_b | grep -a '\[pc\]' | tail -n 3 | sed 's/^/  | /'
+[ "$(tr -d '\r' <"$loga" | sed -n 's/.*\[pc\] count: n=\([0-9]*\) .*/\1/p' | tail -n 1)" = "$n" ]
+check $? "(A's last count is still n=$n)"
 cmd 'destroy pc'
+since | grep -aq 'vm pc: destroyed'
+check $? "the operator destroys A's copy" || since | sed 's/^/  | /'
+cmd_b 'destroy pc'
 
 echo "$name: took $((SECONDS - started)) s; host B's log in $logb"
 driver_end
