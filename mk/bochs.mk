@@ -35,7 +35,7 @@
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak badvq-alone isolation-walk \
-	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level
+	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level tscscale timers-scaled
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \

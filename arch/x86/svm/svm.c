@@ -231,9 +231,13 @@ static void svm_vcpu_load(struct vcpu *v)
 	struct svm_vcpu *s = &v->arch.svm;
 	struct percpu *cpu = this_cpu();
 
-	/* The VM's clock may have been stopped, started or set since the vCPU
-	 * last ran (hv/vm_clock.h). */
+	/* The VM's clock may have been stopped, started, set or rescaled since
+	 * the vCPU last ran (hv/vm_clock.h); a scaled one answers RDTSC itself. */
 	s->vmcb->control.tsc_offset = v->vm->clock.tsc_offset;
+	if (v->vm->clock.scaled)
+		s->vmcb->control.intercept_misc1 |= INTERCEPT_RDTSC;
+	else
+		s->vmcb->control.intercept_misc1 &= ~INTERCEPT_RDTSC;
 	if (s->asid_cpu == (int)cpu->id && s->asid_gen == cpu->tlb_tag_gen)
 		return;
 	if (!cpu->tlb_tag_gen || cpu->tlb_tag_next >= svm_nr_asids) {
