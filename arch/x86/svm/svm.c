@@ -153,6 +153,10 @@ static void svm_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.eventinj = 0;
 	vmcb->control.int_state = 0;
 	vmcb->control.int_ctl &= ~(V_IRQ | V_TPR_MASK); /* the TPR is 0 after INIT and reset */
+	/* Nor is an NMI handler running (the blocking we keep, svm_nmi.c): a
+	 * vCPU reset inside one would otherwise wait for an IRET no boot runs,
+	 * and never take an NMI again. A state load sets it after this. */
+	svm_set_nmi_blocked(v, false);
 	if (v->shadow)
 		shadow_flush(v->shadow); /* a new CR3 and paging mode */
 }

@@ -85,10 +85,12 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 }
 
 /* The primary controls of the VM's vCPUs: "INVLPG exiting" (every VT-x
- * CPU may set it, A.3.2) when its intercept policy asks. */
+ * CPU may set it, A.3.2) when its intercept policy asks, "RDTSC exiting"
+ * while its TSC is scaled (hv/vm_clock.h; vmx_vcpu_load follows changes). */
 static u32 proc_ctls_of(const struct vm *vm)
 {
-	return vmx_caps.proc | (vm->intercepts->invlpg ? PROC_INVLPG_EXITING : 0);
+	return vmx_caps.proc | (vm->intercepts->invlpg ? PROC_INVLPG_EXITING : 0) |
+	       (vm->clock.scaled ? PROC_RDTSC_EXITING : 0);
 }
 
 static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
