@@ -106,7 +106,7 @@ int gmem_pt_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size)
 	struct gmem *g = &vm->gmem;
 	int err;
 
-	if (!size || gmem_touches_ram(g, gpa, size))
+	if (gmem_touches_ram(g, gpa, size ? size : 1))
 		return -EEXIST; /* never over RAM, even where RAM is unmapped for now */
 	spin_lock(&g->lock);
 	err = nested_pt_map_uc(&g->pt, gpa, hpa, size);
