@@ -84,7 +84,7 @@ truncate -s 16M "$work/san.img" && sgdisk -n 1:2048:0 -c 1:shared "$work/san.img
 	driver_abort "sgdisk cannot make the shared disk"
 san="-drive file=$work/san.img,if=none,id=san,format=raw,file.locking=off
 	-device nvme,serial=utsuwa-san,drive=san"
-DRIVER_QEMU_ARGS="-netdev socket,id=n0,listen=127.0.0.1:$ps
+DRIVER_QEMU_ARGS="-m $host_mem -netdev socket,id=n0,listen=127.0.0.1:$ps
 	-device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56 $san" driver_start "$loga" 420 2 \
 	"exit=halt hostip=10.0.3.50/16" "$mods"
 sleep 1
