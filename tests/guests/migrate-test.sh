@@ -44,7 +44,9 @@
 #   migrate-test.sh [-k KERNEL] [-g GUEST_DIR] [-o LOG_DIR]
 # MIGRATE_VM_MEM (default 128M) sizes the counting VM and MIGRATE_HOST_MEM
 # (default 1G) each QEMU: by hand, MIGRATE_VM_MEM=3584M MIGRATE_HOST_MEM=5G
-# migrates a VM with RAM above 4 GiB (issue 15).
+# migrates a VM with RAM above 4 GiB (issue 15): 32 of 33 checks passed
+# that way; the pings lost 7 in a row on the first migration, while B made
+# and zeroed the arriving VM's 3.5 GiB beside its pinging VM (TCG is slow).
 set -u
 vm_mem=${MIGRATE_VM_MEM:-128M} host_mem=${MIGRATE_HOST_MEM:-1G}
 name=migrate driver_needs="vmlinuz initrd.gz count.bin"
