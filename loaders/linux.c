@@ -87,7 +87,9 @@ static bool e820_append(struct e820_entry *map, unsigned max, unsigned *n, u64 a
 
 /*
  * Appends [start, end) of RAM less the reserved ranges res (sorted by start,
- * not overlapping) as RAM entries; false when map is full.
+ * not overlapping) as RAM entries; false when map is full. Called once per
+ * range of RAM (include/hv/gmem_layout.h): the PCI hole between gets no
+ * entry, as a PC's E820 map has none there (ACPI 6.5, 15.1).
  */
 static bool e820_append_ram(struct e820_entry *map, unsigned max, unsigned *n,
 			    const struct guest_mem_range *res, unsigned nres, u64 start, u64 end)

@@ -7,7 +7,13 @@
  * [0, 0xc0000000) and [0x100000000, 0x140000000).
  *
  * Every guest of utsuwa gets this layout, Linux and test kernels alike:
- * whoever reads the map (e820, Multiboot, CMOS) sees the same RAM.
+ * whoever reads the map sees the same RAM: the e820 map a PC's firmware
+ * reports (ACPI 6.5, 15.1 "INT 15H, E820H - Query System Address Map"),
+ * which Linux takes from boot_params.e820_table (boot protocol,
+ * Documentation/arch/x86/zero-page.rst), the Multiboot memory map built
+ * from it (Multiboot 0.6.96, 3.3), and the CMOS memory bytes (RAM above
+ * 16 MiB at 0x34-0x35 counts only what lies below the hole, RAM above
+ * 4 GiB is at 0x5b-0x5d). The DSDT describes only the PCI window, never RAM.
  */
 #ifndef HV_GMEM_LAYOUT_H
 #define HV_GMEM_LAYOUT_H
