@@ -320,8 +320,11 @@ static bool memory_frame(bool *round_done)
 		*round_done = true;
 	if (!taken)
 		return false;
-	mig_ram_put_hdr(payload, piece * SZ_2M, (u32)MIN((u64)SNAP_MEM_PIECE_PAGES,
-							 (mem - piece * SZ_2M) / PAGE_SIZE), bm);
+	mig_ram_put_hdr(payload, piece * SZ_2M,
+			(u32)MIN((u64)SNAP_MEM_PIECE_PAGES,
+				 gmem_layout_ram_after(gmem_layout_of(mem), piece * SZ_2M) /
+					 PAGE_SIZE),
+			bm);
 	seal(SNAP_SEC_MEMORY, (u32)piece, SNAP_MEMORY_NAME, MIG_MEM_HDR + (u64)taken * PAGE_SIZE);
 	src.st->pages_sent += taken;
 	return true;
@@ -524,6 +527,10 @@ static void got_answer(void)
 	memset(src.todo, 0xff, ALIGN_UP(src.nbits, 64) / 8);
 	if (src.nbits % 64)
 		src.todo[src.nbits / 64] = (1ULL << (src.nbits % 64)) - 1;
+	/* Not the PCI hole: no RAM there (8 words of bits per 2 MiB chunk). */
+	for (u64 c = 0; c < src.vm->gmem.nr_chunks; c++)
+		if (!src.vm->gmem.chunks[c])
+			memset(&src.todo[c * 8], 0, 8 * sizeof(u64));
 	src.cursor = 0;
 	src.skip_zero = true;
 	src.st->rounds = 1;
@@ -733,7 +740,7 @@ int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_ke
 	if (ret)
 		return ret;
 	src.damage = damage_frame;
-	src.nbits = gmem_size(vm) / PAGE_SIZE;
+	src.nbits = gmem_end(vm) / PAGE_SIZE; /* by guest-physical page, the hole's too */
 	src.frame = (u8 *)(uintptr_t)page_alloc(FRAME_PAGES, PAGE_SIZE);
 	src.todo = kzalloc(ALIGN_UP(src.nbits, 64) / 8);
 	src.pcb = tcp_new();
