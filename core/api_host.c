@@ -27,6 +27,11 @@ u64 api_vm_guest_tsc(const struct vm *vm)
 	return vm_guest_tsc(vm);
 }
 
+u64 api_vm_host_tsc_at_guest_0(const struct vm *vm)
+{
+	return vm_host_tsc_for(vm, 0);
+}
+
 void api_host_info(struct api_host_info *h)
 {
 	h->cpus = 0;

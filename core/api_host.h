@@ -26,6 +26,8 @@ void api_host_info(struct api_host_info *h);
 u64 api_entropy(void);
 /* The VM's guest TSC now (hv/vm_clock.h: vm_guest_tsc). */
 u64 api_vm_guest_tsc(const struct vm *vm);
+/* The host TSC at which the running VM's guest TSC read 0 (vm_host_tsc_for). */
+u64 api_vm_host_tsc_at_guest_0(const struct vm *vm);
 
 /*
  * The VM's console output from *cursor on (a count of bytes it ever wrote,

@@ -286,7 +286,7 @@ static void get_vm(struct api_call *c)
 	jw_ku64(w, "start_tsc", vm->start_tsc);
 	jw_ku64(w, "first_entry_tsc", vm->first_entry_tsc);
 	jw_ku64(w, "guest_tsc", api_vm_guest_tsc(vm));
-	jw_ku64(w, "host_tsc_at_guest_tsc_0", stopped ? 0 : (u64)0 - vm->clock.tsc_offset);
+	jw_ku64(w, "host_tsc_at_guest_tsc_0", stopped ? 0 : api_vm_host_tsc_at_guest_0(vm));
 	jw_obj_end(w);
 }
 

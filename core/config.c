@@ -679,8 +679,22 @@ static int set_cpu(struct vm_config *vm, struct str v, char *why, size_t len)
 	return -EINVAL;
 }
 
+static int set_tsc_khz(struct vm_config *vm, struct str v, char *why, size_t len)
+{
+	char q[QUOTE_BUF];
+	u64 x;
+
+	if (!parse_u64(v, &x) || x < VM_TSC_KHZ_MIN || x > VM_TSC_KHZ_MAX) {
+		fmt_snprintf(why, len, "'%s' is not a TSC rate in kHz from %u to %u", quote(q, v),
+			     VM_TSC_KHZ_MIN, VM_TSC_KHZ_MAX);
+		return -EINVAL;
+	}
+	vm->tsc_khz = (u32)x;
+	return 0;
+}
+
 enum vm_field { F_IMAGE, F_MODE, F_MEM, F_CPUS, F_PIN, F_LOAD, F_ARG, F_EXPECT, F_INITRD, F_CMDLINE,
-		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, F_CPU, F_PCI, NR_FIELDS };
+		F_ON_CRASH, F_DISK, F_NET, F_PAGING, F_EXITPORT, F_CPU, F_PCI, F_TSC_KHZ, NR_FIELDS };
 
 static const struct {
 	const char *key;
@@ -703,6 +717,7 @@ static const struct {
 	[F_EXITPORT] = { "exitport", set_exitport },
 	[F_CPU] = { "cpu", set_cpu },
 	[F_PCI] = { "pci", set_pci },
+	[F_TSC_KHZ] = { "tsc_khz", set_tsc_khz },
 };
 
 static bool valid_name(struct str n)

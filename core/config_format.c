@@ -69,6 +69,8 @@ int config_format_vm(const struct vm_config *c, const char *name, char *buf, siz
 		put(&o, ",cpu=pool:%s", c->cpu_pool);
 	if (c->paging != PAGING_AUTO)
 		put(&o, ",paging=%s", c->paging == PAGING_SHADOW ? "shadow" : "nested");
+	if (c->tsc_khz)
+		put(&o, ",tsc_khz=%u", c->tsc_khz);
 	if (c->on_crash != ON_CRASH_STOP)
 		put(&o, ",on_crash=%s", c->on_crash == ON_CRASH_RESET ? "reset" : "pause");
 	if (c->expect_set && c->expect_stop)

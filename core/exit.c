@@ -31,12 +31,13 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_EXCEPTION] = handle_exception,
 	[VMEXIT_MACHINE_CHECK] = handle_machine_check,
 	[VMEXIT_LTR] = handle_ltr,
+	[VMEXIT_RDTSC] = handle_rdtsc,
 	[VMEXIT_ENTRY_FAIL] = handle_entry_fail,
 	[VMEXIT_UNHANDLED] = handle_unexpected,
 };
 /* Every reason has its handler: exit_dispatch calls without a check. A new
  * reason must be added above (and this count with it). */
-_Static_assert(NR_VMEXIT_REASONS == 21, "a vmexit_reason without a handler");
+_Static_assert(NR_VMEXIT_REASONS == 22, "a vmexit_reason without a handler");
 
 /*
  * The instruction an exit implies, when it has a single encoding without
@@ -55,6 +56,7 @@ static const struct {
 	[VMEXIT_HYPERCALL] = { 0xd9010f, 0xffffff, 3 }, /* VMMCALL; VT-x's VMCALL is C1 */
 	[VMEXIT_XSETBV] = { 0xd1010f, 0xffffff, 3 },
 	[VMEXIT_INVD] = { 0x080f, 0xffff, 2 },
+	[VMEXIT_RDTSC] = { 0x310f, 0xffff, 2 },
 	[VMEXIT_EXCEPTION] = { 0xcc, 0xff, 1 }, /* INT3: the one exception skipped */
 };
 

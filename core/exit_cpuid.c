@@ -3,6 +3,7 @@
 #include "devices/vlapic.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "hv/vm_clock.h"
 
 enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
 {
@@ -21,5 +22,16 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e)
 	r[GPR_RBX] = out.ebx;
 	r[GPR_RCX] = out.ecx;
 	r[GPR_RDX] = out.edx;
+	return ACT_SKIP;
+}
+
+/* RDTSC while the VM's TSC is scaled (hv/vm_clock.h): the guest TSC in
+ * EDX:EAX, the high halves of RAX and RDX cleared (SDM vol. 2B, RDTSC). */
+enum exit_action handle_rdtsc(struct vcpu *v, struct vmexit *e)
+{
+	u64 tsc = vm_guest_tsc(v->vm);
+
+	v->regs.gpr[GPR_RAX] = (u32)tsc;
+	v->regs.gpr[GPR_RDX] = tsc >> 32;
 	return ACT_SKIP;
 }

@@ -10,6 +10,7 @@ typedef enum exit_action (*exit_handler_fn)(struct vcpu *v, struct vmexit *e);
 
 enum exit_action handle_nothing(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_cpuid(struct vcpu *v, struct vmexit *e);       /* exit_cpuid.c */
+enum exit_action handle_rdtsc(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_msr_read(struct vcpu *v, struct vmexit *e);    /* exit_msr.c */
 enum exit_action handle_msr_write(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_io(struct vcpu *v, struct vmexit *e);          /* exit_io.c */

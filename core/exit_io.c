@@ -61,8 +61,7 @@ static int translate_element(struct vcpu *v, const struct guest_ctx *ctx, u64 li
 			*fault_at = at;
 		if (err)
 			return err == -EFAULT ? err : -ENOENT;
-		p->ram[i] = p->gpa[i] + p->len[i] <= gmem_size(v->vm) &&
-			    p->gpa[i] + p->len[i] >= p->gpa[i];
+		p->ram[i] = gmem_in_ram(&v->vm->gmem, p->gpa[i], p->len[i]);
 	}
 	return 0;
 }

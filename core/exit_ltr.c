@@ -48,7 +48,7 @@ static int linear_access(struct vcpu *v, const struct guest_ctx *ctx, u64 linear
 		vcpu_inject_exception(v, EXC_GP, true, 0);
 		return -EFAULT;
 	}
-	if (err || gpa + len > gmem_size(v->vm) || gpa + len < gpa)
+	if (err || !gmem_in_ram(&v->vm->gmem, gpa, len))
 		return -ENOENT;
 	if (write)
 		gmem_write(v->vm, gpa, buf, len);

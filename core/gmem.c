@@ -3,6 +3,7 @@
 #include "hv/mm.h"
 #include "hv/vendor.h"
 #include "hv/vm.h"
+#include "lib/string.h"
 
 static u64 alloc_table(void)
 {
@@ -19,38 +20,48 @@ static u64 pages_for(u64 bytes)
 	return ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
 }
 
-int gmem_init(struct vm *vm, u64 size)
+int gmem_init(struct vm *vm, u64 mem)
 {
 	struct gmem *g = &vm->gmem;
+	struct gmem_layout l = gmem_layout_of(mem);
 	int err;
 
 	*g = (struct gmem){ .lock = SPINLOCK_INIT };
-	if (!size || !IS_ALIGNED(size, GMEM_CHUNK))
+	if (!mem || !IS_ALIGNED(mem, GMEM_CHUNK))
 		return -EINVAL;
-	g->nr_chunks = size / GMEM_CHUNK;
+	g->nr_chunks = gmem_layout_end(l) / GMEM_CHUNK;
 	g->chunks_pages = pages_for(g->nr_chunks * sizeof(u64));
-	g->dirty_pages = pages_for(ALIGN_UP(size / PAGE_SIZE, 64) / 8);
+	g->dirty_pages = pages_for(ALIGN_UP(gmem_layout_end(l) / PAGE_SIZE, 64) / 8);
 	g->chunks = (u64 *)(uintptr_t)page_alloc(g->chunks_pages, PAGE_SIZE);
 	g->dirty = (u64 *)(uintptr_t)page_alloc(g->dirty_pages, PAGE_SIZE);
 	if (!g->chunks || !g->dirty) {
 		err = -ENOMEM;
 		goto fail;
 	}
+	memset(g->chunks, 0, g->chunks_pages * PAGE_SIZE); /* the hole stays 0 */
 	/* Chunk by chunk: a VM needs no contiguous host memory beyond 2 MiB,
 	 * so VMs can come and go without fragmenting the machine's RAM. */
 	for (u64 i = 0; i < g->nr_chunks; i++) {
+		u64 gpa = i * GMEM_CHUNK;
+
+		if (gpa >= l.low && gpa < GMEM_HIGH_START)
+			continue;
 		g->chunks[i] = page_alloc(GMEM_CHUNK / PAGE_SIZE, GMEM_CHUNK);
 		if (!g->chunks[i]) {
 			err = -ENOMEM;
 			goto fail;
 		}
-		g->size += GMEM_CHUNK;
 	}
+	g->size = gmem_layout_end(l);
+	g->low_end = l.low;
+	g->high_start = l.high ? GMEM_HIGH_START : l.low;
 	err = nested_pt_init(&g->pt, vendor->pt_format, alloc_table);
 	if (err)
 		goto fail;
 	g->pt.free_table = free_table;
 	for (u64 i = 0; i < g->nr_chunks; i++) {
+		if (!g->chunks[i])
+			continue;
 		err = nested_pt_map(&g->pt, i * GMEM_CHUNK, g->chunks[i], GMEM_CHUNK);
 		if (err)
 			goto fail;
@@ -95,7 +106,7 @@ int gmem_pt_map_mmio(struct vm *vm, u64 gpa, u64 hpa, u64 size)
 	struct gmem *g = &vm->gmem;
 	int err;
 
-	if (gpa < g->size)
+	if (gmem_touches_ram(g, gpa, size ? size : 1))
 		return -EEXIST; /* never over RAM, even where RAM is unmapped for now */
 	spin_lock(&g->lock);
 	err = nested_pt_map_uc(&g->pt, gpa, hpa, size);

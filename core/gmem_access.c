@@ -6,10 +6,9 @@
 #include "hv/vm.h"
 #include "lib/string.h"
 
-/* Whether [gpa, gpa+len) lies in RAM (len 0: gpa itself need not). */
 static bool in_ram(const struct gmem *g, u64 gpa, u64 len)
 {
-	return gpa <= g->size && len <= g->size - gpa;
+	return gmem_in_ram(g, gpa, len);
 }
 
 static u8 *hva_of(const struct gmem *g, u64 gpa)
@@ -25,6 +24,13 @@ static u64 piece(u64 gpa, u64 len)
 
 u64 gmem_size(const struct vm *vm)
 {
+	const struct gmem *g = &vm->gmem;
+
+	return g->low_end + (g->size - g->high_start);
+}
+
+u64 gmem_end(const struct vm *vm)
+{
 	return vm->gmem.size;
 }
 
@@ -35,8 +41,11 @@ void gmem_mark_dirty(struct vm *vm, u64 gpa, u64 len)
 	if (!len || gpa >= g->size)
 		return;
 	len = MIN(len, g->size - gpa);
+	/* The hole's bits stay 0: a harvest never sends what is not RAM. */
 	for (u64 pfn = gpa / PAGE_SIZE; pfn <= (gpa + len - 1) / PAGE_SIZE; pfn++)
-		__atomic_fetch_or(&g->dirty[pfn / 64], 1ULL << (pfn % 64), __ATOMIC_RELAXED);
+		if (gmem_in_ram(g, pfn * PAGE_SIZE, PAGE_SIZE))
+			__atomic_fetch_or(&g->dirty[pfn / 64], 1ULL << (pfn % 64),
+					  __ATOMIC_RELAXED);
 }
 
 int gmem_read(struct vm *vm, u64 gpa, void *dst, u64 len)

@@ -50,7 +50,7 @@ static void take_hw_dirty(struct gmem *g, bool clear)
 	u64 d = g->pt.fmt->dirty;
 
 	for (u64 c = 0; c < g->nr_chunks; c++) {
-		u64 *t = leaves_of(g, c);
+		u64 *t = g->chunks[c] ? leaves_of(g, c) : NULL; /* not a BAR in the hole */
 
 		for (u64 i = 0; t && i < 512; i++) {
 			if (!(t[i] & d))
@@ -66,12 +66,27 @@ static void take_hw_dirty(struct gmem *g, bool clear)
 	}
 }
 
+/*
+ * Sets RAM's leaves writable or read-only, range by range: the hole between
+ * may hold a passed-through BAR (gmem_pt_map_mmio), which is not ours to
+ * protect.
+ */
+static int protect_ram(struct gmem *g, bool writable)
+{
+	int err = nested_pt_protect(&g->pt, 0, g->low_end, writable);
+
+	if (!err && g->high_start < g->size)
+		err = nested_pt_protect(&g->pt, g->high_start, g->size - g->high_start, writable);
+	return err;
+}
+
 /* Merges every chunk back to one 2 MiB leaf (all writable first). */
 static void merge_all(struct gmem *g)
 {
-	nested_pt_protect(&g->pt, 0, g->size, true);
+	protect_ram(g, true);
 	for (u64 i = 0; i < g->nr_chunks; i++)
-		nested_pt_merge(&g->pt, i * GMEM_CHUNK);
+		if (g->chunks[i])
+			nested_pt_merge(&g->pt, i * GMEM_CHUNK);
 }
 
 int gmem_dirty_log_start(struct vm *vm)
@@ -87,11 +102,12 @@ int gmem_dirty_log_start(struct vm *vm)
 	/* One table per chunk (4 KiB per 2 MiB of RAM), taken now so a
 	 * guest write never needs memory. */
 	for (u64 i = 0; !err && i < g->nr_chunks; i++)
-		err = nested_pt_split(&g->pt, i * GMEM_CHUNK);
+		if (g->chunks[i])
+			err = nested_pt_split(&g->pt, i * GMEM_CHUNK);
 	if (!err && g->hw_dirty)
 		take_hw_dirty(g, true); /* the CPU marks from here on */
 	else if (!err)
-		err = nested_pt_protect(&g->pt, 0, g->size, false);
+		err = protect_ram(g, false);
 	if (err) {
 		merge_all(g);
 	} else {
@@ -121,7 +137,7 @@ bool gmem_dirty_fault(struct vm *vm, u64 gpa)
 	struct gmem *g = &vm->gmem;
 	bool writable;
 
-	if (gpa >= g->size)
+	if (!gmem_in_ram(g, gpa, 1))
 		return false;
 	spin_lock(&g->lock);
 	if (g->logging) {
@@ -172,7 +188,8 @@ u64 gmem_dirty_count(const struct vm *vm)
 
 	for (u64 w = 0; w * 64 < nr_pages(g); w++) {
 		u64 bits = __atomic_load_n(&g->dirty[w], __ATOMIC_RELAXED);
-		const u64 *t = hw ? leaves_of(g, w / 8) : NULL; /* 8 words per chunk */
+		/* 8 words per chunk */
+		const u64 *t = hw && g->chunks[w / 8] ? leaves_of(g, w / 8) : NULL;
 
 		for (unsigned i = 0; t && i < 64; i++)
 			if (t[(w % 8) * 64 + i] & g->pt.fmt->dirty)

@@ -150,10 +150,11 @@ static void create_vms(const struct boot_info *bi)
 			/* The TSC offset goes in the log: the Linux-boot benchmark
 			 * (bench/linux-boot.sh) adds it to the guest's TSC. */
 			kprintf("utsuwa: vm %s: %u vCPU%s, %lu MiB (+%lu KiB of the hypervisor's), "
-				"%s mode%s, CPUs %lx, TSC 0 at host TSC %lu\n",
+				"%s mode%s, CPUs %lx, TSC 0 at host TSC %lu%s\n",
 				vm->name, c->cpus, c->cpus > 1 ? "s" : "", c->mem >> 20, vm->overhead_bytes >> 10,
 				c->mode == START_REAL16 ? "real" : c->mode == START_PROT32 ? "prot" : "long",
-				vm->shadow ? ", shadow paging" : "", affinity, (u64)0 - vm->clock.tsc_offset);
+				vm->shadow ? ", shadow paging" : "", affinity, vm_host_tsc_for(vm, 0),
+				vm->clock.scaled ? ", TSC scaled (RDTSC exits)" : "");
 	}
 }
 

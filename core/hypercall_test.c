@@ -14,11 +14,11 @@
  * past the VM's pages are written as 0. */
 static s64 harvest_to_guest(struct vm *vm, u64 gpa, u64 nbits)
 {
-	u64 bytes = ALIGN_UP(nbits, 64) / 8, pages = gmem_size(vm) / PAGE_SIZE;
+	u64 bytes = ALIGN_UP(nbits, 64) / 8, pages = gmem_end(vm) / PAGE_SIZE;
 	u64 mine = ALIGN_UP(MIN(nbits, pages), 64) / 8;
 	u64 *bm, count;
 
-	if (!nbits || nbits > ~0ULL - 64 || gpa > gmem_size(vm) || bytes > gmem_size(vm) - gpa)
+	if (!nbits || nbits > ~0ULL - 64 || !gmem_in_ram(&vm->gmem, gpa, bytes))
 		return HC_EFAULT;
 	bm = kmalloc(mine);
 	if (!bm)

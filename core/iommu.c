@@ -163,9 +163,9 @@ static int map_ram(struct iommu_domain *d, struct vm *vm, bool at_gpa)
 
 	for (u64 i = 0; i < g->nr_chunks; i++) {
 		u64 hpa = g->chunks[i], iova = at_gpa ? i * GMEM_CHUNK : hpa;
-		int ret = ops->map(d, iova, hpa, GMEM_CHUNK, IOMMU_READ | IOMMU_WRITE);
+		int ret = hpa ? ops->map(d, iova, hpa, GMEM_CHUNK, IOMMU_READ | IOMMU_WRITE) : 0;
 
-		if (ret)
+		if (ret) /* 0: the PCI hole, no RAM there (include/hv/gmem_layout.h) */
 			return ret;
 	}
 	return 0;
@@ -189,7 +189,8 @@ void iommu_vm_gone(struct vm *vm)
 		if (owners[i].vm == vm)
 			iommu_detach_vm(vm, owners[i].bdf);
 	for (u64 i = 0; i < vm->gmem.nr_chunks; i++)
-		ops->unmap(host, vm->gmem.chunks[i], GMEM_CHUNK);
+		if (vm->gmem.chunks[i])
+			ops->unmap(host, vm->gmem.chunks[i], GMEM_CHUNK);
 }
 
 int iommu_attach_vm(struct vm *vm, u16 bdf)

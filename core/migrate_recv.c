@@ -82,6 +82,13 @@ static void send_answer(u32 type, bool ok, const u8 *nonce, const char *text)
  * answer, DONE): our FIN after it, and what the source still sends is
  * taken and dropped (lwIP's tcp_recv_null) until it closes, so that it
  * reads the reason rather than a reset. Else with a reset. */
+static bool test_no_done; /* migrate_recv_test_no_done */
+
+void migrate_recv_test_no_done(void)
+{
+	test_no_done = true;
+}
+
 static void drop_conn(bool graceful)
 {
 	struct tcp_pcb *pcb = dst.pcb;
@@ -309,6 +316,14 @@ static void got_end(void)
 		dst.peer, (unsigned long)dst.pages,
 		(unsigned long)(netstack_now_ms() - dst.start_ms));
 	dst.vm = NULL; /* listed: no longer ours to free */
+	if (test_no_done) {
+		test_no_done = false;
+		kprintf("migrate: vm %s: DONE not sent, the connection reset (test aid)\n", dst.name);
+		mig_keys_wipe(&dst.keys);
+		dst.state = D_IDLE;
+		drop_conn(false);
+		return;
+	}
 	send_answer(MIG_DONE, true, NULL, "running");
 	mig_keys_wipe(&dst.keys);
 	dst.state = D_IDLE;

@@ -14,10 +14,17 @@
  *      the VM section (its guest TSC), END
  *   -> wait for DONE: the destination runs it; only then destroy it here.
  *
- * Any failure before DONE (the destination refuses or goes away, a frame
- * does not authenticate, a timeout, a cancel) stops dirty logging, resumes
- * the VM if this side paused it and drops the connection: the VM runs on
- * here as before.
+ * Any failure before the whole VM went out (the destination refuses or
+ * goes away, a frame does not authenticate, a timeout, a cancel) stops
+ * dirty logging, resumes the VM if this side paused it and drops the
+ * connection: the VM runs on here as before. After END (confirming), the
+ * destination may have started it: only its own "gave up" proves it did
+ * not, and the VM is resumed then. Anything else (the connection lost, no
+ * answer in time, a frame that does not authenticate) leaves it unknown,
+ * and running it here as well could have two copies of one VM write one
+ * disk: the VM stays paused here, "in doubt", until an operator resumes it
+ * (it does not run there) or destroys it (it does). That is the fencing
+ * (docs/migration.md).
  *
  * Pacing: at most one frame (64 pages, 256 KiB) is copied and sealed per
  * call, and written to lwIP as its send buffer takes it; the rest waits
@@ -149,37 +156,66 @@ static void release(void)
 	src.state = S_IDLE;
 }
 
+/*
+ * The migration ends without DONE, st->error saying why. doubt: the whole
+ * VM went out and the destination did not say it gave up, so it may run
+ * there: the VM stays paused here. Else it carries on here.
+ */
+static void end_failed(bool doubt)
+{
+	struct migrate_status *st = src.st;
+
+	src.self = true;
+	if (src.logging)
+		gmem_dirty_log_stop(src.vm);
+	if (!doubt && src.paused && src.vm->state == VM_PAUSED)
+		vm_resume(src.vm, NULL, 0);
+	src.self = false;
+	src.logging = src.paused = false;
+	st->state = doubt ? "in doubt" : "failed";
+	st->total_ms = netstack_now_ms() - src.start_ms;
+	if (doubt)
+		kprintf("migrate: vm %s to %s: %s after the whole VM went there: it may run there; "
+			"it stays paused here: resume it here only if it does not run there, else "
+			"destroy it\n", st->vm, st->to, st->error);
+	else
+		kprintf("migrate: vm %s to %s: %s; the VM stays here (%s)\n", st->vm, st->to,
+			st->error, vm_state_name(src.vm));
+	release();
+}
+
 /* Anything that goes wrong before the destination said it runs: the VM
- * carries on here. */
+ * carries on here, or once the whole VM went out, stays paused in doubt. */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
-	struct migrate_status *st = src.st;
 	va_list ap;
 
 	if (src.state == S_IDLE)
 		return;
 	va_start(ap, fmt);
-	fmt_vsnprintf(st->error, sizeof(st->error), fmt, ap);
+	fmt_vsnprintf(src.st->error, sizeof(src.st->error), fmt, ap);
 	va_end(ap);
-	src.self = true;
-	if (src.logging)
-		gmem_dirty_log_stop(src.vm);
-	if (src.paused && src.vm->state == VM_PAUSED)
-		vm_resume(src.vm, NULL, 0);
-	src.self = false;
-	src.logging = src.paused = false;
-	st->state = "failed";
-	st->total_ms = netstack_now_ms() - src.start_ms;
-	kprintf("migrate: vm %s to %s: %s; the VM stays here (%s)\n", st->vm, st->to, st->error,
-		vm_state_name(src.vm));
-	release();
+	end_failed(src.state == S_CONFIRMING);
+}
+
+/* The destination said it gave up, and so freed what it had: whenever it
+ * says so, the VM carries on here. */
+static void gave_up(const char *why)
+{
+	if (src.state == S_IDLE)
+		return;
+	fmt_snprintf(src.st->error, sizeof(src.st->error), "the destination gave up: %s", why);
+	end_failed(false);
 }
 
 int migrate_cancel(const char *name, char *err, size_t n)
 {
 	if (src.state == S_IDLE || strcmp(src.st->vm, name))
 		return vm_err(err, n, -ENOENT, "migrate: no migration of vm '%s' under way", name);
+	if (src.state == S_CONFIRMING)
+		return vm_err(err, n, -EBUSY, "migrate: vm '%s' went to %s whole and may run there: "
+			      "too late to cancel; its answer decides", name, src.st->to);
 	fail("cancelled");
 	src.st->state = "cancelled";
 	return 0;
@@ -284,8 +320,11 @@ static bool memory_frame(bool *round_done)
 		*round_done = true;
 	if (!taken)
 		return false;
-	mig_ram_put_hdr(payload, piece * SZ_2M, (u32)MIN((u64)SNAP_MEM_PIECE_PAGES,
-							 (mem - piece * SZ_2M) / PAGE_SIZE), bm);
+	mig_ram_put_hdr(payload, piece * SZ_2M,
+			(u32)MIN((u64)SNAP_MEM_PIECE_PAGES,
+				 gmem_layout_ram_after(gmem_layout_of(mem), piece * SZ_2M) /
+					 PAGE_SIZE),
+			bm);
 	seal(SNAP_SEC_MEMORY, (u32)piece, SNAP_MEMORY_NAME, MIG_MEM_HDR + (u64)taken * PAGE_SIZE);
 	src.st->pages_sent += taken;
 	return true;
@@ -488,6 +527,10 @@ static void got_answer(void)
 	memset(src.todo, 0xff, ALIGN_UP(src.nbits, 64) / 8);
 	if (src.nbits % 64)
 		src.todo[src.nbits / 64] = (1ULL << (src.nbits % 64)) - 1;
+	/* Not the PCI hole: no RAM there (8 words of bits per 2 MiB chunk). */
+	for (u64 c = 0; c < src.vm->gmem.nr_chunks; c++)
+		if (!src.vm->gmem.chunks[c])
+			memset(&src.todo[c * 8], 0, 8 * sizeof(u64));
 	src.cursor = 0;
 	src.skip_zero = true;
 	src.st->rounds = 1;
@@ -523,7 +566,7 @@ static void got_done(void)
 	}
 	/* The destination may give up at any point, and says why. */
 	if (!a.ok) {
-		fail("the destination gave up: %s", a.text);
+		gave_up(a.text);
 		return;
 	}
 	if (src.state != S_CONFIRMING) {
@@ -697,7 +740,7 @@ int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_ke
 	if (ret)
 		return ret;
 	src.damage = damage_frame;
-	src.nbits = gmem_size(vm) / PAGE_SIZE;
+	src.nbits = gmem_end(vm) / PAGE_SIZE; /* by guest-physical page, the hole's too */
 	src.frame = (u8 *)(uintptr_t)page_alloc(FRAME_PAGES, PAGE_SIZE);
 	src.todo = kzalloc(ALIGN_UP(src.nbits, 64) / 8);
 	src.pcb = tcp_new();

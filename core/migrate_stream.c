@@ -17,6 +17,7 @@
 #include <stdarg.h>
 
 #include "hv/snapshot_vm.h"
+#include "hv/gmem_layout.h"
 
 #include "core/snapshot_layout.h"
 #include "lib/crc32.h"
@@ -330,16 +331,18 @@ void mig_ram_put_hdr(u8 *p, u64 gpa, u32 npages, const u8 *bitmap)
 
 int mig_ram_check(const u8 *p, u64 len, u32 instance, u64 mem_size, struct mig_ram *r)
 {
-	u64 gpa;
+	u64 gpa, ram;
 
 	if (len < MIG_MEM_HDR)
 		return -EINVAL;
 	gpa = snap_le64(p);
-	if (gpa != (u64)instance << SNAP_MEM_PIECE_SHIFT || gpa >= mem_size)
+	/* RAM only: below the PCI hole or above 4 GiB (include/hv/gmem_layout.h). */
+	ram = gmem_layout_ram_after(gmem_layout_of(mem_size), gpa);
+	if (gpa != (u64)instance << SNAP_MEM_PIECE_SHIFT || !ram)
 		return -EINVAL;
 	r->gpa = gpa;
 	r->npages = snap_le32(p + 8);
-	if (r->npages != MIN((u64)SNAP_MEM_PIECE_PAGES, (mem_size - gpa) / PAGE_SIZE) ||
+	if (r->npages != MIN((u64)SNAP_MEM_PIECE_PAGES, ram / PAGE_SIZE) ||
 	    snap_le32(p + 12) != 0)
 		return -EINVAL;
 	memcpy(r->bitmap, p + 16, sizeof(r->bitmap));

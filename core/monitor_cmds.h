@@ -28,6 +28,7 @@ int monitor_cmd_net(const struct monitor_args *a);
 /* core/monitor_migrate.c: live migration (docs/migration.md). */
 int monitor_cmd_migrate(const struct monitor_args *a);
 int monitor_cmd_migrate_test(const struct monitor_args *a);
+int monitor_cmd_migrate_test_recv(const struct monitor_args *a);
 int monitor_cmd_migration(const struct monitor_args *a);
 /* core/monitor_pools.c: CPU-feature pools (docs/migration.md). */
 int monitor_cmd_pools(const struct monitor_args *a);

@@ -47,6 +47,20 @@ int monitor_cmd_migrate_test(const struct monitor_args *a)
 	return start(a, frame, false);
 }
 
+/* migrate-test-recv nodone: the next VM to arrive here runs, but the
+ * source hears nothing (the connection reset): the source keeps its copy
+ * paused, in doubt (docs/migration.md, "Fencing"). */
+int monitor_cmd_migrate_test_recv(const struct monitor_args *a)
+{
+	if (strcmp(a->argv[1], "nodone")) {
+		kprintf("migrate-test-recv: '%s' is not nodone\n", a->argv[1]);
+		return -EINVAL;
+	}
+	migrate_recv_test_no_done();
+	kprintf("migrate-test-recv: the next VM to arrive runs without DONE sent\n");
+	return 0;
+}
+
 int monitor_cmd_migration(const struct monitor_args *a)
 {
 	struct migrate_status st;

@@ -256,6 +256,10 @@ struct vm *vm_build(const struct vm_config *cfg, const struct boot_info *bi, u64
 	slot_held[slot] = true;
 	vm_clock_init(vm);
 	cpuid_policy_build(policy, host_cpuid, cfg->cpus, (u32)tsc_khz);
+	if (cfg->tsc_khz) { /* the guest's own rate: RDTSC exits unless it is this host's */
+		vm_clock_set_khz(vm, cfg->tsc_khz);
+		cpuid_policy_set_tsc_khz(policy, cfg->tsc_khz);
+	}
 	vm->cpuid = policy;
 
 	vm->awaiting_state = !load_image;

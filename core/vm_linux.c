@@ -16,11 +16,12 @@
 #include "loaders/multiboot_guest.h"
 
 #define ACPI_TABLES_GPA 0xe0000ULL /* where a PC BIOS keeps them, inside the reserved area */
-#define PCI_MMIO_START 0xc0000000ULL /* the DSDT's PCI window starts here: RAM ends below */
 
 /*
  * What a PC gives a kernel it boots: the BIOS area reserved, ACPI tables
- * there (MADT, FADT, DSDT), and RAM ending below the PCI window. plat
+ * there (MADT, FADT, DSDT). RAM below 4 GiB ends below the PCI window, the
+ * rest lies above 4 GiB (include/hv/gmem_layout.h): the e820 map built from
+ * it (loaders/linux.c) tells the kernel so. plat
  * points into static and VM memory; bios is the caller's.
  */
 static int pc_platform(struct vm *vm, struct guest_platform *plat)
@@ -33,11 +34,6 @@ static int pc_platform(struct vm *vm, struct guest_platform *plat)
 	int n;
 
 	*plat = (struct guest_platform){ .reserved = &bios, .nr_reserved = 1 };
-	if (vm->cfg.mem > PCI_MMIO_START) {
-		kprintf("config: vm '%s': field 'mem': a PC-booted guest has at most 3 GiB (the "
-			"PCI window starts at 0xc0000000)\n", vm->name);
-		return -EINVAL;
-	}
 	acpi_platform_defaults(&acpi, vm->cfg.cpus);
 	tables = gmem_map(vm, ACPI_TABLES_GPA, ACPI_TABLES_MAX_SIZE, true);
 	n = tables ? acpi_tables_build(tables, ACPI_TABLES_MAX_SIZE, ACPI_TABLES_GPA, &acpi,

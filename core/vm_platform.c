@@ -13,6 +13,7 @@
 #include "hv/irq.h"
 #include "hv/platform.h"
 #include "hv/vm.h"
+#include "hv/gmem_layout.h"
 #include "hv/vm_clock.h"
 #include "hv/vm_disks.h"
 #include "hv/vm_net.h"
@@ -206,8 +207,11 @@ static void *rtc_create_in(struct vm *vm)
 		rtc_cmos_destroy(r);
 		return NULL;
 	}
-	if (r)
-		rtc_cmos_set_memory(r, vm->cfg.mem, 0);
+	if (r) { /* RAM below the PCI hole and above 4 GiB, as the e820 map says */
+		struct gmem_layout l = gmem_layout_of(vm->cfg.mem);
+
+		rtc_cmos_set_memory(r, l.low, l.high);
+	}
 	return r;
 }
 
@@ -375,6 +379,11 @@ int vm_platform_init(struct vm *vm)
 	vm->created_unix = host_unix_seconds();
 	vm->isa_irq = (struct irq_sink){ .set = isa_irq_set, .ctx = vm };
 	int err = vm_devices_create(vm, platform_devices, ARRAY_SIZE(platform_devices));
+
+	/* The test device's INTx# register drives the PCI bus's wiring,
+	 * which is created after it. */
+	if (!err)
+		testdev_set_wires(vm_device_find(vm, "testdev")->dev, &vm->pci->intx);
 
 	/* On the PCI host, after the platform. */
 	if (!err)

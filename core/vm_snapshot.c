@@ -104,13 +104,17 @@ static int save_devices(struct snap_writer *w, struct vm *vm)
 
 static int save_memory(struct snap_writer *w, struct vm *vm)
 {
-	u64 size = gmem_size(vm);
+	struct gmem_layout l = gmem_layout_of(gmem_size(vm));
 
-	for (u64 gpa = 0; gpa < size; gpa += SZ_2M) {
-		u64 len = MIN(SZ_2M, size - gpa);
-		const void *p = gmem_map(vm, gpa, len, false);
+	/* By guest-physical address: RAM below the PCI hole, then above 4 GiB. */
+	for (u64 gpa = 0; gpa < gmem_end(vm); gpa += SZ_2M) {
+		u64 len = MIN(SZ_2M, gmem_layout_ram_after(l, gpa));
+		const void *p;
 		int err;
 
+		if (!len)
+			continue; /* the hole */
+		p = gmem_map(vm, gpa, len, false);
 		if (!p)
 			return -EFAULT;
 		err = snap_save_ram_piece(w, gpa, p, (u32)(len / PAGE_SIZE));
@@ -229,7 +233,7 @@ static int load_vm_section(const struct snapshot *s, struct vm *vm, u64 *guest_t
 static int load_memory(const struct snapshot *s, struct vm *vm, const char **what)
 {
 	struct snap_cursor c;
-	u64 size = gmem_size(vm);
+	struct gmem_layout l = gmem_layout_of(gmem_size(vm));
 	int err;
 
 	for (err = snap_first(s, &c); !err; err = snap_next(&c)) {
@@ -240,9 +244,9 @@ static int load_memory(const struct snapshot *s, struct vm *vm, const char **wha
 		if (c.type != SNAP_SEC_MEMORY)
 			continue;
 		*what = SNAP_MEMORY_NAME;
-		if (gpa >= size)
+		len = MIN(SZ_2M, gmem_layout_ram_after(l, gpa)); /* 0: past RAM or in the hole */
+		if (!len)
 			return -EINVAL;
-		len = MIN(SZ_2M, size - gpa);
 		p = gmem_map(vm, gpa, len, true);
 		if (!p || snap_load_ram_piece(&c, gpa, p, (u32)(len / PAGE_SIZE)))
 			return -EINVAL;

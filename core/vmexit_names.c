@@ -22,10 +22,11 @@ static const char *const names[NR_VMEXIT_REASONS] = {
 	[VMEXIT_EXCEPTION] = "exception",
 	[VMEXIT_MACHINE_CHECK] = "machine-check",
 	[VMEXIT_LTR] = "ltr",
+	[VMEXIT_RDTSC] = "rdtsc",
 	[VMEXIT_ENTRY_FAIL] = "entry-fail",
 	[VMEXIT_UNHANDLED] = "unhandled",
 };
-_Static_assert(NR_VMEXIT_REASONS == 21, "a vmexit_reason without a name in names");
+_Static_assert(NR_VMEXIT_REASONS == 22, "a vmexit_reason without a name in names");
 
 const char *vmexit_name(unsigned reason)
 {

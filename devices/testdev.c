@@ -1,6 +1,7 @@
 /* The test device (devices/testdev.h): known registers for the guests' MMIO tests. */
 #include "devices/testdev.h"
 
+#include "devices/pci_intx.h"
 #include "hv/mm.h"
 
 /* The byte at offset off (little-endian within each register). */
@@ -14,7 +15,21 @@ static u8 get_byte(const struct testdev *t, u64 off)
 		return (u8)(TESTDEV_ID >> (off - TESTDEV_ID_REG) * 8);
 	if (off >= TESTDEV_WRITES && off < TESTDEV_WRITES + 4)
 		return (u8)(t->writes >> (off - TESTDEV_WRITES) * 8);
+	if (off == TESTDEV_INTX)
+		return t->intx;
 	return 0;
+}
+
+/* The INTx# register becomes v: each function whose bit changed drives its
+ * INTA# (lock held; the order is device, wiring, I/O APIC). */
+static void set_intx(struct testdev *t, u8 v)
+{
+	u8 changed = t->intx ^ v;
+
+	t->intx = v;
+	for (unsigned f = 0; f < 8 && t->wires; f++)
+		if (changed & (1u << f))
+			pci_intx_set(t->wires, (u8)(TESTDEV_INTX_SLOT << 3 | f), 1, v & (1u << f));
 }
 
 /* Stores the byte at offset off if it belongs to a writable register. */
@@ -28,6 +43,8 @@ static void put_byte(struct testdev *t, u64 off, u8 b)
 	} else if (off >= TESTDEV_SCRATCH64 && off < TESTDEV_SCRATCH64 + 8) {
 		shift = (unsigned)(off - TESTDEV_SCRATCH64) * 8;
 		t->scratch64 = (t->scratch64 & ~(0xffULL << shift)) | (u64)b << shift;
+	} else if (off == TESTDEV_INTX) {
+		set_intx(t, b);
 	}
 }
 
@@ -76,6 +93,13 @@ struct testdev *testdev_create(void)
 	return kzalloc(sizeof(struct testdev));
 }
 
+void testdev_set_wires(struct testdev *dev, struct pci_intx *wires)
+{
+	spin_lock(&dev->lock);
+	dev->wires = wires;
+	spin_unlock(&dev->lock);
+}
+
 void testdev_destroy(struct testdev *dev)
 {
 	kfree(dev);
@@ -87,5 +111,6 @@ void testdev_reset(struct testdev *dev)
 	dev->scratch32 = 0;
 	dev->scratch64 = 0;
 	dev->writes = 0;
+	set_intx(dev, 0);
 	spin_unlock(&dev->lock);
 }

@@ -38,9 +38,7 @@ void vq_fail(struct virtq *vq, const char *why)
 /* [gpa, gpa+len) inside RAM, without overflow. */
 static bool in_ram(struct virtq *vq, u64 gpa, u64 len)
 {
-	u64 size = gmem_size(vq->vm);
-
-	return gpa <= size && len <= size - gpa;
+	return gmem_in_ram(&vq->vm->gmem, gpa, len);
 }
 
 bool vq_config_ok(const struct virtq *vq)

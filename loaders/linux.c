@@ -85,6 +85,31 @@ static bool e820_append(struct e820_entry *map, unsigned max, unsigned *n, u64 a
 	return true;
 }
 
+/*
+ * Appends [start, end) of RAM less the reserved ranges res (sorted by start,
+ * not overlapping) as RAM entries; false when map is full. Called once per
+ * range of RAM (include/hv/gmem_layout.h): the PCI hole between gets no
+ * entry, as a PC's E820 map has none there (ACPI 6.5, 15.1).
+ */
+static bool e820_append_ram(struct e820_entry *map, unsigned max, unsigned *n,
+			    const struct guest_mem_range *res, unsigned nres, u64 start, u64 end)
+{
+	u64 cur = start;
+
+	for (unsigned j = 0; j < nres && cur < end; j++) {
+		u64 rs = res[j].start, re = rs + res[j].size; /* re == 0: up to 2^64 */
+
+		if (re != 0 && re <= cur)
+			continue;
+		if (rs >= end)
+			break;
+		if (rs > cur && !e820_append(map, max, n, cur, rs - cur, E820_TYPE_RAM))
+			return false;
+		cur = re && re < end ? re : end;
+	}
+	return cur >= end || e820_append(map, max, n, cur, end - cur, E820_TYPE_RAM);
+}
+
 int guest_e820_build(const struct vm *vm, const struct guest_platform *plat,
 		     struct e820_entry *map, unsigned max, unsigned *nr, const char **why)
 {
@@ -116,24 +141,11 @@ int guest_e820_build(const struct vm *vm, const struct guest_platform *plat,
 		}
 	}
 
-	/* RAM (one range from 0, include/hv/gmem.h) less the reserved ranges. */
-	{
-		u64 cur = 0, end = gmem_size(vm);
-
-		for (unsigned j = 0; j < nres && cur < end; j++) {
-			u64 rs = res[j].start, re = rs + res[j].size; /* re == 0: up to 2^64 */
-
-			if (re != 0 && re <= cur)
-				continue;
-			if (rs >= end)
-				break;
-			if (rs > cur && !e820_append(map, max, &n, cur, rs - cur, E820_TYPE_RAM))
-				goto full;
-			cur = re && re < end ? re : end;
-		}
-		if (cur < end && !e820_append(map, max, &n, cur, end - cur, E820_TYPE_RAM))
-			goto full;
-	}
+	/* RAM (below the PCI hole, then above 4 GiB: include/hv/gmem_layout.h)
+	 * less the reserved ranges. */
+	if (!e820_append_ram(map, max, &n, res, nres, 0, vm->gmem.low_end) ||
+	    !e820_append_ram(map, max, &n, res, nres, vm->gmem.high_start, vm->gmem.size))
+		goto full;
 	for (unsigned j = 0; j < nres; j++)
 		if (!e820_append(map, max, &n, res[j].start, res[j].size, res[j].type))
 			goto full;
@@ -455,7 +467,7 @@ int linux_load(struct vm *vm, const void *bzimage, u64 size, const void *initrd,
 	err = place_kernel(&bz, bp->e820_table, nr_e820, &load, why);
 	if (err)
 		return err;
-	if (bz.footprint > gmem_size(vm) || load > gmem_size(vm) - bz.footprint ||
+	if (!gmem_in_ram(&vm->gmem, load, bz.footprint) ||
 	    gmem_write(vm, load, (const u8 *)bzimage + bz.setup_size, bz.kernel_size)) {
 		*why = "the kernel's memory lies outside the VM's RAM";
 		return -E2BIG;

@@ -386,7 +386,7 @@ int multiboot_guest_load(struct vm *vm, const void *image, u64 size, const char 
 
 		if (!module->data || module->size > SZ_4G || at + module->size > SZ_4G ||
 		    !guest_e820_holds(map, n, at, MAX(module->size, 1)) ||
-		    at + MAX(module->size, 1) > gmem_size(vm) ||
+		    !gmem_in_ram(&vm->gmem, at, MAX(module->size, 1)) ||
 		    gmem_write(vm, at, module->data, module->size)) {
 			*why = "the module does not fit in free memory after the kernel";
 			return -E2BIG;

@@ -83,7 +83,14 @@ struct vm_config {
 	char cpu_pool[CPU_POOL_NAME_MAX];
 	struct vm_pci pci[VM_MAX_PCI]; /* in the guest's slot order (docs/passthrough.md) */
 	u32 nr_pci;
+	/* tsc_khz=: the guest TSC's rate, scaled in software when it is not
+	 * the host's (hv/vm_clock.h); 0: the host's. */
+	u32 tsc_khz;
 };
+
+/* tsc_khz= bounds, as a snapshot's VM section checks them: 1 MHz to 100 GHz. */
+#define VM_TSC_KHZ_MIN 1000
+#define VM_TSC_KHZ_MAX 100000000
 
 /* hostip= and apiport= (docs/config.md): the hypervisor's own address on the
  * switch (core/netstack.c) and the management API's TCP port. */

@@ -7,7 +7,9 @@
  * check bounds and mark what they write in the dirty bitmap. The back ends
  * reach the tables through vm->gmem.pt (the root is gmem's).
  *
- * Guest RAM starts at guest-physical 0 and is gmem_size() bytes long.
+ * Guest RAM is gmem_size() bytes: [0, low_end) and [high_start, size), as
+ * include/hv/gmem_layout.h lays it out (the PCI hole between, when RAM goes
+ * past 3 GiB). Nothing but RAM is in the chunks; the hole's chunks are 0.
  *
  * The table changes and dirty-log calls take gmem.lock and may wait for
  * other CPUs (gmem_tlb_shootdown): call them from an exit handler or the
@@ -19,6 +21,7 @@
 
 #include "hv/types.h"
 #include "hv/spinlock.h"
+#include "hv/gmem_layout.h"
 #include "arch/x86/nested_pt.h"
 
 struct vm;
@@ -27,9 +30,14 @@ struct vm;
 #define GMEM_CHUNK_SHIFT 21
 
 struct gmem {
-	u64 size;          /* bytes of RAM from guest-physical 0, a multiple of 2 MiB */
-	u64 nr_chunks;
-	u64 *chunks;       /* host-physical address of each 2 MiB chunk */
+	u64 size;          /* one past RAM's highest byte, a multiple of 2 MiB */
+	/*
+	 * RAM is [0, low_end) and [high_start, size); without a hole both are
+	 * size (unit tests' fakes leave both 0: RAM is [0, size) then too).
+	 */
+	u64 low_end, high_start;
+	u64 nr_chunks;     /* size / 2 MiB, the hole's included */
+	u64 *chunks;       /* host-physical address of each 2 MiB chunk, 0 in the hole */
 	u64 chunks_pages;  /* pages holding chunks[] */
 
 	spinlock_t lock;   /* guards pt's entries and logging */
@@ -54,15 +62,40 @@ struct gmem {
 };
 
 /*
- * Allocates size bytes of guest RAM (a multiple of 2 MiB) in 2 MiB chunks,
+ * Allocates mem bytes of guest RAM (a multiple of 2 MiB) in 2 MiB chunks,
+ * laid out by gmem_layout_of(mem),
  * the dirty bitmap and nested tables in the back end's format (vendor->
  * pt_format) mapping all of it writable. -EINVAL, -ENOMEM (nothing stays
  * allocated then).
  */
-int gmem_init(struct vm *vm, u64 size);
+int gmem_init(struct vm *vm, u64 mem);
 /* Frees every chunk, table page and the bitmap; the VM must not run. */
 void gmem_destroy(struct vm *vm);
+/* Bytes of RAM (the configuration's mem), the hole not counted. */
 u64 gmem_size(const struct vm *vm);
+/* One past the highest guest-physical byte of RAM: what page-indexed
+ * bitmaps (dirty log, harvests, snapshots' page maps) cover. */
+u64 gmem_end(const struct vm *vm);
+
+/* Whether [gpa, gpa+len) lies wholly in RAM (len 0: gpa itself need not). */
+static inline bool gmem_in_ram(const struct gmem *g, u64 gpa, u64 len)
+{
+	u64 end = gpa + len;
+
+	if (end < gpa)
+		return false;
+	return end <= g->low_end || (gpa >= g->high_start && end <= g->size);
+}
+
+/* Whether any byte of [gpa, gpa+len) lies in RAM (len > 0). */
+static inline bool gmem_touches_ram(const struct gmem *g, u64 gpa, u64 len)
+{
+	u64 end = gpa + len;
+
+	if (end < gpa)
+		end = ~0ULL;
+	return gpa < g->low_end || (end > g->high_start && gpa < g->size);
+}
 
 /*
  * The tables (core/gmem.c). Ranges 4 KiB aligned. Removing or restricting
@@ -111,8 +144,10 @@ static inline const void *gmem_peek(const struct gmem *g, u64 gpa, u64 len)
 {
 	u64 last = gpa + (len ? len - 1 : 0);
 
+	/* The hole's ends are chunk boundaries: gpa's side tells last's too. */
 	if (likely(last < g->size && last >= gpa &&
-		   (gpa >> GMEM_CHUNK_SHIFT) == (last >> GMEM_CHUNK_SHIFT)))
+		   (gpa >> GMEM_CHUNK_SHIFT) == (last >> GMEM_CHUNK_SHIFT) &&
+		   (gpa < g->low_end || gpa >= g->high_start)))
 		return (const void *)(uintptr_t)(g->chunks[gpa >> GMEM_CHUNK_SHIFT] +
 						 (gpa & (GMEM_CHUNK - 1)));
 	return NULL;
@@ -122,7 +157,8 @@ static inline const void *gmem_peek(const struct gmem *g, u64 gpa, u64 len)
  * Dirty logging (core/gmem_dirty.c). start write-protects all RAM at 4 KiB;
  * a guest write then exits, and gmem_dirty_fault marks the page and makes it
  * writable again. harvest copies the union of guest and hypervisor writes
- * into bitmap (nbits bits, bit n = page n) and clears it, write-protecting
+ * into bitmap (nbits bits, bit n = guest-physical page n; the hole's
+ * bits stay 0) and clears it, write-protecting
  * the harvested pages again while logging; returns the number of pages
  * marked. stop merges back to 2 MiB pages. count: pages marked now.
  */

@@ -29,11 +29,17 @@ void migrate_poll(u64 now_ms);
  * changed, as by a host with another migrate_key=. */
 int migrate_start(struct vm *vm, const char *to, u32 damage_frame, bool wrong_key, char *err,
 		  size_t n);
-/* Cancels the migration of the VM called name: it stays here, running. */
+/* Cancels the migration of the VM called name: it stays here, running.
+ * -EBUSY once the whole VM went out (the destination's answer decides). */
 int migrate_cancel(const char *name, char *err, size_t n);
 /* A migration of this VM is under way, and the caller is not it: the
  * lifecycle actions refuse (pause, resume, reset, destroy, snapshot). */
 bool migrate_busy(const struct vm *vm);
+
+/* Test aid (the monitor's migrate-test-recv nodone): the next VM that
+ * arrives here is started, then the connection is reset instead of
+ * sending DONE, as if this host died right after starting it. */
+void migrate_recv_test_no_done(void);
 
 #define MIGRATE_ERR_MAX 200
 
@@ -41,7 +47,10 @@ bool migrate_busy(const struct vm *vm);
 struct migrate_status {
 	char vm[VM_NAME_MAX];
 	char to[24];
-	const char *state;   /* connecting, offered, copying, stopped, confirming, done, failed, cancelled */
+	/* connecting, offered, copying, stopped, confirming, done, failed,
+	 * cancelled, or "in doubt": the whole VM went out and the destination
+	 * neither confirmed nor gave up; it stays paused here (migrate_send.c) */
+	const char *state;
 	u32 rounds;
 	u64 pages_sent, bytes_sent;
 	u64 dirty_pages;     /* at the end of the last round */

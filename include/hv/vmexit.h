@@ -34,6 +34,7 @@ enum vmexit_reason {
 			       is VMEXIT_MACHINE_CHECK */
 	VMEXIT_MACHINE_CHECK,
 	VMEXIT_LTR,         /* LTR, on AMD-V (core/exit_ltr.c: QEMU's TCG loads a null TR) */
+	VMEXIT_RDTSC,       /* RDTSC, while the VM's TSC is scaled (hv/vm_clock.h) */
 	VMEXIT_ENTRY_FAIL,  /* VMRUN / VM entry refused the state */
 	VMEXIT_UNHANDLED,   /* an exit the back end does not translate */
 	NR_VMEXIT_REASONS

@@ -8,7 +8,8 @@
  * Input: a mode byte (CR0.PG/PE/WP, CR4.PAE/PSE/SMEP, EFER.LMA/NXE), a
  * flag byte (bit 0: fold every 8-byte word of guest memory so its address
  * lies in RAM, which makes the tables link up; bit 1: the dirty log keeps
- * odd pages read-only), two bytes of CR3's page, a step count, steps of
+ * odd pages read-only; bit 2: RAM has a hole, its second 2 MiB chunk, as a VM
+ * of more than 3 GiB has the PCI hole), two bytes of CR3's page, a step count, steps of
  * 9 bytes (an op byte: #PF error code bits, or INVLPG, or a flush; then a
  * linear address), then guest RAM from guest-physical 0.
  * Built and run by `make fuzz` (mk/fuzz_shadow.mk).
@@ -21,7 +22,9 @@
 #include "fake_gmem.h"
 #include "shadow_check.h"
 
-#define RAM_SIZE (4ULL << 20)
+#define RAM_SIZE (8ULL << 20)
+#define HOLE_START (2ULL << 20) /* with flag bit 2: [2 MiB, 4 MiB) is no RAM */
+#define HOLE_END (4ULL << 20)
 
 static struct vm vm;
 static u8 *ram;
@@ -74,6 +77,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.efer |= EFER_LME | EFER_LMA;
 	}
 	odd_read_only = flags & 2;
+	vm.gmem.low_end = flags & 4 ? HOLE_START : 0;
+	vm.gmem.high_start = flags & 4 ? HOLE_END : 0;
+	vm.gmem.chunks[1] = flags & 4 ? 0 : (u64)(uintptr_t)ram + GMEM_CHUNK;
 
 	const uint8_t *ops = data;
 	size_t nops = size / 9 < steps ? size / 9 : steps;
@@ -105,7 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			shadow_page_fault(&sh, &vm, &c, la, op & 0x1f, &f);
 		if (shadow_check_tree(&sh, &vm) < 0)
 			abort(); /* a leaf outside RAM, or a table not of the pool */
-		if (f.kind == SHADOW_MMIO && !(op & 0xc0) && f.gpa < RAM_SIZE)
+		if (f.kind == SHADOW_MMIO && !(op & 0xc0) &&
+		    gmem_in_ram(&vm.gmem, f.gpa & ~0xfffULL, 4096))
 			abort(); /* RAM said to be MMIO */
 	}
 	shadow_destroy(&sh);

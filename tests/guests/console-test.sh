@@ -142,7 +142,7 @@ wait_for '^paste-now$' 10
 sleep 1
 set_mark
 cat "$work/paste" >&3
-wait_for "^$want  -$" 60
+wait_for "^$want  -$" 120
 check $? "a 4 KiB paste arrives whole (md5 $want)" ||
 	since | tail -n 5 | sed 's/^/  | /'
 

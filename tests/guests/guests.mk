@@ -38,7 +38,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
-	vm86lm attack exitport x2apic pic-real passthru timers
+	vm86lm attack exitport x2apic pic-real passthru timers inject level tscscale highmem
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -83,6 +83,12 @@ vstate_MODE := long
 vstate_SRCS := $(GUEST_DIR)/vstate.c
 paging_MODE := long
 paging_SRCS := $(GUEST_DIR)/paging.c
+tscscale_MODE := long
+tscscale_SRCS := $(GUEST_DIR)/tscscale.c
+level_MODE := long
+level_SRCS := $(GUEST_DIR)/level.c
+inject_MODE := long
+inject_SRCS := $(GUEST_DIR)/inject.c $(GUEST_DIR)/lib/ring3.c
 conform_MODE := long
 conform_SRCS := $(GUEST_DIR)/conform.c $(GUEST_DIR)/lib/ring3.c
 multiboot_MODE := prot
@@ -92,6 +98,8 @@ multiboot_SRCS := $(GUEST_DIR)/multiboot.c $(GUEST_DIR)/lib/multiboot-entry.S
 multiboot-low_MODE := prot
 multiboot-low_LOAD := 0x8000
 multiboot-low_SRCS := $(multiboot_SRCS)
+highmem_MODE := prot
+highmem_SRCS := $(GUEST_DIR)/highmem.c $(GUEST_DIR)/lib/multiboot-entry.S
 count_MODE := long
 count_SRCS := $(GUEST_DIR)/count.c
 badvq_MODE := long

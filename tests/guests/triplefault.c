@@ -12,6 +12,9 @@
  * released by one flag, 20 boots in a row (counted in the CMOS byte); the
  * 21st exits 0. A VM whose reset after a crash on two CPUs at once loses a
  * vCPU or never runs again times out.
+ *
+ * With arg=3 (on_crash=reset): the crash inside an NMI handler; the next
+ * boot must take an NMI again (crash_in_nmi_handler).
  */
 #include "guest.h"
 
@@ -68,10 +71,64 @@ static int crash_together(void)
 	crash_now();
 }
 
+/*
+ * arg=3 (on_crash=reset): the crash comes inside an NMI handler, before its
+ * IRET. A reset clears the blocking of NMIs (SDM vol. 3, 10.1 and 6.7.1):
+ * on the next boot a self-NMI must arrive. (The hypervisor kept AMD-V's
+ * NMI blocking itself and did not clear it at a reset: every NMI after it
+ * waited for an IRET that no boot would run.)
+ */
+#define ICR_NMI (4u << 8)
+#define ICR_ASSERT (1u << 14)
+
+static volatile bool crash_in_nmi;
+static volatile u32 nmis;
+
+void guest_nmi(void)
+{
+	if (crash_in_nmi)
+		crash_now();
+	nmis++;
+}
+
+static void self_nmi(void)
+{
+	u32 id = mmio_read32(0xfee00020) >> 24;
+
+	mmio_write32(0xfee000f0, 0x1ff); /* software-enabled */
+	mmio_write32(0xfee00310, id << 24);
+	mmio_write32(0xfee00300, ICR_NMI | ICR_ASSERT);
+}
+
+static int crash_in_nmi_handler(void)
+{
+	outb(0x70, CMOS_MARK);
+	if (inb(0x71) == 0xcd) {
+		outb(0x70, CMOS_MARK);
+		outb(0x71, 0);
+		self_nmi();
+		for (u64 end = hc_time_ns() + 1000000000ull; !nmis && hc_time_ns() < end;)
+			cpu_relax();
+		printf("triplefault: boot 2, after a crash in an NMI handler: %u NMI(s) taken of 1\n",
+		       nmis);
+		return nmis == 1 ? 0 : 1;
+	}
+	outb(0x70, CMOS_MARK);
+	outb(0x71, 0xcd);
+	crash_in_nmi = true;
+	self_nmi();
+	for (u64 end = hc_time_ns() + 1000000000ull; hc_time_ns() < end;)
+		cpu_relax();
+	printf("FAIL triplefault: the NMI did not come (nor the crash in its handler)\n");
+	return 1;
+}
+
 int main(ulong arg)
 {
 	if (arg == 2)
 		return crash_together();
+	if (arg == 3)
+		return crash_in_nmi_handler();
 	if (arg == 1) {
 		outb(0x70, CMOS_MARK);
 		if (inb(0x71) == 0xcc) {

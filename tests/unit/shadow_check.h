@@ -76,7 +76,8 @@ static inline long shadow_check_table(const struct shadow_mmu *s, const struct v
 		if (level == 0) {
 			/* A leaf: in RAM, no reserved bit (51:M would be, take
 			 * 62:52 and the PAT-as-PS bit stays free for 4 KiB). */
-			if (pa < ram || pa >= ram + size || (e & 0x7ff0000000000000ULL))
+			if (pa < ram || pa >= ram + size || (e & 0x7ff0000000000000ULL) ||
+			    !gmem_in_ram(&vm->gmem, pa - ram, 4096)) /* not in a hole */
 				return -1;
 			leaves++;
 			continue;

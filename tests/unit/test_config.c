@@ -439,6 +439,20 @@ TEST(exitport)
 	CHECK_EQ(cfg.nr_vms, 0);
 }
 
+TEST(tsc_khz)
+{
+	CHECK_EQ(parse("vm=a,image=a vm=b,image=b,tsc_khz=1000000 vm=c,image=c,tsc_khz=1000"), 0);
+	CHECK_EQ(find("a")->tsc_khz, 0);
+	CHECK_EQ(find("b")->tsc_khz, 1000000);
+	CHECK_EQ(find("c")->tsc_khz, 1000);
+	CHECK_EQ(parse("vm=a,image=a,tsc_khz=999"), 1);
+	CHECK(reported("config: vm 'a': field 'tsc_khz': '999' is not a TSC rate in kHz from 1000 "
+		       "to 100000000; vm not started"));
+	CHECK_EQ(parse("vm=a,image=a,tsc_khz=100000001"), 1);
+	CHECK_EQ(parse("vm=a,image=a,tsc_khz=2GHz"), 1);
+	CHECK_EQ(cfg.nr_vms, 0);
+}
+
 TEST(images)
 {
 	char text[256], img[80];
@@ -951,6 +965,7 @@ int main(void)
 	RUN(on_crash);
 	RUN(paging);
 	RUN(exitport);
+	RUN(tsc_khz);
 	RUN(images);
 	RUN(names);
 	RUN(fields_unknown_repeated_empty);

@@ -47,6 +47,7 @@ TEST(every_field_round_trips)
 	round_trip("vm=q,image=i,mode=long,mem=16M,cpus=1,on_crash=pause,expect=stop");
 	round_trip("vm=s,image=i,mode=long,mem=16M,cpus=2,paging=shadow");
 	round_trip("vm=x,image=i,mode=long,mem=16M,cpus=1,exitport=on");
+	round_trip("vm=t,image=i,mode=long,mem=16M,cpus=1,tsc_khz=1000000");
 	round_trip("vm=p,image=i,pci=00:05.0,pci=0a:1f.7");
 	round_trip("vm=t,image=i,mode=real,mem=16M,cpus=1,paging=nested,on_crash=reset");
 }

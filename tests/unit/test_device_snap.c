@@ -15,6 +15,7 @@
 #include "devices/pit8254.h"
 #include "devices/rtc_cmos.h"
 #include "devices/testdev.h"
+#include "devices/pci_intx.h"
 #include "devices/uart8250.h"
 #include "devices/vioapic.h"
 #include "hv/mm.h"
@@ -568,12 +569,90 @@ TEST(testdev)
 	wr(&testdev_ops, a, TESTDEV_SCRATCH64, 8, 0x0123456789abcdefULL);
 	SAVE(testdev_save, a, &s);
 	c = device_cursor(&s);
-	CHECK_EQ(snap_cursor_left(&c), 18); /* docs/snapshot.md */
+	CHECK_EQ(snap_cursor_left(&c), 19); /* docs/snapshot.md */
 	CHECK_EQ(testdev_load(b, &c), 0);
 	CHECK(memcmp(a, b, sizeof(*a)) == 0);
 	CHECK_EQ(rd(&testdev_ops, b, TESTDEV_WRITES, 4), 2);
 	CHECK_EQ(rd(&testdev_ops, b, TESTDEV_SCRATCH64, 8), 0x0123456789abcdefULL);
-	WRONG_LENGTHS(testdev_load, b, &s);
+	/* WRONG_LENGTHS, but 2 is this payload's version and 3 the unknown one. */
+	{
+		struct snap_cursor c_ = device_cursor(&s);
+		struct testdev before_ = *b;
+
+		c_.end--;
+		CHECK_EQ(testdev_load(b, &c_), -EINVAL);
+		c_ = device_cursor(&s);
+		c_.end++;
+		CHECK_EQ(testdev_load(b, &c_), -EINVAL);
+		c_ = device_cursor(&s);
+		poke8(&s, 0, 3);
+		CHECK_EQ(testdev_load(b, &c_), -EINVAL);
+		poke8(&s, 0, 2);
+		CHECK(memcmp(&before_, b, sizeof(before_)) == 0);
+	}
+	snap_free(&s);
+	testdev_destroy(a);
+	testdev_destroy(b);
+}
+
+/* The INTx# register's lines, seen at the wiring's output. */
+static int wire_calls;
+static u32 wire_gsi;
+static bool wire_level;
+static void wire_set(void *ctx, u32 gsi, bool level)
+{
+	(void)ctx;
+	wire_calls++;
+	wire_gsi = gsi;
+	wire_level = level;
+}
+
+TEST(testdev_intx)
+{
+	struct testdev *a = testdev_create(), *b = testdev_create();
+	struct pci_intx wa, wb;
+	struct snapshot s;
+	struct snap_cursor c;
+	u8 v1[18];
+
+	pci_intx_init(&wa, (struct irq_sink){ .set = wire_set });
+	pci_intx_init(&wb, (struct irq_sink){ .set = wire_set });
+	testdev_set_wires(a, &wa);
+	testdev_set_wires(b, &wb);
+	/* Two functions of slot 31 on GSI 23: wire-ORed. */
+	wr(&testdev_ops, a, TESTDEV_INTX, 1, 3);
+	CHECK_EQ(wire_calls, 1);
+	CHECK_EQ(wire_gsi, 23);
+	CHECK(wire_level);
+	CHECK_EQ(rd(&testdev_ops, a, TESTDEV_INTX, 1), 3);
+	wr(&testdev_ops, a, TESTDEV_INTX, 1, 2); /* one lets go: still asserted */
+	CHECK_EQ(wire_calls, 1);
+	CHECK(pci_intx_level(&wa, 23));
+	/* Saved asserted; the load records the level without driving it (the
+	 * I/O APIC's own state holds it). */
+	SAVE(testdev_save, a, &s);
+	c = device_cursor(&s);
+	CHECK_EQ(testdev_load(b, &c), 0);
+	CHECK_EQ(wire_calls, 1);
+	CHECK(pci_intx_level(&wb, 23));
+	CHECK_EQ(rd(&testdev_ops, b, TESTDEV_INTX, 1), 2);
+	wr(&testdev_ops, b, TESTDEV_INTX, 1, 0); /* released after the load */
+	CHECK_EQ(wire_calls, 2);
+	CHECK(!wire_level && !pci_intx_level(&wb, 23));
+	/* Reset releases a's line. */
+	testdev_reset(a);
+	CHECK_EQ(wire_calls, 3);
+	CHECK(!wire_level && !pci_intx_level(&wa, 23));
+	CHECK_EQ(rd(&testdev_ops, a, TESTDEV_INTX, 1), 0);
+	/* A version-1 payload (no INTx# byte) loads with the register clear. */
+	c = device_cursor(&s);
+	memcpy(v1, s.chunks[0] + c.start, sizeof(v1));
+	v1[0] = 1;
+	c.end = c.start + sizeof(v1);
+	memcpy(s.chunks[0] + c.start, v1, sizeof(v1));
+	wr(&testdev_ops, b, TESTDEV_INTX, 1, 1);
+	CHECK_EQ(testdev_load(b, &c), 0);
+	CHECK_EQ(rd(&testdev_ops, b, TESTDEV_INTX, 1), 0);
 	snap_free(&s);
 	testdev_destroy(a);
 	testdev_destroy(b);
@@ -615,6 +694,7 @@ int main(void)
 	RUN(pci_host);
 	RUN(vioapic);
 	RUN(testdev);
+	RUN(testdev_intx);
 	RUN(apic_bus);
 	CHECK_EQ(host_stats.live, 0);
 	return unit_done();

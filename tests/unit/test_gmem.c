@@ -12,10 +12,13 @@
 
 /* ---- fakes: page allocation, the back end, the VM-wide flush ---- */
 
-#define MAX_ALLOCS 4096
+#define MAX_ALLOCS 8192 /* a VM of 4 GiB, logging: 2048 chunks and as many tables */
 static struct { u64 pa, npages; } allocs[MAX_ALLOCS];
 static u64 pages_out;      /* pages allocated and not freed */
 static long alloc_budget = -1; /* allocations left before failing; -1: no limit */
+/* RAM chunks are left as the host's malloc gives them (mmap'ed, untouched):
+ * a VM of 4 GiB then costs the host only what the test writes. */
+static bool lazy_chunks;
 
 u64 page_alloc(u64 npages, u64 align)
 {
@@ -28,7 +31,8 @@ u64 page_alloc(u64 npages, u64 align)
 	p = aligned_alloc(align, npages * PAGE_SIZE);
 	if (!p)
 		return 0;
-	memset(p, 0, npages * PAGE_SIZE);
+	if (!lazy_chunks || npages != SZ_2M / PAGE_SIZE)
+		memset(p, 0, npages * PAGE_SIZE);
 	for (unsigned i = 0; i < MAX_ALLOCS; i++)
 		if (!allocs[i].pa) {
 			allocs[i].pa = (u64)(uintptr_t)p;
@@ -547,6 +551,77 @@ TEST(destroy_while_logging_frees_everything)
 	CHECK_EQ(pages_out, 0);
 }
 
+/* ---- a VM of 4 GiB: RAM below the PCI hole and above 4 GiB ---- */
+
+#define GiB (1ULL << 30)
+#define HOLE 0xc0000000ULL
+#define HIGH 0x100000000ULL
+#define APIC_PAGE 0xfee00000ULL
+
+TEST(big_vm_leaves_the_pci_hole_free)
+{
+	u64 sz = 0, word = 0x1122334455667788ULL, got = 0;
+	static u64 bm[(HIGH + GiB) / PAGE_SIZE / 64];
+
+	lazy_chunks = true;
+	CHECK_EQ(gmem_init(&vm, 4 * GiB), 0);
+	lazy_chunks = false;
+	CHECK_EQ(gmem_size(&vm), 4 * GiB);
+	CHECK_EQ(gmem_end(&vm), HIGH + GiB);
+	CHECK_EQ(vm.gmem.nr_chunks, (HIGH + GiB) / SZ_2M);
+	CHECK(vm.gmem.chunks[HOLE / SZ_2M - 1] != 0);
+	CHECK_EQ(vm.gmem.chunks[HOLE / SZ_2M], 0);
+	CHECK_EQ(vm.gmem.chunks[APIC_PAGE / SZ_2M], 0);
+	CHECK(vm.gmem.chunks[HIGH / SZ_2M] != 0);
+	/* The tables: RAM on both sides, nothing in the hole. */
+	CHECK_EQ(nested_pt_lookup(&vm.gmem.pt, HOLE - 8, &sz), hpa_of(HOLE - 8));
+	CHECK_EQ(nested_pt_lookup(&vm.gmem.pt, HOLE, NULL), ~0ULL);
+	CHECK_EQ(nested_pt_lookup(&vm.gmem.pt, APIC_PAGE, NULL), ~0ULL);
+	CHECK_EQ(nested_pt_lookup(&vm.gmem.pt, HIGH + GiB - 8, &sz), hpa_of(HIGH + GiB - 8));
+	CHECK_EQ(nested_pt_lookup(&vm.gmem.pt, HIGH + GiB, NULL), ~0ULL);
+	/* The accessors: RAM on both sides, -EFAULT in and across the hole. */
+	CHECK(gmem_in_ram(&vm.gmem, HOLE - PAGE_SIZE, PAGE_SIZE));
+	CHECK(!gmem_in_ram(&vm.gmem, HOLE - PAGE_SIZE, PAGE_SIZE + 1));
+	CHECK(!gmem_in_ram(&vm.gmem, APIC_PAGE, 4));
+	CHECK_EQ(gmem_write(&vm, HIGH, &word, 8), 0);
+	CHECK_EQ(gmem_read(&vm, HIGH, &got, 8), 0);
+	CHECK_EQ(got, word);
+	CHECK_EQ(gmem_write(&vm, HOLE - 8, &word, 8), 0);
+	CHECK_EQ(gmem_write(&vm, HOLE - 4, &word, 8), -EFAULT);
+	CHECK_EQ(gmem_read(&vm, APIC_PAGE, &got, 4), -EFAULT);
+	CHECK_EQ(gmem_write(&vm, HIGH - 4, &word, 8), -EFAULT);
+	CHECK_EQ(gmem_write(&vm, HIGH + GiB - 4, &word, 8), -EFAULT);
+	CHECK(gmem_peek(&vm.gmem, HOLE - 8, 8) != NULL);
+	CHECK(gmem_peek(&vm.gmem, HOLE, 8) == NULL);
+	CHECK(gmem_peek(&vm.gmem, HIGH, 8) != NULL);
+	/* A passed-through BAR goes in the hole, never over RAM. */
+	CHECK_EQ(gmem_pt_map_mmio(&vm, 0xd0000000ULL, 0xd0000000ULL, PAGE_SIZE), 0);
+	CHECK_EQ(gmem_pt_map_mmio(&vm, HOLE - PAGE_SIZE, 0xd0000000ULL, 2 * PAGE_SIZE), -EEXIST);
+	CHECK_EQ(gmem_pt_map_mmio(&vm, HIGH, 0xd0000000ULL, PAGE_SIZE), -EEXIST);
+	/* The dirty log marks by guest-physical page, RAM only, and leaves
+	 * the BAR alone. */
+	CHECK_EQ(gmem_dirty_log_start(&vm), 0);
+	CHECK(!nested_pt_writable(&vm.gmem.pt, HIGH));
+	CHECK(nested_pt_writable(&vm.gmem.pt, 0xd0000000ULL));
+	gmem_mark_dirty(&vm, HOLE - PAGE_SIZE, 2 * PAGE_SIZE); /* the second page is the hole's */
+	CHECK_EQ(gmem_write(&vm, HIGH + GiB - 8, &word, 8), 0);
+	CHECK(!gmem_dirty_fault(&vm, APIC_PAGE));
+	CHECK(gmem_dirty_fault(&vm, HIGH + PAGE_SIZE));
+	CHECK_EQ(gmem_dirty_count(&vm), 3);
+	CHECK_EQ(gmem_dirty_harvest(&vm, bm, (HIGH + GiB) / PAGE_SIZE), 3);
+	CHECK(bm[(HOLE / PAGE_SIZE - 1) / 64] >> 63);
+	CHECK(!(bm[HOLE / PAGE_SIZE / 64] & 1));
+	CHECK(bm[(HIGH / PAGE_SIZE + 1) / 64] & 2);
+	CHECK(bm[((HIGH + GiB) / PAGE_SIZE - 1) / 64] >> 63);
+	gmem_dirty_log_stop(&vm);
+	CHECK(nested_pt_writable(&vm.gmem.pt, HIGH));
+	CHECK_EQ(nested_pt_lookup(&vm.gmem.pt, HIGH + 0x1234, &sz), hpa_of(HIGH + 0x1234));
+	CHECK_EQ(sz, SZ_2M);
+	gmem_destroy(&vm);
+	CHECK_EQ(pages_out, 0);
+	CHECK_EQ(bad_frees, 0);
+}
+
 int main(void)
 {
 	RUN(init_maps_every_chunk_and_destroy_frees_all);
@@ -559,5 +634,6 @@ int main(void)
 	RUN(dirty_logging_traps_marks_and_reprotects);
 	RUN(dirty_logging_with_ept_dirty_flags);
 	RUN(destroy_while_logging_frees_everything);
+	RUN(big_vm_leaves_the_pci_hole_free);
 	return unit_done();
 }

@@ -389,6 +389,40 @@ TEST(e820_from_ram_and_reserved_ranges)
 		CHECK(map[i].addr >= map[i - 1].addr + map[i - 1].size);
 }
 
+/* A VM of 4 GiB: RAM below the PCI hole and from 4 GiB up, the hole not
+ * RAM (include/hv/gmem_layout.h); only the map's fields are set, the build
+ * reads nothing else. */
+TEST(e820_of_a_vm_with_the_pci_hole)
+{
+	static const struct guest_mem_range bios = { 0x9fc00, 0x100000 - 0x9fc00, 2 };
+	struct guest_platform p = { .reserved = &bios, .nr_reserved = 1 };
+	struct e820_entry map[GUEST_E820_MAX];
+	const char *why = NULL;
+	unsigned n;
+
+	make_vm(64 * MiB);
+	vm.gmem.low_end = 0xc0000000ULL;
+	vm.gmem.high_start = 0x100000000ULL;
+	vm.gmem.size = 0x140000000ULL;
+	CHECK_EQ(guest_e820_build(&vm, &p, map, GUEST_E820_MAX, &n, &why), 0);
+	static const struct e820_entry want[] = {
+		{ 0, 0x9fc00, 1 },
+		{ 0x9fc00, 0x100000 - 0x9fc00, 2 },
+		{ 0x100000, 0xc0000000ULL - 0x100000, 1 },
+		{ 0x100000000ULL, 0x40000000ULL, 1 },
+	};
+	CHECK_EQ(n, ARRAY_SIZE(want));
+	for (unsigned i = 0; i < ARRAY_SIZE(want) && i < n; i++) {
+		CHECK_EQ(map[i].addr, want[i].addr);
+		CHECK_EQ(map[i].size, want[i].size);
+		CHECK_EQ(map[i].type, want[i].type);
+	}
+	CHECK(!guest_e820_holds(map, n, 0xbffff000ULL, 0x2000));
+	CHECK(!guest_e820_holds(map, n, 0xfee00000ULL, 0x1000));
+	CHECK(guest_e820_holds(map, n, 0x13ffff000ULL, 0x1000));
+	make_vm(64 * MiB);
+}
+
 TEST(kernel_placement)
 {
 	struct linux_setup_header *ih;
@@ -735,6 +769,7 @@ int main(void)
 	RUN(synthetic_64bit_entry);
 	RUN(synthetic_32bit_entry);
 	RUN(e820_from_ram_and_reserved_ranges);
+	RUN(e820_of_a_vm_with_the_pci_hole);
 	RUN(kernel_placement);
 	RUN(initrd_placement);
 	RUN(command_line_and_platform_limits);

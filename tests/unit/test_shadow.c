@@ -194,6 +194,28 @@ TEST(large_pages_and_mmio)
 	CHECK_EQ(shadow_check_tree(&sh, &vm), 2);
 }
 
+/* RAM with a hole, as a VM of more than 3 GiB has the PCI hole: here the
+ * fake's third chunk, [4 MiB, 6 MiB), is taken out (include/hv/gmem.h). A
+ * leaf into the hole is MMIO and never mapped; one past it is RAM. */
+TEST(leaf_into_the_hole_is_mmio)
+{
+	struct guest_ctx c = long_ctx();
+
+	vm.gmem.low_end = 4ULL << 20;
+	vm.gmem.high_start = 6ULL << 20;
+	vm.gmem.chunks[2] = 0;
+	set64(0x4000 + 48, 0x5ff000 | P | RW);  /* 0x406000: the hole's last page */
+	set64(0x4000 + 56, 0x600000 | P | RW);  /* 0x407000: the first page after it */
+	set64(0x4000 + 64, 0x3ff000 | P | RW);  /* 0x408000: the last page before it */
+	CHECK_EQ(fault(&c, 0x406010, 0), SHADOW_MMIO);
+	CHECK_EQ(f.gpa, 0x5ff010);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x406010), 0);
+	CHECK_EQ(fault(&c, 0x407010, PF_ERR_W), SHADOW_FIXED);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x407010) & ADDR, hpa(0x600000));
+	CHECK_EQ(fault(&c, 0x408010, PF_ERR_W), SHADOW_FIXED);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x408010) & ADDR, hpa(0x3ff000));
+}
+
 TEST(one_gib_page_makes_invlpg_flush)
 {
 	struct guest_ctx c = long_ctx();
@@ -415,6 +437,7 @@ int main(void)
 	RUN(long_mode_rights);
 	RUN(wp_clear_supervisor_write);
 	RUN(large_pages_and_mmio);
+	RUN(leaf_into_the_hole_is_mmio);
 	RUN(one_gib_page_makes_invlpg_flush);
 	RUN(table_outside_ram);
 	RUN(dirty_log_keeps_page_read_only);

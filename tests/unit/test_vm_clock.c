@@ -110,11 +110,55 @@ TEST(guest_ns_at_the_vms_rate)
 	CHECK(vm_guest_ns(&vm) >= 2999910000ULL); /* 3 s less 30 ppm, and rounding */
 }
 
+/* A rate other than the host's: the guest TSC counts at it from where it
+ * was (software scaling); within the tolerance it is not scaled. */
+TEST(scaled_rate)
+{
+	u64 h, g0, g1, g2, x;
+
+	setup();
+	vm_clock_set_khz(&vm, 2000100); /* 50 ppm: the same TSC, another calibration */
+	CHECK(!vm.clock.scaled);
+	vm_clock_set_khz(&vm, 1000000); /* half the host's */
+	CHECK(vm.clock.scaled);
+	h = rdtsc();
+	g0 = vm_guest_tsc_at(&vm, h);
+	g1 = vm_guest_tsc_at(&vm, h + 2000000000ULL); /* 1 s of host */
+	CHECK(g1 - g0 >= 999999999ULL && g1 - g0 <= 1000000001ULL);
+	/* A deadline's host TSC: not before the guest reaches it, at most a
+	 * few ticks after. */
+	x = g0 + 123456789;
+	CHECK(vm_guest_tsc_at(&vm, vm_host_tsc_for(&vm, x)) >= x);
+	CHECK(vm_guest_tsc_at(&vm, vm_host_tsc_for(&vm, x) - 4) < x);
+	/* Stopped, it stands; started, it goes on from there at its rate. */
+	vm_clock_stop(&vm);
+	g2 = vm_guest_tsc(&vm);
+	CHECK_EQ(vm_guest_tsc_at(&vm, h + 5000000000ULL), g2);
+	vm_clock_start(&vm);
+	h = rdtsc();
+	g0 = vm_guest_tsc_at(&vm, h);
+	CHECK(g0 >= g2 && g0 - g2 < 100000000);
+	CHECK_EQ(vm_guest_tsc_at(&vm, h + 4000) - g0, 2000);
+	/* Set to a value, it continues from it; back at the host's rate,
+	 * unscaled, from where it stood. */
+	vm_set_guest_tsc(&vm, 9000000000000ULL);
+	g0 = vm_guest_tsc(&vm);
+	CHECK(g0 >= 9000000000000ULL && g0 < 9000000000000ULL + 100000000);
+	vm_clock_set_khz(&vm, 2000000);
+	CHECK(!vm.clock.scaled);
+	g1 = vm_guest_tsc(&vm);
+	CHECK(g1 >= g0 && g1 - g0 < 100000000);
+	/* Guest ns follow the guest's rate: 1 ms is 1,000,000 ticks at 1 GHz. */
+	vm_clock_set_khz(&vm, 1000000);
+	CHECK_EQ(vm_guest_tsc_of_ns(&vm, 1000000), 1000001);
+}
+
 int main(void)
 {
 	RUN(starts_at_zero_and_runs);
 	RUN(stopped_clock_stands_still);
 	RUN(set_guest_tsc_continues_from_value);
 	RUN(guest_ns_at_the_vms_rate);
+	RUN(scaled_rate);
 	return unit_done();
 }

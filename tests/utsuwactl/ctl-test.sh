@@ -219,6 +219,11 @@ route "POST /vms/web/migrate 202 {$mig,\"state\":\"connecting\",\"error\":\"\"}"
 run migrate web --to 10.0.3.51:8081 --damage-frame 5 --wrong-key
 [ "$rc" = 1 ] && [ "$(tail -n 1 "$work/out")" = "web: not migrated (the destination refused: not enough memory here); it runs here" ]
 verdict "migrate: a failure: status 1 and the reason" || cat "$work/out" "$work/err"
+route "POST /vms/web/migrate 202 {$mig,\"state\":\"connecting\",\"error\":\"\"}" \
+	"GET /vms/web/migrate 200 {$mig,\"state\":\"in doubt\",\"error\":\"the destination reset the connection\"}"
+run migrate web --to 10.0.3.51:8081
+[ "$rc" = 5 ] && [ "$(tail -n 1 "$work/out")" = "web: in doubt (the destination reset the connection): it may run on 10.0.3.51:8081; it stays paused here: resume it here only if it does not run there, else destroy it" ]
+verdict "migrate: in doubt (the whole VM went, unconfirmed): status 5, what to do" || cat "$work/out" "$work/err"
 run migrate web
 check "migrate without --to: status 2" [ "$rc" = 2 ]
 route "DELETE /vms/web/migrate 200 {$mig,\"state\":\"cancelled\",\"error\":\"cancelled\"}"

@@ -28,6 +28,7 @@ enum {
 	EXIT_USAGE = 2,        /* bad arguments, no token, a file that cannot be read */
 	EXIT_TRANSPORT = 3,    /* cannot connect, timed out, not an HTTP answer */
 	EXIT_SERVER = 4,       /* a 5xx, or an answer utsuwactl cannot read */
+	EXIT_IN_DOUBT = 5,     /* migrate: the VM went whole, unconfirmed; paused here */
 };
 
 #define DEFAULT_HOST "127.0.0.1:8080"
@@ -554,7 +555,7 @@ static char *field(struct json *j, const char *k)
 }
 
 /* POST /vms/NAME/migrate {"to": ...}, then the record every half second
- * until it is done, failed or cancelled. */
+ * until it is done, failed, cancelled or in doubt. */
 static int cmd_migrate(struct ctl *ctl, const struct command *cmd, char **argv)
 {
 	char path[1024], *body = NULL, *last = NULL;
@@ -612,7 +613,7 @@ static int cmd_migrate(struct ctl *ctl, const struct command *cmd, char **argv)
 		free(last);
 		last = strdup(state);
 		if (!strcmp(state, "done") || !strcmp(state, "failed") ||
-		    !strcmp(state, "cancelled")) {
+		    !strcmp(state, "cancelled") || !strcmp(state, "in doubt")) {
 			char *to = field(&j, "to"), *err = field(&j, "error");
 			char *total = field(&j, "total_ms"), *down = field(&j, "downtime_ms");
 			char *pages = field(&j, "pages_sent");
@@ -622,9 +623,14 @@ static int cmd_migrate(struct ctl *ctl, const struct command *cmd, char **argv)
 			else if (!strcmp(state, "done"))
 				printf("%s: runs on %s now: %s ms in all, %s ms stopped, %s rounds, %s "
 				       "pages\n", argv[0], to, total, down, round, pages);
+			else if (!strcmp(state, "in doubt"))
+				printf("%s: in doubt (%s): it may run on %s; it stays paused here: "
+				       "resume it here only if it does not run there, else destroy "
+				       "it\n", argv[0], err, to);
 			else
 				printf("%s: not migrated (%s); it runs here\n", argv[0], err);
-			rc = strcmp(state, "done") ? EXIT_REFUSED : EXIT_OK;
+			rc = !strcmp(state, "done") ? EXIT_OK :
+			     !strcmp(state, "in doubt") ? EXIT_IN_DOUBT : EXIT_REFUSED;
 			free(to), free(err), free(total), free(down), free(pages);
 		}
 		free(state);

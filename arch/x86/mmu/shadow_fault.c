@@ -69,7 +69,7 @@ void shadow_page_fault(struct shadow_mmu *s, struct vm *vm, const struct guest_c
 		return;
 	}
 	page = g.gpa & ~(u64)(PAGE_SIZE - 1);
-	if (page >= gmem_size(vm)) {
+	if (!gmem_in_ram(&vm->gmem, page, PAGE_SIZE)) { /* above RAM or in the PCI hole */
 		s->stats.mmio++;
 		out->kind = SHADOW_MMIO;
 		out->gpa = g.gpa;

@@ -153,6 +153,10 @@ static void svm_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 	vmcb->control.eventinj = 0;
 	vmcb->control.int_state = 0;
 	vmcb->control.int_ctl &= ~(V_IRQ | V_TPR_MASK); /* the TPR is 0 after INIT and reset */
+	/* Nor is an NMI handler running (the blocking we keep, svm_nmi.c): a
+	 * vCPU reset inside one would otherwise wait for an IRET no boot runs,
+	 * and never take an NMI again. A state load sets it after this. */
+	svm_set_nmi_blocked(v, false);
 	if (v->shadow)
 		shadow_flush(v->shadow); /* a new CR3 and paging mode */
 }
@@ -231,9 +235,13 @@ static void svm_vcpu_load(struct vcpu *v)
 	struct svm_vcpu *s = &v->arch.svm;
 	struct percpu *cpu = this_cpu();
 
-	/* The VM's clock may have been stopped, started or set since the vCPU
-	 * last ran (hv/vm_clock.h). */
+	/* The VM's clock may have been stopped, started, set or rescaled since
+	 * the vCPU last ran (hv/vm_clock.h); a scaled one answers RDTSC itself. */
 	s->vmcb->control.tsc_offset = v->vm->clock.tsc_offset;
+	if (v->vm->clock.scaled)
+		s->vmcb->control.intercept_misc1 |= INTERCEPT_RDTSC;
+	else
+		s->vmcb->control.intercept_misc1 &= ~INTERCEPT_RDTSC;
 	if (s->asid_cpu == (int)cpu->id && s->asid_gen == cpu->tlb_tag_gen)
 		return;
 	if (!cpu->tlb_tag_gen || cpu->tlb_tag_next >= svm_nr_asids) {

@@ -50,6 +50,7 @@ static const u8 exit_reason[0x30] = {
 	[SVM_EXIT_INIT - 0x60] = VMEXIT_INTR,
 	[SVM_EXIT_VINTR - 0x60] = VMEXIT_IRQ_WINDOW,
 	[SVM_EXIT_TR_WRITE - 0x60] = VMEXIT_LTR,
+	[SVM_EXIT_RDTSC - 0x60] = VMEXIT_RDTSC,
 	[SVM_EXIT_CPUID - 0x60] = VMEXIT_CPUID,
 	[SVM_EXIT_IRET - 0x60] = VMEXIT_IRQ_WINDOW, /* an NMI handler ends: svm_nmi_track */
 	[SVM_EXIT_INVD - 0x60] = VMEXIT_INVD,

@@ -113,6 +113,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_INIT BIT(3)
 #define INTERCEPT_VINTR BIT(4)
 #define INTERCEPT_TR_WRITE BIT(13)
+#define INTERCEPT_RDTSC BIT(14)
 #define INTERCEPT_CPUID BIT(18)
 #define INTERCEPT_IRET BIT(20)
 #define INTERCEPT_INVD BIT(22)
@@ -182,6 +183,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define SVM_EXIT_INIT 0x063
 #define SVM_EXIT_VINTR 0x064
 #define SVM_EXIT_TR_WRITE 0x06d
+#define SVM_EXIT_RDTSC 0x06e
 #define SVM_EXIT_CPUID 0x072
 #define SVM_EXIT_IRET 0x074
 #define SVM_EXIT_INVD 0x076

@@ -306,6 +306,17 @@ static void vmx_vcpu_load(struct vcpu *v)
 		s->tsc_offset = v->vm->clock.tsc_offset;
 		vmwrite(VMCS_TSC_OFFSET, s->tsc_offset);
 	}
+	/* A scaled clock answers RDTSC itself (every VT-x CPU may set "RDTSC
+	 * exiting", SDM vol. 3, A.3.2). */
+	{
+		u32 ctls = v->vm->clock.scaled ? s->proc_ctls | PROC_RDTSC_EXITING
+					       : s->proc_ctls & ~PROC_RDTSC_EXITING;
+
+		if (ctls != s->proc_ctls) {
+			s->proc_ctls = ctls;
+			vmwrite(VMCS_PROC_BASED_CTLS, ctls);
+		}
+	}
 	guest_regs_load(s);
 }
 

@@ -99,12 +99,14 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 }
 
 /* The primary controls of the VM's vCPUs: "INVLPG exiting" (every VT-x
- * CPU may set it, A.3.2) when its intercept policy asks; under shadow
- * paging CR3 loads and stores exit too (vmx_shadow.c; also allowed on
- * every CPU, A.3.2). */
+ * CPU may set it, A.3.2) when its intercept policy asks, "RDTSC exiting"
+ * while its TSC is scaled (hv/vm_clock.h; vmx_vcpu_load follows changes);
+ * under shadow paging CR3 loads and stores exit too (vmx_shadow.c; allowed
+ * on every CPU, A.3.2). */
 u32 vmx_proc_ctls_of(const struct vm *vm)
 {
 	return vmx_caps.proc | (vm->intercepts->invlpg ? PROC_INVLPG_EXITING : 0) |
+	       (vm->clock.scaled ? PROC_RDTSC_EXITING : 0) |
 	       (vm->shadow ? PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : 0);
 }
 
