@@ -24,18 +24,37 @@
 #                    (-b qemu): AMD-V to VT-x and back (docs/migration.md,
 #                    "VT-x and cross-vendor").
 #
+#   make test-shadow-vmx  matrix cases under Bochs on a CPU without nested
+#                    paging for utsuwa (tests/bochs/run-bochs.sh with
+#                    BOCHS_SHADOW=1: Bochs's Lynnfield model, EPT without
+#                    unrestricted guest), where every VM gets shadow page
+#                    tables and real mode runs in virtual-8086 mode
+#                    (docs/shadow-paging.md): VMX_SHADOW_CASES (below; about
+#                    15 minutes on two cores, Linux on two vCPUs 6 of them),
+#                    then lifecycle-vmx's checks (pause, snapshot, restore,
+#                    create/destroy) on that CPU; VMX_CASES=<names> runs those
+#                    matrix cases and nothing else. "vmx-guests: N passed, N
+#                    failed", "lifecycle-vmx: N passed, N failed".
+#
 # VMX_TEST_CASES is what `make test` runs under Bochs (about 4 minutes on
 # two cores): the test guests in every mode, SMP, preemption, pinning,
 # isolation, the APICs, the platform, the vCPU state round trip, the CPU's
 # conformance (conform, a few seconds), malformed virtqueue chains (badvq-alone;
 # badvq with its Linux VM takes minutes there), Linux on one CPU, and a VM of
-# 2.5 GiB on a 3 GiB machine (bigmem, about a minute). The SMP Linux cases pass
+# 2.5 GiB on a 3 GiB machine (bigmem, about a minute), and paging=shadow beside
+# EPT (paging-shadow, shadow-modes: real mode in virtual-8086 mode). The SMP Linux cases pass
 # too but take 5-15 minutes each under Bochs: make test-vmx.
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak badvq-alone isolation-walk \
-	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level tscscale timers-scaled
+	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level tscscale timers-scaled paging-shadow shadow-modes
+# make test-shadow-vmx's: the test guests in every mode, SMP, the MMU test
+# guest, the real-mode PIC guest, dirty logging and Linux on two vCPUs.
+VMX_SHADOW_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
+	multiboot multiboot-low apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate \
+	conform drleak badvq-alone isolation-walk oncrash-reset oncrash-reset-smp bigmem nmi x2apic \
+	pic-real timers paging vm86lm linux-2cpu
 BOCHS_RUN := bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
@@ -43,7 +62,15 @@ LIFECYCLE_VMX := bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf -g $(G
 MIGRATE_VMX := bash tests/bochs/migrate-vmx.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 	-o $(BUILD)/bochs
 
-.PHONY: test-vmx bench-vmx lifecycle-vmx test-migrate-vmx test-migrate-xvendor
+.PHONY: test-vmx bench-vmx lifecycle-vmx test-migrate-vmx test-migrate-xvendor test-shadow-vmx
+
+test-shadow-vmx: $(BUILD)/utsuwa.elf guests linux-guest | $(SETUP)
+	BOCHS_SHADOW=1 bash tests/bochs/run-bochs.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
+		-o $(BUILD)/bochs-shadow $(or $(strip $(VMX_CASES)),$(VMX_SHADOW_CASES)); rc=$$?; \
+	if [ -z "$(strip $(VMX_CASES))" ]; then \
+		BOCHS_CPU=corei5_lynnfield_750 bash tests/bochs/lifecycle-vmx.sh -k $(BUILD)/utsuwa.elf \
+			-g $(GUEST_OUT) -o $(BUILD)/bochs-shadow || rc=1; \
+	fi; exit $$rc
 LIFECYCLE_LINUX_VMX := bash tests/guests/lifecycle-test.sh -b bochs -k $(BUILD)/utsuwa.elf \
 	-g $(GUEST_OUT) -o $(BUILD)/bochs
 

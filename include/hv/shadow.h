@@ -1,7 +1,8 @@
 /*
  * Shadow page tables: guest-virtual to host-physical tables the CPU walks in
  * place of the guest's own, for CPUs without nested paging (AMD-V without
- * NPT, APM vol. 2, 15.24 "Shadow paging"; later VT-x without EPT).
+ * NPT, APM vol. 2, 15.24 "Shadow paging"; VT-x without EPT or unrestricted
+ * guest).
  *
  * The scheme is a "virtual TLB" (docs/shadow-paging.md): each vCPU has its
  * own shadow tables, built on demand at #PF from the guest's tables, and
@@ -55,6 +56,12 @@ struct shadow_mmu {
  * above it; flushes first if the pool has run out. Whether a present leaf
  * was there before (the CPU's TLB may hold it: the caller flushes). */
 bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf);
+
+/* Maps la to pa, a host page that is not the guest's (VT-x's
+ * virtual-8086 TSS, arch/x86/vmx/vmx_rmode.c), writable and
+ * supervisor-only, until the next flush. Whether the pool ran out and the
+ * shadow was flushed first (what was mapped before is gone). */
+bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa);
 
 /* The registers the CPU runs the guest with (shadow_hw_regs). */
 struct shadow_hw {

@@ -19,7 +19,14 @@
 # log, then "vmx-guests: N passed, N failed". Exit status 0 only if all passed.
 # Cases run JOBS at a time (default 2); results print in matrix order.
 # Environment: BOCHS (default bochs), BOCHS_JOBS (for -j), BOCHS_IPS
-# (instructions per emulated second, default 20000000).
+# (instructions per emulated second, default 20000000). BOCHS_SHADOW=1 runs
+# the cases on a CPU without nested paging for utsuwa, so every VM gets
+# shadow page tables (docs/shadow-paging.md; make test-shadow-vmx): Bochs's
+# corei5_lynnfield_750 unless BOCHS_CPU says otherwise, VT-x with EPT but
+# without unrestricted guest (Bochs 2.7 has no VT-x model without EPT that
+# has the VM-entry and VM-exit EFER and PAT controls utsuwa needs: its generic
+# "cpuid: vmx=1" and core2_penryn_t9600 lack them); cases marked @nested pass
+# as skipped.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +55,8 @@ done
 shift $((OPTIND - 1))
 case $jobs in '' | *[!0-9]* | 0) echo "run-bochs: bad job count '$jobs'" >&2; exit 2 ;; esac
 case $scale in '' | *[!0-9]* | 0) echo "run-bochs: bad timeout scale '$scale'" >&2; exit 2 ;; esac
+shadow=${BOCHS_SHADOW:-}
+[ -n "$shadow" ] && export BOCHS_CPU=${BOCHS_CPU:-corei5_lynnfield_750}
 [ -f "$matrix" ] || { echo "run-bochs: no matrix $matrix" >&2; exit 2; }
 [ -f "$kernel" ] || { echo "run-bochs: no hypervisor image $kernel (make first)" >&2; exit 2; }
 . "$here/lib/bochs-iso.sh"
@@ -140,7 +149,7 @@ bochs_config() {
 run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg
 	local dir=$log_dir/$name word field img mods=() nvms=0 missing="" start rc summary status why=""
-	local hvcfg="" want_vms="" m megs=1024
+	local hvcfg="" want_vms="" m megs=1024 nested=0
 	local -a must_log=()
 
 	for word in $4; do
@@ -150,10 +159,16 @@ run_case() {
 		@mod=*) mods+=("$root/${word#@mod=}") ;;
 		@ram=*G) m=${word#@ram=}; megs=$((${m%G} * 1024)) ;;
 		@ram=*M) m=${word#@ram=}; megs=${m%M} ;;
-		@cpu=* | @nested) ;;
+		@cpu=*) ;;
+		@nested) nested=1 ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
 	done
+	if [ "$nested" = 1 ] && [ -n "$shadow" ]; then
+		mkdir -p "$dir"
+		echo "PASS $name (skipped: needs nested paging, BOCHS_SHADOW is set)" >"$dir/result"
+		return
+	fi
 	cfg=$(bochs_config "$hvcfg")
 	rm -rf "$dir"
 	mkdir -p "$dir/iso/boot/grub"

@@ -228,6 +228,21 @@ static void test_timer_hlt_pending(void)
 	      "%u interrupt(s), expected 1", timer_count - before);
 }
 
+#if defined(GUEST_MODE_REAL)
+/* INT n goes through the IVT and returns after the instruction (on VT-x
+ * without unrestricted guest the hypervisor delivers it, which the CPU
+ * refuses in virtual-8086 mode: arch/x86/vmx/vmx_rmode.c). */
+static void test_soft_int(void)
+{
+	u32 before = timer_count;
+
+	__asm__ volatile("int %0" : : "i"(TIMER_VECTOR) : "memory");
+	__asm__ volatile("int %0" : : "i"(TIMER_VECTOR) : "memory");
+	check(timer_count == before + 2, "soft_int_ivt", "%u interrupt(s), expected 2",
+	      timer_count - before);
+}
+#endif
+
 /* The timer interrupts a busy loop that causes no exits of its own. */
 static void test_timer_busy(void)
 {
@@ -342,6 +357,8 @@ int main(ulong arg)
 	test_timer_cancel();
 #if !defined(GUEST_MODE_REAL)
 	test_mmio();
+#else
+	test_soft_int();
 #endif
 	if (vi.count > 1)
 		test_smp(vi.count);

@@ -394,6 +394,33 @@ TEST(paging_off)
 	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
 }
 
+/* VT-x's virtual-8086 TSS (arch/x86/vmx/vmx_rmode.c): a host page in the
+ * shadow, supervisor-only, written once, flushed with the rest. */
+TEST(host_page_mapped)
+{
+	static u8 host_page[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	u64 host = (u64)(uintptr_t)host_page, leaf, fills;
+	struct guest_ctx c = { 0 };
+
+	reset();
+	CHECK_EQ(fault(&c, 0x5000, 0), SHADOW_FIXED); /* real mode: the identity map */
+	sh.hw_flush = false;
+	CHECK(!shadow_map_host(&sh, 0xfffec000, host));
+	leaf = shadow_leaf_of(&sh, 0xfffec000);
+	CHECK_EQ(leaf & ADDR, host);
+	CHECK(leaf & RW);
+	CHECK(!(leaf & US));
+	CHECK(!sh.hw_flush); /* nothing was cached there */
+	fills = sh.stats.fills;
+	CHECK(!shadow_map_host(&sh, 0xfffec000, host)); /* again: no change */
+	CHECK(!sh.hw_flush);
+	CHECK_EQ(sh.stats.fills, fills);
+	CHECK(!shadow_map_host(&sh, 0x5000, host)); /* over a guest leaf */
+	CHECK(sh.hw_flush);
+	shadow_flush(&sh);
+	CHECK_EQ(shadow_leaf_of(&sh, 0xfffec000), 0);
+}
+
 TEST(entry_changed_under_walk_is_not_touched)
 {
 	struct guest_ctx c = long_ctx();
@@ -419,6 +446,7 @@ int main(void)
 	RUN(pae_paging);
 	RUN(paging_32bit);
 	RUN(paging_off);
+	RUN(host_page_mapped);
 	RUN(entry_changed_under_walk_is_not_touched);
 	shadow_destroy(&sh);
 	return unit_done();

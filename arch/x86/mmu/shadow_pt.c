@@ -22,6 +22,8 @@
 #define SPTE_P BIT(0)
 #define SPTE_RW BIT(1)
 #define SPTE_US BIT(2)
+#define SPTE_A BIT(5)
+#define SPTE_D BIT(6)
 /* A table entry above the leaves allows everything: the leaf alone
  * carries the guest's rights (the CPU ANDs the levels, SDM vol. 3, 4.6).
  * A PAE PDPTE has only P (its R/W, U/S and XD are reserved, 4.4.1). */
@@ -133,6 +135,28 @@ bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf)
 	*e = leaf;
 	s->stats.fills++;
 	return was;
+}
+
+bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa)
+{
+	u64 leaf = pa | SPTE_P | SPTE_RW | SPTE_A | SPTE_D;
+	u64 *e = descend(s, la, 0, true);
+	bool flushed = false;
+
+	if (!e) {
+		s->stats.full++;
+		shadow_flush(s);
+		flushed = true;
+		e = descend(s, la, 0, true);
+		if (!e)
+			return flushed;
+	}
+	if (*e == leaf)
+		return flushed;
+	if (*e & SPTE_P)
+		s->hw_flush = true;
+	*e = leaf;
+	return flushed;
 }
 
 /*

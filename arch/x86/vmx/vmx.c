@@ -46,10 +46,12 @@ bool vmx_supported(void)
 #define PROC_UNWANTED (PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING | \
 		       PROC_CR8_STORE_EXITING | PROC_INVLPG_EXITING | PROC_RDTSC_EXITING | \
 		       PROC_RDPMC_EXITING | PROC_MOV_DR_EXITING)
-#define PROC2_REQUIRED (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
 /* Without "enable INVPCID" the instruction is #UD in the guest (26.3),
- * while CPUID passes PCID and INVPCID through (arch/x86/emul/cpuid.c). */
-#define PROC2_OPTIONAL (PROC2_ENABLE_VPID | PROC2_ENABLE_INVPCID)
+ * while CPUID passes PCID and INVPCID through (arch/x86/emul/cpuid.c).
+ * Without EPT or unrestricted guest VMs get shadow page tables
+ * (vmx_shadow.c) and real mode runs in virtual-8086 mode (vmx_rmode.c). */
+#define PROC2_OPTIONAL (PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID | \
+			PROC2_ENABLE_INVPCID)
 /* Every VM exit sets DR7 to 400H (SDM vol. 3, 28.5.1): without "save debug
  * controls" and "load debug controls" the guest's DR7 and DEBUGCTL would be
  * lost at the first exit (28.3.1, 27.3.2.1). */
@@ -96,9 +98,8 @@ static int vmx_probe(void)
 			(u32)(c->proc & PROC_UNWANTED));
 		err = -ENODEV;
 	}
-	c->proc2 = vmx_ctls_adjust(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), PROC2_REQUIRED,
-				   PROC2_OPTIONAL, &missing);
-	err = err ?: missing_ctls("secondary processor-based (EPT, unrestricted guest)", missing);
+	c->proc2 = vmx_ctls_adjust(rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2), 0, PROC2_OPTIONAL,
+				   &missing);
 	c->exit = vmx_ctls_adjust(rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
 						  : MSR_IA32_VMX_EXIT_CTLS),
 				  EXIT_REQUIRED, EXIT_SAVE_PREEMPTION_TIMER, &missing);
@@ -112,13 +113,20 @@ static int vmx_probe(void)
 	if (err)
 		return err;
 
-	c->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
-	if ((c->ept_vpid & EPT_REQUIRED) != EPT_REQUIRED ||
-	    !(c->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL))) {
+	/* The MSR exists only with EPT or VPIDs (A.10). */
+	c->ept_vpid = c->proc2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID)
+			      ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
+	c->ept = (c->proc2 & PROC2_ENABLE_EPT) && (c->ept_vpid & EPT_REQUIRED) == EPT_REQUIRED &&
+		 (c->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL));
+	if ((c->proc2 & PROC2_ENABLE_EPT) && !c->ept)
 		kprintf("vmx: EPT lacks a 4-level walk, write-back tables, 2 MiB pages or INVEPT "
-			"(IA32_VMX_EPT_VPID_CAP %lx)\n", c->ept_vpid);
-		return -ENODEV;
-	}
+			"(IA32_VMX_EPT_VPID_CAP %lx): not used\n", c->ept_vpid);
+	/* Unrestricted guest needs EPT (26.2.1.1). */
+	c->ug = c->ept && (c->proc2 & PROC2_UNRESTRICTED_GUEST);
+	if (!c->ept)
+		c->proc2 &= ~(u32)PROC2_ENABLE_EPT;
+	if (!c->ug)
+		c->proc2 &= ~(u32)PROC2_UNRESTRICTED_GUEST;
 	/* VPIDs are handed out per CPU and flushed all at once on rollover. */
 	c->vpid = (c->proc2 & PROC2_ENABLE_VPID) && (c->ept_vpid & VPID_CAP_INVVPID) &&
 		  (c->ept_vpid & VPID_CAP_INVVPID_ALL);
@@ -145,13 +153,17 @@ static int vmx_probe(void)
 	c->cr0_mask = vmx_cr_forced(c->cr0_fixed0, c->cr0_fixed1, CR0_PE | CR0_PG);
 	c->cr4_mask = vmx_cr4_mask(c->cr4_fixed0, c->cr4_fixed1);
 
-	kprintf("vmx: VMCS revision %x, %s controls, EPT (A/D %s), unrestricted guest, VPID %s, "
+	kprintf("vmx: VMCS revision %x, %s controls, EPT %s, unrestricted guest %s, VPID %s, "
 		"preemption timer %s\n", c->revision, true_ctls ? "TRUE" : "default",
-		c->ept_vpid & EPT_CAP_AD ? "yes" : "no",
+		!c->ept ? "no" : c->ept_vpid & EPT_CAP_AD ? "yes (A/D yes)" : "yes (A/D no)",
+		c->ug ? "yes" : "no",
 		c->vpid ? "yes" : "no (TLB flushed on every switch)",
 		!c->preemption_timer ? "no (APIC timer slices)"
 		: c->timer_saved ? "yes" : "yes (rearmed on every entry)");
-	return 0;
+	if (!c->ug)
+		kprintf("vmx: no %s: VMs use shadow page tables, real mode runs in "
+			"virtual-8086 mode\n", c->ept ? "unrestricted guest" : "EPT");
+	return vmx_rmode_init();
 }
 
 /* IA32_FEATURE_CONTROL: firmware may have locked VMX off (24.7). */
@@ -205,7 +217,7 @@ static int vmx_cpu_enable(void)
 	cpu->vendor_area[0] = vmxon_region;
 	/* Nothing cached from before us may serve an EPT of ours (VPIDs get
 	 * theirs at the first generation, assign_vpid). */
-	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL)
+	if (vmx_caps.ept && (vmx_caps.ept_vpid & EPT_CAP_INVEPT_ALL))
 		invept(INVEPT_ALL_CONTEXT, 0);
 	return 0;
 }
@@ -216,7 +228,10 @@ static int vmx_cpu_enable(void)
 static int vmx_vm_init(struct vm *vm)
 {
 	vm->arch.vmx.eptp = vm->gmem.pt.root | EPTP_WB | EPTP_WALK_4;
-	if (vmx_caps.ept_vpid & EPT_CAP_AD) {
+	/* Under shadow paging the nested tables only record what dirty
+	 * logging protects (arch/x86/mmu/shadow_gmem.c): no CPU sets their
+	 * A/D bits. */
+	if (!vm->shadow && (vmx_caps.ept_vpid & EPT_CAP_AD)) {
 		vm->arch.vmx.eptp |= EPTP_AD;
 		vm->gmem.hw_dirty = true;
 	}
@@ -322,6 +337,10 @@ static void vmx_vcpu_put(struct vcpu *v)
  * translations go, on this CPU (29.4.3.1). */
 static void vmx_flush_guest_tlb(struct vcpu *v)
 {
+	if (v->shadow) {
+		vmx_shadow_flush(v);
+		return;
+	}
 	if (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
 		invept(INVEPT_SINGLE_CONTEXT, v->vm->arch.vmx.eptp);
 	else
@@ -349,6 +368,8 @@ static int vmx_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 		return 0;
 	}
 	vmwrite(field, *val);
+	if (msr == MSR_EFER && v->shadow) /* NXE and LMA change what the leaves mean */
+		vmx_shadow_flush(v);
 	/* "IA-32e mode guest" is EFER.LMA on entry (26.2.4): a CR0 write
 	 * that enters or leaves long mode stores EFER here first. */
 	if (msr == MSR_EFER) {
@@ -380,18 +401,18 @@ const char *vmx_insn_error_str(u32 err)
 	return "see SDM vol. 3, 31.4";
 }
 
-/* cpu_enable refuses a CPU without EPT: shadow paging on VT-x is not
- * written yet (vmx_ops.shadow_paging). */
+/* Nested paging needs EPT, and unrestricted guest for real mode and
+ * paging off (26.3.1.1): without either, every VM gets shadow paging. */
 static bool vmx_nested_paging(void)
 {
-	return true;
+	return vmx_caps.ug;
 }
 
 const struct vendor_ops vmx_ops = {
 	.name = "vmx",
 	.cpu_enable = vmx_cpu_enable,
 	.nested_paging = vmx_nested_paging,
-	.shadow_paging = false,
+	.shadow_paging = true,
 	.pt_format = &pt_format_ept,
 	.vm_init = vmx_vm_init,
 	.vcpu_init = vmx_vcpu_init,

@@ -23,6 +23,8 @@ struct vmx_caps {
 	u32 timer_max;                     /* at most one scheduler tick, in timer units */
 	bool vpid, preemption_timer, timer_saved;
 	bool nmi_window;                   /* virtual NMIs and NMI-window exiting */
+	bool ept;                          /* EPT usable (4-level, WB, 2 MiB pages, INVEPT) */
+	bool ug;                           /* unrestricted guest (with EPT) */
 };
 extern struct vmx_caps vmx_caps;
 
@@ -87,6 +89,38 @@ int vmx_get_state(struct vcpu *v, struct vcpu_state *st);
 int vmx_set_state(struct vcpu *v, const struct vcpu_state *st);
 void vmx_vcpu_destroy(struct vcpu *v);
 void vmx_vm_destroy(struct vm *vm);
+
+/* Shadow paging (vmx_shadow.c): the guest's CR0, CR3, CR4 and EFER are
+ * in the VMCS but across the entry, when the shadow's are; real mode runs
+ * in virtual-8086 mode (vmx_rmode.c), with the guest's segments, TR, IDTR
+ * and IOPL kept aside across the entry too. */
+struct shadow_hw;
+struct vmx_rmode_saved {
+	struct seg seg[6];  /* ES, CS, SS, DS, FS, GS as the guest has them */
+	u16 vsel[6];        /* the selectors virtual-8086 mode ran with */
+	struct seg tr;
+	u64 idtr_base;
+	u32 idtr_limit;
+	u64 iopl;           /* the guest's RFLAGS.IOPL */
+};
+struct vmx_shadow_saved {
+	u64 cr0, cr3, cr4, efer;
+	struct vmx_rmode_saved rm;
+};
+void vmx_shadow_enter(struct vcpu *v, struct vmx_shadow_saved *g);
+void vmx_shadow_leave(struct vcpu *v, const struct vmx_shadow_saved *g);
+void vmx_shadow_mode(struct vcpu *v);
+void vmx_shadow_flush(struct vcpu *v);
+void vmx_flush_vpid(struct vcpu *v);
+/* The primary controls of the VM's vCPUs (vmx_vmcs.c). */
+u32 vmx_proc_ctls_of(const struct vm *vm);
+
+int vmx_rmode_init(void);
+void vmx_rmode_enter(struct vcpu *v, struct vmx_rmode_saved *r, struct shadow_hw *hw);
+void vmx_rmode_leave(struct vcpu *v, const struct vmx_rmode_saved *r);
+void vmx_rmode_pmode_fixup(struct vcpu *v);
+/* An exception exit in virtual-8086 mode: what the core is to do with it. */
+enum vmexit_reason vmx_rmode_exception(struct vcpu *v, struct vmexit *e);
 
 /* The VM-instruction error number's meaning (31.4), for reports. */
 const char *vmx_insn_error_str(u32 err);

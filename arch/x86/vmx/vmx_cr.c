@@ -21,6 +21,9 @@ static int load_pdptes(struct vcpu *v, u64 cr0, u64 cr4)
 {
 	u64 p[4];
 
+	/* Without EPT the CPU reads them itself, from the shadow's CR3. */
+	if (v->shadow)
+		return 0;
 	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA))
 		return 0;
 	if (gmem_read(v->vm, vmread(VMCS_GUEST_CR3) & 0xffffffe0u, p, sizeof(p)))
@@ -30,15 +33,15 @@ static int load_pdptes(struct vcpu *v, u64 cr0, u64 cr4)
 	return 0;
 }
 
-/* As the CPU's own MOV to CRn does when paging changes (29.4.3.1). */
+/* As the CPU's own MOV to CRn does when paging changes (29.4.3.1); under
+ * shadow paging the shadow goes too, and with it the CPU's entries before
+ * the next entry (vmx_shadow.c). */
 static void flush_vpid(struct vcpu *v)
 {
-	if (!vmx_caps.vpid)
-		return;
-	if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
-		invvpid(INVVPID_SINGLE_CONTEXT, v->arch.vmx.vpid);
+	if (v->shadow)
+		vmx_shadow_flush(v);
 	else
-		invvpid(INVVPID_ALL_CONTEXT, 0);
+		vmx_flush_vpid(v);
 }
 
 static u64 guest_cr(u64 field, u64 shadow, u64 mask)
@@ -48,8 +51,8 @@ static u64 guest_cr(u64 field, u64 shadow, u64 mask)
 
 int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val)
 {
-	u64 cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, vmx_caps.cr0_mask);
-	u64 cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, vmx_caps.cr4_mask);
+	u64 cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, v->arch.vmx.cr0_mask);
+	u64 cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, v->arch.vmx.cr4_mask);
 
 	switch (cr) {
 	case 0:
@@ -58,8 +61,12 @@ int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val)
 		vmwrite(VMCS_CR0_READ_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR0, vmx_cr_fixed(val, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
 						     CR0_PE | CR0_PG));
-		if ((cr0 ^ val) & (CR0_PG | CR0_WP | CR0_PE))
+		if (v->shadow) {
+			vmx_shadow_mode(v); /* into or out of real mode */
+			vmx_shadow_flush(v);
+		} else if ((cr0 ^ val) & (CR0_PG | CR0_WP | CR0_PE)) {
 			flush_vpid(v);
+		}
 		return 0;
 	case 2: /* the guest's CR2 is the CPU's while its VMCS is loaded here */
 		write_cr2(val);

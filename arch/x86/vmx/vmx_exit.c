@@ -70,16 +70,23 @@ _Static_assert(VMEXIT_NONE == 0 && NR_VMEXIT_REASONS < HAS_MORE, "exit_reason[] 
 /*
  * A control-register exit (28.2.1, Table 28-3): MOV to CR8 always ("CR8-load
  * exiting"); MOV to CR0/CR4 when it changes a bit the guest/host masks own
- * (25.6.6). The core checks and completes it (core/exit_cr.c). CLTS and
- * LMSW only exit for masked bits they cannot touch here: unhandled.
+ * (25.6.6); under shadow paging MOV to and from CR3, CLTS and LMSW too. The
+ * core checks and completes it (core/exit_cr.c).
  */
 static enum vmexit_reason cr_access(struct vmexit *e)
 {
 	u64 q = vmread(VMCS_EXIT_QUALIFICATION);
 
 	e->hw_info1 = q;
-	if (CR_QUAL_TYPE(q) > CR_QUAL_TYPE_MOV_FROM_CR)
-		return VMEXIT_UNHANDLED;
+	if (CR_QUAL_TYPE(q) > CR_QUAL_TYPE_MOV_FROM_CR) {
+		/* CLTS or LMSW: under shadow paging the masks own every CR0
+		 * bit (vmx_shadow.c); core/exit_cr.c decodes them. */
+		e->cr.cr = 0;
+		e->cr.write = true;
+		e->cr.gpr = -1;
+		e->insn_len = 0;
+		return VMEXIT_CR_ACCESS;
+	}
 	e->cr.cr = (u8)CR_QUAL_CR(q);
 	e->cr.write = CR_QUAL_TYPE(q) == CR_QUAL_TYPE_MOV_TO_CR;
 	e->cr.gpr = (int)CR_QUAL_GPR(q);
@@ -168,6 +175,8 @@ static __attribute__((noinline)) void decode_other(struct vcpu *v, struct vmexit
 	case EXIT_EXCEPTION_NMI:
 		e->reason = exception_nmi(e);
 		record_shadow(v);
+		if (unlikely(v->arch.vmx.rmode) && e->reason == VMEXIT_EXCEPTION)
+			e->reason = vmx_rmode_exception(v, e);
 		return;
 	case EXIT_CR_ACCESS:
 		e->reason = cr_access(e);
@@ -230,6 +239,7 @@ static inline void arm_preemption_timer(struct vmx_vcpu *s)
 void vmx_run(struct vcpu *v, struct vmexit *e)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
+	struct vmx_shadow_saved g;
 	u32 reason, idt;
 	u8 r;
 
@@ -245,8 +255,14 @@ void vmx_run(struct vcpu *v, struct vmexit *e)
 	}
 	if (vmx_caps.preemption_timer)
 		arm_preemption_timer(s);
+	/* Shadow paging: the CPU's CR0, CR3, CR4 and EFER (and in real mode
+	 * virtual-8086 mode's state) across the entry, vmx_shadow.c. */
+	if (unlikely(v->shadow))
+		vmx_shadow_enter(v, &g);
 
 	if (unlikely(vmx_enter(&v->regs, s->launched))) {
+		if (v->shadow)
+			vmx_shadow_leave(v, &g);
 		entry_failed(v, e);
 		return;
 	}
@@ -260,6 +276,8 @@ void vmx_run(struct vcpu *v, struct vmexit *e)
 	v->regs.rip = s->exit_rip = vmread(VMCS_GUEST_RIP);
 	v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);
 	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+	if (unlikely(v->shadow))
+		vmx_shadow_leave(v, &g);
 	reason = (u32)vmread(VMCS_EXIT_REASON);
 	e->hw_code = reason;
 	e->insn_len = 0;

@@ -30,6 +30,13 @@ struct vmx_vcpu {
 	u64 dr6;            /* the guest's DR6 while it is off the CPU (no VMCS field) */
 	u64 tsc_offset;     /* as in the VMCS: the VM's clock offset at the last vcpu_load */
 	int vmcs_cpu;       /* the CPU where the VMCS is current (vcpu_load to vcpu_put); -1: none */
+	/* CR0/CR4 bits the guest reads from the read shadows (25.6.6): the
+	 * bits VMX fixes under nested paging, every bit under shadow paging. */
+	u64 cr0_mask, cr4_mask;
+	u32 proc2_ctls;     /* secondary controls: no EPT nor unrestricted guest under shadow paging */
+	/* Shadow paging (vmx_shadow.c): the guest's CR0.PE is clear, and it
+	 * runs in virtual-8086 mode (vmx_rmode.c). */
+	bool rmode;
 };
 
 struct vmx_vm {

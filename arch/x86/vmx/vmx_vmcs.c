@@ -39,8 +39,20 @@ static const struct seg *ctx_seg(const struct guest_ctx *c, enum vmcs_seg s)
 	}
 }
 
+/* Which CR0/CR4 bits the guest reads from the read shadows and cannot
+ * write without an exit (25.6.6): under shadow paging all of them
+ * (vmx_shadow.c), else those VMX operation fixes. */
+static void set_masks(struct vmx_vcpu *s, bool shadow)
+{
+	s->cr0_mask = shadow ? ~0ULL : vmx_caps.cr0_mask;
+	s->cr4_mask = shadow ? ~0ULL : vmx_caps.cr4_mask;
+}
+
 static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 {
+	struct vmx_vcpu *s = &v->arch.vmx;
+
+	set_masks(s, v->shadow);
 	for (enum vmcs_seg s = VMCS_SEG_ES; s <= VMCS_SEG_TR; s++) {
 		const struct seg *seg = ctx_seg(c, s);
 
@@ -56,14 +68,15 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 
 	/* CR0/CR4 as VMX operation needs them; the guest reads its own values
 	 * from the shadows (25.6.6). PE and PG are the guest's own: unrestricted
-	 * guest (25.6.2). */
+	 * guest (25.6.2), or under shadow paging replaced across each entry
+	 * (vmx_shadow.c). */
 	put(f, VMCS_GUEST_CR0, vmx_cr_fixed(c->cr0, vmx_caps.cr0_fixed0, vmx_caps.cr0_fixed1,
 					 CR0_PE | CR0_PG));
 	put(f, VMCS_CR0_READ_SHADOW, c->cr0);
-	put(f, VMCS_CR0_GUEST_HOST_MASK, vmx_caps.cr0_mask);
+	put(f, VMCS_CR0_GUEST_HOST_MASK, s->cr0_mask);
 	put(f, VMCS_GUEST_CR4, vmx_cr_fixed(c->cr4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1, 0));
 	put(f, VMCS_CR4_READ_SHADOW, c->cr4);
-	put(f, VMCS_CR4_GUEST_HOST_MASK, vmx_caps.cr4_mask);
+	put(f, VMCS_CR4_GUEST_HOST_MASK, s->cr4_mask);
 	put(f, VMCS_GUEST_CR3, c->cr3);
 	put(f, VMCS_GUEST_IA32_EFER, c->efer);
 	put(f, VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
@@ -72,7 +85,8 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	put(f, VMCS_GUEST_IA32_SYSENTER_CS, 0);
 	put(f, VMCS_GUEST_IA32_SYSENTER_ESP, 0);
 	put(f, VMCS_GUEST_IA32_SYSENTER_EIP, 0);
-	for (unsigned i = 0; i < 4; i++)
+	/* The PDPTE fields exist only with EPT (25.4.2). */
+	for (unsigned i = 0; vmx_caps.ept && i < 4; i++)
 		put(f, VMCS_GUEST_PDPTE0 + 2 * i, 0);
 	put(f, VMCS_GUEST_RIP, v->regs.rip);
 	put(f, VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
@@ -86,21 +100,28 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 
 /* The primary controls of the VM's vCPUs: "INVLPG exiting" (every VT-x
  * CPU may set it, A.3.2) when its intercept policy asks, "RDTSC exiting"
- * while its TSC is scaled (hv/vm_clock.h; vmx_vcpu_load follows changes). */
-static u32 proc_ctls_of(const struct vm *vm)
+ * while its TSC is scaled (hv/vm_clock.h; vmx_vcpu_load follows changes);
+ * under shadow paging CR3 loads and stores exit too (vmx_shadow.c; allowed
+ * on every CPU, A.3.2). */
+u32 vmx_proc_ctls_of(const struct vm *vm)
 {
 	return vmx_caps.proc | (vm->intercepts->invlpg ? PROC_INVLPG_EXITING : 0) |
-	       (vm->clock.scaled ? PROC_RDTSC_EXITING : 0);
+	       (vm->clock.scaled ? PROC_RDTSC_EXITING : 0) |
+	       (vm->shadow ? PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : 0);
 }
 
 static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;
 
-	s->proc_ctls = proc_ctls_of(v->vm);
+	s->proc_ctls = vmx_proc_ctls_of(v->vm);
 	put(f, VMCS_PIN_BASED_CTLS, vmx_caps.pin);
 	put(f, VMCS_PROC_BASED_CTLS, s->proc_ctls);
-	put(f, VMCS_PROC_BASED_CTLS2, vmx_caps.proc2);
+	/* Shadow paging runs without EPT, and so without unrestricted guest
+	 * (26.2.1.1). */
+	s->proc2_ctls = v->shadow ? vmx_caps.proc2 & ~(u32)(PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST)
+				  : vmx_caps.proc2;
+	put(f, VMCS_PROC_BASED_CTLS2, s->proc2_ctls);
 	put(f, VMCS_EXIT_CTLS, vmx_caps.exit);
 	/* "IA-32e mode guest" follows EFER.LMA; every exit saves it (28.2). */
 	put(f, VMCS_ENTRY_CTLS, vmx_caps.entry | (c->efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
@@ -118,7 +139,8 @@ static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	put(f, VMCS_MSR_BITMAP, v->vm->arch.vmx.msr_bitmap_pa);
 	s->tsc_offset = v->vm->clock.tsc_offset;
 	put(f, VMCS_TSC_OFFSET, s->tsc_offset);
-	put(f, VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
+	if (s->proc2_ctls & PROC2_ENABLE_EPT)
+		put(f, VMCS_EPT_POINTER, v->vm->arch.vmx.eptp);
 	/* CR8 reads and writes go to the TPR byte of this page; with a
 	 * threshold of 0 they never exit (30.3). */
 	put(f, VMCS_VIRTUAL_APIC_PAGE, s->virtual_apic);
@@ -154,9 +176,13 @@ void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 	s->entry_intr = 0;
 	s->window_pending = false;
 	s->intr_shadow = 0;
-	s->proc_ctls = proc_ctls_of(v->vm);
+	s->proc_ctls = vmx_proc_ctls_of(v->vm);
 	put(f, VMCS_PROC_BASED_CTLS, s->proc_ctls);
 	write_cr2(c->cr2);
+	if (v->shadow) {
+		vmx_shadow_mode(v);
+		vmx_shadow_flush(v);
+	}
 	if (vmx_caps.vpid)
 		invvpid(vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE ? INVVPID_SINGLE_CONTEXT
 								    : INVVPID_ALL_CONTEXT, s->vpid);
@@ -206,6 +232,8 @@ int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	put_controls(f, v, c);
 	put_guest_state(f, v, c);
 	put_host_constants(f);
+	if (v->shadow)
+		vmx_shadow_mode(v);
 	vmclear(pa);
 	if (current != ~0ULL)
 		vmptrld(current);
@@ -264,10 +292,10 @@ void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c)
 	c->gdtr.limit = (u32)vmread(VMCS_GUEST_GDTR_LIMIT);
 	c->idtr.base = vmread(VMCS_GUEST_IDTR_BASE);
 	c->idtr.limit = (u32)vmread(VMCS_GUEST_IDTR_LIMIT);
-	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, vmx_caps.cr0_mask);
+	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, v->arch.vmx.cr0_mask);
 	c->cr2 = read_cr2(); /* the guest's while its VMCS is loaded here */
 	c->cr3 = vmread(VMCS_GUEST_CR3);
-	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, vmx_caps.cr4_mask);
+	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, v->arch.vmx.cr4_mask);
 	c->efer = vmread(VMCS_GUEST_IA32_EFER);
 	/* The CPL is SS.DPL (25.4.1). */
 	c->cpl = (u8)SEG_ATTR_DPL(c->ss.attr);
@@ -277,9 +305,9 @@ void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c)
 {
 	c->cs.attr = vmx_attr_from_ar((u32)vmread(VMCS_GUEST_CS_AR));
 	c->cs.base = vmread(VMCS_GUEST_CS_BASE);
-	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, vmx_caps.cr0_mask);
+	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, v->arch.vmx.cr0_mask);
 	c->cr3 = vmread(VMCS_GUEST_CR3);
-	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, vmx_caps.cr4_mask);
+	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, v->arch.vmx.cr4_mask);
 	c->efer = vmread(VMCS_GUEST_IA32_EFER);
 	c->cpl = (u8)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3);
 }

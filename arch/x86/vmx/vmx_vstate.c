@@ -119,15 +119,15 @@ int vmx_get_state(struct vcpu *v, struct vcpu_state *st)
 	st->gdtr.limit = (u32)vmread(VMCS_GUEST_GDTR_LIMIT);
 	st->idtr.base = vmread(VMCS_GUEST_IDTR_BASE);
 	st->idtr.limit = (u32)vmread(VMCS_GUEST_IDTR_LIMIT);
-	st->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, vmx_caps.cr0_mask);
+	st->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, s->cr0_mask);
 	st->cr2 = s->cr2;
 	st->cr3 = vmread(VMCS_GUEST_CR3);
-	st->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, vmx_caps.cr4_mask);
+	st->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, s->cr4_mask);
 	st->cr8 = ((const volatile u8 *)(uintptr_t)s->virtual_apic)[0x80] >> 4;
 	st->dr6 = s->dr6;
 	st->dr7 = vmread(VMCS_GUEST_DR7);
 	st->pending_dbg = vmread(VMCS_GUEST_PENDING_DBG);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; vmx_caps.ept && i < 4; i++)
 		st->pdpte[i] = vmread(VMCS_GUEST_PDPTE0 + 2 * i);
 	st->msrs.efer = vmread(VMCS_GUEST_IA32_EFER);
 	st->msrs.pat = vmread(VMCS_GUEST_IA32_PAT);
@@ -191,7 +191,7 @@ int vmx_set_state(struct vcpu *v, const struct vcpu_state *st)
 	vmwrite(VMCS_GUEST_IA32_SYSENTER_EIP, st->msrs.sysenter_eip);
 	vmwrite(VMCS_GUEST_DR7, st->dr7);
 	vmwrite(VMCS_GUEST_PENDING_DBG, st->pending_dbg);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; vmx_caps.ept && i < 4; i++)
 		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, st->pdpte[i]);
 	vmwrite(VMCS_GUEST_RIP, v->regs.rip);
 	vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
@@ -215,12 +215,16 @@ int vmx_set_state(struct vcpu *v, const struct vcpu_state *st)
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	s->entry_intr = info;
 	s->window_pending = false;
-	s->proc_ctls = vmx_caps.proc; /* no interrupt-window exiting */
+	s->proc_ctls = vmx_proc_ctls_of(v->vm); /* no interrupt-window exiting */
 	vmwrite(VMCS_PROC_BASED_CTLS, s->proc_ctls);
 	s->intr_shadow = st->shadow;
 	s->exit_rip = v->regs.rip;
 	s->tsc_offset = v->vm->clock.tsc_offset;
 	vmwrite(VMCS_TSC_OFFSET, s->tsc_offset);
+	if (v->shadow) {
+		vmx_shadow_mode(v);
+		vmx_shadow_flush(v);
+	}
 	vmcs_return(v, prev);
 
 	s->cr2 = st->cr2;
