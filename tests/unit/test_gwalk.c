@@ -353,6 +353,9 @@ TEST(paging_pae)
 	set64(0x9020, 0xa000 | P | NX);
 	CHECK_EQ(walk(&c, 0x400000, 0), -EFAULT);
 	CHECK_EQ(pf, PF_ERR_P | PF_ERR_RSVD);
+	/* Bit 5, which QEMU's TCG sets as an AMD CPU's accessed bit: no fault. */
+	set64(0x9020, 0xa000 | P | A);
+	CHECK_EQ(walk(&c, 0x400000, 0), 0);
 	set64(0x9020, 0xa000 | P);
 	/* Without NXE, an NX bit in a PTE is reserved. */
 	c.efer = 0;

@@ -27,8 +27,17 @@
 #define PTE_ADDR 0x000ffffffffff000ULL /* bits 51:12 */
 #define PTE32_ADDR 0xfffff000U           /* bits 31:12 of a 4-byte entry */
 
-/* Reserved in a PAE PDPTE: bits 2:1, 8:5, 63:52 (SDM vol. 3, table 4-8). */
-#define PDPTE_RSVD (BIT(1) | BIT(2) | 0x1e0ULL | 0xfff0000000000000ULL)
+/*
+ * Reserved in a PAE PDPTE: bits 2:1, 8:5, 63:52 (SDM vol. 3, table 4-8),
+ * but bit 5 is not held against it here. On an AMD CPU the PDPEs are
+ * walked like the other levels, and QEMU 7.2's TCG sets the accessed bit
+ * (5) in them as it walks a 32-bit PAE guest's tables: this walk (the
+ * emulator's fetches and operands) then stopped such a guest at a decoded
+ * exit with paging on (the highmem guest, now and then, after a host
+ * interrupt had QEMU walk again). An Intel CPU refuses the bit when it
+ * loads the PDPTEs at the CR3 write, before any walk of ours.
+ */
+#define PDPTE_RSVD (BIT(1) | BIT(2) | 0x1c0ULL | 0xfff0000000000000ULL)
 /* Reserved in a 4-MiB PDE with PSE-36: bit 21 (table 4-4). */
 #define PDE32_4M_RSVD BIT(21)
 /* Reserved in a 1 GiB or 2 MiB page entry below its address: bits 29:13 or
