@@ -143,10 +143,14 @@ driver_cleanup() {
 trap driver_cleanup EXIT
 
 # A TCP port of 127.0.0.1 nothing answers on now (QEMU's hostfwd binds it).
+# A TCP port of 127.0.0.1 nothing listens on, below Linux's ephemeral range
+# (32768-60999): there a client socket of another connection could hold it
+# and a listener's bind fail ("Address already in use"; migrate-test's
+# host A once did).
 free_port() {
 	local p try
 	for try in $(seq 20); do
-		p=$((20000 + (RANDOM + $$ + try) % 30000))
+		p=$((10000 + (RANDOM + $$ + try) % 22000))
 		if ! { exec 9<>"/dev/tcp/127.0.0.1/$p"; } 2>/dev/null; then echo "$p"; return; fi
 		exec 9>&-
 	done
