@@ -59,18 +59,6 @@ static void load_idt_limit(u16 limit)
 	__asm__ volatile("lidt %0" : : "m"(d) : "memory");
 }
 
-/* A 64-bit gate (SDM vol. 3, 6.14.1) for handler: type 0x8e (present,
- * DPL 0, interrupt gate) unless told otherwise, IST ist. */
-static void set_gate(unsigned vec, void *handler, u8 type, u8 ist)
-{
-	u64 a = (u64)handler, cs;
-
-	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
-	idt[vec * 2] = (a & 0xffff) | (cs << 16) | ((u64)ist << 32) | ((u64)type << 40) |
-		       ((a >> 16 & 0xffff) << 48);
-	idt[vec * 2 + 1] = a >> 32;
-}
-
 /* Handlers of the mended gates: they count and EOI. */
 static volatile u32 got[3];
 void inject_irq_count(u64 i);
@@ -176,11 +164,11 @@ static void check_interrupts(void)
 	ulong error;
 	int v;
 
-	set_gate(VEC_GP, catch_13, 0x8e, 0);
-	set_gate(VEC_NP, catch_11, 0x8e, 0);
-	set_gate(V0, irq_stubs[0], 0x8e, 0);
-	set_gate(V0 + 1, irq_stubs[1], 0x0e, 0);  /* P = 0 */
-	set_gate(V0 + 2, irq_stubs[2], 0x85, 0);  /* a task gate: none in long mode */
+	idt_set_gate(VEC_GP, catch_13, 0x8e, 0);
+	idt_set_gate(VEC_NP, catch_11, 0x8e, 0);
+	idt_set_gate(V0, irq_stubs[0], 0x8e, 0);
+	idt_set_gate(V0 + 1, irq_stubs[1], 0x0e, 0);  /* P = 0 */
+	idt_set_gate(V0 + 2, irq_stubs[2], 0x85, 0);  /* a task gate: none in long mode */
 
 	load_idt_limit(V0 * 16 - 1); /* vector V0's gate just beyond */
 	v = self_ipi(V0, &error);
@@ -193,13 +181,13 @@ static void check_interrupts(void)
 
 	v = self_ipi(V0 + 1, &error);
 	lapic_write(APIC_EOI, 0);
-	set_gate(V0 + 1, irq_stubs[1], 0x8e, 0);
+	idt_set_gate(V0 + 1, irq_stubs[1], 0x8e, 0);
 	again += drain();
 	check_idt_fault("inject_irq_gate_not_present", v, error, VEC_NP, V0 + 1);
 
 	v = self_ipi(V0 + 2, &error);
 	lapic_write(APIC_EOI, 0);
-	set_gate(V0 + 2, irq_stubs[2], 0x8e, 0);
+	idt_set_gate(V0 + 2, irq_stubs[2], 0x8e, 0);
 	again += drain();
 	check_idt_fault("inject_irq_task_gate", v, error, VEC_GP, V0 + 2);
 	if (again)
@@ -303,8 +291,8 @@ static void check_exceptions(void)
 	/* #GP from WRMSR, its gate not present: #NP on a contributory
 	 * exception's delivery is a double fault (SDM table 6-5). */
 	u64 np_lo = idt[VEC_NP * 2], np_hi = idt[VEC_NP * 2 + 1];
-	set_gate(VEC_DF, catch_8, 0x8e, 0);
-	set_gate(VEC_NP, catch_11, 0x8e, 0);
+	idt_set_gate(VEC_DF, catch_8, 0x8e, 0);
+	idt_set_gate(VEC_NP, catch_11, 0x8e, 0);
 	idt[VEC_GP * 2] &= ~(1ull << 47);
 	caught_vec = ~0ull;
 	__asm__ volatile("lea 1f(%%rip), %%rax\n\t"

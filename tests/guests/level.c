@@ -121,17 +121,6 @@ void level_irq(u64 vec)
 __asm__(".text\n" IRQ_STUB(level_stub, 0x70) IRQ_STUB(edge_stub, 0x71));
 extern char level_stub[], edge_stub[];
 
-static void set_gate(unsigned vec, void *handler)
-{
-	struct __attribute__((packed)) { u16 limit; u64 base; } idtr;
-	u64 a = (u64)handler, cs, *idt;
-
-	__asm__ volatile("sidt %0\n\tmov %%cs, %1" : "=m"(idtr), "=r"(cs));
-	idt = (u64 *)idtr.base;
-	idt[vec * 2] = (a & 0xffff) | (cs << 16) | (0x8eull << 40) | ((a >> 16 & 0xffff) << 48);
-	idt[vec * 2 + 1] = a >> 32;
-}
-
 /* Entry GSI: vector vec, fixed, physical to APIC 0, with flags. */
 static void program(u8 vec, u32 flags)
 {
@@ -263,8 +252,8 @@ static void check_read_only_bits(void)
 
 int main(ulong arg)
 {
-	set_gate(VEC_LEVEL, level_stub);
-	set_gate(VEC_EDGE, edge_stub);
+	idt_set_gate(VEC_LEVEL, level_stub, 0x8e, 0);
+	idt_set_gate(VEC_EDGE, edge_stub, 0x8e, 0);
 	lapic_write(APIC_SVR, 0x1ff); /* software-enabled, spurious vector 0xff */
 
 	check_level_once();

@@ -41,17 +41,6 @@ __asm__(".text\ntsc_stub:\n\t"
 	"pop %rdi\n\tpop %rsi\n\tpop %rdx\n\tpop %rcx\n\tpop %rax\n\tiretq\n");
 extern char tsc_stub[];
 
-static void set_gate(unsigned vec, void *handler)
-{
-	struct __attribute__((packed)) { u16 limit; u64 base; } idtr;
-	u64 a = (u64)handler, cs, *idt;
-
-	__asm__ volatile("sidt %0\n\tmov %%cs, %1" : "=m"(idtr), "=r"(cs));
-	idt = (u64 *)idtr.base;
-	idt[vec * 2] = (a & 0xffff) | (cs << 16) | (0x8eull << 40) | ((a >> 16 & 0xffff) << 48);
-	idt[vec * 2 + 1] = a >> 32;
-}
-
 static void check_cpuid(u32 khz)
 {
 	u32 r[4];
@@ -100,7 +89,7 @@ static void check_deadline(u32 khz)
 {
 	u64 start_ns, deadline, waited;
 
-	set_gate(VEC, tsc_stub);
+	idt_set_gate(VEC, tsc_stub, 0x8e, 0);
 	mmio_write32(LAPIC + APIC_SVR, 0x1ff);
 	mmio_write32(LAPIC + APIC_LVT_TIMER, VEC | LVT_TSC_DEADLINE);
 	start_ns = hc_time_ns();

@@ -74,6 +74,10 @@ extern volatile u32 timer_count;    /* incremented by the TIMER_VECTOR handler *
  * the runtime's (weak) one counts in nmi_count. */
 void guest_nmi(void);
 extern volatile u32 nmi_count;
+/* Gate vec of the runtime's IDT (the one loaded) to handler, in this code
+ * segment: type 0x8e for a present DPL-0 interrupt gate, another for the
+ * tests of bad gates; ist 0 or an IST index (SDM vol. 3, 6.14.1). */
+void idt_set_gate(unsigned vec, const void *handler, u8 type, u8 ist);
 #endif
 
 /*

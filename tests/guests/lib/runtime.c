@@ -88,6 +88,18 @@ static void set_vector(unsigned vec, const void *handler, u16 cs)
 	idt[vec] = g;
 }
 
+#if defined(GUEST_MODE_LONG)
+void idt_set_gate(unsigned vec, const void *handler, u8 type, u8 ist)
+{
+	u16 cs;
+
+	__asm__ volatile("mov %%cs, %0" : "=r"(cs));
+	set_vector(vec, handler, cs);
+	idt[vec].type = type;
+	idt[vec].ist = ist;
+}
+#endif
+
 static void idt_install(void)
 {
 	struct dt_ptr idtr = { .limit = sizeof(idt) - 1, .base = (ulong)idt };
