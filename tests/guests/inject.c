@@ -67,14 +67,8 @@ void inject_irq_count(u64 i)
 	got[i]++;
 	lapic_write(APIC_EOI, 0);
 }
-#define IRQ_STUB(n)                                                            \
-	"irq_stub" #n ":\n\t"                                                  \
-	"push %rax\n\tpush %rcx\n\tpush %rdx\n\tpush %rsi\n\tpush %rdi\n\t"    \
-	"push %r8\n\tpush %r9\n\tpush %r10\n\tpush %r11\n\t"                   \
-	"mov $" #n ", %edi\n\tcall inject_irq_count\n\t"                       \
-	"pop %r11\n\tpop %r10\n\tpop %r9\n\tpop %r8\n\t"                       \
-	"pop %rdi\n\tpop %rsi\n\tpop %rdx\n\tpop %rcx\n\tpop %rax\n\tiretq\n"
-__asm__(".text\n" IRQ_STUB(0) IRQ_STUB(1) IRQ_STUB(2));
+__asm__(".text\n" GUEST_IRQ_STUB(irq_stub0, inject_irq_count, 0)
+	GUEST_IRQ_STUB(irq_stub1, inject_irq_count, 1) GUEST_IRQ_STUB(irq_stub2, inject_irq_count, 2));
 extern char irq_stub0[], irq_stub1[], irq_stub2[];
 static char *const irq_stubs[3] = { irq_stub0, irq_stub1, irq_stub2 };
 

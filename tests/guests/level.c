@@ -111,14 +111,7 @@ void level_irq(u64 vec)
 	lapic_write(APIC_EOI, 0);
 }
 
-#define IRQ_STUB(name, vec)                                                    \
-	#name ":\n\t"                                                          \
-	"push %rax\n\tpush %rcx\n\tpush %rdx\n\tpush %rsi\n\tpush %rdi\n\t"    \
-	"push %r8\n\tpush %r9\n\tpush %r10\n\tpush %r11\n\t"                   \
-	"mov $" #vec ", %edi\n\tcall level_irq\n\t"                            \
-	"pop %r11\n\tpop %r10\n\tpop %r9\n\tpop %r8\n\t"                       \
-	"pop %rdi\n\tpop %rsi\n\tpop %rdx\n\tpop %rcx\n\tpop %rax\n\tiretq\n"
-__asm__(".text\n" IRQ_STUB(level_stub, 0x70) IRQ_STUB(edge_stub, 0x71));
+__asm__(".text\n" GUEST_IRQ_STUB(level_stub, level_irq, 0x70) GUEST_IRQ_STUB(edge_stub, level_irq, 0x71));
 extern char level_stub[], edge_stub[];
 
 /* Entry GSI: vector vec, fixed, physical to APIC 0, with flags. */

@@ -33,12 +33,7 @@ void tsc_irq(void)
 	fired++;
 	mmio_write32(LAPIC + APIC_EOI, 0);
 }
-__asm__(".text\ntsc_stub:\n\t"
-	"push %rax\n\tpush %rcx\n\tpush %rdx\n\tpush %rsi\n\tpush %rdi\n\t"
-	"push %r8\n\tpush %r9\n\tpush %r10\n\tpush %r11\n\t"
-	"call tsc_irq\n\t"
-	"pop %r11\n\tpop %r10\n\tpop %r9\n\tpop %r8\n\t"
-	"pop %rdi\n\tpop %rsi\n\tpop %rdx\n\tpop %rcx\n\tpop %rax\n\tiretq\n");
+__asm__(".text\n" GUEST_IRQ_STUB(tsc_stub, tsc_irq, 0));
 extern char tsc_stub[];
 
 static void check_cpuid(u32 khz)

@@ -78,6 +78,18 @@ extern volatile u32 nmi_count;
  * segment: type 0x8e for a present DPL-0 interrupt gate, another for the
  * tests of bad gates; ist 0 or an IST index (SDM vol. 3, 6.14.1). */
 void idt_set_gate(unsigned vec, const void *handler, u8 type, u8 ist);
+/*
+ * Assembly (for a top-level __asm__ in .text) of an interrupt entry stub
+ * called name that saves the caller-saved registers, calls the C function
+ * fn(arg) and returns with IRETQ: for vectors without an error code.
+ */
+#define GUEST_IRQ_STUB(name, fn, arg)                                          \
+	#name ":\n\t"                                                          \
+	"push %rax\n\tpush %rcx\n\tpush %rdx\n\tpush %rsi\n\tpush %rdi\n\t"    \
+	"push %r8\n\tpush %r9\n\tpush %r10\n\tpush %r11\n\t"                   \
+	"mov $" #arg ", %edi\n\tcall " #fn "\n\t"                               \
+	"pop %r11\n\tpop %r10\n\tpop %r9\n\tpop %r8\n\t"                       \
+	"pop %rdi\n\tpop %rsi\n\tpop %rdx\n\tpop %rcx\n\tpop %rax\n\tiretq\n"
 #endif
 
 /*
