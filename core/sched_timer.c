@@ -64,7 +64,7 @@ static u64 vcpu_deadline(const struct vcpu *v)
 		d = l;
 	if (!d || __atomic_load_n(&vm->clock.stopped, __ATOMIC_ACQUIRE))
 		return NO_DEADLINE;
-	return vm_host_tsc_for(vm, d);
+	return vm_clock_host_tsc(&vm->clock, d);
 }
 
 /* The nearest of vm's platform timers, in host TSC (their clock is the
@@ -82,7 +82,7 @@ static u64 devices_deadline(const struct vm *vm)
 			continue;
 		ns = d->ops->next_event_ns(d->dev);
 		if (ns != NO_DEADLINE)
-			best = min_u64(best, vm_host_tsc_for(vm, vm_guest_tsc_of_ns(vm, ns)));
+			best = min_u64(best, vm_clock_host_tsc(&vm->clock, vm_guest_tsc_of_ns(vm, ns)));
 	}
 	return best;
 }
@@ -145,7 +145,7 @@ static inline u64 running_deadline(struct percpu *cpu, const struct vcpu *v)
 	cpu->timer_v_lapic = l;
 	if (l - 1 < d - 1)
 		d = l;
-	return d ? vm_host_tsc_for(v->vm, d) : NO_DEADLINE;
+	return d ? vm_clock_host_tsc(&v->vm->clock, d) : NO_DEADLINE;
 }
 
 /* v's timer is due or nearly so: fire what is due, then its next deadline. */

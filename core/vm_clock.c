@@ -60,15 +60,17 @@ u64 vm_guest_tsc_at(const struct vm *vm, u64 host_tsc)
 	return vm->clock.base_guest + (since > 0 ? mul_frac((u64)since, vm->clock.ratio) : 0);
 }
 
+u64 vm_clock_host_tsc_scaled(const struct vm_clock *c, u64 guest_tsc)
+{
+	s64 ahead = (s64)(guest_tsc - c->base_guest);
+
+	/* One host tick late rather than early: the truncated fraction. */
+	return c->base_host + (ahead > 0 ? mul_frac((u64)ahead, c->inv_ratio) + 1 : 0);
+}
+
 u64 vm_host_tsc_for(const struct vm *vm, u64 guest_tsc)
 {
-	s64 ahead;
-
-	if (!vm->clock.scaled)
-		return guest_tsc - vm->clock.tsc_offset;
-	ahead = (s64)(guest_tsc - vm->clock.base_guest);
-	/* One host tick late rather than early: the truncated fraction. */
-	return vm->clock.base_host + (ahead > 0 ? mul_frac((u64)ahead, vm->clock.inv_ratio) + 1 : 0);
+	return vm_clock_host_tsc(&vm->clock, guest_tsc);
 }
 
 u64 vm_guest_tsc(const struct vm *vm)

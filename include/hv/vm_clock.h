@@ -69,6 +69,15 @@ u64 vm_guest_tsc_at(const struct vm *vm, u64 host_tsc);
 /* The host TSC at which the running VM's guest TSC reaches guest_tsc (a
  * timer's deadline): not before it. */
 u64 vm_host_tsc_for(const struct vm *vm, u64 guest_tsc);
+/* The same on the clock itself, inline for the entry path's timer arming
+ * (core/sched_timer.c): unscaled, one subtraction. */
+u64 vm_clock_host_tsc_scaled(const struct vm_clock *c, u64 guest_tsc);
+static inline u64 vm_clock_host_tsc(const struct vm_clock *c, u64 guest_tsc)
+{
+	if (__builtin_expect(!c->scaled, 1))
+		return guest_tsc - c->tsc_offset;
+	return vm_clock_host_tsc_scaled(c, guest_tsc);
+}
 /* The guest's time since creation, in ns of its TSC. */
 u64 vm_guest_ns(const struct vm *vm);
 /* The guest TSC at guest time ns: not before it (a device's deadline). */
