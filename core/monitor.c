@@ -48,6 +48,7 @@ static void vm_stats(const struct vm *vm, struct vcpu_stats *sum)
 			sum->exits[r] += s->exits[r];
 		sum->irqs_injected += s->irqs_injected;
 		sum->nmis_injected += s->nmis_injected;
+		sum->hlt_in_shadow += s->hlt_in_shadow;
 		sum->run_tsc += s->run_tsc;
 	}
 }
@@ -131,6 +132,8 @@ static int cmd_info(const struct monitor_args *a)
 	kprintf("interrupts injected: %lu\n", (unsigned long)s.irqs_injected);
 	if (s.nmis_injected)
 		kprintf("NMIs injected: %lu\n", (unsigned long)s.nmis_injected);
+	if (s.hlt_in_shadow)
+		kprintf("HLTs completed after STI: %lu\n", (unsigned long)s.hlt_in_shadow);
 	kprintf("accesses to nothing: %lu\n", (unsigned long)vm->unassigned);
 	if (vm_dirty_pages(vm, &dirty))
 		kprintf("dirty pages: %lu\n", (unsigned long)dirty);

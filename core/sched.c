@@ -1,5 +1,6 @@
 /* Run queue, blocking and waking (policy in include/hv/sched.h). */
 #include "hv/sched.h"
+#include "hv/console.h"
 #include "hv/platform.h"
 #include "hv/spinlock.h"
 #include "hv/vcpu.h"
@@ -265,4 +266,43 @@ void sched_vm_resume(struct vm *vm)
 	for (u32 cpu = 0; affinity; cpu++, affinity >>= 1)
 		if ((affinity & 1) && (__atomic_load_n(&idle_cpus, __ATOMIC_RELAXED) & BIT(cpu)))
 			ipi_send(cpu, VECTOR_KICK);
+}
+
+#define RESCUE_REPORTS_MAX 8
+
+void sched_rescue_lost_wakeups(void)
+{
+	static unsigned rescued;
+	struct vcpu *found[4];
+	unsigned nfound = 0, before;
+	u64 kick = 0;
+
+	spin_lock(&sched_lock);
+	before = rescued;
+	for (unsigned i = 0; i < CONFIG_MAX_VMS; i++) {
+		struct vm *vm = vms[i];
+
+		if (!vm || vm->state != VM_RUNNING)
+			continue;
+		for (unsigned j = 0; j < vm->nr_vcpus; j++) {
+			struct vcpu *v = vm->vcpus[j];
+
+			if (v->state != VCPU_BLOCKED || !has_work(v))
+				continue;
+			enqueue_locked(v);
+			kick |= v->affinity;
+			rescued++;
+			if (nfound < ARRAY_SIZE(found))
+				found[nfound++] = v;
+		}
+	}
+	spin_unlock(&sched_lock);
+	if (kick)
+		kick_idle(kick);
+	/* Printed outside the lock; the VMs cannot go away meanwhile (only
+	 * CPU 0, which runs this, destroys them). */
+	for (unsigned k = 0; k < nfound && before + k < RESCUE_REPORTS_MAX; k++)
+		kprintf("sched: vm %s vCPU %u was halted with an interrupt to take and not "
+			"woken: queued now (%u so far)\n",
+			found[k]->vm->name, found[k]->id, before + k + 1);
 }

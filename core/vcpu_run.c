@@ -168,6 +168,8 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 __noreturn void sched_cpu_loop(void)
 {
 	struct percpu *cpu = this_cpu();
+	/* CPU 0 looks for lost wake-ups every 100 ms (sched_rescue_lost_wakeups). */
+	u64 rescue_every = ns_to_tsc(100000000), rescue_next = 0;
 
 	for (;;) {
 		if (cpu->id == 0) {
@@ -186,6 +188,10 @@ __noreturn void sched_cpu_loop(void)
 			uplink_poll_deferred();
 			/* Not in the tick itself: stopping a VM takes its lock. */
 			iommu_poll_faults();
+			if (rdtsc() >= rescue_next) {
+				rescue_next = rdtsc() + rescue_every;
+				sched_rescue_lost_wakeups();
+			}
 		}
 		irq_disable();
 		struct vcpu *v = sched_pick(cpu);

@@ -20,6 +20,14 @@ void fault_handle(struct irq_frame *f);
  */
 void cpus_stop_others(void);
 
+/*
+ * Interrupts (not exceptions: they may come before the per-CPU blocks are
+ * set up) from irq_dispatch(): puts back a GS base that does not point at a
+ * per-CPU block, found by the local APIC ID, and reports the interrupted
+ * context (arch/x86/gs_guard.c).
+ */
+void gs_base_guard(const struct irq_frame *f);
+
 /* Set by arch_setup() when IPIs work. */
 extern bool fault_ipi_ready;
 

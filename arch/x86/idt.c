@@ -92,6 +92,7 @@ void irq_dispatch(struct irq_frame *f)
 		fault_handle(f); /* returns only for an NMI it did not expect */
 		return;
 	}
+	gs_base_guard(f); /* before anything reads this_cpu() */
 	/* The APIC's spurious vector sets no in-service bit: no EOI for it
 	 * (SDM vol. 3A, "Spurious Interrupt"). */
 	if (vector == VECTOR_SPURIOUS) {

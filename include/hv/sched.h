@@ -45,6 +45,11 @@ bool sched_vm_quiet(struct vm *vm);
 /* A paused VM runs again: parked vCPUs go back on the queue, blocked ones
  * with an interrupt to take too. vm->state is VM_RUNNING already. */
 void sched_vm_resume(struct vm *vm);
+/* CPU 0, now and then, with interrupts off: a halted vCPU of a running VM
+ * that has an interrupt to take goes back on the queue, and the first few
+ * are reported -- a wake-up the hypervisor lost, which should never be seen
+ * (a safety net: the guest would otherwise sleep until its next interrupt). */
+void sched_rescue_lost_wakeups(void);
 
 /*
  * Bring v onto this CPU and take it off again (core/vcpu_run.c): its

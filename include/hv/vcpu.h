@@ -59,6 +59,7 @@ struct vcpu_stats {
 	u64 exits[NR_VMEXIT_REASONS]; /* by reason (core/exit.c) */
 	u64 irqs_injected; /* interrupts the guest took (core/vcpu_irq.c) */
 	u64 nmis_injected; /* NMIs handed to the hardware for the next entry */
+	u64 hlt_in_shadow; /* HLTs completed by the hypervisor after STI (arch/x86/svm/svm_exit.c) */
 	u64 run_tsc;       /* host TSC ticks in guest slices (core/vcpu_run.c) */
 };
 

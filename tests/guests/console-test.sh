@@ -141,9 +141,10 @@ type_keys $'echo paste-now; head -c 4096 | md5sum\r'
 wait_for '^paste-now$' 10
 sleep 1
 set_mark
+paste_start=$SECONDS
 cat "$work/paste" >&3
 wait_for "^$want  -$" 120
-check $? "a 4 KiB paste arrives whole (md5 $want)" ||
+check $? "a 4 KiB paste arrives whole (md5 $want, $((SECONDS - paste_start)) s)" ||
 	since | tail -n 5 | sed 's/^/  | /'
 
 # ---- the attached VM ends: the monitor has the line ----

@@ -13,7 +13,11 @@
  * interrupt: every gate of the guest's IDT takes an IST stack and puts the
  * machine back. A local APIC timer (periodic, ~1 ms) ends snippets that
  * loop with interrupts on; one that loops or halts with them off is ended
- * by an NMI from another vCPU that sees it make no progress for 100 ms.
+ * by an NMI: the PIT's, every 55 ms to every vCPU through the I/O APIC
+ * (so a VM whose vCPUs all loop with interrupts off goes on), and one from
+ * another vCPU that sees it make no progress for 100 ms (should a snippet
+ * have reprogrammed the PIT or the I/O APIC; vCPU 0 sets both again every
+ * second).
  *
  * arg: bits 0-23 the snippets per vCPU, bits 24-31 the seed. Snippet i of
  * vCPU c with seed s always gets the same bytes, registers and mode, so a
@@ -253,6 +257,26 @@ static void timer_arm(void)
 	lapic_w(APIC_TIMER_INIT, 1000000);
 }
 
+/* The NMI watchdog that needs no running vCPU: PIT counter 0 in mode 2 at
+ * its slowest (1.193182 MHz / 65536, every 55 ms) -> ISA IRQ 0 -> I/O APIC
+ * pin 2 -> an NMI to every vCPU (physical destination 0xff, edge). NMIs
+ * between snippets are dropped (crashme-entry.S). */
+#define PIT_REARM_NS 1000000000ull
+
+static u64 pit_armed_ns;
+
+static void pit_nmi_arm(u64 now)
+{
+	mmio_write32(IOAPIC, 0x10 + 2 * 2 + 1);   /* entry 2, high: every APIC */
+	mmio_write32(IOAPIC + 0x10, 0xffu << 24);
+	mmio_write32(IOAPIC, 0x10 + 2 * 2);       /* entry 2, low: NMI, edge, unmasked */
+	mmio_write32(IOAPIC + 0x10, APIC_DM_NMI);
+	outb(0x43, 0x34);                         /* counter 0, LSB then MSB, mode 2 */
+	outb(0x40, 0);                            /* 0: 65536 */
+	outb(0x40, 0);
+	pit_armed_ns = now;
+}
+
 static void lock(void)
 {
 	while (__atomic_exchange_n(&persist_lock, 1, __ATOMIC_ACQUIRE))
@@ -410,6 +434,8 @@ int main(ulong arg)
 	gdt_build(c);
 	cpu_load(c);
 	timer_arm();
+	if (c == 0)
+		pit_nmi_arm(hc_time_ns());
 
 	while (per->done[c] < want) {
 		u64 i = per->done[c];
@@ -428,8 +454,13 @@ int main(ulong arg)
 		unlock();
 		progress[c]++;
 		if ((i & 63) == 63) {
-			watch(c, hc_time_ns());
+			u64 now = hc_time_ns();
+
+			watch(c, now);
 			timer_arm(); /* a CPL 0 snippet may have written the APIC */
+			/* Not each time: a reload restarts the PIT's count. */
+			if (c == 0 && now - pit_armed_ns > PIT_REARM_NS)
+				pit_nmi_arm(now);
 		}
 		if (c == 0 && (i & 4095) == 4095)
 			report(seed, false);

@@ -38,7 +38,8 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 # The programs: <name>_MODE and <name>_SRCS.
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
-	vm86lm attack exitport x2apic pic-real passthru timers inject level tscscale highmem
+	vm86lm attack exitport x2apic pic-real passthru timers inject level tscscale highmem \
+	hltwake
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -85,6 +86,8 @@ paging_MODE := long
 paging_SRCS := $(GUEST_DIR)/paging.c
 tscscale_MODE := long
 tscscale_SRCS := $(GUEST_DIR)/tscscale.c
+hltwake_MODE := long
+hltwake_SRCS := $(GUEST_DIR)/hltwake.c
 level_MODE := long
 level_SRCS := $(GUEST_DIR)/level.c
 inject_MODE := long

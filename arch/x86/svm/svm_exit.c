@@ -4,7 +4,10 @@
  */
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vmcb.h"
+#include "arch/x86/emul/fetch.h"
 #include "hv/exit.h"
+#include "hv/guest_ctx.h"
+#include "hv/vendor.h"
 #include "hv/vcpu.h"
 #include "asm/percpu.h"
 
@@ -231,6 +234,43 @@ static __attribute__((noinline)) void shadow_keep(struct vcpu *v, struct vmcb *v
 }
 
 /*
+ * A host interrupt stopped the guest between STI (or MOV SS) and a HLT, in
+ * the interrupt shadow with interrupts on: `sti; hlt`, the idle loop of
+ * Linux and of every kernel that must not miss the wake-up it waits for.
+ * Entering there again needs a CPU that honours the shadow the VMCB gives
+ * VMRUN, and QEMU 7.2 does not (shadow_fixup, shadow_keep): an interrupt
+ * offered then is taken before the HLT, whose handler returns to the HLT,
+ * which sleeps waiting for an interrupt that has come and gone.
+ * shadow_fixup and shadow_keep hold such an interrupt back at the next
+ * entries; this ends the exposure instead, so nothing depends on how the
+ * emulator treats the shadow (a suspect, not proven, for Linux guests that
+ * slept on with work to do: README, issue 15). The HLT is completed here,
+ * as the CPU would have executed it next: the exit becomes the HLT's own,
+ * RIP moves past it, and the shadow ends with it. handle_hlt then sleeps,
+ * or not if an interrupt waits, which the guest takes after the HLT, as a
+ * CPU waking from HLT delivers it. Not while an event is being injected
+ * (the exit interrupted its delivery: the guest is not at the HLT yet).
+ * Costs a fetch only on an interrupt exit inside a shadow.
+ */
+static __attribute__((noinline)) void hlt_in_shadow(struct vcpu *v, struct vmcb *vmcb,
+						    struct vmexit *e)
+{
+	struct guest_ctx ctx;
+	u8 b[15];
+	size_t got = 0;
+
+	vendor->get_paging_ctx(v, &ctx);
+	/* Above CPL 0 a HLT is a #GP, which the CPU raises itself. */
+	if (ctx.cpl != 0 || insn_fetch(v->vm, &ctx, v->regs.rip, b, &got) || got < 1 ||
+	    b[0] != 0xf4)
+		return;
+	e->reason = VMEXIT_HLT;
+	e->insn_len = 1;
+	vmcb->control.int_state &= ~1ULL;
+	v->stats.hlt_in_shadow++;
+}
+
+/*
  * The guest single-steps (RFLAGS.TF) and the dispatcher has just completed
  * an instruction for it (RIP moved since the exit): the CPU raises the #DB
  * trap after each instruction it executes, but the one emulated here never
@@ -295,6 +335,9 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 		if (!(c->int_state & 1))
 			shadow_keep(v, vmcb, e->reason);
 	}
+	if (unlikely((c->int_state & 1) && e->reason == VMEXIT_INTR &&
+		     (v->regs.rflags & RFLAGS_IF) && !(c->eventinj & EVENTINJ_VALID)))
+		hlt_in_shadow(v, vmcb, e);
 	if (unlikely(e->reason >= VMEXIT_MACHINE_CHECK)) { /* the reports print them */
 		e->hw_code = c->exitcode;
 		e->hw_info1 = c->exitinfo1;
