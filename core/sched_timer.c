@@ -194,6 +194,44 @@ again:
 		goto again;
 }
 
+/*
+ * Before HLT: the deadline the host timer was armed for has passed and its
+ * interrupt has not come (sched_tick zeroes timer_armed). Under QEMU 7.2's
+ * TCG this was seen to last for good: the vector waiting in the local APIC's
+ * IRR, the CPU halted with interrupts on, PPR 0, and nothing in QEMU asking
+ * the CPU to take it (hltwake-two, one run in a few with two QEMUs busy; an
+ * NMI from QEMU's monitor did not help, and sched_timer_arm, seeing the same
+ * deadline still armed, wrote nothing to the APIC). A write to the APIC
+ * makes it look again; on a CPU the interrupt is simply taken at the STI.
+ */
+void sched_timer_before_halt(struct percpu *cpu)
+{
+	u64 armed = cpu->timer_armed;
+
+	if (unlikely(armed && rdtsc() >= armed))
+		apic_reevaluate();
+}
+
+/*
+ * The same lost interrupt can strand a CPU already asleep in HLT, where it
+ * cannot look. So every WATCH_TICKS of its ticks each CPU looks at the next
+ * one's tick count: one that has not moved has slept through its timer (its
+ * tick is armed at all times) and gets a kick, an IPI, whose arrival makes
+ * its APIC deliver what waits. Harmless when that CPU merely had interrupts
+ * off for that long.
+ */
+#define WATCH_TICKS 16
+
+static void watch_next_cpu(struct percpu *cpu)
+{
+	struct percpu *next = &percpu_area[(cpu->id + 1) % nr_cpus];
+	u64 t = __atomic_load_n(&next->ticks, __ATOMIC_RELAXED);
+
+	if (t == cpu->watch_ticks && __atomic_load_n(&next->online, __ATOMIC_ACQUIRE))
+		ipi_send(next->id, VECTOR_KICK);
+	cpu->watch_ticks = t;
+}
+
 /* Before every entry: nothing the last arming depended on has changed
  * (the same vCPU, its deadlines as they were, CPU 0's watch clean; the
  * tick and expiries re-arm in the handler) -- then no need to look. */
@@ -268,6 +306,8 @@ void sched_tick(void *ctx)
 			cpu->tick_next = now + tick_tsc;
 		if (cpu->current && now >= cpu->slice_end)
 			cpu->need_resched = true;
+		if (nr_cpus > 1 && cpu->ticks % WATCH_TICKS == 0)
+			watch_next_cpu(cpu);
 		if (cpu->id == 0) {
 			vm_console_input_poll();
 			/* An uplink without interrupts (82540EM): its tick is its interrupt. */

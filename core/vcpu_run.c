@@ -198,6 +198,7 @@ __noreturn void sched_cpu_loop(void)
 
 		if (!v) {
 			sched_timer_arm(cpu, NULL);
+			sched_timer_before_halt(cpu);
 			safe_halt(); /* woken by the timer or a kick */
 			continue;
 		}

@@ -11,8 +11,11 @@
  */
 #include "arch/x86/fault.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/svm/vmcb.h"
 #include "hv/console.h"
 #include "hv/percpu.h"
+#include "hv/vendor.h"
+#include "lib/string.h"
 #include "asm/cpu.h"
 
 #define GS_REPORTS_MAX 8
@@ -47,6 +50,15 @@ void gs_base_guard(const struct irq_frame *f)
 				"(%u time%s)\n",
 				i, gs, f->vector & 0xff, f->rip, f->cs, f->rflags, f->rsp, n,
 				n == 1 ? "" : "s");
+		if (n <= GS_REPORTS_MAX && vendor && !strcmp(vendor->name, "svm") &&
+		    percpu_area[i].vendor_area[1]) {
+			/* What VMLOAD gives the host after every exit: a 0 here
+			 * says the save area was overwritten. */
+			const struct vmcb *h = (const void *)(uintptr_t)percpu_area[i].vendor_area[1];
+
+			kprintf("CPU %u: its host VMCB (VMLOAD after each exit) holds GS base 0x%lx\n",
+				i, h->save.gs.base);
+		}
 		return;
 	}
 	/* No CPU of ours has this APIC ID: nothing to put back; the fault

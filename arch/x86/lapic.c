@@ -233,6 +233,13 @@ void timer_deadline_set(u64 tsc)
 	apic_write(APIC_TIMER_INIT, (u32)count);
 }
 
+void apic_reevaluate(void)
+{
+	/* TPR is 0 whenever the hypervisor runs; writing it again changes
+	 * nothing on a CPU, and makes QEMU's APIC compute its output anew. */
+	apic_write(APIC_TPR, 0);
+}
+
 const char *timer_deadline_mode(void)
 {
 	return dl_mode == DL_TSC ? "tsc-deadline" : "one-shot";

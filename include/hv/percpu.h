@@ -29,6 +29,7 @@ struct percpu {
 	 * hold, an entry need not look again (sched_timer_entry). */
 	struct vcpu *timer_v;
 	u64 timer_v_hc, timer_v_lapic;
+	u64 watch_ticks; /* the next CPU's ticks when this one last looked (core/sched_timer.c) */
 	/* CPU 0 runs a monitor command, with interrupts on: an interrupt
 	 * handler must not take a VM's device locks (core/uplink.c). */
 	volatile bool in_monitor;

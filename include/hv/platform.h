@@ -48,6 +48,9 @@ void timer_start_periodic(u32 hz);
  */
 void timer_deadline_start(void);
 void timer_deadline_set(u64 tsc);
+/* Has the local APIC look at its pending interrupts again (a TPR write of
+ * the 0 it holds): for a timer interrupt an emulator lost (core/sched_timer.c). */
+void apic_reevaluate(void);
 const char *timer_deadline_mode(void);
 
 void lapic_eoi(void);

@@ -79,6 +79,9 @@ void vcpu_from_cpu(struct percpu *cpu, struct vcpu *v);
  */
 void sched_timer_start(void);
 void sched_tick(void *ctx);
+/* Before the idle HLT: a deadline past whose interrupt has not come is
+ * looked at again by the APIC (core/sched_timer.c). */
+void sched_timer_before_halt(struct percpu *cpu);
 void sched_timer_arm(struct percpu *cpu, struct vcpu *v);
 void sched_timer_entry(struct percpu *cpu, struct vcpu *v);
 void sched_timer_vcpu_left(struct vcpu *v);

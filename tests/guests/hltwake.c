@@ -21,6 +21,9 @@
  *
  *   hlt_wakes: of ROUNDS timer interrupts and the PIT's meanwhile, none was
  *   taken in the STI shadow, before the HLT.
+ * And the run ends: the hypervisor's own idle HLT once slept for good under
+ * QEMU 7.2, its timer interrupt lost (core/sched_timer.c), which this loop,
+ * arming a host deadline every few microseconds, hit one run in two.
  * Long mode, one vCPU; arg = 1: HC_EXIT(0) when it passed.
  */
 #include "guest.h"
