@@ -1,6 +1,8 @@
 /*
- * Every host interrupt and NMI starts by checking that the GS base points at
- * a per-CPU block (this_cpu() reads %gs:0). Nothing in utsuwa writes the GS
+ * Every host interrupt (vectors 32-255; not the exceptions, which may come
+ * before the per-CPU blocks exist, and whose dump does not trust GS) starts
+ * by checking that the GS base points at a per-CPU block (this_cpu() reads
+ * %gs:0). Nothing in utsuwa writes the GS
  * base after boot, VMLOAD puts the host's back after every #VMEXIT, and the
  * VMCS's host-state area does on VT-x; yet a crashme run once took a host
  * timer interrupt with a GS base of 0, and the tick's this_cpu() read the
