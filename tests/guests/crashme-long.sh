@@ -76,7 +76,7 @@ while [ $SECONDS -lt $end ]; do
 	else
 		fail=$((fail + 1))
 		echo "FAIL crashme-long: round $round ($backend): ${gs:-$(grep -m1 -E '^FAIL' "$log_dir/r$round.out")}"
-		grep -raE 'qemu: fatal|Triple fault|in the hypervisor' "$log_dir/crashme-r$round"* 2>/dev/null |
+		grep -raE 'qemu: fatal|tcg fatal error|Triple fault|in the hypervisor' "$log_dir/crashme-r$round"* 2>/dev/null |
 			head -n 5 | sed 's/^/  | /'
 	fi
 	if [ $backend = qemu ]; then qemu_snippets=$((qemu_snippets + ${n:-0})); else bochs_snippets=$((bochs_snippets + ${n:-0})); fi
