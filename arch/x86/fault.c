@@ -52,12 +52,7 @@ static const char *const exception_names[32] = {
 /* This CPU's id, without trusting GS: a fault may come before or during its setup. */
 static int current_cpu_id(void)
 {
-	u64 gs = rdmsr(MSR_GS_BASE);
-	u64 first = (u64)(uintptr_t)&percpu_area[0];
-
-	if (gs < first || gs >= first + sizeof(percpu_area) || (gs - first) % sizeof(percpu_area[0]))
-		return -1;
-	return (int)((gs - first) / sizeof(percpu_area[0]));
+	return percpu_index_of(rdmsr(MSR_GS_BASE));
 }
 
 void backtrace_print(u64 rbp)

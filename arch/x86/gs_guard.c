@@ -24,21 +24,14 @@
 
 static unsigned gs_repairs;
 
-static bool gs_is_percpu(u64 gs)
-{
-	u64 first = (u64)(uintptr_t)&percpu_area[0];
-
-	return gs >= first && gs < first + (u64)nr_cpus * sizeof(percpu_area[0]) &&
-	       (gs - first) % sizeof(percpu_area[0]) == 0;
-}
-
 void gs_base_guard(const struct irq_frame *f)
 {
 	u64 gs = rdmsr(MSR_GS_BASE);
+	int idx = percpu_index_of(gs);
 	u32 id;
 	unsigned n;
 
-	if (likely(gs_is_percpu(gs)))
+	if (likely(idx >= 0 && (unsigned)idx < nr_cpus))
 		return;
 	id = apic_id();
 	for (unsigned i = 0; i < nr_cpus; i++) {

@@ -47,4 +47,7 @@ struct percpu {
 extern struct percpu percpu_area[MAX_CPUS];
 extern unsigned nr_cpus;
 
+/* Which per-CPU block a GS base points at: its index, or -1 if none. */
+int percpu_index_of(u64 base);
+
 #endif
