@@ -1,5 +1,7 @@
 /* A stopped VM's report: why, and the registers of the vCPU that hit it. */
+#include "arch/x86/emul/gwalk.h"
 #include "hv/exit.h"
+#include "hv/gmem.h"
 #include "hv/console.h"
 #include "hv/vcpu.h"
 #include "hv/vendor.h"
@@ -11,6 +13,37 @@ static void dump_seg(const char *name, const struct seg *s)
 {
 	kprintf("  %-4s sel=%04x base=%016lx limit=%08x attr=%03x\n", name, s->sel, s->base, s->limit,
 		s->attr);
+}
+
+/*
+ * Where the IDT's double-fault gate is in the guest, for a triple fault
+ * (a #DF that could not be delivered): a gate page the guest's tables do
+ * not map says the guest lost its own paging; a mapped, sane gate points
+ * at the stack or the handler instead. Read-only: the walk sets no A bit.
+ */
+static void dump_idt_gate(struct vcpu *v, const struct guest_ctx *c)
+{
+	u64 at = c->idtr.base + 8 * 16, gpa = 0; /* long mode: 16-byte gates (SDM 6.14.1) */
+	u64 gate[2] = { 0, 0 };
+	u32 err = 0;
+	int rc;
+
+	if (!(c->cr0 & CR0_PG) || !(c->efer & EFER_LMA))
+		return;
+	if (c->idtr.limit < 8 * 16 + 15) {
+		kprintf("  idt: limit %x, too short for the #DF gate\n", c->idtr.limit);
+		return;
+	}
+	rc = gwalk(v->vm, c, at, 0, &gpa, &err);
+	if (rc == -EFAULT)
+		kprintf("  idt: the #DF gate at %016lx is not readable (#PF error %x)\n", at, err);
+	else if (rc)
+		kprintf("  idt: the #DF gate at %016lx: no walk (%d)\n", at, rc);
+	else if (gmem_read(v->vm, gpa, gate, sizeof(gate)))
+		kprintf("  idt: the #DF gate at %016lx is guest-physical %lx, not RAM\n", at, gpa);
+	else
+		kprintf("  idt: the #DF gate at %016lx (guest-physical %lx): %016lx %016lx\n", at, gpa,
+			gate[1], gate[0]);
 }
 
 static void vcpu_dump(struct vcpu *v)
@@ -38,6 +71,7 @@ static void vcpu_dump(struct vcpu *v)
 	dump_seg("tr", &c.tr);
 	kprintf("  gdtr base=%016lx limit=%04x  idtr base=%016lx limit=%04x\n", c.gdtr.base,
 		c.gdtr.limit, c.idtr.base, c.idtr.limit);
+	dump_idt_gate(v, &c);
 }
 
 enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...)

@@ -38,6 +38,11 @@ name=passthru-linux-$kind-$nic
 has() { if grep -qaE -- "$2" "$1"; then ok "$3"; else bad "$3"; fi; }
 finish() {
 	[ -n "${httpd:-}" ] && kill "$httpd" 2>/dev/null
+	# A failure shows why where only this output is kept (CI): what the
+	# guest's fetch said and what the hypervisor reported.
+	[ "$fail" = 0 ] || [ ! -f "${log:-}" ] ||
+		grep -aE '^\[lin\] utsuwa-fetch: |^utsuwa: (vm|iommu|CPU)' "$log" | grep -v ': sha256=' |
+		tail -n 20 | sed "s/^/$name: /"
 	echo "$name: log in $log"
 	echo "$name: $pass passed, $fail failed"
 	exit

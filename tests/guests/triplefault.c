@@ -15,6 +15,10 @@
  *
  * With arg=3 (on_crash=reset): the crash inside an NMI handler; the next
  * boot must take an NMI again (crash_in_nmi_handler).
+ *
+ * With arg=4 (expect=stop): a whole IDT at a linear address no page maps
+ * (512 GiB: PML4 slot 1 of the loader's tables is empty), so the stop
+ * report must say the #DF gate is not readable.
  */
 #include "guest.h"
 
@@ -141,8 +145,14 @@ int main(ulong arg)
 	struct __attribute__((packed)) {
 		u16 limit;
 		u64 base;
-	} empty = { 0, 0 };
+	} empty = { 0, 0 }, unmapped = { 0xfff, 1ull << 39 };
 
+	if (arg == 4) {
+		printf("triplefault: an IDT in no page, then UD2\n");
+		__asm__ volatile("lidt %0\n\tud2" ::"m"(unmapped));
+		printf("FAIL triplefault: still running after UD2 with an unmapped IDT\n");
+		return 1;
+	}
 	printf("triplefault: empty IDT, then UD2; the hypervisor should stop this VM\n");
 	__asm__ volatile("lidt %0\n\tud2" ::"m"(empty));
 	printf("FAIL triplefault: still running after UD2 with no IDT\n");
