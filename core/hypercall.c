@@ -10,6 +10,7 @@
 #include "hv/vm.h"
 #include "hv/vm_clock.h"
 #include "hv/vm_console.h"
+#include "hv/vm_watchdog.h"
 #include "asm/cpu.h"
 #include "asm/percpu.h"
 
@@ -117,6 +118,9 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vmexit *e)
 		break;
 	case HC_TEST_VSTATE:
 		ret = hc_vstate_roundtrip(v);
+		break;
+	case HC_WATCHDOG:
+		ret = vm_watchdog_set(v->vm, r[GPR_RBX]);
 		break;
 	case HC_VCPU_INFO:
 		ret = v->id;

@@ -13,11 +13,17 @@
 #include "hv/vm_apic.h"
 #include "hv/vm_clock.h"
 #include "hv/vm_console.h"
+#include "hv/vm_watchdog.h"
 #include "hv/uplink.h"
 #include "hv/vm_platform.h"
 #include "devices/vlapic.h"
 #include "asm/cpu.h"
 #include "asm/percpu.h"
+
+/* When CPU 0 looks at guests' watchdogs next (vm_watchdog_poll, every
+ * 100 ms): a vCPU that has CPU 0 to itself leaves it for that between
+ * slices, or a guest spinning there would hide its own hang. */
+static u64 cpu0_watchdog_next;
 
 static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
 {
@@ -147,7 +153,7 @@ static void run_slice(struct percpu *cpu, struct vcpu *v)
 			 * are looked at on CPU 0 between slices. */
 			if (sched_others_waiting(cpu) ||
 			    (cpu->id == 0 && (vm_console_monitor_pending() || netstack_pending() ||
-					      iommu_active()))) {
+					      iommu_active() || rdtsc() >= cpu0_watchdog_next))) {
 				end = END_REQUEUE;
 				break;
 			}
@@ -183,6 +189,11 @@ __noreturn void sched_cpu_loop(void)
 			netstack_poll();
 			/* The API's own timers (a stop's hard deadline). */
 			api_poll(tsc_to_ns(rdtsc()) / 1000000);
+			/* Guests' watchdogs: acting on one pauses its VM. */
+			if (rdtsc() >= cpu0_watchdog_next) {
+				cpu0_watchdog_next = rdtsc() + rescue_every;
+				vm_watchdog_poll();
+			}
 			irq_disable();
 			cpu->in_monitor = false;
 			uplink_poll_deferred();

@@ -46,7 +46,7 @@ static void dump_idt_gate(struct vcpu *v, const struct guest_ctx *c)
 			gate[1], gate[0]);
 }
 
-static void vcpu_dump(struct vcpu *v)
+void vm_report_vcpu(struct vcpu *v)
 {
 	static const char *const names[NR_GPRS] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
 						    "rsi", "rdi", "r8",  "r9",  "r10", "r11",
@@ -85,7 +85,7 @@ enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...)
 	if (v->vm->state != VM_RUNNING) /* another vCPU ended it, or a reset is under way */
 		return ACT_VM_STOP;
 	kprintf("utsuwa: vm %s: stopped: %s\n", v->vm->name, why);
-	vcpu_dump(v);
+	vm_report_vcpu(v);
 	switch (v->vm->cfg.on_crash) {
 	case ON_CRASH_RESET:
 		kprintf("utsuwa: vm %s: reset (on_crash=reset)\n", v->vm->name);

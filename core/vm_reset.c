@@ -18,6 +18,7 @@
 #include "hv/sched.h"
 #include "hv/vcpu.h"
 #include "hv/vm_platform.h"
+#include "hv/vm_watchdog.h"
 #include "asm/cpu.h"
 #include "arch/x86/emul/msr.h"
 #include "devices/vlapic.h"
@@ -68,6 +69,7 @@ static void vcpu_reset(struct vcpu *v)
 void vm_reset(struct vm *vm)
 {
 	vm->resets++;
+	vm_watchdog_off(vm); /* power-on: the guest arms it again if it wants it */
 	kprintf("utsuwa: vm %s: reset by the guest (%u so far): restarting it\n", vm->name,
 		vm->resets);
 	vm_platform_reset(vm);

@@ -15,6 +15,8 @@ enum exit_action exit_dispatch(struct vcpu *v, struct vmexit *e);
 /* Prints why the VM is stopped and a register dump of v, then ends the VM.
  * Returns ACT_VM_STOP for the handler to return. */
 enum exit_action vm_stop_report(struct vcpu *v, const char *fmt, ...) __printf(2, 3);
+/* The registers of a vCPU that is off its CPU, as a stop report prints them. */
+void vm_report_vcpu(struct vcpu *v);
 
 /* Injects an exception into the guest as the CPU would raise it at RIP:
  * for a fault, with RFLAGS.RF set in the frame it pushes. */

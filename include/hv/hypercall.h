@@ -17,6 +17,10 @@
 #define HC_TIMER 5         /* RBX = delay in microseconds (0 cancels), RCX = vector -> 0.
 			      A one-shot external interrupt on this vCPU. */
 #define HC_VCPU_INFO 6     /* -> RAX = vCPU index, RBX = physical CPU, RCX = vCPU count */
+#define HC_WATCHDOG 7      /* RBX = milliseconds of guest time (1..HC_WATCHDOG_MAX_MS; 0 turns
+			      it off) before the VM counts as hung unless called again -> 0
+			      (core/vm_watchdog.c) */
+#define HC_WATCHDOG_MAX_MS 600000
 #define HC_TEST_VSTATE 0x7e00 /* test only: the caller's whole vCPU state saved, wiped,
 				 restored (one-vCPU VMs) -> 0 */
 

@@ -75,6 +75,10 @@ struct vm {
 	bool counted_ended;     /* counted among the ended VMs (core/vm.c, vms_lock) */
 	bool reset_claimed;     /* the last vCPU to stop has taken the reset on (core/sched.c) */
 	unsigned resets;        /* how often the guest has reset the VM */
+	/* HC_WATCHDOG (core/vm_watchdog.c): the guest time in ns by which the
+	 * guest must renew it (0: off), and the period it asked for. */
+	u64 watchdog_deadline;
+	u32 watchdog_ms;
 	u64 unassigned;         /* accesses to guest-physical addresses with nothing there (core/exit_mem.c) */
 	u64 overhead_bytes;     /* host memory it took at creation beyond its RAM */
 	/* Built for a saved state (a restore, an incoming migration) that

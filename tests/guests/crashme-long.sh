@@ -70,9 +70,15 @@ while [ $SECONDS -lt $end ]; do
 	# A halted vCPU nobody woke (core/sched.c): shown, not failed.
 	grep -aE 'was halted with an interrupt to take and not woken' "$log" 2>/dev/null |
 		head -n 2 | sed 's/^/  | lost wake-up: /'
+	# A crashme VM that wrecked itself past its own recovery and stopped
+	# renewing its watchdog (HC_WATCHDOG): reset, counted, shown with
+	# where its vCPUs were (the log has their registers).
+	wd=$(grep -acE 'watchdog expired: not renewed' "$log" 2>/dev/null)
+	[ "${wd:-0}" -gt 0 ] && grep -aE 'watchdog expired: not renewed|^  vcpu [0-9]+: (running|halted|waiting)' "$log" |
+		head -n 6 | sed 's/^/  | /'
 	if [ $rc = 0 ]; then
 		pass=$((pass + 1))
-		echo "PASS crashme-long: round $round ($backend, seeds $((4 * round + 1))-$((4 * round + 4))): ${n:-0} snippets"
+		echo "PASS crashme-long: round $round ($backend, seeds $((4 * round + 1))-$((4 * round + 4))): ${n:-0} snippets, ${wd:-0} watchdog reset(s)"
 	else
 		fail=$((fail + 1))
 		echo "FAIL crashme-long: round $round ($backend): ${gs:-$(grep -m1 -E '^FAIL' "$log_dir/r$round.out")}"

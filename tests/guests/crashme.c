@@ -17,7 +17,10 @@
  * (so a VM whose vCPUs all loop with interrupts off goes on), and one from
  * another vCPU that sees it make no progress for 100 ms (should a snippet
  * have reprogrammed the PIT or the I/O APIC; vCPU 0 sets both again every
- * second).
+ * second). Random CPL 0 code can still wreck the guest past all of that
+ * (its IDT, its handlers, its tables overwritten): the hypervisor's
+ * watchdog (HC_WATCHDOG), which vCPU 0 renews only while every vCPU makes
+ * progress, then reports the VM hung and resets it (on_crash=reset).
  *
  * arg: bits 0-23 the snippets per vCPU, bits 24-31 the seed. Snippet i of
  * vCPU c with seed s always gets the same bytes, registers and mode, so a
@@ -54,6 +57,11 @@
 #define PTE_PS 0x80ull
 
 #define STALL_NS 100000000ull
+
+/* The hypervisor's watchdog: renewed every second at most, while every
+ * vCPU still running snippets has run one since the last renewal. */
+#define WATCHDOG_MS 5000
+#define WATCHDOG_RENEW_NS 1000000000ull
 
 struct cm_cpu {
 	u64 krsp;
@@ -367,6 +375,22 @@ static void report(u64 seed, bool last)
 	printf("%s", line);
 }
 
+static u64 wd_renewed_ns, wd_progress[CM_MAX_CPUS];
+
+/* vCPU 0: renew the hypervisor's watchdog if every vCPU moved on. */
+static void watchdog_renew(u64 now)
+{
+	if (now - wd_renewed_ns < WATCHDOG_RENEW_NS)
+		return;
+	for (u32 o = 0; o < nr_cpus; o++)
+		if (!cpu_done[o] && progress[o] == wd_progress[o])
+			return;
+	for (u32 o = 0; o < nr_cpus; o++)
+		wd_progress[o] = progress[o];
+	hypercall(HC_WATCHDOG, WATCHDOG_MS, 0, 0, 0, NULL);
+	wd_renewed_ns = now;
+}
+
 /* A vCPU that has made no progress for STALL_NS is sent an NMI. */
 static void watch(u32 c, u64 now)
 {
@@ -434,8 +458,11 @@ int main(ulong arg)
 	gdt_build(c);
 	cpu_load(c);
 	timer_arm();
-	if (c == 0)
+	if (c == 0) {
 		pit_nmi_arm(hc_time_ns());
+		hypercall(HC_WATCHDOG, WATCHDOG_MS, 0, 0, 0, NULL);
+		wd_renewed_ns = hc_time_ns();
+	}
 
 	while (per->done[c] < want) {
 		u64 i = per->done[c];
@@ -461,6 +488,8 @@ int main(ulong arg)
 			/* Not each time: a reload restarts the PIT's count. */
 			if (c == 0 && now - pit_armed_ns > PIT_REARM_NS)
 				pit_nmi_arm(now);
+			if (c == 0)
+				watchdog_renew(now);
 		}
 		if (c == 0 && (i & 4095) == 4095)
 			report(seed, false);
@@ -475,7 +504,10 @@ int main(ulong arg)
 		}
 	}
 	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < nr_cpus) {
-		watch(c, hc_time_ns());
+		u64 now = hc_time_ns();
+
+		watch(c, now);
+		watchdog_renew(now);
 		delay_ns(10000000);
 	}
 	report(seed, true);
