@@ -46,7 +46,7 @@
 # too but take 5-15 minutes each under Bochs: make test-vmx.
 
 VMX_CASES ?=
-VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault multiboot multiboot-low \
+VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault watchdog multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak badvq-alone isolation-walk \
 	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level tscscale timers-scaled paging-shadow shadow-modes
 # make test-shadow-vmx's: the test guests in every mode, SMP, the MMU test
