@@ -534,6 +534,8 @@ else
 fi
 hits=$(dmesg | grep -E 'BUG|WARNING|Call Trace|virtio.*(error|fail)|NETDEV WATCHDOG')
 echo "utsuwa-fetch: dmesg_hits=$(printf '%s' "$hits" | grep -c .)"
+# The first of them, so that a failure shows its cause where only the log is kept.
+printf '%s\n' "$hits" | grep . | head -n 3 | sed 's/^/utsuwa-fetch: dmesg: /'
 echo "utsuwa-fetch: done"
 EOF
 	chmod 755 "$root/bin/utsuwa-fetch"
