@@ -22,7 +22,8 @@
 
 /* When CPU 0 looks at guests' watchdogs next (vm_watchdog_poll, every
  * 100 ms): a vCPU that has CPU 0 to itself leaves it for that between
- * slices, or a guest spinning there would hide its own hang. */
+ * slices, or a guest spinning there would hide its own hang (and the
+ * lost wake-up rescue, on the same period, would never run either). */
 static u64 cpu0_watchdog_next;
 
 static void fpu_switch_in(struct percpu *cpu, struct vcpu *v)
