@@ -27,6 +27,7 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 	[VMEXIT_INVD] = handle_invd,
 	[VMEXIT_UD] = handle_ud,
 	[VMEXIT_CR_ACCESS] = handle_cr_access,
+	[VMEXIT_DR_ACCESS] = handle_dr_access,
 	[VMEXIT_INVLPG] = handle_invlpg,
 	[VMEXIT_EXCEPTION] = handle_exception,
 	[VMEXIT_MACHINE_CHECK] = handle_machine_check,
@@ -37,7 +38,7 @@ static const exit_handler_fn handlers[NR_VMEXIT_REASONS] = {
 };
 /* Every reason has its handler: exit_dispatch calls without a check. A new
  * reason must be added above (and this count with it). */
-_Static_assert(NR_VMEXIT_REASONS == 22, "a vmexit_reason without a handler");
+_Static_assert(NR_VMEXIT_REASONS == 23, "a vmexit_reason without a handler");
 
 /*
  * The instruction an exit implies, when it has a single encoding without

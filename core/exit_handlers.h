@@ -24,6 +24,7 @@ enum exit_action handle_shutdown(struct vcpu *v, struct vmexit *e);    /* exit_m
 enum exit_action handle_xsetbv(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_invd(struct vcpu *v, struct vmexit *e);
 enum exit_action handle_cr_access(struct vcpu *v, struct vmexit *e);  /* exit_cr.c */
+enum exit_action handle_dr_access(struct vcpu *v, struct vmexit *e);  /* exit_dr.c */
 enum exit_action handle_invlpg(struct vcpu *v, struct vmexit *e);     /* exit_invlpg.c */
 enum exit_action handle_ltr(struct vcpu *v, struct vmexit *e);        /* exit_ltr.c */
 /* exit_mem_split.c: an MMIO operand that may run over its page's end; *done

@@ -18,6 +18,7 @@ static const char *const names[NR_VMEXIT_REASONS] = {
 	[VMEXIT_INVD] = "invd",
 	[VMEXIT_UD] = "ud",
 	[VMEXIT_CR_ACCESS] = "cr-access",
+	[VMEXIT_DR_ACCESS] = "dr-access",
 	[VMEXIT_INVLPG] = "invlpg",
 	[VMEXIT_EXCEPTION] = "exception",
 	[VMEXIT_MACHINE_CHECK] = "machine-check",
@@ -26,7 +27,7 @@ static const char *const names[NR_VMEXIT_REASONS] = {
 	[VMEXIT_ENTRY_FAIL] = "entry-fail",
 	[VMEXIT_UNHANDLED] = "unhandled",
 };
-_Static_assert(NR_VMEXIT_REASONS == 22, "a vmexit_reason without a name in names");
+_Static_assert(NR_VMEXIT_REASONS == 23, "a vmexit_reason without a name in names");
 
 const char *vmexit_name(unsigned reason)
 {

@@ -109,6 +109,10 @@ struct vendor_ops {
 	 * changes. -EINVAL when the hardware cannot hold the value (a CR4 bit
 	 * the CPU lacks, PDPTEs outside guest RAM): the guest gets #GP. */
 	int (*set_cr)(struct vcpu *v, unsigned cr, u64 val);
+	/* DR6 or DR7 (n), read or written where the back end keeps the
+	 * guest's (core/exit_dr.c has checked a value written). NULL on a
+	 * back end where MOV DR does not exit. */
+	void (*debug_reg)(struct vcpu *v, unsigned n, bool write, u64 *val);
 	/*
 	 * The vendor's part of the vCPU's whole state (include/hv/vcpu_state.h),
 	 * for core/vcpu_state.c, which fills the rest. Only for a quiesced vCPU:

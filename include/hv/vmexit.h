@@ -28,6 +28,8 @@ enum vmexit_reason {
 			       always (the local APIC's TPR); CR4 writes on AMD-V;
 			       on VT-x the CR0/CR4 writes that change a bit VMX
 			       operation fixes or CPUID may hide */
+	VMEXIT_DR_ACCESS,   /* MOV to or from a debug register (dr), on AMD-V
+			       (core/exit_dr.c says why) */
 	VMEXIT_INVLPG,      /* INVLPG (invlpg), when the VM's policy intercepts it
 			       (and so, on VT-x, INVPCID) */
 	VMEXIT_EXCEPTION,   /* an exception the VM's policy intercepts (exc); #MC
@@ -66,6 +68,11 @@ struct vmexit {
 			int gpr;  /* the register operand; -1: the handler decodes the
 				     instruction (AMD-V without decode assists) */
 		} cr;
+		struct {
+			u8 dr;    /* 0-7: DR4 and DR5 as the instruction named them */
+			bool write; /* MOV to DRn; else MOV from DRn */
+			int gpr;  /* the register operand; -1: the handler decodes it */
+		} dr;
 		struct {
 			u64 addr;   /* the linear address operand */
 			bool known; /* addr is valid; else the handler decodes it */

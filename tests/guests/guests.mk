@@ -39,7 +39,7 @@ GUEST_LIB_SRCS := $(GUEST_DIR)/lib/runtime.c
 GUEST_PROGS := basic-real basic-prot basic-long spin pinned isolation triplefault apic platform reset \
 	vstate bench dirtylog conform multiboot multiboot-low count drleak badvq nmi paging crashme \
 	vm86lm attack exitport x2apic pic-real passthru timers inject level tscscale highmem \
-	hltwake watchdog
+	hltwake watchdog drbp
 basic-real_MODE := real
 basic-real_SRCS := $(GUEST_DIR)/basic.c
 basic-prot_MODE := prot
@@ -79,6 +79,8 @@ reset_SRCS := $(GUEST_DIR)/reset.c
 triplefault_MODE := long
 triplefault_SRCS := $(GUEST_DIR)/triplefault.c
 watchdog_MODE := long
+drbp_MODE := long
+drbp_SRCS := $(GUEST_DIR)/drbp.c
 watchdog_SRCS := $(GUEST_DIR)/watchdog.c
 dirtylog_MODE := long
 dirtylog_SRCS := $(GUEST_DIR)/dirtylog.c

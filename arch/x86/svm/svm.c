@@ -193,6 +193,9 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	 * core/exit_cr.c checks them as the SDM says; guests write CR0 a
 	 * handful of times. */
 	vmcb->control.intercept_cr = INTERCEPT_CR0_WRITE | INTERCEPT_CR4_WRITE | INTERCEPT_CR8_WRITE;
+	/* MOV to and from DR0-DR7: core/exit_dr.c says why (QEMU's TCG
+	 * turned a guest's DR7 into breakpoints for the host and other VMs). */
+	vmcb->control.intercept_dr = INTERCEPT_DR0_7_READ | INTERCEPT_DR0_7_WRITE;
 	vmcb->control.intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 					INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_INVD |
 					INTERCEPT_HLT | INTERCEPT_INVLPGA | INTERCEPT_IOIO_PROT |
@@ -374,6 +377,19 @@ static int svm_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 	return -ENOENT;
 }
 
+/* DR6 and DR7 live in the VMCB save area (APM vol. 2, 15.5.1, VMRUN). */
+static void svm_debug_reg(struct vcpu *v, unsigned n, bool write, u64 *val)
+{
+	struct vmcb_save *s = &v->arch.svm.vmcb->save;
+
+	if (write && n == 6)
+		s->dr6 = *val;
+	else if (write)
+		s->dr7 = *val;
+	else
+		*val = n == 6 ? s->dr6 : s->dr7;
+}
+
 /* Control registers live in the VMCB save area; core/exit_cr.c has checked
  * the value. The CPU's own MOV to CR0/CR3/CR4 would drop translations when
  * paging changes: so does this vCPU's ASID (APM vol. 2, 15.16). */
@@ -432,6 +448,7 @@ const struct vendor_ops svm_ops = {
 	.msr_state = svm_msr_state,
 	.flush_guest_tlb = svm_flush_guest_tlb,
 	.set_cr = svm_set_cr,
+	.debug_reg = svm_debug_reg,
 	.get_state = svm_get_state,
 	.set_state = svm_set_state,
 	.vcpu_destroy = svm_vcpu_destroy,

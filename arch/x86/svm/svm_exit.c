@@ -89,6 +89,18 @@ static __attribute__((noinline)) enum vmexit_reason cr_access(const struct vmcb_
 	return VMEXIT_CR_ACCESS;
 }
 
+/* Exits 20h-3Fh: MOV from/to DRn (APM vol. 2, 15.9; why they exit:
+ * core/exit_dr.c). With decode assists EXITINFO1 bits 3:0 name the
+ * register (15.33.1); without them (QEMU) the core decodes it. */
+static __attribute__((noinline)) enum vmexit_reason dr_access(const struct vmcb_control *c,
+							       struct vmexit *e)
+{
+	e->dr.dr = c->exitcode & 0xf;
+	e->dr.write = c->exitcode & 0x10;
+	e->dr.gpr = svm_decode_assists ? (int)(c->exitinfo1 & 0xf) : -1;
+	return VMEXIT_DR_ACCESS;
+}
+
 /* The vectors that push an error code (APM vol. 2, 8.2): #DF, #TS, #NP,
  * #SS, #GP, #PF, #AC, #CP, #VC, #SX. */
 #define EXC_WITH_ERROR (BIT(8) | BIT(10) | BIT(11) | BIT(12) | BIT(13) | BIT(14) | BIT(17) | \
@@ -117,6 +129,8 @@ static __attribute__((noinline)) enum vmexit_reason decode_rare(const struct vmc
 
 	if (code <= SVM_EXIT_CR_LAST) /* today CR8 writes; shadow paging: more */
 		return cr_access(c, e);
+	if (code >= SVM_EXIT_DR_READ && code <= SVM_EXIT_DR_LAST)
+		return dr_access(c, e);
 	if (code == SVM_EXIT_EXCP_BASE + 18)
 		return VMEXIT_MACHINE_CHECK;
 	if (code - SVM_EXIT_EXCP_BASE < 32)

@@ -148,6 +148,9 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 #define INTERCEPT_CR3_WRITE BIT(16 + 3)
 #define INTERCEPT_CR4_WRITE BIT(16 + 4)
 #define INTERCEPT_CR8_WRITE BIT(16 + 8)
+/* intercept_dr (offset 0x004): reads of DRn are bit n, writes bit 16 + n. */
+#define INTERCEPT_DR0_7_READ 0xffU
+#define INTERCEPT_DR0_7_WRITE (0xffU << 16)
 
 /* int_ctl (offset 0x060); V_TPR is the guest's CR8 while V_INTR_MASKING is
  * set (APM vol. 2, 15.21.1 "Virtual Interrupt Control"). */
@@ -176,6 +179,8 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "g_pat");
 /* Exit codes (APM vol. 2, Appendix C) */
 #define SVM_EXIT_CR8_WRITE 0x018 /* CRn reads are 0x000 + n, writes 0x010 + n */
 #define SVM_EXIT_CR_LAST 0x01f
+#define SVM_EXIT_DR_READ 0x020 /* DRn reads are 0x020 + n, writes 0x030 + n */
+#define SVM_EXIT_DR_LAST 0x03f
 #define SVM_EXIT_EXCP_BASE 0x040
 #define SVM_EXIT_INTR 0x060
 #define SVM_EXIT_NMI 0x061
