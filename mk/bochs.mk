@@ -47,7 +47,7 @@
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault watchdog multiboot multiboot-low \
-	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak badvq-alone isolation-walk \
+	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak drbp badvq-alone isolation-walk \
 	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level tscscale timers-scaled paging-shadow shadow-modes
 # make test-shadow-vmx's: the test guests in every mode, SMP, the MMU test
 # guest, the real-mode PIC guest, dirty logging and Linux on two vCPUs.
