@@ -20,7 +20,7 @@ static u8 *hva_of(const struct gmem *g, u64 gpa)
  * One naturally aligned access of 2, 4 or 8 bytes is one load or store:
  * a driver on another CPU writes a ring's 16-bit index while a device
  * reads it, and the byte copy of memcpy could see half of each (the low
- * byte before a carry, the high byte after: an index 255 ahead). virtio
+ * byte before a carry, the high byte after: an index 256 ahead). virtio
  * 1.2, 2.7.6 and 2.7.8 publish the avail and used indices with such
  * stores.
  */
