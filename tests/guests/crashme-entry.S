@@ -98,10 +98,18 @@ cm_common:
 	cmpq	$0, CM_IN_SNIPPET(%rdi)
 	jne	1f
 	/* Not in a snippet: an NMI (a watchdog's kick that came late) is
-	 * dropped; anything else is crashme's own bug. */
+	 * dropped; so is the #DB that DR7.GD, set by the snippet, makes of
+	 * the MOV to DR7 below (a fault: the CPU cleared GD for the handler,
+	 * so the MOV runs again and succeeds; SDM vol. 3, 19.2.4). Anything
+	 * else is crashme's own bug. */
 	cmpq	$2, 16(%rsp)
+	je	3f
+	cmpq	$1, 16(%rsp)
 	jne	2f
-	pop	%rdi
+	lea	cm_clear_dr7(%rip), %rax
+	cmp	%rax, 32(%rsp)
+	jne	2f
+3:	pop	%rdi
 	pop	%rax
 	add	$16, %rsp
 	iretq
@@ -135,6 +143,7 @@ cm_common:
 	lgdt	CM_GDTR(%rdi)
 	lidt	CM_IDTR(%rdi)
 	xor	%eax, %eax
+cm_clear_dr7:
 	mov	%rax, %dr7
 	mov	%rax, %cr8
 	mov	$CM_SEL_KDATA, %eax

@@ -14,6 +14,7 @@
  * arg of 0x1000 and above (by hand): DR0 at that address instead, say an
  * instruction of the hypervisor's that runs at every VM entry (`nm` gives
  * one), then yields ROUNDS times. The hypervisor must not notice.
+ * arg=2 then checks DR7.GD: a MOV DR becomes a #DB, with DR6.BD.
  * Exit: the number of failures.
  */
 #include "guest.h"
@@ -21,6 +22,8 @@
 #define ROUNDS 200
 #define DR7_L0 0x1ul       /* DR0 enabled, execute (R/W0 = 00, LEN0 = 00) */
 #define DR7_FIXED 0x400ul  /* bit 10 reads as 1 (SDM vol. 3, 19.2.4) */
+#define DR7_GD 0x2000ul    /* general detect */
+#define DR6_BD 0x2000ul
 
 extern char dr_target[];
 
@@ -35,6 +38,26 @@ static __attribute__((noinline)) ulong run_target(void)
 			 :
 			 : "memory");
 	return vector;
+}
+
+/* MOV from DR0 with DR7.GD set: the vector it took (.extable), or -1. */
+static __attribute__((noinline)) ulong read_dr0_guarded(void)
+{
+	ulong vector = (ulong)-1, error = 0, v;
+
+	__asm__ volatile("1: mov %%dr0, %2\n2:\n\t" EXTABLE(1b, 2b)
+			 : "+S"(vector), "+D"(error), "=r"(v)
+			 :
+			 : "memory");
+	return vector;
+}
+
+static ulong get_dr6(void)
+{
+	ulong v;
+
+	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
+	return v;
 }
 
 static ulong get_dr7(void)
@@ -73,5 +96,12 @@ int main(ulong arg)
 	}
 	check(!dbs && !other, "drbp: no #DB from the other VM's breakpoint",
 	      "%u of %u runs took a #DB, %u another exception", dbs, ROUNDS, other);
+	/* General detect (SDM vol. 3, 19.2.4): with DR7.GD a MOV DR is a #DB
+	 * fault, DR6.BD set, GD cleared for the handler. */
+	__asm__ volatile("mov %0, %%dr6" ::"r"(0xffff0ff0ul));
+	__asm__ volatile("mov %0, %%dr7" ::"r"(DR7_FIXED | DR7_GD));
+	check_eq("drbp: DR7.GD: MOV from DR0 takes #DB", read_dr0_guarded(), 1);
+	check(get_dr6() & DR6_BD, "drbp: DR7.GD: DR6.BD set", "DR6 %#lx", get_dr6());
+	check_eq("drbp: DR7.GD: cleared by the #DB", get_dr7(), DR7_FIXED);
 	return (int)failures;
 }
