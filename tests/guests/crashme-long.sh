@@ -41,6 +41,27 @@ round_cfg() {
 }
 
 # Snippets the VMs of a log ran: the last report of each seed.
+# quiet_watch PID LOG PORT OUT: while PID runs, if LOG has not grown for 60 s,
+# asks QEMU's monitor on PORT for every CPU's registers and local APIC, three
+# times a second apart, into OUT (once a round): where a silent host was.
+quiet_watch() {
+	local last=-1 size quiet=0 k
+	while kill -0 "$1" 2>/dev/null; do
+		sleep 2
+		size=$(stat -c %s "$2" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then quiet=$((quiet + 2)); else quiet=0 last=$size; fi
+		[ $quiet -lt 60 ] || [ -e "$4" ] && continue
+		for k in 1 2 3; do
+			{ exec 7<>"/dev/tcp/127.0.0.1/$3"; } 2>/dev/null || break
+			printf 'info registers -a\ninfo lapic 0\ninfo lapic 1\n' >&7
+			timeout 2 cat <&7 >>"$4"
+			exec 7>&-
+			sleep 1
+		done
+		echo "  | round log silent for 60 s: the CPUs' state in $4"
+	done
+}
+
 snippets_in() {
 	grep -aoE 'crashme: seed [0-9]+: [0-9]+ snippets' "$1" |
 		awk '{ if ($4 > m[$3]) m[$3] = $4 } END { t = 0; for (k in m) t += m[k]; print t }'
@@ -53,8 +74,17 @@ while [ $SECONDS -lt $end ]; do
 	round_cfg $round $([ $backend = qemu ] && echo "$snippets" || echo $((snippets / 16 + 1))) \
 		>"$log_dir/round.cfg"
 	if [ $backend = qemu ]; then
-		bash "$here/run-matrix.sh" -j 1 -f "$log_dir/round.cfg" -k "$root/build/utsuwa.elf" \
-			-g "$root/build/guests" -o "$log_dir" >"$log_dir/r$round.out" 2>&1
+		# QEMU with its monitor on a local port: a round whose log stays
+		# silent for 60 s gets the CPUs' state dumped (quiet_watch).
+		mon_port=$((20000 + RANDOM % 20000))
+		printf '#!/bin/sh\nexec %s "$@" -monitor tcp:127.0.0.1:%s,server,nowait\n' \
+			"${QEMU:-qemu-system-x86_64}" "$mon_port" >"$log_dir/qemu-mon.sh"
+		chmod +x "$log_dir/qemu-mon.sh"
+		QEMU="$log_dir/qemu-mon.sh" bash "$here/run-matrix.sh" -j 1 -f "$log_dir/round.cfg" \
+			-k "$root/build/utsuwa.elf" -g "$root/build/guests" -o "$log_dir" \
+			>"$log_dir/r$round.out" 2>&1 &
+		quiet_watch $! "$log_dir/crashme-r$round.log" "$mon_port" "$log_dir/silent-r$round.txt"
+		wait $!
 	else
 		bash "$root/tests/bochs/run-bochs.sh" -j 1 -f "$log_dir/round.cfg" -k "$root/build/utsuwa.elf" \
 			-g "$root/build/guests" -o "$log_dir" >"$log_dir/r$round.out" 2>&1
