@@ -16,8 +16,9 @@ static void dump_seg(const char *name, const struct seg *s)
 }
 
 /*
- * Where the IDT's double-fault gate is in the guest, for a triple fault
- * (a #DF that could not be delivered): a gate page the guest's tables do
+ * Where the IDT's double-fault gate is in the guest, in every report and
+ * for a triple fault above all (a #DF that could not be delivered): a gate
+ * page the guest's tables do
  * not map says the guest lost its own paging; a mapped, sane gate points
  * at the stack or the handler instead. Read-only: the walk sets no A bit.
  */

@@ -40,7 +40,6 @@ round_cfg() {
 	echo "crashme-r$r 2 3600 exit=qemu$vms vm=canary,image=basic-long.bin,mode=long,mem=16M,cpus=2,arg=2,expect=0"
 }
 
-# Snippets the VMs of a log ran: the last report of each seed.
 # quiet_watch PID LOG PORT OUT: while PID runs, if LOG has not grown for 60 s,
 # asks QEMU's monitor on PORT for every CPU's registers and local APIC, three
 # times a second apart, into OUT (once a round): where a silent host was.
@@ -62,6 +61,7 @@ quiet_watch() {
 	done
 }
 
+# Snippets the VMs of a log ran: the last report of each seed.
 snippets_in() {
 	grep -aoE 'crashme: seed [0-9]+: [0-9]+ snippets' "$1" |
 		awk '{ if ($4 > m[$3]) m[$3] = $4 } END { t = 0; for (k in m) t += m[k]; print t }'
