@@ -401,26 +401,14 @@ static int canary_main(void)
 	return (int)failures;
 }
 
-static u8 cmos(u8 reg)
-{
-	outb(0x70, reg);
-	return inb(0x71);
-}
-
-static void cmos_write(u8 reg, u8 v)
-{
-	outb(0x70, reg);
-	outb(0x71, v);
-}
-
 /* After the VM's reset (port 0xCF9): the function reset too, its BAR back
  * where "firmware" put it, MSI off, and everything working again. */
 static void test_after_reset(u8 msi)
 {
 	ulong bar = cfg_read32(0x10) & ~0xfu;
 
-	check_eq("first_boot_failures", cmos(CMOS_FAILS), 0);
-	check_eq("reset_bar_back", bar, (ulong)cmos(CMOS_BAR) << 24 | (ulong)cmos(CMOS_BAR + 1) << 16);
+	check_eq("first_boot_failures", cmos_read(CMOS_FAILS), 0);
+	check_eq("reset_bar_back", bar, (ulong)cmos_read(CMOS_BAR) << 24 | (ulong)cmos_read(CMOS_BAR + 1) << 16);
 	check_eq("reset_command", cfg_read16(0x04), 0x0002);
 	check_eq("reset_msi_off", cfg_read16(msi + 2) & 1, 0);
 	check_eq("reset_old_place_empty", mmio_read32(MOVED_BAR + EDU_ID), 0xffffffff);
@@ -448,7 +436,7 @@ int main(ulong arg)
 	if (!check(find(EDU_VENDOR, EDU_DEVICE), "pt_found", "no %04x:%04x on bus 0", EDU_VENDOR,
 		   EDU_DEVICE))
 		return 1;
-	if (cmos(CMOS_MARK) == 1) {
+	if (cmos_read(CMOS_MARK) == 1) {
 		cmos_write(CMOS_MARK, 2);
 		msi = test_caps();
 		if (msi)

@@ -16,18 +16,6 @@
 #define TESTDEV 0xfeb00000ul
 #define CMOS_MARK 0x50 /* general-purpose CMOS RAM, outside the checksummed bytes */
 
-static u8 cmos(u8 reg)
-{
-	outb(0x70, reg);
-	return inb(0x71);
-}
-
-static void cmos_write(u8 reg, u8 v)
-{
-	outb(0x70, reg);
-	outb(0x71, v);
-}
-
 static u32 ioapic_read(u32 reg)
 {
 	mmio_write32(IOAPIC, reg);
@@ -56,7 +44,7 @@ static void first_boot(void)
 
 int main(ulong arg)
 {
-	u8 boots = cmos(CMOS_MARK);
+	u8 boots = cmos_read(CMOS_MARK);
 
 	if (boots == 0) {
 		first_boot();

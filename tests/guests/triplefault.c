@@ -48,18 +48,15 @@ static int crash_together(void)
 
 	hc_vcpu_info(&vi);
 	if (vi.index == 0) {
-		outb(0x70, CMOS_MARK);
-		boots = inb(0x71);
+		boots = cmos_read(CMOS_MARK);
 		boots = boots >= 0xc0 && boots < 0xc0 + SIMULTANEOUS_BOOTS ? boots + 1 : 0xc0;
 		printf("triplefault: boot %u of %u, both vCPUs crash at once\n", boots - 0xc0 + 1,
 		       SIMULTANEOUS_BOOTS + 1);
 		if (boots == 0xc0 + SIMULTANEOUS_BOOTS) {
-			outb(0x70, CMOS_MARK);
-			outb(0x71, 0);
+			cmos_write(CMOS_MARK, 0);
 			return 0;
 		}
-		outb(0x70, CMOS_MARK);
-		outb(0x71, boots);
+		cmos_write(CMOS_MARK, boots);
 		for (u64 end = hc_time_ns() + 5000000000ull; !armed && hc_time_ns() < end;)
 			cpu_relax();
 		if (!armed) {
@@ -106,10 +103,8 @@ static void self_nmi(void)
 
 static int crash_in_nmi_handler(void)
 {
-	outb(0x70, CMOS_MARK);
-	if (inb(0x71) == 0xcd) {
-		outb(0x70, CMOS_MARK);
-		outb(0x71, 0);
+	if (cmos_read(CMOS_MARK) == 0xcd) {
+		cmos_write(CMOS_MARK, 0);
 		self_nmi();
 		for (u64 end = hc_time_ns() + 1000000000ull; !nmis && hc_time_ns() < end;)
 			cpu_relax();
@@ -117,8 +112,7 @@ static int crash_in_nmi_handler(void)
 		       nmis);
 		return nmis == 1 ? 0 : 1;
 	}
-	outb(0x70, CMOS_MARK);
-	outb(0x71, 0xcd);
+	cmos_write(CMOS_MARK, 0xcd);
 	crash_in_nmi = true;
 	self_nmi();
 	for (u64 end = hc_time_ns() + 1000000000ull; hc_time_ns() < end;)
@@ -134,13 +128,11 @@ int main(ulong arg)
 	if (arg == 3)
 		return crash_in_nmi_handler();
 	if (arg == 1) {
-		outb(0x70, CMOS_MARK);
-		if (inb(0x71) == 0xcc) {
+		if (cmos_read(CMOS_MARK) == 0xcc) {
 			printf("triplefault: boot 2, after the crash\n");
 			return 0;
 		}
-		outb(0x70, CMOS_MARK);
-		outb(0x71, 0xcc);
+		cmos_write(CMOS_MARK, 0xcc);
 	}
 	struct __attribute__((packed)) {
 		u16 limit;

@@ -34,18 +34,6 @@ static __noreturn void hang(void)
 		cpu_relax();
 }
 
-static u8 cmos(u8 reg)
-{
-	outb(0x70, reg);
-	return inb(0x71);
-}
-
-static void cmos_write(u8 reg, u8 v)
-{
-	outb(0x70, reg);
-	outb(0x71, v);
-}
-
 int main(ulong arg)
 {
 	if (arg == 1) {
@@ -53,7 +41,7 @@ int main(ulong arg)
 		printf("watchdog: spinning with interrupts off; the hypervisor should stop this VM\n");
 		hang();
 	}
-	if (cmos(CMOS_MARK) == BOOT1_DONE) {
+	if (cmos_read(CMOS_MARK) == BOOT1_DONE) {
 		cmos_write(CMOS_MARK, 0);
 		wait_ms(500);
 		printf("watchdog: boot 2, 500 ms without renewing after the reset\n");

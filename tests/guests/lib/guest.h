@@ -234,6 +234,19 @@ static inline void outl(u16 port, u32 v)
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
+/* CMOS RAM through its index (0x70) and data (0x71) ports; a reset keeps
+ * it, which is how the test guests remember a boot across one. */
+static inline u8 cmos_read(u8 reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+static inline void cmos_write(u8 reg, u8 v)
+{
+	outb(0x70, reg);
+	outb(0x71, v);
+}
+
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 /* STI's one-instruction shadow makes "sti; hlt" wait without a lost wake-up. */
