@@ -48,14 +48,14 @@ int vm_paging_init(struct vm *vm)
 
 /* A PAE root must lie below 4 GiB (CR3 holds 32 bits outside long mode):
  * checked after shadow_init. */
-static u64 shadow_table_alloc(void)
+static u64 shadow_table_alloc(unsigned pages)
 {
-	return page_alloc(1, PAGE_SIZE);
+	return page_alloc(pages, PAGE_SIZE);
 }
 
-static void shadow_table_free(u64 pa)
+static void shadow_table_free(u64 pa, unsigned pages)
 {
-	page_free(pa, 1);
+	page_free(pa, pages);
 }
 
 int vm_paging_vcpu_init(struct vcpu *v)
@@ -69,8 +69,8 @@ int vm_paging_vcpu_init(struct vcpu *v)
 	if (!s)
 		return -ENOMEM;
 	err = shadow_init(s, shadow_table_alloc, shadow_table_free);
-	if (!err && s->root >= BIT(32)) {
-		kprintf("utsuwa: vm '%s': no page below 4 GiB for a shadow root\n", v->vm->name);
+	if (!err && !shadow_roots_below_4g(s)) {
+		kprintf("utsuwa: vm '%s': no pages below 4 GiB for the shadow roots\n", v->vm->name);
 		shadow_destroy(s);
 		err = -ENOMEM;
 	}

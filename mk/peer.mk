@@ -40,7 +40,8 @@ PEER_OUT := $(BUILD)/peer
 # The KVM runner: a static Linux program, built with utsuwa's own loader and
 # device models (compiled for the host, as the unit tests do).
 PEER_RUNNER_SRCS := tools/kvm-runner/kvm-runner.c loaders/raw.c loaders/start_state.c \
-	core/gmem_access.c core/bus.c devices/uart8250.c devices/testdev.c lib/string.c
+	core/gmem_access.c core/bus.c devices/uart8250.c devices/testdev.c devices/pci_intx.c \
+	lib/string.c
 PEER_RUNNER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-static -DHOST_TEST -Iinclude -Iarch/x86/include -I.
 

@@ -7,8 +7,10 @@
  * The scheme is a "virtual TLB" (docs/shadow-paging.md): each vCPU has its
  * own shadow tables, built on demand at #PF from the guest's tables, and
  * dropped exactly where a TLB would drop translations: INVLPG drops the
- * region of the address, a CR3 load or a paging-mode change drops
- * everything. Guest page-table writes are not tracked (no write protection):
+ * region of the address, a paging-mode change drops everything, a CR3 load
+ * drops what the guest changed in the tables of the root it takes back (a
+ * root is kept per recent CR3, shadow_roots.c). Guest page-table writes are
+ * not tracked (no write protection):
  * the guest must invalidate after changing a translation, as it must on
  * hardware; what it need not invalidate (a not-present entry made present,
  * rights widened) faults into the builder, which walks again.
@@ -26,9 +28,12 @@
 
 struct vm;
 
-/* Table pages a vCPU's shadow may hold beyond its root (2 MiB); when they
- * run out the shadow is flushed and built again. */
+/* Table pages a vCPU's shadow may hold beyond its roots (4 MiB with their
+ * snapshots); when they run out every root is flushed and built again. */
 #define SHADOW_MAX_TABLES 512
+/* Shadow roots a vCPU keeps, one per guest CR3 it ran with lately (a
+ * process switch takes its root back instead of rebuilding it). */
+#define SHADOW_ROOTS 4
 
 struct shadow_stats {
 	u64 fills;        /* shadow leaves written */
@@ -37,25 +42,64 @@ struct shadow_stats {
 	u64 flushes;      /* the whole shadow dropped */
 	u64 invlpgs;      /* a region dropped by INVLPG */
 	u64 full;         /* flushes because the tables ran out */
+	u64 root_hits;    /* CR3 loads that took a kept root back */
+	u64 root_misses;  /* ... that started an empty one */
+	u64 stale;        /* entries a root's check dropped (the guest's had changed) */
+};
+
+/* How the guest translates, which decides what each shadow entry stands
+ * for (arch/x86/mmu/shadow_pt.c, "Snapshots"). */
+enum shadow_guest_format {
+	SGF_OFF,    /* paging off: the identity map, no guest tables */
+	SGF_32,     /* 32-bit paging, 4 MiB pages only with CR4.PSE (SGF_32_PSE) */
+	SGF_32_PSE,
+	SGF_PAE,
+	SGF_LONG,   /* 4-level */
+};
+
+/* A root: its table page (the snapshot page after it) and the guest CR3
+ * and format it shadows, once it is keyed. */
+struct shadow_root {
+	u64 pa;
+	u64 cr3;
+	u64 last_use;   /* for the choice of the root to reuse */
+	u8 format;      /* enum shadow_guest_format */
+	bool keyed;     /* cr3 and format say what it holds: it may be taken back */
 };
 
 struct shadow_mmu {
-	u64 root;       /* PML4 (4-level) or PAE PDPT; below 4 GiB (PAE CR3 is 32 bits) */
-	u8 levels;      /* the root's format: 4 (guest in long mode) or 3 (PAE, all others) */
+	u64 root;       /* the current root (roots[cur].pa): PML4 or PAE PDPT, below 4 GiB */
+	u8 levels;      /* the roots' format: 4 (guest in long mode) or 3 (PAE, all others) */
 	bool hw_flush;  /* the CPU's TLB must drop this vCPU's translations before entry */
 	bool huge;      /* a 1 GiB guest page was shadowed since the last flush */
 	u32 used;       /* tables[0, used) hold tables; [used, allocated) are free */
 	u32 allocated;
 	u64 *tables;    /* one page: physical addresses of the table pages */
-	u64 (*alloc_table)(void);   /* a zeroed page, physical; 0 when none */
-	void (*free_table)(u64 pa);
+	struct shadow_root roots[SHADOW_ROOTS];
+	unsigned cur;   /* the root the guest runs on */
+	u64 clock;      /* root uses so far */
+	/* Two zeroed contiguous pages (a table and its snapshot) when pages
+	 * is 2, one for 1; physical; 0 when none. */
+	u64 (*alloc_table)(unsigned pages);
+	void (*free_table)(u64 pa, unsigned pages);
 	struct shadow_stats stats;
 };
 
+/* What the guest's walk read at each level, top down, after it set the
+ * accessed and dirty bits (shadow_gwalk): what the shadow entries on the
+ * way to a leaf are derived from and are checked against later. */
+struct shadow_walked {
+	u8 format;      /* enum shadow_guest_format */
+	u8 n;           /* entries read */
+	u64 entry[4];
+};
+
 /* Writes the 4 KiB shadow leaf for la (shadow_pt.c), building the tables
- * above it; flushes first if the pool has run out. Whether a present leaf
- * was there before (the CPU's TLB may hold it: the caller flushes). */
-bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf);
+ * above it from the guest entries in *w (a table whose entry above was
+ * derived from another guest entry is replaced); flushes first if the pool
+ * has run out. Whether a present leaf was there before (the CPU's TLB may
+ * hold it: the caller flushes). */
+bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf, const struct shadow_walked *w);
 
 /* Maps la to pa, a host page that is not the guest's (VT-x's
  * virtual-8086 TSS, arch/x86/vmx/vmx_rmode.c), writable and
@@ -68,14 +112,28 @@ struct shadow_hw {
 	u64 cr0, cr3, cr4, efer;
 };
 
-/* Sets up s with alloc/free; the caller checks that the root lies below
- * 4 GiB. -ENOMEM. */
-int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(void), void (*free_table)(u64 pa));
+/* Sets up s with alloc/free; the caller checks that the roots lie below
+ * 4 GiB (shadow_roots_below_4g). -ENOMEM. */
+int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(unsigned pages),
+		void (*free_table)(u64 pa, unsigned pages));
 void shadow_destroy(struct shadow_mmu *s);
+bool shadow_roots_below_4g(const struct shadow_mmu *s);
 
-/* Drops every shadow translation (CR3 load, paging-mode change, a change
- * of the VM's guest-physical space). */
+/* Drops every shadow translation of every root (a paging-mode change, a
+ * change of the VM's guest-physical space, a state load). */
 void shadow_flush(struct shadow_mmu *s);
+
+/*
+ * The guest loaded CR3 (ctx holds its new value; it may be the old one):
+ * the TLB drops what it holds for the guest. The root kept for that CR3 is
+ * taken back after every entry of it was checked against the guest's
+ * tables as they are now (what changed is dropped, shadow_pt.c), or the
+ * least recently used root starts empty for it.
+ */
+void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx *ctx);
+
+/* The guest's format in ctx. */
+enum shadow_guest_format shadow_format(const struct guest_ctx *ctx);
 /* Drops the translations INVLPG of la must drop (its 2 or 4 MiB region,
  * everything after a 1 GiB guest page). */
 void shadow_invlpg(struct shadow_mmu *s, u64 la);
@@ -85,7 +143,9 @@ void shadow_invlpg(struct shadow_mmu *s, u64 la);
  * ctx's: paging always on (paged real mode when CR0.PE is clear, APM vol. 2,
  * 15.19), CR0.WP always set (WP = 0 is emulated in the leaves), PAE tables
  * unless the guest is in long mode, the shadow root in CR3. Switches the
- * root's format (a flush) when the guest's mode needs the other one.
+ * root's format (a flush) when the guest's mode needs the other one; keys
+ * the current root with ctx's CR3 and format after a flush, and flushes if
+ * it was keyed with others (a CR3 that changed without shadow_load_cr3).
  */
 void shadow_hw_regs(struct shadow_mmu *s, const struct guest_ctx *ctx, struct shadow_hw *hw);
 
@@ -98,6 +158,7 @@ struct shadow_gpte {
 	bool dirty;     /* the leaf's D bit, after the walk set it */
 	u64 cache;      /* PWT, PCD, PAT as a 4 KiB leaf holds them (bits 3, 4, 7) */
 	u8 page_shift;  /* the guest page: 12, 21, 22 or 30; 32 with paging off */
+	struct shadow_walked walked;
 };
 
 /*

@@ -10,8 +10,14 @@
  * lies in RAM, which makes the tables link up; bit 1: the dirty log keeps
  * odd pages read-only; bit 2: RAM has a hole, its second 2 MiB chunk, as a VM
  * of more than 3 GiB has the PCI hole), two bytes of CR3's page, a step count, steps of
- * 9 bytes (an op byte: #PF error code bits, or INVLPG, or a flush; then a
- * linear address), then guest RAM from guest-physical 0.
+ * 9 bytes (an op byte: #PF error code bits, INVLPG, a flush, a CR3 load or
+ * a guest write of 8 bytes; then a linear address, or the write's value
+ * and where), then guest RAM from guest-physical 0.
+ *
+ * Kept roots (arch/x86/mmu/shadow_roots.c): after every CR3 load each
+ * present leaf must be one the guest's tables allow now, whatever the
+ * writes before it changed: the walk must reach the same page with at
+ * least the leaf's rights.
  * Built and run by `make fuzz` (mk/fuzz_shadow.mk).
  */
 #include <stdint.h>
@@ -44,6 +50,41 @@ static u64 rd64(const uint8_t *p)
 	return v;
 }
 
+/* Every present leaf of the table at level (la: the address of its first
+ * entry) agrees with a walk of the guest's tables now. */
+static void check_leaves(const struct shadow_mmu *s, const struct guest_ctx *c, const u64 *t,
+			 int level, u64 la)
+{
+	unsigned n = s->levels == 3 && level == 2 ? 4 : 512;
+
+	for (unsigned i = 0; i < n; i++) {
+		u64 e = t[i], a = la + ((u64)i << (12 + 9 * level));
+		struct shadow_gpte g;
+		u32 err;
+		u64 bad;
+
+		if (!(e & 1))
+			continue;
+		if (level) {
+			check_leaves(s, c, (const u64 *)(uintptr_t)(e & 0x000ffffffffff000ULL),
+				     level - 1, a);
+			continue;
+		}
+		if (s->levels == 4 && (a & BIT(47)))
+			a |= 0xffff000000000000ULL;
+		if (shadow_gwalk(&vm, c, a, e & BIT(2) ? GW_USER : 0, &g, &err, &bad))
+			abort(); /* a kept leaf the guest's tables no longer allow */
+		if (!gmem_in_ram(&vm.gmem, g.gpa & ~0xfffULL, 4096) ||
+		    ((e & 0x000ffffffffff000ULL) != vm.gmem.chunks[g.gpa >> GMEM_CHUNK_SHIFT] +
+							 (g.gpa & (GMEM_CHUNK - 1) & ~0xfffULL)))
+			abort(); /* ... or that maps another page */
+		if ((e & BIT(1)) && !(g.write && g.dirty) && ((c->cr0 & CR0_WP) || (e & BIT(2))))
+			abort(); /* ... or writable where the guest's is not */
+		if (!(e & BIT(63)) && g.nx && (c->efer & EFER_NXE))
+			abort(); /* ... or executable */
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct shadow_mmu sh;
@@ -51,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct shadow_fault f;
 	struct shadow_hw hw;
 	unsigned steps;
+	u64 first_cr3;
 	u8 mode, flags;
 
 	if (size < 5)
@@ -96,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(ram + off, &w, 8);
 		}
 
+	first_cr3 = c.cr3;
 	if (shadow_init(&sh, check_table_alloc, check_table_free))
 		abort();
 	shadow_hw_regs(&sh, &c, &hw);
@@ -103,16 +146,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		u8 op = ops[i * 9];
 		u64 la = rd64(ops + i * 9 + 1);
 
-		if (op & 0x80)
+		f.kind = SHADOW_FIXED;
+		if ((op & 0xc0) == 0xc0) {
+			/* The guest writes a table entry: bits 22:3 where, 63:32
+			 * the low half (the high half from the address bits). */
+			u64 off = la & (RAM_SIZE - 8);
+
+			if (!(vm.gmem.low_end && off >= HOLE_START && off < HOLE_END))
+				memcpy(ram + off, &(u64){ (la >> 32) | (la & 0x7fffffULL) << 32 }, 8);
+		} else if (op & 0x80) {
 			shadow_invlpg(&sh, la);
-		else if (op & 0x40)
+		} else if (op & 0x40) {
 			shadow_flush(&sh);
-		else
+		} else if (op & 0x20) {
+			/* A CR3 load: one of 8 page tables, or back to the first. */
+			c.cr3 = (la & 7) ? (la & (RAM_SIZE - 1) & ~0xfffULL) : first_cr3;
+			shadow_load_cr3(&sh, &vm, &c);
+			check_leaves(&sh, &c, (const u64 *)(uintptr_t)sh.root, sh.levels - 1, 0);
+		} else {
 			shadow_page_fault(&sh, &vm, &c, la, op & 0x1f, &f);
+		}
+		shadow_hw_regs(&sh, &c, &hw); /* as before the next entry */
 		if (shadow_check_tree(&sh, &vm) < 0)
 			abort(); /* a leaf outside RAM, or a table not of the pool */
-		if (f.kind == SHADOW_MMIO && !(op & 0xc0) &&
-		    gmem_in_ram(&vm.gmem, f.gpa & ~0xfffULL, 4096))
+		if (f.kind == SHADOW_MMIO && gmem_in_ram(&vm.gmem, f.gpa & ~0xfffULL, 4096))
 			abort(); /* RAM said to be MMIO */
 	}
 	shadow_destroy(&sh);

@@ -10,6 +10,10 @@
  *     WP clear (and sets dirty)
  *   - NX with EFER.NXE: a read goes through (a fetch: not tested yet)
  *   - INVLPG after changing a PTE: the new page is seen
+ *   - two address spaces (a second CR3 whose PT at VA is its own): a PTE
+ *     or a PDE changed while its CR3 was not loaded is seen after the
+ *     switch back, an unchanged one still works (shadow paging keeps a
+ *     root per CR3 and must check it when it takes it back)
  */
 #include "guest.h"
 
@@ -25,6 +29,11 @@
 #define CR0_WP (1ULL << 16)
 
 static u64 pt[512] __attribute__((aligned(4096)));
+/* The second address space: copies of the tables down to its own PT. */
+static u64 pml4b[512] __attribute__((aligned(4096)));
+static u64 pdptb[512] __attribute__((aligned(4096)));
+static u64 pdb[512] __attribute__((aligned(4096)));
+static u64 ptb[512] __attribute__((aligned(4096)));
 static u8 pages[4][4096] __attribute__((aligned(4096)));
 
 static u64 read_cr(int n)
@@ -71,6 +80,11 @@ static int poke(ulong va, u8 val, ulong *err)
 			 : "+S"(vector), "+D"(error) : "q"(val), "r"(va) : "memory");
 	*err = error;
 	return (int)vector;
+}
+
+static void write_cr3(u64 v)
+{
+	__asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory");
 }
 
 static void map(unsigned i, u64 flags)
@@ -137,5 +151,31 @@ int main(ulong arg)
 	pt[2] = ((u64)(ulong)pages[1] & ADDR) | P | RW;
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 	check(peek(VA + 2 * 4096, &v, &err) < 0 && v == 0x55, "cr3_reload", "v %x", v);
+
+	/* Two address spaces: B maps pages[3] at VA through its own PT. */
+	u64 cr3a = read_cr(3), cr3b = (u64)(ulong)pml4b;
+
+	memcpy(pml4b, pml4, 4096);
+	memcpy(pdptb, pdpt, 4096);
+	memcpy(pdb, pd, 4096);
+	pml4b[0] = ((u64)(ulong)pdptb & ADDR) | (pml4[0] & ~ADDR);
+	pdptb[0] = ((u64)(ulong)pdb & ADDR) | (pdpt[0] & ~ADDR);
+	pdb[VA >> 21] = ((u64)(ulong)ptb & ADDR) | P | RW;
+	ptb[0] = ((u64)(ulong)pages[3] & ADDR) | P | RW;
+	check(peek(VA + 2 * 4096, &v, &err) < 0 && v == 0x55, "two_spaces_a", "v %x", v);
+	write_cr3(cr3b);
+	check(peek(VA, &v, &err) < 0 && v == 0x13, "two_spaces_b", "v %x", v);
+	pt[2] = ((u64)(ulong)pages[2] & ADDR) | P | RW; /* A's, while B is loaded */
+	write_cr3(cr3a);
+	check(peek(VA + 2 * 4096, &v, &err) < 0 && v == 0x12, "pte_changed_while_away", "v %x", v);
+	check(peek(VA, &v, &err) < 0 && v == 0x10, "pte_unchanged_while_away", "v %x", v);
+	write_cr3(cr3b);
+	check(peek(VA, &v, &err) < 0 && v == 0x13, "b_again", "v %x", v);
+	pd[VA >> 21] = ((u64)(ulong)ptb & ADDR) | P | RW; /* A's PDE now points at B's PT */
+	write_cr3(cr3a);
+	check(peek(VA, &v, &err) < 0 && v == 0x13, "pde_changed_while_away", "v %x", v);
+	ptb[0] = 0; /* and B's PTE (now A's too) goes while A runs: a reload sees it */
+	write_cr3(cr3a);
+	check(peek(VA, &v, &err) == 14 && err == 0, "reload_sees_pte_gone", "err %lx", err);
 	return (int)failures;
 }

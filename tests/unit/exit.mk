@@ -6,6 +6,6 @@ test_exit_SRCS := tests/unit/test_exit.c core/exit.c core/exit_cpuid.c core/exit
 	core/exit_invlpg.c core/exit_ltr.c core/exit_exception.c arch/x86/emul/cr.c core/intercept.c \
 	arch/x86/emul/operand.c \
 	core/exit_shadow.c arch/x86/mmu/shadow_fault.c \
-	arch/x86/mmu/shadow_gwalk.c arch/x86/mmu/shadow_pt.c \
+	arch/x86/mmu/shadow_gwalk.c arch/x86/mmu/shadow_pt.c arch/x86/mmu/shadow_roots.c \
 	devices/vlapic.c devices/pvclock.c lib/string.c lib/format.c
 $(BUILD)/unit/test_exit: tests/unit/fake_gmem.h

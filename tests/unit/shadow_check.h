@@ -12,17 +12,18 @@
 #include "hv/shadow.h"
 #include "hv/vm.h"
 
-static inline u64 check_table_alloc(void)
+static inline u64 check_table_alloc(unsigned pages)
 {
-	void *p = aligned_alloc(4096, 4096);
+	void *p = aligned_alloc(4096, 4096 * pages);
 
 	if (p)
-		memset(p, 0, 4096);
+		memset(p, 0, 4096 * pages);
 	return (u64)(uintptr_t)p;
 }
 
-static inline void check_table_free(u64 pa)
+static inline void check_table_free(u64 pa, unsigned pages)
 {
+	(void)pages;
 	free((void *)(uintptr_t)pa);
 }
 

@@ -431,6 +431,225 @@ TEST(entry_changed_under_walk_is_not_touched)
 	CHECK_EQ(get64(0x4000 + 24), 0x123456000ULL | 0x40);
 }
 
+/* Kept roots (arch/x86/mmu/shadow_roots.c): the guest loads CR3 = cr3. */
+static void load(struct guest_ctx *c, u64 cr3)
+{
+	c->cr3 = cr3;
+	sh.hw_flush = false;
+	shadow_load_cr3(&sh, &vm, c);
+	CHECK(sh.hw_flush); /* the CPU's entries go with every CR3 load */
+	CHECK(shadow_check_tree(&sh, &vm) >= 0);
+}
+
+/* A second address space at 0x5000 sharing long_ctx's PDPT, with nothing
+ * else of its own. */
+static void second_process(void)
+{
+	set64(0x5000, 0x2000 | P | RW | US | A);
+}
+
+TEST(kept_root_comes_back)
+{
+	struct guest_ctx c = long_ctx();
+	u64 fills, a_root = sh.root;
+
+	second_process();
+	load(&c, 0x1000);
+	a_root = sh.root;
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x6abcde, PF_ERR_W), SHADOW_FIXED);
+	load(&c, 0x5000);
+	CHECK(sh.root != a_root);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0); /* B starts empty */
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	fills = sh.stats.fills;
+	load(&c, 0x1000);
+	CHECK_EQ(sh.root, a_root);
+	CHECK_EQ(sh.stats.root_hits, 1);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000) & ADDR, hpa(0x10000));
+	CHECK_EQ(shadow_leaf_of(&sh, 0x6abcde) & ADDR, hpa(0x2ab000));
+	CHECK(shadow_leaf_of(&sh, 0x6abcde) & RW);
+	CHECK_EQ(sh.stats.stale, 0);
+	CHECK_EQ(sh.stats.fills, fills); /* nothing rebuilt */
+	/* And B's is kept too. */
+	load(&c, 0x5000);
+	CHECK_EQ(sh.stats.root_hits, 2);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000) & ADDR, hpa(0x10000));
+}
+
+/* What the guest changed while its CR3 was not loaded is gone when it
+ * comes back, whatever the level; what it did not change stays. */
+TEST(kept_root_drops_what_changed)
+{
+	struct guest_ctx c = long_ctx();
+
+	second_process();
+	set64(0x4000 + 48, 0x16000 | P | RW | US); /* 0x406000: left alone */
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x401000, 0), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x406000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x6abcde, PF_ERR_W), SHADOW_FIXED);
+	load(&c, 0x5000);
+	set64(0x4000, 0x20000 | P | RW | US);       /* another page */
+	set64(0x4000 + 8, get64(0x4000 + 8) & ~A);  /* A cleared: must be set again */
+	set64(0x3000 + 3 * 8, 0x600000 | P | RW | US | PS); /* another 2 MiB page */
+	load(&c, 0x1000);
+	CHECK_EQ(sh.stats.root_hits, 1);
+	CHECK_EQ(sh.stats.stale, 3);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x401000), 0);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x6abcde), 0);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x406000) & ADDR, hpa(0x16000));
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000) & ADDR, hpa(0x20000));
+	CHECK_EQ(fault(&c, 0x401000, 0), SHADOW_FIXED);
+	CHECK(get64(0x4000 + 8) & A);
+	CHECK_EQ(fault(&c, 0x6abcde, 0), SHADOW_FIXED);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x6abcde) & ADDR, hpa(0x6ab000));
+	/* A PML4E that changed takes everything below it. */
+	load(&c, 0x5000);
+	set64(0x1000, 0x7000 | P | RW | US); /* an empty PDPT */
+	load(&c, 0x1000);
+	CHECK_EQ(shadow_check_tree(&sh, &vm), 0);
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_GUEST_FAULT);
+}
+
+/* Reloading the CR3 it has is the guest's full TLB flush: checked too. */
+TEST(reload_of_the_same_cr3_checks)
+{
+	struct guest_ctx c = long_ctx();
+
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x402000, PF_ERR_U), SHADOW_FIXED);
+	set64(0x4000, 0);
+	load(&c, 0x1000);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
+	CHECK(shadow_leaf_of(&sh, 0x402000));
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_GUEST_FAULT);
+}
+
+/* A fill under an entry whose guest entry changed (no INVLPG, no CR3
+ * load yet) builds a new table instead of adding to the old one. */
+TEST(fill_under_changed_entry_replaces_table)
+{
+	struct guest_ctx c = long_ctx();
+
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	set64(0x3000 + 2 * 8, 0x6000 | P | RW | US); /* PD[2] -> a new PT */
+	set64(0x6000 + 8, 0x21000 | P | RW | US);
+	CHECK_EQ(fault(&c, 0x401000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x401000) & ADDR, hpa(0x21000));
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0); /* the old PT's leaf went with it */
+	CHECK_EQ(sh.stats.stale, 1);
+	/* Its table (now unreachable) is the guest's page table 0x6000's check: */
+	load(&c, 0x1000);
+	CHECK(shadow_leaf_of(&sh, 0x401000));
+}
+
+TEST(pae_kept_root)
+{
+	struct guest_ctx c = { 0 };
+
+	reset();
+	set64(0x1020 + 8, 0x2000 | P);
+	set64(0x2000, 0x3000 | P | RW | US);
+	set64(0x3000 + 5 * 8, 0x15000 | P | RW | US);
+	set64(0x3000 + 6 * 8, 0x16000 | P | RW | US);
+	set64(0x5020 + 8, 0x2000 | P); /* B: the same PD */
+	c.cr0 = CR0_PE | CR0_PG | CR0_WP;
+	c.cr4 = CR4_PAE;
+	c.cr3 = 0x1020;
+	CHECK_EQ(fault(&c, 0x40005000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x40006000, PF_ERR_U), SHADOW_FIXED);
+	load(&c, 0x5020);
+	set64(0x3000 + 5 * 8, 0x17000 | P | RW | US);
+	load(&c, 0x1020);
+	CHECK_EQ(sh.stats.root_hits, 1);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x40005000), 0);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x40006000) & ADDR, hpa(0x16000));
+	/* A PDPTE that changed (the CPU reads them at the CR3 load). */
+	load(&c, 0x5020);
+	set64(0x1020 + 8, 0x4000 | P);
+	load(&c, 0x1020);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x40006000), 0);
+	CHECK_EQ(shadow_check_tree(&sh, &vm), 0);
+}
+
+TEST(paging_32bit_kept_root)
+{
+	struct guest_ctx c = { 0 };
+
+	reset();
+	/* As paging_32bit: PD[1] -> PT 0x2000, PD[2] a 4 MiB page; B at
+	 * 0x6000 with the same PDEs. */
+	set32(0x1000 + 4, 0x2000 | P | RW | US | A);
+	set32(0x1000 + 8, 0x400000 | P | RW | PS | A | D);
+	set32(0x2000 + 12, 0x33000 | P | US | A);
+	set32(0x2000 + 600 * 4, 0x34000 | P | US | A); /* the PT's second half */
+	set32(0x6000 + 4, 0x2000 | P | RW | US | A);
+	c.cr0 = CR0_PE | CR0_PG | CR0_WP;
+	c.cr4 = CR4_PSE;
+	c.cr3 = 0x1000;
+	CHECK_EQ(fault(&c, 0x403abc, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x400000 + 600 * 4096, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x800000, 0), SHADOW_FIXED);  /* the 4 MiB page's first half */
+	CHECK_EQ(fault(&c, 0xa00000, 0), SHADOW_FIXED);  /* ... and its second */
+	load(&c, 0x6000);
+	set32(0x2000 + 600 * 4, 0x35000 | P | US | A);
+	load(&c, 0x1000);
+	CHECK_EQ(sh.stats.root_hits, 1);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x403abc) & ADDR, hpa(0x33000));
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000 + 600 * 4096), 0);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x800000) & ADDR, hpa(0x400000));
+	CHECK_EQ(shadow_leaf_of(&sh, 0xa00000) & ADDR, hpa(0x600000));
+	/* The 4 MiB PDE changed: both shadow PDEs under it go. */
+	load(&c, 0x6000);
+	set32(0x1000 + 8, 0x400000 | P | PS | A | D);
+	load(&c, 0x1000);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x800000), 0);
+	CHECK_EQ(shadow_leaf_of(&sh, 0xa00000), 0);
+	CHECK(shadow_leaf_of(&sh, 0x403abc));
+	CHECK_EQ(sh.stats.stale, 3);
+}
+
+/* SHADOW_ROOTS of them, the least recently used one is reused; a flush
+ * (a paging-mode change) drops them all. */
+TEST(roots_reused_oldest_first)
+{
+	struct guest_ctx c = long_ctx();
+
+	for (unsigned i = 0; i <= SHADOW_ROOTS; i++) {
+		set64(0x10000 + i * 0x1000, 0x2000 | P | RW | US);
+		load(&c, 0x10000 + i * 0x1000);
+		CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	}
+	CHECK_EQ(sh.stats.root_misses, SHADOW_ROOTS + 1);
+	load(&c, 0x10000 + SHADOW_ROOTS * 0x1000); /* kept */
+	load(&c, 0x11000);                         /* kept */
+	CHECK_EQ(sh.stats.root_hits, 2);
+	load(&c, 0x10000);                         /* the oldest: reused */
+	CHECK_EQ(sh.stats.root_misses, SHADOW_ROOTS + 2);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
+	shadow_flush(&sh);
+	load(&c, 0x11000);
+	CHECK_EQ(sh.stats.root_misses, SHADOW_ROOTS + 3);
+}
+
+/* A page table the guest moved outside its RAM since: the entry goes,
+ * and the next walk reports it. */
+TEST(kept_root_table_now_outside_ram)
+{
+	struct guest_ctx c = long_ctx();
+
+	second_process();
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	load(&c, 0x5000);
+	set64(0x3000 + 2 * 8, 0x10000000 | P | RW | US | A);
+	load(&c, 0x1000);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_BAD_TABLE);
+}
+
 int main(void)
 {
 	RUN(long_mode_read_then_write);
@@ -448,6 +667,14 @@ int main(void)
 	RUN(paging_off);
 	RUN(host_page_mapped);
 	RUN(entry_changed_under_walk_is_not_touched);
+	RUN(kept_root_comes_back);
+	RUN(kept_root_drops_what_changed);
+	RUN(reload_of_the_same_cr3_checks);
+	RUN(fill_under_changed_entry_replaces_table);
+	RUN(pae_kept_root);
+	RUN(paging_32bit_kept_root);
+	RUN(roots_reused_oldest_first);
+	RUN(kept_root_table_now_outside_ram);
 	shadow_destroy(&sh);
 	return unit_done();
 }

@@ -92,7 +92,7 @@ void shadow_page_fault(struct shadow_mmu *s, struct vm *vm, const struct guest_c
 		leaf |= SPTE_NX;
 	if (g.page_shift == 30)
 		s->huge = true;
-	if (shadow_set_leaf(s, la, leaf))
+	if (shadow_set_leaf(s, la, leaf, &g.walked))
 		s->hw_flush = true; /* a narrower translation may be cached */
 	out->kind = SHADOW_FIXED;
 }

@@ -172,7 +172,8 @@ int shadow_gwalk(struct vm *vm, const struct guest_ctx *ctx, u64 la, unsigned ac
 	if (!(ctx->cr0 & CR0_PG)) {
 		/* Paging off: linear is physical, 32 bits outside long mode. */
 		*g = (struct shadow_gpte){ .gpa = (u32)la, .write = true, .user = true,
-					   .dirty = true, .page_shift = 32 };
+					   .dirty = true, .page_shift = 32,
+					   .walked = { .format = SGF_OFF } };
 		return 0;
 	}
 	w.rsvd = ctx->efer & EFER_NXE ? 0 : PTE_NX;
@@ -239,5 +240,9 @@ int shadow_gwalk(struct vm *vm, const struct guest_ctx *ctx, u64 la, unsigned ac
 	if (c.level ? (e & PTE_PATLARGE) : (e & PTE_PAT4K))
 		g->cache |= PTE_PAT4K;
 	g->page_shift = (u8)shift;
+	g->walked.format = (u8)shadow_format(ctx);
+	g->walked.n = (u8)w.n;
+	for (unsigned i = 0; i < w.n; i++)
+		g->walked.entry[i] = w.value[i];
 	return 0;
 }

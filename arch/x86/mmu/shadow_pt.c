@@ -1,6 +1,7 @@
 /*
- * A vCPU's shadow tables: their pages, the descent that builds them, the
- * flushes, and the registers the guest runs with.
+ * A vCPU's shadow tables: their pages, the descent that builds them from
+ * the guest's walk, INVLPG and the flushes. The roots kept per guest CR3,
+ * their check, and the registers the guest runs with: shadow_roots.c.
  *
  * Two formats, chosen by the guest's mode: 4-level tables while it is in
  * long mode, PAE tables otherwise (32-bit and PAE paging, and paging off,
@@ -13,13 +14,21 @@
  * with the guest's page sizes.
  *
  * Table pages come from a per-vCPU pool (tables[]): a flush returns them
- * all at once (used = 0) and they are zeroed as they are taken again, so a
- * CR3 load costs one clear of the root, not a walk of the tree.
+ * all at once (used = 0) and they are zeroed as they are taken again.
+ *
+ * Snapshots. Every table page (roots included) is followed by a snapshot
+ * page: beside each present shadow entry, the guest entry it was derived
+ * from, as the walk read it after setting A and D (shadow_walked). Which
+ * guest entry that is follows from the format: the same index one level
+ * for one level in 4-level and PAE paging; in 32-bit paging a shadow PDE
+ * covers half of a guest PDE's 4 MiB (index / 2) and a shadow page table
+ * half of a guest one; under a large guest page, and with paging off,
+ * there is none (the entry above stands for the whole page).
  */
 #include "hv/shadow.h"
+#include "arch/x86/mmu/shadow_int.h"
 #include "lib/string.h"
 
-#define SPTE_P BIT(0)
 #define SPTE_RW BIT(1)
 #define SPTE_US BIT(2)
 #define SPTE_A BIT(5)
@@ -28,19 +37,22 @@
  * carries the guest's rights (the CPU ANDs the levels, SDM vol. 3, 4.6).
  * A PAE PDPTE has only P (its R/W, U/S and XD are reserved, 4.4.1). */
 #define SPTE_TABLE (SPTE_P | SPTE_RW | SPTE_US)
-#define SPTE_ADDR 0x000ffffffffff000ULL
 
-int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(void), void (*free_table)(u64 pa))
+int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(unsigned pages),
+		void (*free_table)(u64 pa, unsigned pages))
 {
 	memset(s, 0, sizeof(*s));
 	s->alloc_table = alloc_table;
 	s->free_table = free_table;
-	s->root = alloc_table();
-	s->tables = (u64 *)(uintptr_t)alloc_table();
-	if (!s->root || !s->tables) {
-		shadow_destroy(s);
-		return -ENOMEM;
-	}
+	s->tables = (u64 *)(uintptr_t)alloc_table(1);
+	for (unsigned i = 0; i < SHADOW_ROOTS; i++)
+		s->roots[i].pa = alloc_table(2);
+	for (unsigned i = 0; i < SHADOW_ROOTS; i++)
+		if (!s->roots[i].pa || !s->tables) {
+			shadow_destroy(s);
+			return -ENOMEM;
+		}
+	s->root = s->roots[0].pa;
 	s->levels = 3;
 	return 0;
 }
@@ -49,18 +61,33 @@ void shadow_destroy(struct shadow_mmu *s)
 {
 	if (s->tables) {
 		for (u32 i = 0; i < s->allocated; i++)
-			s->free_table(s->tables[i]);
-		s->free_table((u64)(uintptr_t)s->tables);
+			s->free_table(s->tables[i], 2);
+		s->free_table((u64)(uintptr_t)s->tables, 1);
 	}
-	if (s->root)
-		s->free_table(s->root);
+	for (unsigned i = 0; i < SHADOW_ROOTS; i++) {
+		if (s->roots[i].pa)
+			s->free_table(s->roots[i].pa, 2);
+		s->roots[i].pa = 0;
+	}
 	s->tables = NULL;
 	s->root = 0;
 	s->allocated = s->used = 0;
 }
 
+bool shadow_roots_below_4g(const struct shadow_mmu *s)
+{
+	for (unsigned i = 0; i < SHADOW_ROOTS; i++)
+		if (s->roots[i].pa + 2 * PAGE_SIZE > BIT(32))
+			return false;
+	return true;
+}
+
+/* The other roots' tables come from the same pool, now free: they are
+ * unkeyed, so they are cleared before they are used again. */
 void shadow_flush(struct shadow_mmu *s)
 {
+	for (unsigned i = 0; i < SHADOW_ROOTS; i++)
+		s->roots[i].keyed = false;
 	memset((void *)(uintptr_t)s->root, 0, PAGE_SIZE);
 	s->used = 0;
 	s->huge = false;
@@ -68,7 +95,8 @@ void shadow_flush(struct shadow_mmu *s)
 	s->stats.flushes++;
 }
 
-/* A zeroed table page from the pool; 0 when it is exhausted. */
+/* A zeroed table page (its snapshot after it) from the pool; 0 when it is
+ * exhausted. The snapshot is written with every entry made present. */
 static u64 table_take(struct shadow_mmu *s)
 {
 	u64 pa;
@@ -80,7 +108,7 @@ static u64 table_take(struct shadow_mmu *s)
 	}
 	if (s->allocated >= SHADOW_MAX_TABLES || s->allocated >= PAGE_SIZE / 8)
 		return 0;
-	pa = s->alloc_table();
+	pa = s->alloc_table(2);
 	if (!pa)
 		return 0;
 	s->tables[s->allocated++] = pa;
@@ -97,42 +125,79 @@ static unsigned index_at(const struct shadow_mmu *s, u64 la, int level)
 	return s->levels == 3 && level == 2 ? i & 3 : i;
 }
 
+/* The guest entry the shadow entry at level is derived from, in *val;
+ * false when none (above a 32-bit guest's PD, under a large page, paging
+ * off). */
+static bool derived_from(const struct shadow_walked *w, int level, u64 *val)
+{
+	int k = guest_levels(w->format) - 1 - level;
+
+	if (k < 0 || k >= w->n)
+		return false;
+	*val = w->entry[k];
+	return true;
+}
+
 /* The entry for la at level (0: the leaf, 1: the PDE), creating tables on
  * the way when create; NULL when a table is missing (and not created) or
- * the pool is empty. */
-static u64 *descend(struct shadow_mmu *s, u64 la, int level, bool create)
+ * the pool is empty. With w, an entry derived from another guest entry
+ * than w's is replaced by a new table (create) or a miss. */
+static u64 *descend(struct shadow_mmu *s, u64 la, int level, bool create,
+		    const struct shadow_walked *w)
 {
 	u64 *t = (u64 *)(uintptr_t)s->root;
 
 	for (int l = s->levels - 1; l > level; l--) {
 		u64 *e = &t[index_at(s, la, l)];
+		u64 val = 0;
+		bool derived = w && derived_from(w, l, &val);
 
+		if ((*e & SPTE_P) && derived && *snap_of(e) != val) {
+			/* The guest's entry changed under it: what lies below
+			 * is left to the next flush's reclaim. */
+			if (!create)
+				return NULL;
+			*e = 0;
+			s->hw_flush = true;
+			s->stats.stale++;
+		}
 		if (!(*e & SPTE_P)) {
 			u64 pa;
 
 			if (!create || !(pa = table_take(s)))
 				return NULL;
 			*e = pa | (s->levels == 3 && l == 2 ? SPTE_P : SPTE_TABLE);
+			*snap_of(e) = val;
 		}
 		t = (u64 *)(uintptr_t)(*e & SPTE_ADDR);
 	}
 	return &t[index_at(s, la, level)];
 }
 
-bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf)
+bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf, const struct shadow_walked *w)
 {
-	u64 *e = descend(s, la, 0, true);
+	struct shadow_root *r = &s->roots[s->cur];
+	u64 val = 0;
+	u64 *e;
 	bool was;
 
+	/* A walk in another format than the root's would be checked against
+	 * the wrong tables later: cannot happen (shadow_hw_regs keys the root
+	 * before every entry), and would cost a flush. */
+	if (r->keyed && r->format != w->format)
+		shadow_flush(s);
+	e = descend(s, la, 0, true, w);
 	if (!e) {
 		s->stats.full++;
 		shadow_flush(s);
-		e = descend(s, la, 0, true);
+		e = descend(s, la, 0, true, w);
 		if (!e) /* a fresh pool holds a whole path: cannot happen */
 			return false;
 	}
 	was = *e & SPTE_P;
+	derived_from(w, 0, &val);
 	*e = leaf;
+	*snap_of(e) = val;
 	s->stats.fills++;
 	return was;
 }
@@ -140,14 +205,14 @@ bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf)
 bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa)
 {
 	u64 leaf = pa | SPTE_P | SPTE_RW | SPTE_A | SPTE_D;
-	u64 *e = descend(s, la, 0, true);
+	u64 *e = descend(s, la, 0, true, NULL);
 	bool flushed = false;
 
 	if (!e) {
 		s->stats.full++;
 		shadow_flush(s);
 		flushed = true;
-		e = descend(s, la, 0, true);
+		e = descend(s, la, 0, true, NULL);
 		if (!e)
 			return flushed;
 	}
@@ -164,7 +229,9 @@ bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa)
  * 2 MiB or 4 MiB guest page: the shadow leaves of that whole region go
  * (the 4 KiB leaves of one or two shadow tables; cheap, and a superset is
  * always allowed, SDM vol. 3, 4.10.4.3). After a 1 GiB guest page the
- * region would be a whole table of tables: everything goes.
+ * region would be a whole table of tables: everything goes. Entries above
+ * the leaves stay: the next fill under them compares them with the guest's
+ * (descend), which is what INVLPG's drop of paging-structure caches asks.
  */
 void shadow_invlpg(struct shadow_mmu *s, u64 la)
 {
@@ -176,7 +243,7 @@ void shadow_invlpg(struct shadow_mmu *s, u64 la)
 		return;
 	}
 	for (u64 a = base; a < base + (4ULL << 20); a += SZ_2M) {
-		u64 *pde = descend(s, a, 1, false);
+		u64 *pde = descend(s, a, 1, false, NULL);
 
 		if (pde && (*pde & SPTE_P))
 			memset((void *)(uintptr_t)(*pde & SPTE_ADDR), 0, PAGE_SIZE);
@@ -184,23 +251,3 @@ void shadow_invlpg(struct shadow_mmu *s, u64 la)
 	s->hw_flush = true;
 }
 
-void shadow_hw_regs(struct shadow_mmu *s, const struct guest_ctx *ctx, struct shadow_hw *hw)
-{
-	bool paging = ctx->cr0 & CR0_PG;
-	u8 levels = paging && (ctx->efer & EFER_LMA) ? 4 : 3;
-
-	if (levels != s->levels) {
-		s->levels = levels;
-		shadow_flush(s);
-	}
-	hw->cr0 = ctx->cr0 | CR0_PG | CR0_WP;
-	hw->cr3 = s->root;
-	hw->cr4 = ctx->cr4 | CR4_PAE;
-	hw->efer = ctx->efer;
-	if (!paging) {
-		/* The identity map is the guest's "physical" view: no SMEP or
-		 * SMAP on it (every page is a user page), no long mode. */
-		hw->cr4 &= ~(CR4_SMEP | CR4_SMAP | CR4_PKE | CR4_PCIDE);
-		hw->efer &= ~(EFER_LME | EFER_LMA);
-	}
-}

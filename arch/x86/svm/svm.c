@@ -406,6 +406,15 @@ static int svm_set_cr(struct vcpu *v, unsigned cr, u64 val)
 		return 0;
 	case 3:
 		s->cr3 = val;
+		if (v->shadow) {
+			/* A root kept for it comes back, checked; the ASID's
+			 * entries go before the next VMRUN (hw_flush). */
+			struct guest_ctx ctx;
+
+			svm_get_paging_ctx(v, &ctx);
+			shadow_load_cr3(v->shadow, v->vm, &ctx);
+			return 0;
+		}
 		break;
 	case 4:
 		s->cr4 = val;

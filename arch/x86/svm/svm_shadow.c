@@ -40,6 +40,7 @@ void svm_shadow_enter(struct vcpu *v, struct vmcb *vmcb, struct svm_shadow_saved
 	g->cr4 = s->cr4;
 	g->efer = s->efer;
 	ctx.cr0 = s->cr0;
+	ctx.cr3 = s->cr3;
 	ctx.cr4 = s->cr4;
 	ctx.efer = s->efer;
 	shadow_hw_regs(v->shadow, &ctx, &hw);

@@ -14,6 +14,7 @@
 #include "asm/cpu.h"
 #include "asm/vmx.h"
 #include "hv/gmem.h"
+#include "hv/shadow.h"
 
 /* PAE paging without long mode: the PDPTEs come from the VMCS on entry
  * (27.3.2.4), so a CR write we complete loads them as the CPU would. */
@@ -73,9 +74,18 @@ int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val)
 		return 0;
 	case 3:
 		vmwrite(VMCS_GUEST_CR3, val);
+		if (v->shadow) {
+			/* A root kept for it comes back, checked; the VPID's
+			 * entries go before the next entry (hw_flush). */
+			struct guest_ctx ctx;
+
+			vmx_get_paging_ctx(v, &ctx);
+			shadow_load_cr3(v->shadow, v->vm, &ctx);
+			return 0;
+		}
 		if (load_pdptes(v, cr0, cr4))
 			return -EINVAL;
-		flush_vpid(v);
+		vmx_flush_vpid(v);
 		return 0;
 	case 4:
 		/* A bit this CPU cannot set in VMX operation (24.8). */

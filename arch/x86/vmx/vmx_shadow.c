@@ -82,6 +82,7 @@ void vmx_shadow_enter(struct vcpu *v, struct vmx_shadow_saved *g)
 	g->efer = vmread(VMCS_GUEST_IA32_EFER);
 	/* The masks own every bit: the read shadows are the guest's CR0/CR4. */
 	ctx.cr0 = vmread(VMCS_CR0_READ_SHADOW);
+	ctx.cr3 = g->cr3;
 	ctx.cr4 = vmread(VMCS_CR4_READ_SHADOW);
 	ctx.efer = g->efer;
 	shadow_hw_regs(v->shadow, &ctx, &hw);

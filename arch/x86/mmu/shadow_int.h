@@ -1,0 +1,47 @@
+/*
+ * Inside the shadow MMU (arch/x86/mmu/shadow_pt.c, shadow_roots.c): the
+ * table layout both files share.
+ */
+#ifndef ARCH_X86_MMU_SHADOW_INT_H
+#define ARCH_X86_MMU_SHADOW_INT_H
+
+#include "hv/shadow.h"
+
+#define SPTE_P BIT(0)
+#define SPTE_ADDR 0x000ffffffffff000ULL
+
+/* The snapshot slot of shadow entry e: the same offset in the next page. */
+static inline u64 *snap_of(u64 *e)
+{
+	return (u64 *)((uintptr_t)e + PAGE_SIZE);
+}
+
+static inline u8 levels_of(u8 format)
+{
+	return format == SGF_LONG ? 4 : 3;
+}
+
+/* Levels of the guest's own tables. */
+static inline int guest_levels(u8 format)
+{
+	switch (format) {
+	case SGF_LONG:
+		return 4;
+	case SGF_PAE:
+		return 3;
+	case SGF_32:
+	case SGF_32_PSE:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* The CR3 a root is keyed with: with paging off every CR3 shares the
+ * identity map. */
+static inline u64 key_cr3(u8 format, u64 cr3)
+{
+	return format == SGF_OFF ? 0 : cr3;
+}
+
+#endif
