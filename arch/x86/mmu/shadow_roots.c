@@ -3,19 +3,20 @@
  * registers the guest runs with (include/hv/shadow.h; the tables and their
  * snapshots: shadow_pt.c).
  *
- * A CR3 load used to throw the whole shadow away, so every
- * process switch rebuilt, one #PF exit per page touched. Now each vCPU
- * keeps SHADOW_ROOTS roots keyed by guest CR3 (and format). Taking one back
- * is a TLB flush's equivalent only if nothing it holds is stale: the guest
- * need not invalidate a translation it changed while that CR3 was not
- * loaded (a CR3 load is the invalidation), and guest page-table writes are
- * not tracked. So the whole tree is checked first (check_table): an entry
- * whose guest entry no longer holds the snapshot's value is dropped, with
- * everything below it; what stays is exactly what a walk of the guest's
- * tables now would build (the same entries read, so the same rights, A/D
- * already set). A reload of the current CR3 is checked the same way. The
- * check costs a pass over the present entries, far less than the exits of
- * a rebuild; docs/shadow-paging.md has the figures.
+ * Without kept roots every CR3 load would throw the whole shadow away, and
+ * each process switch would rebuild it, one #PF exit per page touched. So
+ * each vCPU keeps SHADOW_ROOTS roots keyed by guest CR3 (and format).
+ * Taking one back stands in for the TLB flush of a CR3 load only if nothing
+ * it holds is stale: the guest need not invalidate a translation it changed
+ * while that CR3 was not loaded (the load is the invalidation, SDM vol. 3,
+ * 4.10.4.1), and guest page-table writes are not tracked. So the whole tree
+ * is checked first (check_table): an entry whose guest entry no longer
+ * holds the snapshot's value is dropped, with everything below it; what
+ * stays is exactly what a walk of the guest's tables now would build (the
+ * same entries read, so the same rights, A/D already set). A reload of the
+ * current CR3 is checked the same way. The check reads every entry of the
+ * root's tables and compares the present ones, no exit; bench/README.md
+ * ("Paging") has what it saves.
  */
 #include "hv/shadow.h"
 #include "arch/x86/mmu/shadow_int.h"
