@@ -163,12 +163,14 @@ test: $(BUILD)/utsuwa.elf $(BUILD)/utsuwactl guests linux-guest $(CTL_TEST_BINS)
 	bash tests/guests/uefi-test.sh -k $(BUILD)/utsuwa.elf -g $(GUEST_OUT) \
 		-o $(GUEST_OUT)/logs 2>&1 | tee $(BUILD)/test/uefi.out; \
 	$(BOCHS_RUN) $(VMX_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx.out; \
+	$(BOCHS_NOEPT_RUN) $(VMX_NOEPT_TEST_CASES) 2>&1 | tee $(BUILD)/test/vmx-noept.out; \
 	$(LIFECYCLE_VMX) 2>&1 | tee $(BUILD)/test/lifecycle-vmx.out; \
 	$(CTL_TEST) 2>&1 | tee $(BUILD)/test/ctl.out; \
 	sh tests/sum-results.sh -t $$(($$(date +%s) - start)) unit:$(BUILD)/test/unit.out \
 		guests:$(BUILD)/test/guests.out console:$(BUILD)/test/console.out \
 		lifecycle:$(BUILD)/test/lifecycle.out \
 		net-lifecycle:$(BUILD)/test/net-lifecycle.out vmx-guests:$(BUILD)/test/vmx.out \
+		vmx-guests:$(BUILD)/test/vmx-noept.out \
 		lifecycle-vmx:$(BUILD)/test/lifecycle-vmx.out disk-boot:$(BUILD)/test/disk-boot.out \
 		uplink:$(BUILD)/test/uplink.out iommu-amd:$(BUILD)/test/iommu.out \
 		iommu-intel:$(BUILD)/test/iommu-intel.out \

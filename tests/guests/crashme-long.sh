@@ -75,10 +75,15 @@ while [ $SECONDS -lt $end ]; do
 		>"$log_dir/round.cfg"
 	if [ $backend = qemu ]; then
 		# QEMU with its monitor on a local port: a round whose log stays
-		# silent for 60 s gets the CPUs' state dumped (quiet_watch).
+		# silent for 60 s gets the CPUs' state dumped (quiet_watch). And
+		# every CPU reset is logged with the CPU's state before it
+		# (-d cpu_reset, where QEMU also says "Triple fault"): a machine
+		# that resets leaves where it was in resets-rN.txt.
 		mon_port=$((20000 + RANDOM % 20000))
-		printf '#!/bin/sh\nexec %s "$@" -monitor tcp:127.0.0.1:%s,server,nowait\n' \
-			"${QEMU:-qemu-system-x86_64}" "$mon_port" >"$log_dir/qemu-mon.sh"
+		rm -f "$log_dir/resets-r$round.txt"
+		printf '#!/bin/sh\nexec %s "$@" -monitor tcp:127.0.0.1:%s,server,nowait -d cpu_reset -D %s\n' \
+			"${QEMU:-qemu-system-x86_64}" "$mon_port" "$log_dir/resets-r$round.txt" \
+			>"$log_dir/qemu-mon.sh"
 		chmod +x "$log_dir/qemu-mon.sh"
 		QEMU="$log_dir/qemu-mon.sh" bash "$here/run-matrix.sh" -j 1 -f "$log_dir/round.cfg" \
 			-k "$root/build/utsuwa.elf" -g "$root/build/guests" -o "$log_dir" \
@@ -97,6 +102,8 @@ while [ $SECONDS -lt $end ]; do
 	# (arch/x86/gs_guard.c): a host failure all the same.
 	gs=$(grep -aE 'GS base was' "$log" 2>/dev/null | head -n 1)
 	[ -n "$gs" ] && rc=1
+	grep -aq 'Triple fault' "$log_dir/resets-r$round.txt" 2>/dev/null &&
+		echo "  | QEMU: a triple fault outside guest mode (the host's): $log_dir/resets-r$round.txt"
 	# A halted vCPU nobody woke (core/sched.c): shown, not failed.
 	grep -aE 'was halted with an interrupt to take and not woken' "$log" 2>/dev/null |
 		head -n 2 | sed 's/^/  | lost wake-up: /'

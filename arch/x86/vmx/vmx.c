@@ -55,9 +55,13 @@ bool vmx_supported(void)
 /* Every VM exit sets DR7 to 400H (SDM vol. 3, 28.5.1): without "save debug
  * controls" and "load debug controls" the guest's DR7 and DEBUGCTL would be
  * lost at the first exit (28.3.1, 27.3.2.1). */
-#define EXIT_REQUIRED (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | \
-		       EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_SAVE_DEBUG_CTLS)
-#define ENTRY_REQUIRED (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CTLS)
+#define EXIT_REQUIRED (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_DEBUG_CTLS)
+#define ENTRY_REQUIRED ENTRY_LOAD_DEBUG_CTLS
+/* EFER and PAT switched by the VMCS; without all of these (Core 2) the
+ * MSR lists of vmx_msr_list.c do it. */
+#define EXIT_EFER_PAT (EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_EFER | \
+		       EXIT_LOAD_IA32_EFER)
+#define ENTRY_EFER_PAT (ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER)
 #define EPT_REQUIRED (EPT_CAP_WALK_4 | EPT_CAP_WB | EPT_CAP_2M_PAGES | EPT_CAP_INVEPT)
 
 static int missing_ctls(const char *which, u32 missing)
@@ -102,14 +106,20 @@ static int vmx_probe(void)
 				   &missing);
 	c->exit = vmx_ctls_adjust(rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS
 						  : MSR_IA32_VMX_EXIT_CTLS),
-				  EXIT_REQUIRED, EXIT_SAVE_PREEMPTION_TIMER, &missing);
+				  EXIT_REQUIRED, EXIT_SAVE_PREEMPTION_TIMER | EXIT_EFER_PAT, &missing);
 	err = err ?: missing_ctls("VM-exit", missing);
 	/* IA-32e mode guest is set per vCPU: it must be allowed either way. */
 	c->entry = vmx_ctls_adjust(rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS
 						   : MSR_IA32_VMX_ENTRY_CTLS),
-				   ENTRY_REQUIRED | ENTRY_IA32E_MODE_GUEST, 0, &missing);
+				   ENTRY_REQUIRED | ENTRY_IA32E_MODE_GUEST, ENTRY_EFER_PAT, &missing);
 	err = err ?: missing_ctls("VM-entry", missing);
 	c->entry &= ~ENTRY_IA32E_MODE_GUEST;
+	c->msr_lists = (c->exit & EXIT_EFER_PAT) != EXIT_EFER_PAT ||
+		       (c->entry & ENTRY_EFER_PAT) != ENTRY_EFER_PAT;
+	if (c->msr_lists) {
+		c->exit &= ~EXIT_EFER_PAT;
+		c->entry &= ~ENTRY_EFER_PAT;
+	}
 	if (err)
 		return err;
 
@@ -118,7 +128,14 @@ static int vmx_probe(void)
 			      ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
 	c->ept = (c->proc2 & PROC2_ENABLE_EPT) && (c->ept_vpid & EPT_REQUIRED) == EPT_REQUIRED &&
 		 (c->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL));
-	if ((c->proc2 & PROC2_ENABLE_EPT) && !c->ept)
+	/* The MSR lists hold the EFER the hypervisor set, so LMA must change
+	 * only through exits: shadow paging's CR0 writes (vmx_msr_list.c). No
+	 * CPU with EPT lacks the controls. */
+	if (c->msr_lists && c->ept) {
+		kprintf("vmx: EPT without the EFER and PAT controls: not used\n");
+		c->ept = false;
+	}
+	if ((c->proc2 & PROC2_ENABLE_EPT) && !c->ept && !c->msr_lists)
 		kprintf("vmx: EPT lacks a 4-level walk, write-back tables, 2 MiB pages or INVEPT "
 			"(IA32_VMX_EPT_VPID_CAP %lx): not used\n", c->ept_vpid);
 	/* Unrestricted guest needs EPT (26.2.1.1). */
@@ -160,6 +177,8 @@ static int vmx_probe(void)
 		c->vpid ? "yes" : "no (TLB flushed on every switch)",
 		!c->preemption_timer ? "no (APIC timer slices)"
 		: c->timer_saved ? "yes" : "yes (rearmed on every entry)");
+	if (c->msr_lists)
+		kprintf("vmx: no VMCS controls for EFER and PAT: MSR-load lists switch them\n");
 	if (!c->ug)
 		kprintf("vmx: no %s: VMs use shadow page tables, real mode runs in "
 			"virtual-8086 mode\n", c->ept ? "unrestricted guest" : "EPT");
@@ -351,23 +370,16 @@ static void vmx_flush_guest_tlb(struct vcpu *v)
  * core/exit_cr.c have checked what is written. */
 static int vmx_msr_state(struct vcpu *v, u32 msr, bool write, u64 *val)
 {
-	u64 field;
-
-	switch (msr) {
-	case MSR_EFER:
-		field = VMCS_GUEST_IA32_EFER;
-		break;
-	case MSR_IA32_PAT:
-		field = VMCS_GUEST_IA32_PAT;
-		break;
-	default:
+	if (msr != MSR_EFER && msr != MSR_IA32_PAT)
 		return -ENOENT;
-	}
 	if (!write) {
-		*val = vmread(field);
+		*val = msr == MSR_EFER ? vmx_guest_efer(v) : vmx_guest_pat(v);
 		return 0;
 	}
-	vmwrite(field, *val);
+	if (msr == MSR_EFER)
+		vmx_set_guest_efer(v, *val);
+	else
+		vmx_set_guest_pat(v, *val);
 	if (msr == MSR_EFER && v->shadow) /* NXE and LMA change what the leaves mean */
 		vmx_shadow_flush(v);
 	/* "IA-32e mode guest" is EFER.LMA on entry (26.2.4): a CR0 write

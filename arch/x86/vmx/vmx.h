@@ -25,6 +25,7 @@ struct vmx_caps {
 	bool nmi_window;                   /* virtual NMIs and NMI-window exiting */
 	bool ept;                          /* EPT usable (4-level, WB, 2 MiB pages, INVEPT) */
 	bool ug;                           /* unrestricted guest (with EPT) */
+	bool msr_lists;                    /* no EFER/PAT controls: MSR lists (vmx_msr_list.c) */
 };
 extern struct vmx_caps vmx_caps;
 
@@ -48,6 +49,16 @@ void vmx_set_tpr(struct vcpu *v, u8 cr8);
 void vmx_write_host_state(struct percpu *cpu);
 void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c);
 void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c);
+/* The guest's EFER and PAT, in the VMCS or, on a CPU without the controls
+ * that switch them, in MSR lists (vmx_msr_list.c). */
+int vmx_msr_list_init(struct vcpu *v, u64 efer);
+void vmx_msr_list_put(struct vcpu *v, void (*put)(u64 *failed, u64 field, u64 value),
+		      u64 *failed);
+void vmx_msr_list_free(struct vcpu *v);
+u64 vmx_guest_efer(struct vcpu *v);
+void vmx_set_guest_efer(struct vcpu *v, u64 efer);
+u64 vmx_guest_pat(struct vcpu *v);
+void vmx_set_guest_pat(struct vcpu *v, u64 pat);
 /* A control register core/ has checked, loaded (vmx_cr.c; vendor set_cr). */
 int vmx_set_cr(struct vcpu *v, unsigned cr, u64 val);
 

@@ -25,7 +25,7 @@ static int load_pdptes(struct vcpu *v, u64 cr0, u64 cr4)
 	/* Without EPT the CPU reads them itself, from the shadow's CR3. */
 	if (v->shadow)
 		return 0;
-	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_IA32_EFER) & EFER_LMA))
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmx_guest_efer(v) & EFER_LMA))
 		return 0;
 	if (gmem_read(v->vm, vmread(VMCS_GUEST_CR3) & 0xffffffe0u, p, sizeof(p)))
 		return -EINVAL;

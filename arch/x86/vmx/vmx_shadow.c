@@ -79,7 +79,7 @@ void vmx_shadow_enter(struct vcpu *v, struct vmx_shadow_saved *g)
 	g->cr0 = vmread(VMCS_GUEST_CR0);
 	g->cr3 = vmread(VMCS_GUEST_CR3);
 	g->cr4 = vmread(VMCS_GUEST_CR4);
-	g->efer = vmread(VMCS_GUEST_IA32_EFER);
+	g->efer = vmx_guest_efer(v);
 	/* The masks own every bit: the read shadows are the guest's CR0/CR4. */
 	ctx.cr0 = vmread(VMCS_CR0_READ_SHADOW);
 	ctx.cr3 = g->cr3;
@@ -94,7 +94,7 @@ void vmx_shadow_enter(struct vcpu *v, struct vmx_shadow_saved *g)
 	vmwrite(VMCS_GUEST_CR4, vmx_cr_fixed(hw.cr4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1, 0));
 	/* LMA is unchanged (paging off clears only a lone LME), so "IA-32e
 	 * mode guest" still matches it (26.3.1.1). */
-	vmwrite(VMCS_GUEST_IA32_EFER, hw.efer);
+	vmx_set_guest_efer(v, hw.efer);
 	if (v->shadow->hw_flush) {
 		vmx_flush_vpid(v);
 		v->shadow->hw_flush = false;
@@ -106,7 +106,7 @@ void vmx_shadow_leave(struct vcpu *v, const struct vmx_shadow_saved *g)
 	vmwrite(VMCS_GUEST_CR0, g->cr0);
 	vmwrite(VMCS_GUEST_CR3, g->cr3);
 	vmwrite(VMCS_GUEST_CR4, g->cr4);
-	vmwrite(VMCS_GUEST_IA32_EFER, g->efer);
+	vmx_set_guest_efer(v, g->efer);
 	if (v->arch.vmx.rmode)
 		vmx_rmode_leave(v, &g->rm);
 }

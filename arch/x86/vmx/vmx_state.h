@@ -37,6 +37,10 @@ struct vmx_vcpu {
 	/* Shadow paging (vmx_shadow.c): the guest's CR0.PE is clear, and it
 	 * runs in virtual-8086 mode (vmx_rmode.c). */
 	bool rmode;
+	/* Without the VMCS's EFER and PAT controls (vmx_msr_list.c): the
+	 * page of the VM-entry MSR-load list, and the EFER the guest wrote. */
+	u64 msr_list;
+	u64 msr_list_efer;
 };
 
 struct vmx_vm {

@@ -78,8 +78,13 @@ static void put_guest_state(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	put(f, VMCS_CR4_READ_SHADOW, c->cr4);
 	put(f, VMCS_CR4_GUEST_HOST_MASK, s->cr4_mask);
 	put(f, VMCS_GUEST_CR3, c->cr3);
-	put(f, VMCS_GUEST_IA32_EFER, c->efer);
-	put(f, VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
+	if (vmx_caps.msr_lists) { /* the fields do not exist (25.4.2) */
+		vmx_set_guest_efer(v, c->efer);
+		vmx_set_guest_pat(v, PAT_POWER_ON);
+	} else {
+		put(f, VMCS_GUEST_IA32_EFER, c->efer);
+		put(f, VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
+	}
 	put(f, VMCS_GUEST_DR7, 0x400);
 	put(f, VMCS_GUEST_IA32_DEBUGCTL, 0);
 	put(f, VMCS_GUEST_IA32_SYSENTER_CS, 0);
@@ -213,7 +218,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	u64 pa = page_alloc(1, PAGE_SIZE), current, failed = 0, *f = &failed;
 
 	s->virtual_apic = page_alloc(1, PAGE_SIZE);
-	if (!pa || !s->virtual_apic)
+	if (!pa || !s->virtual_apic || vmx_msr_list_init(v, c->efer))
 		return -ENOMEM;
 	*(u32 *)(uintptr_t)pa = vmx_caps.revision;
 	s->vmcs = pa;
@@ -230,6 +235,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 		return -EIO;
 	}
 	put_controls(f, v, c);
+	vmx_msr_list_put(v, put, f);
 	put_guest_state(f, v, c);
 	put_host_constants(f);
 	if (v->shadow)
@@ -260,8 +266,10 @@ void vmx_write_host_state(struct percpu *cpu)
 	vmwrite(VMCS_HOST_TR_BASE, (u64)(uintptr_t)cpu->tss);
 	vmwrite(VMCS_HOST_GDTR_BASE, (u64)(uintptr_t)cpu->gdt);
 	vmwrite(VMCS_HOST_IDTR_BASE, idtr.base);
-	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
-	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	if (!vmx_caps.msr_lists) { /* else the VM-exit MSR-load list has them */
+		vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_EFER));
+		vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	}
 }
 
 static void seg_from_vmcs(struct seg *d, enum vmcs_seg s)
@@ -296,7 +304,7 @@ void vmx_get_ctx(struct vcpu *v, struct guest_ctx *c)
 	c->cr2 = read_cr2(); /* the guest's while its VMCS is loaded here */
 	c->cr3 = vmread(VMCS_GUEST_CR3);
 	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, v->arch.vmx.cr4_mask);
-	c->efer = vmread(VMCS_GUEST_IA32_EFER);
+	c->efer = vmx_guest_efer(v);
 	/* The CPL is SS.DPL (25.4.1). */
 	c->cpl = (u8)SEG_ATTR_DPL(c->ss.attr);
 }
@@ -308,6 +316,6 @@ void vmx_get_paging_ctx(struct vcpu *v, struct guest_ctx *c)
 	c->cr0 = guest_cr(VMCS_GUEST_CR0, VMCS_CR0_READ_SHADOW, v->arch.vmx.cr0_mask);
 	c->cr3 = vmread(VMCS_GUEST_CR3);
 	c->cr4 = guest_cr(VMCS_GUEST_CR4, VMCS_CR4_READ_SHADOW, v->arch.vmx.cr4_mask);
-	c->efer = vmread(VMCS_GUEST_IA32_EFER);
+	c->efer = vmx_guest_efer(v);
 	c->cpl = (u8)((vmread(VMCS_GUEST_SS_AR) >> 5) & 3);
 }

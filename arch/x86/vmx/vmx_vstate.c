@@ -129,8 +129,8 @@ int vmx_get_state(struct vcpu *v, struct vcpu_state *st)
 	st->pending_dbg = vmread(VMCS_GUEST_PENDING_DBG);
 	for (unsigned i = 0; vmx_caps.ept && i < 4; i++)
 		st->pdpte[i] = vmread(VMCS_GUEST_PDPTE0 + 2 * i);
-	st->msrs.efer = vmread(VMCS_GUEST_IA32_EFER);
-	st->msrs.pat = vmread(VMCS_GUEST_IA32_PAT);
+	st->msrs.efer = vmx_guest_efer(v);
+	st->msrs.pat = vmx_guest_pat(v);
 	st->msrs.debugctl = vmread(VMCS_GUEST_IA32_DEBUGCTL);
 	st->msrs.sysenter_cs = vmread(VMCS_GUEST_IA32_SYSENTER_CS);
 	st->msrs.sysenter_esp = vmread(VMCS_GUEST_IA32_SYSENTER_ESP);
@@ -181,10 +181,10 @@ int vmx_set_state(struct vcpu *v, const struct vcpu_state *st)
 	vmwrite(VMCS_GUEST_CR4, vmx_cr_fixed(st->cr4, vmx_caps.cr4_fixed0, vmx_caps.cr4_fixed1, 0));
 	vmwrite(VMCS_CR4_READ_SHADOW, st->cr4);
 	vmwrite(VMCS_GUEST_CR3, st->cr3);
-	vmwrite(VMCS_GUEST_IA32_EFER, st->msrs.efer);
+	vmx_set_guest_efer(v, st->msrs.efer);
 	/* "IA-32e mode guest" must equal EFER.LMA (27.3.1.1). */
 	vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (st->msrs.efer & EFER_LMA ? ENTRY_IA32E_MODE_GUEST : 0));
-	vmwrite(VMCS_GUEST_IA32_PAT, st->msrs.pat);
+	vmx_set_guest_pat(v, st->msrs.pat);
 	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, st->msrs.debugctl);
 	vmwrite(VMCS_GUEST_IA32_SYSENTER_CS, st->msrs.sysenter_cs);
 	vmwrite(VMCS_GUEST_IA32_SYSENTER_ESP, st->msrs.sysenter_esp);
@@ -259,6 +259,7 @@ void vmx_vcpu_destroy(struct vcpu *v)
 		page_free(s->vmcs, 1);
 	if (s->virtual_apic)
 		page_free(s->virtual_apic, 1);
+	vmx_msr_list_free(v);
 	s->vmcs = s->virtual_apic = 0;
 }
 
