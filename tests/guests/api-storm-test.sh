@@ -35,8 +35,9 @@ max_gap=${STORM_MAX_GAP:-5}
 token=api-storm-test-token-2f9c1e7b
 
 storm=$log_dir/storm
-gcc -O2 -Wall -Wextra -Werror -pthread -o "$storm" "$root/tests/api-storm/storm.c" ||
-	driver_abort "tests/api-storm/storm.c does not build"
+gcc -O2 -Wall -Wextra -Werror -pthread -o "$storm" "$root/tests/api-storm/storm.c" \
+	"$root/tests/api-storm/storm_req.c" "$root/tests/api-storm/storm_wire.c" ||
+	driver_abort "tests/api-storm/storm*.c do not build"
 printf '%s\n' "$token" >"$work/token"
 
 api_get() { "$storm" -p "$port" -f "$work/token" get "$1"; }
