@@ -44,7 +44,7 @@ struct shadow_stats {
 	u64 full;         /* flushes because the tables ran out */
 	u64 root_hits;    /* CR3 loads that took a kept root back */
 	u64 root_misses;  /* ... that started an empty one */
-	u64 stale;        /* entries a root's check dropped (the guest's had changed) */
+	u64 stale;        /* entries dropped as their guest entry changed (a root's check, a fill) */
 };
 
 /* How the guest translates, which decides what each shadow entry stands
