@@ -40,25 +40,40 @@ round_cfg() {
 	echo "crashme-r$r 2 3600 exit=qemu$vms vm=canary,image=basic-long.bin,mode=long,mem=16M,cpus=2,arg=2,expect=0"
 }
 
-# quiet_watch PID LOG PORT OUT: while PID runs, if LOG has not grown for 60 s,
-# asks QEMU's monitor on PORT for every CPU's registers and local APIC, three
-# times a second apart, into OUT (once a round): where a silent host was.
+# quiet_watch PID LOG PORT OUT RESETS: while PID runs, if LOG has not grown
+# for 60 s, asks QEMU's monitor on PORT for every CPU's registers and local
+# APIC, three times a second apart, into OUT (once a round): where a silent
+# host was. QEMU runs with -no-shutdown, so a host triple fault (QEMU's
+# "Triple fault" in RESETS, its -d cpu_reset log) leaves the machine paused
+# as it was: the registers and local APICs go into RESETS, then QEMU quits;
+# so does a machine found paused after a silence.
 quiet_watch() {
 	local last=-1 size quiet=0 k
 	while kill -0 "$1" 2>/dev/null; do
 		sleep 2
+		if grep -aq 'Triple fault' "$5" 2>/dev/null && ! grep -aq '^CPU#0' "$5"; then
+			monitor "$3" 'info registers -a\ninfo lapic 0\ninfo lapic 1\nquit\n' >>"$5"
+			continue
+		fi
 		size=$(stat -c %s "$2" 2>/dev/null || echo 0)
 		if [ "$size" = "$last" ]; then quiet=$((quiet + 2)); else quiet=0 last=$size; fi
 		[ $quiet -lt 60 ] || [ -e "$4" ] && continue
 		for k in 1 2 3; do
-			{ exec 7<>"/dev/tcp/127.0.0.1/$3"; } 2>/dev/null || break
-			printf 'info registers -a\ninfo lapic 0\ninfo lapic 1\n' >&7
-			timeout 2 cat <&7 >>"$4"
-			exec 7>&-
+			monitor "$3" 'info status\ninfo registers -a\ninfo lapic 0\ninfo lapic 1\n' >>"$4" || break
 			sleep 1
 		done
+		grep -aq 'VM status: paused (shutdown)' "$4" && monitor "$3" 'quit\n' >/dev/null
 		echo "  | round log silent for 60 s: the CPUs' state in $4"
 	done
+}
+
+# monitor PORT COMMANDS: QEMU's monitor on PORT given COMMANDS (printf's
+# format), its answers on stdout for 2 s.
+monitor() {
+	{ exec 7<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null || return 1
+	printf "$2" >&7
+	timeout 2 cat <&7
+	exec 7>&-
 }
 
 # Snippets the VMs of a log ran: the last report of each seed.
@@ -77,18 +92,20 @@ while [ $SECONDS -lt $end ]; do
 		# QEMU with its monitor on a local port: a round whose log stays
 		# silent for 60 s gets the CPUs' state dumped (quiet_watch). And
 		# every CPU reset is logged with the CPU's state before it
-		# (-d cpu_reset, where QEMU also says "Triple fault"): a machine
-		# that resets leaves where it was in resets-rN.txt.
+		# (-d cpu_reset, where QEMU also says "Triple fault"), and a host
+		# triple fault pauses QEMU for quiet_watch to read the registers
+		# at that moment: both in resets-rN.txt.
 		mon_port=$((20000 + RANDOM % 20000))
 		rm -f "$log_dir/resets-r$round.txt"
-		printf '#!/bin/sh\nexec %s "$@" -monitor tcp:127.0.0.1:%s,server,nowait -d cpu_reset -D %s\n' \
+		printf '#!/bin/sh\nexec %s "$@" -monitor tcp:127.0.0.1:%s,server,nowait -no-shutdown -d cpu_reset -D %s\n' \
 			"${QEMU:-qemu-system-x86_64}" "$mon_port" "$log_dir/resets-r$round.txt" \
 			>"$log_dir/qemu-mon.sh"
 		chmod +x "$log_dir/qemu-mon.sh"
 		QEMU="$log_dir/qemu-mon.sh" bash "$here/run-matrix.sh" -j 1 -f "$log_dir/round.cfg" \
 			-k "$root/build/utsuwa.elf" -g "$root/build/guests" -o "$log_dir" \
 			>"$log_dir/r$round.out" 2>&1 &
-		quiet_watch $! "$log_dir/crashme-r$round.log" "$mon_port" "$log_dir/silent-r$round.txt"
+		quiet_watch $! "$log_dir/crashme-r$round.log" "$mon_port" "$log_dir/silent-r$round.txt" \
+			"$log_dir/resets-r$round.txt"
 		wait $!
 	else
 		bash "$root/tests/bochs/run-bochs.sh" -j 1 -f "$log_dir/round.cfg" -k "$root/build/utsuwa.elf" \
