@@ -541,7 +541,7 @@ TEST(fill_under_changed_entry_replaces_table)
 	CHECK_EQ(shadow_leaf_of(&sh, 0x401000) & ADDR, hpa(0x21000));
 	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0); /* the old PT's leaf went with it */
 	CHECK_EQ(sh.stats.stale, 1);
-	/* Its table (now unreachable) is the guest's page table 0x6000's check: */
+	/* A CR3 reload checks the new table against the guest's at 0x6000: kept. */
 	load(&c, 0x1000);
 	CHECK(shadow_leaf_of(&sh, 0x401000));
 }
