@@ -169,6 +169,18 @@ static void put_wrong_auth(struct req *q, struct rng *r)
 	}
 }
 
+/* A well-formed request of a random method and path, without the token
+ * or with a wrong one: its answer is 401. */
+static void put_tokenless(struct req *q, struct rng *r, const char *host)
+{
+	putf(q, "%s ", PICK(r, methods));
+	put_path(q, r);
+	putf(q, " HTTP/1.1\r\nHost: %s\r\n", host);
+	if (chance(r, 50))
+		put_wrong_auth(q, r);
+	PUTL(q, "\r\n");
+}
+
 /* A JSON body the routes would refuse, or would take with a token. */
 static void make_json(char *out, size_t cap, struct rng *r)
 {
@@ -424,12 +436,7 @@ static void make_pipeline(struct req *q, struct rng *r)
 	q->kind = "pipelined";
 	q->nexp = 0;
 	for (unsigned i = 0; i < k; i++) {
-		putf(q, "%s ", PICK(r, methods));
-		put_path(q, r);
-		PUTL(q, " HTTP/1.1\r\nHost: u\r\n");
-		if (chance(r, 50))
-			put_wrong_auth(q, r);
-		PUTL(q, "\r\n");
+		put_tokenless(q, r, "u");
 		q->exp[q->nexp++] = 401;
 	}
 	q->closes = false;
@@ -469,12 +476,7 @@ static void make_cut(struct req *q, struct rng *r)
 /* A request in pieces with a pause between them. */
 static void make_split(struct req *q, struct rng *r)
 {
-	putf(q, "%s ", PICK(r, methods));
-	put_path(q, r);
-	PUTL(q, " HTTP/1.1\r\nHost: utsuwa\r\n");
-	if (chance(r, 50))
-		put_wrong_auth(q, r);
-	PUTL(q, "\r\n");
+	put_tokenless(q, r, "utsuwa");
 	q->kind = "split";
 	q->how = SEND_SPLIT;
 	expect1(q, 401, false);
