@@ -174,26 +174,40 @@ static u64 *descend(struct shadow_mmu *s, u64 la, int level, bool create,
 	return &t[index_at(s, la, level)];
 }
 
+/* The leaf entry for la, its tables built; when the pool has run out,
+ * everything is flushed first (*flushed) and the path built in the fresh
+ * pool. NULL only if even that fails (cannot happen: a fresh pool holds a
+ * whole path). */
+static u64 *leaf_entry(struct shadow_mmu *s, u64 la, const struct shadow_walked *w,
+		       bool *flushed)
+{
+	u64 *e = descend(s, la, 0, true, w);
+
+	*flushed = false;
+	if (!e) {
+		s->stats.full++;
+		shadow_flush(s);
+		*flushed = true;
+		e = descend(s, la, 0, true, w);
+	}
+	return e;
+}
+
 bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf, const struct shadow_walked *w)
 {
 	struct shadow_root *r = &s->roots[s->cur];
 	u64 val = 0;
 	u64 *e;
-	bool was;
+	bool was, flushed;
 
 	/* A walk in another format than the root's would be checked against
 	 * the wrong tables later: cannot happen (shadow_hw_regs keys the root
 	 * before every entry), and would cost a flush. */
 	if (r->keyed && r->format != w->format)
 		shadow_flush(s);
-	e = descend(s, la, 0, true, w);
-	if (!e) {
-		s->stats.full++;
-		shadow_flush(s);
-		e = descend(s, la, 0, true, w);
-		if (!e) /* a fresh pool holds a whole path: cannot happen */
-			return false;
-	}
+	e = leaf_entry(s, la, w, &flushed);
+	if (!e)
+		return false;
 	was = *e & SPTE_P;
 	derived_from(w, 0, &val);
 	*e = leaf;
@@ -205,17 +219,11 @@ bool shadow_set_leaf(struct shadow_mmu *s, u64 la, u64 leaf, const struct shadow
 bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa)
 {
 	u64 leaf = pa | SPTE_P | SPTE_RW | SPTE_A | SPTE_D;
-	u64 *e = descend(s, la, 0, true, NULL);
-	bool flushed = false;
+	bool flushed;
+	u64 *e = leaf_entry(s, la, NULL, &flushed);
 
-	if (!e) {
-		s->stats.full++;
-		shadow_flush(s);
-		flushed = true;
-		e = descend(s, la, 0, true, NULL);
-		if (!e)
-			return flushed;
-	}
+	if (!e)
+		return flushed;
 	if (*e == leaf)
 		return flushed;
 	if (*e & SPTE_P)

@@ -150,6 +150,22 @@ static void check_root(struct shadow_mmu *s, const struct vm *vm, const struct s
 	check_table(s, vm, r, t, s->levels - 1, s->levels == 4 ? 512 : 4, &v);
 }
 
+/* The roots' format follows the guest's mode: another one drops them all. */
+static void match_levels(struct shadow_mmu *s, u8 format)
+{
+	if (levels_of(format) != s->levels) {
+		s->levels = levels_of(format);
+		shadow_flush(s);
+	}
+}
+
+static void key_root(struct shadow_root *r, u64 cr3, u8 format)
+{
+	r->cr3 = cr3;
+	r->format = format;
+	r->keyed = true;
+}
+
 static void use_root(struct shadow_mmu *s, unsigned i)
 {
 	s->cur = i;
@@ -163,10 +179,7 @@ void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx
 	u64 cr3 = key_cr3(format, ctx->cr3);
 	unsigned victim = 0;
 
-	if (levels_of(format) != s->levels) {
-		s->levels = levels_of(format);
-		shadow_flush(s);
-	}
+	match_levels(s, format);
 	s->hw_flush = true; /* a CR3 load drops the CPU's translations too */
 	for (unsigned i = 0; i < SHADOW_ROOTS; i++) {
 		struct shadow_root *r = &s->roots[i];
@@ -184,9 +197,7 @@ void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx
 	}
 	use_root(s, victim);
 	memset((void *)(uintptr_t)s->root, 0, PAGE_SIZE);
-	s->roots[victim].cr3 = cr3;
-	s->roots[victim].format = format;
-	s->roots[victim].keyed = true;
+	key_root(&s->roots[victim], cr3, format);
 	s->stats.root_misses++;
 }
 
@@ -197,16 +208,11 @@ void shadow_hw_regs(struct shadow_mmu *s, const struct guest_ctx *ctx, struct sh
 	u64 cr3 = key_cr3(format, ctx->cr3);
 	struct shadow_root *r = &s->roots[s->cur];
 
-	if (levels_of(format) != s->levels) {
-		s->levels = levels_of(format);
-		shadow_flush(s);
-	}
+	match_levels(s, format);
 	if (r->keyed && (r->cr3 != cr3 || r->format != format))
 		shadow_flush(s);
 	if (!r->keyed) {
-		r->cr3 = cr3;
-		r->format = format;
-		r->keyed = true;
+		key_root(r, cr3, format);
 		r->last_use = ++s->clock;
 	}
 	hw->cr0 = ctx->cr0 | CR0_PG | CR0_WP;
