@@ -144,7 +144,7 @@ bochs_config() {
 # Runner words as in run-matrix.sh: @vms=<n> (how many VMs end), @log=<regex>
 # (a line the serial log must have), @mod=<file> (an extra boot module, a path
 # from the top of the tree), @ram=<n>M|<n>G (the machine's memory, default 1G),
-# @cpu= (QEMU's, ignored here); an image named missing-* is deliberately absent.
+# @cpu= and @tcg= (QEMU's, ignored here); an image named missing-* is deliberately absent.
 # A case with @dev= (a QEMU device) is not run here at all (add_case).
 run_case() {
 	local name=$1 smp=$2 timeout=$3 cfg
@@ -159,7 +159,7 @@ run_case() {
 		@mod=*) mods+=("$root/${word#@mod=}") ;;
 		@ram=*G) m=${word#@ram=}; megs=$((${m%G} * 1024)) ;;
 		@ram=*M) m=${word#@ram=}; megs=${m%M} ;;
-		@cpu=*) ;;
+		@cpu=* | @tcg=*) ;;
 		@nested) nested=1 ;;
 		*) hvcfg+="${hvcfg:+ }$word" ;;
 		esac
