@@ -108,7 +108,7 @@ run_case() {
 	# before any other device), @tcg=single (QEMU's TCG on one host thread,
 	# not one per CPU: QEMU 7.2 loses updates of CPU 0's SVM state when
 	# another CPU restores x87 state, README "Robustness"; for the cases that
-	# do that and exit ten thousand times a second).
+	# do that and exit all the time).
 	for word in $cfg; do
 		case $word in
 		@vms=*) want_vms=${word#@vms=} ;;
