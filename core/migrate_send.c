@@ -26,8 +26,8 @@
  * (it does not run there) or destroys it (it does). That is the fencing
  * (docs/migration.md).
  *
- * Pacing: at most one frame (64 pages, 256 KiB) is copied and sealed per
- * call, and written to lwIP as its send buffer takes it; the rest waits
+ * Pacing: at most two frames (16 pages, 64 KiB, each) are copied and sealed
+ * per call, and written to lwIP as its send buffer takes it; the rest waits
  * for the peer's acknowledgements (on_sent) or the next poll, so CPU 0's
  * other work (the API, the console, lwIP's timers) goes on between.
  */
@@ -45,6 +45,9 @@
 #include "hv/vm_disks.h"
 #include "hv/vm_console.h"
 #include "hv/vm_lifecycle.h"
+#include "hv/percpu.h"
+#include "hv/platform.h"
+#include "asm/percpu.h"
 #include "asm/cpu.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -61,6 +64,15 @@
 #define DONE_TIMEOUT_MS 30000
 #define SCAN_PAGES_PER_FRAME 2048 /* zero pages looked at per call, at most */
 #define FRAME_PAGES (MIG_FRAME_MAX + PAGE_SIZE - 1) / PAGE_SIZE
+/* Pages in a memory frame this side sends (the stream allows up to
+ * MIG_MEM_FRAME_PAGES). A frame is sealed whole before its first byte
+ * goes out (its header carries the payload's CRC) and checked whole before
+ * the destination uses it, and CPU 0 does nothing else meanwhile: 16 pages
+ * take less to seal than lwIP's send buffer (lwipopts.h) takes to drain,
+ * so the link stays busy, and the pages left at the stop go out in a
+ * pipeline rather than store-and-forward (bench/README.md, "Live
+ * migration"). */
+#define SEND_FRAME_PAGES 16
 #define HISTORY 4
 
 enum src_state { S_IDLE, S_CONNECTING, S_OFFERED, S_COPYING, S_STOPPED, S_CONFIRMING };
@@ -96,6 +108,11 @@ static struct {
 	u64 nbits;
 	u64 cursor;            /* next page to look at */
 	u64 round_bytes, round_start_ms;
+	/* Where CPU 0's time went this round (host TSC ticks): copying pages
+	 * into the frame, sealing it (CRC-32 and HMAC-SHA-256), handing it to
+	 * lwIP (tcp_write's copy, tcp_output down to the NIC). */
+	u64 tsc_copy, tsc_seal, tsc_write;
+	u64 halted_at_start;   /* CPU 0's halted_tsc when the round began */
 	u64 prev_dirty;
 
 	struct snapshot state_snap; /* vCPUs, devices, the VM section */
@@ -103,6 +120,7 @@ static struct {
 	bool sc_started, end_sent;
 
 	u64 start_ms, pause_ms, last_progress_ms, deadline_ms;
+	u64 stopped_ms, end_ms; /* the downtime's parts: state taken, END written */
 } src;
 
 static struct migrate_status history[HISTORY];
@@ -240,9 +258,12 @@ static void finish(void)
 	src.self = false;
 	src.paused = false;
 	kprintf("migrate: vm %s: runs on %s now; %u rounds, %lu pages, %lu KiB in %lu ms, "
-		"downtime %lu ms\n", name, st->to, st->rounds, (unsigned long)st->pages_sent,
-		(unsigned long)(st->bytes_sent >> 10), (unsigned long)st->total_ms,
-		(unsigned long)st->downtime_ms);
+		"downtime %lu ms (%lu pausing and taking its state, %lu sending the rest, %lu "
+		"until the destination said it runs)\n", name, st->to, st->rounds,
+		(unsigned long)st->pages_sent, (unsigned long)(st->bytes_sent >> 10),
+		(unsigned long)st->total_ms, (unsigned long)st->downtime_ms,
+		(unsigned long)(src.stopped_ms - src.pause_ms),
+		(unsigned long)(src.end_ms - src.stopped_ms), (unsigned long)(now - src.end_ms));
 	release();
 }
 
@@ -251,10 +272,12 @@ static void finish(void)
 static void seal(u32 type, u32 instance, const char *name, u64 len)
 {
 	u32 seq = src.seq++;
+	u64 t0 = rdtsc();
 
 	src.frame_len = mig_seal(&src.keys, MIG_LABEL_SOURCE, src.frame, type, instance, seq, name,
 				 len);
 	src.frame_sent = 0;
+	src.tsc_seal += rdtsc() - t0;
 	if (src.damage && seq == src.damage && len) {
 		src.frame[MIG_HDR_LEN + len - 1] ^= 0x5a;
 		kprintf("migrate: vm %s: frame %u damaged on purpose (test aid)\n", src.st->vm, seq);
@@ -277,7 +300,7 @@ static bool todo_test(u64 pfn)
 }
 
 /*
- * The next memory frame of this round: up to MIG_MEM_FRAME_PAGES pages of
+ * The next memory frame of this round: up to SEND_FRAME_PAGES pages of
  * one 2 MiB piece from the todo bitmap. Round 1 leaves out pages of zeros
  * (the destination's RAM starts zeroed); later rounds send what was
  * written, zeros or not. false: the round is done (or only zero pages were
@@ -287,11 +310,11 @@ static bool memory_frame(bool *round_done)
 {
 	u8 *payload = src.frame + MIG_HDR_LEN;
 	u8 bm[SNAP_MEM_PIECE_PAGES / 8] = { 0 };
-	u64 mem = gmem_size(src.vm), piece = ~0ULL, scanned = 0;
+	u64 mem = gmem_size(src.vm), piece = ~0ULL, scanned = 0, t0 = rdtsc();
 	u32 taken = 0;
 
 	*round_done = false;
-	while (src.cursor < src.nbits && taken < MIG_MEM_FRAME_PAGES &&
+	while (src.cursor < src.nbits && taken < SEND_FRAME_PAGES &&
 	       scanned < SCAN_PAGES_PER_FRAME) {
 		u64 pfn = src.cursor;
 		const u8 *p;
@@ -316,6 +339,7 @@ static bool memory_frame(bool *round_done)
 		memcpy(payload + MIG_MEM_HDR + (u64)taken * PAGE_SIZE, p, PAGE_SIZE);
 		taken++;
 	}
+	src.tsc_copy += rdtsc() - t0;
 	if (src.cursor >= src.nbits && !taken)
 		*round_done = true;
 	if (!taken)
@@ -394,6 +418,7 @@ static bool stop_vm(void)
 		fail("the VM's state could not be saved (error %d)", err);
 		return false;
 	}
+	src.stopped_ms = netstack_now_ms();
 	set_state(S_STOPPED);
 	return true;
 }
@@ -411,9 +436,16 @@ static bool end_round(void)
 	st->rate_kib_s = rate >> 10;
 	est_ms = rate ? dirty * (PAGE_SIZE + 32) * 1000 / rate : ~0ULL;
 	kprintf("migrate: vm %s: round %u: %lu KiB in %lu ms (%lu KiB/s); %lu pages written "
-		"meanwhile, about %lu ms to send\n", st->vm, st->rounds,
+		"meanwhile, about %lu ms to send; CPU 0 spent %lu ms copying pages, %lu sealing, "
+		"%lu in lwIP's output, %lu halted\n", st->vm, st->rounds,
 		(unsigned long)(src.round_bytes >> 10), (unsigned long)ms,
-		(unsigned long)st->rate_kib_s, (unsigned long)dirty, (unsigned long)est_ms);
+		(unsigned long)st->rate_kib_s, (unsigned long)dirty, (unsigned long)est_ms,
+		(unsigned long)(tsc_to_ns(src.tsc_copy) / 1000000),
+		(unsigned long)(tsc_to_ns(src.tsc_seal) / 1000000),
+		(unsigned long)(tsc_to_ns(src.tsc_write) / 1000000),
+		(unsigned long)(tsc_to_ns(this_cpu()->halted_tsc - src.halted_at_start) / 1000000));
+	src.tsc_copy = src.tsc_seal = src.tsc_write = 0;
+	src.halted_at_start = this_cpu()->halted_tsc;
 	if (est_ms <= mig_cfg.downtime_ms || st->rounds >= MAX_ROUNDS ||
 	    (st->rounds >= 2 && dirty >= src.prev_dirty))
 		return stop_vm();
@@ -484,9 +516,11 @@ static void pump(void)
 {
 	for (int built = 0; src.state == S_COPYING || src.state == S_STOPPED;) {
 		if (src.frame_sent < src.frame_len) {
+			u64 t0 = rdtsc();
 			u32 n = mig_tcp_write(src.pcb, src.frame + src.frame_sent,
 					      src.frame_len - src.frame_sent);
 
+			src.tsc_write += rdtsc() - t0;
 			if (!n)
 				break;
 			src.frame_sent += n;
@@ -495,6 +529,7 @@ static void pump(void)
 			continue;
 		}
 		if (src.end_sent) {
+			src.end_ms = netstack_now_ms();
 			set_state(S_CONFIRMING);
 			src.deadline_ms = netstack_now_ms() + DONE_TIMEOUT_MS;
 			break;
@@ -504,8 +539,12 @@ static void pump(void)
 		if (!next_frame())
 			break;
 	}
-	if (src.pcb)
+	if (src.pcb) {
+		u64 t0 = rdtsc();
+
 		tcp_output(src.pcb);
+		src.tsc_write += rdtsc() - t0;
+	}
 }
 
 /* ---- frames in ---- */
@@ -536,6 +575,8 @@ static void got_answer(void)
 	src.st->rounds = 1;
 	src.round_start_ms = netstack_now_ms();
 	src.round_bytes = 0;
+	src.tsc_copy = src.tsc_seal = src.tsc_write = 0;
+	src.halted_at_start = this_cpu()->halted_tsc;
 	if (!mig_cfg.precopy) {
 		/* migrate_precopy=0: stop first, then copy everything once. */
 		kprintf("migrate: vm %s: %s accepted it; copying %lu MiB with the VM stopped "

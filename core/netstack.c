@@ -40,7 +40,7 @@
 #include "lwip/timeouts.h"
 #include "netif/ethernet.h"
 
-#define RX_SLOTS 64            /* frames waiting for CPU 0: 64 × 1.5 KiB */
+#define RX_SLOTS 256           /* frames waiting for CPU 0: a TCP window's (lwipopts.h), 1.5 KiB each */
 #define POLL_MAX_MS 10         /* the API's connections are polled at least this often */
 #define ETH_MIN_PAYLOAD_FRAME 60 /* 802.3's minimum without the FCS: shorter ones are padded */
 

@@ -211,7 +211,10 @@ __noreturn void sched_cpu_loop(void)
 		if (!v) {
 			sched_timer_arm(cpu, NULL);
 			sched_timer_before_halt(cpu);
+			u64 halt = rdtsc();
 			safe_halt(); /* woken by the timer or a kick */
+			/* The interrupt that woke it has run: that time is counted too. */
+			cpu->halted_tsc += rdtsc() - halt;
 			continue;
 		}
 		run_slice(cpu, v);

@@ -42,6 +42,7 @@ struct percpu {
 	/* Vendor per-CPU areas (host save area, host VMCB / VMXON region). */
 	u64 vendor_area[2];
 	void *gdt, *tss;
+	u64 halted_tsc; /* TSC ticks spent halted in the CPU loop, idle */
 };
 
 extern struct percpu percpu_area[MAX_CPUS];

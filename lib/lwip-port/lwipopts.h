@@ -46,29 +46,34 @@
 #define MEM_LIBC_MALLOC 0
 #define MEMP_MEM_MALLOC 0
 #define MEM_ALIGNMENT 8
-#define MEM_SIZE (128 * 1024)        /* outgoing TCP data (copied), ARP queue */
-#define PBUF_POOL_SIZE 48            /* incoming frames, 1536 bytes each */
+#define MEM_SIZE (512 * 1024)        /* outgoing TCP data (copied: TCP_SND_BUF), ARP queue */
+#define PBUF_POOL_SIZE 136           /* incoming frames, 1536 bytes each: a TCP window and more */
 #define MEMP_NUM_PBUF 16
 #define MEMP_NUM_RAW_PCB 0
 #define MEMP_NUM_UDP_PCB 2           /* DHCP's */
 #define MEMP_NUM_TCP_PCB 16          /* API_MAX_CONNS, and some in TIME_WAIT */
 #define MEMP_NUM_TCP_PCB_LISTEN 2
-#define MEMP_NUM_TCP_SEG 160         /* a full send queue (TCP_SND_QUEUELEN) and more */
+#define MEMP_NUM_TCP_SEG 640         /* a full send queue (TCP_SND_QUEUELEN) and more */
 #define MEMP_NUM_REASSDATA 4
 #define MEMP_NUM_FRAG_PBUF 8
 #define MEMP_NUM_ARP_QUEUE 16
 #define ARP_TABLE_SIZE 16
 #define ARP_QUEUEING 1
 
-/* TCP: a window of 32 full segments for uploads and incoming migrations (no
- * window scaling, so below 64 KiB); a send buffer per connection of 32. A
- * live migration's stream is bound by them: with 16 and 8 the source sent
- * 0.8-1 MiB/s in pre-copy under QEMU TCG, with 32 and 32 1.8-2.5 MiB/s
- * (make bench-migrate, bench/README.md "Live migration"). */
+/* TCP: a window of 128 full segments (182 KiB, with window scaling,
+ * RFC 7323 section 2: lwIP shifts it by TCP_RCV_SCALE) and a send buffer
+ * of as many, for live migration's stream (make bench-migrate,
+ * bench/README.md "Live migration": with 16 and 8 segments the source sent
+ * 0.8-1 MiB/s under QEMU TCG, with 32 and 32 1.8-2.5 MiB/s, bound by the
+ * round trip, not by CPU 0). The receive ring of core/netstack.c holds a
+ * window's worth of frames. */
+#define LWIP_WND_SCALE 1
+#define TCP_RCV_SCALE 2
 #define TCP_MSS 1460
-#define TCP_WND (32 * TCP_MSS)
-#define TCP_SND_BUF (32 * TCP_MSS)
+#define TCP_WND (128 * TCP_MSS)
+#define TCP_SND_BUF (128 * TCP_MSS)
 #define TCP_SND_QUEUELEN (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_SNDLOWAT (32 * TCP_MSS)  /* lwIP keeps it below 64 KiB (a u16_t) */
 #define TCP_QUEUE_OOSEQ 1
 #define TCP_OOSEQ_MAX_PBUFS 8        /* out-of-order segments held per connection */
 #define TCP_LISTEN_BACKLOG 1
