@@ -45,19 +45,20 @@
 # isolation, the APICs, the platform, the vCPU state round trip, the CPU's
 # conformance (conform, a few seconds), malformed virtqueue chains (badvq-alone;
 # badvq with its Linux VM takes minutes there), Linux on one CPU, and a VM of
-# 2.5 GiB on a 3 GiB machine (bigmem, about a minute), and paging=shadow beside
+# 1.75 GiB on a 2 GiB machine (bigmem-2g, about a minute: no Bochs machine
+# above 2 GiB, whose RAM Bochs swaps, README "Robustness"), and paging=shadow beside
 # EPT (paging-shadow, shadow-modes: real mode in virtual-8086 mode). The SMP Linux cases pass
 # too but take 5-15 minutes each under Bochs: make test-vmx.
 
 VMX_CASES ?=
 VMX_TEST_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault watchdog multiboot multiboot-low \
 	apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate conform drleak drbp badvq-alone isolation-walk \
-	oncrash-reset oncrash-reset-smp linux-1cpu bigmem nmi x2apic pic-real timers inject level tscscale timers-scaled paging-shadow shadow-modes
+	oncrash-reset oncrash-reset-smp linux-1cpu bigmem-2g nmi x2apic pic-real timers inject level tscscale timers-scaled paging-shadow shadow-modes
 # make test-shadow-vmx's: the test guests in every mode, SMP, the MMU test
 # guest, the real-mode PIC guest, dirty logging and Linux on two vCPUs.
 VMX_SHADOW_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolation triplefault \
 	multiboot multiboot-low apic-smp2 platform badconfig reset dirtylog dirtylog-smp vstate \
-	conform drleak badvq-alone isolation-walk oncrash-reset oncrash-reset-smp bigmem nmi x2apic \
+	conform drleak badvq-alone isolation-walk oncrash-reset oncrash-reset-smp bigmem-2g nmi x2apic \
 	pic-real timers paging vm86lm linux-2cpu
 # make test-shadow-noept's: the same on Bochs's Core 2 (core2_penryn_t9600),
 # VT-x without EPT, VPIDs, the preemption timer and the EFER and PAT

@@ -75,9 +75,14 @@ bochs_build_iso() {
 # command. Time is emulated: ips instructions make a second.
 bochs_write_rc() {
 	local dir=$1 smp=$2 com1=$3 megs=${4:-1024}
-	# Bochs 2.7 allocates at most 2048 MB of host memory up front and the
-	# rest of a larger guest on demand (memory: guest=, host=).
+	# Bochs 2.7 allocates at most 2048 MB of host memory (memory: guest=,
+	# host=); a larger machine's RAM is swapped to a file in 128 KiB blocks,
+	# and the swapping does not look at the CPU's cached stack page: a
+	# block swapped out from under it takes the stack's writes and gives its
+	# reads (README, "Robustness": the hypervisor "crashed" at RIP 3).
 	local host=$((megs < 2048 ? megs : 2048))
+	[ "$megs" -le 2048 ] || echo "bochs: a machine of $megs MiB: Bochs swaps its RAM above" \
+		"2048 MiB and can corrupt the stack of the code it runs (README, \"Robustness\")" >&2
 	cat >"$dir/bochsrc" <<-EOF2
 	memory: guest=$megs, host=$host
 	cpu: model=${BOCHS_CPU:-tigerlake}, count=$smp, ips=${BOCHS_IPS:-20000000}, reset_on_triple_fault=0
