@@ -25,12 +25,12 @@
 #include "hv/netstack.h"
 #include "hv/percpu.h"
 #include "hv/platform.h"
-#include "asm/percpu.h"
 #include "hv/snapshot_vm.h"
 #include "hv/vm.h"
 #include "hv/vm_lifecycle.h"
 #include "hv/vm_net.h"
 #include "asm/cpu.h"
+#include "asm/percpu.h"
 #include "lib/format.h"
 #include "lib/string.h"
 
