@@ -256,7 +256,7 @@ check $? "the VM's kernel logged no warning or error after its boot, on either h
 # Lost pings: the sequence numbers missing between B's first and last
 # reply. A ping in flight while the VM stops on one host and starts on the
 # other may be lost; more than that is not.
-seqs=$(tr -d '\r' <"$logb" | sed -n 's/^\[ping\] 64 bytes from 10\.0\.3\.60: seq=\([0-9]*\) .*/\1/p' | sort -n -u)
+seqs=$(tr -d '\r' <"$logb" | sed -n 's/^.*\[ping\] 64 bytes from 10\.0\.3\.60: seq=\([0-9]*\) .*/\1/p' | sort -n -u)
 got=$(grep -c . <<<"$seqs") first=$(head -n 1 <<<"$seqs") last=$(tail -n 1 <<<"$seqs")
 lost=$((last - first + 1 - got))
 [ "$got" -gt 10 ] && [ "$lost" -le 4 ]
@@ -349,7 +349,8 @@ check $? "and SSE4A on B" || since_b | sed 's/^/  | /'
 set_mark_b
 cmd_b 'create vm=pc,image=count.bin,mode=long,mem=32M,cpus=2,arg=200,cpu=pool:mig'
 wait_b '^\[pc\] count: n=3 ' 30
-seen=$(since_b | sed -n 's/^\[pc\] count: cpuid 1\.eax=\([0-9a-f]*\) 1\.ecx=[0-9a-f]* 80000001\.ecx=\([0-9a-f]*\)$/\1 \2/p' | head -n 1)
+# Unanchored: the VM's line can follow the monitor's prompt ("utsuwa> [pc] ...").
+seen=$(since_b | sed -n 's/^.*\[pc\] count: cpuid 1\.eax=\([0-9a-f]*\) 1\.ecx=[0-9a-f]* 80000001\.ecx=\([0-9a-f]*\)$/\1 \2/p' | head -n 1)
 [ -n "$seen" ] && [ "${seen% *}" = "${pool%%:*}" ] && [ $((0x${seen#* } & 0x41)) = 0 ]
 check $? "a VM of the pool on B sees A's family and neither SSE4A nor LAHF-LM (CPUID 1.EAX, 80000001h.ECX: $seen)" ||
 	since_b | grep -a '\[pc\]' | head -n 3 | sed 's/^/  | /'
