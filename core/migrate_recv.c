@@ -338,9 +338,9 @@ static void got_end(void)
 		"loaded and started in %lu us; CPU 0 spent %lu ms parsing and authenticating "
 		"frames, %lu acting on them, %lu halted\n", dst.name, dst.peer,
 		(unsigned long)dst.pages, (unsigned long)(netstack_now_ms() - dst.start_ms),
-		(unsigned long)started_us, (unsigned long)(tsc_to_ns(dst.tsc_feed) / 1000000),
-		(unsigned long)(tsc_to_ns(dst.tsc_apply) / 1000000),
-		(unsigned long)(tsc_to_ns(this_cpu()->halted_tsc - dst.halted_at_start) / 1000000));
+		(unsigned long)started_us, (unsigned long)tsc_to_ms(dst.tsc_feed),
+		(unsigned long)tsc_to_ms(dst.tsc_apply),
+		(unsigned long)(tsc_to_ms(this_cpu()->halted_tsc - dst.halted_at_start)));
 	mig_keys_wipe(&dst.keys);
 	dst.state = D_IDLE;
 	drop_conn(true);

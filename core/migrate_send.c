@@ -441,10 +441,10 @@ static bool end_round(void)
 		"%lu in lwIP's output, %lu halted\n", st->vm, st->rounds,
 		(unsigned long)(src.round_bytes >> 10), (unsigned long)ms,
 		(unsigned long)st->rate_kib_s, (unsigned long)dirty, (unsigned long)est_ms,
-		(unsigned long)(tsc_to_ns(src.tsc_copy) / 1000000),
-		(unsigned long)(tsc_to_ns(src.tsc_seal) / 1000000),
-		(unsigned long)(tsc_to_ns(src.tsc_write) / 1000000),
-		(unsigned long)(tsc_to_ns(this_cpu()->halted_tsc - src.halted_at_start) / 1000000));
+		(unsigned long)tsc_to_ms(src.tsc_copy),
+		(unsigned long)tsc_to_ms(src.tsc_seal),
+		(unsigned long)tsc_to_ms(src.tsc_write),
+		(unsigned long)(tsc_to_ms(this_cpu()->halted_tsc - src.halted_at_start)));
 	src.tsc_copy = src.tsc_seal = src.tsc_write = 0;
 	src.halted_at_start = this_cpu()->halted_tsc;
 	/* The rest fits the target; but after a round much longer than

@@ -63,12 +63,6 @@ static u64 exits_total(const struct vcpu_stats *s)
 	return n;
 }
 
-/* CPU time in milliseconds. */
-static u64 tsc_to_ms(u64 tsc)
-{
-	return tsc_khz ? tsc / tsc_khz : 0;
-}
-
 /* Pages marked in the VM's dirty bitmap now (include/hv/gmem.h): what a
  * harvest would return. */
 static bool vm_dirty_pages(const struct vm *vm, u64 *n)

@@ -28,6 +28,12 @@ u64 tsc_to_ns(u64 ticks)
 	return (u64)(((unsigned __int128)ticks * ns_per_tick_mult) >> MULT_SHIFT);
 }
 
+/* Whole milliseconds: for durations printed in logs and by the monitor. */
+u64 tsc_to_ms(u64 ticks)
+{
+	return tsc_khz ? ticks / tsc_khz : 0;
+}
+
 u64 ns_to_tsc(u64 ns)
 {
 	return (u64)(((unsigned __int128)ns * ticks_per_ns_mult) >> MULT_SHIFT);

@@ -60,6 +60,7 @@ void ipi_send(u32 cpu, u8 vector);
 /* TSC frequency measured at boot. */
 extern u64 tsc_khz;
 u64 tsc_to_ns(u64 ticks);
+u64 tsc_to_ms(u64 ticks);
 u64 ns_to_tsc(u64 ns);
 
 /* Every VM has ended: halt the machine, or leave the emulator with status

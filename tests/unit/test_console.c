@@ -56,6 +56,7 @@ void *kzalloc(size_t size) { return calloc(1, size); }
 void kfree(void *p) { free(p); }
 
 u64 tsc_khz = 1000; /* 1 MHz: a millisecond is 1000 ticks */
+u64 tsc_to_ms(u64 ticks) { return ticks / tsc_khz; } /* as arch/x86/time.c */
 struct vm *vms[CONFIG_MAX_VMS];
 unsigned nr_vms;
 
