@@ -34,6 +34,16 @@ void vm_devices_tick(struct vm *vm, u64 now_ns)
 			vm->devices.list[i].ops->tick(vm->devices.list[i].dev, now_ns);
 }
 
+void vm_devices_catch_up(struct vm *vm, u64 now_ns)
+{
+	for (unsigned i = 0; i < vm->devices.nr; i++) {
+		const struct vm_device *d = &vm->devices.list[i];
+
+		if (d->ops->next_event_ns && d->ops->tick && d->ops->next_event_ns(d->dev) <= now_ns)
+			d->ops->tick(d->dev, now_ns);
+	}
+}
+
 void vm_devices_quiesce(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->devices.nr; i++)

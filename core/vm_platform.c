@@ -154,12 +154,49 @@ static void pic_int_changed(void *ctx, bool level)
 	sched_wake(v);
 }
 
+/*
+ * A read of an 8259 shows the requests due by now, though the host timer
+ * that watches the PIT, the RTC and the PM timer (CPU 0's: core/sched_timer.c)
+ * may not have fired yet. That timer can be late: CPU 0 with interrupts off,
+ * or, under an emulator, the emulator's timer thread not yet scheduled. A
+ * guest that polls the IRR with interrupts off (a BIOS, DOS, pic-real's first
+ * check) must still find the PIT's edge there, as on a PC.
+ */
+static int pic_read_now(struct vm *vm, const struct io_ops *ops, u64 offset, u8 size, u64 *val)
+{
+	vm_devices_catch_up(vm, vm_now_ns(vm));
+	return ops->read(vm->pic, offset, size, val);
+}
+
+static int pic_master_read(void *dev, u64 offset, u8 size, u64 *val)
+{
+	return pic_read_now(dev, &pic_master_ops, offset, size, val);
+}
+
+static int pic_slave_read(void *dev, u64 offset, u8 size, u64 *val)
+{
+	return pic_read_now(dev, &pic_slave_ops, offset, size, val);
+}
+
+static int pic_master_write(void *dev, u64 offset, u8 size, u64 val)
+{
+	return pic_master_ops.write(((struct vm *)dev)->pic, offset, size, val);
+}
+
+static int pic_slave_write(void *dev, u64 offset, u8 size, u64 val)
+{
+	return pic_slave_ops.write(((struct vm *)dev)->pic, offset, size, val);
+}
+
+static const struct io_ops pic_master_now_ops = { .read = pic_master_read, .write = pic_master_write };
+static const struct io_ops pic_slave_now_ops = { .read = pic_slave_read, .write = pic_slave_write };
+
 static void *pic_create_in(struct vm *vm)
 {
 	struct pic8259 *p = pic_create(pic_int_changed, vm);
 
-	if (p && (bus_register(&vm->pio, PIC_MASTER_BASE, PIC_NR_PORTS, "pic1", &pic_master_ops, p) ||
-		  bus_register(&vm->pio, PIC_SLAVE_BASE, PIC_NR_PORTS, "pic2", &pic_slave_ops, p) ||
+	if (p && (bus_register(&vm->pio, PIC_MASTER_BASE, PIC_NR_PORTS, "pic1", &pic_master_now_ops, vm) ||
+		  bus_register(&vm->pio, PIC_SLAVE_BASE, PIC_NR_PORTS, "pic2", &pic_slave_now_ops, vm) ||
 		  bus_register(&vm->pio, PIC_ELCR_BASE, PIC_ELCR_NR_PORTS, "elcr", &pic_elcr_ops, p))) {
 		pic_destroy(p);
 		return NULL;
