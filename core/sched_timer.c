@@ -232,6 +232,40 @@ static void watch_next_cpu(struct percpu *cpu)
 	cpu->watch_ticks = t;
 }
 
+/*
+ * One CPU alone has no neighbour to kick it: a second timer, the PIT's, comes
+ * about 18 times a second instead (timer_backstop_start), and its arrival
+ * makes the APIC deliver what waits; the TPR write here makes sure. Its own
+ * timer's interrupt may well be a tick late then (an emulator's timer thread
+ * serves both and runs late under load). Later than two of the PIT's periods
+ * means the backstop did not help, or CPU 0 had interrupts off that long:
+ * CPU 0's loop says so, outside the interrupt.
+ */
+#define BACKSTOP_LATE_NS 110000000ULL
+
+static unsigned backstop_late;
+
+static void backstop_tick(void)
+{
+	u64 armed = this_cpu()->timer_armed;
+
+	if (armed && rdtsc() >= armed + ns_to_tsc(BACKSTOP_LATE_NS))
+		backstop_late++;
+	apic_reevaluate();
+}
+
+void sched_timer_report(void)
+{
+	static unsigned said;
+	unsigned n = __atomic_load_n(&backstop_late, __ATOMIC_RELAXED);
+
+	if (n != said) {
+		said = n;
+		kprintf("sched: CPU 0's timer interrupt was over 110 ms late when the PIT's came "
+			"(%u so far)\n", n);
+	}
+}
+
 /* Before every entry: nothing the last arming depended on has changed
  * (the same vCPU, its deadlines as they were, CPU 0's watch clean; the
  * tick and expiries re-arm in the handler) -- then no need to look. */
@@ -290,6 +324,10 @@ void sched_timer_start(void)
 	cpu->tick_next = rdtsc() + tick_tsc;
 	irq_disable();
 	sched_timer_arm(cpu, NULL);
+	if (cpu->id == 0 && nr_cpus == 1) {
+		timer_backstop_start(backstop_tick);
+		kprintf("sched: one CPU: the PIT's IRQ 0 at 18.2 Hz backs its timer up\n");
+	}
 }
 
 void sched_tick(void *ctx)

@@ -203,6 +203,7 @@ __noreturn void sched_cpu_loop(void)
 			if (rdtsc() >= rescue_next) {
 				rescue_next = rdtsc() + rescue_every;
 				sched_rescue_lost_wakeups();
+				sched_timer_report();
 			}
 		}
 		irq_disable();

@@ -1,12 +1,14 @@
 /*
  * The IDT (one, shared by every CPU) and the dispatch of what arrives
  * through it: exceptions 0-31 to the fault path, vectors 32-255 to the
- * handlers registered with irq_register(), followed by the local APIC EOI.
+ * handlers registered with irq_register(), followed by the local APIC EOI
+ * (but for the 8259's, arch/x86/i8259.h).
  */
 #include "hv/platform.h"
 #include "hv/console.h"
 #include "arch/x86/cpu_tables.h"
 #include "arch/x86/fault.h"
+#include "arch/x86/i8259.h"
 #include "asm/desc.h"
 #include "asm/irq_frame.h"
 
@@ -104,5 +106,8 @@ void irq_dispatch(struct irq_frame *f)
 		fn(__atomic_load_n(&irq_handlers[vector].ctx, __ATOMIC_RELAXED));
 	else
 		irq_unhandled(vector);
-	lapic_eoi();
+	/* The 8259's vectors came through LINT0 as ExtINT: nothing of the
+	 * local APIC's is in service (SDM vol. 3A, 10.8.5). */
+	if (vector - I8259_VECTOR_BASE >= 8)
+		lapic_eoi();
 }

@@ -88,6 +88,11 @@ void apic_enable_cpu(void)
 	lapic_eoi(); /* anything the firmware left in service */
 }
 
+void apic_lint0_extint(void)
+{
+	apic_write(APIC_LVT_LINT0, APIC_LVT_DM_EXTINT);
+}
+
 u32 apic_id(void)
 {
 	u32 id = apic_read(APIC_ID);

@@ -17,6 +17,10 @@ void apic_init(u64 madt_addr);
  * except LINT1 (NMI), errors cleared. */
 void apic_enable_cpu(void);
 
+/* LINT0 unmasked in ExtINT mode, the MP specification's virtual wire
+ * (3.6.2.2): the 8259's output reaches this CPU (the boot CPU only). */
+void apic_lint0_extint(void);
+
 u32 apic_id(void);
 bool apic_x2apic_mode(void);
 u64 apic_mmio_base(void);

@@ -52,6 +52,11 @@ void timer_deadline_set(u64 tsc);
  * the 0 it holds): for a timer interrupt an emulator lost (core/sched_timer.c). */
 void apic_reevaluate(void);
 const char *timer_deadline_mode(void);
+/* On the boot CPU of a machine with no other CPU: a second, slow timer
+ * (about 18 Hz) that calls fn in its interrupt, and whose arrival makes the
+ * local APIC deliver a timer interrupt an emulator left waiting
+ * (arch/x86/timer_backstop.c). */
+void timer_backstop_start(void (*fn)(void));
 
 void lapic_eoi(void);
 /* A fixed-delivery IPI to one CPU (by percpu id). */

@@ -82,6 +82,9 @@ void sched_tick(void *ctx);
 /* Before the idle HLT: a deadline past whose interrupt has not come is
  * looked at again by the APIC (core/sched_timer.c). */
 void sched_timer_before_halt(struct percpu *cpu);
+/* CPU 0's loop, interrupts off: says when its timer was found late by the
+ * one-CPU backstop since the last call. */
+void sched_timer_report(void);
 void sched_timer_arm(struct percpu *cpu, struct vcpu *v);
 void sched_timer_entry(struct percpu *cpu, struct vcpu *v);
 void sched_timer_vcpu_left(struct vcpu *v);

@@ -184,9 +184,9 @@ run_case() {
 	else
 		echo "FAIL $name: $why ($(($(date +%s) - start))s)" >"$res"
 	fi
-	# What the hypervisor repaired to go on (core/sched.c, arch/x86/gs_guard.c):
+	# What the hypervisor repaired to go on (core/sched.c, core/sched_timer.c, arch/x86/gs_guard.c):
 	# shown under the result, whatever it was; these are bugs to report.
-	tr -d '\r' <"$log" | grep -aE 'was halted with an interrupt to take and not woken|GS base was' |
+	tr -d '\r' <"$log" | grep -aE 'was halted with an interrupt to take and not woken|GS base was|timer interrupt was over 110 ms late' |
 		head -n 3 | sed "s/^/  | $name, repaired: /" >>"$res"
 }
 
