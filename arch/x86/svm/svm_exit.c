@@ -218,8 +218,12 @@ static u64 intinfo_fixup(struct vmcb_control *c, u64 info)
  * (vcpu_irq_prepare asks irq_shadow): QEMU 7.2's VMRUN does not restore the
  * shadow from the VMCB (fixed upstream in 9.1, "target/i386: fix
  * INHIBIT_IRQ/TF/RF handling for VMRUN"), so it would deliver V_IRQ between
- * STI and HLT and the HLT would then sleep for good. Holding back costs
- * nothing on a CPU that honours the shadow.
+ * STI and HLT and the HLT would then sleep for good. Holding back delays
+ * the vector to the guest's next exit, a scheduler tick at worst, where a
+ * CPU takes it right after the shadowed instruction (tests/guests/inject.c
+ * ends its `sti` windows with an exit for that reason). A VINTR intercept
+ * would end the wait on a CPU that honours the shadow; under QEMU 7.2 it
+ * would exit at once, in the shadow it dropped. Not done.
  */
 static __attribute__((noinline)) void shadow_fixup(struct vcpu *v, struct vmcb *vmcb)
 {
