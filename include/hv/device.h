@@ -58,9 +58,10 @@ int vm_devices_create(struct vm *vm, const struct device_ops *const *table, unsi
 void vm_devices_reset(struct vm *vm);
 /* Every device's timer hook. */
 void vm_devices_tick(struct vm *vm, u64 now_ns);
-/* The timer hook of every device with an event due by now_ns: for an
- * access that must see what the host timer watching them has not raised
- * yet (core/vm_platform.c, the 8259's reads). */
+/* The timer hook of every device that has timers (next_event_ns), which
+ * raises what is due by now_ns: for an access that must see what the host
+ * timer watching them has not raised yet (core/vm_platform.c, the 8259's
+ * reads). */
 void vm_devices_catch_up(struct vm *vm, u64 now_ns);
 /* Every device's quiesce, in creation order (a snapshot, before memory). */
 void vm_devices_quiesce(struct vm *vm);
