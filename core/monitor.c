@@ -9,10 +9,10 @@
 #include "hv/platform.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "hv/vm_paging.h"
 #include "hv/vm_console.h"
 #include "hv/vm_lifecycle.h"
 #include "hv/gmem.h"
-#include "hv/shadow.h"
 #include "core/monitor_cmds.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -69,30 +69,6 @@ static bool vm_dirty_pages(const struct vm *vm, u64 *n)
 {
 	*n = gmem_dirty_count(vm);
 	return true;
-}
-
-/* The shadow MMU's counts over the VM's vCPUs (include/hv/shadow.h). */
-static void print_shadow_stats(const struct vm *vm)
-{
-	struct shadow_stats t = { 0 };
-
-	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
-		const struct shadow_stats *s;
-
-		if (!vm->vcpus[i]->shadow)
-			continue;
-		s = &vm->vcpus[i]->shadow->stats;
-		t.fills += s->fills;
-		t.flushes += s->flushes;
-		t.full += s->full;
-		t.root_hits += s->root_hits;
-		t.root_misses += s->root_misses;
-		t.stale += s->stale;
-	}
-	kprintf("shadow paging: %lu leaves filled; CR3 loads: %lu took a kept root back, "
-		"%lu started one; %lu entries dropped as stale; %lu flushes (%lu as the tables ran out)\n",
-		(unsigned long)t.fills, (unsigned long)t.root_hits, (unsigned long)t.root_misses,
-		(unsigned long)t.stale, (unsigned long)t.flushes, (unsigned long)t.full);
 }
 
 /* ---- the commands ---- */
@@ -153,8 +129,7 @@ static int cmd_info(const struct monitor_args *a)
 		kprintf("NMIs injected: %lu\n", (unsigned long)s.nmis_injected);
 	if (s.hlt_in_shadow)
 		kprintf("HLTs completed after STI: %lu\n", (unsigned long)s.hlt_in_shadow);
-	if (vm->shadow)
-		print_shadow_stats(vm);
+	vm_paging_report(vm);
 	kprintf("accesses to nothing: %lu\n", (unsigned long)vm->unassigned);
 	if (vm_dirty_pages(vm, &dirty))
 		kprintf("dirty pages: %lu\n", (unsigned long)dirty);

@@ -353,6 +353,7 @@ void vm_end(struct vm *vm, enum vm_state how, int code)
 	vm_console_flush(vm);
 	if (how == VM_ENDED)
 		kprintf("utsuwa: vm %s: exited with code %d\n", vm->name, code);
+	vm_paging_report(vm);
 	vm_verdict(vm);
 
 	spin_lock(&vms_lock);

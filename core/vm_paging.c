@@ -90,3 +90,33 @@ void vm_paging_vcpu_free(struct vcpu *v)
 	kfree(v->shadow);
 	v->shadow = NULL;
 }
+
+/* The shadow MMU's counts over the VM's vCPUs (include/hv/shadow.h). */
+void vm_paging_report(const struct vm *vm)
+{
+	struct shadow_stats t = { 0 };
+
+	if (!vm->shadow)
+		return;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct shadow_stats *s;
+
+		if (!vm->vcpus[i] || !vm->vcpus[i]->shadow)
+			continue;
+		s = &vm->vcpus[i]->shadow->stats;
+		t.fills += s->fills;
+		t.flushes += s->flushes;
+		t.full += s->full;
+		t.root_hits += s->root_hits;
+		t.root_misses += s->root_misses;
+		t.stale += s->stale;
+		t.tlb_kept += s->tlb_kept;
+		t.tlb_flushes += s->tlb_flushes;
+	}
+	kprintf("utsuwa: vm %s: shadow paging: %lu leaves filled; CR3 loads: %lu took a kept root "
+		"back (%lu with their TLB entries), %lu started one; %lu entries dropped as stale; "
+		"%lu flushes (%lu as the tables ran out); %lu root tags flushed\n",
+		vm->name, (unsigned long)t.fills, (unsigned long)t.root_hits,
+		(unsigned long)t.tlb_kept, (unsigned long)t.root_misses, (unsigned long)t.stale,
+		(unsigned long)t.flushes, (unsigned long)t.full, (unsigned long)t.tlb_flushes);
+}

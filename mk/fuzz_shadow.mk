@@ -8,8 +8,9 @@
 FUZZ_SHADOW_RUNS ?= 1000000
 FUZZ_SHADOW_DIR := $(FUZZ_DIR)/shadow
 FUZZ_SHADOW_SRCS := arch/x86/mmu/shadow_gwalk.c arch/x86/mmu/shadow_pt.c arch/x86/mmu/shadow_roots.c \
+	arch/x86/mmu/shadow_tlb.c core/tlb_tag.c \
 	arch/x86/mmu/shadow_fault.c core/gmem_access.c lib/string.c
-FUZZ_SHADOW_HDRS := include/hv/shadow.h tests/unit/shadow_check.h tests/unit/fake_gmem.h \
+FUZZ_SHADOW_HDRS := include/hv/shadow.h include/hv/tlb_tag.h tests/unit/shadow_check.h tests/unit/fake_gmem.h \
 	arch/x86/pt_walk.h
 
 .PHONY: fuzz-shadow

@@ -3,6 +3,7 @@
 #define HV_PERCPU_H
 
 #include "hv/config.h"
+#include "hv/tlb_tag.h"
 #include "hv/types.h"
 
 struct vcpu;
@@ -34,10 +35,8 @@ struct percpu {
 	 * handler must not take a VM's device locks (core/uplink.c). */
 	volatile bool in_monitor;
 
-	/* TLB tags (ASIDs, VPIDs) are handed out per CPU; when they run out
-	 * the generation moves on and the whole guest TLB is flushed once. */
-	u32 tlb_tag_next;
-	u64 tlb_tag_gen;
+	/* TLB tags (ASIDs, VPIDs) are handed out per CPU (hv/tlb_tag.h). */
+	struct tlb_tag_pool tlb_tags;
 
 	/* Vendor per-CPU areas (host save area, host VMCB / VMXON region). */
 	u64 vendor_area[2];

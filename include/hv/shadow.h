@@ -25,6 +25,7 @@
 
 #include "hv/types.h"
 #include "hv/guest_ctx.h"
+#include "hv/tlb_tag.h"
 
 struct vm;
 
@@ -45,6 +46,8 @@ struct shadow_stats {
 	u64 root_hits;    /* CR3 loads that took a kept root back */
 	u64 root_misses;  /* ... that started an empty one */
 	u64 stale;        /* entries dropped as their guest entry changed (a root's check, a fill) */
+	u64 tlb_kept;     /* root_hits whose check dropped nothing: the CPU's TLB keeps its entries */
+	u64 tlb_flushes;  /* a root's tag flushed before an entry (shadow_tlb_tag) */
 };
 
 /* How the guest translates, which decides what each shadow entry stands
@@ -58,19 +61,23 @@ enum shadow_guest_format {
 };
 
 /* A root: its table page (the snapshot page after it) and the guest CR3
- * and format it shadows, once it is keyed. */
+ * and format it shadows, once it is keyed; the TLB tag (ASID or VPID) the
+ * guest runs it under (shadow_tlb.c). */
 struct shadow_root {
 	u64 pa;
 	u64 cr3;
 	u64 last_use;   /* for the choice of the root to reuse */
 	u8 format;      /* enum shadow_guest_format */
 	bool keyed;     /* cr3 and format say what it holds: it may be taken back */
+	/* An entry of the root was dropped or narrowed since its tag was
+	 * last flushed: the CPU's TLB may hold what the root no longer does. */
+	bool tlb_stale;
+	struct tlb_tag tag;
 };
 
 struct shadow_mmu {
 	u64 root;       /* the current root (roots[cur].pa): PML4 or PAE PDPT, below 4 GiB */
 	u8 levels;      /* the roots' format: 4 (guest in long mode) or 3 (PAE, all others) */
-	bool hw_flush;  /* the CPU's TLB must drop this vCPU's translations before entry */
 	bool huge;      /* a 1 GiB guest page was shadowed since the last flush */
 	u32 used;       /* tables[0, used) hold tables; [used, allocated) are free */
 	u32 allocated;
@@ -112,6 +119,21 @@ struct shadow_hw {
 	u64 cr0, cr3, cr4, efer;
 };
 
+/*
+ * Before an entry on CPU cpu (with its tag pool, tags below limit): the
+ * tag to run the current root under, in *tag, and what the CPU's TLB must
+ * drop first. Each root has a tag of its own, so a CR3 load that takes a
+ * root back whose check dropped nothing keeps what the TLB holds for it
+ * (arch/x86/mmu/shadow_tlb.c).
+ */
+enum shadow_tlb_flush {
+	SHADOW_TLB_NONE,
+	SHADOW_TLB_TAG, /* that tag's translations */
+	SHADOW_TLB_ALL, /* every tag's: a new generation of this CPU's tags */
+};
+enum shadow_tlb_flush shadow_tlb_tag(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu,
+				     u32 limit, u32 *tag);
+
 /* Sets up s with alloc/free; the caller checks that the roots lie below
  * 4 GiB (shadow_roots_below_4g). -ENOMEM. */
 int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(unsigned pages),
@@ -127,8 +149,9 @@ void shadow_flush(struct shadow_mmu *s);
  * The guest loaded CR3 (ctx holds its new value; it may be the old one):
  * the TLB drops what it holds for the guest. The root kept for that CR3 is
  * taken back after every entry of it was checked against the guest's
- * tables as they are now (what changed is dropped, shadow_pt.c), or the
- * least recently used root starts empty for it.
+ * tables as they are now (what changed is dropped, shadow_pt.c; its tag is
+ * flushed only if something was), or the least recently used root starts
+ * empty for it (and its tag is flushed).
  */
 void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx *ctx);
 

@@ -13,5 +13,8 @@ int vm_paging_init(struct vm *vm);
 /* The vCPU's shadow tables when the VM has shadow paging. -ENOMEM. */
 int vm_paging_vcpu_init(struct vcpu *v);
 void vm_paging_vcpu_free(struct vcpu *v);
+/* Under shadow paging, a line of its counts (the monitor's info, a VM's
+ * end); nothing under nested paging. */
+void vm_paging_report(const struct vm *vm);
 
 #endif

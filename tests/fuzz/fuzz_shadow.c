@@ -18,6 +18,14 @@
  * present leaf must be one the guest's tables allow now, whatever the
  * writes before it changed: the walk must reach the same page with at
  * least the leaf's rights.
+ *
+ * TLB tags (arch/x86/mmu/shadow_tlb.c): a model CPU TLB per tag and CPU,
+ * which at every entry caches every present leaf of the current root
+ * under the root's tag, and drops what the entry's flush says. A
+ * translation it still holds for the tag at an entry must be the shadow
+ * leaf there now, or the guest could use one its tables took away. A
+ * flush's op byte with bit 4 set moves the vCPU to the other of two CPUs
+ * instead; tags run out after 5, so generations turn over.
  * Built and run by `make fuzz` (mk/fuzz_shadow.mk).
  */
 #include <stdint.h>
@@ -32,6 +40,16 @@
 #define HOLE_START (2ULL << 20) /* with flag bit 2: [2 MiB, 4 MiB) is no RAM */
 #define HOLE_END (4ULL << 20)
 
+#define TAG_LIMIT 6
+#define MODEL_MAX 512
+
+/* What a CPU's TLB may hold under one tag: leaves by linear address. */
+struct model_tlb {
+	unsigned n;
+	u64 la[MODEL_MAX], leaf[MODEL_MAX];
+};
+
+static struct model_tlb model[2][TAG_LIMIT];
 static struct vm vm;
 static u8 *ram;
 static bool odd_read_only;
@@ -85,6 +103,60 @@ static void check_leaves(const struct shadow_mmu *s, const struct guest_ctx *c, 
 	}
 }
 
+/* Every present leaf under table t at level (la: its first entry's) goes
+ * into m, unless m holds la already. */
+static void model_cache(struct model_tlb *m, const struct shadow_mmu *s, const u64 *t, int level,
+			u64 la)
+{
+	unsigned n = s->levels == 3 && level == 2 ? 4 : 512;
+
+	for (unsigned i = 0; i < n; i++) {
+		u64 a = la + ((u64)i << (12 + 9 * level));
+		unsigned k;
+
+		if (!(t[i] & 1))
+			continue;
+		if (level) {
+			model_cache(m, s, (const u64 *)(uintptr_t)(t[i] & 0x000ffffffffff000ULL),
+				    level - 1, a);
+			continue;
+		}
+		for (k = 0; k < m->n && m->la[k] != a; k++)
+			;
+		if (k == m->n && m->n < MODEL_MAX) {
+			m->la[m->n] = a;
+			m->leaf[m->n++] = t[i];
+		}
+	}
+}
+
+/* An entry on cpu: the flush shadow_tlb_tag asks for, then the check of
+ * what the tag's model TLB still holds, then the CPU caches the root. */
+static void model_enter(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu)
+{
+	u32 tag;
+	struct model_tlb *m;
+
+	switch (shadow_tlb_tag(s, pool, cpu, TAG_LIMIT, &tag)) {
+	case SHADOW_TLB_ALL:
+		for (unsigned i = 0; i < TAG_LIMIT; i++)
+			model[cpu][i].n = 0;
+		break;
+	case SHADOW_TLB_TAG:
+		model[cpu][tag].n = 0;
+		break;
+	case SHADOW_TLB_NONE:
+		break;
+	}
+	if (!tag || tag >= TAG_LIMIT)
+		abort(); /* the host's tag, or one the CPU does not have */
+	m = &model[cpu][tag];
+	for (unsigned k = 0; k < m->n; k++)
+		if (shadow_leaf_of(s, m->la[k]) != m->leaf[k])
+			abort(); /* a stale translation survives under the tag */
+	model_cache(m, s, (const u64 *)(uintptr_t)s->root, s->levels - 1, 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct shadow_mmu sh;
@@ -94,6 +166,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned steps;
 	u64 first_cr3;
 	u8 mode, flags;
+	struct tlb_tag_pool pools[2] = { { 0 }, { 0 } };
+	int cpu = 0;
 
 	if (size < 5)
 		return 0;
@@ -141,7 +215,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	first_cr3 = c.cr3;
 	if (shadow_init(&sh, check_table_alloc, check_table_free))
 		abort();
+	memset(model, 0, sizeof(model));
 	shadow_hw_regs(&sh, &c, &hw);
+	model_enter(&sh, &pools[cpu], cpu);
 	for (size_t i = 0; i < nops; i++) {
 		u8 op = ops[i * 9];
 		u64 la = rd64(ops + i * 9 + 1);
@@ -156,6 +232,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				memcpy(ram + off, &(u64){ (la >> 32) | (la & 0x7fffffULL) << 32 }, 8);
 		} else if (op & 0x80) {
 			shadow_invlpg(&sh, la);
+		} else if ((op & 0x40) && (op & 0x10)) {
+			cpu ^= 1;
 		} else if (op & 0x40) {
 			shadow_flush(&sh);
 		} else if (op & 0x20) {
@@ -167,6 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			shadow_page_fault(&sh, &vm, &c, la, op & 0x1f, &f);
 		}
 		shadow_hw_regs(&sh, &c, &hw); /* as before the next entry */
+		model_enter(&sh, &pools[cpu], cpu);
 		if (shadow_check_tree(&sh, &vm) < 0)
 			abort(); /* a leaf outside RAM, or a table not of the pool */
 		if (f.kind == SHADOW_MMIO && gmem_in_ram(&vm.gmem, f.gpa & ~0xfffULL, 4096))

@@ -120,7 +120,7 @@ TEST(long_mode_read_then_write)
 	leaf = shadow_leaf_of(&sh, 0x400123);
 	CHECK(leaf & RW);
 	CHECK_EQ(get64(0x4000), 0x10000 | P | RW | US | A | D);
-	CHECK(sh.hw_flush);
+	CHECK(sh.roots[sh.cur].tlb_stale);
 }
 
 TEST(long_mode_rights)
@@ -262,11 +262,11 @@ TEST(invlpg_and_flush)
 
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
 	CHECK_EQ(fault(&c, 0x6abcde, 0), SHADOW_FIXED);
-	sh.hw_flush = false;
+	sh.roots[sh.cur].tlb_stale = false;
 	shadow_invlpg(&sh, 0x401234); /* drops the 4 MiB region 0x400000-0x7fffff */
 	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
 	CHECK_EQ(shadow_leaf_of(&sh, 0x6abcde), 0);
-	CHECK(sh.hw_flush);
+	CHECK(sh.roots[sh.cur].tlb_stale);
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
 	/* A guest that changes its PTE and INVLPGs sees the new page. */
 	set64(0x4000, 0x20000 | P | RW | US);
@@ -404,19 +404,19 @@ TEST(host_page_mapped)
 
 	reset();
 	CHECK_EQ(fault(&c, 0x5000, 0), SHADOW_FIXED); /* real mode: the identity map */
-	sh.hw_flush = false;
+	sh.roots[sh.cur].tlb_stale = false;
 	CHECK(!shadow_map_host(&sh, 0xfffec000, host));
 	leaf = shadow_leaf_of(&sh, 0xfffec000);
 	CHECK_EQ(leaf & ADDR, host);
 	CHECK(leaf & RW);
 	CHECK(!(leaf & US));
-	CHECK(!sh.hw_flush); /* nothing was cached there */
+	CHECK(!sh.roots[sh.cur].tlb_stale); /* nothing was cached there */
 	fills = sh.stats.fills;
 	CHECK(!shadow_map_host(&sh, 0xfffec000, host)); /* again: no change */
-	CHECK(!sh.hw_flush);
+	CHECK(!sh.roots[sh.cur].tlb_stale);
 	CHECK_EQ(sh.stats.fills, fills);
 	CHECK(!shadow_map_host(&sh, 0x5000, host)); /* over a guest leaf */
-	CHECK(sh.hw_flush);
+	CHECK(sh.roots[sh.cur].tlb_stale);
 	shadow_flush(&sh);
 	CHECK_EQ(shadow_leaf_of(&sh, 0xfffec000), 0);
 }
@@ -435,9 +435,7 @@ TEST(entry_changed_under_walk_is_not_touched)
 static void load(struct guest_ctx *c, u64 cr3)
 {
 	c->cr3 = cr3;
-	sh.hw_flush = false;
 	shadow_load_cr3(&sh, &vm, c);
-	CHECK(sh.hw_flush); /* the CPU's entries go with every CR3 load */
 	CHECK(shadow_check_tree(&sh, &vm) >= 0);
 }
 
@@ -650,6 +648,103 @@ TEST(kept_root_table_now_outside_ram)
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_BAD_TABLE);
 }
 
+/* TLB tags (arch/x86/mmu/shadow_tlb.c): an entry on CPU cpu, tags below
+ * limit; the tag in *tag. */
+static enum shadow_tlb_flush enter(struct tlb_tag_pool *pool, int cpu, u32 limit, u32 *tag)
+{
+	return shadow_tlb_tag(&sh, pool, cpu, limit, tag);
+}
+
+/* Each root has a tag; it is flushed before an entry only if the root
+ * lost or narrowed an entry since it last ran under it. */
+TEST(root_tags_flushed_only_when_stale)
+{
+	struct guest_ctx c = long_ctx();
+	struct tlb_tag_pool pool = { 0 };
+	u32 ta, tb, t;
+
+	second_process();
+	load(&c, 0x1000);
+	CHECK_EQ(enter(&pool, 0, 16, &ta), SHADOW_TLB_ALL); /* the CPU's first generation */
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x401000, 0), SHADOW_FIXED);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE); /* fills: nothing cached there */
+	CHECK_EQ(t, ta);
+	load(&c, 0x5000); /* B starts in another root: a fresh tag */
+	CHECK_EQ(enter(&pool, 0, 16, &tb), SHADOW_TLB_NONE);
+	CHECK(tb != ta && tb != 0);
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	load(&c, 0x1000); /* nothing changed: A's translations stay */
+	CHECK_EQ(sh.stats.tlb_kept, 1);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	CHECK_EQ(t, ta);
+	CHECK_EQ(sh.stats.tlb_flushes, 0);
+	/* B changes a PTE both share, without INVLPG: when A comes back
+	 * its check drops the leaf, and A's tag is flushed. */
+	load(&c, 0x5000);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	set64(0x4000 + 8, 0x21000 | P | RW | US);
+	load(&c, 0x1000);
+	CHECK_EQ(sh.stats.tlb_kept, 2); /* B's load kept, A's not */
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
+	CHECK_EQ(t, ta);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE); /* flushed once */
+	/* INVLPG drops A's leaves of the region: flushed. */
+	shadow_invlpg(&sh, 0x400000);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
+	/* A leaf widened (D set on a write) may sit narrower in the TLB. */
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U | PF_ERR_W | PF_ERR_P), SHADOW_FIXED);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
+	/* A flush: every root's tag, each at its next entry. B comes back
+	 * in a root not used lately, whose tag is fresh. */
+	shadow_flush(&sh);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
+	CHECK(sh.roots[1].tlb_stale);
+	load(&c, 0x5000);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	CHECK_EQ(t, 3);
+	CHECK_EQ(sh.stats.tlb_flushes, 4);
+	/* On another CPU a root gets a fresh tag there: nothing to flush. */
+	set64(0x4000 + 8, 0x22000 | P | RW | US);
+	load(&c, 0x1000);
+	{
+		struct tlb_tag_pool other = { 0 };
+
+		CHECK_EQ(enter(&other, 1, 16, &t), SHADOW_TLB_ALL); /* its first generation */
+		CHECK_EQ(t, 1);
+		CHECK_EQ(sh.roots[sh.cur].tag.cpu, 1);
+	}
+}
+
+/* A CPU out of tags starts a new generation: every tag is flushed once,
+ * and the roots holding older ones take new ones. */
+TEST(root_tags_new_generation)
+{
+	struct guest_ctx c = long_ctx();
+	struct tlb_tag_pool pool = { 0 };
+	u32 ta, tb, t;
+
+	second_process();
+	load(&c, 0x1000);
+	CHECK_EQ(enter(&pool, 0, 3, &ta), SHADOW_TLB_ALL); /* tags 1 and 2 */
+	load(&c, 0x5000);
+	CHECK_EQ(enter(&pool, 0, 3, &tb), SHADOW_TLB_NONE);
+	CHECK_EQ(ta, 1);
+	CHECK_EQ(tb, 2);
+	set64(0x6000, 0x2000 | P | RW | US);
+	load(&c, 0x6000); /* a third root: none left, generation 2 */
+	CHECK_EQ(enter(&pool, 0, 3, &t), SHADOW_TLB_ALL);
+	CHECK_EQ(t, 1);
+	load(&c, 0x1000); /* its tag is of generation 1: a fresh one */
+	CHECK_EQ(enter(&pool, 0, 3, &t), SHADOW_TLB_NONE);
+	CHECK_EQ(t, 2);
+	load(&c, 0x5000);
+	CHECK_EQ(enter(&pool, 0, 3, &t), SHADOW_TLB_ALL);
+	CHECK_EQ(pool.gen, 3);
+}
+
 int main(void)
 {
 	RUN(long_mode_read_then_write);
@@ -675,6 +770,8 @@ int main(void)
 	RUN(paging_32bit_kept_root);
 	RUN(roots_reused_oldest_first);
 	RUN(kept_root_table_now_outside_ram);
+	RUN(root_tags_flushed_only_when_stale);
+	RUN(root_tags_new_generation);
 	shadow_destroy(&sh);
 	return unit_done();
 }

@@ -15,6 +15,7 @@
  * access to the page faults again and gets the user's view back.
  */
 #include "hv/shadow.h"
+#include "arch/x86/mmu/shadow_int.h"
 #include "arch/x86/emul/gwalk.h"
 #include "hv/gmem.h"
 #include "hv/vm.h"
@@ -93,6 +94,6 @@ void shadow_page_fault(struct shadow_mmu *s, struct vm *vm, const struct guest_c
 	if (g.page_shift == 30)
 		s->huge = true;
 	if (shadow_set_leaf(s, la, leaf, &g.walked))
-		s->hw_flush = true; /* a narrower translation may be cached */
+		cur_root_stale(s); /* a narrower translation may be cached */
 	out->kind = SHADOW_FIXED;
 }

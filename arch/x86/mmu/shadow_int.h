@@ -21,6 +21,13 @@ static inline u8 levels_of(u8 format)
 	return format == SGF_LONG ? 4 : 3;
 }
 
+/* The current root lost or narrowed an entry the CPU may have cached:
+ * its tag is flushed before the next entry (shadow_tlb.c). */
+static inline void cur_root_stale(struct shadow_mmu *s)
+{
+	s->roots[s->cur].tlb_stale = true;
+}
+
 /* Levels of the guest's own tables. */
 static inline int guest_levels(u8 format)
 {

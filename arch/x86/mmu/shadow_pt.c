@@ -83,15 +83,17 @@ bool shadow_roots_below_4g(const struct shadow_mmu *s)
 }
 
 /* The other roots' tables come from the same pool, now free: they are
- * unkeyed, so they are cleared before they are used again. */
+ * unkeyed, so they are cleared before they are used again. Every root's
+ * tag is flushed at its next use. */
 void shadow_flush(struct shadow_mmu *s)
 {
-	for (unsigned i = 0; i < SHADOW_ROOTS; i++)
+	for (unsigned i = 0; i < SHADOW_ROOTS; i++) {
 		s->roots[i].keyed = false;
+		s->roots[i].tlb_stale = true;
+	}
 	memset((void *)(uintptr_t)s->root, 0, PAGE_SIZE);
 	s->used = 0;
 	s->huge = false;
-	s->hw_flush = true;
 	s->stats.flushes++;
 }
 
@@ -158,7 +160,7 @@ static u64 *descend(struct shadow_mmu *s, u64 la, int level, bool create,
 			if (!create)
 				return NULL;
 			*e = 0;
-			s->hw_flush = true;
+			cur_root_stale(s);
 			s->stats.stale++;
 		}
 		if (!(*e & SPTE_P)) {
@@ -227,7 +229,7 @@ bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa)
 	if (*e == leaf)
 		return flushed;
 	if (*e & SPTE_P)
-		s->hw_flush = true;
+		cur_root_stale(s);
 	*e = leaf;
 	return flushed;
 }
@@ -256,6 +258,6 @@ void shadow_invlpg(struct shadow_mmu *s, u64 la)
 		if (pde && (*pde & SPTE_P))
 			memset((void *)(uintptr_t)(*pde & SPTE_ADDR), 0, PAGE_SIZE);
 	}
-	s->hw_flush = true;
+	cur_root_stale(s);
 }
 

@@ -17,6 +17,15 @@
  * current CR3 is checked the same way. The check reads every entry of the
  * root's tables and compares the present ones, no exit; bench/README.md
  * ("Paging") has what it saves.
+ *
+ * The TLB. A CR3 load drops the CPU's non-global translations (4.10.4.1).
+ * Each root runs under a TLB tag of its own (shadow_tlb.c), so what the
+ * CPU caches under it came from that root's entries: if the check dropped
+ * none and nothing else did since the tag was last flushed (tlb_stale),
+ * every translation cached under it is one the guest's tables give now,
+ * and the root is taken back without a flush. Entries only added since
+ * need none: a CPU caches nothing of an entry that is not present
+ * (4.10.2.3, 4.10.3.1). Shadow leaves are never global (shadow_fault.c).
  */
 #include "hv/shadow.h"
 #include "arch/x86/mmu/shadow_int.h"
@@ -97,7 +106,7 @@ static bool view_below(const struct vm *vm, const struct shadow_root *r, int lev
 /* Drops every present entry of table t (at level, n entries) whose guest
  * entry in v no longer holds its snapshot, and checks the tables below the
  * rest. */
-static void check_table(struct shadow_mmu *s, const struct vm *vm, const struct shadow_root *r,
+static void check_table(struct shadow_mmu *s, const struct vm *vm, struct shadow_root *r,
 			u64 *t, int level, unsigned n, const struct guest_view *v)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -108,6 +117,7 @@ static void check_table(struct shadow_mmu *s, const struct vm *vm, const struct 
 			continue;
 		if (v->g && guest_entry(v, i) != snap) {
 			t[i] = 0;
+			r->tlb_stale = true;
 			s->stats.stale++;
 			continue;
 		}
@@ -115,6 +125,7 @@ static void check_table(struct shadow_mmu *s, const struct vm *vm, const struct 
 			continue;
 		if (!view_below(vm, r, level, i, v->g != NULL, snap, &below)) {
 			t[i] = 0;
+			r->tlb_stale = true;
 			s->stats.stale++;
 			continue;
 		}
@@ -125,7 +136,7 @@ static void check_table(struct shadow_mmu *s, const struct vm *vm, const struct 
 }
 
 /* The check of a root taken back (see the top of this file). */
-static void check_root(struct shadow_mmu *s, const struct vm *vm, const struct shadow_root *r)
+static void check_root(struct shadow_mmu *s, const struct vm *vm, struct shadow_root *r)
 {
 	u64 *t = (u64 *)(uintptr_t)r->pa;
 	struct guest_view v = { .size = 8 };
@@ -145,6 +156,7 @@ static void check_root(struct shadow_mmu *s, const struct vm *vm, const struct s
 	}
 	if (!v.g && r->format != SGF_32 && r->format != SGF_32_PSE) {
 		memset(t, 0, PAGE_SIZE); /* CR3 outside RAM: every walk stops the VM */
+		r->tlb_stale = true;
 		return;
 	}
 	check_table(s, vm, r, t, s->levels - 1, s->levels == 4 ? 512 : 4, &v);
@@ -180,7 +192,6 @@ void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx
 	unsigned victim = 0;
 
 	match_levels(s, format);
-	s->hw_flush = true; /* a CR3 load drops the CPU's translations too */
 	for (unsigned i = 0; i < SHADOW_ROOTS; i++) {
 		struct shadow_root *r = &s->roots[i];
 
@@ -188,6 +199,8 @@ void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx
 			use_root(s, i);
 			check_root(s, vm, r);
 			s->stats.root_hits++;
+			if (!r->tlb_stale)
+				s->stats.tlb_kept++;
 			return;
 		}
 		/* The one to reuse: unkeyed before keyed, then the oldest. */
@@ -197,6 +210,7 @@ void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx
 	}
 	use_root(s, victim);
 	memset((void *)(uintptr_t)s->root, 0, PAGE_SIZE);
+	s->roots[victim].tlb_stale = true; /* its tag may hold another CR3's translations */
 	key_root(&s->roots[victim], cr3, format);
 	s->stats.root_misses++;
 }

@@ -33,7 +33,7 @@ bool svm_npt;
 bool svm_flush_by_asid;
 bool svm_nrip;
 bool svm_decode_assists;
-static u32 svm_nr_asids;
+u32 svm_nr_asids; /* CPUID 8000_000Ah EBX */
 
 bool svm_supported(void)
 {
@@ -178,7 +178,7 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 		return -ENOMEM;
 	vmcb = (struct vmcb *)(uintptr_t)pa;
 	s->vmcb = vmcb;
-	s->asid_cpu = -1; /* an ASID is assigned when it first runs */
+	tlb_tag_drop(&s->asid); /* an ASID is assigned when it first runs */
 
 	/* #MC belongs to the host; the others as the VM's policy says. */
 	vmcb->control.intercept_exceptions = v->vm->intercepts->exceptions | INTERCEPT_EXC_ALWAYS;
@@ -226,12 +226,11 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 }
 
 /*
- * ASIDs are per CPU and handed out on first use there (QEMU offers only 16).
- * A vCPU keeps its ASID while it stays on one CPU, so a world switch
- * flushes nothing. Moving to another CPU gives it a fresh ASID there, one
- * no stale translation can carry: the guest's INVLPGs only ever reached
- * the TLB of the CPU it ran on. When a CPU runs out, it starts a new
- * generation with one full flush (APM vol. 2, 15.16 "TLB Control").
+ * ASIDs are per CPU and handed out on first use there (QEMU offers only 16;
+ * hv/tlb_tag.h). A vCPU keeps its ASID while it stays on one CPU, so a
+ * world switch flushes nothing; a new generation starts with one full
+ * flush (APM vol. 2, 15.16 "TLB Control"). Under shadow paging the ASID
+ * is the current shadow root's, taken before each VMRUN (svm_shadow.c).
  */
 static void svm_vcpu_load(struct vcpu *v)
 {
@@ -245,23 +244,20 @@ static void svm_vcpu_load(struct vcpu *v)
 		s->vmcb->control.intercept_misc1 |= INTERCEPT_RDTSC;
 	else
 		s->vmcb->control.intercept_misc1 &= ~INTERCEPT_RDTSC;
-	if (s->asid_cpu == (int)cpu->id && s->asid_gen == cpu->tlb_tag_gen)
+	if (v->shadow)
 		return;
-	if (!cpu->tlb_tag_gen || cpu->tlb_tag_next >= svm_nr_asids) {
-		cpu->tlb_tag_gen++;
-		cpu->tlb_tag_next = 1; /* ASID 0 is the host's */
+	if (tlb_tag_get(&s->asid, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids) ==
+	    TLB_TAG_NEW_GENERATION)
 		s->vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
-	}
-	s->asid = cpu->tlb_tag_next++;
-	s->asid_cpu = (int)cpu->id;
-	s->asid_gen = cpu->tlb_tag_gen;
-	s->vmcb->control.guest_asid = s->asid;
+	s->vmcb->control.guest_asid = s->asid.id;
 }
 
 static void svm_flush_guest_tlb(struct vcpu *v)
 {
-	if (v->shadow)
-		shadow_flush(v->shadow);
+	if (v->shadow) {
+		shadow_flush(v->shadow); /* every root's ASID flushed at its next use */
+		return;
+	}
 	v->arch.svm.vmcb->control.tlb_control = (svm_features & SVM_FEATURE_FLUSH_BY_ASID)
 							? TLB_CONTROL_FLUSH_ASID
 							: TLB_CONTROL_FLUSH_ALL;

@@ -44,6 +44,7 @@ void svm_set_nmi_blocked(struct vcpu *v, bool blocked);
 /* Shadow paging (svm_shadow.c). */
 extern bool svm_npt;
 extern bool svm_flush_by_asid; /* CPUID 8000_000Ah EDX bit 6 */
+extern u32 svm_nr_asids;
 void svm_shadow_vcpu_init(struct vcpu *v);
 struct vmcb;
 struct svm_shadow_saved {

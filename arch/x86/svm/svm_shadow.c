@@ -16,7 +16,9 @@
 #include "arch/x86/svm/svm.h"
 #include "arch/x86/svm/vmcb.h"
 #include "hv/shadow.h"
+#include "hv/percpu.h"
 #include "hv/vcpu.h"
+#include "asm/percpu.h"
 
 void svm_shadow_vcpu_init(struct vcpu *v)
 {
@@ -27,6 +29,33 @@ void svm_shadow_vcpu_init(struct vcpu *v)
 	c->intercept_cr |= INTERCEPT_CR0_READ | INTERCEPT_CR3_READ | INTERCEPT_CR4_READ |
 			   INTERCEPT_CR0_WRITE | INTERCEPT_CR3_WRITE | INTERCEPT_CR4_WRITE;
 	/* #PF and INVLPG come from the VM's intercept policy (core/intercept.c). */
+}
+
+/*
+ * The guest runs the current shadow root under that root's ASID
+ * (arch/x86/mmu/shadow_tlb.c). TLB_CONTROL flushes at this VMRUN (15.16):
+ * a new generation of this CPU's ASIDs flushes them all; a root that lost
+ * entries since its ASID last ran flushes that ASID, or all of them
+ * without flush-by-ASID (QEMU). A flush already asked for stays.
+ */
+static void shadow_asid(struct vcpu *v, struct vmcb *vmcb)
+{
+	struct percpu *cpu = this_cpu();
+	u32 asid;
+
+	switch (shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids, &asid)) {
+	case SHADOW_TLB_ALL:
+		vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
+		break;
+	case SHADOW_TLB_TAG:
+		if (vmcb->control.tlb_control == TLB_CONTROL_NONE)
+			vmcb->control.tlb_control = svm_flush_by_asid ? TLB_CONTROL_FLUSH_ASID
+								      : TLB_CONTROL_FLUSH_ALL;
+		break;
+	case SHADOW_TLB_NONE:
+		break;
+	}
+	vmcb->control.guest_asid = asid;
 }
 
 void svm_shadow_enter(struct vcpu *v, struct vmcb *vmcb, struct svm_shadow_saved *g)
@@ -48,14 +77,7 @@ void svm_shadow_enter(struct vcpu *v, struct vmcb *vmcb, struct svm_shadow_saved
 	s->cr3 = hw.cr3;
 	s->cr4 = hw.cr4;
 	s->efer = hw.efer; /* SVME kept from the guest's copy (15.5.1) */
-	if (v->shadow->hw_flush) {
-		/* The shadow changed under translations the TLB may hold for
-		 * this ASID (15.16): this ASID's go, or all without
-		 * flush-by-ASID (QEMU). */
-		vmcb->control.tlb_control = svm_flush_by_asid ? TLB_CONTROL_FLUSH_ASID
-							      : TLB_CONTROL_FLUSH_ALL;
-		v->shadow->hw_flush = false;
-	}
+	shadow_asid(v, vmcb);
 }
 
 void svm_shadow_leave(struct vmcb *vmcb, const struct svm_shadow_saved *g)

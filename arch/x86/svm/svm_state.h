@@ -3,14 +3,13 @@
 #define SVM_STATE_H
 
 #include "hv/types.h"
+#include "hv/tlb_tag.h"
 
 struct vmcb;
 
 struct svm_vcpu {
 	struct vmcb *vmcb;  /* one 4 KiB page; identity-mapped, so also its physical address */
-	u32 asid;           /* valid on asid_cpu while that CPU is at asid_gen */
-	int asid_cpu;
-	u64 asid_gen;
+	struct tlb_tag asid; /* under shadow paging each root has its own (svm_shadow.c) */
 	bool virq_inflight; /* V_IRQ set and not yet taken by the guest */
 	/* Entered with an interrupt shadow at shadow_rip, nothing injected
 	 * (svm_exit.c, shadow_keep). */

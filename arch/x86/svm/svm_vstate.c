@@ -160,7 +160,7 @@ int svm_set_state(struct vcpu *v, const struct vcpu_state *s)
 	svm_set_nmi_blocked(v, s->nmi_blocked);
 	/* A fresh ASID at the next vcpu_load: nothing the old state cached
 	 * can serve the new one (15.16). */
-	sv->asid_cpu = -1;
+	tlb_tag_drop(&sv->asid);
 	if (v->shadow)
 		shadow_flush(v->shadow);
 	return 0;

@@ -259,24 +259,17 @@ static int vmx_vm_init(struct vm *vm)
 
 /*
  * VPIDs are per CPU and handed out on first use there, like the ASIDs of
- * svm.c: a vCPU keeps its VPID while it stays on one CPU, so entries and
- * exits flush nothing; moving gives it a fresh one, which no stale linear
- * translation can carry. When a CPU runs out, it starts a new generation
- * with one INVVPID of all contexts (29.4.3.3).
+ * svm.c (hv/tlb_tag.h): a vCPU keeps its VPID while it stays on one CPU,
+ * so entries and exits flush nothing. A new generation starts with one
+ * INVVPID of all contexts (29.4.3.3). Under shadow paging the VPID is the
+ * current shadow root's, taken before each entry (vmx_shadow.c).
  */
 static void assign_vpid(struct vmx_vcpu *s, struct percpu *cpu)
 {
-	if (s->vpid_cpu == (int)cpu->id && s->vpid_gen == cpu->tlb_tag_gen)
-		return;
-	if (!cpu->tlb_tag_gen || cpu->tlb_tag_next > 0xffff) {
-		cpu->tlb_tag_gen++;
-		cpu->tlb_tag_next = 1; /* VPID 0 is the host's */
+	if (tlb_tag_get(&s->vpid, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT) ==
+	    TLB_TAG_NEW_GENERATION)
 		invvpid(INVVPID_ALL_CONTEXT, 0);
-	}
-	s->vpid = (u16)cpu->tlb_tag_next++;
-	s->vpid_cpu = (int)cpu->id;
-	s->vpid_gen = cpu->tlb_tag_gen;
-	vmwrite(VMCS_VPID, s->vpid);
+	vmwrite(VMCS_VPID, s->vpid.id);
 }
 
 /* The guest's syscall MSRs, CR2 and DR6: no VMCS field holds them (DR0-3
@@ -317,7 +310,7 @@ static void vmx_vcpu_load(struct vcpu *v)
 		s->host_cpu = (int)cpu->id;
 	}
 	s->vmcs_cpu = (int)cpu->id;
-	if (vmx_caps.vpid)
+	if (vmx_caps.vpid && !v->shadow)
 		assign_vpid(s, cpu);
 	/* The VM's clock may have been stopped, started or set since the vCPU
 	 * last ran (hv/vm_clock.h). */

@@ -123,6 +123,8 @@ void vmx_shadow_leave(struct vcpu *v, const struct vmx_shadow_saved *g);
 void vmx_shadow_mode(struct vcpu *v);
 void vmx_shadow_flush(struct vcpu *v);
 void vmx_flush_vpid(struct vcpu *v);
+/* VPIDs are 16 bits, 0 the host's (SDM vol. 3, 29.1). */
+#define VMX_VPID_LIMIT 0x10000
 /* The primary controls of the VM's vCPUs (vmx_vmcs.c). */
 u32 vmx_proc_ctls_of(const struct vm *vm);
 

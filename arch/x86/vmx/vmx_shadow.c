@@ -29,23 +29,56 @@
 #include "hv/shadow.h"
 #include "hv/vcpu.h"
 #include "hv/vm.h"
+#include "asm/percpu.h"
 #include "asm/vmx.h"
 
-/* The guest's linear translations for this vCPU go (29.4.3.1); without
- * VPIDs every VM entry and exit drops them anyway (29.4.3.3). */
-void vmx_flush_vpid(struct vcpu *v)
+/* The guest's linear translations under vpid go (29.4.3.1). */
+static void flush_one_vpid(u16 vpid)
 {
-	if (!vmx_caps.vpid)
-		return;
 	if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE)
-		invvpid(INVVPID_SINGLE_CONTEXT, v->arch.vmx.vpid);
+		invvpid(INVVPID_SINGLE_CONTEXT, vpid);
 	else
 		invvpid(INVVPID_ALL_CONTEXT, 0);
 }
 
+/* This vCPU's (nested paging; under shadow paging its roots' tags are
+ * flushed as they come, vmx_shadow_enter); without VPIDs every VM entry
+ * and exit drops them anyway (29.4.3.3). */
+void vmx_flush_vpid(struct vcpu *v)
+{
+	if (vmx_caps.vpid && !v->shadow && v->arch.vmx.vpid.gen)
+		flush_one_vpid((u16)v->arch.vmx.vpid.id);
+}
+
+/*
+ * The guest runs the current shadow root under that root's VPID
+ * (arch/x86/mmu/shadow_tlb.c): a new generation of this CPU's VPIDs
+ * flushes them all, a root that lost entries since its VPID last ran
+ * flushes that one. Without VPIDs every entry flushes.
+ */
+static void shadow_vpid(struct vcpu *v)
+{
+	struct percpu *cpu = this_cpu();
+	u32 vpid;
+
+	if (!vmx_caps.vpid)
+		return;
+	switch (shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT, &vpid)) {
+	case SHADOW_TLB_ALL:
+		invvpid(INVVPID_ALL_CONTEXT, 0);
+		break;
+	case SHADOW_TLB_TAG:
+		flush_one_vpid((u16)vpid);
+		break;
+	case SHADOW_TLB_NONE:
+		break;
+	}
+	vmwrite(VMCS_VPID, vpid);
+}
+
 void vmx_shadow_flush(struct vcpu *v)
 {
-	shadow_flush(v->shadow); /* hw_flush: the CPU's entries go before the next entry */
+	shadow_flush(v->shadow); /* every root's VPID is flushed at its next entry */
 }
 
 /*
@@ -95,10 +128,7 @@ void vmx_shadow_enter(struct vcpu *v, struct vmx_shadow_saved *g)
 	/* LMA is unchanged (paging off clears only a lone LME), so "IA-32e
 	 * mode guest" still matches it (26.3.1.1). */
 	vmx_set_guest_efer(v, hw.efer);
-	if (v->shadow->hw_flush) {
-		vmx_flush_vpid(v);
-		v->shadow->hw_flush = false;
-	}
+	shadow_vpid(v);
 }
 
 void vmx_shadow_leave(struct vcpu *v, const struct vmx_shadow_saved *g)

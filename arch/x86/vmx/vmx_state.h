@@ -3,6 +3,7 @@
 #define VMX_STATE_H
 
 #include "hv/types.h"
+#include "hv/tlb_tag.h"
 
 /* The guest's syscall MSRs that no VMCS field switches: the back end swaps
  * them when the vCPU comes to and leaves a CPU (vcpu_load/vcpu_put). */
@@ -15,9 +16,7 @@ struct vmx_vcpu {
 	u64 virtual_apic;   /* its virtual-APIC page: the guest's CR8 (TPR shadow) */
 	bool launched;      /* VMLAUNCHed since the last VMCLEAR: VMRESUME next */
 	int host_cpu;       /* the CPU whose host state the VMCS holds; -1: none */
-	u16 vpid;           /* valid on vpid_cpu while that CPU is at vpid_gen */
-	int vpid_cpu;
-	u64 vpid_gen;
+	struct tlb_tag vpid; /* under shadow paging each root has its own (vmx_shadow.c) */
 	u32 proc_ctls;      /* primary processor-based controls as in the VMCS */
 	u32 entry_intr;     /* the event the next entry injects (VMCS copy); 0: none */
 	u8 window_vector;   /* an interrupt waiting for the interrupt window */

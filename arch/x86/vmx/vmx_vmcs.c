@@ -188,9 +188,9 @@ void vmx_set_ctx(struct vcpu *v, const struct guest_ctx *c)
 		vmx_shadow_mode(v);
 		vmx_shadow_flush(v);
 	}
-	if (vmx_caps.vpid)
+	if (vmx_caps.vpid && !v->shadow && s->vpid.gen)
 		invvpid(vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE ? INVVPID_SINGLE_CONTEXT
-								    : INVVPID_ALL_CONTEXT, s->vpid);
+								    : INVVPID_ALL_CONTEXT, s->vpid.id);
 	if (failed)
 		kprintf("vmx: vm %s: vCPU %u: VMWRITE of field %lx failed\n", v->vm->name, v->id,
 			failed & ~BIT(63));
@@ -223,7 +223,7 @@ int vmx_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
 	*(u32 *)(uintptr_t)pa = vmx_caps.revision;
 	s->vmcs = pa;
 	s->host_cpu = -1;
-	s->vpid_cpu = -1;
+	tlb_tag_drop(&s->vpid);
 	s->vmcs_cpu = -1;
 	s->dr6 = 0xffff0ff0; /* power-on value (SDM vol. 3, 10.1.1) */
 

@@ -237,7 +237,7 @@ int vmx_set_state(struct vcpu *v, const struct vcpu_state *st)
 	vmx_set_tpr(v, (u8)st->cr8);
 	/* A fresh VPID at the next vcpu_load: nothing the old state cached can
 	 * serve the new one (29.4.3). */
-	s->vpid_cpu = -1;
+	tlb_tag_drop(&s->vpid);
 	return 0;
 }
 
