@@ -112,11 +112,14 @@ void vm_paging_report(const struct vm *vm)
 		t.stale += s->stale;
 		t.tlb_kept += s->tlb_kept;
 		t.tlb_flushes += s->tlb_flushes;
+		t.tlb_pages += s->tlb_pages;
 	}
 	kprintf("utsuwa: vm %s: shadow paging: %lu leaves filled; CR3 loads: %lu took a kept root "
 		"back (%lu with their TLB entries), %lu started one; %lu entries dropped as stale; "
-		"%lu flushes (%lu as the tables ran out); %lu root tags flushed\n",
+		"%lu flushes (%lu as the tables ran out); %lu root tags flushed, %lu pages "
+		"invalidated in one\n",
 		vm->name, (unsigned long)t.fills, (unsigned long)t.root_hits,
 		(unsigned long)t.tlb_kept, (unsigned long)t.root_misses, (unsigned long)t.stale,
-		(unsigned long)t.flushes, (unsigned long)t.full, (unsigned long)t.tlb_flushes);
+		(unsigned long)t.flushes, (unsigned long)t.full, (unsigned long)t.tlb_flushes,
+		(unsigned long)t.tlb_pages);
 }

@@ -35,6 +35,9 @@ struct vm;
 /* Shadow roots a vCPU keeps, one per guest CR3 it ran with lately (a
  * process switch takes its root back instead of rebuilding it). */
 #define SHADOW_ROOTS 4
+/* Pages a root's tag may have to drop one by one before its next entry;
+ * more and the whole tag is flushed (shadow_tlb.c). */
+#define SHADOW_TLB_MAX_PAGES 8
 
 struct shadow_stats {
 	u64 fills;        /* shadow leaves written */
@@ -48,6 +51,7 @@ struct shadow_stats {
 	u64 stale;        /* entries dropped as their guest entry changed (a root's check, a fill) */
 	u64 tlb_kept;     /* root_hits whose check dropped nothing: the CPU's TLB keeps its entries */
 	u64 tlb_flushes;  /* a root's tag flushed before an entry (shadow_tlb_tag) */
+	u64 tlb_pages;    /* pages of a root's tag invalidated one by one instead */
 };
 
 /* How the guest translates, which decides what each shadow entry stands
@@ -70,8 +74,13 @@ struct shadow_root {
 	u8 format;      /* enum shadow_guest_format */
 	bool keyed;     /* cr3 and format say what it holds: it may be taken back */
 	/* An entry of the root was dropped or narrowed since its tag was
-	 * last flushed: the CPU's TLB may hold what the root no longer does. */
+	 * last flushed: the CPU's TLB may hold what the root no longer does.
+	 * Where that was only leaves, tlb_pages of them (at most
+	 * SHADOW_TLB_MAX_PAGES), the pages in tlb_page[] (page-aligned,
+	 * canonical linear addresses) are enough. */
 	bool tlb_stale;
+	u8 tlb_pages;
+	u64 tlb_page[SHADOW_TLB_MAX_PAGES];
 	struct tlb_tag tag;
 };
 
@@ -128,11 +137,18 @@ struct shadow_hw {
  */
 enum shadow_tlb_flush {
 	SHADOW_TLB_NONE,
-	SHADOW_TLB_TAG, /* that tag's translations */
-	SHADOW_TLB_ALL, /* every tag's: a new generation of this CPU's tags */
+	SHADOW_TLB_PAGES, /* that tag's translations of the pages listed */
+	SHADOW_TLB_TAG,   /* all of that tag's translations */
+	SHADOW_TLB_ALL,   /* every tag's: a new generation of this CPU's tags */
 };
-enum shadow_tlb_flush shadow_tlb_tag(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu,
-				     u32 limit, u32 *tag);
+struct shadow_tlb_work {
+	enum shadow_tlb_flush flush;
+	u32 tag;
+	unsigned pages;                 /* up to SHADOW_TLB_MAX_PAGES */
+	u64 page[SHADOW_TLB_MAX_PAGES];     /* linear, page-aligned */
+};
+void shadow_tlb_tag(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu, u32 limit,
+		    struct shadow_tlb_work *w);
 
 /* Sets up s with alloc/free; the caller checks that the roots lie below
  * 4 GiB (shadow_roots_below_4g). -ENOMEM. */
@@ -157,8 +173,9 @@ void shadow_load_cr3(struct shadow_mmu *s, struct vm *vm, const struct guest_ctx
 
 /* The guest's format in ctx. */
 enum shadow_guest_format shadow_format(const struct guest_ctx *ctx);
-/* Drops the translations INVLPG of la must drop (its 2 or 4 MiB region,
- * everything after a 1 GiB guest page). */
+/* Drops the translations INVLPG of la must drop: the page's leaf where the
+ * guest maps it with a 4 KiB page, its 2 or 4 MiB region under a large
+ * guest page, everything after a 1 GiB one. */
 void shadow_invlpg(struct shadow_mmu *s, u64 la);
 
 /*

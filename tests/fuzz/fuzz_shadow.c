@@ -134,10 +134,15 @@ static void model_cache(struct model_tlb *m, const struct shadow_mmu *s, const u
  * what the tag's model TLB still holds, then the CPU caches the root. */
 static void model_enter(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu)
 {
-	u32 tag;
+	struct shadow_tlb_work w;
 	struct model_tlb *m;
+	u32 tag;
 
-	switch (shadow_tlb_tag(s, pool, cpu, TAG_LIMIT, &tag)) {
+	shadow_tlb_tag(s, pool, cpu, TAG_LIMIT, &w);
+	tag = w.tag;
+	if (!tag || tag >= TAG_LIMIT)
+		abort(); /* the host's tag, or one the CPU does not have */
+	switch (w.flush) {
 	case SHADOW_TLB_ALL:
 		for (unsigned i = 0; i < TAG_LIMIT; i++)
 			model[cpu][i].n = 0;
@@ -145,11 +150,22 @@ static void model_enter(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu
 	case SHADOW_TLB_TAG:
 		model[cpu][tag].n = 0;
 		break;
+	case SHADOW_TLB_PAGES: /* INVLPGA, INVVPID of one address: bits 47:12 */
+		m = &model[cpu][tag];
+		for (unsigned p = 0; p < w.pages; p++)
+			for (unsigned k = 0; k < m->n;) {
+				if ((m->la[k] ^ w.page[p]) & 0x0000fffffffff000ULL) {
+					k++;
+					continue;
+				}
+				m->n--;
+				m->la[k] = m->la[m->n];
+				m->leaf[k] = m->leaf[m->n];
+			}
+		break;
 	case SHADOW_TLB_NONE:
 		break;
 	}
-	if (!tag || tag >= TAG_LIMIT)
-		abort(); /* the host's tag, or one the CPU does not have */
 	m = &model[cpu][tag];
 	for (unsigned k = 0; k < m->n; k++)
 		if (shadow_leaf_of(s, m->la[k]) != m->leaf[k])

@@ -133,6 +133,7 @@ u64 kheap_live_blocks(void) { return 56; }
 u64 kheap_pages_carved(void) { return 9; }
 void vm_net_report(void) { kprintf("net: no VM has a NIC\n"); }
 u64 gmem_dirty_count(const struct vm *vm) { return 7; }
+void vm_paging_report(const struct vm *vm) { (void)vm; } /* core/vm_paging.c: nested here */
 
 u64 gmem_size(const struct vm *vm) { return vm->gmem.size; }
 const char *vm_state_name(const struct vm *vm)

@@ -262,11 +262,19 @@ TEST(invlpg_and_flush)
 
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
 	CHECK_EQ(fault(&c, 0x6abcde, 0), SHADOW_FIXED);
+	CHECK_EQ(fault(&c, 0x402000, PF_ERR_U), SHADOW_FIXED);
 	sh.roots[sh.cur].tlb_stale = false;
-	shadow_invlpg(&sh, 0x401234); /* drops the 4 MiB region 0x400000-0x7fffff */
+	shadow_invlpg(&sh, 0x400234); /* a 4 KiB guest page: its leaf alone */
 	CHECK_EQ(shadow_leaf_of(&sh, 0x400000), 0);
+	CHECK(shadow_leaf_of(&sh, 0x402000));
+	CHECK(shadow_leaf_of(&sh, 0x6abcde));
+	CHECK(!sh.roots[sh.cur].tlb_stale);
+	CHECK_EQ(sh.roots[sh.cur].tlb_pages, 1);
+	shadow_invlpg(&sh, 0x612345); /* a 2 MiB guest page: the 4 MiB region */
+	CHECK_EQ(shadow_leaf_of(&sh, 0x402000), 0);
 	CHECK_EQ(shadow_leaf_of(&sh, 0x6abcde), 0);
 	CHECK(sh.roots[sh.cur].tlb_stale);
+	shadow_invlpg(&sh, 0x1400000); /* nothing there */
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
 	/* A guest that changes its PTE and INVLPGs sees the new page. */
 	set64(0x4000, 0x20000 | P | RW | US);
@@ -416,7 +424,8 @@ TEST(host_page_mapped)
 	CHECK(!sh.roots[sh.cur].tlb_stale);
 	CHECK_EQ(sh.stats.fills, fills);
 	CHECK(!shadow_map_host(&sh, 0x5000, host)); /* over a guest leaf */
-	CHECK(sh.roots[sh.cur].tlb_stale);
+	CHECK_EQ(sh.roots[sh.cur].tlb_pages, 1); /* that page goes from the TLB */
+	CHECK_EQ(sh.roots[sh.cur].tlb_page[0], 0x5000);
 	shadow_flush(&sh);
 	CHECK_EQ(shadow_leaf_of(&sh, 0xfffec000), 0);
 }
@@ -650,9 +659,13 @@ TEST(kept_root_table_now_outside_ram)
 
 /* TLB tags (arch/x86/mmu/shadow_tlb.c): an entry on CPU cpu, tags below
  * limit; the tag in *tag. */
+static struct shadow_tlb_work work;
+
 static enum shadow_tlb_flush enter(struct tlb_tag_pool *pool, int cpu, u32 limit, u32 *tag)
 {
-	return shadow_tlb_tag(&sh, pool, cpu, limit, tag);
+	shadow_tlb_tag(&sh, pool, cpu, limit, &work);
+	*tag = work.tag;
+	return work.flush;
 }
 
 /* Each root has a tag; it is flushed before an entry only if the root
@@ -689,14 +702,40 @@ TEST(root_tags_flushed_only_when_stale)
 	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
 	CHECK_EQ(t, ta);
 	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE); /* flushed once */
-	/* INVLPG drops A's leaves of the region: flushed. */
+	/* INVLPG of a 4 KiB guest page drops its leaf: that page goes
+	 * from the tag, not the rest. */
 	shadow_invlpg(&sh, 0x400000);
-	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
-	/* A leaf widened (D set on a write) may sit narrower in the TLB. */
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_PAGES);
+	CHECK_EQ(work.pages, 1);
+	CHECK_EQ(work.page[0], 0x400000);
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U), SHADOW_FIXED);
 	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	/* A leaf widened (D set on a write) may sit narrower in the TLB. */
 	CHECK_EQ(fault(&c, 0x400000, PF_ERR_U | PF_ERR_W | PF_ERR_P), SHADOW_FIXED);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_PAGES);
+	CHECK_EQ(work.page[0], 0x400000);
+	/* INVLPG in a 2 MiB guest page drops the region: the whole tag. */
+	CHECK_EQ(fault(&c, 0x6abcde, 0), SHADOW_FIXED);
+	shadow_invlpg(&sh, 0x612345);
+	CHECK_EQ(shadow_leaf_of(&sh, 0x6abcde), 0);
 	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
+	/* More pages than a root lists: the whole tag. */
+	for (unsigned i = 0; i <= SHADOW_TLB_MAX_PAGES; i++) {
+		set64(0x4000 + 8 * (16 + i), (0x30000 + i * 0x1000) | P | RW | US | A | D);
+		CHECK_EQ(fault(&c, 0x410000 + i * 0x1000, PF_ERR_U), SHADOW_FIXED);
+	}
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	for (unsigned i = 0; i < SHADOW_TLB_MAX_PAGES; i++)
+		shadow_invlpg(&sh, 0x410000 + i * 0x1000);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_PAGES);
+	CHECK_EQ(work.pages, SHADOW_TLB_MAX_PAGES);
+	CHECK_EQ(work.page[SHADOW_TLB_MAX_PAGES - 1], 0x410000 + (SHADOW_TLB_MAX_PAGES - 1) * 0x1000);
+	for (unsigned i = 0; i <= SHADOW_TLB_MAX_PAGES; i++)
+		CHECK_EQ(fault(&c, 0x410000 + i * 0x1000, PF_ERR_U), SHADOW_FIXED);
+	for (unsigned i = 0; i <= SHADOW_TLB_MAX_PAGES; i++)
+		shadow_invlpg(&sh, 0x410000 + i * 0x1000);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_TAG);
+	CHECK_EQ(sh.stats.tlb_pages, 2 + SHADOW_TLB_MAX_PAGES);
 	/* A flush: every root's tag, each at its next entry. B comes back
 	 * in a root not used lately, whose tag is fresh. */
 	shadow_flush(&sh);
@@ -706,6 +745,15 @@ TEST(root_tags_flushed_only_when_stale)
 	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
 	CHECK_EQ(t, 3);
 	CHECK_EQ(sh.stats.tlb_flushes, 4);
+	/* An INVLPG of a non-canonical address reaches the canonical leaf
+	 * of the same bits 47:0; that one goes from the tag. */
+	set64(0x5000 + 511 * 8, 0x2000 | P | RW | US | A);
+	CHECK_EQ(fault(&c, 0xffffff8000400000ULL, 0), SHADOW_FIXED);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_NONE);
+	shadow_invlpg(&sh, 0x0000ff8000400000ULL);
+	CHECK_EQ(shadow_leaf_of(&sh, 0xffffff8000400000ULL), 0);
+	CHECK_EQ(enter(&pool, 0, 16, &t), SHADOW_TLB_PAGES);
+	CHECK_EQ(work.page[0], 0xffffff8000400000ULL);
 	/* On another CPU a root gets a fresh tag there: nothing to flush. */
 	set64(0x4000 + 8, 0x22000 | P | RW | US);
 	load(&c, 0x1000);

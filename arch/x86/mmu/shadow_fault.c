@@ -94,6 +94,6 @@ void shadow_page_fault(struct shadow_mmu *s, struct vm *vm, const struct guest_c
 	if (g.page_shift == 30)
 		s->huge = true;
 	if (shadow_set_leaf(s, la, leaf, &g.walked))
-		cur_root_stale(s); /* a narrower translation may be cached */
+		cur_root_page_stale(s, la); /* a narrower translation may be cached */
 	out->kind = SHADOW_FIXED;
 }

@@ -28,6 +28,25 @@ static inline void cur_root_stale(struct shadow_mmu *s)
 	s->roots[s->cur].tlb_stale = true;
 }
 
+/* ... only the leaf of the page at la: that page's translation is dropped
+ * from its tag before the next entry, or the whole tag when too many are
+ * listed. The address is made the one the leaf translates: canonical in
+ * 4-level paging (bits 63:48 as bit 47; an INVLPG of a non-canonical
+ * address reaches the same leaf), 32 bits otherwise. */
+static inline void cur_root_page_stale(struct shadow_mmu *s, u64 la)
+{
+	struct shadow_root *r = &s->roots[s->cur];
+
+	if (r->tlb_stale)
+		return;
+	if (r->tlb_pages == SHADOW_TLB_MAX_PAGES) {
+		r->tlb_stale = true;
+		return;
+	}
+	la = s->levels == 4 ? (u64)((s64)(la << 16) >> 16) : (u32)la;
+	r->tlb_page[r->tlb_pages++] = la & ~(u64)(PAGE_SIZE - 1);
+}
+
 /* Levels of the guest's own tables. */
 static inline int guest_levels(u8 format)
 {

@@ -33,6 +33,7 @@
 #define SPTE_US BIT(2)
 #define SPTE_A BIT(5)
 #define SPTE_D BIT(6)
+#define GPTE_PS BIT(7) /* a guest PDE's PS, as its snapshot holds it */
 /* A table entry above the leaves allows everything: the leaf alone
  * carries the guest's rights (the CPU ANDs the levels, SDM vol. 3, 4.6).
  * A PAE PDPTE has only P (its R/W, U/S and XD are reserved, 4.4.1). */
@@ -229,32 +230,57 @@ bool shadow_map_host(struct shadow_mmu *s, u64 la, u64 pa)
 	if (*e == leaf)
 		return flushed;
 	if (*e & SPTE_P)
-		cur_root_stale(s);
+		cur_root_page_stale(s, la);
 	*e = leaf;
 	return flushed;
 }
 
+/* Whether the shadow PDE e stands for a guest PDE that maps a 2 or 4 MiB
+ * page (PS, SDM vol. 3, 4.3 to 4.5; PS means nothing in 32-bit paging
+ * without CR4.PSE), from its snapshot. */
+static bool pde_maps_large_page(const struct shadow_root *r, u64 *e)
+{
+	if (r->format != SGF_LONG && r->format != SGF_PAE && r->format != SGF_32_PSE)
+		return false;
+	return *snap_of(e) & GPTE_PS;
+}
+
 /*
- * INVLPG drops the TLB entry that translates la, which may come from a
- * 2 MiB or 4 MiB guest page: the shadow leaves of that whole region go
- * (the 4 KiB leaves of one or two shadow tables; cheap, and a superset is
- * always allowed, SDM vol. 3, 4.10.4.3). After a 1 GiB guest page the
- * region would be a whole table of tables: everything goes. Entries above
- * the leaves stay: the next fill under them compares them with the guest's
- * (descend), which is what INVLPG's drop of paging-structure caches asks.
+ * INVLPG drops the TLB entry that translates la (SDM vol. 3, 4.10.4.1).
+ * Under a 4 KiB guest page that is the page's leaf alone, and the CPU
+ * drops that page from the root's tag. Under a 2 MiB or 4 MiB guest page
+ * the leaves of the whole region go (one or two shadow tables, 4 KiB a
+ * leaf) and so does the whole tag. After a 1 GiB guest page the region
+ * would be a whole table of tables: everything goes. Entries above the
+ * leaves stay: the next fill under them compares them with the guest's
+ * (descend), which is what INVLPG's drop of paging-structure caches asks;
+ * the leaves under them that stay are translations a TLB may keep until
+ * the guest invalidates them too.
  */
 void shadow_invlpg(struct shadow_mmu *s, u64 la)
 {
 	u64 base = la & ~((4ULL << 20) - 1);
+	u64 *pde;
 
 	s->stats.invlpgs++;
 	if (s->huge) {
 		shadow_flush(s);
 		return;
 	}
-	for (u64 a = base; a < base + (4ULL << 20); a += SZ_2M) {
-		u64 *pde = descend(s, a, 1, false, NULL);
+	pde = descend(s, la, 1, false, NULL);
+	if (!pde || !(*pde & SPTE_P))
+		return; /* no leaf under it: nothing the TLB may hold */
+	if (!pde_maps_large_page(&s->roots[s->cur], pde)) {
+		u64 *e = (u64 *)(uintptr_t)(*pde & SPTE_ADDR) + index_at(s, la, 0);
 
+		if (*e & SPTE_P) {
+			*e = 0;
+			cur_root_page_stale(s, la);
+		}
+		return;
+	}
+	for (u64 a = base; a < base + (4ULL << 20); a += SZ_2M) {
+		pde = descend(s, a, 1, false, NULL);
 		if (pde && (*pde & SPTE_P))
 			memset((void *)(uintptr_t)(*pde & SPTE_ADDR), 0, PAGE_SIZE);
 	}

@@ -31,19 +31,28 @@ void svm_shadow_vcpu_init(struct vcpu *v)
 	/* #PF and INVLPG come from the VM's intercept policy (core/intercept.c). */
 }
 
+/* INVLPGA: the TLB's translation of the linear address va under ASID
+ * asid goes (APM vol. 3, "INVLPGA"). */
+static inline void invlpga(u64 va, u32 asid)
+{
+	__asm__ volatile("invlpga %0, %1" : : "a"(va), "c"(asid) : "memory");
+}
+
 /*
  * The guest runs the current shadow root under that root's ASID
  * (arch/x86/mmu/shadow_tlb.c). TLB_CONTROL flushes at this VMRUN (15.16):
  * a new generation of this CPU's ASIDs flushes them all; a root that lost
  * entries since its ASID last ran flushes that ASID, or all of them
- * without flush-by-ASID (QEMU). A flush already asked for stays.
+ * without flush-by-ASID (QEMU); one that lost only some pages' leaves
+ * has those pages dropped by INVLPGA now. A flush already asked for stays.
  */
 static void shadow_asid(struct vcpu *v, struct vmcb *vmcb)
 {
 	struct percpu *cpu = this_cpu();
-	u32 asid;
+	struct shadow_tlb_work w;
 
-	switch (shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids, &asid)) {
+	shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids, &w);
+	switch (w.flush) {
 	case SHADOW_TLB_ALL:
 		vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
 		break;
@@ -52,10 +61,15 @@ static void shadow_asid(struct vcpu *v, struct vmcb *vmcb)
 			vmcb->control.tlb_control = svm_flush_by_asid ? TLB_CONTROL_FLUSH_ASID
 								      : TLB_CONTROL_FLUSH_ALL;
 		break;
+	case SHADOW_TLB_PAGES:
+		if (vmcb->control.tlb_control == TLB_CONTROL_NONE)
+			for (unsigned i = 0; i < w.pages; i++)
+				invlpga(w.page[i], w.tag);
+		break;
 	case SHADOW_TLB_NONE:
 		break;
 	}
-	vmcb->control.guest_asid = asid;
+	vmcb->control.guest_asid = w.tag;
 }
 
 void svm_shadow_enter(struct vcpu *v, struct vmcb *vmcb, struct svm_shadow_saved *g)

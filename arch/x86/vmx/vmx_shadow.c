@@ -54,26 +54,36 @@ void vmx_flush_vpid(struct vcpu *v)
  * The guest runs the current shadow root under that root's VPID
  * (arch/x86/mmu/shadow_tlb.c): a new generation of this CPU's VPIDs
  * flushes them all, a root that lost entries since its VPID last ran
- * flushes that one. Without VPIDs every entry flushes.
+ * flushes that one, or only the pages it lost with individual-address
+ * INVVPID where the CPU has it (31.3 "INVVPID"; their addresses are the
+ * guest's canonical ones). Without VPIDs every entry flushes.
  */
 static void shadow_vpid(struct vcpu *v)
 {
 	struct percpu *cpu = this_cpu();
-	u32 vpid;
+	struct shadow_tlb_work w;
 
 	if (!vmx_caps.vpid)
 		return;
-	switch (shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT, &vpid)) {
+	shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT, &w);
+	switch (w.flush) {
 	case SHADOW_TLB_ALL:
 		invvpid(INVVPID_ALL_CONTEXT, 0);
 		break;
+	case SHADOW_TLB_PAGES:
+		if (vmx_caps.ept_vpid & VPID_CAP_INVVPID_ADDRESS) {
+			for (unsigned i = 0; i < w.pages; i++)
+				invvpid_linear(INVVPID_ADDRESS, (u16)w.tag, w.page[i]);
+			break;
+		}
+		/* fall through */
 	case SHADOW_TLB_TAG:
-		flush_one_vpid((u16)vpid);
+		flush_one_vpid((u16)w.tag);
 		break;
 	case SHADOW_TLB_NONE:
 		break;
 	}
-	vmwrite(VMCS_VPID, vpid);
+	vmwrite(VMCS_VPID, w.tag);
 }
 
 void vmx_shadow_flush(struct vcpu *v)

@@ -86,13 +86,18 @@ static inline bool invept(u64 type, u64 eptp)
 	return !fail;
 }
 
-static inline bool invvpid(u64 type, u16 vpid)
+static inline bool invvpid_linear(u64 type, u16 vpid, u64 linear)
 {
-	struct invvpid_desc d = { vpid, 0 };
+	struct invvpid_desc d = { vpid, linear };
 	bool fail;
 
 	__asm__ volatile("invvpid %2, %1" : "=@ccna"(fail) : "r"(type), "m"(d) : "memory");
 	return !fail;
+}
+
+static inline bool invvpid(u64 type, u16 vpid)
+{
+	return invvpid_linear(type, vpid, 0);
 }
 
 /*
