@@ -150,6 +150,21 @@ struct shadow_tlb_work {
 void shadow_tlb_tag(struct shadow_mmu *s, struct tlb_tag_pool *pool, int cpu, u32 limit,
 		    struct shadow_tlb_work *w);
 
+/* The common entry, inline: the current root's tag is valid on this CPU
+ * and nothing is to be flushed from it; its tag in *tag. Otherwise
+ * shadow_tlb_tag says what to do. */
+static inline bool shadow_tlb_clean(const struct shadow_mmu *s, const struct tlb_tag_pool *pool,
+				    int cpu, u32 *tag)
+{
+	const struct shadow_root *r = &s->roots[s->cur];
+
+	if (!r->tag.gen || r->tag.gen != pool->gen || r->tag.cpu != cpu || r->tlb_stale ||
+	    r->tlb_pages)
+		return false;
+	*tag = r->tag.id;
+	return true;
+}
+
 /* Sets up s with alloc/free; the caller checks that the roots lie below
  * 4 GiB (shadow_roots_below_4g). -ENOMEM. */
 int shadow_init(struct shadow_mmu *s, u64 (*alloc_table)(unsigned pages),

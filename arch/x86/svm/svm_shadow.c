@@ -51,6 +51,10 @@ static void shadow_asid(struct vcpu *v, struct vmcb *vmcb)
 	struct percpu *cpu = this_cpu();
 	struct shadow_tlb_work w;
 
+	if (shadow_tlb_clean(v->shadow, &cpu->tlb_tags, (int)cpu->id, &w.tag)) {
+		vmcb->control.guest_asid = w.tag;
+		return;
+	}
 	shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids, &w);
 	switch (w.flush) {
 	case SHADOW_TLB_ALL:

@@ -65,6 +65,10 @@ static void shadow_vpid(struct vcpu *v)
 
 	if (!vmx_caps.vpid)
 		return;
+	if (shadow_tlb_clean(v->shadow, &cpu->tlb_tags, (int)cpu->id, &w.tag)) {
+		vmwrite(VMCS_VPID, w.tag);
+		return;
+	}
 	shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT, &w);
 	switch (w.flush) {
 	case SHADOW_TLB_ALL:
