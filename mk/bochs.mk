@@ -35,7 +35,7 @@
 #                    create/destroy) on that CPU; VMX_CASES=<names> runs those
 #                    matrix cases and nothing else. "vmx-guests: N passed, N
 #                    failed", "lifecycle-vmx: N passed, N failed".
-#   make test-shadow-noept  the same cases but four on a VT-x CPU without
+#   make test-shadow-noept  the same cases but three on a VT-x CPU without
 #                    EPT at all (Bochs's Core 2, VMX_NOEPT_CPU below);
 #                    VMX_CASES=<names> picks others. "vmx-guests: N passed,
 #                    N failed".
@@ -66,11 +66,10 @@ VMX_SHADOW_CASES ?= real prot long modes-smp4 vcpus-smp4 preempt pinned isolatio
 # Not preempt, dirtylog-smp, vm86lm: without the preemption timer only host
 # interrupts bring a vCPU out of guest mode, and Bochs 2.7 makes no exit for
 # them while the guest has IF = 0 (its VM entry evaluates the interrupt mask
-# before guest mode; on a CPU they exit whatever the guest's IF); nor timers
-# (its periodic APIC timer runs fast there, not explained):
+# before guest mode; on a CPU they exit whatever the guest's IF):
 # docs/shadow-paging.md, "Not done".
 VMX_NOEPT_CPU := core2_penryn_t9600
-VMX_NOEPT_CASES ?= $(filter-out preempt dirtylog-smp vm86lm timers,$(VMX_SHADOW_CASES))
+VMX_NOEPT_CASES ?= $(filter-out preempt dirtylog-smp vm86lm,$(VMX_SHADOW_CASES))
 # What make test runs there (about 20 s): the MMU test guest and long mode.
 VMX_NOEPT_TEST_CASES ?= long paging
 BOCHS_NOEPT_RUN := BOCHS_SHADOW=1 BOCHS_CPU=$(VMX_NOEPT_CPU) bash tests/bochs/run-bochs.sh \
