@@ -1,7 +1,8 @@
 # ---- make fuzz, part four: the shadow MMU (tests/fuzz/fuzz_shadow.c) ----
 # Adds fuzz-shadow as a prerequisite of mk/fuzz.mk's fuzz target: random
 # guest page tables in every paging mode, #PF, INVLPG and flushes; after
-# each step every shadow leaf must lie in the VM's RAM (docs/shadow-paging.md).
+# each step every shadow leaf must lie in the VM's RAM, and a model TLB per
+# root tag must hold nothing the shadow dropped (docs/shadow-paging.md).
 # FUZZ_SHADOW_RUNS inputs, 1,000,000 by default; no seeds (libFuzzer starts
 # from nothing and the fold flag links random words into tables).
 
