@@ -26,6 +26,7 @@ enum exit_action vcpu_fault(struct vcpu *v, u8 vector, bool has_error, u32 error
 
 #define EXC_DB 1
 #define EXC_UD 6
+#define EXC_DF 8
 #define EXC_NP 11
 #define EXC_GP 13
 #define EXC_PF 14

@@ -14,6 +14,7 @@ struct vm;
 struct vcpu;
 struct pt_format;
 struct vcpu_state;
+struct vcpu_state_event;
 
 struct vendor_ops {
 	const char *name; /* "svm" or "vmx", as benchmarks print it */
@@ -74,6 +75,11 @@ struct vendor_ops {
 
 	/* A fault for the guest on its next entry (#GP, #UD, #PF ...). */
 	void (*inject_exception)(struct vcpu *v, u8 vector, bool has_error, u32 error);
+	/* The event the next entry delivers, in *e (valid 0 when none): after
+	 * an exit, one whose delivery the exit interrupted (not an interrupt
+	 * only offered). Shadow paging asks it when the guest's tables fault
+	 * on the way in (core/exit_shadow.c). */
+	void (*pending_event)(struct vcpu *v, struct vcpu_state_event *e);
 
 	/* Hand an external interrupt to the hardware, to be delivered when the
 	 * guest can take it (RFLAGS.IF set, no interrupt shadow). False when an

@@ -14,6 +14,11 @@
  *     or a PDE changed while its CR3 was not loaded is seen after the
  *     switch back, an unchanged one still works (shadow paging keeps a
  *     root per CR3 and must check it when it takes it back)
+ *   - a #PF on the way into an exception (SDM vol. 3, 6.15, table 6-5): a
+ *     UD2 with RSP in a not-present page; the #UD cannot be pushed, the
+ *     #PF that follows cannot either, so the CPU delivers #DF (error code
+ *     0) through the stack of IST 1. Under shadow paging the hypervisor
+ *     makes these #PFs itself and must combine them as the CPU does.
  */
 #include "guest.h"
 
@@ -80,6 +85,31 @@ static int poke(ulong va, u8 val, ulong *err)
 			 : "+S"(vector), "+D"(error) : "q"(val), "r"(va) : "memory");
 	*err = error;
 	return (int)vector;
+}
+
+/* #DF through IST 1: count it, take the error code, and go back to
+ * df_back on the stack fault_on_bad_stack saved. */
+static volatile u64 df_seen, df_error, df_saved_rsp;
+static u8 df_stack[4096] __attribute__((aligned(16)));
+__asm__(".text\n\t.align 16\n"
+	"df_stub:\n\t"
+	"pop %rax\n\t"
+	"mov %rax, df_error(%rip)\n\t"
+	"lock incq df_seen(%rip)\n\t"
+	"mov df_saved_rsp(%rip), %rsp\n\t"
+	"jmp df_back\n");
+extern char df_stub[];
+
+/* UD2 with RSP at bad_rsp; back here from df_stub, flags as they were. */
+static __attribute__((noinline)) void fault_on_bad_stack(ulong bad_rsp)
+{
+	__asm__ volatile("pushf\n\t"
+			 "mov %%rsp, df_saved_rsp(%%rip)\n\t"
+			 "mov %0, %%rsp\n\t"
+			 "ud2\n"
+			 "df_back:\n\t"
+			 "popf\n\t"
+			 : : "r"(bad_rsp) : "rax", "memory", "cc");
 }
 
 static void write_cr3(u64 v)
@@ -177,5 +207,14 @@ int main(ulong arg)
 	ptb[0] = 0; /* and B's PTE (now A's too) goes while A runs: a reload sees it */
 	write_cr3(cr3a);
 	check(peek(VA, &v, &err) == 14 && err == 0, "reload_sees_pte_gone", "err %lx", err);
+
+	/* A #PF on the way into #UD, then into that #PF: #DF. */
+	ring3_setup(); /* a TSS, for IST 1 */
+	ring3_set_ist(1, df_stack + sizeof(df_stack));
+	idt_set_gate(8, df_stub, 0x8e, 1);
+	check(pt[100] == 0, "df_stack_page_absent", "pte %lx", (ulong)pt[100]);
+	fault_on_bad_stack(VA + 100 * 4096 + 2048);
+	check(df_seen == 1 && df_error == 0, "pf_delivering_exception_is_df",
+	      "#DF %lu times, error %lx", (ulong)df_seen, (ulong)df_error);
 	return (int)failures;
 }

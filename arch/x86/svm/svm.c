@@ -445,6 +445,7 @@ const struct vendor_ops svm_ops = {
 	.get_ctx = svm_get_ctx,
 	.get_paging_ctx = svm_get_paging_ctx,
 	.inject_exception = svm_inject_exception,
+	.pending_event = svm_pending_event,
 	.offer_irq = svm_offer_irq,
 	.offer_nmi = svm_offer_nmi,
 	.irq_shadow = svm_irq_shadow,

@@ -35,6 +35,7 @@ long svm_msrpm_bit(u32 msr, bool write);
 
 /* The whole vCPU state, and freeing a vCPU's VMCB (svm_vstate.c). */
 struct vcpu_state;
+struct vcpu_state_event;
 /* NMIs (svm_nmi.c). */
 bool svm_offer_nmi(struct vcpu *v);
 void svm_nmi_track(struct vcpu *v);
@@ -54,6 +55,7 @@ void svm_shadow_enter(struct vcpu *v, struct vmcb *vmcb, struct svm_shadow_saved
 void svm_shadow_leave(struct vmcb *vmcb, const struct svm_shadow_saved *g);
 
 int svm_get_state(struct vcpu *v, struct vcpu_state *s);
+void svm_pending_event(struct vcpu *v, struct vcpu_state_event *e);
 int svm_set_state(struct vcpu *v, const struct vcpu_state *s);
 void svm_vcpu_destroy(struct vcpu *v);
 void svm_vm_destroy(struct vm *vm);

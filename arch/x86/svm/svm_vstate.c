@@ -61,6 +61,12 @@ static u64 event_in(const struct vcpu_state_event *e)
 	return ev;
 }
 
+void svm_pending_event(struct vcpu *v, struct vcpu_state_event *e)
+{
+	*e = (struct vcpu_state_event){ 0 };
+	event_out(e, v->arch.svm.vmcb->control.eventinj);
+}
+
 int svm_get_state(struct vcpu *v, struct vcpu_state *s)
 {
 	const struct vmcb *vmcb = v->arch.svm.vmcb;

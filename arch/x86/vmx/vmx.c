@@ -429,6 +429,7 @@ const struct vendor_ops vmx_ops = {
 	.get_ctx = vmx_get_ctx,
 	.get_paging_ctx = vmx_get_paging_ctx,
 	.inject_exception = vmx_inject_exception,
+	.pending_event = vmx_pending_event,
 	.offer_irq = vmx_offer_irq,
 	.offer_nmi = vmx_offer_nmi,
 	.irq_shadow = vmx_irq_shadow,

@@ -97,6 +97,8 @@ void vmx_io_bitmap_fill(u8 *ab, const struct intercept_policy *p);
 /* The whole vCPU state, and freeing a vCPU's VMCS (vmx_vstate.c). */
 struct vcpu_state;
 int vmx_get_state(struct vcpu *v, struct vcpu_state *st);
+struct vcpu_state_event;
+void vmx_pending_event(struct vcpu *v, struct vcpu_state_event *e);
 int vmx_set_state(struct vcpu *v, const struct vcpu_state *st);
 void vmx_vcpu_destroy(struct vcpu *v);
 void vmx_vm_destroy(struct vm *vm);

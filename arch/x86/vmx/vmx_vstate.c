@@ -99,6 +99,12 @@ static void event_out(struct vcpu *v, struct vcpu_state_event *e)
 	e->insn_len = is_sw_event(e->type) ? (u32)vmread(VMCS_ENTRY_INSN_LEN) : 0;
 }
 
+void vmx_pending_event(struct vcpu *v, struct vcpu_state_event *e)
+{
+	*e = (struct vcpu_state_event){ 0 };
+	event_out(v, e);
+}
+
 int vmx_get_state(struct vcpu *v, struct vcpu_state *st)
 {
 	struct vmx_vcpu *s = &v->arch.vmx;

@@ -118,6 +118,8 @@ extern volatile u64 exc_rflags;
  * hypercall() (the runtime's code and data are user pages) but not printf.
  */
 void ring3_setup(void);
+/* IST n (1-7) of ring3_setup's TSS: the stack at top (SDM vol. 3, 6.14.5). */
+void ring3_set_ist(unsigned n, void *top);
 void ring3_run(void (*fn)(void));
 __noreturn void ring3_return(void);
 #endif

@@ -85,6 +85,11 @@ static void map_user(void)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(cr3) : "memory");
 }
 
+void ring3_set_ist(unsigned n, void *top)
+{
+	tss.ist[n - 1] = (u64)top;
+}
+
 void ring3_setup(void)
 {
 	struct dt_ptr old, gdtr, idtr;
