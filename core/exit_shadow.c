@@ -26,8 +26,9 @@ static bool contributory(u8 vector)
  * way into a #PF or a contributory exception is a #DF (CR2 untouched), on
  * the way into a #DF a triple fault, which stops the VM as a shutdown
  * exit does. After a benign exception, an NMI or an interrupt the #PF
- * comes alone, as on a CPU (the interrupt is not delivered). Under nested
- * paging the CPU does this itself: the guest's own #PF never exits.
+ * comes alone (VT-x keeps an external interrupt waiting behind it; AMD-V
+ * and NMIs lose it). Under nested paging the CPU does this itself: the
+ * guest's own #PF never exits.
  */
 static enum exit_action guest_page_fault(struct vcpu *v, u64 la, u32 error)
 {
