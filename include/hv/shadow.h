@@ -130,8 +130,8 @@ struct shadow_hw {
 
 /*
  * Before an entry on CPU cpu (with its tag pool, tags below limit): the
- * tag to run the current root under, in *tag, and what the CPU's TLB must
- * drop first. Each root has a tag of its own, so a CR3 load that takes a
+ * tag to run the current root under and what the CPU's TLB must drop
+ * first, in *w. Each root has a tag of its own, so a CR3 load that takes a
  * root back whose check dropped nothing keeps what the TLB holds for it
  * (arch/x86/mmu/shadow_tlb.c).
  */
