@@ -22,6 +22,10 @@
 struct tlb_tag_pool {
 	u32 next;
 	u64 gen; /* 0 before the first tag */
+	/* AMD-V: a new generation began and the next VMRUN on this CPU, of
+	 * whichever vCPU, flushes every ASID first (TLB_CONTROL acts at a
+	 * VMRUN, and the vCPU that began it may not be the next to run). */
+	bool flush_all;
 };
 
 /* A holder's tag: id, valid on cpu at gen; gen 0 when it has none. */

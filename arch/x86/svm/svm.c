@@ -229,8 +229,11 @@ static int svm_vcpu_init(struct vcpu *v, const struct guest_ctx *c)
  * ASIDs are per CPU and handed out on first use there (QEMU offers only 16;
  * hv/tlb_tag.h). A vCPU keeps its ASID while it stays on one CPU, so a
  * world switch flushes nothing; a new generation starts with one full
- * flush (APM vol. 2, 15.16 "TLB Control"). Under shadow paging the ASID
- * is the current shadow root's, taken before each VMRUN (svm_shadow.c).
+ * flush (APM vol. 2, 15.16 "TLB Control") at the next VMRUN on the CPU,
+ * whichever vCPU's it is: the one loaded here may leave without running
+ * (an AP waiting for its SIPI), and another would then run on a reused
+ * ASID before the flush. Under shadow paging the ASID is the current
+ * shadow root's, taken before each VMRUN (svm_shadow.c).
  */
 static void svm_vcpu_load(struct vcpu *v)
 {
@@ -248,7 +251,7 @@ static void svm_vcpu_load(struct vcpu *v)
 		return;
 	if (tlb_tag_get(&s->asid, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids) ==
 	    TLB_TAG_NEW_GENERATION)
-		s->vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
+		cpu->tlb_tags.flush_all = true; /* at the next VMRUN here (svm_run) */
 	s->vmcb->control.guest_asid = s->asid.id;
 }
 

@@ -307,6 +307,18 @@ static __attribute__((noinline)) void single_step_trap(struct vcpu *v, struct vm
 	vmcb->control.eventinj = EXC_DB | EVENTINJ_TYPE_EXCEPTION | EVENTINJ_VALID;
 }
 
+/* A new generation of this CPU's ASIDs began (svm.c, svm_shadow.c):
+ * whatever an ASID held before goes at this VMRUN, whoever runs first. */
+static inline void asid_generation_flush(struct vmcb_control *c)
+{
+	struct percpu *cpu = this_cpu();
+
+	if (unlikely(cpu->tlb_tags.flush_all)) {
+		c->tlb_control = TLB_CONTROL_FLUSH_ALL;
+		cpu->tlb_tags.flush_all = false;
+	}
+}
+
 void svm_run(struct vcpu *v, struct vmexit *e)
 {
 	struct vmcb *vmcb = v->arch.svm.vmcb;
@@ -329,9 +341,11 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 		struct svm_shadow_saved g;
 
 		svm_shadow_enter(v, vmcb, &g);
+		asid_generation_flush(c);
 		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
 		svm_shadow_leave(vmcb, &g);
 	} else {
+		asid_generation_flush(c);
 		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
 	}
 

@@ -58,7 +58,7 @@ static void shadow_asid(struct vcpu *v, struct vmcb *vmcb)
 	shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, svm_nr_asids, &w);
 	switch (w.flush) {
 	case SHADOW_TLB_ALL:
-		vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL;
+		cpu->tlb_tags.flush_all = true; /* at this VMRUN (svm_run) */
 		break;
 	case SHADOW_TLB_TAG:
 		if (vmcb->control.tlb_control == TLB_CONTROL_NONE)
