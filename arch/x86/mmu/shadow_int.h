@@ -9,6 +9,8 @@
 
 #define SPTE_P BIT(0)
 #define SPTE_ADDR 0x000ffffffffff000ULL
+/* A guest PDE's (PDPTE's) PS, as a snapshot holds it (SDM vol. 3, 4.3 to 4.5). */
+#define GPTE_PS BIT(7)
 
 /* The snapshot slot of shadow entry e: the same offset in the next page. */
 static inline u64 *snap_of(u64 *e)

@@ -33,7 +33,6 @@
 #define SPTE_US BIT(2)
 #define SPTE_A BIT(5)
 #define SPTE_D BIT(6)
-#define GPTE_PS BIT(7) /* a guest PDE's PS, as its snapshot holds it */
 /* A table entry above the leaves allows everything: the leaf alone
  * carries the guest's rights (the CPU ANDs the levels, SDM vol. 3, 4.6).
  * A PAE PDPTE has only P (its R/W, U/S and XD are reserved, 4.4.1). */

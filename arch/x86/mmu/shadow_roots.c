@@ -34,7 +34,6 @@
 #include "lib/string.h"
 
 /* Guest entry bits the check reads (SDM vol. 3, 4.3 to 4.5). */
-#define GPTE_PS BIT(7)
 #define GPTE_ADDR 0x000ffffffffff000ULL
 #define GPTE32_ADDR 0xfffff000U
 

@@ -309,10 +309,8 @@ static __attribute__((noinline)) void single_step_trap(struct vcpu *v, struct vm
 
 /* A new generation of this CPU's ASIDs began (svm.c, svm_shadow.c):
  * whatever an ASID held before goes at this VMRUN, whoever runs first. */
-static inline void asid_generation_flush(struct vmcb_control *c)
+static inline void asid_generation_flush(struct percpu *cpu, struct vmcb_control *c)
 {
-	struct percpu *cpu = this_cpu();
-
 	if (unlikely(cpu->tlb_tags.flush_all)) {
 		c->tlb_control = TLB_CONTROL_FLUSH_ALL;
 		cpu->tlb_tags.flush_all = false;
@@ -321,6 +319,7 @@ static inline void asid_generation_flush(struct vmcb_control *c)
 
 void svm_run(struct vcpu *v, struct vmexit *e)
 {
+	struct percpu *cpu = this_cpu();
 	struct vmcb *vmcb = v->arch.svm.vmcb;
 	struct vmcb_control *c = &vmcb->control;
 
@@ -341,12 +340,12 @@ void svm_run(struct vcpu *v, struct vmexit *e)
 		struct svm_shadow_saved g;
 
 		svm_shadow_enter(v, vmcb, &g);
-		asid_generation_flush(c);
-		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
+		asid_generation_flush(cpu, c);
+		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, cpu->vendor_area[1]);
 		svm_shadow_leave(vmcb, &g);
 	} else {
-		asid_generation_flush(c);
-		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, this_cpu()->vendor_area[1]);
+		asid_generation_flush(cpu, c);
+		svm_vmrun(&v->regs, (u64)(uintptr_t)vmcb, cpu->vendor_area[1]);
 	}
 
 	v->regs.gpr[GPR_RAX] = vmcb->save.rax;

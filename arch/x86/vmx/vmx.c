@@ -269,6 +269,7 @@ static void assign_vpid(struct vmx_vcpu *s, struct percpu *cpu)
 	if (tlb_tag_get(&s->vpid, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT) ==
 	    TLB_TAG_NEW_GENERATION)
 		invvpid(INVVPID_ALL_CONTEXT, 0);
+	s->vmcs_vpid = (u16)s->vpid.id;
 	vmwrite(VMCS_VPID, s->vpid.id);
 }
 

@@ -65,10 +65,8 @@ static void shadow_vpid(struct vcpu *v)
 
 	if (!vmx_caps.vpid)
 		return;
-	if (shadow_tlb_clean(v->shadow, &cpu->tlb_tags, (int)cpu->id, &w.tag)) {
-		vmwrite(VMCS_VPID, w.tag);
-		return;
-	}
+	if (shadow_tlb_clean(v->shadow, &cpu->tlb_tags, (int)cpu->id, &w.tag))
+		goto write;
 	shadow_tlb_tag(v->shadow, &cpu->tlb_tags, (int)cpu->id, VMX_VPID_LIMIT, &w);
 	switch (w.flush) {
 	case SHADOW_TLB_ALL:
@@ -87,7 +85,12 @@ static void shadow_vpid(struct vcpu *v)
 	case SHADOW_TLB_NONE:
 		break;
 	}
-	vmwrite(VMCS_VPID, w.tag);
+write:
+	/* The field stays in the VMCS across VMCLEAR and VMPTRLD (25.11.1). */
+	if (w.tag != v->arch.vmx.vmcs_vpid) {
+		v->arch.vmx.vmcs_vpid = (u16)w.tag;
+		vmwrite(VMCS_VPID, w.tag);
+	}
 }
 
 void vmx_shadow_flush(struct vcpu *v)

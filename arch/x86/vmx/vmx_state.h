@@ -17,6 +17,7 @@ struct vmx_vcpu {
 	bool launched;      /* VMLAUNCHed since the last VMCLEAR: VMRESUME next */
 	int host_cpu;       /* the CPU whose host state the VMCS holds; -1: none */
 	struct tlb_tag vpid; /* under shadow paging each root has its own (vmx_shadow.c) */
+	u16 vmcs_vpid;      /* the VPID the VMCS holds (shadow paging writes it when it changes) */
 	u32 proc_ctls;      /* primary processor-based controls as in the VMCS */
 	u32 entry_intr;     /* the event the next entry injects (VMCS copy); 0: none */
 	u8 window_vector;   /* an interrupt waiting for the interrupt window */

@@ -150,8 +150,10 @@ static void put_controls(u64 *f, struct vcpu *v, const struct guest_ctx *c)
 	 * threshold of 0 they never exit (30.3). */
 	put(f, VMCS_VIRTUAL_APIC_PAGE, s->virtual_apic);
 	put(f, VMCS_TPR_THRESHOLD, 0);
-	if (vmx_caps.vpid)
+	if (vmx_caps.vpid) {
 		put(f, VMCS_VPID, 0); /* assigned when it first runs (vcpu_load) */
+		s->vmcs_vpid = 0;
+	}
 	if (vmx_caps.preemption_timer)
 		put(f, VMCS_PREEMPTION_TIMER_VALUE, 0); /* armed before each entry */
 }
